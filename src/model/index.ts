@@ -1,0 +1,99 @@
+// Types shared by every pipeline stage. Nothing here has behaviour beyond tiny helpers.
+
+/** Envoy's HealthStatus values that Herald emits. */
+export type EndpointHealth = 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
+
+/**
+ * A pod as a source saw it, reduced to what Herald needs. Sources produce these from
+ * Kubernetes objects (or simulations); the store decides what they mean for the mesh.
+ */
+export interface PodRecord {
+  /** Herald's name for the Kubernetes cluster the pod lives in. */
+  cluster: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Value of the service label; undefined when the pod has none. */
+  service: string | undefined;
+  /** Primary pod IP; undefined until the kubelet reports one. */
+  ip: string | undefined;
+  /** Endpoint port resolved from annotation, named container port or default. */
+  port: number | undefined;
+  ready: boolean;
+  /** deletionTimestamp is set: the pod is on its way out. */
+  terminating: boolean;
+  /** Pending, Running, Succeeded, Failed or Unknown. */
+  phase: string;
+  nodeName: string | undefined;
+  /** creationTimestamp in epoch milliseconds (0 when unknown). */
+  createdAtMs: number;
+  /** deletionGracePeriodSeconds, when terminating. */
+  gracePeriodSeconds: number | undefined;
+}
+
+export interface NodeRecord {
+  cluster: string;
+  name: string;
+  region: string | undefined;
+  zone: string | undefined;
+}
+
+/** Key of a pod within one Kubernetes cluster. */
+export function podKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** One endpoint of a service, as the store decided it should appear in the mesh. */
+export interface EndpointRecord {
+  cluster: string;
+  podKey: string;
+  ip: string;
+  port: number;
+  health: EndpointHealth;
+  region: string | undefined;
+  zone: string | undefined;
+  /** When the store first saw this pod terminating (ms, from the injected clock). */
+  drainingSinceMs: number | undefined;
+}
+
+/** Everything the mesh should know of one service, in a stable order. */
+export interface ServiceEndpoints {
+  service: string;
+  /** Sorted by cluster, zone, ip, port so identical state encodes to identical bytes. */
+  endpoints: EndpointRecord[];
+  /** Pods of the service known to the store, including those left out of `endpoints`. */
+  podCount: number;
+}
+
+export type ClusterSyncState = 'syncing' | 'synced' | 'unreachable';
+
+export interface ClusterStatus {
+  cluster: string;
+  state: ClusterSyncState;
+  /** Has the cluster ever completed an initial list? */
+  everSynced: boolean;
+  lastError: string | undefined;
+  lastChangeMs: number;
+}
+
+export const TYPE_URLS = {
+  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
+  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
+  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
+} as const;
+
+export type ResourceKind = keyof typeof TYPE_URLS;
+export type TypeUrl = (typeof TYPE_URLS)[ResourceKind];
+
+/** Order in which ADS pushes types: a cluster before the assignment it needs, a listener before its routes. */
+export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'listener', 'route'];
+
+export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {
+  for (const kind of PUSH_ORDER) if (TYPE_URLS[kind] === typeUrl) return kind;
+  return undefined;
+}
+
+/** Monotonic-enough wall clock in ms, injectable for tests. */
+export type Clock = () => number;
+export const systemClock: Clock = () => performance.timeOrigin + performance.now();

@@ -1,0 +1,28 @@
+import type { ClusterStatus, NodeRecord, PodRecord } from '../model/index.js';
+
+/**
+ * Where sources deliver what they observe. The store implements it; every call carries the
+ * newest state of one object (never a diff), so the order of calls does not change the outcome.
+ */
+export interface SourceSink {
+  applyPod(pod: PodRecord): void;
+  removePod(cluster: string, podKey: string): void;
+  applyNode(node: NodeRecord): void;
+  removeNode(cluster: string, name: string): void;
+  /**
+   * A complete list of the cluster's pods (initial list or relist): pods the store holds for
+   * this cluster that are missing from `pods` are removed, so nothing outlives its pod.
+   */
+  replacePods(cluster: string, pods: PodRecord[]): void;
+  replaceNodes(cluster: string, nodes: NodeRecord[]): void;
+  setClusterStatus(status: ClusterStatus): void;
+}
+
+/** One Kubernetes cluster (or a simulation of one) feeding the store. */
+export interface ClusterSource {
+  readonly name: string;
+  /** Starts listing and watching; resolves once started (not once synced). Never throws for an unreachable cluster. */
+  start(sink: SourceSink): Promise<void>;
+  stop(): Promise<void>;
+  status(): ClusterStatus;
+}

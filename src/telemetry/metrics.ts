@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric Herald exports, created on one injected registry. Stages receive this object
+ * (or the part they need); nothing registers metrics globally.
+ */
+export class HeraldMetrics {
+  readonly registry: Registry;
+
+  /** Open xDS streams by gRPC API (ads, cds, eds, lds, rds). */
+  readonly xdsStreams: Gauge<'api'>;
+  /** DiscoveryResponses sent, by resource type (cluster, endpoint, listener, route). */
+  readonly xdsResponses: Counter<'type'>;
+  readonly xdsResponseBytes: Counter<'type'>;
+  readonly xdsNacks: Counter<'type'>;
+  /** Requests ignored because their nonce was not the stream's latest. */
+  readonly xdsStaleNonces: Counter<'type'>;
+  /** Streams ended by Herald because the client misbehaved (bad type URL, undecodable request). */
+  readonly xdsRejectedRequests: Counter<'reason'>;
+
+  /** Endpoints in the mesh by Kubernetes cluster and health. */
+  readonly endpoints: Gauge<'kube_cluster' | 'health'>;
+  readonly services: Gauge;
+  readonly kubeClusterSynced: Gauge<'kube_cluster'>;
+  readonly kubeEvents: Counter<'kube_cluster' | 'kind' | 'type'>;
+  readonly kubeWatchRestarts: Counter<'kube_cluster' | 'kind'>;
+  /** Pods that give no endpoint, by reason (no_port, no_service_label, ...). */
+  readonly podsSkipped: Counter<'kube_cluster' | 'reason'>;
+  /** IP ownership conflicts: reuse inside one cluster, or overlap across clusters. */
+  readonly ipConflicts: Counter<'kind'>;
+
+  readonly resourceBuilds: Counter<'type'>;
+  readonly drainPropagation: Histogram;
+
+  constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
+    const registry = options.registry ?? new Registry();
+    this.registry = registry;
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+    const reg = [registry];
+
+    this.xdsStreams = new Gauge({ name: 'herald_xds_streams', help: 'Open xDS streams by gRPC API', labelNames: ['api'], registers: reg });
+    this.xdsResponses = new Counter({ name: 'herald_xds_responses_total', help: 'xDS responses sent by resource type', labelNames: ['type'], registers: reg });
+    this.xdsResponseBytes = new Counter({ name: 'herald_xds_response_bytes_total', help: 'Bytes of xDS responses sent by resource type', labelNames: ['type'], registers: reg });
+    this.xdsNacks = new Counter({ name: 'herald_xds_nacks_total', help: 'xDS NACKs received by resource type', labelNames: ['type'], registers: reg });
+    this.xdsStaleNonces = new Counter({ name: 'herald_xds_stale_nonces_total', help: 'xDS requests ignored for a stale nonce', labelNames: ['type'], registers: reg });
+    this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests refused, by reason', labelNames: ['reason'], registers: reg });
+
+    this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });
+    this.services = new Gauge({ name: 'herald_services', help: 'Services with at least one known pod', registers: reg });
+    this.kubeClusterSynced = new Gauge({ name: 'herald_kube_cluster_synced', help: '1 when the Kubernetes cluster is listed and watched, else 0', labelNames: ['kube_cluster'], registers: reg });
+    this.kubeEvents = new Counter({ name: 'herald_kube_events_total', help: 'Kubernetes watch events by cluster, kind and type', labelNames: ['kube_cluster', 'kind', 'type'], registers: reg });
+    this.kubeWatchRestarts = new Counter({ name: 'herald_kube_watch_restarts_total', help: 'Informer restarts after errors', labelNames: ['kube_cluster', 'kind'], registers: reg });
+    this.podsSkipped = new Counter({ name: 'herald_pods_skipped_total', help: 'Pod observations that gave no endpoint, by reason', labelNames: ['kube_cluster', 'reason'], registers: reg });
+    this.ipConflicts = new Counter({ name: 'herald_ip_conflicts_total', help: 'Pod IP conflicts: reuse within a cluster or overlap across clusters', labelNames: ['kind'], registers: reg });
+
+    this.resourceBuilds = new Counter({ name: 'herald_resource_builds_total', help: 'Resources rebuilt and re-encoded by type', labelNames: ['type'], registers: reg });
+    this.drainPropagation = new Histogram({
+      name: 'herald_drain_propagation_seconds',
+      help: 'From a terminating pod being observed to every subscribed stream ACKing the DRAINING assignment',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
+      registers: reg,
+    });
+  }
+}
