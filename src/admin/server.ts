@@ -1,0 +1,176 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../telemetry/index.js';
+import { summarizeService, type AdminView } from './view.js';
+
+export interface AdminServerOptions {
+  logger?: Logger;
+}
+
+type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
+
+interface RequestContext {
+  /** Path segments after the route prefix, still percent-encoded. */
+  rest: string[];
+  query: URLSearchParams;
+}
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const ALLOWED = 'GET, HEAD';
+
+function json(status: number, body: unknown): Reply {
+  return { status, contentType: JSON_TYPE, body: `${JSON.stringify(body, null, 2)}\n` };
+}
+
+function text(status: number, body: string): Reply {
+  return { status, contentType: TEXT_TYPE, body };
+}
+
+/**
+ * Splits a request target into path segments and query without the WHATWG URL parser: a
+ * target such as "//x" would otherwise be read as a host name. Empty segments (double or
+ * trailing slashes) are dropped so "/debug/services/" routes like "/debug/services".
+ */
+export function parseTarget(target: string): { segments: string[]; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const pathPart = q === -1 ? target : target.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+  return { segments: pathPart.split('/').filter((s) => s.length > 0), query };
+}
+
+/**
+ * The operator's window into a running replica: health probes, Prometheus metrics and JSON
+ * debug pages. Every response is computed from the AdminView at request time.
+ *
+ * /readyz always answers JSON ({ ready, reasons, xdsServing, clusters }) with 200 or 503, so a
+ * probe needs only the status while a human sees which Kubernetes cluster holds things up.
+ * HEAD is accepted wherever GET is (HTTP requires it; probes and load balancers use it).
+ */
+export class AdminServer {
+  private readonly view: AdminView;
+  private readonly logger: Logger | undefined;
+  private readonly server: http.Server;
+  private readonly routes: { prefix: string[]; exact: boolean; handler: Handler }[];
+
+  constructor(view: AdminView, options: AdminServerOptions = {}) {
+    this.view = view;
+    this.logger = options.logger;
+    this.routes = [
+      { prefix: [], exact: true, handler: () => this.index() },
+      { prefix: ['healthz'], exact: true, handler: () => this.healthz() },
+      { prefix: ['readyz'], exact: true, handler: () => this.readyz() },
+      { prefix: ['metrics'], exact: true, handler: () => this.metrics() },
+      { prefix: ['debug', 'clusters'], exact: true, handler: () => json(200, this.view.clusters()) },
+      { prefix: ['debug', 'services'], exact: false, handler: (ctx) => this.services(ctx) },
+      { prefix: ['debug', 'clients'], exact: true, handler: () => json(200, this.view.clients()) },
+      { prefix: ['debug', 'drains'], exact: true, handler: () => this.drains() },
+    ];
+    this.server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops accepting connections and drops idle keep-alive ones so shutdown is not held up. */
+  close(): Promise<void> {
+    if (!this.server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      reply = await this.route(req, res);
+    } catch (err) {
+      this.logger?.error({ err, url: req.url }, 'admin request failed');
+      reply = json(500, { error: 'internal error' });
+    }
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = reply.status;
+    res.setHeader('content-type', reply.contentType);
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('content-length', Buffer.byteLength(reply.body));
+    res.end(reply.body);
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
+    const { segments, query } = parseTarget(req.url ?? '/');
+    const route = this.routes.find(
+      (r) =>
+        (r.exact ? segments.length === r.prefix.length : segments.length >= r.prefix.length) &&
+        r.prefix.every((p, i) => segments[i] === p),
+    );
+    if (!route) return json(404, { error: 'not found', path: segments.join('/') });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', ALLOWED);
+      return json(405, { error: 'method not allowed', allow: ALLOWED });
+    }
+    return route.handler({ rest: segments.slice(route.prefix.length), query });
+  }
+
+  private index(): Reply {
+    const paths = ['/healthz', '/readyz', '/metrics', '/debug/clusters', '/debug/services', '/debug/services/NAME', '/debug/clients'];
+    if (this.view.drains) paths.push('/debug/drains');
+    return json(200, { service: 'herald', paths });
+  }
+
+  private healthz(): Reply {
+    const live = this.view.liveness?.() ?? { ok: true };
+    return live.ok ? text(200, 'ok') : text(503, `not ok${live.detail ? `: ${live.detail}` : ''}`);
+  }
+
+  private readyz(): Reply {
+    const r = this.view.readiness();
+    return json(r.ready ? 200 : 503, r);
+  }
+
+  private async metrics(): Promise<Reply> {
+    const registry = this.view.metrics;
+    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  private services(ctx: RequestContext): Reply {
+    if (ctx.rest.length === 0) {
+      const list = [...this.view.services()].map(summarizeService);
+      list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return json(200, list);
+    }
+    // Service names are label values (no '/'); a longer path cannot name a service.
+    if (ctx.rest.length > 1) return json(404, { error: 'unknown service' });
+    let name: string;
+    try {
+      name = decodeURIComponent(ctx.rest[0]!);
+    } catch {
+      return json(400, { error: 'malformed percent-encoding in service name' });
+    }
+    const service = this.view.service(name);
+    if (!service) return json(404, { error: 'unknown service', service: name });
+    return json(200, { summary: summarizeService(service), ...service });
+  }
+
+  private drains(): Reply {
+    if (!this.view.drains) return json(404, { error: 'not found', path: 'debug/drains' });
+    return json(200, this.view.drains());
+  }
+}

@@ -1,0 +1,98 @@
+import type { Registry } from 'prom-client';
+import type { ClusterStatus, ServiceEndpoints } from '../model/index.js';
+
+/**
+ * What the admin server may read. The composition root implements it from the store, the
+ * cache and the xDS server; the admin server only calls these getters and never writes.
+ * Every method is called per request, so it should be cheap and side-effect free.
+ */
+export interface AdminView {
+  /** Absent means "alive whenever the HTTP server can answer". */
+  liveness?(): { ok: boolean; detail?: string };
+  readiness(): Readiness;
+  /** Registry holding every Herald metric (HeraldMetrics.registry). */
+  readonly metrics: Registry;
+  clusters(): ClusterStatus[];
+  /** Every service the store knows; the admin server summarises them. */
+  services(): Iterable<ServiceEndpoints>;
+  service(name: string): ServiceEndpoints | undefined;
+  /** Connected xDS clients and what each ACKed/NACKed; any JSON-serialisable shape. */
+  clients(): unknown[];
+  /** Drains in flight (pod, since when, which streams still owe an ACK); optional. */
+  drains?(): unknown[];
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not ready (empty when ready); also informative notes such as an unreachable cluster. */
+  reasons: string[];
+  xdsServing: boolean;
+  clusters: ClusterStatus[];
+}
+
+export interface ReadinessInput {
+  clusters: ClusterStatus[];
+  /** Set once --initial-sync-timeout has passed, whatever the clusters say. */
+  initialSyncTimedOut: boolean;
+  xdsServing: boolean;
+}
+
+/**
+ * Ready = initial sync finished (every cluster synced at least once, or the timeout passed)
+ * AND xDS is serving. A cluster that synced once and became unreachable keeps the replica
+ * ready: its last endpoints are still served, and restarting the pod would not help.
+ */
+export function assessReadiness(input: ReadinessInput): Readiness {
+  const reasons: string[] = [];
+  const neverSynced = input.clusters.filter((c) => !c.everSynced).map((c) => c.cluster);
+  const syncDone = neverSynced.length === 0 || input.initialSyncTimedOut;
+  if (!syncDone) reasons.push(`initial sync pending: ${neverSynced.join(', ')}`);
+  else if (neverSynced.length > 0) {
+    reasons.push(`initial sync timed out; never synced: ${neverSynced.join(', ')}`);
+  }
+  if (!input.xdsServing) reasons.push('xDS server not serving');
+  for (const c of input.clusters) {
+    if (c.state === 'unreachable') {
+      reasons.push(`cluster ${c.cluster} unreachable${c.lastError ? `: ${c.lastError}` : ''}`);
+    }
+  }
+  return {
+    ready: syncDone && input.xdsServing,
+    reasons,
+    xdsServing: input.xdsServing,
+    clusters: input.clusters,
+  };
+}
+
+export interface ServiceSummary {
+  name: string;
+  pods: number;
+  endpoints: number;
+  healthy: number;
+  unhealthy: number;
+  draining: number;
+  /** Kubernetes clusters contributing endpoints, sorted. */
+  kubeClusters: string[];
+}
+
+export function summarizeService(s: ServiceEndpoints): ServiceSummary {
+  let healthy = 0;
+  let unhealthy = 0;
+  let draining = 0;
+  const kubeClusters = new Set<string>();
+  for (const e of s.endpoints) {
+    kubeClusters.add(e.cluster);
+    if (e.health === 'HEALTHY') healthy++;
+    else if (e.health === 'DRAINING') draining++;
+    else unhealthy++;
+  }
+  return {
+    name: s.service,
+    pods: s.podCount,
+    endpoints: s.endpoints.length,
+    healthy,
+    unhealthy,
+    draining,
+    kubeClusters: [...kubeClusters].sort(),
+  };
+}

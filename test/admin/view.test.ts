@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { assessReadiness, summarizeService } from '../../src/admin/index.js';
+import type { ClusterStatus, EndpointRecord } from '../../src/model/index.js';
+
+function cluster(name: string, state: ClusterStatus['state'], everSynced: boolean, lastError?: string): ClusterStatus {
+  return { cluster: name, state, everSynced, lastError, lastChangeMs: 0 };
+}
+
+describe('assessReadiness', () => {
+  const cases: {
+    name: string;
+    clusters: ClusterStatus[];
+    timedOut: boolean;
+    serving: boolean;
+    ready: boolean;
+    reasonMatch: RegExp[];
+  }[] = [
+    { name: 'all synced and serving', clusters: [cluster('a', 'synced', true), cluster('b', 'synced', true)], timedOut: false, serving: true, ready: true, reasonMatch: [] },
+    { name: 'one still syncing', clusters: [cluster('a', 'synced', true), cluster('b', 'syncing', false)], timedOut: false, serving: true, ready: false, reasonMatch: [/pending: b/] },
+    { name: 'syncing but timeout passed', clusters: [cluster('a', 'synced', true), cluster('b', 'unreachable', false, 'ECONNREFUSED')], timedOut: true, serving: true, ready: true, reasonMatch: [/timed out; never synced: b/, /cluster b unreachable: ECONNREFUSED/] },
+    { name: 'synced once, now unreachable', clusters: [cluster('a', 'unreachable', true)], timedOut: false, serving: true, ready: true, reasonMatch: [/cluster a unreachable/] },
+    { name: 'synced but xDS not serving', clusters: [cluster('a', 'synced', true)], timedOut: false, serving: false, ready: false, reasonMatch: [/xDS server not serving/] },
+    { name: 'no clusters at all, serving', clusters: [], timedOut: false, serving: true, ready: true, reasonMatch: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = assessReadiness({ clusters: c.clusters, initialSyncTimedOut: c.timedOut, xdsServing: c.serving });
+      expect(r.ready).toBe(c.ready);
+      expect(r.xdsServing).toBe(c.serving);
+      expect(r.clusters).toEqual(c.clusters);
+      expect(r.reasons).toHaveLength(c.reasonMatch.length);
+      c.reasonMatch.forEach((re, i) => expect(r.reasons[i]).toMatch(re));
+    });
+  }
+});
+
+describe('summarizeService', () => {
+  const ep = (cluster: string, ip: string, health: EndpointRecord['health']): EndpointRecord => ({
+    cluster, podKey: `ns/${ip}`, ip, port: 8080, health, region: undefined, zone: undefined, drainingSinceMs: undefined,
+  });
+  it('counts endpoints by health and lists contributing kube clusters', () => {
+    const s = summarizeService({
+      service: 'web',
+      podCount: 5,
+      endpoints: [ep('west', '10.0.0.1', 'HEALTHY'), ep('east', '10.1.0.1', 'DRAINING'), ep('west', '10.0.0.2', 'UNHEALTHY'), ep('west', '10.0.0.3', 'HEALTHY')],
+    });
+    expect(s).toEqual({ name: 'web', pods: 5, endpoints: 4, healthy: 2, unhealthy: 1, draining: 1, kubeClusters: ['east', 'west'] });
+  });
+  it('handles a service with pods but no endpoints', () => {
+    expect(summarizeService({ service: 'idle', podCount: 2, endpoints: [] })).toEqual({
+      name: 'idle', pods: 2, endpoints: 0, healthy: 0, unhealthy: 0, draining: 0, kubeClusters: [],
+    });
+  });
+});
