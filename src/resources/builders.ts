@@ -1,0 +1,224 @@
+// Pure translation from Herald's model to Envoy resources. No I/O, clock or randomness: the same
+// input always yields an equal object, so the encoder yields the same bytes and the cache can
+// tell "nothing changed" by comparing content versions.
+
+import type { EndpointRecord, ServiceEndpoints } from '../model/index.js';
+import type {
+  AdsConfigSource,
+  ClusterLoadAssignmentResource,
+  ClusterResource,
+  Duration,
+  HealthCheckResource,
+  LbEndpointResource,
+  ListenerResource,
+  LocalityLbEndpointsResource,
+  RouteConfigurationResource,
+} from './types.js';
+
+export const HTTP_CONNECTION_MANAGER_TYPE =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
+
+export interface HealthCheckOptions {
+  /** HTTP path probed on every endpoint. */
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  unhealthyThreshold: number;
+  healthyThreshold: number;
+}
+
+export interface ClusterOptions {
+  /** Default 1000 ms. Envoy's proto requires it to be > 0. */
+  connectTimeoutMs?: number;
+  /**
+   * Default 0. Envoy otherwise merges health changes for 1 s, which would delay a DRAINING flip;
+   * the proto documents 0 as "disable merging".
+   */
+  updateMergeWindowMs?: number;
+  /** Active HTTP health checking; off when absent. */
+  healthCheck?: HealthCheckOptions;
+}
+
+export interface LoadAssignmentOptions {
+  /** Herald's name of the Kubernetes cluster whose endpoints are preferred (priority 0). */
+  localCluster?: string;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+const DEFAULT_UPDATE_MERGE_WINDOW_MS = 0;
+
+/** Milliseconds to a protobuf Duration; throws on values the API cannot carry. */
+export function durationFromMs(ms: number, what: string): Duration {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`${what} must be a finite number ≥ 0, got ${ms}`);
+  let seconds = Math.floor(ms / 1000);
+  let nanos = Math.round((ms - seconds * 1000) * 1_000_000);
+  // Rounding a fraction just below the next second can reach 1e9, which Duration forbids.
+  if (nanos >= 1_000_000_000) {
+    seconds += 1;
+    nanos -= 1_000_000_000;
+  }
+  return { seconds, nanos };
+}
+
+function positiveDuration(ms: number, what: string): Duration {
+  if (!(ms > 0)) throw new RangeError(`${what} must be > 0, got ${ms}`);
+  return durationFromMs(ms, what);
+}
+
+function positiveInteger(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) throw new RangeError(`${what} must be an integer ≥ 1, got ${n}`);
+  return n;
+}
+
+function adsConfigSource(): AdsConfigSource {
+  return { ads: {}, resource_api_version: 'V3' };
+}
+
+function buildHealthCheck(options: HealthCheckOptions): HealthCheckResource {
+  if (options.path.length === 0) throw new RangeError('healthCheck.path must not be empty');
+  return {
+    timeout: positiveDuration(options.timeoutMs, 'healthCheck.timeoutMs'),
+    interval: positiveDuration(options.intervalMs, 'healthCheck.intervalMs'),
+    unhealthy_threshold: { value: positiveInteger(options.unhealthyThreshold, 'healthCheck.unhealthyThreshold') },
+    healthy_threshold: { value: positiveInteger(options.healthyThreshold, 'healthCheck.healthyThreshold') },
+    http_health_check: { path: options.path },
+  };
+}
+
+/**
+ * The CDS cluster of a service: EDS over ADS, without `service_name`, so the EDS resource name
+ * is the cluster name itself.
+ */
+export function buildCluster(service: string, options: ClusterOptions = {}): ClusterResource {
+  const cluster: ClusterResource = {
+    name: service,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: adsConfigSource() },
+    connect_timeout: positiveDuration(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
+    lb_policy: 'ROUND_ROBIN',
+    common_lb_config: {
+      update_merge_window: durationFromMs(
+        options.updateMergeWindowMs ?? DEFAULT_UPDATE_MERGE_WINDOW_MS,
+        'updateMergeWindowMs',
+      ),
+    },
+  };
+  if (options.healthCheck) {
+    cluster.health_checks = [buildHealthCheck(options.healthCheck)];
+    // A host removed from EDS would otherwise linger for as long as it passes health checks.
+    cluster.ignore_health_on_host_removal = true;
+  }
+  return cluster;
+}
+
+function compareStrings(a: string, b: string): number {
+  // Code-unit order, not localeCompare: bytes must not depend on the process locale.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareEndpoints(a: EndpointRecord, b: EndpointRecord): number {
+  return (
+    compareStrings(a.ip, b.ip) ||
+    a.port - b.port ||
+    compareStrings(a.cluster, b.cluster) ||
+    compareStrings(a.podKey, b.podKey) ||
+    compareStrings(a.health, b.health)
+  );
+}
+
+interface LocalityGroup {
+  priority: number;
+  region: string;
+  zone: string;
+  endpoints: EndpointRecord[];
+}
+
+function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
+  return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
+}
+
+/**
+ * Priority per endpoint: the local cluster first, the rest as failover. When the local cluster
+ * has no endpoints the others become priority 0, because Envoy requires priorities to start at
+ * 0 without gaps.
+ */
+function priorityOf(endpoints: readonly EndpointRecord[], localCluster: string | undefined): (e: EndpointRecord) => number {
+  if (localCluster === undefined) return () => 0;
+  const hasLocal = endpoints.some((e) => e.cluster === localCluster);
+  const hasRemote = endpoints.some((e) => e.cluster !== localCluster);
+  if (!hasLocal || !hasRemote) return () => 0;
+  return (e) => (e.cluster === localCluster ? 0 : 1);
+}
+
+function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
+  return {
+    endpoint: { address: { socket_address: { address: e.ip, port_value: e.port } } },
+    health_status: e.health,
+  };
+}
+
+/**
+ * Locality weight = number of HEALTHY endpoints in it, at least 1. Proxyless gRPC splits traffic
+ * between localities of a priority by this weight (and drops localities without one), so counting
+ * only endpoints that can take picks keeps the per-endpoint share even across zones while pods
+ * drain; Envoy sidecars ignore it unless locality-weighted balancing is turned on.
+ */
+export function localityWeight(endpoints: readonly EndpointRecord[]): number {
+  return Math.max(1, endpoints.filter((e) => e.health === 'HEALTHY').length);
+}
+
+/** The EDS resource of a service, grouped into localities by (priority, region, zone). */
+export function buildLoadAssignment(
+  svc: ServiceEndpoints,
+  options: LoadAssignmentOptions = {},
+): ClusterLoadAssignmentResource {
+  const priority = priorityOf(svc.endpoints, options.localCluster);
+  const groups = new Map<string, LocalityGroup>();
+  for (const e of svc.endpoints) {
+    const group: LocalityGroup = { priority: priority(e), region: e.region ?? '', zone: e.zone ?? '', endpoints: [] };
+    // JSON of the tuple is an unambiguous key whatever characters region/zone contain.
+    const key = JSON.stringify([group.priority, group.region, group.zone]);
+    const existing = groups.get(key);
+    if (existing) existing.endpoints.push(e);
+    else {
+      group.endpoints.push(e);
+      groups.set(key, group);
+    }
+  }
+  const localities: LocalityLbEndpointsResource[] = [...groups.values()].sort(compareGroups).map((g) => ({
+    locality: { region: g.region, zone: g.zone },
+    lb_endpoints: [...g.endpoints].sort(compareEndpoints).map(toLbEndpoint),
+    load_balancing_weight: { value: localityWeight(g.endpoints) },
+    priority: g.priority,
+  }));
+  return { cluster_name: svc.service, endpoints: localities };
+}
+
+/**
+ * The API listener a proxyless gRPC client asks for with `xds:///service`: an
+ * HttpConnectionManager whose routes come from RDS over ADS, router filter last.
+ */
+export function buildListener(service: string): ListenerResource {
+  return {
+    name: service,
+    api_listener: {
+      api_listener: {
+        '@type': HTTP_CONNECTION_MANAGER_TYPE,
+        // Envoy's proto requires a non-empty stat_prefix even though gRPC ignores it.
+        stat_prefix: service,
+        rds: { config_source: adsConfigSource(), route_config_name: service },
+        http_filters: [{ name: ROUTER_FILTER_NAME, typed_config: { '@type': ROUTER_TYPE } }],
+      },
+    },
+  };
+}
+
+/** One virtual host matching any authority, sending every path to the service's cluster. */
+export function buildRouteConfiguration(service: string): RouteConfigurationResource {
+  return {
+    name: service,
+    virtual_hosts: [{ name: service, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: service } }] }],
+  };
+}

@@ -1,0 +1,18 @@
+// Public face of the resources stage: pure builders, the encoder and the proto loader.
+
+export {
+  buildCluster,
+  buildListener,
+  buildLoadAssignment,
+  buildRouteConfiguration,
+  durationFromMs,
+  localityWeight,
+  HTTP_CONNECTION_MANAGER_TYPE,
+  ROUTER_FILTER_NAME,
+  ROUTER_TYPE,
+} from './builders.js';
+export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from './builders.js';
+export { ResourceEncoder, contentVersion, resourceName } from './encode.js';
+export type { DecodedAny } from './encode.js';
+export { loadEnvoyProtos } from './protos.js';
+export type * from './types.js';

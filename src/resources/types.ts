@@ -1,0 +1,76 @@
+// The subset of Envoy's v3 API that Herald emits, as plain objects in proto field spelling
+// (snake_case, enums by name). These are the inputs of protobufjs `Type.fromObject`; keeping them
+// typed lets the compiler catch a misspelt field before the encoder's strict check has to.
+
+import type { EndpointHealth } from '../model/index.js';
+
+export interface Duration {
+  seconds: number;
+  nanos: number;
+}
+
+/** google.protobuf.UInt32Value and friends: the wrapper is a message with one `value` field. */
+export interface UInt32Value {
+  value: number;
+}
+
+/** An embedded google.protobuf.Any written in protobufjs' `@type` form; other fields belong to the inner message. */
+export interface AnyOf {
+  '@type': string;
+  [field: string]: unknown;
+}
+
+export interface AdsConfigSource {
+  ads: Record<string, never>;
+  resource_api_version: 'V3';
+}
+
+export interface HealthCheckResource {
+  timeout: Duration;
+  interval: Duration;
+  unhealthy_threshold: UInt32Value;
+  healthy_threshold: UInt32Value;
+  http_health_check: { path: string };
+}
+
+export interface ClusterResource {
+  name: string;
+  type: 'EDS';
+  eds_cluster_config: { eds_config: AdsConfigSource };
+  connect_timeout: Duration;
+  lb_policy: 'ROUND_ROBIN';
+  common_lb_config: { update_merge_window: Duration };
+  health_checks?: HealthCheckResource[];
+  ignore_health_on_host_removal?: boolean;
+}
+
+export interface LbEndpointResource {
+  endpoint: { address: { socket_address: { address: string; port_value: number } } };
+  health_status: EndpointHealth;
+}
+
+export interface LocalityLbEndpointsResource {
+  locality: { region: string; zone: string };
+  lb_endpoints: LbEndpointResource[];
+  load_balancing_weight: UInt32Value;
+  priority: number;
+}
+
+export interface ClusterLoadAssignmentResource {
+  cluster_name: string;
+  endpoints: LocalityLbEndpointsResource[];
+}
+
+export interface ListenerResource {
+  name: string;
+  api_listener: { api_listener: AnyOf };
+}
+
+export interface RouteConfigurationResource {
+  name: string;
+  virtual_hosts: Array<{
+    name: string;
+    domains: string[];
+    routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+  }>;
+}
