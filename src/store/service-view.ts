@@ -1,0 +1,47 @@
+import type { EndpointRecord, ServiceEndpoints } from '../model/index.js';
+
+// Plain code-unit comparison: localeCompare would make the order (and so the encoded bytes)
+// depend on the machine's locale.
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareEndpoints(a: EndpointRecord, b: EndpointRecord): number {
+  return (
+    cmp(a.cluster, b.cluster) ||
+    cmp(a.zone ?? '', b.zone ?? '') ||
+    cmp(a.ip, b.ip) ||
+    a.port - b.port ||
+    cmp(a.podKey, b.podKey)
+  );
+}
+
+export function sameEndpoint(a: EndpointRecord | undefined, b: EndpointRecord | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return (
+    a.cluster === b.cluster &&
+    a.podKey === b.podKey &&
+    a.ip === b.ip &&
+    a.port === b.port &&
+    a.health === b.health &&
+    a.region === b.region &&
+    a.zone === b.zone &&
+    a.drainingSinceMs === b.drainingSinceMs
+  );
+}
+
+/** Both arguments must already be sorted with compareEndpoints. */
+export function sameServiceEndpoints(a: ServiceEndpoints | undefined, b: ServiceEndpoints | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (a.service !== b.service || a.podCount !== b.podCount || a.endpoints.length !== b.endpoints.length) return false;
+  for (let i = 0; i < a.endpoints.length; i++) {
+    if (!sameEndpoint(a.endpoints[i], b.endpoints[i])) return false;
+  }
+  return true;
+}
+
+export function buildServiceEndpoints(service: string, endpoints: EndpointRecord[], podCount: number): ServiceEndpoints {
+  return { service, endpoints: [...endpoints].sort(compareEndpoints), podCount };
+}
