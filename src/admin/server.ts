@@ -38,7 +38,10 @@ function text(status: number, body: string): Reply {
  * target such as "//x" would otherwise be read as a host name. Empty segments (double or
  * trailing slashes) are dropped so "/debug/services/" routes like "/debug/services".
  */
-export function parseTarget(target: string): { segments: string[]; query: URLSearchParams } {
+export function parseTarget(rawTarget: string): { segments: string[]; query: URLSearchParams } {
+  // Absolute-form ("http://host/path", RFC 9112 §3.2.2) must be accepted too: keep its path.
+  const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rawTarget);
+  const target = absolute ? rawTarget.slice(absolute[0].length) : rawTarget;
   const q = target.indexOf('?');
   const pathPart = q === -1 ? target : target.slice(0, q);
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));

@@ -87,6 +87,8 @@ export class AdsClient extends EventEmitter {
 
   constructor(options: AdsClientOptions) {
     super();
+    // Each pending waitFor() holds a 'change' listener; a demo may have many at once.
+    this.setMaxListeners(64);
     this.options = options;
     this.codec = new XdsCodec(options.protos);
     this.clock = options.clock ?? systemClock;

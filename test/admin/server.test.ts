@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Counter, Registry } from 'prom-client';
 import { AdminServer, parseTarget, type AdminView, type Readiness } from '../../src/admin/index.js';
 import type { ClusterStatus, ServiceEndpoints } from '../../src/model/index.js';
+import { HeraldMetrics } from '../../src/telemetry/index.js';
 
 interface Res {
   status: number;
@@ -25,7 +26,7 @@ function request(port: number, path: string, method = 'GET', agent?: http.Agent)
 }
 
 class FakeView implements AdminView {
-  readonly metrics = new Registry();
+  readonly metrics: Registry;
   readonly requests: Counter;
   alive = true;
   ready: Readiness = { ready: false, reasons: ['initial sync pending: east'], xdsServing: false, clusters: [] };
@@ -38,7 +39,8 @@ class FakeView implements AdminView {
   failClients = false;
   lookups: string[] = [];
 
-  constructor() {
+  constructor(registry = new Registry()) {
+    this.metrics = registry;
     this.requests = new Counter({ name: 'herald_test_things_total', help: 'things', registers: [this.metrics] });
   }
   liveness(): { ok: boolean; detail?: string } {
@@ -196,6 +198,22 @@ describe('AdminServer', () => {
     }
   });
 
+  it('serves the HeraldMetrics registry', async () => {
+    const metrics = new HeraldMetrics({ defaultMetrics: false });
+    metrics.xdsNacks.inc({ type: 'endpoint' });
+    const other = new AdminServer(new FakeView(metrics.registry));
+    const otherPort = await other.listen('127.0.0.1', 0);
+    try {
+      const res = await request(otherPort, '/metrics');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(res.body).toMatch(/^herald_xds_nacks_total\{type="endpoint"\} 1$/m);
+      expect(res.body).toContain('# TYPE herald_drain_propagation_seconds histogram');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('rejects listen on a port already in use', async () => {
     const other = new AdminServer(view);
     await expect(other.listen('127.0.0.1', port)).rejects.toThrow(/EADDRINUSE/);
@@ -211,6 +229,8 @@ describe('parseTarget', () => {
     ['/readyz?verbose', ['readyz'], { verbose: '' }],
     ['/a?b=1&c=%zz', ['a'], { b: '1', c: '%zz' }],
     ['', [], {}],
+    ['http://127.0.0.1:18001/debug/clusters?x=1', ['debug', 'clusters'], { x: '1' }],
+    ['http://host?verbose', [], { verbose: '' }],
   ];
   for (const [target, segments, query] of cases) {
     it(JSON.stringify(target), () => {
