@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
+import { ConfigError } from './errors.js';
+import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
+import {
+  validateBoolean,
+  validateDuration,
+  validateHost,
+  validateLabelKey,
+  validateLogLevel,
+  validatePort,
+  validatePortName,
+  type LogLevel,
+} from './values.js';
+
+/** One Kubernetes cluster to watch, with its loaded (not yet contacted) client config. */
+export interface ResolvedCluster {
+  name: string;
+  kubeConfig: KubeConfig;
+  /** The --cluster flag it came from; undefined for the in-cluster config. */
+  spec: ClusterSpec | undefined;
+}
+
+export interface ServeTlsConfig {
+  certPath: string;
+  keyPath: string;
+  caPath: string | undefined;
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer | undefined;
+  /** True when --tls-ca is given: xDS clients must present a certificate signed by it. */
+  requireClientCert: boolean;
+}
+
+/** Everything `herald serve` needs, checked. */
+export interface HeraldServeConfig {
+  clusters: ResolvedCluster[];
+  localCluster: string | undefined;
+  xdsHost: string;
+  xdsPort: number;
+  adminHost: string;
+  adminPort: number;
+  serviceLabel: string;
+  portName: string;
+  defaultPort: number | undefined;
+  initialSyncTimeoutMs: number;
+  includeNotReady: boolean;
+  batchWindowMs: number;
+  maxConnectionAgeMs: number | undefined;
+  logLevel: LogLevel;
+  tls: ServeTlsConfig | undefined;
+}
+
+export const SERVE_DEFAULTS = {
+  xdsHost: '0.0.0.0',
+  xdsPort: 18000,
+  adminHost: '0.0.0.0',
+  adminPort: 18001,
+  serviceLabel: 'app',
+  portName: 'http',
+  initialSyncTimeoutMs: 30_000,
+  includeNotReady: false,
+  batchWindowMs: 50,
+  logLevel: 'info' as LogLevel,
+  inClusterName: 'local',
+} as const;
+
+export interface BuildServeOptions {
+  /** Where in-cluster detection looks; defaults to the real process and filesystem. */
+  inCluster?: InClusterOptions;
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+function stringList(flag: string, value: unknown): string[] {
+  if (!present(value)) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    if (typeof item !== 'string') throw new ConfigError(`${flag}: '${String(item)}' is not a string`);
+    return item;
+  });
+}
+
+function readTlsFile(flag: string, path: unknown): { path: string; bytes: Buffer } {
+  if (typeof path !== 'string') throw new ConfigError(`${flag}: '${String(path)}' is not a file path`);
+  try {
+    return { path, bytes: readFileSync(path) };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : 'cannot read the file';
+    throw new ConfigError(`${flag}: ${path}: ${why}`);
+  }
+}
+
+function buildTls(raw: Record<string, unknown>): ServeTlsConfig | undefined {
+  const hasCert = present(raw['tlsCert']);
+  const hasKey = present(raw['tlsKey']);
+  const hasCa = present(raw['tlsCa']);
+  if (!hasCert && !hasKey) {
+    if (hasCa) throw new ConfigError('--tls-ca: needs --tls-cert and --tls-key (the server must have its own certificate to require client certificates)');
+    return undefined;
+  }
+  if (!hasCert) throw new ConfigError('--tls-key: needs --tls-cert as well');
+  if (!hasKey) throw new ConfigError('--tls-cert: needs --tls-key as well');
+  const cert = readTlsFile('--tls-cert', raw['tlsCert']);
+  const key = readTlsFile('--tls-key', raw['tlsKey']);
+  const ca = hasCa ? readTlsFile('--tls-ca', raw['tlsCa']) : undefined;
+  return {
+    certPath: cert.path,
+    keyPath: key.path,
+    caPath: ca?.path,
+    cert: cert.bytes,
+    key: key.bytes,
+    ca: ca?.bytes,
+    requireClientCert: ca !== undefined,
+  };
+}
+
+function buildClusters(raw: Record<string, unknown>, options: BuildServeOptions): ResolvedCluster[] {
+  const specs = validateClusterSpecs(stringList('--cluster', raw['cluster']).map(parseClusterSpec));
+  const clusters: ResolvedCluster[] = specs.map((spec) => ({ name: spec.name, kubeConfig: loadKubeConfig(spec), spec }));
+  // Running in a pod with no --cluster means "watch the cluster I run in"; --in-cluster NAME
+  // adds it alongside kubeconfig clusters.
+  let inClusterName: string | undefined;
+  if (present(raw['inCluster'])) {
+    if (typeof raw['inCluster'] !== 'string') throw new ConfigError(`--in-cluster: '${String(raw['inCluster'])}' is not a cluster name`);
+    inClusterName = validateClusterName('--in-cluster', raw['inCluster']);
+  } else if (clusters.length === 0) {
+    inClusterName = SERVE_DEFAULTS.inClusterName;
+  }
+  if (inClusterName !== undefined) {
+    if (clusters.some((c) => c.name === inClusterName)) {
+      throw new ConfigError(`--in-cluster: cluster name '${inClusterName}' is also given with --cluster`);
+    }
+    try {
+      clusters.push({ name: inClusterName, kubeConfig: inClusterConfig(inClusterName, options.inCluster), spec: undefined });
+    } catch (error) {
+      if (error instanceof ConfigError && specs.length === 0 && !present(raw['inCluster'])) {
+        throw new ConfigError(`no --cluster given and no in-cluster config: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+  return clusters;
+}
+
+/**
+ * Turns parsed CLI flags (yargs' camelCase keys) into a checked serve configuration. Reads the
+ * kubeconfig and TLS files, never the network. Durations: strings with units ("30s") or
+ * numbers of milliseconds. Throws ConfigError naming the flag on the first bad value.
+ */
+export function buildServeConfig(raw: Record<string, unknown>, options: BuildServeOptions = {}): HeraldServeConfig {
+  const get = <T>(key: string, fallback: T, check: (value: unknown) => T): T => (present(raw[key]) ? check(raw[key]) : fallback);
+
+  const xdsPort = get('xdsPort', SERVE_DEFAULTS.xdsPort, (v) => validatePort('--xds-port', v));
+  const adminPort = get('adminPort', SERVE_DEFAULTS.adminPort, (v) => validatePort('--admin-port', v));
+  const xdsHost = get('xdsHost', SERVE_DEFAULTS.xdsHost, (v) => validateHost('--xds-host', v));
+  const adminHost = get('adminHost', SERVE_DEFAULTS.adminHost, (v) => validateHost('--admin-host', v));
+  if (xdsPort !== 0 && xdsPort === adminPort) {
+    throw new ConfigError(`--admin-port: ${adminPort} is also the --xds-port; they need different ports`);
+  }
+  const serviceLabel = get('serviceLabel', SERVE_DEFAULTS.serviceLabel, (v) => validateLabelKey('--service-label', v));
+  const portName = get('portName', SERVE_DEFAULTS.portName, (v) => validatePortName('--port-name', v));
+  const defaultPort = get<number | undefined>('defaultPort', undefined, (v) => validatePort('--default-port', v, { allowZero: false }));
+  const initialSyncTimeoutMs = get('initialSyncTimeout', SERVE_DEFAULTS.initialSyncTimeoutMs, (v) =>
+    validateDuration('--initial-sync-timeout', v),
+  );
+  const includeNotReady = get('includeNotReady', SERVE_DEFAULTS.includeNotReady, (v) => validateBoolean('--include-not-ready', v));
+  const batchWindowMs = get('batchWindow', SERVE_DEFAULTS.batchWindowMs, (v) => validateDuration('--batch-window', v));
+  const maxConnectionAgeMs = get<number | undefined>('maxConnectionAge', undefined, (v) =>
+    validateDuration('--max-connection-age', v, { allowZero: false }),
+  );
+  const logLevel = get('logLevel', SERVE_DEFAULTS.logLevel, (v) => validateLogLevel('--log-level', v));
+  const tls = buildTls(raw);
+
+  const clusters = buildClusters(raw, options);
+  const localCluster = get<string | undefined>('localCluster', undefined, (v) => {
+    if (typeof v !== 'string' || !clusters.some((c) => c.name === v)) {
+      throw new ConfigError(`--local-cluster: '${String(v)}' is not one of the clusters (${clusters.map((c) => c.name).join(', ')})`);
+    }
+    return v;
+  });
+
+  return {
+    clusters,
+    localCluster,
+    xdsHost,
+    xdsPort,
+    adminHost,
+    adminPort,
+    serviceLabel,
+    portName,
+    defaultPort,
+    initialSyncTimeoutMs,
+    includeNotReady,
+    batchWindowMs,
+    maxConnectionAgeMs,
+    logLevel,
+    tls,
+  };
+}
