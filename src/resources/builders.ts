@@ -160,6 +160,28 @@ function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
 }
 
 /**
+ * One endpoint per ip:port. The same address twice (pod networks overlapping across clusters,
+ * which the store reports) would make proxyless gRPC reject the whole assignment; Envoy would
+ * merge them anyway. The survivor is the one of the better priority, then by cluster and pod
+ * name, so the choice does not depend on input order.
+ */
+function uniqueAddresses(endpoints: readonly EndpointRecord[], priority: (e: EndpointRecord) => number): EndpointRecord[] {
+  const byAddress = [...endpoints].sort(
+    (a, b) =>
+      compareStrings(a.ip, b.ip) ||
+      a.port - b.port ||
+      priority(a) - priority(b) ||
+      compareStrings(a.cluster, b.cluster) ||
+      compareStrings(a.podKey, b.podKey) ||
+      compareStrings(a.health, b.health),
+  );
+  return byAddress.filter((e, i) => {
+    const previous = byAddress[i - 1];
+    return previous === undefined || previous.ip !== e.ip || previous.port !== e.port;
+  });
+}
+
+/**
  * Locality weight = number of HEALTHY endpoints in it, at least 1. Proxyless gRPC splits traffic
  * between localities of a priority by this weight (and drops localities without one), so counting
  * only endpoints that can take picks keeps the per-endpoint share even across zones while pods
@@ -176,7 +198,7 @@ export function buildLoadAssignment(
 ): ClusterLoadAssignmentResource {
   const priority = priorityOf(svc.endpoints, options.localCluster);
   const groups = new Map<string, LocalityGroup>();
-  for (const e of svc.endpoints) {
+  for (const e of uniqueAddresses(svc.endpoints, priority)) {
     const group: LocalityGroup = { priority: priority(e), region: e.region ?? '', zone: e.zone ?? '', endpoints: [] };
     // JSON of the tuple is an unambiguous key whatever characters region/zone contain.
     const key = JSON.stringify([group.priority, group.region, group.zone]);

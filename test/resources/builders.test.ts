@@ -153,6 +153,18 @@ describe('buildLoadAssignment', () => {
       undefined,
       ['p0 r1/z1 w2 [fd00::2:8080/HEALTHY,fd00::2:9090/HEALTHY]'],
     ],
+    [
+      'a duplicate address keeps one endpoint, from the preferred cluster',
+      [ep('a', '10.9.0.1', 'DRAINING'), ep('b', '10.9.0.1', 'HEALTHY'), ep('a', '10.0.0.1')],
+      'b',
+      ['p0 r1/z1 w1 [10.9.0.1:8080/HEALTHY]', 'p1 r1/z1 w1 [10.0.0.1:8080/HEALTHY]'],
+    ],
+    [
+      'a duplicate address without a local cluster keeps the first cluster by name',
+      [ep('b', '10.9.0.1', 'HEALTHY', 'z2'), ep('a', '10.9.0.1', 'DRAINING', 'z1')],
+      undefined,
+      ['p0 r1/z1 w1 [10.9.0.1:8080/DRAINING]'],
+    ],
   ];
 
   it.each(cases)('%s', (_name, endpoints, localCluster, expected) => {
@@ -171,7 +183,11 @@ describe('buildLoadAssignment', () => {
       expect(l.load_balancing_weight.value).toBeGreaterThanOrEqual(1);
       expect(l.lb_endpoints.length).toBeGreaterThan(0);
     }
-    expect(cla.endpoints.flatMap((l) => l.lb_endpoints)).toHaveLength(endpoints.length);
+    const addresses = cla.endpoints.flatMap((l) =>
+      l.lb_endpoints.map((e) => JSON.stringify(e.endpoint.address.socket_address)),
+    );
+    expect(new Set(addresses).size).toBe(addresses.length);
+    expect(addresses.length).toBe(new Set(endpoints.map((e) => `${e.ip}|${e.port}`)).size);
   });
 
   it('IPv6 address is the bare literal in socket_address', () => {
@@ -191,6 +207,7 @@ describe('buildLoadAssignment', () => {
       ep('a', 'fd00::1', 'UNHEALTHY', 'z1'),
       ep('a', '10.0.0.2', 'DRAINING', 'z2'),
       ep('c', '10.2.0.1', 'HEALTHY', 'z3', 'r2'),
+      ep('c', '10.0.0.1', 'DRAINING', 'z3', 'r2'),
     ];
     for (const localCluster of [undefined, 'a', 'b']) {
       const reference = buildLoadAssignment(svc('s', endpoints), { localCluster });
