@@ -1,0 +1,2 @@
+export { SimulatedCluster, type SimulatedClusterOptions, type SimServiceSpec, type SimTiming } from './cluster.js';
+export { IpPool, parseIpv4, formatIpv4 } from './ip-pool.js';
