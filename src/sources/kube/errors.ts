@@ -1,0 +1,46 @@
+import type { KubeOperation } from './informer-loop.js';
+
+/** HTTP status of a client-node failure: ApiException has `code`, Watch errors `statusCode`. */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode === 'number') return statusCode;
+  if (typeof code === 'number') return code;
+  return undefined;
+}
+
+function reasonOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const body = (error as { body?: unknown }).body;
+  // ApiException messages carry the whole body and headers; the Status message is what helps.
+  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  if (typeof body === 'string' && body !== '') {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown };
+      if (typeof parsed.message === 'string') return parsed.message;
+    } catch {
+      // not JSON: use the text below
+    }
+  }
+  const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  // undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND, ...) in the cause.
+  if (cause instanceof Error) return `${message}: ${cause.message}`;
+  return message;
+}
+
+/** One line an operator can act on, e.g. "cluster east: forbidden to list pods: check the ClusterRole ...". */
+export function describeKubeError(cluster: string, operation: KubeOperation, kind: 'pod' | 'node', error: unknown): string {
+  const what = `${operation} ${kind}s`;
+  const status = httpStatusOf(error);
+  if (status === 401) {
+    return `cluster ${cluster}: unauthorized (401) to ${what}: check the credentials of its kubeconfig user (expired token? exec plugin?)`;
+  }
+  if (status === 403) {
+    return `cluster ${cluster}: forbidden to ${what}: check the ClusterRole (get/list/watch on pods and nodes)`;
+  }
+  if (status !== undefined) return `cluster ${cluster}: ${what} failed: HTTP ${status}: ${reasonOf(error)}`;
+  return `cluster ${cluster}: ${what} failed: ${reasonOf(error)}`;
+}

@@ -1,0 +1,194 @@
+import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { ClusterStatus, Clock } from '../../model/index.js';
+import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import type { ClusterSource, SourceSink } from '../types.js';
+import { describeKubeError } from './errors.js';
+import { InformerLoop, type KubeOperation } from './informer-loop.js';
+import { translateNode, translatePod, translatePodKey, type PodTranslateOptions } from './translate.js';
+
+export interface KubeClusterSourceOptions {
+  name: string;
+  kubeConfig: KubeConfig;
+  serviceLabel: string;
+  portName: string;
+  defaultPort?: number | undefined;
+  metrics: HeraldMetrics;
+  logger: Logger;
+  clock: Clock;
+  /** Restart delay after an informer error: doubles from initialMs up to maxMs, jittered. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Jitter source in [0, 1); injectable for tests. */
+  random?: () => number;
+}
+
+type Kind = 'pod' | 'node';
+
+interface KindState {
+  listed: boolean;
+  error: string | undefined;
+}
+
+// Bookmarks keep the resourceVersion fresh on quiet clusters, so a reconnect resumes instead of
+// hitting 410 and relisting everything.
+const POD_PATH = '/api/v1/pods?allowWatchBookmarks=true';
+const NODE_PATH = '/api/v1/nodes?allowWatchBookmarks=true';
+
+/**
+ * Pods (those carrying the service label) and Nodes of one Kubernetes cluster, delivered to the
+ * store as translated records. Keeps the store's endpoints when the API becomes unreachable;
+ * reconciles them with a full replacement after every (re)list.
+ */
+export class KubeClusterSource implements ClusterSource {
+  readonly name: string;
+  private readonly options: KubeClusterSourceOptions;
+  private readonly translateOptions: PodTranslateOptions;
+  private readonly logger: Logger;
+  private readonly pods: InformerLoop<V1Pod>;
+  private readonly nodes: InformerLoop<V1Node>;
+  private readonly kinds: Record<Kind, KindState> = {
+    pod: { listed: false, error: undefined },
+    node: { listed: false, error: undefined },
+  };
+  private sink: SourceSink | undefined;
+  private current: ClusterStatus;
+
+  constructor(options: KubeClusterSourceOptions) {
+    this.name = options.name;
+    this.options = options;
+    this.logger = options.logger.child({ kube_cluster: options.name });
+    this.translateOptions = {
+      cluster: options.name,
+      serviceLabel: options.serviceLabel,
+      portName: options.portName,
+      defaultPort: options.defaultPort,
+    };
+    this.current = { cluster: options.name, state: 'syncing', everSynced: false, lastError: undefined, lastChangeMs: options.clock() };
+    const api = options.kubeConfig.makeApiClient(CoreV1Api);
+    const backoff = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    const random = options.random ?? Math.random;
+    const events = options.metrics.kubeEvents;
+    const cluster = options.name;
+
+    this.pods = new InformerLoop<V1Pod>({
+      kubeConfig: options.kubeConfig,
+      path: POD_PATH,
+      // An existence selector: only pods that belong to some service.
+      labelSelector: options.serviceLabel,
+      list: () => api.listPodForAllNamespaces({ labelSelector: options.serviceLabel }),
+      backoff,
+      random,
+      hooks: {
+        onListed: (items) => this.withSink((sink) => sink.replacePods(cluster, items.map((pod) => this.translate(pod)))),
+        onAdd: (pod) => {
+          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'add' });
+          this.withSink((sink) => sink.applyPod(this.translate(pod)));
+        },
+        onUpdate: (pod) => {
+          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'update' });
+          this.withSink((sink) => sink.applyPod(this.translate(pod)));
+        },
+        onDelete: (pod) => {
+          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'delete' });
+          this.withSink((sink) => sink.removePod(cluster, translatePodKey(pod)));
+        },
+        onHealthy: () => this.healthy('pod'),
+        onError: (error, operation, retryInMs) => this.failed('pod', error, operation, retryInMs),
+        onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'pod' }),
+      },
+    });
+
+    this.nodes = new InformerLoop<V1Node>({
+      kubeConfig: options.kubeConfig,
+      path: NODE_PATH,
+      list: () => api.listNode(),
+      backoff,
+      random,
+      hooks: {
+        onListed: (items) => this.withSink((sink) => sink.replaceNodes(cluster, items.map((node) => translateNode(node, cluster)))),
+        onAdd: (node) => {
+          events.inc({ kube_cluster: cluster, kind: 'node', type: 'add' });
+          this.withSink((sink) => sink.applyNode(translateNode(node, cluster)));
+        },
+        onUpdate: (node) => {
+          events.inc({ kube_cluster: cluster, kind: 'node', type: 'update' });
+          this.withSink((sink) => sink.applyNode(translateNode(node, cluster)));
+        },
+        onDelete: (node) => {
+          events.inc({ kube_cluster: cluster, kind: 'node', type: 'delete' });
+          this.withSink((sink) => sink.removeNode(cluster, node.metadata?.name ?? ''));
+        },
+        onHealthy: () => this.healthy('node'),
+        onError: (error, operation, retryInMs) => this.failed('node', error, operation, retryInMs),
+        onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'node' }),
+      },
+    });
+  }
+
+  async start(sink: SourceSink): Promise<void> {
+    this.sink = sink;
+    this.options.metrics.kubeClusterSynced.set({ kube_cluster: this.name }, 0);
+    sink.setClusterStatus({ ...this.current });
+    // Nodes first: their zones are then known when the pods arrive.
+    this.nodes.start();
+    this.pods.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pods.stop(), this.nodes.stop()]);
+    this.sink = undefined;
+  }
+
+  status(): ClusterStatus {
+    return { ...this.current };
+  }
+
+  private translate(pod: V1Pod) {
+    return translatePod(pod, this.translateOptions);
+  }
+
+  private withSink(action: (sink: SourceSink) => void): void {
+    if (this.sink !== undefined) action(this.sink);
+  }
+
+  private healthy(kind: Kind): void {
+    const state = this.kinds[kind];
+    state.listed = true;
+    state.error = undefined;
+    this.update(undefined);
+  }
+
+  private failed(kind: Kind, error: unknown, operation: KubeOperation, retryInMs: number): void {
+    const message = describeKubeError(this.name, operation, kind, error);
+    const repeated = this.kinds[kind].error === message;
+    this.kinds[kind].error = message;
+    if (repeated) this.logger.debug({ retryInMs }, message);
+    this.update(message, retryInMs);
+  }
+
+  /** Recomputes the cluster state from both kinds and reports transitions once. */
+  private update(newError: string | undefined, retryInMs?: number): void {
+    const { pod, node } = this.kinds;
+    const error = pod.error ?? node.error;
+    const state = error !== undefined ? 'unreachable' : pod.listed && node.listed ? 'synced' : 'syncing';
+    const lastError = newError ?? this.current.lastError;
+    if (state === this.current.state && lastError === this.current.lastError) return;
+    const previous = this.current;
+    this.current = {
+      cluster: this.name,
+      state,
+      everSynced: previous.everSynced || state === 'synced',
+      lastError,
+      lastChangeMs: this.options.clock(),
+    };
+    if (state === 'unreachable' && previous.state === 'unreachable' && newError !== undefined) {
+      this.logger.warn({ retryInMs }, `${newError}; keeping the last known endpoints`);
+    }
+    if (state !== previous.state) {
+      if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; keeping the last known endpoints`);
+      else if (state === 'synced' && previous.everSynced) this.logger.info(`cluster ${this.name}: recovered, listing and watching again`);
+      else if (state === 'synced') this.logger.info(`cluster ${this.name}: synced`);
+      this.options.metrics.kubeClusterSynced.set({ kube_cluster: this.name }, state === 'synced' ? 1 : 0);
+    }
+    this.withSink((sink) => sink.setClusterStatus({ ...this.current }));
+  }
+}

@@ -1,0 +1,248 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClusterStatus, NodeRecord, PodRecord } from '../../../src/model/index.js';
+import { KubeClusterSource } from '../../../src/sources/kube/index.js';
+import type { SourceSink } from '../../../src/sources/types.js';
+import { HeraldMetrics, silentLogger } from '../../../src/telemetry/index.js';
+import { FakeApiServer } from './fake-apiserver.js';
+
+/** Keeps what a store would keep, plus a log of calls. */
+class RecordingSink implements SourceSink {
+  readonly pods = new Map<string, PodRecord>();
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly calls: string[] = [];
+  readonly statuses: ClusterStatus[] = [];
+
+  applyPod(pod: PodRecord): void {
+    this.calls.push(`apply ${pod.namespace}/${pod.name}`);
+    this.pods.set(`${pod.namespace}/${pod.name}`, pod);
+  }
+  removePod(_cluster: string, key: string): void {
+    this.calls.push(`remove ${key}`);
+    this.pods.delete(key);
+  }
+  applyNode(node: NodeRecord): void {
+    this.nodes.set(node.name, node);
+  }
+  removeNode(_cluster: string, name: string): void {
+    this.nodes.delete(name);
+  }
+  replacePods(_cluster: string, pods: PodRecord[]): void {
+    this.calls.push(`replace ${pods.map((p) => `${p.namespace}/${p.name}`).sort().join(',')}`);
+    this.pods.clear();
+    for (const pod of pods) this.pods.set(`${pod.namespace}/${pod.name}`, pod);
+  }
+  replaceNodes(_cluster: string, nodes: NodeRecord[]): void {
+    this.nodes.clear();
+    for (const node of nodes) this.nodes.set(node.name, node);
+  }
+  setClusterStatus(status: ClusterStatus): void {
+    this.statuses.push(status);
+  }
+}
+
+function pod(name: string, options: { app?: string; ip?: string; ready?: boolean; terminating?: boolean } = {}) {
+  return {
+    metadata: {
+      namespace: 'shop',
+      name,
+      uid: `uid-${name}`,
+      labels: (options.app === undefined ? { other: 'x' } : { app: options.app }) as Record<string, string>,
+      creationTimestamp: '2024-05-01T00:00:00Z',
+      ...(options.terminating ? { deletionTimestamp: '2024-05-01T00:10:00Z', deletionGracePeriodSeconds: 30 } : {}),
+      managedFields: [{ manager: 'kubectl', operation: 'Update' }],
+    },
+    spec: { nodeName: 'node-a', containers: [{ name: 'main', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: {
+      phase: 'Running',
+      podIP: options.ip ?? '10.1.0.1',
+      conditions: [{ type: 'Ready', status: options.ready === false ? 'False' : 'True' }],
+    },
+  };
+}
+
+const node = { metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/region': 'r1', 'topology.kubernetes.io/zone': 'z1' } } };
+
+async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function makeSource(api: FakeApiServer) {
+  const metrics = new HeraldMetrics({ defaultMetrics: false });
+  const source = new KubeClusterSource({
+    name: 'east',
+    kubeConfig: api.kubeConfig(),
+    serviceLabel: 'app',
+    portName: 'http',
+    metrics,
+    logger: silentLogger(),
+    clock: () => Date.now(),
+    backoff: { initialMs: 20, maxMs: 200 },
+    random: () => 0.5,
+  });
+  const sink = new RecordingSink();
+  cleanups.push(() => source.stop());
+  return { source, sink, metrics };
+}
+
+async function counter(metrics: HeraldMetrics, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return value?.value ?? 0;
+}
+
+describe('KubeClusterSource against a fake API server', () => {
+  it('lists with the service-label selector, then follows watch events', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1' }));
+    api.upsert('pods', pod('unlabelled', {}));
+
+    const { source, sink, metrics } = makeSource(api);
+    expect(source.status().state).toBe('syncing');
+    await source.start(sink);
+
+    await until('synced', () => source.status().state === 'synced');
+    expect(sink.calls).toContain('replace shop/cart-1');
+    expect(sink.pods.get('shop/cart-1')).toMatchObject({ cluster: 'east', service: 'cart', ip: '10.1.0.1', port: 8080, ready: true, terminating: false });
+    expect(sink.nodes.get('node-a')).toEqual({ cluster: 'east', name: 'node-a', region: 'r1', zone: 'z1' });
+    expect(source.status()).toMatchObject({ cluster: 'east', everSynced: true, lastError: undefined });
+    expect(sink.statuses.at(-1)?.state).toBe('synced');
+    // The selector goes on both the list and the watch (the informer only adds it to the watch).
+    await until('pod watch open', () => api.openWatches('pods') === 1);
+    const podRequests = api.requests.filter((r) => r.kind === 'pods');
+    expect(podRequests.some((r) => !r.watch)).toBe(true);
+    expect(podRequests.some((r) => r.watch)).toBe(true);
+    expect(podRequests.every((r) => r.labelSelector === 'app')).toBe(true);
+
+    sink.calls.length = 0;
+    api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.2' }));
+    await until('cart-2 applied', () => sink.pods.has('shop/cart-2'));
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1', terminating: true }));
+    await until('cart-1 terminating', () => sink.pods.get('shop/cart-1')?.terminating === true);
+    expect(sink.pods.get('shop/cart-1')?.gracePeriodSeconds).toBe(30);
+    api.remove('pods', 'shop', 'cart-1');
+    await until('cart-1 removed', () => !sink.pods.has('shop/cart-1'));
+    expect(sink.calls).toEqual(['apply shop/cart-2', 'apply shop/cart-1', 'remove shop/cart-1']);
+
+    expect(await counter(metrics, 'herald_kube_events_total', { kube_cluster: 'east', kind: 'pod', type: 'add' })).toBe(1);
+    expect(await counter(metrics, 'herald_kube_events_total', { kube_cluster: 'east', kind: 'pod', type: 'update' })).toBe(1);
+    expect(await counter(metrics, 'herald_kube_events_total', { kube_cluster: 'east', kind: 'pod', type: 'delete' })).toBe(1);
+    expect(await counter(metrics, 'herald_kube_cluster_synced', { kube_cluster: 'east' })).toBe(1);
+  });
+
+  it('reconciles the store after a 410: a pod that vanished during the gap is removed', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1' }));
+    api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.2' }));
+
+    const { source, sink } = makeSource(api);
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced' && sink.pods.size === 2);
+    await until('pod watch open', () => api.openWatches('pods') === 1);
+
+    sink.calls.length = 0;
+    api.removeSilently('pods', 'shop', 'cart-1');
+    api.upsert('pods', pod('cart-3', { app: 'cart', ip: '10.1.0.3' }));
+    await until('cart-3 applied', () => sink.pods.has('shop/cart-3'));
+    api.removeSilently('pods', 'shop', 'cart-3');
+    api.expireWatches();
+
+    await until('relist removes the vanished pods', () => !sink.pods.has('shop/cart-1') && !sink.pods.has('shop/cart-3'));
+    expect([...sink.pods.keys()]).toEqual(['shop/cart-2']);
+    expect(sink.calls).toEqual(['apply shop/cart-3', 'replace shop/cart-2']);
+    expect(source.status().state).toBe('synced');
+    await until('watch resumed', () => api.openWatches('pods') === 1);
+  });
+
+  it('does not block on a cluster that is down at start, then syncs when it comes up', async () => {
+    const port = await freePort();
+    const api = new FakeApiServer();
+    api.port = port;
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart' }));
+
+    const { source, sink, metrics } = makeSource(api);
+    await source.start(sink);
+    await until('unreachable', () => source.status().state === 'unreachable');
+    expect(source.status().lastError).toMatch(/^cluster east: list (pods|nodes) failed: /);
+    expect(source.status().everSynced).toBe(false);
+    expect(sink.pods.size).toBe(0);
+    let restarts = 0;
+    for (let i = 0; i < 500 && restarts === 0; i++) {
+      restarts = await counter(metrics, 'herald_kube_watch_restarts_total', { kube_cluster: 'east', kind: 'pod' });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(restarts).toBeGreaterThan(0);
+    expect(source.status().state).toBe('unreachable');
+
+    await api.listen(port);
+    cleanups.push(() => api.close());
+    await until('synced', () => source.status().state === 'synced', 15_000);
+    expect(sink.pods.has('shop/cart-1')).toBe(true);
+    expect(source.status().everSynced).toBe(true);
+  });
+
+  it('keeps the endpoints while the API is gone and recovers from the last resourceVersion', async () => {
+    const api = new FakeApiServer();
+    const port = await api.listen();
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart' }));
+    const { source, sink } = makeSource(api);
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced');
+    await until('pod watch open', () => api.openWatches('pods') === 1);
+
+    await api.close();
+    await until('unreachable', () => source.status().state === 'unreachable');
+    expect(sink.pods.has('shop/cart-1')).toBe(true);
+
+    const listsBefore = api.requests.filter((r) => r.kind === 'pods' && !r.watch).length;
+    api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.2' }));
+    await api.listen(port);
+    cleanups.push(() => api.close());
+    await until('recovered', () => source.status().state === 'synced' && sink.pods.has('shop/cart-2'), 15_000);
+    expect(source.status().everSynced).toBe(true);
+    expect(source.status().lastError).toMatch(/cluster east: watch (pods|nodes) failed/);
+    // Resumed by watching from the last resourceVersion, not by listing again.
+    expect(api.requests.filter((r) => r.kind === 'pods' && !r.watch).length).toBe(listsBefore);
+  });
+
+  it('explains a 403', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.failWith.pods = 403;
+    const { source, sink } = makeSource(api);
+    await source.start(sink);
+    await until('unreachable', () => source.status().state === 'unreachable');
+    expect(source.status().lastError).toBe('cluster east: forbidden to list pods: check the ClusterRole (get/list/watch on pods and nodes)');
+
+    delete api.failWith.pods;
+    await until('synced once allowed', () => source.status().state === 'synced', 15_000);
+  });
+});
