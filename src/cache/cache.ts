@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
+
+/** One resource as every stream will receive it: a serialized google.protobuf.Any. */
+export interface CachedResource {
+  kind: ResourceKind;
+  name: string;
+  /** Content hash of `any`: equal bytes, equal version. */
+  version: string;
+  /**
+   * Global, monotonic change number. Unlike `version` it also moves when the bytes stay the same
+   * but a stream must get the resource again (an assignment after its cluster changed).
+   */
+  seq: number;
+  any: Buffer;
+}
+
+export interface CacheEntry {
+  kind: ResourceKind;
+  name: string;
+  /** null removes the resource. */
+  any: Buffer | null;
+}
+
+/** Names upserted or removed in one batch, by kind. Kinds without changes are absent. */
+export type ChangeSet = Map<ResourceKind, Set<string>>;
+export type ChangeListener = (changes: ChangeSet) => void;
+
+/** The read side of the cache that streams need; lets the xDS state machine be tested without a cache. */
+export interface ResourceView {
+  get(kind: ResourceKind, name: string): CachedResource | undefined;
+  list(kind: ResourceKind): Iterable<CachedResource>;
+  version(kind: ResourceKind): string;
+}
+
+function contentVersion(any: Buffer): string {
+  return createHash('sha256').update(any).digest('hex').slice(0, 16);
+}
+
+function perKind<T>(make: () => T): Record<ResourceKind, T> {
+  return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, make()])) as Record<ResourceKind, T>;
+}
+
+/**
+ * Versioned, pre-encoded xDS resources. Each resource is encoded once (by the caller) and the
+ * same bytes go to every stream; listeners learn what changed once per batch.
+ */
+export class ResourceCache implements ResourceView {
+  private seq = 0;
+  private readonly resources = perKind(() => new Map<string, CachedResource>());
+  /** Seq of the last change per kind; the kind's version string derives from it. */
+  private readonly kindSeq = perKind(() => 0);
+  private readonly listeners = new Set<ChangeListener>();
+  /** Sorted lists, rebuilt lazily: every full-state response of a kind reads the same one. */
+  private readonly sorted = perKind((): CachedResource[] | undefined => undefined);
+
+  apply(entries: readonly CacheEntry[]): ChangeSet {
+    const changes: ChangeSet = new Map();
+    const mark = (kind: ResourceKind, name: string): void => {
+      let names = changes.get(kind);
+      if (!names) changes.set(kind, (names = new Set()));
+      names.add(name);
+      this.kindSeq[kind] = this.seq;
+      this.sorted[kind] = undefined;
+    };
+
+    for (const entry of entries) {
+      const byName = this.resources[entry.kind];
+      const current = byName.get(entry.name);
+      if (entry.any === null) {
+        if (!current) continue;
+        byName.delete(entry.name);
+        this.seq += 1;
+        mark(entry.kind, entry.name);
+        continue;
+      }
+      const version = contentVersion(entry.any);
+      if (current && current.version === version && current.any.equals(entry.any)) continue;
+      this.seq += 1;
+      byName.set(entry.name, { kind: entry.kind, name: entry.name, version, seq: this.seq, any: entry.any });
+      mark(entry.kind, entry.name);
+    }
+
+    // Envoy warms a cluster on every CDS update of it until an assignment arrives, so the
+    // assignment must travel again after the cluster, even when its bytes did not change.
+    const clusters = changes.get('cluster');
+    if (clusters) {
+      const assignments = this.resources.endpoint;
+      const alreadyChanged = changes.get('endpoint');
+      for (const name of clusters) {
+        if (!this.resources.cluster.has(name)) continue;
+        if (alreadyChanged?.has(name)) continue;
+        const assignment = assignments.get(name);
+        if (!assignment) continue;
+        this.seq += 1;
+        assignments.set(name, { ...assignment, seq: this.seq });
+        mark('endpoint', name);
+      }
+    }
+
+    if (changes.size > 0) {
+      for (const listener of [...this.listeners]) listener(changes);
+    }
+    return changes;
+  }
+
+  get(kind: ResourceKind, name: string): CachedResource | undefined {
+    return this.resources[kind].get(name);
+  }
+
+  /** Resources of a kind in name order, so full-state responses are stable. Do not mutate. */
+  list(kind: ResourceKind): readonly CachedResource[] {
+    let list = this.sorted[kind];
+    if (!list) {
+      list = [...this.resources[kind].values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      this.sorted[kind] = list;
+    }
+    return list;
+  }
+
+  /** Changes whenever any resource of the kind is upserted or removed; "0" before the first. */
+  version(kind: ResourceKind): string {
+    return String(this.kindSeq[kind]);
+  }
+
+  /** Listeners run synchronously inside apply(), once per batch that changed something. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  counts(): Record<ResourceKind, number> {
+    return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, this.resources[kind].size])) as Record<ResourceKind, number>;
+  }
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { DrainTracker, type DrainNotice, type DrainResult } from '../../src/cache/index.js';
+
+function setup(subscribers: Record<string, string[]>, timeoutMs?: number) {
+  let now = 1_000;
+  const results: DrainResult[] = [];
+  const tracker = new DrainTracker({
+    clock: () => now,
+    subscribersOf: (name) => subscribers[name] ?? [],
+    onComplete: (result) => results.push(result),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  return { tracker, results, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+const notice = (over: Partial<DrainNotice> = {}): DrainNotice => ({
+  service: 'svc',
+  cluster: 'k1',
+  podKey: 'ns/pod-1',
+  ip: '10.0.0.1',
+  port: 8080,
+  observedAtMs: 1_000,
+  seq: 10,
+  ...over,
+});
+
+describe('DrainTracker', () => {
+  it('completes immediately with zero clients when nobody subscribes', () => {
+    const { tracker, results } = setup({});
+    tracker.track(notice());
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ clients: 0, acked: 0, complete: true });
+    expect(tracker.pending()).toEqual([]);
+  });
+
+  it('completes when every subscribed stream ACKed a seq at least as new', () => {
+    const { tracker, results, advance } = setup({ svc: ['s1', 's2'] });
+    tracker.track(notice());
+    advance(20);
+    tracker.sent('s1', 'svc', 10);
+    tracker.sent('s2', 'svc', 11);
+    advance(30);
+    tracker.acked('s1', 'svc', 9); // older than the notice: does not count
+    tracker.acked('s1', 'svc', 10);
+    expect(results).toHaveLength(0);
+    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 2, acked: 1 });
+    tracker.acked('s2', 'other', 12); // another service: does not count
+    expect(results).toHaveLength(0);
+    advance(50);
+    tracker.acked('s2', 'svc', 11);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ clients: 2, acked: 2, complete: true, podKey: 'ns/pod-1' });
+    expect(results[0]!.deliveredSeconds).toBeCloseTo(0.02);
+    expect(results[0]!.propagationSeconds).toBeCloseTo(0.1);
+    expect(tracker.pending()).toEqual([]);
+  });
+
+  it('counts a send that happened before track()', () => {
+    const { tracker, advance } = setup({ svc: ['s1'] });
+    advance(5);
+    tracker.sent('s1', 'svc', 10);
+    advance(5);
+    tracker.track(notice());
+    expect(tracker.pending()[0]).toMatchObject({ sent: 1, acked: 0 });
+  });
+
+  it('completes when the remaining streams go away', () => {
+    const { tracker, results } = setup({ svc: ['s1', 's2'] });
+    tracker.track(notice());
+    tracker.acked('s1', 'svc', 10);
+    tracker.streamGone('s2');
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ clients: 2, acked: 1, complete: true });
+  });
+
+  it('ignores streams that subscribed after tracking', () => {
+    const subs: Record<string, string[]> = { svc: ['s1'] };
+    const { tracker, results } = setup(subs);
+    tracker.track(notice());
+    subs.svc!.push('late');
+    tracker.acked('s1', 'svc', 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.clients).toBe(1);
+  });
+
+  it('gives up at the timeout, marked incomplete', async () => {
+    const { tracker, results } = setup({ svc: ['s1'] }, 30);
+    tracker.track(notice());
+    const deadline = Date.now() + 5_000;
+    while (results.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ complete: false, clients: 1, acked: 0 });
+    tracker.acked('s1', 'svc', 10);
+    expect(results).toHaveLength(1);
+  });
+
+  it('tracks several drains of one service independently', () => {
+    const { tracker, results } = setup({ svc: ['s1'] });
+    tracker.track(notice({ podKey: 'ns/a', seq: 10 }));
+    tracker.track(notice({ podKey: 'ns/b', seq: 20 }));
+    tracker.acked('s1', 'svc', 15);
+    expect(results.map((r) => r.podKey)).toEqual(['ns/a']);
+    tracker.acked('s1', 'svc', 20);
+    expect(results.map((r) => r.podKey)).toEqual(['ns/a', 'ns/b']);
+  });
+});
