@@ -27,6 +27,8 @@ export interface InformerLoopOptions<T extends KubernetesObject> {
   hooks: InformerLoopHooks<T>;
   backoff: { initialMs: number; maxMs: number };
   random: () => number;
+  /** A list that takes longer fails (and is retried): an API server that accepts connections but never answers must not leave the cluster 'syncing' forever. */
+  listTimeoutMs?: number;
 }
 
 // The informer keeps every object it sees; managedFields is often most of a pod's bytes and
@@ -135,13 +137,25 @@ export class InformerLoop<T extends KubernetesObject> {
 
   private async list(): Promise<KubernetesListObject<T>> {
     this.operation = 'list';
-    const result = await this.options.list();
+    const result = await this.withTimeout(this.options.list(), this.options.listTimeoutMs ?? 60_000);
     for (const item of result.items ?? []) slim(item);
     // The informer applies the list synchronously once this promise settles (its delete/add/update
     // callbacks are replay, not news); by the time an immediate runs, its cache is the new list.
     this.applyingList = true;
     setImmediate(() => this.listApplied());
     return result;
+  }
+
+  private async withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private listApplied(): void {

@@ -19,6 +19,8 @@ export interface KubeClusterSourceOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Jitter source in [0, 1); injectable for tests. */
   random?: () => number;
+  /** How long a list may take before it counts as failed (default 60 s). */
+  listTimeoutMs?: number;
 }
 
 type Kind = 'pod' | 'node';
@@ -66,6 +68,7 @@ export class KubeClusterSource implements ClusterSource {
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const backoff = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     const random = options.random ?? Math.random;
+    const listTimeoutMs = options.listTimeoutMs;
     const events = options.metrics.kubeEvents;
     const cluster = options.name;
 
@@ -77,6 +80,7 @@ export class KubeClusterSource implements ClusterSource {
       list: () => api.listPodForAllNamespaces({ labelSelector: options.serviceLabel }),
       backoff,
       random,
+      listTimeoutMs,
       hooks: {
         onListed: (items) => this.withSink((sink) => sink.replacePods(cluster, items.map((pod) => this.translate(pod)))),
         onAdd: (pod) => {
@@ -103,6 +107,7 @@ export class KubeClusterSource implements ClusterSource {
       list: () => api.listNode(),
       backoff,
       random,
+      listTimeoutMs,
       hooks: {
         onListed: (items) => this.withSink((sink) => sink.replaceNodes(cluster, items.map((node) => translateNode(node, cluster)))),
         onAdd: (node) => {

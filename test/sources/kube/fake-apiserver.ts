@@ -40,6 +40,8 @@ export class FakeApiServer {
   readonly requests: Array<{ kind: Kind; watch: boolean; labelSelector: string | undefined }> = [];
   /** When set, requests for that kind answer with this HTTP status. */
   readonly failWith: Partial<Record<Kind, number>> = {};
+  /** When true, list requests get no answer at all. */
+  hangLists = false;
   port = 0;
 
   async listen(port = 0): Promise<number> {
@@ -134,6 +136,7 @@ export class FakeApiServer {
       return this.status(res, failure, failure === 403 ? 'Forbidden' : 'Failure', `${kind} is forbidden: User "test" cannot list resource "${kind}"`);
     }
     if (!watch) {
+      if (this.hangLists) return;
       const items = [...this.objects[kind].values()].filter((o) => matches(o, selector));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: kind === 'pods' ? 'PodList' : 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items }));

@@ -85,7 +85,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function makeSource(api: FakeApiServer) {
+function makeSource(api: FakeApiServer, listTimeoutMs?: number) {
   const metrics = new HeraldMetrics({ defaultMetrics: false });
   const source = new KubeClusterSource({
     name: 'east',
@@ -97,6 +97,7 @@ function makeSource(api: FakeApiServer) {
     clock: () => Date.now(),
     backoff: { initialMs: 20, maxMs: 200 },
     random: () => 0.5,
+    listTimeoutMs,
   });
   const sink = new RecordingSink();
   cleanups.push(() => source.stop());
@@ -244,5 +245,21 @@ describe('KubeClusterSource against a fake API server', () => {
 
     delete api.failWith.pods;
     await until('synced once allowed', () => source.status().state === 'synced', 15_000);
+  });
+
+  it('gives up on a list that never answers and retries', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart' }));
+    api.hangLists = true;
+    const { source, sink } = makeSource(api, 200);
+    await source.start(sink);
+    await until('unreachable', () => source.status().state === 'unreachable');
+    expect(source.status().lastError).toMatch(/^cluster east: list (pods|nodes) failed: no answer within 200 ms$/);
+
+    api.hangLists = false;
+    await until('synced', () => source.status().state === 'synced' && sink.pods.has('shop/cart-1'), 15_000);
   });
 });
