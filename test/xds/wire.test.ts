@@ -1,0 +1,73 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type protobuf from 'protobufjs';
+import { loadEnvoyProtos } from '../../src/resources/protos.js';
+import { encodeDiscoveryResponse } from '../../src/xds/wire.js';
+import { TYPE_URLS } from '../../src/model/index.js';
+
+let root: protobuf.Root;
+let Response: protobuf.Type;
+let Any: protobuf.Type;
+let Assignment: protobuf.Type;
+
+beforeAll(() => {
+  root = loadEnvoyProtos();
+  Response = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+  Any = root.lookupType('google.protobuf.Any');
+  Assignment = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
+});
+
+function assignmentAny(name: string, endpoints: number): Buffer {
+  const lbEndpoints = Array.from({ length: endpoints }, (_, i) => ({
+    endpoint: { address: { socket_address: { address: `10.0.${i >> 8}.${i & 255}`, port_value: 8080 } } },
+    health_status: 3,
+  }));
+  const value = Assignment.encode(Assignment.fromObject({ cluster_name: name, endpoints: [{ lb_endpoints: lbEndpoints }] })).finish();
+  return Buffer.from(Any.encode(Any.fromObject({ type_url: TYPE_URLS.endpoint, value })).finish());
+}
+
+describe('encodeDiscoveryResponse', () => {
+  const cases = [
+    { label: 'empty resource list', resources: [] as Buffer[], version: '7', nonce: '1', cp: undefined as string | undefined },
+    { label: 'one small resource', resources: [assignmentAnyLazy('a', 1)], version: '12', nonce: 'n-3', cp: 'herald-1' },
+    { label: 'several resources', resources: [assignmentAnyLazy('a', 2), assignmentAnyLazy('b', 3)], version: 'v', nonce: '99', cp: undefined },
+    // > 16 KiB resource: multi-byte length varints.
+    { label: 'large resource', resources: [assignmentAnyLazy('big', 2000)], version: 'x'.repeat(200), nonce: '5', cp: '' },
+    { label: 'empty version (proto3 default)', resources: [assignmentAnyLazy('a', 1)], version: '', nonce: '1', cp: undefined },
+  ];
+
+  it.each(cases)('decodes with protobufjs: $label', ({ resources, version, nonce, cp }) => {
+    const any = resources.map((make) => make());
+    const bytes = encodeDiscoveryResponse({ versionInfo: version, resources: any, typeUrl: TYPE_URLS.endpoint, nonce, controlPlaneId: cp });
+    const decoded = Response.toObject(Response.decode(bytes), { defaults: true }) as Record<string, any>;
+    expect(decoded.version_info).toBe(version);
+    expect(decoded.type_url).toBe(TYPE_URLS.endpoint);
+    expect(decoded.nonce).toBe(nonce);
+    expect(decoded.resources).toHaveLength(any.length);
+    decoded.resources.forEach((resource: { type_url: string; value: Uint8Array }, i: number) => {
+      expect(resource.type_url).toBe(TYPE_URLS.endpoint);
+      const expected = Any.decode(any[i]!) as unknown as { value: Uint8Array };
+      expect(Buffer.from(resource.value).equals(Buffer.from(expected.value))).toBe(true);
+    });
+    if (cp === undefined) expect(decoded.control_plane).toBeNull();
+    else expect(decoded.control_plane).toEqual({ identifier: cp });
+  });
+
+  it('produces the same bytes protobufjs would', () => {
+    const any = [assignmentAny('a', 3), assignmentAny('b', 1)];
+    const mine = encodeDiscoveryResponse({ versionInfo: '3', resources: any, typeUrl: TYPE_URLS.endpoint, nonce: '8', controlPlaneId: 'cp' });
+    const theirs = Response.encode(
+      Response.fromObject({
+        version_info: '3',
+        resources: any.map((b) => Any.toObject(Any.decode(b))),
+        type_url: TYPE_URLS.endpoint,
+        nonce: '8',
+        control_plane: { identifier: 'cp' },
+      }),
+    ).finish();
+    expect(mine.equals(Buffer.from(theirs))).toBe(true);
+  });
+});
+
+function assignmentAnyLazy(name: string, endpoints: number): () => Buffer {
+  return () => assignmentAny(name, endpoints);
+}
