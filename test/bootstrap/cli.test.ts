@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadYaml } from '@kubernetes/client-node';
+import yargs from 'yargs';
+import { describe, expect, it } from 'vitest';
+import { buildSidecarBootstrap } from '../../src/bootstrap/index.js';
+import { bootstrapCommand, defaultNodeId, formatBootstrap, parseXdsAddress } from '../../src/cli/bootstrap.js';
+
+async function runBootstrap(args: string[]): Promise<{ code: number | undefined; text: string }> {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'herald-bootstrap-')), 'envoy.json');
+  let code: number | undefined;
+  await yargs(['bootstrap', ...args, '--output', out])
+    .command(bootstrapCommand((c) => (code = c)))
+    .strict()
+    .fail((message, error) => {
+      throw error ?? new Error(message);
+    })
+    .parseAsync();
+  return { code, text: readFileSync(out, 'utf8') };
+}
+
+describe('herald bootstrap', () => {
+  it('writes the builder output as JSON with the given flags', async () => {
+    const { code, text } = await runBootstrap(['--service', 'cart', '--xds-address', 'herald.mesh.svc:19000', '--node-id', 'cart-1.shop', '--zone', 'z1', '--no-lds']);
+    expect(code).toBe(0);
+    expect(JSON.parse(text)).toEqual(
+      buildSidecarBootstrap({ service: 'cart', nodeId: 'cart-1.shop', xdsHost: 'herald.mesh.svc', xdsPort: 19000, zone: 'z1', lds: false }),
+    );
+  });
+
+  it('writes YAML that reads back to the same object', async () => {
+    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--egress-port', '15001', '--egress-service', 'ledger']);
+    expect(text).not.toMatch(/[&*]ref|^\s*[{[]/m);
+    expect(loadYaml(text)).toEqual(
+      buildSidecarBootstrap({
+        service: 'cart',
+        nodeId: 'n',
+        xdsHost: 'herald.herald.svc.cluster.local',
+        xdsPort: 18000,
+        egress: { port: 15001, services: ['ledger'] },
+      }),
+    );
+  });
+
+  it.each([
+    [['--service', 'cart', '--xds-address', 'http://x:1'], /xds-address/],
+    [['--service', 'cart', '--egress-port', '15001'], /go together/],
+    [['--service', 'herald_xds'], /reserved/],
+    [['--xds-address', 'x'], /service/],
+  ])('refuses %j', async (args, message) => {
+    await expect(runBootstrap(args)).rejects.toThrow(message);
+  });
+});
+
+describe('defaultNodeId', () => {
+  it.each<[Record<string, string>, string]>([
+    [{ POD_NAME: 'cart-abc', POD_NAMESPACE: 'shop' }, 'cart-abc.shop'],
+    [{ POD_NAME: 'cart-abc' }, 'cart-abc'],
+    [{ POD_NAMESPACE: 'shop' }, 'host-1'],
+    [{}, 'host-1'],
+  ])('%j → %s', (env, id) => {
+    expect(defaultNodeId(env, 'host-1')).toBe(id);
+  });
+});
+
+describe('parseXdsAddress', () => {
+  it.each([
+    ['herald.herald.svc.cluster.local', { host: 'herald.herald.svc.cluster.local', port: 18000 }],
+    ['herald:19000', { host: 'herald', port: 19000 }],
+  ])('%s', (text, parsed) => {
+    expect(parseXdsAddress(text)).toEqual(parsed);
+  });
+  it.each(['', 'a:b', 'a:70000', 'a b:1'])('rejects %j', (text) => {
+    expect(() => parseXdsAddress(text)).toThrow(/xds-address/);
+  });
+});
+
+describe('formatBootstrap', () => {
+  it('ends JSON with a newline and keeps key order', () => {
+    const text = formatBootstrap({ b: 1, a: { c: '1s' } }, 'json');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(Object.keys(JSON.parse(text))).toEqual(['b', 'a']);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { buildSidecarBootstrap, durationJson, XDS_CLUSTER_NAME, type SidecarBootstrapOptions } from '../../src/bootstrap/index.js';
+import { buildEnvoyValidate, goAvailable, validateBootstraps } from './envoy-validate.js';
+
+const BASE: SidecarBootstrapOptions = {
+  service: 'payments',
+  nodeId: 'payments-7d9f-abcde.shop',
+  xdsHost: 'herald.herald.svc.cluster.local',
+  xdsPort: 18000,
+};
+
+type Obj = Record<string, any>;
+const build = (extra: Partial<SidecarBootstrapOptions> = {}): Obj => buildSidecarBootstrap({ ...BASE, ...extra }) as Obj;
+
+describe('buildSidecarBootstrap', () => {
+  it('names the node after the pod and the service', () => {
+    expect(build().node).toEqual({ id: BASE.nodeId, cluster: 'payments' });
+    expect(build({ zone: 'eu-west-1a', region: 'eu-west-1' }).node.locality).toEqual({ region: 'eu-west-1', zone: 'eu-west-1a' });
+    expect(build({ zone: 'a' }).node.locality).toEqual({ zone: 'a' });
+  });
+
+  it('points a STRICT_DNS HTTP/2 cluster at the headless Service', () => {
+    const clusters = build({ xdsPort: 19000 }).static_resources.clusters as Obj[];
+    expect(clusters).toHaveLength(1);
+    const xds = clusters[0]!;
+    expect(xds.name).toBe(XDS_CLUSTER_NAME);
+    expect(xds.type).toBe('STRICT_DNS');
+    expect(xds.load_assignment.cluster_name).toBe(XDS_CLUSTER_NAME);
+    expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+      address: 'herald.herald.svc.cluster.local',
+      port_value: 19000,
+    });
+    const http = xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    expect(http['@type']).toBe('type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions');
+    expect(http.explicit_http_config.http2_protocol_options).toBeDefined();
+  });
+
+  it('takes CDS (and LDS unless turned off) over one ADS stream to that cluster', () => {
+    const dynamic = build().dynamic_resources;
+    expect(dynamic.ads_config).toMatchObject({
+      api_type: 'GRPC',
+      transport_api_version: 'V3',
+      grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }],
+    });
+    expect(dynamic.cds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    expect(dynamic.lds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    expect(build({ lds: false }).dynamic_resources.lds_config).toBeUndefined();
+  });
+
+  it('adds Envoy admin on loopback only when asked', () => {
+    expect(build().admin).toBeUndefined();
+    expect(build({ adminPort: 9901 }).admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
+  });
+
+  it('routes the egress listener by Host to the Herald-served cluster of that name', () => {
+    const listeners = build({ egress: { port: 15001, services: ['ledger', 'accounts', 'ledger'] } }).static_resources.listeners as Obj[];
+    expect(listeners).toHaveLength(1);
+    expect(listeners[0]!.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 15001 });
+    const hcm = listeners[0]!.filter_chains[0].filters[0].typed_config;
+    const hosts = hcm.route_config.virtual_hosts as Obj[];
+    expect(hosts.map((h) => [h.domains, h.routes[0].route.cluster])).toEqual([
+      [['accounts', 'accounts:*'], 'accounts'],
+      [['ledger', 'ledger:*'], 'ledger'],
+    ]);
+    expect(hcm.http_filters.at(-1).name).toBe('envoy.filters.http.router');
+    expect(build().static_resources.listeners).toBeUndefined();
+  });
+
+  it('is pure and free of shared references', () => {
+    const options = { ...BASE, egress: { port: 15001, services: ['a'] }, adminPort: 9901 };
+    const first = buildSidecarBootstrap(options);
+    expect(buildSidecarBootstrap(options)).toEqual(first);
+    const d = (first as Obj).dynamic_resources;
+    expect(d.cds_config).not.toBe(d.lds_config);
+  });
+
+  it.each<[string, Partial<SidecarBootstrapOptions>, RegExp]>([
+    ['empty service', { service: '' }, /service/],
+    ['reserved service name', { service: XDS_CLUSTER_NAME }, /reserved/],
+    ['blank node id', { nodeId: '  ' }, /nodeId/],
+    ['host with a scheme', { xdsHost: 'http://herald' }, /xdsHost/],
+    ['host with upper case', { xdsHost: 'Herald.svc' }, /xdsHost/],
+    ['port 0', { xdsPort: 0 }, /xdsPort/],
+    ['port too big', { xdsPort: 70000 }, /xdsPort/],
+    ['admin port fraction', { adminPort: 1.5 }, /adminPort/],
+    ['egress with no services', { egress: { port: 15001, services: [] } }, /egress/],
+    ['egress on the admin port', { adminPort: 9901, egress: { port: 9901, services: ['a'] } }, /egress/],
+  ])('rejects %s', (_name, extra, message) => {
+    expect(() => build(extra)).toThrow(message);
+  });
+});
+
+describe('durationJson', () => {
+  it.each([
+    [1000, '1s'],
+    [5000, '5s'],
+    [250, '0.25s'],
+    [1500, '1.5s'],
+    [1, '0.001s'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(durationJson(ms)).toBe(text);
+  });
+});
+
+describe.skipIf(!goAvailable())('Envoy validation rules (go-control-plane checker)', () => {
+  it('accepts every bootstrap variant and rejects a broken one', () => {
+    const binary = buildEnvoyValidate();
+    const variants = {
+      minimal: build(),
+      'no LDS': build({ lds: false }),
+      full: build({ zone: 'a', region: 'r', adminPort: 9901, egress: { port: 15001, services: ['ledger', 'accounts'] } }),
+      'IP literal host': build({ xdsHost: '127.0.0.1', xdsPort: 18000 }),
+    };
+    const broken = build();
+    broken.static_resources.clusters[0].connect_timeout = '-1s';
+    broken.static_resources.clusters[0].lb_policy = 'NO_SUCH_POLICY';
+    const items = [...Object.entries(variants).map(([source, bootstrap]) => ({ source, bootstrap })), { source: 'broken', bootstrap: broken }];
+    const results = validateBootstraps(binary, items);
+    expect(results.map((r) => r.source)).toEqual(items.map((i) => i.source));
+    for (const result of results.slice(0, -1)) {
+      expect({ source: result.source, violations: result.violations ?? [] }).toEqual({ source: result.source, violations: [] });
+      expect(result.typeUrl).toBe('type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap');
+    }
+    expect(results.at(-1)!.violations?.length ?? 0).toBeGreaterThan(0);
+  });
+});
