@@ -27,7 +27,7 @@ function assignmentAny(name: string, endpoints: number): Buffer {
 
 describe('encodeDiscoveryResponse', () => {
   const cases = [
-    { label: 'empty resource list', resources: [] as Buffer[], version: '7', nonce: '1', cp: undefined as string | undefined },
+    { label: 'empty resource list', resources: [] as Array<() => Buffer>, version: '7', nonce: '1', cp: undefined as string | undefined },
     { label: 'one small resource', resources: [assignmentAnyLazy('a', 1)], version: '12', nonce: 'n-3', cp: 'herald-1' },
     { label: 'several resources', resources: [assignmentAnyLazy('a', 2), assignmentAnyLazy('b', 3)], version: 'v', nonce: '99', cp: undefined },
     // > 16 KiB resource: multi-byte length varints.
