@@ -21,6 +21,10 @@ export interface XdsServerOptions {
   ready: Promise<void>;
   /** Sends GOAWAY after this age so long-lived streams spread over new replicas. */
   maxConnectionAgeMs?: number;
+  /** After max connection age, how long open streams may go on before the connection closes (default 30 s). */
+  maxConnectionAgeGraceMs?: number;
+  /** Soft cap on resource bytes per EDS/RDS response (see StreamStateOptions). */
+  maxResponseBytes?: number;
   /** ControlPlane.identifier in every response. */
   controlPlaneId?: string;
   clock?: Clock;
@@ -48,8 +52,7 @@ interface Stream {
   warnedIgnored: boolean;
 }
 
-/** After max connection age, how long open streams may keep going before the connection is closed. */
-const CONNECTION_AGE_GRACE_MS = 30_000;
+const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
 
 /** State-of-the-world xDS over gRPC: ADS plus the per-type CDS/EDS/LDS/RDS services. */
 export class XdsServer {
@@ -60,6 +63,7 @@ export class XdsServer {
   private readonly controlPlaneId: string | undefined;
   private readonly clock: Clock;
   private readonly maxListedNames: number;
+  private readonly maxResponseBytes: number | undefined;
   private readonly server: grpc.Server;
   private readonly streams = new Map<string, Stream>();
   private readonly index = new SubscriptionIndex();
@@ -76,11 +80,13 @@ export class XdsServer {
     this.controlPlaneId = options.controlPlaneId;
     this.clock = options.clock ?? systemClock;
     this.maxListedNames = options.maxListedNames ?? 100;
+    this.maxResponseBytes = options.maxResponseBytes;
 
     const serverOptions: grpc.ServerOptions = { 'grpc.enable_channelz': 0 };
     if (options.maxConnectionAgeMs !== undefined) {
       serverOptions['grpc.max_connection_age_ms'] = options.maxConnectionAgeMs;
-      serverOptions['grpc.max_connection_age_grace_ms'] = CONNECTION_AGE_GRACE_MS;
+      // SotW streams never finish by themselves: without a grace limit GOAWAY would move nobody.
+      serverOptions['grpc.max_connection_age_grace_ms'] = options.maxConnectionAgeGraceMs ?? DEFAULT_CONNECTION_AGE_GRACE_MS;
     }
     this.server = new grpc.Server(serverOptions);
     const decode = makeRequestDecoder(options.protos);
@@ -167,7 +173,7 @@ export class XdsServer {
       peer,
       connectedAtMs: this.clock(),
       call,
-      state: new StreamState({ kinds: spec.kinds, ads: spec.api === 'ads', clock: this.clock }),
+      state: new StreamState({ kinds: spec.kinds, ads: spec.api === 'ads', clock: this.clock, maxResponseBytes: this.maxResponseBytes }),
       closed: false,
       warnedIgnored: false,
     };

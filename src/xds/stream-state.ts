@@ -121,7 +121,14 @@ export interface StreamStateOptions {
   /** Aggregated stream: enforce the cross-type push order. */
   ads: boolean;
   clock: Clock;
+  /**
+   * Soft cap on the resource bytes of one EDS/RDS response; the rest stays dirty and follows
+   * after the ACK. Clients refuse messages over 4 MiB by default. Full-state types cannot split.
+   */
+  maxResponseBytes?: number;
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
 /**
  * The xDS state-of-the-world protocol for one stream, without I/O: requests go in, responses to
@@ -132,6 +139,7 @@ export class StreamState {
   private readonly kinds: ReadonlySet<ResourceKind>;
   private readonly ads: boolean;
   private readonly clock: Clock;
+  private readonly maxResponseBytes: number;
   private readonly types = new Map<ResourceKind, TypeState>();
   private nonceCounter = 0;
   private nodeInfo: NodeInfo | undefined;
@@ -140,6 +148,7 @@ export class StreamState {
     this.kinds = new Set(options.kinds);
     this.ads = options.ads;
     this.clock = options.clock;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   /** The node from the stream's first request that carried one. */
@@ -277,6 +286,7 @@ export class StreamState {
     } else {
       const names = candidates ?? (state.wildcard ? [...view.list(kind)].map((r) => r.name) : state.names);
       resources = [];
+      let bytes = 0;
       for (const name of names) {
         if (!state.wildcard && !state.names.has(name)) continue;
         const resource = view.get(kind, name);
@@ -285,7 +295,13 @@ export class StreamState {
           state.sent.delete(name);
           continue;
         }
-        if (state.sent.get(name) !== resource.seq) resources.push(resource);
+        if (state.sent.get(name) === resource.seq) continue;
+        if (resources.length > 0 && bytes + resource.any.length > this.maxResponseBytes) {
+          state.dirtyNames.add(name);
+          continue;
+        }
+        bytes += resource.any.length;
+        resources.push(resource);
       }
       if (resources.length === 0) return undefined;
       resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -180,7 +180,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { ready?: Promise<void> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number } = {},
+): Promise<Harness> {
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const drainResults: DrainResult[] = [];
@@ -190,7 +192,11 @@ export async function startHarness(options: { ready?: Promise<void> } = {}): Pro
     subscribersOf: (name) => server?.subscribersOf('endpoint', name) ?? [],
     onComplete: (result) => drainResults.push(result),
   });
-  server = new XdsServer({ cache, drains, protos: protos(), metrics, logger: silentLogger(), ready: options.ready ?? Promise.resolve(), controlPlaneId: 'herald-test' });
+  server = new XdsServer({ cache, drains, protos: protos(), metrics, logger: silentLogger(), ready: options.ready ?? Promise.resolve(),
+    controlPlaneId: 'herald-test',
+    maxConnectionAgeMs: options.maxConnectionAgeMs,
+    maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
+  });
   const port = await server.listen('127.0.0.1', 0);
   const clients: grpc.Client[] = [];
   const client = (): grpc.Client => {

@@ -263,4 +263,24 @@ describe('xDS SotW over gRPC', () => {
     expect([...h.server.subscribersOf('endpoint', 'a')]).toEqual([]);
     expect((await h.metrics.xdsStreams.get()).values.find((v) => v.labels.api === 'ads')?.value).toBe(0);
   });
+
+  it('close() ends open streams and finishes', async () => {
+    const h = await seeded();
+    const s = h.stream();
+    s.request('cluster');
+    await s.next();
+    await h.server.close(2_000);
+    await until(() => s.status !== undefined, 5_000, 'stream status after close');
+    expect(h.server.clients()).toEqual([]);
+  });
+
+  it('closes connections past max connection age so clients reconnect elsewhere', async () => {
+    h = await startHarness({ maxConnectionAgeMs: 200, maxConnectionAgeGraceMs: 200 });
+    h.put('cluster', 'a', 'v1');
+    const s = h.stream();
+    s.request('cluster');
+    await s.next();
+    await until(() => s.status !== undefined, 10_000, 'stream ended by connection age');
+    await until(() => h!.server.clients().length === 0, 5_000, 'server forgot the stream');
+  });
 });

@@ -254,4 +254,20 @@ describe('StreamState', () => {
     s.markDirty('endpoint', ['a']);
     expect(names(s.flush(cache)[0])).toEqual(['a']);
   });
+
+  it('splits a large EDS update over several responses, one per ACK', () => {
+    const cache = new ResourceCache();
+    for (const n of ['a', 'b', 'c']) cache.apply([{ kind: 'endpoint', name: n, any: Buffer.alloc(600, n) }]);
+    const s = new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, maxResponseBytes: 1000 });
+    s.handleRequest(req('endpoint', { resourceNames: ['a', 'b', 'c'] }));
+    const seen: string[][] = [];
+    for (let i = 0; i < 5; i++) {
+      const [r] = s.flush(cache);
+      if (!r) break;
+      seen.push(names(r));
+      s.handleRequest(ack(r, ['a', 'b', 'c']));
+    }
+    expect(seen).toHaveLength(3);
+    expect(seen.flat().sort()).toEqual(['a', 'b', 'c']);
+  });
 });
