@@ -99,7 +99,18 @@ export class ResourceCache implements ResourceView {
     }
 
     if (changes.size > 0) {
-      for (const listener of [...this.listeners]) listener(changes);
+      // One failing listener must not starve the others; its error still reaches the caller.
+      let failure: unknown;
+      let failed = false;
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(changes);
+        } catch (err) {
+          if (!failed) failure = err;
+          failed = true;
+        }
+      }
+      if (failed) throw failure;
     }
     return changes;
   }

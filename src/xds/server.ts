@@ -228,7 +228,10 @@ export class XdsServer {
     }
     const { kind } = outcome;
     if (outcome.acked && kind === 'endpoint') {
-      for (const [name, seq] of outcome.acked) this.drains.acked(stream.id, name, seq);
+      const acked = outcome.acked;
+      this.guard('drains.acked', () => {
+        for (const [name, seq] of acked) this.drains.acked(stream.id, name, seq);
+      });
     }
     if (outcome.nack) {
       this.metrics.xdsNacks.inc({ type: kind });
@@ -253,7 +256,16 @@ export class XdsServer {
       }
     }
     // Marking is all that happens for a stream still waiting on an ACK: nobody waits on anybody.
-    for (const stream of touched) this.flush(stream);
+    for (const stream of touched) this.guard('flush', () => this.flush(stream));
+  }
+
+  /** Drain bookkeeping and fan-out run inside other stages' calls: a bug there must not end streams or throw into the cache. */
+  private guard(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (err) {
+      this.logger.error({ err, what }, 'xDS internal error');
+    }
   }
 
   private flush(stream: Stream): void {
@@ -276,7 +288,9 @@ export class XdsServer {
       this.metrics.xdsResponses.inc({ type: response.kind });
       this.metrics.xdsResponseBytes.inc({ type: response.kind }, bytes.length);
       if (response.kind === 'endpoint') {
-        for (const resource of response.resources) this.drains.sent(stream.id, resource.name, resource.seq);
+        this.guard('drains.sent', () => {
+          for (const resource of response.resources) this.drains.sent(stream.id, resource.name, resource.seq);
+        });
       }
     }
   }
@@ -296,7 +310,7 @@ export class XdsServer {
     stream.closed = true;
     this.streams.delete(stream.id);
     this.index.remove(stream.id);
-    this.drains.streamGone(stream.id);
+    this.guard('drains.streamGone', () => this.drains.streamGone(stream.id));
     this.metrics.xdsStreams.dec({ api: stream.api });
     this.logger.debug({ stream: stream.id, api: stream.api, node: stream.state.node?.id }, 'xDS stream closed');
   }

@@ -113,3 +113,17 @@ describe('ResourceCache', () => {
     expect(cache.list('cluster').map((r) => r.name)).toEqual(['a', 'aa', 'c']);
   });
 });
+
+describe('ResourceCache listener failures', () => {
+  it('still notifies later listeners and then reports the failure', () => {
+    const cache = new ResourceCache();
+    let second = 0;
+    cache.onChange(() => {
+      throw new Error('boom');
+    });
+    cache.onChange(() => second++);
+    expect(() => cache.apply([{ kind: 'cluster', name: 'a', any: Buffer.from('A') }])).toThrow('boom');
+    expect(second).toBe(1);
+    expect(cache.get('cluster', 'a')).toBeDefined();
+  });
+});

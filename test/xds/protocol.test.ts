@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, until, type Harness, type Response } from './helpers.js';
+import * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
+import { ResourceCache } from '../../src/cache/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { XdsServer } from '../../src/xds/index.js';
+import { protos, resourceAny, startHarness, TestStream, until, type Harness, type Response } from './helpers.js';
 
 const NOTHING_MS = 300;
 const names = (r: Response): string[] => r.resources.map((x) => x.name);
@@ -124,8 +129,8 @@ describe('xDS SotW over gRPC', () => {
       { kind: 'cluster', name: 'b', any: null },
     ]);
     h.cache.apply([
-      { kind: 'endpoint', name: 'a', any: (await import('./helpers.js')).resourceAny('endpoint', 'a', 'v2') },
-      { kind: 'cluster', name: 'a', any: (await import('./helpers.js')).resourceAny('cluster', 'a', 'v2') },
+      { kind: 'endpoint', name: 'a', any: resourceAny('endpoint', 'a', 'v2') },
+      { kind: 'cluster', name: 'a', any: resourceAny('cluster', 'a', 'v2') },
     ]);
     const first = await s.next();
     expect(first.kind).toBe('cluster');
@@ -282,5 +287,35 @@ describe('xDS SotW over gRPC', () => {
     await s.next();
     await until(() => s.status !== undefined, 10_000, 'stream ended by connection age');
     await until(() => h!.server.clients().length === 0, 5_000, 'server forgot the stream');
+  });
+
+  it('survives a failing drain tracker without ending streams', async () => {
+    const cache = new ResourceCache();
+    const boom = (): never => {
+      throw new Error('tracker bug');
+    };
+    const server = new XdsServer({
+      cache,
+      drains: { sent: boom, acked: boom, streamGone: boom },
+      protos: protos(),
+      metrics: new HeraldMetrics({ registry: new Registry(), defaultMetrics: false }),
+      logger: silentLogger(),
+      ready: Promise.resolve(),
+    });
+    const port = await server.listen('127.0.0.1', 0);
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      cache.apply([{ kind: 'endpoint', name: 'a', any: resourceAny('endpoint', 'a', 'v1') }]);
+      const s = new TestStream(client);
+      s.request('endpoint', { resource_names: ['a'] });
+      const r1 = await s.next();
+      s.ack(r1, ['a']);
+      cache.apply([{ kind: 'endpoint', name: 'a', any: resourceAny('endpoint', 'a', 'v2') }]);
+      expect(tags(await s.next())).toEqual(['a=v2']);
+      expect(s.status).toBeUndefined();
+    } finally {
+      client.close();
+      await server.close(1_000);
+    }
   });
 });
