@@ -1,0 +1,104 @@
+// The grpc-js-xds scenario (test/integration/grpc-js-xds.test.ts) with grpc-go's own xDS client:
+// a second, independent gRPC implementation resolves xds:///echo through Herald, balances over
+// real backends in two Kubernetes clusters, and stops picking a pod once it terminates.
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../../src/app/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
+import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { GrpcGoProbe, type CallReport } from './grpc-go-probe.js';
+import { interopSuite } from './suite.js';
+
+interopSuite('grpc-go xDS client through Herald', (tools) => {
+  const backends: EchoBackend[] = [];
+  let daemon: Daemon;
+  let clusterA: ManualSource;
+  let clusterB: ManualSource;
+  let probe: GrpcGoProbe;
+
+  beforeAll(async () => {
+    // Loopback IPs of their own (not those of the grpc-js test, which may run at the same time
+    // in another worker): within one Kubernetes cluster an IP has one owner.
+    backends.push(await startEchoBackend('a-0', '127.0.0.12'));
+    backends.push(await startEchoBackend('a-1', '127.0.0.13'));
+    backends.push(await startEchoBackend('b-0', '127.0.0.14'));
+    const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
+    const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
+    clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
+    clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
+    daemon = await startDaemon(
+      { sources: [clusterA, clusterB], initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
+      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+    );
+    await daemon.ready;
+    probe = await GrpcGoProbe.start({
+      binary: tools.grpcXdsProbe,
+      target: 'xds:///echo',
+      bootstrap: {
+        xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+        node: { id: 'grpc-go-probe', locality: { region: 'r1', zone: 'z1' } },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await probe?.close();
+    await daemon?.stop(1_000);
+    await Promise.all(backends.map((b) => b.stop()));
+  });
+
+  /** Calls in rounds of `round` until `done` holds for one round's report, within a bound. */
+  async function callUntil(done: (report: CallReport) => boolean, round: number, maxRounds = 20): Promise<CallReport> {
+    let last: CallReport | undefined;
+    for (let i = 0; i < maxRounds; i++) {
+      last = await probe.call(round);
+      if (done(last)) return last;
+    }
+    throw new Error(`condition not met within ${maxRounds} rounds of ${round} calls; last: ${JSON.stringify(last)}; probe stderr: ${probe.stderr}`);
+  }
+
+  it('balances across the endpoints of both Kubernetes clusters', async () => {
+    const report = await callUntil((r) => r.errors === 0 && Object.keys(r.backends).length === 3, 30);
+    expect(Object.keys(report.backends).sort()).toEqual(['a-0', 'a-1', 'b-0']);
+    expect(Object.values(report.backends).reduce((a, b) => a + b, 0)).toBe(30);
+  });
+
+  it('stops picking a backend whose pod is terminating, while the backend still runs', async () => {
+    clusterA.update('default/a-1', { terminating: true, gracePeriodSeconds: 30 });
+    await callUntil((r) => r.errors === 0 && r.backends['a-1'] === undefined, 30);
+    const callsBefore = backends[1]!.calls;
+    const more = await probe.call(40);
+    expect(more.errors).toBe(0);
+    expect(Object.keys(more.backends).sort()).toEqual(['a-0', 'b-0']);
+    expect(backends[1]!.calls).toBe(callsBefore);
+    // Not picked because of DRAINING, not because it is down: a direct call is answered.
+    const direct = new grpc.Client(`${backends[1]!.host}:${backends[1]!.port}`, grpc.credentials.createInsecure());
+    try {
+      expect(await callWho(direct)).toBe('a-1');
+    } finally {
+      direct.close();
+    }
+  });
+
+  it('keeps serving the rest after the terminating pod is deleted', async () => {
+    clusterA.remove('default/a-1');
+    // The pod is gone, so is its server: a stale pick would now show as an error.
+    await backends.splice(1, 1)[0]!.stop();
+    const report = await callUntil((r) => Object.keys(r.backends).length === 2, 30);
+    expect(report.errors).toBe(0);
+    expect(Object.keys(report.backends).sort()).toEqual(['a-0', 'b-0']);
+  });
+
+  it('picks up a new pod in the other cluster once it is ready', async () => {
+    const fresh = await startEchoBackend('b-1', '127.0.0.15');
+    backends.push(fresh);
+    clusterB.apply(makePod({ cluster: 'kube-b', name: 'b-1', ip: fresh.host, port: fresh.port, ready: false, nodeName: 'kube-b-node' }));
+    await expect.poll(() => daemon.store.service('echo')?.podCount, { timeout: 5_000 }).toBe(3);
+    const notYet = await probe.call(30);
+    expect(notYet.backends['b-1']).toBeUndefined();
+    clusterB.update('default/b-1', { ready: true });
+    const report = await callUntil((r) => r.backends['b-1'] !== undefined, 30);
+    expect(report.errors).toBe(0);
+  });
+});
