@@ -25,6 +25,8 @@ export interface XdsServerOptions {
   maxConnectionAgeGraceMs?: number;
   /** Soft cap on resource bytes per EDS/RDS response (see StreamStateOptions). */
   maxResponseBytes?: number;
+  /** Transport security for listen(); insecure when absent (a mesh-internal port). */
+  credentials?: grpc.ServerCredentials | undefined;
   /** ControlPlane.identifier in every response. */
   controlPlaneId?: string;
   clock?: Clock;
@@ -64,6 +66,7 @@ export class XdsServer {
   private readonly clock: Clock;
   private readonly maxListedNames: number;
   private readonly maxResponseBytes: number | undefined;
+  private readonly credentials: grpc.ServerCredentials | undefined;
   private readonly server: grpc.Server;
   private readonly streams = new Map<string, Stream>();
   private readonly index = new SubscriptionIndex();
@@ -81,6 +84,7 @@ export class XdsServer {
     this.clock = options.clock ?? systemClock;
     this.maxListedNames = options.maxListedNames ?? 100;
     this.maxResponseBytes = options.maxResponseBytes;
+    this.credentials = options.credentials;
 
     const serverOptions: grpc.ServerOptions = { 'grpc.enable_channelz': 0 };
     if (options.maxConnectionAgeMs !== undefined) {
@@ -109,10 +113,11 @@ export class XdsServer {
   }
 
   /** Binds and starts serving; returns the bound port (useful with port 0). */
-  async listen(host: string, port: number, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  async listen(host: string, port: number, credentials?: grpc.ServerCredentials): Promise<number> {
+    const creds = credentials ?? this.credentials ?? grpc.ServerCredentials.createInsecure();
     const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+      this.server.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
   }
 
