@@ -126,9 +126,12 @@ func visitMessage(m protoreflect.Message, path string, visit func(*anypb.Any, st
 	if m.Descriptor().FullName() == anyFullName {
 		a, ok := m.Interface().(*anypb.Any)
 		if !ok {
-			// A dynamic Any: copy it into the concrete type to unpack it.
-			a = &anypb.Any{}
-			proto.Merge(a, m.Interface())
+			// A dynamic Any (not the generated type): its fields are type_url and value.
+			fields := m.Descriptor().Fields()
+			a = &anypb.Any{
+				TypeUrl: m.Get(fields.ByName("type_url")).String(),
+				Value:   m.Get(fields.ByName("value")).Bytes(),
+			}
 		}
 		visit(a, path)
 		return
