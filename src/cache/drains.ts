@@ -48,8 +48,9 @@ interface Tracked {
   clients: number;
   sent: Set<string>;
   acked: number;
-  lastSentMs: number;
-  lastAckMs: number;
+  /** Latest send/ACK time seen; undefined until there is one. */
+  lastSentMs: number | undefined;
+  lastAckMs: number | undefined;
   timer: NodeJS.Timeout;
 }
 
@@ -77,6 +78,8 @@ export class DrainTracker {
    * can call track(), so a send may precede the notice it satisfies.
    */
   private readonly lastSent = new Map<string, Map<string, Seen>>();
+  /** Same for ACKs, in case the caller tracks a drain only after its streams answered. */
+  private readonly lastAcked = new Map<string, Map<string, Seen>>();
 
   constructor(options: DrainTrackerOptions) {
     this.clock = options.clock;
@@ -88,22 +91,27 @@ export class DrainTracker {
   track(notice: DrainNotice): void {
     const id = this.nextId++;
     const waiting = new Set(this.subscribersOf(notice.service));
-    const now = this.clock();
     const entry: Tracked = {
       notice,
       waiting,
       clients: waiting.size,
       sent: new Set(),
       acked: 0,
-      lastSentMs: now,
-      lastAckMs: now,
+      lastSentMs: undefined,
+      lastAckMs: undefined,
       timer: undefined as unknown as NodeJS.Timeout,
     };
-    for (const stream of waiting) {
+    for (const stream of [...waiting]) {
       const seen = this.lastSent.get(stream)?.get(notice.service);
       if (seen && seen.seq >= notice.seq) {
         entry.sent.add(stream);
-        entry.lastSentMs = seen.atMs;
+        entry.lastSentMs = Math.max(entry.lastSentMs ?? seen.atMs, seen.atMs);
+      }
+      const acked = this.lastAcked.get(stream)?.get(notice.service);
+      if (acked && acked.seq >= notice.seq) {
+        waiting.delete(stream);
+        entry.acked += 1;
+        entry.lastAckMs = Math.max(entry.lastAckMs ?? acked.atMs, acked.atMs);
       }
     }
     if (waiting.size === 0) {
@@ -138,6 +146,9 @@ export class DrainTracker {
 
   acked(streamId: string, name: string, seq: number): void {
     const now = this.clock();
+    let names = this.lastAcked.get(streamId);
+    if (!names) this.lastAcked.set(streamId, (names = new Map()));
+    names.set(name, { seq, atMs: now });
     for (const [id, entry] of this.entriesFor(name)) {
       if (seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
       entry.acked += 1;
@@ -148,6 +159,7 @@ export class DrainTracker {
 
   streamGone(streamId: string): void {
     this.lastSent.delete(streamId);
+    this.lastAcked.delete(streamId);
     for (const [id, entry] of [...this.tracked]) {
       if (entry.waiting.delete(streamId)) this.completeIfDone(id, entry);
     }
@@ -170,6 +182,7 @@ export class DrainTracker {
     this.tracked.clear();
     this.byService.clear();
     this.lastSent.clear();
+    this.lastAcked.clear();
   }
 
   private *entriesFor(name: string): Iterable<[number, Tracked]> {
@@ -198,12 +211,14 @@ export class DrainTracker {
 
   private finish(entry: Tracked, complete: boolean): void {
     const observed = entry.notice.observedAtMs;
-    const end = complete ? entry.lastAckMs : this.clock();
+    const now = this.clock();
+    // With no subscriber the drain is vacuously done when tracked.
+    const end = complete ? (entry.lastAckMs ?? now) : now;
     this.onComplete({
       ...entry.notice,
       clients: entry.clients,
       acked: entry.acked,
-      deliveredSeconds: Math.max(0, entry.lastSentMs - observed) / 1000,
+      deliveredSeconds: Math.max(0, (entry.lastSentMs ?? now) - observed) / 1000,
       propagationSeconds: Math.max(0, end - observed) / 1000,
       complete,
     });

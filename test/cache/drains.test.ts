@@ -103,4 +103,22 @@ describe('DrainTracker', () => {
     tracker.acked('s1', 'svc', 20);
     expect(results.map((r) => r.podKey)).toEqual(['ns/a', 'ns/b']);
   });
+
+  it('counts ACKs that arrived before track() and may complete at once', () => {
+    const { tracker, results, advance } = setup({ svc: ['s1', 's2'] });
+    advance(10);
+    tracker.sent('s1', 'svc', 10);
+    advance(10);
+    tracker.acked('s1', 'svc', 10);
+    tracker.acked('s2', 'svc', 9); // too old
+    tracker.track(notice());
+    expect(tracker.pending()[0]).toMatchObject({ acked: 1, sent: 1 });
+    tracker.acked('s2', 'svc', 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ acked: 2, complete: true });
+
+    tracker.track(notice({ podKey: 'ns/pod-2' }));
+    expect(results).toHaveLength(2);
+    expect(results[1]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, acked: 2, complete: true });
+  });
 });
