@@ -101,4 +101,22 @@ interopSuite('grpc-go xDS client through Herald', (tools) => {
     const report = await callUntil((r) => r.backends['b-1'] !== undefined, 30);
     expect(report.errors).toBe(0);
   });
+
+  it('was ACKed by grpc-go for every type, never NACKed', () => {
+    const streams = daemon.xds.clients().filter((c) => c.node?.id === 'grpc-go-probe');
+    expect(streams.length).toBeGreaterThanOrEqual(1);
+    const perType = (['listener', 'route', 'cluster', 'endpoint'] as const).map((kind) => {
+      const counts = streams.map((s) => s.types[kind]?.counts);
+      return {
+        kind,
+        acks: counts.reduce((sum, c) => sum + (c?.acks ?? 0), 0),
+        nacks: counts.reduce((sum, c) => sum + (c?.nacks ?? 0), 0),
+        lastNack: streams.map((s) => s.types[kind]?.lastNack?.message).find((m) => m !== undefined),
+      };
+    });
+    for (const t of perType) {
+      expect(t, t.kind).toMatchObject({ nacks: 0, lastNack: undefined });
+      expect(t.acks, t.kind).toBeGreaterThan(0);
+    }
+  });
 });
