@@ -1,0 +1,35 @@
+// Renders deploy/ kustomizations into Kubernetes objects, for tests here and for the e2e tier
+// (which applies them with server-side dry-run). kustomize is the pinned build from
+// deploy/tools/build-kustomize.sh, made on first use; HERALD_KUSTOMIZE names another binary.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEPLOY_DIR = path.join(REPO_ROOT, 'deploy');
+
+let cachedBinary: string | undefined;
+
+/** Path of a kustomize binary, building the pinned one if needed (~1 min the first time). */
+export function kustomizeBinary(): string {
+  if (process.env['HERALD_KUSTOMIZE']) return process.env['HERALD_KUSTOMIZE'];
+  if (cachedBinary) return cachedBinary;
+  const script = path.join(DEPLOY_DIR, 'tools', 'build-kustomize.sh');
+  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 540_000 });
+  cachedBinary = out.trim().split('\n').at(-1)!;
+  return cachedBinary;
+}
+
+/** `kustomize build` of a directory relative to deploy/ (e.g. 'base', 'overlays/cluster-b'), as YAML text. */
+export function renderYaml(dir: string): string {
+  return execFileSync(kustomizeBinary(), ['build', path.resolve(DEPLOY_DIR, dir)], { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 << 20 });
+}
+
+/**
+ * The objects a kustomization renders, in kustomize's order (Namespace and cluster-scoped RBAC
+ * first), ready for KubernetesObjectApi.create/patch with dryRun: 'All'.
+ */
+export function renderDeploy(dir: string): KubernetesObject[] {
+  return loadAllYaml(renderYaml(dir)) as KubernetesObject[];
+}
