@@ -61,7 +61,7 @@ export const SERVE_DEFAULTS = {
   portName: 'http',
   initialSyncTimeoutMs: 30_000,
   includeNotReady: false,
-  batchWindowMs: 50,
+  batchWindowMs: 10,
   logLevel: 'info' as LogLevel,
   inClusterName: 'local',
 } as const;

@@ -13,7 +13,7 @@ const NUMERIC_KINDS = ['uint32', 'int32', 'uint64', 'int64', 'double', 'float', 
 const WRAPPER = /^\.google\.protobuf\.(U?Int(32|64)|Double|Float)Value$/;
 
 function rulesOf(field: protobuf.Field): Rules | undefined {
-  for (const option of field.parsedOptions ?? []) {
+  for (const option of (field.parsedOptions ?? []) as unknown[]) {
     const rules = (option as Record<string, unknown>)['(validate.rules)'];
     if (rules) return rules as Rules;
   }
@@ -22,7 +22,7 @@ function rulesOf(field: protobuf.Field): Rules | undefined {
 
 function toNumber(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (value && typeof (value as { toNumber?: unknown }).toNumber === 'function') return (value as protobuf.Long).toNumber();
+  if (value && typeof (value as { toNumber?: unknown }).toNumber === 'function') return (value as { toNumber(): number }).toNumber();
   return Number(value);
 }
 

@@ -1,0 +1,41 @@
+import type { AdminView } from '../admin/index.js';
+import { assessReadiness } from '../admin/index.js';
+import type { DrainTracker } from '../cache/index.js';
+import type { ClusterSource } from '../sources/types.js';
+import type { EndpointStore } from '../store/index.js';
+import type { HeraldMetrics } from '../telemetry/index.js';
+import type { XdsServer } from '../xds/index.js';
+import type { InitialSyncGate } from './sync-gate.js';
+
+export interface AdminViewDeps {
+  sources: ClusterSource[];
+  store: EndpointStore;
+  xds: XdsServer;
+  drains: DrainTracker;
+  gate: InitialSyncGate;
+  metrics: HeraldMetrics;
+  /** False once shutdown has begun, so load balancers stop sending new streams here. */
+  isServing: () => boolean;
+}
+
+/** The admin server's read-only window onto the running stages. */
+export function buildAdminView(deps: AdminViewDeps): AdminView {
+  const clusters = () => deps.sources.map((source) => source.status());
+  return {
+    metrics: deps.metrics.registry,
+    readiness: () =>
+      assessReadiness({
+        clusters: clusters(),
+        initialSyncTimedOut: deps.gate.state === 'timed_out',
+        xdsServing: deps.isServing() && deps.gate.state !== 'waiting',
+      }),
+    clusters,
+    services: () => {
+      const names = deps.store.serviceNames();
+      return names.flatMap((name) => deps.store.service(name) ?? []);
+    },
+    service: (name) => deps.store.service(name),
+    clients: () => deps.xds.clients(),
+    drains: () => deps.drains.pending(),
+  };
+}

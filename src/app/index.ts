@@ -1,0 +1,2 @@
+export { startDaemon, type Daemon, type DaemonOptions, type DaemonDeps, type DrainListener } from './daemon.js';
+export { InitialSyncGate, type GateState } from './sync-gate.js';

@@ -1,0 +1,74 @@
+import * as grpc from '@grpc/grpc-js';
+import type { CommandModule } from 'yargs';
+import { startDaemon } from '../app/index.js';
+import { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
+import { systemClock } from '../model/index.js';
+import { KubeClusterSource } from '../sources/kube/index.js';
+import { createLogger, HeraldMetrics } from '../telemetry/index.js';
+import { runUntilSignalled, withListenerFlags } from './common.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function xdsCredentials(config: HeraldServeConfig): grpc.ServerCredentials {
+  const tls = config.tls;
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.requireClientCert);
+}
+
+export function serveCommand(setExitCode: (code: number) => void): CommandModule {
+  return {
+    command: 'serve',
+    describe: 'Watch Kubernetes clusters and serve their pods to Envoys over xDS',
+    builder: (args) =>
+      withListenerFlags(args)
+        .option('cluster', {
+          type: 'string',
+          array: true,
+          describe: 'a Kubernetes cluster to watch, NAME=KUBECONFIG[#CONTEXT] (repeatable); none = the cluster Herald runs in',
+        })
+        .option('in-cluster', { type: 'string', describe: 'also watch the cluster Herald runs in, under this name' })
+        .option('local-cluster', { type: 'string', describe: 'cluster whose endpoints get priority 0 (the others 1)' })
+        .option('service-label', { type: 'string', default: SERVE_DEFAULTS.serviceLabel, describe: 'pod label naming the service' })
+        .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
+        .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
+        .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
+        .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
+        .option('batch-window', { type: 'string', default: '10ms', describe: 'coalesce pod changes arriving within this window' })
+        .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
+        .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
+        .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
+        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' }),
+    handler: async (argv) => {
+      const config = buildServeConfig(argv as Record<string, unknown>);
+      const logger = createLogger({ level: config.logLevel });
+      const metrics = new HeraldMetrics();
+      const sources = config.clusters.map(
+        (cluster) =>
+          new KubeClusterSource({
+            name: cluster.name,
+            kubeConfig: cluster.kubeConfig,
+            serviceLabel: config.serviceLabel,
+            portName: config.portName,
+            defaultPort: config.defaultPort,
+            metrics,
+            logger,
+            clock: systemClock,
+          }),
+      );
+      const daemon = await startDaemon(
+        {
+          sources,
+          localCluster: config.localCluster,
+          includeNotReady: config.includeNotReady,
+          batchWindowMs: config.batchWindowMs,
+          initialSyncTimeoutMs: config.initialSyncTimeoutMs,
+          xds: { host: config.xdsHost, port: config.xdsPort, maxConnectionAgeMs: config.maxConnectionAgeMs, credentials: xdsCredentials(config) },
+          admin: { host: config.adminHost, port: config.adminPort },
+        },
+        { logger, metrics },
+      );
+      await runUntilSignalled(daemon, logger, SHUTDOWN_GRACE_MS);
+      setExitCode(0);
+    },
+  };
+}
