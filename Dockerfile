@@ -12,7 +12,6 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-COPY protos ./protos
 COPY src ./src
 RUN npm run build
 
