@@ -15,7 +15,7 @@ export class HeraldMetrics {
   readonly xdsNacks: Counter<'type'>;
   /** Requests ignored because their nonce was not the stream's latest. */
   readonly xdsStaleNonces: Counter<'type'>;
-  /** Streams ended by Herald because the client misbehaved (bad type URL, undecodable request). */
+  /** Requests Herald could not serve: unknown type URLs are ignored, undecodable requests end their stream. */
   readonly xdsRejectedRequests: Counter<'reason'>;
 
   /** Endpoints in the mesh by Kubernetes cluster and health. */
@@ -24,7 +24,7 @@ export class HeraldMetrics {
   readonly kubeClusterSynced: Gauge<'kube_cluster'>;
   readonly kubeEvents: Counter<'kube_cluster' | 'kind' | 'type'>;
   readonly kubeWatchRestarts: Counter<'kube_cluster' | 'kind'>;
-  /** Pods that give no endpoint, by reason (no_port, no_service_label, ...). */
+  /** Pods that give no endpoint, by reason (no_port, no_service, not_ready, ip_conflict, ...). */
   readonly podsSkipped: Counter<'kube_cluster' | 'reason'>;
   /** IP ownership conflicts: reuse inside one cluster, or overlap across clusters. */
   readonly ipConflicts: Counter<'kind'>;
@@ -43,7 +43,7 @@ export class HeraldMetrics {
     this.xdsResponseBytes = new Counter({ name: 'herald_xds_response_bytes_total', help: 'Bytes of xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsNacks = new Counter({ name: 'herald_xds_nacks_total', help: 'xDS NACKs received by resource type', labelNames: ['type'], registers: reg });
     this.xdsStaleNonces = new Counter({ name: 'herald_xds_stale_nonces_total', help: 'xDS requests ignored for a stale nonce', labelNames: ['type'], registers: reg });
-    this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests refused, by reason', labelNames: ['reason'], registers: reg });
+    this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests ignored or refused, by reason', labelNames: ['reason'], registers: reg });
 
     this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });
     this.services = new Gauge({ name: 'herald_services', help: 'Services with at least one known pod', registers: reg });
