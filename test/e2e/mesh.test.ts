@@ -88,6 +88,7 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     expect(endpointMap(client, 'web').get('10.2.1.1:80')?.health).toBe('DRAINING');
 
     await until(client, 'v1-b gone after its grace period', (c) => !endpointMap(c, 'web').has('10.2.1.2:80'), 30_000, ['web']);
+    expect(k.failures).toEqual([]);
     await k.finishDeletion('default', 'web-v1-a');
     await until(client, 'only v2 left', (c) => healthView(c, 'web').join() === '10.2.2.1:80=HEALTHY,10.2.2.2:80=HEALTHY', 30_000, ['web']);
   });

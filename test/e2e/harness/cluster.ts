@@ -104,6 +104,16 @@ export class KubeCluster {
     this.apiserver = await this.launchApiserver(this.apiPort, `apiserver-${++this.apiStarts}`);
   }
 
+  /** Everything the current main apiserver has logged so far. */
+  apiserverLog(): string {
+    if (!this.apiserver) return '';
+    try {
+      return readFileSync(this.apiserver.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   /** Stops the main apiserver: SIGKILL by default, like a crashed control plane. */
   async stopApiserver(how: 'kill' | 'term' = 'kill'): Promise<void> {
     const proc = this.apiserver;
@@ -149,7 +159,7 @@ export class KubeCluster {
     this.extra.clear();
     if (this.apiserver) await group.stop(this.apiserver);
     if (this.etcd) await group.stop(this.etcd);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.E2E_KEEP !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 
   private async startEtcd(): Promise<void> {

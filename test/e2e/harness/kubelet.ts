@@ -37,6 +37,8 @@ export class KubeletStandIn {
   private core: CoreV1Api;
   private readonly pods = new Map<string, Tracked>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Deletions the stand-in failed to finish on its own (a test can assert there are none). */
+  readonly failures: string[] = [];
 
   constructor(core: CoreV1Api) {
     this.core = core;
@@ -136,7 +138,9 @@ export class KubeletStandIn {
     const delay = completion === 'after-grace' ? grace * 1000 : completion.afterMs;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.finishDeletion(namespace, name).catch(() => undefined);
+      this.finishDeletion(namespace, name).catch((error: unknown) => {
+        this.failures.push(`finish deletion of ${namespace}/${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      });
     }, delay);
     this.timers.add(timer);
   }

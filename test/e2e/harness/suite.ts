@@ -54,6 +54,12 @@ export class E2eEnv {
     await Promise.all(this.clusters.map((c) => c.kube.stop()));
     await this.group.stopAll();
     this.group.dispose();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (keepFiles()) process.stderr.write(`e2e: kept ${this.dir} and the clusters' directories (E2E_KEEP)\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** E2E_KEEP=1 keeps logs, kubeconfigs and data directories for a post-mortem. */
+export function keepFiles(): boolean {
+  return process.env.E2E_KEEP === '1';
 }
