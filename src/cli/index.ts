@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { bootstrapCommand } from './bootstrap.js';
+import { statusCommand } from './status.js';
 
 /** A usage error the CLI reports in one line before exiting non-zero. */
 export class UsageError extends Error {}
@@ -15,6 +16,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(serveCommand((code) => (exitCode = code)))
     .command(demoCommand((code) => (exitCode = code)))
     .command(bootstrapCommand((code) => (exitCode = code)))
+    .command(statusCommand((code) => (exitCode = code)))
     .demandCommand(1, 'name a command: serve or demo')
     .strict()
     .recommendCommands()

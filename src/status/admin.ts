@@ -1,0 +1,84 @@
+import http from 'node:http';
+import type { AdminClient, AdminTypeInfo, XdsType } from './types.js';
+
+const KIND_TO_TYPE: Readonly<Record<string, XdsType>> = { cluster: 'CDS', endpoint: 'EDS', listener: 'LDS', route: 'RDS' };
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function parseType(value: unknown): AdminTypeInfo | undefined {
+  const info = record(value);
+  if (!info) return undefined;
+  const nack = record(info['lastNack']);
+  return {
+    ackedVersion: str(info['ackedVersion']),
+    behind: info['pending'] === true || info['dirty'] === true,
+    lastNack: nack ? { message: str(nack['message']) ?? '', rejectedVersion: str(nack['rejectedVersion']) ?? '', atMs: num(nack['atMs']) } : undefined,
+  };
+}
+
+/**
+ * Reads the JSON of /debug/clients. The page is an operator aid whose shape may grow, so
+ * anything unexpected is skipped rather than fatal.
+ */
+export function parseAdminClients(json: unknown): AdminClient[] {
+  if (!Array.isArray(json)) return [];
+  const out: AdminClient[] = [];
+  for (const item of json) {
+    const client = record(item);
+    if (!client) continue;
+    const types: Partial<Record<XdsType, AdminTypeInfo>> = {};
+    for (const [kind, value] of Object.entries(record(client['types']) ?? {})) {
+      const type = KIND_TO_TYPE[kind];
+      const info = parseType(value);
+      if (type && info) types[type] = info;
+    }
+    out.push({
+      id: str(client['id']) ?? String(client['id'] ?? ''),
+      nodeId: str(record(client['node'])?.['id']) ?? '',
+      connectedAtMs: num(client['connectedAtMs']),
+      types,
+    });
+  }
+  return out;
+}
+
+/** GET http://host:port/debug/clients within timeoutMs; rejects with a message naming the address. */
+export function fetchAdminClients(host: string, port: number, timeoutMs: number): Promise<AdminClient[]> {
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const url = `http://${hostPart}:${port}/debug/clients`;
+  return new Promise<AdminClient[]>((resolve, reject) => {
+    const request = http.get(url, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        // A client list is small; refuse to buffer something that is clearly not it.
+        if (size > 64 * 1024 * 1024) request.destroy(new Error('response too large'));
+        else chunks.push(chunk);
+      });
+      response.on('end', () => {
+        if (response.statusCode !== 200) return reject(new Error(`${url} answered HTTP ${response.statusCode}`));
+        try {
+          resolve(parseAdminClients(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        } catch (err) {
+          reject(new Error(`${url} did not answer JSON: ${err instanceof Error ? err.message : String(err)}`));
+        }
+      });
+      response.on('error', (err) => reject(new Error(`${url}: ${err.message}`)));
+    });
+    // One deadline for connect, headers and body alike.
+    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    request.on('close', () => clearTimeout(timer));
+    request.on('error', (err) => reject(new Error(`${url}: ${err.message}`)));
+  });
+}

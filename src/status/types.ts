@@ -1,0 +1,93 @@
+// Plain shapes `herald status` works on, decoupled from protobufjs and from the admin JSON so the
+// summarising and formatting functions can be tested with hand-built tables.
+
+export const XDS_TYPES = ['CDS', 'EDS', 'LDS', 'RDS'] as const;
+export type XdsType = (typeof XDS_TYPES)[number];
+
+/** Type URL → short name; anything else is not one of Herald's types and is not summarised. */
+export const TYPE_OF_URL: Readonly<Record<string, XdsType>> = {
+  'type.googleapis.com/envoy.config.cluster.v3.Cluster': 'CDS',
+  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': 'EDS',
+  'type.googleapis.com/envoy.config.listener.v3.Listener': 'LDS',
+  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration': 'RDS',
+};
+
+export interface NodeSummary {
+  id: string;
+  /** node.cluster: for a Herald sidecar, the service the Envoy fronts. */
+  cluster: string;
+  region: string;
+  zone: string;
+  subZone: string;
+  userAgent: string;
+  /** node.metadata as plain JSON. */
+  metadata: Record<string, unknown>;
+}
+
+/** One CSDS GenericXdsConfig: a resource as the control plane believes the client holds it. */
+export interface CsdsResource {
+  typeUrl: string;
+  name: string;
+  version: string;
+  /** ConfigStatus name: SYNCED, NOT_SENT, STALE, ERROR or UNKNOWN. */
+  configStatus: string;
+  /** ClientResourceStatus name: REQUESTED, DOES_NOT_EXIST, ACKED, NACKED or UNKNOWN. */
+  clientStatus: string;
+  lastUpdatedMs: number | undefined;
+  error: { details: string; version: string; atMs: number | undefined } | undefined;
+}
+
+/** One CSDS ClientConfig: one connected xDS stream (or client). */
+export interface CsdsClient {
+  node: NodeSummary | undefined;
+  scope: string;
+  resources: CsdsResource[];
+  /** Deprecated PerXdsConfig entries: a status per type and nothing else. */
+  perType: Array<{ type: XdsType; status: string }>;
+}
+
+/** What /debug/clients on the admin port says about one stream, reduced to what status shows. */
+export interface AdminClient {
+  id: string;
+  nodeId: string;
+  connectedAtMs: number | undefined;
+  types: Partial<Record<XdsType, AdminTypeInfo>>;
+}
+
+export interface AdminTypeInfo {
+  ackedVersion: string | undefined;
+  /** A response is out and not yet answered, or newer state waits to be sent. */
+  behind: boolean;
+  lastNack: { message: string; rejectedVersion: string; atMs: number | undefined } | undefined;
+}
+
+export type TypeState = 'SYNCED' | 'STALE' | 'NACKED' | 'NOT SENT';
+
+export interface TypeSummary {
+  state: TypeState;
+  /** Resources not yet ACKed at the version Herald holds (STALE/NACKED). */
+  behind: number;
+  /** Resources CSDS lists for this type. */
+  resources: number;
+  ackedVersion: string | undefined;
+  lastNack: NackSummary | undefined;
+}
+
+export interface NackSummary {
+  type: XdsType;
+  message: string;
+  version: string | undefined;
+  atMs: number | undefined;
+}
+
+export interface StatusRow {
+  nodeId: string;
+  service: string;
+  kubeCluster: string | undefined;
+  /** region/zone from node.locality, '' parts left out. */
+  zone: string | undefined;
+  connectedAtMs: number | undefined;
+  types: Record<XdsType, TypeSummary>;
+  /** The newest NACK of any type. */
+  lastNack: NackSummary | undefined;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge, formatJson, formatSince, formatTable, formatTypeCell, type StatusRow, type TypeSummary } from '../../src/status/index.js';
+
+// null, not undefined, for "no version": undefined would pick the default.
+const t = (state: TypeSummary['state'], behind = 0, ackedVersion: string | null = '7'): TypeSummary => ({
+  state,
+  behind,
+  resources: 1,
+  ackedVersion: ackedVersion ?? undefined,
+  lastNack: undefined,
+});
+
+describe('formatTypeCell', () => {
+  it.each([
+    [t('SYNCED'), 'SYNCED v7'],
+    [t('SYNCED', 0, null), 'SYNCED'],
+    [t('STALE', 3, '6'), 'STALE(3 behind) v6'],
+    [t('NACKED', 1, '6'), 'NACKED(1) v6'],
+    [t('NACKED', 0, null), 'NACKED'],
+    [t('NOT SENT', 0, '9'), 'NOT SENT'],
+    [t('SYNCED', 0, '0123456789abcdef0123'), 'SYNCED v0123456789abcde…'],
+  ])('%j → %s', (summary, expected) => {
+    expect(formatTypeCell(summary)).toBe(expected);
+  });
+});
+
+describe('formatAge / formatSince', () => {
+  it.each([
+    [0, '0s'],
+    [999, '0s'],
+    [45_000, '45s'],
+    [192_000, '3m12s'],
+    [7_500_000, '2h05m'],
+    [273_600_000, '3d04h'],
+    [-5_000, '0s'],
+  ])('%d ms → %s', (ms, expected) => {
+    expect(formatAge(ms)).toBe(expected);
+  });
+  it('prints UTC time to the second and the age, or a dash', () => {
+    const at = Date.UTC(2026, 10, 22, 2, 51, 36, 789);
+    expect(formatSince(at, at + 61_000)).toBe('2026-11-22T02:51:36Z (1m01s)');
+    expect(formatSince(undefined, at)).toBe('-');
+  });
+});
+
+function row(nodeId: string, overrides: Partial<StatusRow> = {}): StatusRow {
+  return {
+    nodeId,
+    service: 'echo',
+    kubeCluster: undefined,
+    zone: undefined,
+    connectedAtMs: undefined,
+    types: { CDS: t('SYNCED'), EDS: t('SYNCED'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
+    lastNack: undefined,
+    ...overrides,
+  };
+}
+
+describe('formatTable', () => {
+  const now = Date.UTC(2026, 0, 1, 0, 10, 0);
+
+  it('says so when nobody is connected', () => {
+    expect(formatTable([], now)).toBe('No xDS clients connected.\n');
+  });
+
+  it('aligns columns and shows every field of a line', () => {
+    const text = formatTable(
+      [
+        row('envoy-a', { kubeCluster: 'east', zone: 'r/z', connectedAtMs: now - 5_000 }),
+        row('envoy-long-name', {
+          types: { CDS: t('SYNCED'), EDS: t('NACKED', 1, '6'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
+          lastNack: { type: 'EDS', message: 'endpoint\n  invalid', version: '7', atMs: 1 },
+        }),
+      ],
+      now,
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}KUBE CLUSTER {2,}ZONE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
+    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}east {2,}r\/z {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
+    expect(lines[2]).toContain('NACKED(1) v6');
+    expect(lines[2]).toMatch(/EDS: endpoint invalid$/);
+    // Every column starts at the same offset on every line.
+    const start = (line: string, cell: string) => line.indexOf(cell);
+    expect(start(lines[1]!, 'echo')).toBe(start(lines[0]!, 'SERVICE'));
+    expect(start(lines[2]!, 'echo')).toBe(start(lines[0]!, 'SERVICE'));
+    expect(start(lines[2]!, 'EDS: ')).toBe(start(lines[0]!, 'LAST NACK'));
+    for (const line of lines) expect(line).toBe(line.trimEnd());
+  });
+
+  it('clips long NACK messages to one bounded line', () => {
+    const text = formatTable([row('n', { lastNack: { type: 'CDS', message: 'x'.repeat(500), version: undefined, atMs: undefined } })], now);
+    const last = text.trimEnd().split('\n')[1]!;
+    expect(last).toMatch(/CDS: x+…$/);
+    expect(last.length).toBeLessThan(250);
+  });
+
+  it('marks a client without node id', () => {
+    expect(formatTable([row('')], now)).toContain('(no node id)');
+  });
+});
+
+describe('formatJson', () => {
+  it('keeps every row field and adds ISO times', () => {
+    const at = Date.UTC(2026, 0, 1);
+    const parsed = JSON.parse(formatJson([row('n', { connectedAtMs: at, kubeCluster: 'east' }), row('m')])) as Array<Record<string, unknown>>;
+    expect(parsed[0]).toMatchObject({ nodeId: 'n', kubeCluster: 'east', connectedAtMs: at, connectedAt: '2026-01-01T00:00:00.000Z' });
+    expect(parsed[0]!['types']).toMatchObject({ CDS: { state: 'SYNCED', ackedVersion: '7' }, LDS: { state: 'NOT SENT' } });
+    expect(parsed[1]!['connectedAt']).toBeNull();
+  });
+});
