@@ -1,4 +1,6 @@
 export { AdminServer, parseTarget, type AdminServerOptions } from './server.js';
+export { RecentList } from './recent.js';
+export { UI_HTML } from './ui.js';
 export {
   assessReadiness,
   summarizeService,

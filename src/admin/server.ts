@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../telemetry/index.js';
+import { UI_CSP, UI_HTML } from './ui.js';
 import { summarizeService, type AdminView } from './view.js';
 
 export interface AdminServerOptions {
@@ -19,6 +20,7 @@ interface Reply {
   status: number;
   contentType: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -74,6 +76,8 @@ export class AdminServer {
       { prefix: ['debug', 'services'], exact: false, handler: (ctx) => this.services(ctx) },
       { prefix: ['debug', 'clients'], exact: true, handler: () => json(200, this.view.clients()) },
       { prefix: ['debug', 'drains'], exact: true, handler: () => this.drains() },
+      { prefix: ['debug', 'drains', 'recent'], exact: true, handler: () => this.recentDrains() },
+      { prefix: ['ui'], exact: true, handler: () => ui() },
     ];
     this.server = http.createServer((req, res) => {
       void this.handle(req, res);
@@ -113,6 +117,8 @@ export class AdminServer {
     res.statusCode = reply.status;
     res.setHeader('content-type', reply.contentType);
     res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     res.setHeader('content-length', Buffer.byteLength(reply.body));
     res.end(reply.body);
   }
@@ -133,8 +139,9 @@ export class AdminServer {
   }
 
   private index(): Reply {
-    const paths = ['/healthz', '/readyz', '/metrics', '/debug/clusters', '/debug/services', '/debug/services/NAME', '/debug/clients'];
+    const paths = ['/ui', '/healthz', '/readyz', '/metrics', '/debug/clusters', '/debug/services', '/debug/services/NAME', '/debug/clients'];
     if (this.view.drains) paths.push('/debug/drains');
+    if (this.view.recentDrains) paths.push('/debug/drains/recent');
     return json(200, { service: 'herald', paths });
   }
 
@@ -176,4 +183,18 @@ export class AdminServer {
     if (!this.view.drains) return json(404, { error: 'not found', path: 'debug/drains' });
     return json(200, this.view.drains());
   }
+
+  private recentDrains(): Reply {
+    if (!this.view.recentDrains) return json(404, { error: 'not found', path: 'debug/drains/recent' });
+    return json(200, this.view.recentDrains());
+  }
+}
+
+function ui(): Reply {
+  return {
+    status: 200,
+    contentType: 'text/html; charset=utf-8',
+    body: UI_HTML,
+    headers: { 'content-security-policy': UI_CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' },
+  };
 }

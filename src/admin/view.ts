@@ -20,6 +20,8 @@ export interface AdminView {
   clients(): unknown[];
   /** Drains in flight (pod, since when, which streams still owe an ACK); optional. */
   drains?(): unknown[];
+  /** Drains that finished (propagated or timed out), newest first, bounded; optional. */
+  recentDrains?(): unknown[];
 }
 
 export interface Readiness {
@@ -35,6 +37,8 @@ export interface ReadinessInput {
   /** Set once --initial-sync-timeout has passed, whatever the clusters say. */
   initialSyncTimedOut: boolean;
   xdsServing: boolean;
+  /** Set once shutdown began: the replica hands its clients to the others and must get no new ones. */
+  shuttingDown?: boolean;
 }
 
 /**
@@ -50,14 +54,15 @@ export function assessReadiness(input: ReadinessInput): Readiness {
   else if (neverSynced.length > 0) {
     reasons.push(`initial sync timed out; never synced: ${neverSynced.join(', ')}`);
   }
-  if (!input.xdsServing) reasons.push('xDS server not serving');
+  if (input.shuttingDown) reasons.push('shutting down: handing xDS clients over to other replicas');
+  else if (!input.xdsServing) reasons.push('xDS server not serving');
   for (const c of input.clusters) {
     if (c.state === 'unreachable') {
       reasons.push(`cluster ${c.cluster} unreachable${c.lastError ? `: ${c.lastError}` : ''}`);
     }
   }
   return {
-    ready: syncDone && input.xdsServing,
+    ready: syncDone && input.xdsServing && !input.shuttingDown,
     reasons,
     xdsServing: input.xdsServing,
     clusters: input.clusters,

@@ -14,8 +14,12 @@ export interface AdminViewDeps {
   drains: DrainTracker;
   gate: InitialSyncGate;
   metrics: HeraldMetrics;
-  /** False once shutdown has begun, so load balancers stop sending new streams here. */
+  /** False once the xDS server has closed. */
   isServing: () => boolean;
+  /** True from the moment shutdown begins, so load balancers stop sending new streams here. */
+  isShuttingDown?: () => boolean;
+  /** Finished drains, newest first. */
+  recentDrains?: () => unknown[];
 }
 
 /** The admin server's read-only window onto the running stages. */
@@ -28,6 +32,7 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
         clusters: clusters(),
         initialSyncTimedOut: deps.gate.state === 'timed_out',
         xdsServing: deps.isServing() && deps.gate.state !== 'waiting',
+        shuttingDown: deps.isShuttingDown?.() ?? false,
       }),
     clusters,
     services: () => {
@@ -37,5 +42,6 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
     service: (name) => deps.store.service(name),
     clients: () => deps.xds.clients(),
     drains: () => deps.drains.pending(),
+    ...(deps.recentDrains ? { recentDrains: deps.recentDrains } : {}),
   };
 }

@@ -6,7 +6,7 @@ import { EndpointStore } from '../store/index.js';
 import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { DrainTracker, ResourceCache, type DrainResult } from '../cache/index.js';
 import { XdsServer } from '../xds/index.js';
-import { AdminServer } from '../admin/index.js';
+import { AdminServer, RecentList } from '../admin/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
@@ -22,6 +22,20 @@ export interface DaemonOptions {
   xds: { host: string; port: number; maxConnectionAgeMs?: number | undefined; credentials?: grpc.ServerCredentials };
   admin: { host: string; port: number } | undefined;
   drainTimeoutMs?: number;
+  /**
+   * On stop, how long /readyz fails while streams are still served, so the Service and its DNS
+   * stop sending new connections here before the existing ones are ended (default 0). Capped at
+   * half of the stop grace.
+   */
+  handoffDelayMs?: number;
+  /** Finished drains kept for /debug/drains/recent and the UI (default 50). */
+  recentDrains?: number;
+}
+
+/** A finished drain as the admin pages show it. */
+export interface RecentDrain extends DrainResult {
+  /** When the drain finished (propagated or timed out), epoch ms from the daemon's clock. */
+  completedAtMs: number;
 }
 
 export interface DaemonDeps {
@@ -42,7 +56,30 @@ export interface Daemon {
   /** Resolves once xDS answers (initial sync done or timed out). */
   readonly ready: Promise<void>;
   onDrain(listener: DrainListener): () => void;
+  /**
+   * Hands the clients over to other replicas and stops, all within graceMs: /readyz fails at
+   * once, then (after handoffDelayMs) the xDS server refuses new streams and ends the open
+   * ones so every client reconnects elsewhere, then the sources and the admin server stop.
+   * Calling it again returns the same promise.
+   */
   stop(graceMs?: number): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits for `work` at most `ms`; says whether it finished. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Promise<Daemon> {
@@ -59,6 +96,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   const cache = new ResourceCache();
   const drainListeners = new Set<DrainListener>();
+  const recentDrains = new RecentList<RecentDrain>(options.recentDrains ?? 50);
   // The xDS server is created after the tracker, which only needs it once streams exist.
   let xds: XdsServer | undefined;
   const drains = new DrainTracker({
@@ -71,6 +109,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
         { service: result.service, cluster: result.cluster, pod: result.podKey, clients: result.clients, acked: result.acked, seconds: result.propagationSeconds, complete: result.complete },
         'drain propagated',
       );
+      recentDrains.push({ ...result, completedAtMs: clock() });
       for (const listener of drainListeners) listener(result);
     },
   });
@@ -105,12 +144,23 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   const xdsServer = xds;
   const xdsPort = await xdsServer.listen(options.xds.host, options.xds.port);
   let serving = true;
+  let shuttingDown = false;
 
   let admin: AdminServer | undefined;
   let adminPort: number | undefined;
   if (options.admin) {
     admin = new AdminServer(
-      buildAdminView({ sources: options.sources, store, xds: xdsServer, drains, gate, metrics, isServing: () => serving }),
+      buildAdminView({
+        sources: options.sources,
+        store,
+        xds: xdsServer,
+        drains,
+        gate,
+        metrics,
+        isServing: () => serving,
+        isShuttingDown: () => shuttingDown,
+        recentDrains: () => recentDrains.newestFirst(),
+      }),
       { logger: logger.child({ stage: 'admin' }) },
     );
     adminPort = await admin.listen(options.admin.host, options.admin.port);
@@ -120,6 +170,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   gate.start();
   logger.info({ xdsPort, adminPort, clusters: options.sources.map((s) => s.name) }, 'herald started');
 
+  let stopping: Promise<void> | undefined;
   return {
     xdsPort,
     adminPort,
@@ -131,14 +182,31 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
       drainListeners.add(listener);
       return () => drainListeners.delete(listener);
     },
-    async stop(graceMs = 5_000) {
-      serving = false;
-      gate.stop();
-      await Promise.all(options.sources.map((source) => source.stop()));
-      await xdsServer.close(graceMs);
-      await admin?.close();
-      store.flush();
-      logger.info('herald stopped');
+    stop(graceMs = 5_000) {
+      stopping ??= shutdown(graceMs);
+      return stopping;
     },
   };
+
+  async function shutdown(graceMs: number): Promise<void> {
+    const startedAt = performance.now();
+    const left = () => graceMs - (performance.now() - startedAt);
+    shuttingDown = true;
+    const delayMs = Math.max(0, Math.min(options.handoffDelayMs ?? 0, graceMs / 2));
+    logger.info({ graceMs, handoffDelayMs: delayMs, clients: xdsServer.clients().length }, 'hand-off: /readyz failing, xDS clients will be moved to other replicas');
+    if (delayMs > 0) await sleep(delayMs);
+    gate.stop();
+    // Sources keep feeding the cache until the streams are gone, so no client misses an update
+    // while it is still here; its next replica sends it the current state on reconnect.
+    const clients = xdsServer.clients().length;
+    // Leave a slice of the grace for the sources and the admin server.
+    await xdsServer.close(Math.max(1, left() * 0.8));
+    serving = false;
+    logger.info({ clients }, 'hand-off: xDS streams ended');
+    const sourcesStopped = await within(Promise.all(options.sources.map((source) => source.stop())), left());
+    if (!sourcesStopped) logger.warn('sources did not stop within the shutdown grace; exiting anyway');
+    await admin?.close();
+    store.flush();
+    logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
+  }
 }

@@ -5,9 +5,7 @@ import { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig } from '../con
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
 import { createLogger, HeraldMetrics } from '../telemetry/index.js';
-import { runUntilSignalled, withListenerFlags } from './common.js';
-
-const SHUTDOWN_GRACE_MS = 10_000;
+import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
 
 function xdsCredentials(config: HeraldServeConfig): grpc.ServerCredentials {
   const tls = config.tls;
@@ -20,7 +18,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
     command: 'serve',
     describe: 'Watch Kubernetes clusters and serve their pods to Envoys over xDS',
     builder: (args) =>
-      withListenerFlags(args)
+      withShutdownFlags(withListenerFlags(args))
         .option('cluster', {
           type: 'string',
           array: true,
@@ -40,6 +38,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' }),
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
+      const shutdown = shutdownSettings(argv as Record<string, unknown>);
       const logger = createLogger({ level: config.logLevel });
       const metrics = new HeraldMetrics();
       const sources = config.clusters.map(
@@ -64,10 +63,11 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           initialSyncTimeoutMs: config.initialSyncTimeoutMs,
           xds: { host: config.xdsHost, port: config.xdsPort, maxConnectionAgeMs: config.maxConnectionAgeMs, credentials: xdsCredentials(config) },
           admin: { host: config.adminHost, port: config.adminPort },
+          handoffDelayMs: shutdown.handoffDelayMs,
         },
         { logger, metrics },
       );
-      await runUntilSignalled(daemon, logger, SHUTDOWN_GRACE_MS);
+      await runUntilSignalled(daemon, logger, shutdown.graceMs);
       setExitCode(0);
     },
   };

@@ -9,8 +9,12 @@ const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamA
 const INVALID_ARGUMENT = 3;
 
 export interface AdsClientOptions {
-  /** host:port of the ADS server. */
-  target: string;
+  /**
+   * host:port of the ADS server, or several: each new stream goes to the next one in turn, like
+   * Envoy's round robin over a STRICT_DNS cluster of Herald replicas, so a replica that ends its
+   * streams hands its clients to the others.
+   */
+  target: string | readonly string[];
   nodeId: string;
   /** node.cluster (the service this simulated sidecar belongs to). */
   cluster?: string;
@@ -41,6 +45,8 @@ export interface AdsClientEvents {
   nack: (typeUrl: string, message: string) => void;
   /** Stream failures; emitted only when someone listens, so a demo client cannot crash the process. */
   error: (err: Error) => void;
+  /** A stream ended (gRPC status code and details); the client reconnects after a backoff. */
+  streamEnd: (target: string, code: grpc.status, details: string) => void;
   /** Any state change; waitFor() re-checks on it. */
   change: () => void;
 }
@@ -70,7 +76,11 @@ export class AdsClient extends EventEmitter {
   private readonly options: AdsClientOptions;
   private readonly codec: XdsCodec;
   private readonly clock: Clock;
-  private readonly grpcClient: grpc.Client;
+  private readonly targets: readonly string[];
+  /** One channel per target, made on first use. */
+  private readonly channels = new Map<string, grpc.Client>();
+  private targetIndex = 0;
+  private streamTarget: string | undefined;
   private readonly cds: TypeState = { acked: '', nonce: '', requested: false };
   private readonly eds: TypeState = { acked: '', nonce: '', requested: false };
   private clusterNames: string[] = [];
@@ -92,10 +102,8 @@ export class AdsClient extends EventEmitter {
     this.options = options;
     this.codec = new XdsCodec(options.protos);
     this.clock = options.clock ?? systemClock;
-    this.grpcClient = new grpc.Client(options.target, options.credentials ?? grpc.credentials.createInsecure(), {
-      'grpc.enable_channelz': 0,
-      ...options.channelOptions,
-    });
+    this.targets = typeof options.target === 'string' ? [options.target] : [...options.target];
+    if (this.targets.length === 0) throw new Error('AdsClient needs at least one target');
   }
 
   /** Opens the stream; idempotent. */
@@ -114,7 +122,7 @@ export class AdsClient extends EventEmitter {
     const call = this.call;
     this.call = undefined;
     call?.cancel();
-    this.grpcClient.close();
+    for (const channel of this.channels.values()) channel.close();
     this.emit('change');
     return Promise.resolve();
   }
@@ -141,6 +149,11 @@ export class AdsClient extends EventEmitter {
 
   get connected(): boolean {
     return this.call !== undefined;
+  }
+
+  /** The server the current stream goes to; undefined while disconnected. */
+  get currentTarget(): string | undefined {
+    return this.call === undefined ? undefined : this.streamTarget;
   }
 
   stats(): AdsClientStats {
@@ -175,8 +188,23 @@ export class AdsClient extends EventEmitter {
     });
   }
 
+  private channel(target: string): grpc.Client {
+    let channel = this.channels.get(target);
+    if (!channel) {
+      channel = new grpc.Client(target, this.options.credentials ?? grpc.credentials.createInsecure(), {
+        'grpc.enable_channelz': 0,
+        ...this.options.channelOptions,
+      });
+      this.channels.set(target, channel);
+    }
+    return channel;
+  }
+
   private openStream(): void {
-    const call = this.grpcClient.makeBidiStreamRequest<RequestInit, DecodedResponse>(
+    const target = this.targets[this.targetIndex % this.targets.length]!;
+    this.targetIndex = (this.targetIndex + 1) % this.targets.length;
+    this.streamTarget = target;
+    const call = this.channel(target).makeBidiStreamRequest<RequestInit, DecodedResponse>(
       ADS_PATH,
       (req) => this.codec.encodeRequest(req),
       (bytes) => this.codec.decodeResponse(bytes),
@@ -197,9 +225,10 @@ export class AdsClient extends EventEmitter {
       if (call !== this.call || this.closed) return;
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
-    call.on('status', () => {
+    call.on('status', (status: grpc.StatusObject) => {
       if (call !== this.call) return;
       this.call = undefined;
+      this.emit('streamEnd', target, status.code, status.details);
       this.emit('change');
       this.scheduleReconnect();
     });
