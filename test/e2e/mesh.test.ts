@@ -138,6 +138,24 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     await expect(asHerald.deleteNamespacedPod({ name: 'shop-1', namespace: 'default' })).rejects.toMatchObject({ code: 403 });
   });
 
+  it('h: the shipped ServiceAccount and ClusterRoleBinding work as they are', async () => {
+    const asServiceAccount = await HeraldProcess.start({
+      group: env.group,
+      dir: env.dir,
+      clusters: [{ name: 'east', kubeconfig: await c1.kube.serviceAccountKubeconfig('herald', 'herald') }],
+      initialSyncTimeout: '30s',
+    });
+    const sa = envoy(asServiceAccount.xdsTarget, 'sa-envoy');
+    try {
+      await until(sa, 'shop from east via the ServiceAccount', (c) => endpointMap(c, 'shop').has('10.1.0.1:8080'), 30_000, ['shop']);
+      const { body } = await asServiceAccount.readyz();
+      expect(body.clusters).toMatchObject([{ cluster: 'east', state: 'synced' }]);
+    } finally {
+      await sa.close();
+      await asServiceAccount.stop();
+    }
+  });
+
   it('h: a missing permission (no access to nodes) gives a clear error', async () => {
     const restricted = await HeraldProcess.start({
       group: env.group,

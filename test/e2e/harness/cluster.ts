@@ -84,6 +84,23 @@ export class KubeCluster {
     });
   }
 
+  /**
+   * A kubeconfig carrying a fresh token of a ServiceAccount (TokenRequest API), as a Herald
+   * running in the cluster under that ServiceAccount would authenticate.
+   */
+  async serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
+    const res = await this.core().createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const token = res.status?.token;
+    if (!token) throw new Error(`e2e: no token for ServiceAccount ${namespace}/${name}`);
+    return writeKubeconfig(join(this.dir, `kubeconfig-sa-${namespace}-${name}.json`), {
+      cluster: this.name,
+      server: this.server,
+      caFile: this.pki.caCert,
+      user: `system:serviceaccount:${namespace}:${name}`,
+      token,
+    });
+  }
+
   kubeConfig(user = 'admin', port = this.apiPort): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromFile(this.kubeconfigFile(user, port));
