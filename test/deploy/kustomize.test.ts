@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { shutdownSettings } from '../../src/cli/common.js';
 import { parseClusterSpec } from '../../src/config/index.js';
 import { DEPLOY_DIR, REPO_ROOT, renderDeploy, renderYaml } from './kustomize.js';
 
@@ -28,12 +29,10 @@ function serveFlags(args: string[]): Map<string, string[]> {
   return flags;
 }
 
-/** Herald's shutdown bound, read from the serve command so the two cannot drift apart. */
-function shutdownGraceSeconds(): number {
-  const source = readFileSync(path.join(REPO_ROOT, 'src', 'cli', 'serve.ts'), 'utf8');
-  const match = /SHUTDOWN_GRACE_MS\s*=\s*([\d_]+)/.exec(source);
-  expect(match).not.toBeNull();
-  return Number(match![1]!.replace(/_/g, '')) / 1000;
+/** Herald's shutdown bound as the Deployment runs it: its --shutdown-grace flag, else serve's default. */
+function shutdownGraceSeconds(objects: Obj[]): number {
+  const grace = serveFlags(container(objects).args).get('--shutdown-grace')?.[0];
+  return shutdownSettings({ shutdownGrace: grace }).graceMs / 1000;
 }
 
 describe.each([
@@ -68,7 +67,7 @@ describe.each([
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(shutdownGraceSeconds());
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(shutdownGraceSeconds(objects));
   });
 
   it('probes /healthz and /readyz on the admin port and sets resources', () => {
