@@ -1,14 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { systemClock, TYPE_URLS, type Clock, type ResourceKind } from '../model/index.js';
+import { systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { StreamState, type NodeInfo, type TypeInfo } from './stream-state.js';
-import { API_SPECS, isUndecodable, makeRequestDecoder, serviceDefinition, type ApiSpec, type IncomingRequest, type XdsApi } from './services.js';
+import { API_SPECS, makeDeltaRequestDecoder, makeRequestDecoder, serviceDefinition, type ApiSpec } from './services.js';
 import { SubscriptionIndex } from './subscriptions.js';
-import { encodeDiscoveryResponse } from './wire.js';
+import { ResourceWrappers } from './delta-wire.js';
+import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
+import { SotwStream } from './sotw-stream.js';
+import { DeltaStream } from './delta-stream.js';
+import { csdsServiceDefinition, csdsHandlers } from './csds.js';
 
-type Call = grpc.ServerDuplexStream<IncomingRequest, Buffer>;
+export type { ClientInfo } from './stream-base.js';
 
 export interface XdsServerOptions {
   cache: ResourceCache;
@@ -34,42 +37,17 @@ export interface XdsServerOptions {
   maxListedNames?: number;
 }
 
-export interface ClientInfo {
-  id: string;
-  api: XdsApi;
-  peer: string;
-  node: NodeInfo | undefined;
-  connectedAtMs: number;
-  types: Partial<Record<ResourceKind, TypeInfo>>;
-}
-
-interface Stream {
-  id: string;
-  api: XdsApi;
-  peer: string;
-  connectedAtMs: number;
-  call: Call;
-  state: StreamState;
-  closed: boolean;
-  warnedIgnored: boolean;
-}
-
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
 
-/** State-of-the-world xDS over gRPC: ADS plus the per-type CDS/EDS/LDS/RDS services. */
+/** xDS over gRPC: ADS and the per-type services, state-of-the-world and Delta, plus CSDS. */
 export class XdsServer {
   private readonly cache: ResourceCache;
-  private readonly drains: XdsServerOptions['drains'];
-  private readonly metrics: HeraldMetrics;
   private readonly logger: Logger;
-  private readonly controlPlaneId: string | undefined;
-  private readonly clock: Clock;
-  private readonly maxListedNames: number;
-  private readonly maxResponseBytes: number | undefined;
   private readonly credentials: grpc.ServerCredentials | undefined;
   private readonly server: grpc.Server;
-  private readonly streams = new Map<string, Stream>();
+  private readonly streams = new Map<string, ServedStream>();
   private readonly index = new SubscriptionIndex();
+  private readonly context: StreamContext;
   private readonly unsubscribeCache: () => void;
   private nextStreamId = 1;
   private isReady = false;
@@ -77,28 +55,45 @@ export class XdsServer {
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
-    this.drains = options.drains;
-    this.metrics = options.metrics;
     this.logger = options.logger;
-    this.controlPlaneId = options.controlPlaneId;
-    this.clock = options.clock ?? systemClock;
-    this.maxListedNames = options.maxListedNames ?? 100;
-    this.maxResponseBytes = options.maxResponseBytes;
     this.credentials = options.credentials;
+    this.context = {
+      cache: options.cache,
+      drains: options.drains,
+      metrics: options.metrics,
+      logger: options.logger,
+      index: this.index,
+      wrappers: new ResourceWrappers(),
+      controlPlaneId: options.controlPlaneId,
+      clock: options.clock ?? systemClock,
+      maxResponseBytes: options.maxResponseBytes,
+      maxListedNames: options.maxListedNames ?? 100,
+      isReady: () => this.isReady,
+      forget: (stream) => {
+        if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+      },
+    };
 
     const serverOptions: grpc.ServerOptions = { 'grpc.enable_channelz': 0 };
     if (options.maxConnectionAgeMs !== undefined) {
       serverOptions['grpc.max_connection_age_ms'] = options.maxConnectionAgeMs;
-      // SotW streams never finish by themselves: without a grace limit GOAWAY would move nobody.
+      // xDS streams never finish by themselves: without a grace limit GOAWAY would move nobody.
       serverOptions['grpc.max_connection_age_grace_ms'] = options.maxConnectionAgeGraceMs ?? DEFAULT_CONNECTION_AGE_GRACE_MS;
     }
     this.server = new grpc.Server(serverOptions);
-    const decode = makeRequestDecoder(options.protos);
+    const decodeSotw = makeRequestDecoder(options.protos);
+    const decodeDelta = makeDeltaRequestDecoder(options.protos);
+    // One addService per method: grpc-js keys handlers by path, so SotW and Delta methods of one service coexist.
     for (const spec of API_SPECS) {
+      const decode = spec.protocol === 'delta' ? decodeDelta : decodeSotw;
       this.server.addService(serviceDefinition(spec, decode), {
-        [spec.method]: (call: Call) => this.accept(spec, call),
+        [spec.method]: (call: ServerCall) => this.accept(spec, call),
       });
     }
+    this.server.addService(
+      csdsServiceDefinition(options.protos),
+      csdsHandlers(options.protos, { streams: () => this.streams.values(), logger: options.logger }),
+    );
 
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
     options.ready.then(
@@ -106,7 +101,7 @@ export class XdsServer {
         if (this.closing) return;
         this.isReady = true;
         this.logger.info({ streams: this.streams.size }, 'xDS ready: answering streams');
-        for (const stream of this.streams.values()) this.flush(stream);
+        for (const stream of this.streams.values()) stream.flush();
       },
       (err: unknown) => this.logger.error({ err }, 'xDS readiness failed; no responses will be sent'),
     );
@@ -126,12 +121,8 @@ export class XdsServer {
     this.closing = true;
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) {
-      this.release(stream);
-      try {
-        stream.call.end();
-      } catch {
-        // The call may already be gone; nothing left to end.
-      }
+      stream.release();
+      stream.end();
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -151,172 +142,35 @@ export class XdsServer {
   }
 
   clients(): ClientInfo[] {
-    return [...this.streams.values()].map((stream) => ({
-      id: stream.id,
-      api: stream.api,
-      peer: stream.peer,
-      node: stream.state.node,
-      connectedAtMs: stream.connectedAtMs,
-      types: stream.state.info(this.maxListedNames),
-    }));
+    return [...this.streams.values()].map((stream) => stream.info());
   }
 
-  private accept(spec: ApiSpec, call: Call): void {
+  private accept(spec: ApiSpec, call: ServerCall): void {
     if (this.closing) {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
       return;
     }
-    let peer = 'unknown';
-    try {
-      peer = call.getPeer();
-    } catch {
-      // Peer is only for display.
-    }
-    const stream: Stream = {
-      id: String(this.nextStreamId++),
-      api: spec.api,
-      peer,
-      connectedAtMs: this.clock(),
-      call,
-      state: new StreamState({ kinds: spec.kinds, ads: spec.api === 'ads', clock: this.clock, maxResponseBytes: this.maxResponseBytes }),
-      closed: false,
-      warnedIgnored: false,
-    };
-    this.streams.set(stream.id, stream);
-    this.metrics.xdsStreams.inc({ api: spec.api });
-    this.logger.debug({ stream: stream.id, api: spec.api, peer }, 'xDS stream opened');
-
-    call.on('data', (request: IncomingRequest) => {
-      try {
-        this.onRequest(stream, request);
-      } catch (err) {
-        this.logger.error({ err, stream: stream.id }, 'xDS request handling failed; ending stream');
-        this.fail(stream, grpc.status.INTERNAL, 'control plane failed to handle the request');
-      }
-    });
-    call.on('end', () => {
-      // The client half-closed: a SotW stream with no more requests is done.
-      this.release(stream);
-      try {
-        call.end();
-      } catch {
-        // Already ended.
-      }
-    });
-    call.on('cancelled', () => this.release(stream));
-    call.on('error', () => this.release(stream));
-    call.on('close', () => this.release(stream));
-  }
-
-  private onRequest(stream: Stream, request: IncomingRequest): void {
-    if (stream.closed) return;
-    if (isUndecodable(request)) {
-      this.metrics.xdsRejectedRequests.inc({ reason: 'undecodable' });
-      this.logger.warn({ stream: stream.id, peer: stream.peer, error: request.undecodable }, 'undecodable DiscoveryRequest; ending stream');
-      this.fail(stream, grpc.status.INVALID_ARGUMENT, `undecodable DiscoveryRequest: ${request.undecodable}`);
-      return;
-    }
-    const outcome = stream.state.handleRequest(request);
-    switch (outcome.type) {
-      case 'ignored':
-        this.metrics.xdsRejectedRequests.inc({ reason: outcome.reason });
-        if (!stream.warnedIgnored) {
-          stream.warnedIgnored = true;
-          this.logger.warn({ stream: stream.id, api: stream.api, typeUrl: request.typeUrl.slice(0, 200), reason: outcome.reason }, 'ignoring xDS request for a type not served');
-        }
-        return;
-      case 'stale':
-        this.metrics.xdsStaleNonces.inc({ type: outcome.kind });
-        return;
-      case 'request':
-        break;
-    }
-    const { kind } = outcome;
-    if (outcome.acked && kind === 'endpoint') {
-      const acked = outcome.acked;
-      this.guard('drains.acked', () => {
-        for (const [name, seq] of acked) this.drains.acked(stream.id, name, seq);
-      });
-    }
-    if (outcome.nack) {
-      this.metrics.xdsNacks.inc({ type: kind });
-      this.logger.warn(
-        { stream: stream.id, node: stream.state.node?.id, type: kind, rejectedVersion: outcome.nack.rejectedVersion, message: outcome.nack.message.slice(0, 1000) },
-        'xDS NACK',
-      );
-    }
-    if (outcome.subscriptionChanged) {
-      const subscription = stream.state.subscription(kind);
-      if (subscription) this.index.update(stream.id, kind, subscription);
-    }
-    this.flush(stream);
+    const id = String(this.nextStreamId++);
+    const stream = spec.protocol === 'delta' ? new DeltaStream(this.context, id, spec, call) : new SotwStream(this.context, id, spec, call);
+    this.streams.set(id, stream);
+    stream.start();
   }
 
   private onCacheChange(changes: ChangeSet): void {
-    const touched = new Set<Stream>();
+    const touched = new Set<ServedStream>();
     for (const [kind, names] of changes) {
       for (const [id, relevant] of this.index.interested(kind, names)) {
         const stream = this.streams.get(id);
-        if (stream && stream.state.markDirty(kind, relevant)) touched.add(stream);
+        if (stream && stream.markDirty(kind, relevant)) touched.add(stream);
       }
     }
     // Marking is all that happens for a stream still waiting on an ACK: nobody waits on anybody.
-    for (const stream of touched) this.guard('flush', () => this.flush(stream));
-  }
-
-  /** Drain bookkeeping and fan-out run inside other stages' calls: a bug there must not end streams or throw into the cache. */
-  private guard(what: string, action: () => void): void {
-    try {
-      action();
-    } catch (err) {
-      this.logger.error({ err, what }, 'xDS internal error');
-    }
-  }
-
-  private flush(stream: Stream): void {
-    if (!this.isReady || stream.closed) return;
-    for (const response of stream.state.flush(this.cache)) {
-      const bytes = encodeDiscoveryResponse({
-        versionInfo: response.versionInfo,
-        resources: response.resources.map((resource) => resource.any),
-        typeUrl: TYPE_URLS[response.kind],
-        nonce: response.nonce,
-        controlPlaneId: this.controlPlaneId,
-      });
+    for (const stream of touched) {
       try {
-        stream.call.write(bytes);
+        stream.flush();
       } catch (err) {
-        this.logger.warn({ err, stream: stream.id }, 'xDS write failed; ending stream');
-        this.release(stream);
-        return;
-      }
-      this.metrics.xdsResponses.inc({ type: response.kind });
-      this.metrics.xdsResponseBytes.inc({ type: response.kind }, bytes.length);
-      if (response.kind === 'endpoint') {
-        this.guard('drains.sent', () => {
-          for (const resource of response.resources) this.drains.sent(stream.id, resource.name, resource.seq);
-        });
+        this.logger.error({ err, what: 'flush', stream: stream.id }, 'xDS internal error');
       }
     }
-  }
-
-  private fail(stream: Stream, code: grpc.status, details: string): void {
-    this.release(stream);
-    try {
-      stream.call.emit('error', { code, details });
-    } catch {
-      // The call is already finished.
-    }
-  }
-
-  /** Forgets a stream; idempotent, called from every way a stream can end. */
-  private release(stream: Stream): void {
-    if (stream.closed) return;
-    stream.closed = true;
-    this.streams.delete(stream.id);
-    this.index.remove(stream.id);
-    this.guard('drains.streamGone', () => this.drains.streamGone(stream.id));
-    this.metrics.xdsStreams.dec({ api: stream.api });
-    this.logger.debug({ stream: stream.id, api: stream.api, node: stream.state.node?.id }, 'xDS stream closed');
   }
 }

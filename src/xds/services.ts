@@ -2,22 +2,37 @@ import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { NodeInfo, XdsRequest } from './stream-state.js';
+import type { DeltaRequest } from './delta-state.js';
 
-export type XdsApi = 'ads' | 'cds' | 'eds' | 'lds' | 'rds';
+export type XdsApi = 'ads' | 'cds' | 'eds' | 'lds' | 'rds' | 'delta-ads' | 'delta-cds' | 'delta-eds' | 'delta-lds' | 'delta-rds';
+export type XdsProtocol = 'sotw' | 'delta';
 
 export interface ApiSpec {
   api: XdsApi;
+  protocol: XdsProtocol;
   service: string;
   method: string;
   kinds: readonly ResourceKind[];
+  ads: boolean;
 }
 
+const ADS = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+const CDS = 'envoy.service.cluster.v3.ClusterDiscoveryService';
+const EDS = 'envoy.service.endpoint.v3.EndpointDiscoveryService';
+const LDS = 'envoy.service.listener.v3.ListenerDiscoveryService';
+const RDS = 'envoy.service.route.v3.RouteDiscoveryService';
+
 export const API_SPECS: readonly ApiSpec[] = [
-  { api: 'ads', service: 'envoy.service.discovery.v3.AggregatedDiscoveryService', method: 'StreamAggregatedResources', kinds: PUSH_ORDER },
-  { api: 'cds', service: 'envoy.service.cluster.v3.ClusterDiscoveryService', method: 'StreamClusters', kinds: ['cluster'] },
-  { api: 'eds', service: 'envoy.service.endpoint.v3.EndpointDiscoveryService', method: 'StreamEndpoints', kinds: ['endpoint'] },
-  { api: 'lds', service: 'envoy.service.listener.v3.ListenerDiscoveryService', method: 'StreamListeners', kinds: ['listener'] },
-  { api: 'rds', service: 'envoy.service.route.v3.RouteDiscoveryService', method: 'StreamRoutes', kinds: ['route'] },
+  { api: 'ads', protocol: 'sotw', service: ADS, method: 'StreamAggregatedResources', kinds: PUSH_ORDER, ads: true },
+  { api: 'cds', protocol: 'sotw', service: CDS, method: 'StreamClusters', kinds: ['cluster'], ads: false },
+  { api: 'eds', protocol: 'sotw', service: EDS, method: 'StreamEndpoints', kinds: ['endpoint'], ads: false },
+  { api: 'lds', protocol: 'sotw', service: LDS, method: 'StreamListeners', kinds: ['listener'], ads: false },
+  { api: 'rds', protocol: 'sotw', service: RDS, method: 'StreamRoutes', kinds: ['route'], ads: false },
+  { api: 'delta-ads', protocol: 'delta', service: ADS, method: 'DeltaAggregatedResources', kinds: PUSH_ORDER, ads: true },
+  { api: 'delta-cds', protocol: 'delta', service: CDS, method: 'DeltaClusters', kinds: ['cluster'], ads: false },
+  { api: 'delta-eds', protocol: 'delta', service: EDS, method: 'DeltaEndpoints', kinds: ['endpoint'], ads: false },
+  { api: 'delta-lds', protocol: 'delta', service: LDS, method: 'DeltaListeners', kinds: ['listener'], ads: false },
+  { api: 'delta-rds', protocol: 'delta', service: RDS, method: 'DeltaRoutes', kinds: ['route'], ads: false },
 ];
 
 /** What requestDeserialize gives for bytes that are not a DiscoveryRequest; the handler ends the stream. */
@@ -26,8 +41,14 @@ export interface UndecodableRequest {
 }
 
 export type IncomingRequest = XdsRequest | UndecodableRequest;
+export type IncomingDeltaRequest = DeltaRequest | UndecodableRequest;
 
-export function isUndecodable(request: IncomingRequest): request is UndecodableRequest {
+/** The Node message as decoded (all its fields), kept to show the client as it described itself. */
+export interface WithNodeMessage {
+  nodeMessage?: unknown;
+}
+
+export function isUndecodable(request: object): request is UndecodableRequest {
   return 'undecodable' in request;
 }
 
@@ -36,6 +57,16 @@ interface RawNode {
   cluster?: string;
   locality?: { region?: string; zone?: string; sub_zone?: string } | null;
   user_agent_name?: string;
+}
+
+function toNodeInfo(raw: RawNode): NodeInfo {
+  const locality = raw.locality;
+  return {
+    id: raw.id ?? '',
+    cluster: raw.cluster ?? '',
+    locality: locality ? { region: locality.region ?? '', zone: locality.zone ?? '', subZone: locality.sub_zone ?? '' } : undefined,
+    userAgent: raw.user_agent_name ?? '',
+  };
 }
 
 interface RawRequest {
@@ -56,25 +87,51 @@ export function makeRequestDecoder(root: protobuf.Root): (bytes: Buffer) => Inco
   return (bytes) => {
     try {
       const raw = type.decode(bytes) as unknown as RawRequest;
-      let node: NodeInfo | undefined;
-      if (raw.node) {
-        const locality = raw.node.locality;
-        node = {
-          id: raw.node.id ?? '',
-          cluster: raw.node.cluster ?? '',
-          locality: locality ? { region: locality.region ?? '', zone: locality.zone ?? '', subZone: locality.sub_zone ?? '' } : undefined,
-          userAgent: raw.node.user_agent_name ?? '',
-        };
-      }
       const error = raw.error_detail;
-      return {
+      const request: XdsRequest & WithNodeMessage = {
         versionInfo: raw.version_info ?? '',
-        node,
+        node: raw.node ? toNodeInfo(raw.node) : undefined,
         resourceNames: raw.resource_names ?? [],
         typeUrl: raw.type_url ?? '',
         responseNonce: raw.response_nonce ?? '',
         errorDetail: error ? { code: error.code ?? 0, message: error.message ?? '' } : undefined,
       };
+      if (raw.node) request.nodeMessage = raw.node;
+      return request;
+    } catch (err) {
+      return { undecodable: err instanceof Error ? err.message : String(err) };
+    }
+  };
+}
+
+interface RawDeltaRequest {
+  node?: RawNode | null;
+  type_url?: string;
+  resource_names_subscribe?: string[];
+  resource_names_unsubscribe?: string[];
+  initial_resource_versions?: Record<string, string>;
+  response_nonce?: string;
+  error_detail?: { code?: number; message?: string } | null;
+}
+
+/** Decodes DeltaDiscoveryRequests; never throws, like makeRequestDecoder. */
+export function makeDeltaRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingDeltaRequest {
+  const type = root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  return (bytes) => {
+    try {
+      const raw = type.decode(bytes) as unknown as RawDeltaRequest;
+      const error = raw.error_detail;
+      const request: DeltaRequest & WithNodeMessage = {
+        node: raw.node ? toNodeInfo(raw.node) : undefined,
+        typeUrl: raw.type_url ?? '',
+        subscribe: raw.resource_names_subscribe ?? [],
+        unsubscribe: raw.resource_names_unsubscribe ?? [],
+        initialVersions: { ...(raw.initial_resource_versions ?? {}) },
+        responseNonce: raw.response_nonce ?? '',
+        errorDetail: error ? { code: error.code ?? 0, message: error.message ?? '' } : undefined,
+      };
+      if (raw.node) request.nodeMessage = raw.node;
+      return request;
     } catch (err) {
       return { undecodable: err instanceof Error ? err.message : String(err) };
     }
@@ -87,7 +144,7 @@ const identity = (value: Buffer): Buffer => value;
  * Hand-written service definition: responses are written as ready Buffers (pre-encoded
  * resources plus a nonce), so the response serializer is the identity.
  */
-export function serviceDefinition(spec: ApiSpec, decode: (bytes: Buffer) => IncomingRequest): grpc.ServiceDefinition {
+export function serviceDefinition(spec: ApiSpec, decode: (bytes: Buffer) => object): grpc.ServiceDefinition {
   return {
     [spec.method]: {
       path: `/${spec.service}/${spec.method}`,

@@ -1,5 +1,6 @@
 import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
+import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
 
 /** The parts of a DiscoveryRequest the protocol needs, decoded. */
 export interface XdsRequest {
@@ -57,6 +58,8 @@ export interface TypeInfo {
   ackedVersion: string | undefined;
   pending: boolean;
   dirty: boolean;
+  /** behind: a response is unACKed or changes wait; nacked: the last answer was a NACK; else synced. */
+  sync: 'synced' | 'behind' | 'nacked';
   lastNack: NackInfo | undefined;
   counts: { requests: number; responses: number; acks: number; nacks: number; staleNonces: number };
 }
@@ -78,6 +81,9 @@ interface TypeState {
   inFlight: { version: string; entries: Array<readonly [string, number]> } | undefined;
   ackedVersion: string | undefined;
   lastNack: NackInfo | undefined;
+  lastAnswer: 'ack' | 'nack' | undefined;
+  /** Per-resource record for CSDS. */
+  ledger: ResourceLedger;
   /** Must answer even if the client would learn nothing new (new stream or subscription). */
   force: boolean;
   dirtyAll: boolean;
@@ -101,6 +107,8 @@ function newTypeState(): TypeState {
     inFlight: undefined,
     ackedVersion: undefined,
     lastNack: undefined,
+    lastAnswer: undefined,
+    ledger: new ResourceLedger(),
     force: false,
     dirtyAll: false,
     dirtyNames: new Set(),
@@ -184,12 +192,19 @@ export class StreamState {
       if (request.errorDetail) {
         nack = { version: request.versionInfo, rejectedVersion: inFlight.version, message: request.errorDetail.message, atMs: this.clock() };
         state.lastNack = nack;
+        state.lastAnswer = 'nack';
         state.counts.nacks += 1;
       } else {
         state.ackedVersion = inFlight.version;
+        state.lastAnswer = 'ack';
         state.counts.acks += 1;
         acked = inFlight.entries;
       }
+      state.ledger.answered(
+        inFlight.entries.map(([name]) => name),
+        nack,
+        this.clock(),
+      );
     }
 
     const subscriptionChanged = this.updateSubscription(kind, state, request.resourceNames);
@@ -215,12 +230,19 @@ export class StreamState {
       if (!names.has(name)) {
         state.sent.delete(name);
         state.dirtyNames.delete(name);
+        if (!wildcard) state.ledger.forget(name);
       }
     }
     if (!wildcard && state.wildcard) {
       // Leaving wildcard: forget what was sent outside the new named set.
-      for (const name of [...state.sent.keys()]) if (!names.has(name)) state.sent.delete(name);
+      for (const name of [...state.sent.keys()]) {
+        if (names.has(name)) continue;
+        state.sent.delete(name);
+        state.ledger.forget(name);
+      }
     }
+    const now = this.clock();
+    for (const name of names) state.ledger.requested(name, now);
     if (FULL_STATE.has(kind) || (wildcard && !state.wildcard)) state.dirtyAll = true;
     else for (const name of names) if (!state.names.has(name)) state.dirtyNames.add(name);
     state.force = true;
@@ -282,7 +304,9 @@ export class StreamState {
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
       }
+      const previous = state.sent;
       state.sent = new Map(resources.map((r) => [r.name, r.seq]));
+      this.recordFullState(state, previous, resources);
     } else {
       const names = candidates ?? (state.wildcard ? [...view.list(kind)].map((r) => r.name) : state.names);
       resources = [];
@@ -305,7 +329,11 @@ export class StreamState {
       }
       if (resources.length === 0) return undefined;
       resources.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      for (const r of resources) state.sent.set(r.name, r.seq);
+      const now = this.clock();
+      for (const r of resources) {
+        state.sent.set(r.name, r.seq);
+        state.ledger.sent(r.name, r.version, now);
+      }
     }
 
     const version = view.version(kind);
@@ -316,6 +344,21 @@ export class StreamState {
     state.lastSent = { version, nonce, atMs: this.clock() };
     state.counts.responses += 1;
     return { kind, versionInfo: version, nonce, resources };
+  }
+
+  /**
+   * Only resources whose content moved are marked sent: an unchanged one keeps its ACK state.
+   * An omitted resource is deleted by the client; a named one it can tell does not exist.
+   */
+  private recordFullState(state: TypeState, previous: ReadonlyMap<string, number>, resources: readonly CachedResource[]): void {
+    const now = this.clock();
+    const included = new Set<string>();
+    for (const r of resources) {
+      included.add(r.name);
+      if (previous.get(r.name) !== r.seq) state.ledger.sent(r.name, r.version, now);
+    }
+    for (const name of previous.keys()) if (!included.has(name) && !state.names.has(name)) state.ledger.forget(name);
+    for (const name of state.names) if (!included.has(name)) state.ledger.absent(name, now);
   }
 
   private lookup(kind: ResourceKind, names: ReadonlySet<string>, view: ResourceView): CachedResource[] {
@@ -339,15 +382,26 @@ export class StreamState {
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
     const out: Partial<Record<ResourceKind, TypeInfo>> = {};
     for (const [kind, state] of this.types) {
+      const dirty = this.needsSend(state);
       out[kind] = {
         subscription: { wildcard: state.wildcard, names: [...state.names].slice(0, maxNames), nameCount: state.names.size },
         lastSent: state.lastSent,
         ackedVersion: state.ackedVersion,
         pending: state.pending,
-        dirty: this.needsSend(state),
+        dirty,
+        sync: state.pending || dirty ? 'behind' : state.lastAnswer === 'nack' ? 'nacked' : 'synced',
         lastNack: state.lastNack,
         counts: { ...state.counts },
       };
+    }
+    return out;
+  }
+
+  resourceStatuses(view: ResourceView): ResourceStatus[] {
+    const out: ResourceStatus[] = [];
+    for (const kind of PUSH_ORDER) {
+      const state = this.types.get(kind);
+      if (state) out.push(...state.ledger.statuses(kind, view));
     }
     return out;
   }

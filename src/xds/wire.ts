@@ -12,7 +12,8 @@ export interface ResponseParts {
 }
 
 const WIRE_LEN = 2;
-const tag = (field: number): number => (field << 3) | WIRE_LEN;
+/** Tag byte of a length-delimited field numbered 1..15. */
+export const tag = (field: number): number => (field << 3) | WIRE_LEN;
 
 const VERSION_INFO = tag(1);
 const RESOURCES = tag(2);
@@ -21,7 +22,7 @@ const NONCE = tag(5);
 const CONTROL_PLANE = tag(6);
 const CONTROL_PLANE_IDENTIFIER = tag(1);
 
-function varintSize(value: number): number {
+export function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);
@@ -30,7 +31,7 @@ function varintSize(value: number): number {
   return size;
 }
 
-function writeVarint(out: Buffer, offset: number, value: number): number {
+export function writeVarint(out: Buffer, offset: number, value: number): number {
   while (value >= 0x80) {
     out[offset++] = (value & 0x7f) | 0x80;
     value = Math.floor(value / 128);
@@ -40,7 +41,7 @@ function writeVarint(out: Buffer, offset: number, value: number): number {
 }
 
 /** Size of a length-delimited field (one-byte tag) holding `length` bytes. */
-const fieldSize = (length: number): number => 1 + varintSize(length) + length;
+export const fieldSize = (length: number): number => 1 + varintSize(length) + length;
 
 /** Serializes a DiscoveryResponse. Empty strings are left out, as proto3 does. */
 export function encodeDiscoveryResponse(parts: ResponseParts): Buffer {

@@ -1,0 +1,180 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Clock, ResourceKind } from '../model/index.js';
+import type { DrainTracker, ResourceCache } from '../cache/index.js';
+import type { HeraldMetrics, Logger } from '../telemetry/index.js';
+import type { NodeInfo, TypeInfo } from './stream-state.js';
+import type { ResourceStatus } from './resource-ledger.js';
+import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
+import type { SubscriptionIndex } from './subscriptions.js';
+import type { ResourceWrappers } from './delta-wire.js';
+
+export interface ClientInfo {
+  id: string;
+  api: XdsApi;
+  protocol: XdsProtocol;
+  peer: string;
+  node: NodeInfo | undefined;
+  connectedAtMs: number;
+  types: Partial<Record<ResourceKind, TypeInfo>>;
+}
+
+/** What every stream shares with the server; passed in, never global. */
+export interface StreamContext {
+  cache: ResourceCache;
+  drains: Pick<DrainTracker, 'sent' | 'acked' | 'streamGone'>;
+  metrics: HeraldMetrics;
+  logger: Logger;
+  index: SubscriptionIndex;
+  wrappers: ResourceWrappers;
+  controlPlaneId: string | undefined;
+  clock: Clock;
+  maxResponseBytes: number | undefined;
+  maxListedNames: number;
+  isReady(): boolean;
+  /** Drops the stream from the server's table; called once, when it ends. */
+  forget(stream: ServedStream): void;
+}
+
+export type ServerCall = grpc.ServerDuplexStream<object, Buffer>;
+
+/**
+ * One open xDS stream over gRPC: call wiring, failure handling and clean-up shared by the
+ * SotW and Delta protocols. Subclasses decide what a request means and what to send.
+ */
+export abstract class ServedStream {
+  readonly api: XdsApi;
+  readonly protocol: XdsProtocol;
+  readonly connectedAtMs: number;
+  peer = 'unknown';
+  closed = false;
+  /** The first Node the client sent, with every field it set (for CSDS). */
+  nodeMessage: unknown;
+  private warnedIgnored = false;
+
+  constructor(
+    protected readonly ctx: StreamContext,
+    readonly id: string,
+    spec: ApiSpec,
+    private readonly call: ServerCall,
+  ) {
+    this.api = spec.api;
+    this.protocol = spec.protocol;
+    this.connectedAtMs = ctx.clock();
+    try {
+      this.peer = call.getPeer();
+    } catch {
+      // Peer is only for display.
+    }
+  }
+
+  abstract get node(): NodeInfo | undefined;
+  /** Notes changed resources; true when this stream cares and should be flushed. */
+  abstract markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
+  /** Writes whatever is due now; a no-op before readiness. */
+  abstract flush(): void;
+  abstract info(): ClientInfo;
+  abstract resourceStatuses(): ResourceStatus[];
+  protected abstract handle(request: object): void;
+
+  start(): void {
+    const call = this.call;
+    this.ctx.metrics.xdsStreams.inc({ api: this.api });
+    this.ctx.logger.debug({ stream: this.id, api: this.api, peer: this.peer }, 'xDS stream opened');
+    call.on('data', (request: object) => {
+      if (this.closed) return;
+      try {
+        this.receive(request);
+      } catch (err) {
+        this.ctx.logger.error({ err, stream: this.id }, 'xDS request handling failed; ending stream');
+        this.fail(grpc.status.INTERNAL, 'control plane failed to handle the request');
+      }
+    });
+    call.on('end', () => {
+      // The client half-closed: a stream with no more requests is done.
+      this.release();
+      this.end();
+    });
+    call.on('cancelled', () => this.release());
+    call.on('error', () => this.release());
+    call.on('close', () => this.release());
+  }
+
+  private receive(request: object): void {
+    if (isUndecodable(request)) {
+      const what = this.protocol === 'delta' ? 'DeltaDiscoveryRequest' : 'DiscoveryRequest';
+      this.ctx.metrics.xdsRejectedRequests.inc({ reason: 'undecodable' });
+      this.ctx.logger.warn({ stream: this.id, peer: this.peer, error: (request as UndecodableRequest).undecodable }, `undecodable ${what}; ending stream`);
+      this.fail(grpc.status.INVALID_ARGUMENT, `undecodable ${what}: ${(request as UndecodableRequest).undecodable}`);
+      return;
+    }
+    const message = (request as WithNodeMessage).nodeMessage;
+    if (this.nodeMessage === undefined && message !== undefined) this.nodeMessage = message;
+    this.handle(request);
+  }
+
+  protected ignored(reason: string, typeUrl: string): void {
+    this.ctx.metrics.xdsRejectedRequests.inc({ reason });
+    if (this.warnedIgnored) return;
+    this.warnedIgnored = true;
+    this.ctx.logger.warn({ stream: this.id, api: this.api, typeUrl: typeUrl.slice(0, 200), reason }, 'ignoring xDS request for a type not served');
+  }
+
+  protected nacked(kind: ResourceKind, rejectedVersion: string, message: string): void {
+    this.ctx.metrics.xdsNacks.inc({ type: kind });
+    this.ctx.logger.warn(
+      { stream: this.id, api: this.api, node: this.node?.id, type: kind, rejectedVersion, message: message.slice(0, 1000) },
+      'xDS NACK',
+    );
+  }
+
+  /** Writes one response; false (and the stream released) when the call is gone. */
+  protected write(kind: ResourceKind, bytes: Buffer): boolean {
+    try {
+      this.call.write(bytes);
+    } catch (err) {
+      this.ctx.logger.warn({ err, stream: this.id }, 'xDS write failed; ending stream');
+      this.release();
+      return false;
+    }
+    this.ctx.metrics.xdsResponses.inc({ type: kind });
+    this.ctx.metrics.xdsResponseBytes.inc({ type: kind }, bytes.length);
+    return true;
+  }
+
+  /** Drain bookkeeping runs inside other stages' calls: a bug there must not end streams. */
+  protected guard(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (err) {
+      this.ctx.logger.error({ err, what }, 'xDS internal error');
+    }
+  }
+
+  end(): void {
+    try {
+      this.call.end();
+    } catch {
+      // Already ended.
+    }
+  }
+
+  private fail(code: grpc.status, details: string): void {
+    this.release();
+    try {
+      this.call.emit('error', { code, details });
+    } catch {
+      // The call is already finished.
+    }
+  }
+
+  /** Forgets the stream; idempotent, called from every way a stream can end. */
+  release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.forget(this);
+    this.ctx.index.remove(this.id);
+    this.guard('drains.streamGone', () => this.ctx.drains.streamGone(this.id));
+    this.ctx.metrics.xdsStreams.dec({ api: this.api });
+    this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');
+  }
+}
