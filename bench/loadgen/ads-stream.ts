@@ -1,0 +1,151 @@
+// One simulated Envoy: its own HTTP/2 connection and one ADS stream, CDS wildcard then EDS for
+// every cluster, an ACK for every response. Raw node:http2 rather than grpc-js: a grpc-js
+// channel per client costs several times the memory and CPU, and the load generator must not
+// be what is measured.
+import * as http2 from 'node:http2';
+import { ADS_PATH, CDS_TYPE, EDS_TYPE, encodeNames, encodeNode, firstStringField, forEachDraining, frameRequest, parseResponse, TYPE_FIELDS } from './wire.js';
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** What every stream of a worker shares: which drains to look for, and where to report. */
+export interface StreamContext {
+  /** service → addresses whose DRAINING flip is being timed. */
+  watched: Map<string, Set<string>>;
+  expectedClusters: number;
+  onFull(stream: AdsStream): void;
+  onDraining(stream: AdsStream, ip: string, receivedAt: number, ackedAt: number): void;
+  onGone(stream: AdsStream, reason: string): void;
+}
+
+const MAX_MESSAGE = 64 * 1024 * 1024;
+
+export class AdsStream {
+  bytes = 0;
+  responses = 0;
+  fullAt: number | undefined;
+  gone = false;
+  private session: http2.ClientHttp2Session | undefined;
+  private call: http2.ClientHttp2Stream | undefined;
+  private readonly node: Buffer;
+  private clusters: string[] = [];
+  private edsNames: Buffer | undefined;
+  private edsVersion = '';
+  private edsNonce = '';
+  private readonly assignments = new Set<string>();
+  /** Drained addresses already seen DRAINING on this stream. */
+  readonly seen = new Set<string>();
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(
+    readonly index: number,
+    nodeId: string,
+    private readonly ctx: StreamContext,
+  ) {
+    this.node = encodeNode(nodeId, 'bench');
+  }
+
+  connect(port: number): void {
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1 << 20, enablePush: false } });
+    this.session = session;
+    session.on('error', (err) => this.fail(`session: ${err.message}`));
+    session.on('goaway', () => this.fail('goaway'));
+    session.on('connect', () => session.setLocalWindowSize(4 << 20));
+    const call = session.request({ ':method': 'POST', ':path': ADS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    this.call = call;
+    call.on('data', (chunk: Buffer) => this.onChunk(chunk));
+    call.on('error', (err) => this.fail(`stream: ${err.message}`));
+    call.on('close', () => this.fail('stream closed'));
+    call.write(frameRequest({ version: '', node: this.node, type: TYPE_FIELDS.cds, nonce: '' }));
+  }
+
+  close(): void {
+    this.gone = true;
+    this.call?.close();
+    this.session?.destroy();
+  }
+
+  private fail(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.session?.destroy();
+    this.ctx.onGone(this, reason);
+  }
+
+  /** Reassembles gRPC messages without re-copying the bytes already buffered. */
+  private onChunk(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 5) {
+      const head = this.chunks[0]!.length >= 5 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      if (head !== this.chunks[0]) this.chunks = [head];
+      const length = head.readUInt32BE(1);
+      if (length > MAX_MESSAGE) return this.fail(`message of ${length} bytes`);
+      if (this.buffered < 5 + length) return;
+      const all = this.chunks.length === 1 ? head : Buffer.concat(this.chunks, this.buffered);
+      const message = all.subarray(5, 5 + length);
+      const rest = all.subarray(5 + length);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      try {
+        this.onMessage(message);
+      } catch (err) {
+        this.fail(`bad response: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+    }
+  }
+
+  private onMessage(message: Buffer): void {
+    const receivedAt = now();
+    this.responses += 1;
+    const response = parseResponse(message);
+    const { resources } = response;
+    if (response.typeUrl === CDS_TYPE) {
+      const names: string[] = [];
+      for (let i = 0; i < resources.length; i += 2) names.push(firstStringField(message, resources[i]!, resources[i + 1]!));
+      names.sort();
+      this.write(frameRequest({ version: response.version, type: TYPE_FIELDS.cds, nonce: response.nonce }));
+      if (!sameList(names, this.clusters)) {
+        this.clusters = names;
+        this.edsNames = encodeNames(names);
+        this.write(frameRequest({ version: this.edsVersion, names: this.edsNames, type: TYPE_FIELDS.eds, nonce: this.edsNonce }));
+      }
+      return;
+    }
+    if (response.typeUrl !== EDS_TYPE) return;
+    const drained: string[] = [];
+    const watched = this.ctx.watched;
+    for (let i = 0; i < resources.length; i += 2) {
+      const name = firstStringField(message, resources[i]!, resources[i + 1]!);
+      if (this.fullAt === undefined) this.assignments.add(name);
+      const ips = watched.get(name);
+      if (ips === undefined) continue;
+      forEachDraining(message, resources[i]!, resources[i + 1]!, (ip) => {
+        if (ips.has(ip) && !this.seen.has(ip)) drained.push(ip);
+      });
+    }
+    this.edsVersion = response.version;
+    this.edsNonce = response.nonce;
+    this.write(frameRequest({ version: response.version, names: this.edsNames, type: TYPE_FIELDS.eds, nonce: response.nonce }));
+    const ackedAt = now();
+    for (const ip of drained) {
+      this.seen.add(ip);
+      this.ctx.onDraining(this, ip, receivedAt, ackedAt);
+    }
+    if (this.fullAt === undefined && this.clusters.length >= this.ctx.expectedClusters && this.assignments.size >= this.ctx.expectedClusters) {
+      this.fullAt = ackedAt;
+      this.assignments.clear();
+      this.ctx.onFull(this);
+    }
+  }
+
+  private write(bytes: Buffer): void {
+    if (!this.gone) this.call?.write(bytes);
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,176 @@
+// The orchestrator's handle on the load generator processes.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { procStats, type ProcStats } from '../procs.js';
+import type { DrainTimes, WorkerCommand, WorkerEvent } from './worker.js';
+
+type StatusEvent = Extract<WorkerEvent, { event: 'status' }>;
+
+export interface PoolStatus {
+  streams: number;
+  alive: number;
+  full: number;
+  bytes: number;
+  responses: number;
+  firstGone: string | undefined;
+}
+
+interface Worker {
+  child: ChildProcess;
+  exited: boolean;
+  fullAt: number | undefined;
+  done: Set<string>;
+  peakRssMb: number;
+}
+
+export class LoadPool {
+  private readonly workers: Worker[] = [];
+  private readonly listeners = new Set<(worker: Worker, event: WorkerEvent) => void>();
+
+  constructor(count: number) {
+    const script = fileURLToPath(new URL('./worker.js', import.meta.url));
+    for (let i = 0; i < count; i++) {
+      const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=3072'] });
+      const worker: Worker = { child, exited: false, fullAt: undefined, done: new Set(), peakRssMb: 0 };
+      child.on('exit', () => {
+        worker.exited = true;
+      });
+      child.on('message', (event: WorkerEvent) => {
+        if (event.event === 'full') worker.fullAt = event.at;
+        if (event.event === 'done') worker.done.add(event.ip);
+        for (const listener of [...this.listeners]) listener(worker, event);
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private send(worker: Worker, command: WorkerCommand): void {
+    if (!worker.exited && worker.child.connected) worker.child.send(command);
+  }
+
+  /** Opens `streams` ADS streams spread over the workers, all at once. */
+  connect(port: number, streams: number, expectedClusters: number, prefix: string): void {
+    this.workers.forEach((worker, i) => {
+      const count = Math.floor(streams / this.workers.length) + (i < streams % this.workers.length ? 1 : 0);
+      worker.fullAt = undefined;
+      this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters });
+    });
+  }
+
+  watch(service: string, ip: string): void {
+    for (const worker of this.workers) {
+      worker.done.delete(ip);
+      this.send(worker, { op: 'watch', service, ip });
+    }
+  }
+
+  /** Resolves true once every worker reported the condition, false at the deadline. */
+  private until(check: (worker: Worker) => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const test = (): boolean => this.workers.every((w) => w.exited || check(w));
+      if (test()) return resolve(true);
+      const listener = (): void => {
+        if (!test()) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve(ok);
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  /** Waits for every stream to hold full config; returns the last stream's time, or undefined at the deadline. */
+  async waitFull(timeoutMs: number): Promise<number | undefined> {
+    const ok = await this.until((w) => w.fullAt !== undefined, timeoutMs);
+    if (!ok) return undefined;
+    return Math.max(...this.workers.map((w) => w.fullAt ?? 0));
+  }
+
+  waitDone(ips: readonly string[], timeoutMs: number): Promise<boolean> {
+    return this.until((w) => ips.every((ip) => w.done.has(ip)), timeoutMs);
+  }
+
+  private ask<T extends WorkerEvent['event']>(command: WorkerCommand, reply: T): Promise<Array<Extract<WorkerEvent, { event: T }>>> {
+    const live = this.workers.filter((w) => !w.exited);
+    return new Promise((resolve) => {
+      const answers = new Map<Worker, Extract<WorkerEvent, { event: T }>>();
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve([...answers.values()]);
+      };
+      const listener = (worker: Worker, event: WorkerEvent): void => {
+        if (event.event !== reply) return;
+        answers.set(worker, event as Extract<WorkerEvent, { event: T }>);
+        if (answers.size >= live.length) finish();
+      };
+      // A worker that died does not answer; the rest still count.
+      const timer = setTimeout(finish, 30_000);
+      this.listeners.add(listener);
+      for (const worker of live) this.send(worker, command);
+      if (live.length === 0) finish();
+    });
+  }
+
+  async collect(ips: string[]): Promise<Map<string, DrainTimes>> {
+    const answers = await this.ask({ op: 'collect', ips }, 'collected');
+    const out = new Map<string, DrainTimes>();
+    for (const ip of ips) out.set(ip, { received: [], acked: [] });
+    for (const answer of answers) {
+      for (const [ip, times] of Object.entries(answer.drains)) {
+        const merged = out.get(ip)!;
+        for (const t of times.received) merged.received.push(t);
+        for (const t of times.acked) merged.acked.push(t);
+      }
+    }
+    return out;
+  }
+
+  async status(): Promise<PoolStatus> {
+    const answers: StatusEvent[] = await this.ask({ op: 'status' }, 'status');
+    const sum = (key: 'streams' | 'alive' | 'full' | 'bytes' | 'responses'): number => answers.reduce((total, a) => total + a[key], 0);
+    return {
+      streams: sum('streams'),
+      alive: sum('alive'),
+      full: sum('full'),
+      bytes: sum('bytes'),
+      responses: sum('responses'),
+      firstGone: answers.find((a) => a.firstGone !== undefined)?.firstGone,
+    };
+  }
+
+  /** Per worker CPU seconds and memory, from /proc. */
+  stats(): ProcStats[] {
+    return this.workers.map((w) => {
+      const stats = procStats(w.exited ? undefined : w.child.pid);
+      w.peakRssMb = Math.max(w.peakRssMb, stats.peakRssMb);
+      return { ...stats, peakRssMb: w.peakRssMb };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stats();
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.exited) return resolve();
+            const timer = setTimeout(() => worker.child.kill('SIGKILL'), 5_000);
+            worker.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            this.send(worker, { op: 'close' });
+          }),
+      ),
+    );
+  }
+}

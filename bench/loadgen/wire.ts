@@ -1,0 +1,217 @@
+// Just enough protobuf for a simulated Envoy: DiscoveryRequests are written by hand and
+// DiscoveryResponses are walked in place, decoding only what the client needs (names, and the
+// endpoints of the one assignment that may hold a drained address).
+
+const LEN = 2;
+const VARINT = 0;
+
+export const CDS_TYPE = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
+export const EDS_TYPE = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
+export const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
+export const DRAINING = 3;
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size += 1;
+  }
+  return size;
+}
+
+function putVarint(out: Buffer, offset: number, value: number): number {
+  while (value >= 0x80) {
+    out[offset++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  out[offset++] = value;
+  return offset;
+}
+
+/** A length-delimited field, whole (tag, length, bytes). */
+export function lenField(field: number, bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(1 + varintSize(bytes.length) + bytes.length);
+  out[0] = (field << 3) | LEN;
+  const offset = putVarint(out, 1, bytes.length);
+  bytes.copy(out, offset);
+  return out;
+}
+
+export function encodeNode(id: string, cluster: string): Buffer {
+  return lenField(2, Buffer.concat([lenField(1, Buffer.from(id)), lenField(2, Buffer.from(cluster))]));
+}
+
+/** resource_names (field 3) repeated, pre-encoded once per subscription and reused by every ACK. */
+export function encodeNames(names: readonly string[]): Buffer {
+  return Buffer.concat(names.map((name) => lenField(3, Buffer.from(name))));
+}
+
+export const TYPE_FIELDS = { cds: lenField(4, Buffer.from(CDS_TYPE)), eds: lenField(4, Buffer.from(EDS_TYPE)) };
+
+/** A DiscoveryRequest inside its 5-byte gRPC message header. */
+export function frameRequest(parts: { version: string; node?: Buffer; names?: Buffer; type: Buffer; nonce: string }): Buffer {
+  const fields: Buffer[] = [];
+  if (parts.version !== '') fields.push(lenField(1, Buffer.from(parts.version)));
+  if (parts.node) fields.push(parts.node);
+  if (parts.names) fields.push(parts.names);
+  fields.push(parts.type);
+  if (parts.nonce !== '') fields.push(lenField(5, Buffer.from(parts.nonce)));
+  let size = 0;
+  for (const f of fields) size += f.length;
+  const out = Buffer.allocUnsafe(5 + size);
+  out[0] = 0;
+  out.writeUInt32BE(size, 1);
+  let offset = 5;
+  for (const f of fields) offset += f.copy(out, offset);
+  return out;
+}
+
+/** Cursor over one message's fields; `start`/`end` bound the value of the current field. */
+export class FieldReader {
+  pos: number;
+  field = 0;
+  wire = 0;
+  /** Varint value, or the start of a length-delimited value. */
+  value = 0;
+  start = 0;
+  end = 0;
+
+  constructor(
+    readonly buf: Buffer,
+    begin: number,
+    readonly limit: number,
+  ) {
+    this.pos = begin;
+  }
+
+  /** Advances to the next field; false at the end of the message. */
+  next(): boolean {
+    if (this.pos >= this.limit) return false;
+    const key = this.varint();
+    this.field = key >>> 3;
+    this.wire = key & 7;
+    switch (this.wire) {
+      case VARINT:
+        this.value = this.varint();
+        break;
+      case LEN: {
+        const length = this.varint();
+        this.start = this.pos;
+        this.end = this.pos + length;
+        if (this.end > this.limit) throw new Error('truncated protobuf field');
+        this.pos = this.end;
+        break;
+      }
+      case 1:
+        this.pos += 8;
+        break;
+      case 5:
+        this.pos += 4;
+        break;
+      default:
+        throw new Error(`unsupported wire type ${this.wire}`);
+    }
+    return true;
+  }
+
+  text(): string {
+    return this.buf.toString('utf8', this.start, this.end);
+  }
+
+  private varint(): number {
+    let result = 0;
+    let shift = 1;
+    for (let i = 0; i < 10; i++) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined) throw new Error('truncated varint');
+      result += (byte & 0x7f) * shift;
+      if (byte < 0x80) return result;
+      shift *= 128;
+    }
+    throw new Error('varint too long');
+  }
+}
+
+export interface ParsedResponse {
+  version: string;
+  typeUrl: string;
+  nonce: string;
+  /** [start, end) of each Any's `value` (the resource message) in the buffer. */
+  resources: number[];
+}
+
+export function parseResponse(buf: Buffer): ParsedResponse {
+  const out: ParsedResponse = { version: '', typeUrl: '', nonce: '', resources: [] };
+  const r = new FieldReader(buf, 0, buf.length);
+  while (r.next()) {
+    if (r.wire !== LEN) continue;
+    if (r.field === 1) out.version = r.text();
+    else if (r.field === 4) out.typeUrl = r.text();
+    else if (r.field === 5) out.nonce = r.text();
+    else if (r.field === 2) {
+      const any = new FieldReader(buf, r.start, r.end);
+      while (any.next()) {
+        if (any.field === 2 && any.wire === LEN) {
+          out.resources.push(any.start, any.end);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Field 1 (a string) of a message: Cluster.name and ClusterLoadAssignment.cluster_name alike. */
+export function firstStringField(buf: Buffer, start: number, end: number): string {
+  const r = new FieldReader(buf, start, end);
+  while (r.next()) if (r.field === 1 && r.wire === LEN) return r.text();
+  return '';
+}
+
+/** Calls `found` with the address of every DRAINING endpoint in a ClusterLoadAssignment. */
+export function forEachDraining(buf: Buffer, start: number, end: number, found: (ip: string) => void): void {
+  const cla = new FieldReader(buf, start, end);
+  while (cla.next()) {
+    if (cla.field !== 2 || cla.wire !== LEN) continue;
+    const locality = new FieldReader(buf, cla.start, cla.end);
+    while (locality.next()) {
+      if (locality.field !== 2 || locality.wire !== LEN) continue;
+      let health = 0;
+      let endpoint = -1;
+      let endpointEnd = -1;
+      const lb = new FieldReader(buf, locality.start, locality.end);
+      while (lb.next()) {
+        if (lb.field === 2 && lb.wire === VARINT) health = lb.value;
+        else if (lb.field === 1 && lb.wire === LEN) {
+          endpoint = lb.start;
+          endpointEnd = lb.end;
+        }
+      }
+      if (health !== DRAINING || endpoint < 0) continue;
+      const ip = socketAddress(buf, endpoint, endpointEnd);
+      if (ip !== undefined) found(ip);
+    }
+  }
+}
+
+/** Endpoint.address(1) → Address.socket_address(1) → SocketAddress.address(2). */
+function socketAddress(buf: Buffer, start: number, end: number): string | undefined {
+  let s = start;
+  let e = end;
+  for (const field of [1, 1]) {
+    const r = new FieldReader(buf, s, e);
+    let found = false;
+    while (r.next()) {
+      if (r.field === field && r.wire === LEN) {
+        s = r.start;
+        e = r.end;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return undefined;
+  }
+  const socket = new FieldReader(buf, s, e);
+  while (socket.next()) if (socket.field === 2 && socket.wire === LEN) return socket.text();
+  return undefined;
+}

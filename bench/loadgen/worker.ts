@@ -1,0 +1,135 @@
+// A load generator process: many simulated Envoys on one event loop. Runs in its own process so
+// its CPU shows apart from the server's. Talks to the orchestrator over the fork IPC channel.
+import { AdsStream, now, type StreamContext } from './ads-stream.js';
+
+export type WorkerCommand =
+  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number }
+  | { op: 'watch'; service: string; ip: string }
+  | { op: 'collect'; ips: string[] }
+  | { op: 'status' }
+  | { op: 'close' };
+
+export interface DrainTimes {
+  /** Per stream that saw it: when the DRAINING assignment arrived, and when its ACK was written. */
+  received: number[];
+  acked: number[];
+}
+
+export type WorkerEvent =
+  | { event: 'full'; at: number }
+  | { event: 'done'; ip: string }
+  | { event: 'collected'; drains: Record<string, DrainTimes> }
+  | { event: 'status'; streams: number; alive: number; full: number; bytes: number; responses: number; firstGone: string | undefined; lastFullAt: number | undefined };
+
+const CONNECT_BATCH = 200;
+
+const streams: AdsStream[] = [];
+const drains = new Map<string, DrainTimes>();
+let alive = 0;
+let full = 0;
+let fullReported = false;
+let lastFullAt: number | undefined;
+let firstGone: string | undefined;
+
+function send(message: WorkerEvent): void {
+  process.send?.(message);
+}
+
+function checkFull(): void {
+  if (!fullReported && streams.length > 0 && full >= alive) {
+    fullReported = true;
+    send({ event: 'full', at: lastFullAt ?? now() });
+  }
+}
+
+function checkDone(ip: string): void {
+  const times = drains.get(ip);
+  if (times && times.received.length >= alive) send({ event: 'done', ip });
+}
+
+const ctx: StreamContext = {
+  watched: new Map(),
+  expectedClusters: 0,
+  onFull(stream) {
+    full += 1;
+    lastFullAt = stream.fullAt;
+    checkFull();
+  },
+  onDraining(_stream, ip, receivedAt, ackedAt) {
+    const times = drains.get(ip);
+    if (!times) return;
+    times.received.push(receivedAt);
+    times.acked.push(ackedAt);
+    checkDone(ip);
+  },
+  onGone(stream, reason) {
+    alive -= 1;
+    if (stream.fullAt !== undefined) full -= 1;
+    firstGone ??= reason;
+    checkFull();
+    for (const ip of drains.keys()) checkDone(ip);
+  },
+};
+
+function connect(command: Extract<WorkerCommand, { op: 'connect' }>): void {
+  ctx.expectedClusters = command.expectedClusters;
+  let next = 0;
+  // Batches keep the event loop answering while thousands of connections open "at once".
+  const batch = (): void => {
+    const end = Math.min(command.count, next + CONNECT_BATCH);
+    for (; next < end; next++) {
+      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx);
+      streams.push(stream);
+      alive += 1;
+      stream.connect(command.port);
+    }
+    if (next < command.count) setImmediate(batch);
+  };
+  batch();
+}
+
+process.on('message', (command: WorkerCommand) => {
+  switch (command.op) {
+    case 'connect':
+      connect(command);
+      return;
+    case 'watch': {
+      let ips = ctx.watched.get(command.service);
+      if (!ips) ctx.watched.set(command.service, (ips = new Set()));
+      ips.add(command.ip);
+      drains.set(command.ip, { received: [], acked: [] });
+      return;
+    }
+    case 'collect': {
+      const out: Record<string, DrainTimes> = {};
+      for (const ip of command.ips) {
+        const times = drains.get(ip);
+        if (times) out[ip] = times;
+        drains.delete(ip);
+        for (const ips of ctx.watched.values()) ips.delete(ip);
+      }
+      send({ event: 'collected', drains: out });
+      return;
+    }
+    case 'status': {
+      let bytes = 0;
+      let responses = 0;
+      for (const s of streams) {
+        bytes += s.bytes;
+        responses += s.responses;
+      }
+      send({ event: 'status', streams: streams.length, alive, full, bytes, responses, firstGone, lastFullAt });
+      return;
+    }
+    case 'close':
+      for (const s of streams) s.close();
+      setTimeout(() => process.exit(0), 200).unref();
+      process.disconnect?.();
+      return;
+  }
+});
+
+process.on('disconnect', () => {
+  for (const s of streams) s.close();
+  process.exit(0);
+});

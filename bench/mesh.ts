@@ -1,0 +1,103 @@
+// The synthetic mesh and the control protocol every benchmarked server speaks, so Herald and the
+// go-control-plane peer are fed the identical event script.
+
+/** One pod of the synthetic mesh, as the control protocol carries it. */
+export interface BenchEndpoint {
+  /** Pod name, unique in the mesh. */
+  pod: string;
+  service: string;
+  /** Kubernetes cluster (c0 … cK-1). */
+  cluster: string;
+  ip: string;
+  port: number;
+  region: string;
+  zone: string;
+}
+
+export interface MeshSpec {
+  services: number;
+  endpoints: number;
+  clusters: number;
+  /** Pods of the service the rolling deploy replaces (part of `endpoints`). */
+  rolloutPods: number;
+}
+
+export const ROLLOUT_SERVICE = 'rollout';
+
+/** Commands on a server's stdin, one JSON object per line; each gets one reply line with the same id. */
+export type ControlCommand =
+  | { id: number; op: 'load'; endpoints: BenchEndpoint[] }
+  | { id: number; op: 'drain'; pod: string }
+  | { id: number; op: 'add'; endpoint: BenchEndpoint }
+  | { id: number; op: 'remove'; pod: string }
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'quit' };
+
+export interface ControlReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  /** When the server applied the change (epoch ms, fractional): the drain's "observed" moment. */
+  atMs?: number;
+  /** Extra numbers a server chooses to report (Herald: its own drain tracker). */
+  stats?: Record<string, number | number[]>;
+}
+
+const PORT = 8080;
+
+function ipOf(cluster: number, index: number): string {
+  // 10.<cluster+1>.0.0/16 per Kubernetes cluster, addresses handed out in order.
+  const value = index + 1;
+  return `10.${cluster + 1}.${(value >> 8) & 255}.${value & 255}`;
+}
+
+function zoneOf(cluster: number, index: number): { region: string; zone: string } {
+  const region = `region-${cluster}`;
+  return { region, zone: `${region}${'abc'[index % 3]}` };
+}
+
+/**
+ * N services over E endpoints in K clusters: one service (`rollout`) has `rolloutPods` pods in
+ * cluster c0, the rest of the endpoints go round-robin over the other services and clusters.
+ * Deterministic, so every server gets the same mesh.
+ */
+export class Mesh {
+  readonly endpoints: BenchEndpoint[] = [];
+  readonly serviceNames: string[] = [];
+  private readonly nextIndex: number[];
+
+  constructor(readonly spec: MeshSpec) {
+    if (spec.services < 2) throw new Error('mesh needs at least 2 services');
+    if (spec.endpoints < spec.rolloutPods + spec.services - 1) throw new Error('too few endpoints for the services');
+    if (spec.endpoints / spec.clusters > 65_000) throw new Error('too many endpoints per cluster for a /16');
+    this.nextIndex = Array.from({ length: spec.clusters }, () => 0);
+    this.serviceNames.push(ROLLOUT_SERVICE);
+    for (let s = 1; s < spec.services; s++) this.serviceNames.push(`svc-${String(s).padStart(4, '0')}`);
+    for (let i = 0; i < spec.rolloutPods; i++) this.endpoints.push(this.newPod(ROLLOUT_SERVICE, 0, `rollout-v1-${i}`));
+    const regular = spec.endpoints - spec.rolloutPods;
+    for (let j = 0; j < regular; j++) {
+      const service = this.serviceNames[1 + (j % (spec.services - 1))]!;
+      this.endpoints.push(this.newPod(service, j % spec.clusters, `${service}-${j}`));
+    }
+  }
+
+  /** A new pod with the next free address of the cluster (for rolling deploys). */
+  newPod(service: string, cluster: number, pod: string): BenchEndpoint {
+    const index = this.nextIndex[cluster]!;
+    this.nextIndex[cluster] = index + 1;
+    return { pod, service, cluster: `c${cluster}`, ip: ipOf(cluster, index), port: PORT, ...zoneOf(cluster, index) };
+  }
+
+  /** `count` pods of regular services spread over the mesh, to drain one after another. */
+  drainTargets(count: number): BenchEndpoint[] {
+    const regular = this.endpoints.filter((e) => e.service !== ROLLOUT_SERVICE);
+    const step = Math.max(1, Math.floor(regular.length / Math.max(1, count)));
+    const out: BenchEndpoint[] = [];
+    for (let i = 0; i < count && i * step < regular.length; i++) out.push(regular[i * step]!);
+    return out;
+  }
+
+  rolloutPods(): BenchEndpoint[] {
+    return this.endpoints.filter((e) => e.service === ROLLOUT_SERVICE);
+  }
+}

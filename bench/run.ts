@@ -1,0 +1,131 @@
+// Benchmark entry point: Herald and the go-control-plane peers through the same event script.
+//
+//   node .cache/bench-js/bench/run.js            full matrix (see DEFAULT_POINTS), writes bench/results/
+//   node .cache/bench-js/bench/run.js --smoke    tiny size, one drain, for CI (no timing assertions)
+//   options: --points S:N:E[,…] --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
+//            --label NAME --cpu-prof DIR (profile Herald) --no-peer
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectSpec } from './scenario.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+const DEFAULT_POINTS = '1000:600:30000,3000:600:30000,10000:600:30000,3000:600:3000,3000:600:100000';
+
+export interface ResultFile {
+  label: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; go: string; loadBefore: number[]; loadAfter: number[] };
+  date: string;
+  runs: RunResult[];
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+function parsePoints(text: string, clusters: number, drains: number, rolloutPods: number): SizePoint[] {
+  return text.split(',').map((part) => {
+    const [s, n, e] = part.split(':').map(Number);
+    if (!s || !n || !e) throw new Error(`bad point ${part} (want S:N:E)`);
+    return { streams: s, services: n, endpoints: e, clusters, rolloutPods: Math.min(rolloutPods, e - n), drains };
+  });
+}
+
+/** Builds the peer if Go is there; undefined (with the reason logged) when it cannot. */
+function peerBinary(): string | undefined {
+  const built = spawnSync('bash', [join(repo, 'bench/build-peer.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (built.status !== 0) {
+    log(`peer not built (exit ${built.status}); running Herald only`);
+    return undefined;
+  }
+  return join(built.stdout.trim(), 'herald-bench-peer');
+}
+
+/**
+ * Herald finds protos/ two directories above its compiled modules; the bench build puts them
+ * under .cache/bench-js/, so protos/ is linked in there.
+ */
+function linkProtos(): void {
+  const link = fileURLToPath(new URL('../protos', import.meta.url));
+  if (!existsSync(link)) symlinkSync(join(repo, 'protos'), link, 'dir');
+}
+
+function goVersion(): string {
+  const out = spawnSync('go', ['version'], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : 'none';
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      points: { type: 'string' },
+      subjects: { type: 'string', default: 'herald,peer-snapshot,peer-linear' },
+      drains: { type: 'string', default: '10' },
+      workers: { type: 'string', default: '2' },
+      clusters: { type: 'string', default: '3' },
+      label: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      'no-peer': { type: 'boolean', default: false },
+      'rss-limit-mb': { type: 'string', default: '4096' },
+    },
+  });
+  const smoke = values.smoke;
+  const points = smoke
+    ? [{ streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 }]
+    : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), 100);
+  const limits: Limits = smoke
+    ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workers: 1 }
+    : { stormTimeoutMs: 180_000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: 50, serverRssLimitMb: Number(values['rss-limit-mb']), workers: Number(values.workers) };
+
+  const wanted = new Set(values.subjects.split(','));
+  const subjects: SubjectSpec[] = [];
+  if (wanted.has('herald')) {
+    linkProtos();
+    const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+    subjects.push({ name: 'herald', command: process.execPath, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
+  }
+  const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
+  const peer = peerModes.length > 0 && !values['no-peer'] ? peerBinary() : undefined;
+  if (peer) for (const mode of peerModes) subjects.push({ name: `peer-${mode}`, command: peer, args: ['-mode', mode] });
+
+  const file: ResultFile = {
+    label: values.label ?? (smoke ? 'smoke' : 'full'),
+    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, go: goVersion(), loadBefore: loadavg(), loadAfter: [] },
+    date: new Date().toISOString(),
+    runs: [],
+  };
+  const outDir = smoke ? join(repo, '.cache/bench-smoke') : join(repo, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const outFile = join(outDir, `${file.label}.json`);
+  for (const point of points) {
+    for (const subject of subjects) {
+      log(`${subject.name} at S=${point.streams} N=${point.services} E=${point.endpoints} K=${point.clusters}`);
+      const run = await runScenario(subject, point, limits, log);
+      for (const note of run.notes) log(`${subject.name}: ${note}`);
+      file.runs.push(run);
+      file.machine.loadAfter = loadavg();
+      // Written after every run, so a long matrix that is stopped keeps what it measured.
+      writeFileSync(outFile, `${JSON.stringify(file, null, 1)}\n`);
+    }
+  }
+  log(`results in ${outFile}`);
+  if (smoke) {
+    // The smoke run proves the harness end to end; it asserts completion, never speed.
+    const broken = file.runs.filter((r) => r.storm.seconds === null || r.drains.completed < r.drains.attempted || r.drains.completed === 0 || (r.deploy?.completed ?? 0) < (r.deploy?.pods ?? 1));
+    for (const r of broken) log(`SMOKE FAILED: ${r.subject}: ${r.notes.join('; ') || 'incomplete'}`);
+    if (broken.length > 0 || file.runs.length === 0) process.exit(1);
+    log(`smoke ok: ${file.runs.map((r) => r.subject).join(', ')}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});
