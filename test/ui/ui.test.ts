@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startDaemon, type Daemon } from '../../src/app/index.js';
+import { demoClusters } from '../../src/cli/demo-mesh.js';
+import { loadEnvoyProtos } from '../../src/resources/index.js';
+import { SimulatedCluster } from '../../src/sources/sim/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { AdsClient } from '../../src/xdsclient/index.js';
+
+// The admin page in a real browser: Debian's chromium driven by playwright-core. Without a
+// browser the test is skipped locally and fails under CI, where one must be installed.
+const CHROMIUM = process.env['HERALD_CHROMIUM'] ?? '/usr/bin/chromium';
+const SHOT_DIR = path.resolve('.cache/ui');
+/** Set to refresh the README's screenshot (docs/ui.png) from this run. */
+const UPDATE_DOCS = process.env['HERALD_UPDATE_UI_SCREENSHOT'] === '1';
+
+const playwright = await import('playwright-core').catch(() => undefined);
+const missing = !fs.existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set HERALD_CHROMIUM)`
+  : playwright === undefined
+    ? 'playwright-core is not installed (npm install)'
+    : undefined;
+if (missing && !process.env['CI']) console.warn(`test/ui skipped: ${missing}`);
+
+/** Chromium flags for a closed network: no background fetches, no sandbox (root in CI). */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+const HOSTILE_NODE_ID = '<img id="injected" src=x onerror="document.title=1">checkout-5c8d';
+
+describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headless Chromium', () => {
+  let daemon: Daemon;
+  let clusters: SimulatedCluster[];
+  let sidecars: AdsClient[];
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  beforeAll(async () => {
+    if (missing) throw new Error(`CI is set but the browser test cannot run: ${missing}`);
+    // A long grace keeps the terminated pod DRAINING while the page is looked at.
+    clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 200, gracePeriodMs: 60_000 } }));
+    daemon = await startDaemon(
+      {
+        sources: clusters,
+        localCluster: clusters[0]!.name,
+        initialSyncTimeoutMs: 5_000,
+        xds: { host: '127.0.0.1', port: 0 },
+        admin: { host: '127.0.0.1', port: 0 },
+        // Long enough for the page's 1 s polling to see /readyz fail during the hand-off.
+        handoffDelayMs: 2_000,
+      },
+      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+    );
+    await daemon.ready;
+    const protos = loadEnvoyProtos();
+    const target = `127.0.0.1:${daemon.xdsPort}`;
+    sidecars = [
+      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend', protos }).start(),
+      new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout', protos }).start(),
+    ];
+    await Promise.all(sidecars.map((s) => s.waitFor((c) => c.subscriptions().length === 5 && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
+    base = `http://127.0.0.1:${daemon.adminPort}`;
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const sidecar of sidecars ?? []) await sidecar.close();
+    await daemon?.stop(2_000);
+  });
+
+  it('shows clusters, services, synced clients and a draining endpoint as it happens', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(msg.text());
+    });
+    const response = await page.goto(`${base}/ui`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+
+    // Both simulated Kubernetes clusters synced, both sidecars synced, every endpoint healthy.
+    await page.locator('#clusters tr', { hasText: 'east' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
+    await page.locator('#clusters tr', { hasText: 'west' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#clients tr[data-synced="true"]').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('#services [data-health="HEALTHY"]').count(), { timeout: 10_000 }).toBe(32);
+    expect(await page.locator('#services [data-health="DRAINING"]').count()).toBe(0);
+
+    // A pod starts terminating: the page shows its endpoint DRAINING, amber, within the polling.
+    const victim = clusters[0]!.pods().find((p) => p.service === 'payments')!;
+    void clusters[0]!.terminatePod(`${victim.namespace}/${victim.name}`);
+    const draining = page.locator('[data-service="payments"] [data-health="DRAINING"]');
+    await draining.waitFor({ timeout: 10_000 });
+    expect(await draining.textContent()).toBe(`${victim.ip}:${victim.port}`);
+    expect(await draining.evaluate((node) => getComputedStyle(node).backgroundColor)).toBe('rgb(183, 121, 31)');
+    const healthyColour = await page.locator('[data-health="HEALTHY"]').first().evaluate((node) => getComputedStyle(node).backgroundColor);
+    expect(healthyColour).toBe('rgb(26, 127, 55)');
+    // The finished drain shows in the recent list with both sidecars' ACKs.
+    await page.locator('#drains tr', { hasText: victim.name }).locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ }).waitFor({ timeout: 10_000 });
+
+    // A node id is shown as text, never run as markup.
+    await page.locator('#clients td', { hasText: HOSTILE_NODE_ID }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#injected').count()).toBe(0);
+    expect(await page.title()).toBe('Herald');
+    expect(errors).toEqual([]);
+
+    fs.mkdirSync(SHOT_DIR, { recursive: true });
+    const shot = path.join(SHOT_DIR, 'admin-ui.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
+    if (UPDATE_DOCS) {
+      fs.mkdirSync(path.resolve('docs'), { recursive: true });
+      await page.screenshot({ path: path.resolve('docs/ui.png'), fullPage: false });
+    }
+  });
+
+  it('turns the readiness badge red while the replica hands its clients over', async () => {
+    await page.locator('#ready .badge', { hasText: /^ready$/ }).waitFor({ timeout: 5_000 });
+    const stopping = daemon.stop(5_000);
+    await page.locator('#ready .badge', { hasText: 'not ready' }).waitFor({ timeout: 5_000 });
+    expect(await page.locator('#reasons').textContent()).toMatch(/shutting down/);
+    await stopping;
+    // Once the admin server is gone the page says so instead of showing stale data as live.
+    await page.locator('#updated .error', { hasText: 'admin endpoint unreachable' }).waitFor({ timeout: 5_000 });
+  });
+});
