@@ -354,7 +354,8 @@ export class DeltaState {
 
   subscription(kind: ResourceKind): Subscription | undefined {
     const state = this.types.get(kind);
-    return state?.requested ? { wildcard: state.wildcard, names: state.names } : undefined;
+    // A copy: the index diffs against the previous set, and this one changes in place.
+    return state?.requested ? { wildcard: state.wildcard, names: new Set(state.names) } : undefined;
   }
 
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
