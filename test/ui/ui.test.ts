@@ -36,6 +36,9 @@ const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+// Runs in the browser (Locator.evaluate); the tests are typed without the DOM library.
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 const HOSTILE_NODE_ID = '<img id="injected" src=x onerror="document.title=1">checkout-5c8d';
 
 describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headless Chromium', () => {
