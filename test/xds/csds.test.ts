@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type * as grpc from '@grpc/grpc-js';
+import { TYPE_URLS } from '../../src/model/index.js';
+import { nodeFilter } from '../../src/xds/csds.js';
+import { protos, startHarness, until, type Harness } from './helpers.js';
+import { DeltaTestStream } from './delta-helpers.js';
+
+const SERVICE = '/envoy.service.status.v3.ClientStatusDiscoveryService';
+
+interface GenericConfig {
+  type_url: string;
+  name: string;
+  version_info: string;
+  config_status: string;
+  client_status: string;
+  last_updated: { seconds: number; nanos: number } | null;
+  error_state: { details: string; version_info: string } | null;
+}
+interface ClientConfig {
+  node: { id: string; cluster: string; locality: { zone: string } | null; metadata: unknown } | null;
+  generic_xds_configs: GenericConfig[];
+}
+
+const encodeRequest = (fields: Record<string, unknown>): Buffer => {
+  const Request = protos().lookupType('envoy.service.status.v3.ClientStatusRequest');
+  return Buffer.from(Request.encode(Request.fromObject(fields)).finish());
+};
+const decodeResponse = (bytes: Buffer): ClientConfig[] => {
+  const Response = protos().lookupType('envoy.service.status.v3.ClientStatusResponse');
+  const raw = Response.toObject(Response.decode(bytes), { enums: String, longs: Number, defaults: true }) as { config: ClientConfig[] };
+  return raw.config;
+};
+
+function fetchStatus(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(`${SERVICE}/FetchClientStatus`, (b: Buffer) => b, decodeResponse, encodeRequest(fields), (err, value) =>
+      err ? reject(err) : resolve(value!),
+    );
+  });
+}
+
+const byName = (configs: GenericConfig[]): Record<string, string> =>
+  Object.fromEntries(configs.map((c) => [`${c.type_url.split('.').pop()}/${c.name}`, `${c.client_status}/${c.config_status}`]));
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('CSDS', () => {
+  it('reports every connected client with its node and per-resource status', async () => {
+    h = await startHarness();
+    for (const svc of ['a', 'b']) {
+      h.put('cluster', svc, 'v1');
+      h.put('endpoint', svc, 'v1');
+    }
+    const node = { id: 'sidecar-1', cluster: 'shop', locality: { region: 'r1', zone: 'z1' }, metadata: { fields: { team: { stringValue: 'web' } } } };
+    const sotw = h.stream();
+    sotw.request('cluster', { node });
+    const cds = await sotw.next();
+    sotw.ack(cds);
+    sotw.request('endpoint', { resource_names: ['a', 'b'] });
+    const eds = await sotw.next();
+    sotw.nack(eds, ['a', 'b']);
+
+    const d = new DeltaTestStream(h.client());
+    d.request('endpoint', { node: { id: 'delta-1' }, subscribe: ['a', 'ghost'] });
+    d.ack(await d.next());
+    await until(() => h!.server.clients().every((c) => Object.values(c.types).every((t) => !t.pending)), 2_000, 'answers processed');
+
+    const configs = await fetchStatus(h.client());
+    expect(configs.map((c) => c.node?.id).sort()).toEqual(['delta-1', 'sidecar-1']);
+    const sidecar = configs.find((c) => c.node?.id === 'sidecar-1')!;
+    expect(sidecar.node).toMatchObject({ cluster: 'shop', locality: { zone: 'z1' }, metadata: { fields: { team: { stringValue: 'web' } } } });
+    expect(byName(sidecar.generic_xds_configs)).toEqual({
+      'Cluster/a': 'ACKED/SYNCED',
+      'Cluster/b': 'ACKED/SYNCED',
+      'ClusterLoadAssignment/a': 'NACKED/ERROR',
+      'ClusterLoadAssignment/b': 'NACKED/ERROR',
+    });
+    const nacked = sidecar.generic_xds_configs.find((c) => c.type_url === TYPE_URLS.endpoint && c.name === 'a')!;
+    expect(nacked.error_state).toMatchObject({ details: 'rejected by test', version_info: h.cache.get('endpoint', 'a')!.version });
+    expect(nacked.version_info).toBe('');
+    const acked = sidecar.generic_xds_configs.find((c) => c.type_url === TYPE_URLS.cluster && c.name === 'a')!;
+    expect(acked.version_info).toBe(h.cache.get('cluster', 'a')!.version);
+    expect(acked.error_state).toBeNull();
+    expect(Math.abs(acked.last_updated!.seconds * 1000 - Date.now())).toBeLessThan(60_000);
+
+    const deltaClient = configs.find((c) => c.node?.id === 'delta-1')!;
+    expect(byName(deltaClient.generic_xds_configs)).toEqual({
+      'ClusterLoadAssignment/a': 'ACKED/SYNCED',
+      'ClusterLoadAssignment/ghost': 'DOES_NOT_EXIST/SYNCED',
+    });
+
+    // A change not yet ACKed makes the client stale.
+    h.put('cluster', 'b', 'v2');
+    await until(() => sotw.received.length > 0, 2_000, 'cds update');
+    const later = await fetchStatus(h.client());
+    expect(byName(later.find((c) => c.node?.id === 'sidecar-1')!.generic_xds_configs)['Cluster/b']).toBe('ACKED/STALE');
+  });
+
+  it('filters clients by node_matchers on the node id', async () => {
+    h = await startHarness();
+    h.put('cluster', 'a', 'v1');
+    for (const id of ['web-1', 'web-2', 'db-1']) {
+      const s = h.stream();
+      s.request('cluster', { node: { id } });
+      await s.next();
+    }
+    const ids = async (matchers: unknown[]): Promise<string[]> =>
+      (await fetchStatus(h!.client(), { node_matchers: matchers })).map((c) => c.node!.id).sort();
+    expect(await ids([{ node_id: { exact: 'web-2' } }])).toEqual(['web-2']);
+    expect(await ids([{ node_id: { prefix: 'web-' } }])).toEqual(['web-1', 'web-2']);
+    expect(await ids([{ node_id: { safe_regex: { regex: '.*-1' } } }, { node_id: { exact: 'web-2' } }])).toEqual(['db-1', 'web-1', 'web-2']);
+    expect(await ids([{ node_id: { exact: 'nobody' } }])).toEqual([]);
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_metadatas: [{ path: [{ key: 'x' }], value: { present_match: true } }] }] })).rejects.toMatchObject({ code: 12 });
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { safe_regex: { regex: '(' } } }] })).rejects.toMatchObject({ code: 3 });
+  });
+
+  it('answers every request on StreamClientStatus', async () => {
+    h = await startHarness();
+    h.put('cluster', 'a', 'v1');
+    const call = h.client().makeBidiStreamRequest(`${SERVICE}/StreamClientStatus`, (b: Buffer) => b, decodeResponse);
+    const got: ClientConfig[][] = [];
+    call.on('data', (configs: ClientConfig[]) => got.push(configs));
+    call.on('error', () => undefined);
+    call.write(encodeRequest({}));
+    await until(() => got.length === 1, 5_000, 'first status');
+    expect(got[0]).toEqual([]);
+    const s = h.stream();
+    s.request('cluster', { node: { id: 'late' } });
+    s.ack(await s.next());
+    await until(() => h!.server.clients()[0]?.types.cluster?.sync === 'synced', 2_000, 'ack');
+    call.write(encodeRequest({}));
+    await until(() => got.length === 2, 5_000, 'second status');
+    expect(got[1]!.map((c) => [c.node?.id, byName(c.generic_xds_configs)])).toEqual([['late', { 'Cluster/a': 'ACKED/SYNCED' }]]);
+    call.end();
+  });
+});
+
+describe('nodeFilter', () => {
+  it.each([
+    { matcher: { exact: 'A' }, id: 'a', want: false },
+    { matcher: { exact: 'A', ignore_case: true }, id: 'a', want: true },
+    { matcher: { suffix: '-z' }, id: 'x-z', want: true },
+    { matcher: { contains: 'mid' }, id: 'amidb', want: true },
+    { matcher: { safe_regex: { regex: 'a+' } }, id: 'aab', want: false },
+  ])('$matcher on $id → $want', ({ matcher, id, want }) => {
+    expect(nodeFilter({ node_matchers: [{ node_id: matcher }] })(id)).toBe(want);
+  });
+});
