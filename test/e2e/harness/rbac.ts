@@ -6,12 +6,14 @@ import type { KubeCluster } from './cluster.js';
 
 export const RBAC_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy', 'rbac');
 
-/** Every object in deploy/rbac/*.yaml, in file-name order. */
+/** Every Kubernetes object in deploy/rbac/*.y(a)ml, in file-name order; kustomize's own files are not objects. */
 export function shippedRbacObjects(): KubernetesObject[] {
   const files = readdirSync(RBAC_DIR)
-    .filter((f) => f.endsWith('.yaml'))
+    .filter((f) => /\.ya?ml$/.test(f))
     .sort();
-  return files.flatMap((f) => loadAllYaml(readFileSync(join(RBAC_DIR, f), 'utf8')) as KubernetesObject[]);
+  return files
+    .flatMap((f) => loadAllYaml(readFileSync(join(RBAC_DIR, f), 'utf8')) as KubernetesObject[])
+    .filter((o) => o !== null && typeof o === 'object' && !(o.apiVersion ?? '').startsWith('kustomize.config.k8s.io'));
 }
 
 export function shippedClusterRole(): V1ClusterRole {
