@@ -1,40 +1,9 @@
 import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
-import type { NackInfo, NodeInfo, Subscription, TypeInfo } from './stream-state.js';
+import type { DeltaOutcome, DeltaRequest, NackInfo, NodeInfo, PlannedDeltaResponse, Subscription, TypeInfo } from './types.js';
 
-/** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */
-export interface DeltaRequest {
-  node: NodeInfo | undefined;
-  typeUrl: string;
-  subscribe: readonly string[];
-  unsubscribe: readonly string[];
-  /** name → version the client already holds; honoured on the first request per type only. */
-  initialVersions: Readonly<Record<string, string>>;
-  responseNonce: string;
-  errorDetail: { code: number; message: string } | undefined;
-}
-
-export interface PlannedDeltaResponse {
-  kind: ResourceKind;
-  nonce: string;
-  /** The kind's cache version, for debugging only: delta clients track per-resource versions. */
-  systemVersion: string;
-  resources: CachedResource[];
-  removed: string[];
-}
-
-export type DeltaOutcome =
-  | { type: 'ignored'; reason: 'unknown_type_url' | 'type_not_served' }
-  | {
-      type: 'request';
-      kind: ResourceKind;
-      /** The nonce was not the pending one: any ACK/NACK part was ignored, subscriptions were not. */
-      stale: boolean;
-      acked: ReadonlyArray<readonly [string, number]> | undefined;
-      nack: NackInfo | undefined;
-      subscriptionChanged: boolean;
-    };
+export type { DeltaOutcome, DeltaRequest, PlannedDeltaResponse } from './types.js';
 
 /** Types whose first request without names is a (legacy) wildcard subscription. */
 const LEGACY_WILDCARD: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);

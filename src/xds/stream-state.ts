@@ -1,23 +1,9 @@
 import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
+import type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
-/** The parts of a DiscoveryRequest the protocol needs, decoded. */
-export interface XdsRequest {
-  versionInfo: string;
-  node: NodeInfo | undefined;
-  resourceNames: readonly string[];
-  typeUrl: string;
-  responseNonce: string;
-  errorDetail: { code: number; message: string } | undefined;
-}
-
-export interface NodeInfo {
-  id: string;
-  cluster: string;
-  locality: { region: string; zone: string; subZone: string } | undefined;
-  userAgent: string;
-}
+export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
 export interface PlannedResponse {
   kind: ResourceKind;
@@ -37,32 +23,6 @@ export type RequestOutcome =
       nack: NackInfo | undefined;
       subscriptionChanged: boolean;
     };
-
-export interface NackInfo {
-  /** The version the client says it still runs (its last accepted one). */
-  version: string;
-  /** The version of the response that was rejected. */
-  rejectedVersion: string;
-  message: string;
-  atMs: number;
-}
-
-export interface Subscription {
-  wildcard: boolean;
-  names: ReadonlySet<string>;
-}
-
-export interface TypeInfo {
-  subscription: { wildcard: boolean; names: string[]; nameCount: number };
-  lastSent: { version: string; nonce: string; atMs: number } | undefined;
-  ackedVersion: string | undefined;
-  pending: boolean;
-  dirty: boolean;
-  /** behind: a response is unACKed or changes wait; nacked: the last answer was a NACK; else synced. */
-  sync: 'synced' | 'behind' | 'nacked';
-  lastNack: NackInfo | undefined;
-  counts: { requests: number; responses: number; acks: number; nacks: number; staleNonces: number };
-}
 
 /** Full-state types: every response carries the whole subscription; an omitted resource is deleted. */
 const FULL_STATE: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
