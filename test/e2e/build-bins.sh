@@ -15,7 +15,7 @@ mod="$here/kube-bins"
 # Anything that changes what gets built changes the directory name.
 hash="$(cat "$mod/go.mod" "$mod/go.sum" "$mod/kube-apiserver/main.go" "$mod/etcd/main.go" \
   | sha256sum | cut -c1-16)"
-out="${HERALD_E2E_BIN_DIR:-$root/.cache/e2e-bin/$hash}"
+out="${E2E_BIN_DIR:-$root/.cache/e2e-bin/$hash}"
 
 built() { [[ -x "$out/kube-apiserver" && -x "$out/etcd" ]]; }
 

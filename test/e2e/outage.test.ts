@@ -41,16 +41,34 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
       group: env.group,
       dir: env.dir,
       clusters: [up, down].map((c) => ({ name: c.kube.name, kubeconfig: c.heraldKubeconfig })),
-      initialSyncTimeout: '6s',
+      initialSyncTimeout: '8s',
     });
     const c = envoy(herald.xdsTarget, 'outage-envoy');
     client = c;
-    // Until the timeout, no CDS at all (a partial CDS would make Envoys delete clusters).
-    const early = await herald.readyz();
-    if (c.clusters().length === 0) {
-      expect(early.status).toBe(503);
-      expect(early.body.reasons.join('\n')).toMatch(/initial sync pending: .*down/);
+    // No CDS before the timeout (a partial CDS would make Envoys delete clusters). Race-free
+    // form: once the client holds any response, /readyz asked afterwards must say the
+    // initial sync is over; and while it is pending, the client must have nothing.
+    let pendingSeen = 0;
+    let servedWhilePending = false;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const served = c.stats().responses > 0;
+      const { status, body } = await herald.readyz();
+      const pending = body.reasons.some((r) => r.startsWith('initial sync pending'));
+      if (served) {
+        servedWhilePending = pending;
+        break;
+      }
+      if (pending) {
+        expect(status).toBe(503);
+        expect(body.reasons.join('\n')).toMatch(/initial sync pending: .*down/);
+        pendingSeen++;
+      }
+      if (Date.now() > deadline) throw new Error(`no xDS response within 60 s:\n${herald.logTail()}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
+    expect(servedWhilePending).toBe(false);
+    expect(pendingSeen).toBeGreaterThan(0);
     await until(c, 'cart from "up" served', (cl) => healthView(cl, 'cart').join() === '10.10.0.1:8080=HEALTHY', 60_000, ['cart']);
     const { status, body } = await herald.readyz();
     expect(status).toBe(200);
