@@ -270,4 +270,29 @@ describe('StreamState', () => {
     expect(seen).toHaveLength(3);
     expect(seen.flat().sort()).toEqual(['a', 'b', 'c']);
   });
+
+  it('keeps a per-resource record for CSDS: full-state omissions, named misses, NACKs and unchanged resources', () => {
+    const cache = seeded();
+    const s = ads();
+    const status = (): Record<string, string> =>
+      Object.fromEntries(s.resourceStatuses(cache).map((x) => [`${x.kind}/${x.name}`, `${x.clientStatus}/${x.configStatus}`]));
+    s.handleRequest(req('cluster', { resourceNames: ['a', 'ghost'] }));
+    const [c1] = s.flush(cache);
+    s.handleRequest(ack(c1!, ['a', 'ghost']));
+    // A full-state response without a named resource tells the client it does not exist.
+    expect(status()).toEqual({ 'cluster/a': 'ACKED/SYNCED', 'cluster/ghost': 'DOES_NOT_EXIST/SYNCED' });
+
+    s.handleRequest(req('cluster', { resourceNames: ['a', 'b'], versionInfo: c1!.versionInfo, responseNonce: c1!.nonce }));
+    const [c2] = s.flush(cache);
+    s.handleRequest(nack(c2!, ['a', 'b']));
+    // Only what the rejected response changed is NACKed; a is unchanged and still runs.
+    expect(status()).toEqual({ 'cluster/a': 'ACKED/SYNCED', 'cluster/b': 'NACKED/ERROR' });
+
+    s.handleRequest(req('endpoint', { resourceNames: ['a', 'nope'] }));
+    const [e1] = s.flush(cache);
+    expect(status()).toMatchObject({ 'endpoint/a': 'REQUESTED/STALE', 'endpoint/nope': 'REQUESTED/NOT_SENT' });
+    s.handleRequest(ack(e1!, ['nope']));
+    expect(status()).toMatchObject({ 'endpoint/nope': 'REQUESTED/NOT_SENT' });
+    expect(Object.keys(status())).not.toContain('endpoint/a');
+  });
 });
