@@ -64,9 +64,8 @@ export function summarizeType(
   if (ackedVersion === undefined) {
     const versions = new Set(resources.filter((r) => r.clientStatus === 'ACKED' || isSynced(r)).map((r) => r.version));
     versions.delete('');
-    // Per-resource versions only make one type version when they agree.
+    // Per-resource versions (content hashes) only make one type version when they agree.
     if (versions.size === 1) ackedVersion = [...versions][0];
-    else if (versions.size > 1) ackedVersion = `${versions.size} versions`;
   }
 
   let lastNack: NackSummary | undefined;
