@@ -247,4 +247,21 @@ describe('Delta xDS over gRPC', () => {
     h.cache.apply([{ kind: 'cluster', name: 'd', any: resourceAny('cluster', 'd', 'v1') }]);
     expect(names(await other.next())).toEqual(['d']);
   });
+
+  it('holds Delta responses until ready, then answers', async () => {
+    let open!: () => void;
+    const h = await startHarness({ ready: new Promise<void>((resolve) => (open = resolve)) });
+    harnesses.push(h);
+    h.put('cluster', 'a', 'v1');
+    const s = delta(h);
+    s.request('cluster');
+    await until(() => h.server.clients().length === 1, 2_000, 'stream');
+    await s.nothingFor(NOTHING_MS);
+    open();
+    const r = await s.next();
+    expect(names(r)).toEqual(['a']);
+    s.ack(r);
+    await until(() => h.server.clients()[0]?.types.cluster?.sync === 'synced', 2_000, 'synced summary');
+    expect(h.server.clients()[0]!.types.cluster!.ackedVersion).toBe(r.system_version_info);
+  });
 });
