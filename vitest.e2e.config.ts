@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/e2e/**/*.test.ts'],
     globalSetup: ['test/e2e/harness/global-setup.ts'],
     // Apiservers are heavy on two cores: one test file at a time, and generous bounds.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.cache/test-results/e2e.json' },
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
