@@ -58,49 +58,54 @@ export function encodeRequest(fields: RequestFields): Buffer {
   return Buffer.from(type.encode(type.fromObject(fields)).finish());
 }
 
-interface RawAny {
+export interface RawAny {
   type_url: string;
   value: Uint8Array;
 }
 
-export function decodeResponse(bytes: Buffer): Omit<RecordedResponse, 'answer'> {
+/** Decodes one served Any into what an Envoy would keep of it. */
+export function decodeAny(any: RawAny): { cluster?: DecodedCluster; assignment?: DecodedAssignment; name: string } {
   const root = protos();
-  const Response = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+  if (any.type_url === CDS_URL) {
+    const type = root.lookupType('envoy.config.cluster.v3.Cluster');
+    const c = type.toObject(type.decode(any.value), { defaults: true }) as { name: string; eds_cluster_config?: { service_name?: string } };
+    return { name: c.name, cluster: { name: c.name, edsName: c.eds_cluster_config?.service_name || c.name } };
+  }
+  if (any.type_url === EDS_URL) {
+    const type = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
+    const cla = type.toObject(type.decode(any.value), { defaults: true, enums: String }) as {
+      cluster_name: string;
+      endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { address: string; port_value: number } } } }> }>;
+    };
+    const endpoints = cla.endpoints.flatMap((locality) =>
+      locality.lb_endpoints.map((lb) => ({
+        address: lb.endpoint.address.socket_address.address,
+        port: lb.endpoint.address.socket_address.port_value,
+        health: lb.health_status,
+      })),
+    );
+    return { name: cla.cluster_name, assignment: { clusterName: cla.cluster_name, endpoints } };
+  }
+  return { name: `<${any.type_url}>` };
+}
+
+export function decodeResponse(bytes: Buffer): Omit<RecordedResponse, 'answer'> {
+  const Response = protos().lookupType('envoy.service.discovery.v3.DiscoveryResponse');
   const raw = Response.toObject(Response.decode(bytes), { defaults: true, enums: String, longs: Number }) as {
     version_info: string;
     type_url: string;
     nonce: string;
     resources: RawAny[];
   };
-  const clusters: DecodedCluster[] = [];
-  const assignments: DecodedAssignment[] = [];
-  const names: string[] = [];
-  for (const any of raw.resources) {
-    if (any.type_url === CDS_URL) {
-      const type = root.lookupType('envoy.config.cluster.v3.Cluster');
-      const c = type.toObject(type.decode(any.value), { defaults: true }) as { name: string; eds_cluster_config?: { service_name?: string } };
-      clusters.push({ name: c.name, edsName: c.eds_cluster_config?.service_name || c.name });
-      names.push(c.name);
-    } else if (any.type_url === EDS_URL) {
-      const type = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
-      const cla = type.toObject(type.decode(any.value), { defaults: true, enums: String }) as {
-        cluster_name: string;
-        endpoints: Array<{ lb_endpoints: Array<{ health_status: string; endpoint: { address: { socket_address: { address: string; port_value: number } } } }> }>;
-      };
-      const endpoints = cla.endpoints.flatMap((locality) =>
-        locality.lb_endpoints.map((lb) => ({
-          address: lb.endpoint.address.socket_address.address,
-          port: lb.endpoint.address.socket_address.port_value,
-          health: lb.health_status,
-        })),
-      );
-      assignments.push({ clusterName: cla.cluster_name, endpoints });
-      names.push(cla.cluster_name);
-    } else {
-      names.push(`<${any.type_url}>`);
-    }
-  }
-  return { typeUrl: raw.type_url, version: raw.version_info, nonce: raw.nonce, names, clusters, assignments };
+  const decoded = raw.resources.map(decodeAny);
+  return {
+    typeUrl: raw.type_url,
+    version: raw.version_info,
+    nonce: raw.nonce,
+    names: decoded.map((d) => d.name),
+    clusters: decoded.flatMap((d) => d.cluster ?? []),
+    assignments: decoded.flatMap((d) => d.assignment ?? []),
+  };
 }
 
 /** Decides whether to NACK a response; a string is the NACK's error message. */

@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { DeltaEnvoyLike } from './delta-like.js';
 import { EnvoyLike, eventually, type EnvoyLikeOptions } from './envoy-like.js';
 
 export interface Herald {
@@ -18,6 +19,7 @@ export interface Herald {
   /** Pods expectServingWell has drained so far. */
   drained: number;
   envoy(options: Omit<EnvoyLikeOptions, 'address'>): EnvoyLike;
+  deltaEnvoy(nodeId: string, held?: { cds: Record<string, string>; eds: Record<string, string> }): DeltaEnvoyLike;
   /** A counter or gauge value, summed over the series matching `labels`. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   /** HTTP status of an admin path. */
@@ -41,6 +43,7 @@ export async function startHerald(options: { services?: string[] } = {}): Promis
   await daemon.ready;
   const address = `127.0.0.1:${daemon.xdsPort}`;
   const envoys: EnvoyLike[] = [];
+  const deltaEnvoys: DeltaEnvoyLike[] = [];
   return {
     daemon,
     source,
@@ -51,6 +54,11 @@ export async function startHerald(options: { services?: string[] } = {}): Promis
     envoy(envoyOptions) {
       const envoy = new EnvoyLike({ address, ...envoyOptions });
       envoys.push(envoy);
+      return envoy;
+    },
+    deltaEnvoy(nodeId, held) {
+      const envoy = new DeltaEnvoyLike(address, nodeId, held);
+      deltaEnvoys.push(envoy);
       return envoy;
     },
     async metric(name, labels = {}) {
@@ -72,6 +80,7 @@ export async function startHerald(options: { services?: string[] } = {}): Promis
     },
     async stop() {
       for (const envoy of envoys) envoy.close();
+      for (const envoy of deltaEnvoys) envoy.close();
       await daemon.stop(1_000);
     },
   };
@@ -83,23 +92,28 @@ export async function synced(envoy: EnvoyLike, service = 'echo', timeoutMs = 10_
 }
 
 /**
- * The health check of every adversarial test: a fresh, well-behaved Envoy on its own connection
- * syncs, a pod starts terminating, that Envoy runs DRAINING for it, then the pod goes and so does
- * its endpoint; the admin probes answer. Each call uses the next pod, so calls can repeat.
+ * The health check of every adversarial test: fresh, well-behaved Envoys on their own
+ * connections — one SotW, one Delta — sync, a pod starts terminating, both run DRAINING for it,
+ * then the pod goes and so does its endpoint; the admin probes answer. Each call uses the next
+ * pod, so calls can repeat.
  */
 export async function expectServingWell(herald: Herald): Promise<void> {
   const index = herald.drained++;
   if (index >= ECHO_IPS.length) throw new Error('harness: out of pods to drain');
   const ip = ECHO_IPS[index]!;
   const envoy = herald.envoy({ nodeId: `well-behaved-${index}` });
+  const delta = herald.deltaEnvoy(`well-behaved-delta-${index}`);
+  const both = (health: string | undefined) => envoy.healthOf('echo', ip) === health && delta.healthOf('echo', ip) === health;
   await synced(envoy);
-  await eventually(() => envoy.healthOf('echo', ip) === 'HEALTHY', `${ip} HEALTHY at the well-behaved Envoy`);
+  await eventually(() => both('HEALTHY'), `${ip} HEALTHY at the well-behaved Envoys`);
   herald.source.update(`default/echo-${index}`, { terminating: true });
-  await eventually(() => envoy.healthOf('echo', ip) === 'DRAINING', `DRAINING for ${ip} at the well-behaved Envoy`);
+  await eventually(() => both('DRAINING'), `DRAINING for ${ip} at the well-behaved Envoys`);
   herald.source.remove(`default/echo-${index}`);
-  await eventually(() => envoy.healthOf('echo', ip) === undefined, `${ip} gone at the well-behaved Envoy`);
+  await eventually(() => both(undefined) && delta.assignments.has('echo'), `${ip} gone at the well-behaved Envoys`);
   expect(envoy.responses.filter((r) => r.answer === 'nack')).toEqual([]);
+  expect(delta.status).toBeUndefined();
   expect(await herald.probe('/healthz')).toBe(200);
   expect(await herald.probe('/readyz')).toBe(200);
   envoy.close();
+  delta.close();
 }

@@ -169,5 +169,30 @@ describe('Envoy-shaped sequences', () => {
     const ips = silent.responses[2]!.assignments[0]!.endpoints.map((e) => e.address);
     expect(ips.sort()).toEqual(ECHO_IPS.slice(2));
   });
+
+  it('the same Envoy over Delta ADS: wildcard CDS, EDS per cluster, one resource per drain, reconnect sends only what differs', async () => {
+    herald = await startHerald({ services: ['echo', 'billing'] });
+    const delta = herald.deltaEnvoy('delta-sidecar');
+    await eventually(() => delta.assignments.has('echo') && delta.assignments.has('billing'), 'both assignments over Delta');
+    expect([...delta.clusters.keys()].sort()).toEqual(['billing', 'echo']);
+    expect(delta.responses[0]!.typeUrl).toBe(CDS_URL);
+    const before = delta.responsesOf(EDS_URL).length;
+    await expectServingWell(herald);
+    await eventually(() => delta.healthOf('echo', ECHO_IPS[0]!) === undefined, 'removal over Delta');
+    const updates = delta.responsesOf(EDS_URL).slice(before);
+    expect(updates.length).toBeGreaterThan(0);
+    for (const update of updates) expect(update.resources.map((r) => r.name)).toEqual(['echo']);
+
+    // Reconnect, reporting what it holds: only what changed meanwhile comes back.
+    const held = { cds: Object.fromEntries(delta.versions.cds), eds: Object.fromEntries(delta.versions.eds) };
+    delta.close();
+    herald.source.update('default/echo-5', { terminating: true });
+    const again = herald.deltaEnvoy('delta-sidecar', held);
+    await eventually(() => again.healthOf('echo', ECHO_IPS[5]!) === 'DRAINING', 'the changed assignment after reconnect');
+    // Clusters did not change: none is sent again (the CDS answer may be empty or absent).
+    expect(again.responsesOf(CDS_URL).flatMap((r) => r.resources.map((x) => x.name))).toEqual([]);
+    // Only the assignment that changed is sent; billing's is already held.
+    expect(again.responsesOf(EDS_URL).flatMap((r) => r.resources.map((x) => x.name))).toEqual(['echo']);
+  });
 });
 
