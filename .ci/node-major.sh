@@ -29,8 +29,7 @@ if [[ ! -x "$node" ]] || [[ "$("$node" -p 'process.versions.node.split(".")[0]')
 fi
 echo "node-major: tests under Node $("$node" --version) (image major $major)"
 
-if [[ $# -eq 0 ]]; then
-  set -- --exclude 'test/e2e/**'
-fi
+# The e2e tier is excluded by vitest.config.ts; its JSON report gets its own name here.
+set -- --outputFile.json=".cache/test-results/node$major.json" "$@"
 # vitest's forks run under process.execPath, so every worker uses this Node too.
 exec "$node" node_modules/vitest/vitest.mjs run "$@"
