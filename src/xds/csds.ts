@@ -141,7 +141,14 @@ export function csdsServiceDefinition(root: protobuf.Root): grpc.ServiceDefiniti
   return { FetchClientStatus: method('FetchClientStatus', false), StreamClientStatus: method('StreamClientStatus', true) };
 }
 
-export function csdsHandlers(root: protobuf.Root, options: CsdsOptions): grpc.UntypedServiceImplementation {
+export interface CsdsService {
+  handlers: grpc.UntypedServiceImplementation;
+  /** Ends open StreamClientStatus calls, so a watching `herald status` does not hold up shutdown. */
+  endAll(): void;
+}
+
+export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsService {
+  const open = new Set<grpc.ServerDuplexStream<RawStatusRequest, Buffer>>();
   const respond = makeStatusResponder(root, options);
   const answer = (request: RawStatusRequest | { undecodable: string }): Buffer => {
     if ('undecodable' in request) throw new RequestError(grpc.status.INVALID_ARGUMENT, `undecodable ClientStatusRequest: ${request.undecodable}`);
@@ -152,7 +159,7 @@ export function csdsHandlers(root: protobuf.Root, options: CsdsOptions): grpc.Un
     options.logger.error({ err }, 'CSDS request failed');
     return { code: grpc.status.INTERNAL, details: 'control plane failed to build the client status' };
   };
-  return {
+  const handlers: grpc.UntypedServiceImplementation = {
     FetchClientStatus: (call: grpc.ServerUnaryCall<RawStatusRequest, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       try {
         callback(null, answer(call.request));
@@ -161,15 +168,36 @@ export function csdsHandlers(root: protobuf.Root, options: CsdsOptions): grpc.Un
       }
     },
     StreamClientStatus: (call: grpc.ServerDuplexStream<RawStatusRequest, Buffer>) => {
+      open.add(call);
+      const done = (): void => void open.delete(call);
       call.on('data', (request: RawStatusRequest) => {
         try {
           call.write(answer(request));
         } catch (err) {
+          done();
           call.emit('error', asStatus(err));
         }
       });
-      call.on('end', () => call.end());
-      call.on('error', () => undefined);
+      call.on('end', () => {
+        done();
+        call.end();
+      });
+      call.on('cancelled', done);
+      call.on('close', done);
+      call.on('error', done);
+    },
+  };
+  return {
+    handlers,
+    endAll: () => {
+      for (const call of [...open]) {
+        open.delete(call);
+        try {
+          call.end();
+        } catch {
+          // Already finished.
+        }
+      }
     },
   };
 }

@@ -9,7 +9,7 @@ import { ResourceWrappers } from './delta-wire.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
 import { DeltaStream } from './delta-stream.js';
-import { csdsServiceDefinition, csdsHandlers } from './csds.js';
+import { csdsService, csdsServiceDefinition, type CsdsService } from './csds.js';
 
 export type { ClientInfo } from './stream-base.js';
 
@@ -48,6 +48,7 @@ export class XdsServer {
   private readonly streams = new Map<string, ServedStream>();
   private readonly index = new SubscriptionIndex();
   private readonly context: StreamContext;
+  private readonly csds: CsdsService;
   private readonly unsubscribeCache: () => void;
   private nextStreamId = 1;
   private isReady = false;
@@ -90,10 +91,8 @@ export class XdsServer {
         [spec.method]: (call: ServerCall) => this.accept(spec, call),
       });
     }
-    this.server.addService(
-      csdsServiceDefinition(options.protos),
-      csdsHandlers(options.protos, { streams: () => this.streams.values(), logger: options.logger }),
-    );
+    this.csds = csdsService(options.protos, { streams: () => this.streams.values(), logger: options.logger });
+    this.server.addService(csdsServiceDefinition(options.protos), this.csds.handlers);
 
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
     options.ready.then(
@@ -124,6 +123,7 @@ export class XdsServer {
       stream.release();
       stream.end();
     }
+    this.csds.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();

@@ -139,6 +139,24 @@ describe('CSDS', () => {
   });
 });
 
+describe('CSDS shutdown', () => {
+  it('close() ends open StreamClientStatus calls', async () => {
+    const local = await startHarness();
+    const call = local.client().makeBidiStreamRequest(`${SERVICE}/StreamClientStatus`, (b: Buffer) => b, decodeResponse);
+    let ended = false;
+    let answers = 0;
+    call.on('data', () => (answers += 1));
+    call.on('status', () => (ended = true));
+    call.on('error', () => undefined);
+    call.write(encodeRequest({}));
+    await until(() => answers === 1, 5_000, 'status answer');
+    // A grace longer than the test timeout: only ending the call lets close() finish in time.
+    await local.server.close(120_000);
+    await until(() => ended, 5_000, 'CSDS stream ended by close()');
+    await local.close();
+  });
+});
+
 describe('nodeFilter', () => {
   it.each([
     { matcher: { exact: 'A' }, id: 'a', want: false },
