@@ -68,6 +68,8 @@ export class DeltaEnvoyLike {
     address: string,
     readonly nodeId: string,
     held?: { cds: Record<string, string>; eds: Record<string, string> },
+    /** Record responses only; the test sends every request itself with send(). */
+    private readonly manual = false,
   ) {
     this.initialEds = held?.eds;
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_channelz': 0 });
@@ -75,6 +77,7 @@ export class DeltaEnvoyLike {
     this.call.on('data', (bytes: Buffer) => this.onResponse(decodeDeltaResponse(bytes)));
     this.call.on('status', (status: grpc.StatusObject) => (this.status = status));
     this.call.on('error', () => undefined);
+    if (manual) return;
     // Wildcard CDS: the first request names nothing.
     this.send({
       node: { id: nodeId, cluster: 'conformance', user_agent_name: 'envoy-like-delta' },
@@ -98,8 +101,13 @@ export class DeltaEnvoyLike {
     this.call.write(encodeDeltaRequest(fields));
   }
 
+  writeRaw(bytes: Buffer): void {
+    this.call.write(bytes);
+  }
+
   private onResponse(response: RecordedDeltaResponse): void {
     this.responses.push(response);
+    if (this.manual) return;
     const cds = response.typeUrl === CDS_URL;
     for (const resource of response.resources) {
       if (cds && resource.cluster) {

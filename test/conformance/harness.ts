@@ -19,7 +19,7 @@ export interface Herald {
   /** Pods expectServingWell has drained so far. */
   drained: number;
   envoy(options: Omit<EnvoyLikeOptions, 'address'>): EnvoyLike;
-  deltaEnvoy(nodeId: string, held?: { cds: Record<string, string>; eds: Record<string, string> }): DeltaEnvoyLike;
+  deltaEnvoy(nodeId: string, held?: { cds: Record<string, string>; eds: Record<string, string> }, manual?: boolean): DeltaEnvoyLike;
   /** A counter or gauge value, summed over the series matching `labels`. */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   /** HTTP status of an admin path. */
@@ -56,8 +56,8 @@ export async function startHerald(options: { services?: string[] } = {}): Promis
       envoys.push(envoy);
       return envoy;
     },
-    deltaEnvoy(nodeId, held) {
-      const envoy = new DeltaEnvoyLike(address, nodeId, held);
+    deltaEnvoy(nodeId, held, manual) {
+      const envoy = new DeltaEnvoyLike(address, nodeId, held, manual);
       deltaEnvoys.push(envoy);
       return envoy;
     },

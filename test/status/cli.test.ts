@@ -51,7 +51,9 @@ describe('herald status against a running Herald', () => {
         return nackMessage;
       },
     });
+    const delta = herald.deltaEnvoy('envoy-delta');
     await synced(good);
+    await eventually(() => delta.assignments.has('echo'), 'the Delta client synced');
     await eventually(() => nacker.responsesOf(EDS_URL).some((r) => r.answer === 'nack') && nacker.responsesOf(CDS_URL).length > 0, 'the NACK');
     // Herald has handled the NACK once its counter shows it (bounded poll).
     for (let i = 0; i < 500 && (await herald.metric('herald_xds_nacks_total', { type: 'endpoint' })) < 1; i++) {
@@ -69,7 +71,9 @@ describe('herald status against a running Herald', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+KUBE CLUSTER\s+ZONE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
+    // Delta clients show up the same way.
+    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
     const good = lines.find((line) => line.startsWith('envoy-good'))!;
     const nacker = lines.find((line) => line.startsWith('envoy-nacker'))!;
     expect(good).toMatch(/^envoy-good\s+frontend\s+east\s+eu\/eu-a\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/);
@@ -81,8 +85,9 @@ describe('herald status against a running Herald', () => {
     const result = await run(['status', '--address', `127.0.0.1:${herald.daemon.xdsPort}`, '--admin-port', '0', '--output', 'json']);
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Array<{ nodeId: string; connectedAt: string | null; types: Record<string, { state: string }>; lastNack?: { message: string } }>;
-    expect(rows.map((r) => r.nodeId)).toEqual(['envoy-good', 'envoy-nacker']);
-    expect(rows.map((r) => r.connectedAt)).toEqual([null, null]);
+    expect(rows.map((r) => r.nodeId)).toEqual(['envoy-delta', 'envoy-good', 'envoy-nacker']);
+    expect(rows.map((r) => r.connectedAt)).toEqual([null, null, null]);
+    rows.shift();
     expect(rows[0]!.types['EDS']!.state).toBe('SYNCED');
     expect(rows[1]!.types['EDS']!.state).toBe('NACKED');
     expect(rows[1]!.lastNack!.message).toBe(nackMessage);
