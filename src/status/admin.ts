@@ -21,7 +21,6 @@ function parseType(value: unknown): AdminTypeInfo | undefined {
   const nack = record(info['lastNack']);
   return {
     ackedVersion: str(info['ackedVersion']),
-    behind: info['pending'] === true || info['dirty'] === true,
     lastNack: nack ? { message: str(nack['message']) ?? '', rejectedVersion: str(nack['rejectedVersion']) ?? '', atMs: num(nack['atMs']) } : undefined,
   };
 }

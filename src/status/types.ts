@@ -56,8 +56,6 @@ export interface AdminClient {
 
 export interface AdminTypeInfo {
   ackedVersion: string | undefined;
-  /** A response is out and not yet answered, or newer state waits to be sent. */
-  behind: boolean;
   lastNack: { message: string; rejectedVersion: string; atMs: number | undefined } | undefined;
 }
 

@@ -45,7 +45,7 @@ describe('summarizeType', () => {
   it('has no type version when per-resource versions disagree, unless the admin page gives one', () => {
     const resources = [res('EDS', 'a', 'SYNCED', 'ACKED', { version: 'h1' }), res('EDS', 'b', 'SYNCED', 'ACKED', { version: 'h2' })];
     expect(summarizeType('EDS', resources, undefined, undefined).ackedVersion).toBeUndefined();
-    const admin = { ackedVersion: '17', behind: false, lastNack: undefined };
+    const admin = { ackedVersion: '17', lastNack: undefined };
     expect(summarizeType('EDS', resources, undefined, admin).ackedVersion).toBe('17');
   });
 
@@ -55,9 +55,9 @@ describe('summarizeType', () => {
       res('CDS', 'b', 'ERROR', 'NACKED', { error: { details: 'newer', version: 'v3', atMs: 3000 } }),
     ];
     expect(summarizeType('CDS', resources, undefined, undefined).lastNack).toEqual({ type: 'CDS', message: 'newer', version: 'v3', atMs: 3000 });
-    const admin = { ackedVersion: '1', behind: false, lastNack: { message: 'from admin', rejectedVersion: '4', atMs: 5000 } };
+    const admin = { ackedVersion: '1', lastNack: { message: 'from admin', rejectedVersion: '4', atMs: 5000 } };
     expect(summarizeType('CDS', resources, undefined, admin).lastNack?.message).toBe('from admin');
-    const oldAdmin = { ackedVersion: '1', behind: false, lastNack: { message: 'ancient', rejectedVersion: '1', atMs: 10 } };
+    const oldAdmin = { ackedVersion: '1', lastNack: { message: 'ancient', rejectedVersion: '1', atMs: 10 } };
     expect(summarizeType('CDS', resources, undefined, oldAdmin).lastNack?.message).toBe('newer');
     // A NACK long since followed by an ACK is history, still shown, while the state is SYNCED.
     const healed = summarizeType('CDS', [res('CDS', 'a', 'SYNCED', 'ACKED')], undefined, oldAdmin);
@@ -108,8 +108,8 @@ describe('buildRows', () => {
 
   it('takes connection times from the admin list, one admin stream per line', () => {
     const admin: AdminClient[] = [
-      { id: '7', nodeId: 'n', connectedAtMs: 5000, types: { CDS: { ackedVersion: '3', behind: false, lastNack: undefined } } },
-      { id: '3', nodeId: 'n', connectedAtMs: 1000, types: { CDS: { ackedVersion: '2', behind: false, lastNack: undefined } } },
+      { id: '7', nodeId: 'n', connectedAtMs: 5000, types: { CDS: { ackedVersion: '3', lastNack: undefined } } },
+      { id: '3', nodeId: 'n', connectedAtMs: 1000, types: { CDS: { ackedVersion: '2', lastNack: undefined } } },
       { id: '9', nodeId: 'other', connectedAtMs: 9000, types: {} },
     ];
     const rows = buildRows([client('n', [synced('CDS')]), client('n', [synced('CDS')]), client('lonely', [synced('CDS')])], admin);
@@ -159,8 +159,8 @@ describe('parseAdminClients', () => {
         nodeId: 'envoy-1',
         connectedAtMs: 1234,
         types: {
-          CDS: { ackedVersion: '5', behind: false, lastNack: undefined },
-          EDS: { ackedVersion: '6', behind: true, lastNack: { message: 'nope', rejectedVersion: '7', atMs: 99 } },
+          CDS: { ackedVersion: '5', lastNack: undefined },
+          EDS: { ackedVersion: '6', lastNack: { message: 'nope', rejectedVersion: '7', atMs: 99 } },
         },
       },
       { id: '5', nodeId: '', connectedAtMs: undefined, types: {} },
