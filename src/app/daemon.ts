@@ -19,7 +19,14 @@ export interface DaemonOptions {
   batchWindowMs?: number;
   initialSyncTimeoutMs: number;
   clusterOptions?: ClusterOptions;
-  xds: { host: string; port: number; maxConnectionAgeMs?: number | undefined; credentials?: grpc.ServerCredentials };
+  xds: {
+    host: string;
+    port: number;
+    maxConnectionAgeMs?: number | undefined;
+    /** After the max age, how long open streams may go on before the connection closes (XdsServer default 30 s). */
+    maxConnectionAgeGraceMs?: number | undefined;
+    credentials?: grpc.ServerCredentials;
+  };
   admin: { host: string; port: number } | undefined;
   drainTimeoutMs?: number;
   /**
@@ -139,6 +146,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     logger: logger.child({ stage: 'xds' }),
     ready: gate.ready,
     maxConnectionAgeMs: options.xds.maxConnectionAgeMs,
+    ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
     credentials: options.xds.credentials,
   });
   const xdsServer = xds;
@@ -207,6 +215,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     if (!sourcesStopped) logger.warn('sources did not stop within the shutdown grace; exiting anyway');
     await admin?.close();
     store.flush();
+    drains.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
   }
 }

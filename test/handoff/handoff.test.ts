@@ -11,7 +11,8 @@ import { makePod, ManualSource } from '../helpers/manual-source.js';
 
 const protos = loadEnvoyProtos();
 const CLIENTS = 4;
-const HANDOFF_DELAY_MS = 400;
+// Long enough that the test's /readyz poll surely lands before A ends its streams.
+const HANDOFF_DELAY_MS = 800;
 
 interface Replica {
   name: string;
@@ -26,14 +27,14 @@ function initialPods(): PodRecord[] {
 
 const running: (() => Promise<void>)[] = [];
 
-async function replica(name: string): Promise<Replica> {
+async function replica(name: string, xds: { maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number } = {}): Promise<Replica> {
   const source = new ManualSource('east', { pods: initialPods() });
   const daemon = await startDaemon(
     {
       sources: [source],
       initialSyncTimeoutMs: 5_000,
       batchWindowMs: 2,
-      xds: { host: '127.0.0.1', port: 0 },
+      xds: { host: '127.0.0.1', port: 0, ...xds },
       admin: { host: '127.0.0.1', port: 0 },
       handoffDelayMs: HANDOFF_DELAY_MS,
     },
@@ -147,5 +148,19 @@ describe('graceful hand-off between replicas', () => {
     const late = client(9, [a.target, b.target]);
     await late.waitFor((x) => x.currentTarget === b.target && held(x).length === 4, 10_000);
     expect(late.stats().streams).toBeGreaterThanOrEqual(1);
+  });
+
+  it('with a max connection age, moves long-lived streams onto a replica added later', async () => {
+    // A has the clients; B comes up next to it. The clients already list B (as Envoy does after
+    // its next DNS refresh), but their open streams stay on A until A's connections age out.
+    const a = await replica('A', { maxConnectionAgeMs: 1_000, maxConnectionAgeGraceMs: 200 });
+    const b = await replica('B');
+    const clients = Array.from({ length: CLIENTS }, (_, i) => client(i, [a.target, b.target]));
+    await Promise.all(clients.map((c) => c.waitFor((x) => x.currentTarget === a.target && held(x).length === 4, 10_000)));
+    await eventually(() => (b.daemon.xds.clients().length === CLIENTS ? true : undefined), 10_000, 'every client on B');
+    for (const c of clients) expect(c.currentTarget).toBe(b.target);
+    // Updates reach the moved clients from B.
+    b.source.update('default/echo-4', { terminating: true });
+    await Promise.all(clients.map((c) => c.waitFor((x) => held(x).includes('10.0.0.4:8080 DRAINING'), 10_000)));
   });
 });

@@ -38,6 +38,15 @@ const CHROMIUM_ARGS = [
 
 // Runs in the browser (Locator.evaluate); the tests are typed without the DOM library.
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
+declare const document: { querySelector(selector: string): unknown };
+
+/** Background colour of the first match, read in one browser task so a re-render cannot detach it. */
+function colourOf(page: Page, selector: string): Promise<string | undefined> {
+  return page.evaluate((sel) => {
+    const node = document.querySelector(sel);
+    return node ? getComputedStyle(node).backgroundColor : undefined;
+  }, selector);
+}
 
 const HOSTILE_NODE_ID = '<img id="injected" src=x onerror="document.title=1">checkout-5c8d';
 
@@ -107,9 +116,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const draining = page.locator('[data-service="payments"] [data-health="DRAINING"]');
     await draining.waitFor({ timeout: 10_000 });
     expect(await draining.textContent()).toBe(`${victim.ip}:${victim.port}`);
-    expect(await draining.evaluate((node) => getComputedStyle(node).backgroundColor)).toBe('rgb(183, 121, 31)');
-    const healthyColour = await page.locator('[data-health="HEALTHY"]').first().evaluate((node) => getComputedStyle(node).backgroundColor);
-    expect(healthyColour).toBe('rgb(26, 127, 55)');
+    expect(await colourOf(page, '[data-service="payments"] [data-health="DRAINING"]')).toBe('rgb(183, 121, 31)');
+    expect(await colourOf(page, '#services [data-health="HEALTHY"]')).toBe('rgb(26, 127, 55)');
     // The finished drain shows in the recent list with both sidecars' ACKs.
     await page.locator('#drains tr', { hasText: victim.name }).locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ }).waitFor({ timeout: 10_000 });
 
