@@ -17,7 +17,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(demoCommand((code) => (exitCode = code)))
     .command(bootstrapCommand((code) => (exitCode = code)))
     .command(statusCommand((code) => (exitCode = code)))
-    .demandCommand(1, 'name a command: serve or demo')
+    .demandCommand(1, 'name a command: serve, demo, bootstrap or status')
     .strict()
     .recommendCommands()
     .help()
