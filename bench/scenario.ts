@@ -207,15 +207,19 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
   const meter = new PhaseMeter(server, pool);
   const before = (await pool.status()).bytes;
   const observed = new Map<string, number>();
+  const replies: Promise<unknown>[] = [];
   const t0 = now();
+  // Open loop: steps go out on the clock whether or not the server has answered the last one, as
+  // a Deployment controller does not wait for the control plane.
   for (let i = 0; i < old.length; i++) {
     const fresh: BenchEndpoint = mesh.newPod(ROLLOUT_SERVICE, 0, `rollout-v2-${i}`);
-    await server.request({ op: 'add', endpoint: fresh });
-    pool.watch(ROLLOUT_SERVICE, old[i]!.ip);
-    const reply = await server.request({ op: 'drain', pod: old[i]!.pod });
-    observed.set(old[i]!.ip, reply.atMs!);
+    const target = old[i]!;
+    replies.push(server.request({ op: 'add', endpoint: fresh }));
+    pool.watch(ROLLOUT_SERVICE, target.ip);
+    replies.push(server.request({ op: 'drain', pod: target.pod }).then((reply) => observed.set(target.ip, reply.atMs!)));
     await sleep(limits.deployStepMs);
   }
+  await Promise.all(replies);
   const ips = old.map((e) => e.ip);
   const ok = await pool.waitDone(ips, limits.deployTimeoutMs);
   const times = await pool.collect(ips);
