@@ -24,7 +24,7 @@ const pointKey = (r: RunResult): string => `S=${r.point.streams} N=${r.point.ser
 
 function table(runs: RunResult[]): string {
   const lines = [
-    '| server | storm → full config (s) | drain → DRAINING at every stream p50 / p99 / max (ms) | → ACK written by every stream p99 (ms) | Herald tracker: → last ACK received p99 (ms) | per-stream p99 (ms) | bytes per drain | rolling deploy: converged (s) / per-drain p99 (ms) | server CPU (s) | server peak RSS (MB) | load gen CPU (s) / busiest worker in drains |',
+    '| server | storm → full config (s) | drain → DRAINING at every stream p50 / p99 / max (ms) | → ACK written by every stream p99 (ms) | Herald tracker: → last ACK received p99 (ms) | per-stream p99 (ms) | bytes per drain | rolling deploy: converged (s) / per-drain p99 (ms) | server CPU: total / storm / per drain (s) | server peak RSS (MB) | load gen CPU (s) / busiest worker in drains |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of runs) {
@@ -33,7 +33,7 @@ function table(runs: RunResult[]): string {
     const deploy = r.deploy;
     const util = d.cpu ? `${fmt(d.cpu.loadgenMaxUtil * 100)}%` : '—';
     lines.push(
-      `| ${r.subject} | ${fmt(r.storm.seconds, 2)}${r.storm.seconds === null ? ` (${r.storm.fullStreams}/${r.point.streams})` : ''} | ${fmt(percentile(every, 50))} / ${fmt(drainP99(r))} / ${fmt(every.length ? Math.max(...every) : NaN)} (${d.completed}/${d.attempted}) | ${fmt(percentile(d.everyAckedMs, 99))} | ${fmt(percentile(d.serverTrackedMs, 99))} | ${fmt(d.perStream.p99)} | ${mb(d.bytesPerDrain)} | ${deploy ? `${fmt(deploy.seconds, 1)} / ${fmt(percentile(deploy.everyReceivedMs, 99))} (${deploy.completed}/${deploy.pods})` : '—'} | ${fmt(r.server.cpuSeconds, 1)} | ${fmt(r.server.peakRssMb)} | ${fmt(r.loadgen.cpuSeconds, 1)} / ${util} |`,
+      `| ${r.subject} | ${fmt(r.storm.seconds, 2)}${r.storm.seconds === null ? ` (${r.storm.fullStreams}/${r.point.streams})` : ''} | ${fmt(percentile(every, 50))} / ${fmt(drainP99(r))} / ${fmt(every.length ? Math.max(...every) : NaN)} (${d.completed}/${d.attempted}) | ${fmt(percentile(d.everyAckedMs, 99))} | ${fmt(percentile(d.serverTrackedMs, 99))} | ${fmt(d.perStream.p99)} | ${mb(d.bytesPerDrain)} | ${deploy ? `${fmt(deploy.seconds, 1)} / ${fmt(percentile(deploy.everyReceivedMs, 99))} (${deploy.completed}/${deploy.pods})` : '—'} | ${fmt(r.server.cpuSeconds, 1)} / ${fmt(r.storm.cpu?.serverCpuSeconds, 1)} / ${d.cpu && d.attempted > 0 ? fmt(d.cpu.serverCpuSeconds / d.attempted, 2) : '—'} | ${fmt(r.server.peakRssMb)} | ${fmt(r.loadgen.cpuSeconds, 1)} / ${util} |`,
     );
   }
   return lines.join('\n');

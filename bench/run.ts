@@ -82,8 +82,8 @@ async function main(): Promise<void> {
     ? [{ streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 }]
     : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
   const limits: Limits = smoke
-    ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workers: 1 }
-    : { stormTimeoutMs: 180_000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workers: Number(values.workers) };
+    ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workerRssLimitMb: 1024, workers: 1 }
+    : { stormTimeoutMs: 180_000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
 
   const wanted = new Set(values.subjects.split(','));
   const subjects: SubjectSpec[] = [];

@@ -19,6 +19,7 @@ export interface Limits {
   deployStepMs: number;
   /** The server is killed above this RSS (the machine is shared). */
   serverRssLimitMb: number;
+  workerRssLimitMb: number;
   workers: number;
 }
 
@@ -118,7 +119,13 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
   // The machine is shared: a server that outgrows its budget is stopped rather than left to swap.
   const watchdog = setInterval(() => {
     const stats = server.stats();
-    pool.stats();
+    const workers = pool.stats();
+    workers.forEach((w, i) => {
+      if (w.rssMb > limits.workerRssLimitMb) {
+        notes.push(`load generator ${i} RSS ${Math.round(w.rssMb)} MB passed the ${limits.workerRssLimitMb} MB limit; killed`);
+        pool.kill(i);
+      }
+    });
     if (stats.rssMb > limits.serverRssLimitMb && !server.gone) {
       notes.push(`server RSS ${Math.round(stats.rssMb)} MB passed the ${limits.serverRssLimitMb} MB limit; killed`);
       server.child.kill('SIGKILL');

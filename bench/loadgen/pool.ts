@@ -147,6 +147,12 @@ export class LoadPool {
     };
   }
 
+  /** Stops one worker (the watchdog's last resort); its streams count as gone. */
+  kill(index: number): void {
+    const worker = this.workers[index];
+    if (worker && !worker.exited) worker.child.kill('SIGKILL');
+  }
+
   /** Per worker CPU seconds and memory, from /proc. */
   stats(): ProcStats[] {
     return this.workers.map((w) => {
