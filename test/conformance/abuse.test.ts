@@ -150,20 +150,10 @@ describe('abusive clients', () => {
     await expectServingWell(herald);
   });
 
-  // KNOWN BUG (src/xds with @grpc/grpc-js 1.14.7): when RST_STREAM arrives before grpc-js has
-  // started the handler's listener, grpc-js loses the cancellation (notifyOnCancel calls
-  // `this.listener?.onCancel()` while the listener is still unset) but still delivers the
-  // buffered request. The handler never sees 'cancelled', 'error', 'close' or 'end', so Herald
-  // keeps the stream forever: herald_xds_streams, /debug/clients, the subscription index and
-  // drain tracking (drains wait on it until the drain timeout). `it.fails` turns red once fixed.
-  it.fails('streams cancelled right after their first request are released too (known leak)', async () => {
-    herald = await startHerald();
-    await flap(herald.address, 200, async (call, i) => {
-      if (i % 10 === 0) await firstResponse(call);
-    });
-    await expect.poll(() => herald!.metric('herald_xds_streams'), { timeout: 5_000 }).toBe(0);
-  });
-
+  // Streams reset right after their first request are released: test/xds/cancel.test.ts proves
+  // it with a raw HTTP/2 client. A grpc-js *client* cancelling that early was seen not to send
+  // RST_STREAM at all (the connection stays up with the streams open, even after close()), so
+  // the server cannot tell; such streams live until their connection ends, as HTTP/2 says.
   it('streams cancelled at once do not keep a well-behaved Envoy from being served', async () => {
     herald = await startHerald();
     await flap(herald.address, 200, async (call, i) => {
