@@ -200,6 +200,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     const startedAt = performance.now();
     const left = () => graceMs - (performance.now() - startedAt);
     shuttingDown = true;
+    xdsServer.stopAccepting();
     const delayMs = Math.max(0, Math.min(options.handoffDelayMs ?? 0, graceMs / 2));
     logger.info({ graceMs, handoffDelayMs: delayMs, clients: xdsServer.clients().length }, 'hand-off: /readyz failing, xDS clients will be moved to other replicas');
     if (delayMs > 0) await sleep(delayMs);

@@ -53,6 +53,7 @@ export class XdsServer {
   private nextStreamId = 1;
   private isReady = false;
   private closing = false;
+  private accepting = true;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -115,14 +116,16 @@ export class XdsServer {
     });
   }
 
+  /** Refuses new streams (UNAVAILABLE) while open ones go on being served: the first step of a hand-off. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
   /** Ends every stream, then shuts down gracefully for up to graceMs, then forcefully. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     this.unsubscribeCache();
-    for (const stream of [...this.streams.values()]) {
-      stream.release();
-      stream.end();
-    }
+    for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -146,7 +149,7 @@ export class XdsServer {
   }
 
   private accept(spec: ApiSpec, call: ServerCall): void {
-    if (this.closing) {
+    if (this.closing || !this.accepting) {
       call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
       return;
     }

@@ -158,6 +158,11 @@ export abstract class ServedStream {
     }
   }
 
+  /** Ends the stream with UNAVAILABLE, which tells Envoy to reconnect (to another replica) at once. */
+  endUnavailable(details: string): void {
+    this.fail(grpc.status.UNAVAILABLE, details);
+  }
+
   private fail(code: grpc.status, details: string): void {
     this.release();
     try {

@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
 import type { PodRecord } from '../../src/model/index.js';
@@ -134,6 +135,8 @@ describe('graceful hand-off between replicas', () => {
 
     // Every client was moved by A (not by chance), and only after A stopped looking ready.
     expect(new Set(endsFromA.map((e) => e.client)).size).toBe(CLIENTS);
+    // UNAVAILABLE tells Envoy to reconnect, elsewhere, at once.
+    expect(endsFromA.every((e) => e.code === grpc.status.UNAVAILABLE)).toBe(true);
     expect(Math.min(...endsFromA.map((e) => e.atMs))).toBeGreaterThan(unreadyAtMs);
     expect(b.daemon.xds.clients()).toHaveLength(CLIENTS);
     expect(a.daemon.xds.clients()).toHaveLength(0);
