@@ -160,6 +160,11 @@ async function main(): Promise<void> {
         const bytes = await metrics.xdsResponseBytes.get();
         stats.responseBytes = bytes.values.reduce((sum, v) => sum + v.value, 0);
         stats.streams = daemon.xds.clients().length;
+        const memory = process.memoryUsage();
+        stats.heapUsedMb = memory.heapUsed / 2 ** 20;
+        stats.externalMb = memory.external / 2 ** 20;
+        stats.arrayBuffersMb = memory.arrayBuffers / 2 ** 20;
+        stats.rssMb = memory.rss / 2 ** 20;
         for (const [pod, values] of drains) stats[`drain:${pod}`] = values;
         drains.clear();
         return { id: command.id, ok: true, stats };

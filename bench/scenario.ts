@@ -67,6 +67,8 @@ export interface RunResult {
     cpu: PhaseCpu | undefined;
   } | undefined;
   server: { cpuSeconds: number; peakRssMb: number; endRssMb: number };
+  /** Herald only, after the drains: where its memory is (V8 heap vs Buffers). */
+  serverMemory?: { heapUsedMb: number; externalMb: number; arrayBuffersMb: number; rssMb: number };
   loadgen: { cpuSeconds: number; peakRssMb: number };
   notes: string[];
 }
@@ -198,6 +200,10 @@ async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, poin
   result.drains.perStream = summarize(perStream);
   result.drains.bytesPerDrain = result.drains.completed > 0 ? bytes / result.drains.completed : Number.NaN;
   const stats = await server.request({ op: 'stats' }).catch(() => undefined);
+  const memory = stats?.stats;
+  if (memory && typeof memory.heapUsedMb === 'number') {
+    result.serverMemory = { heapUsedMb: memory.heapUsedMb, externalMb: memory.externalMb as number, arrayBuffersMb: memory.arrayBuffersMb as number, rssMb: memory.rssMb as number };
+  }
   for (const target of mesh.drainTargets(point.drains)) {
     const tracked = stats?.stats?.[`drain:${target.pod}`];
     if (Array.isArray(tracked)) result.drains.serverTrackedMs.push(tracked[0]!);
@@ -230,12 +236,14 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
   const ips = old.map((e) => e.ip);
   const ok = await pool.waitDone(ips, limits.deployTimeoutMs);
   const times = await pool.collect(ips);
+  // Streams that died earlier (counted in the notes) cannot receive anything.
+  const alive = (await pool.status()).alive;
   let last = 0;
   for (const [ip, t] of times) {
     if (t.received.length === 0) continue;
     const lastReceived = maxOf(t.received);
     last = Math.max(last, lastReceived);
-    if (t.received.length >= result.point.streams) {
+    if (t.received.length >= alive) {
       deploy.completed += 1;
       deploy.everyReceivedMs.push(lastReceived - observed.get(ip)!);
     }
