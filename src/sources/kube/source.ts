@@ -190,7 +190,7 @@ export class KubeClusterSource implements ClusterSource {
     }
     if (state !== previous.state) {
       if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; keeping the last known endpoints`);
-      else if (state === 'synced' && previous.everSynced) this.logger.info(`cluster ${this.name}: recovered, listing and watching again`);
+      else if (state === 'synced' && previous.everSynced) this.logger.info(`cluster ${this.name}: API reachable again; watches resumed (a relist reconciles if the watch had expired)`);
       else if (state === 'synced') this.logger.info(`cluster ${this.name}: synced`);
       this.options.metrics.kubeClusterSynced.set({ kube_cluster: this.name }, state === 'synced' ? 1 : 0);
     }
