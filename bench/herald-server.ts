@@ -1,6 +1,7 @@
 // Herald as a benchmark subject: the real daemon (store → pipeline → cache → xDS) in its own
 // process, fed by in-memory sources that the orchestrator drives over stdin (see mesh.ts).
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { startDaemon } from '../src/app/index.js';
 import { systemClock, type ClusterStatus, type NodeRecord, type PodRecord } from '../src/model/index.js';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
     { logger, metrics },
   );
   const drains = new Map<string, number[]>();
+  let heapWritten = false;
   daemon.onDrain((result) => {
     drains.set(result.podKey.replace(/^default\//, ''), [
       result.propagationSeconds * 1000,
@@ -167,6 +169,12 @@ async function main(): Promise<void> {
         stats.rssMb = memory.rss / 2 ** 20;
         for (const [pod, values] of drains) stats[`drain:${pod}`] = values;
         drains.clear();
+        // For profiling memory: BENCH_HEAP_SNAPSHOT=FILE writes one snapshot at the first stats call.
+        const heapFile = process.env.BENCH_HEAP_SNAPSHOT;
+        if (heapFile && !heapWritten) {
+          heapWritten = true;
+          writeHeapSnapshot(heapFile);
+        }
         return { id: command.id, ok: true, stats };
       }
       case 'quit':

@@ -199,7 +199,7 @@ async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, poin
   result.drains.cpu = meter.end();
   result.drains.perStream = summarize(perStream);
   result.drains.bytesPerDrain = result.drains.completed > 0 ? bytes / result.drains.completed : Number.NaN;
-  const stats = await server.request({ op: 'stats' }).catch(() => undefined);
+  const stats = await server.request({ op: 'stats' }, 10_000).catch(() => undefined);
   const memory = stats?.stats;
   if (memory && typeof memory.heapUsedMb === 'number') {
     result.serverMemory = { heapUsedMb: memory.heapUsedMb, externalMb: memory.externalMb as number, arrayBuffersMb: memory.arrayBuffersMb as number, rssMb: memory.rssMb as number };
