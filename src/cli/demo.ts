@@ -56,7 +56,11 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
         },
         { logger, metrics },
       );
-      daemon.onDrain((result) => process.stdout.write(drainLine(result)));
+      // Once stopping, the simulated Envoys are gone first: drains after that would read as unheard.
+      let stopping = false;
+      daemon.onDrain((result) => {
+        if (!stopping) process.stdout.write(drainLine(result));
+      });
       await daemon.ready;
 
       const protos = loadEnvoyProtos();
@@ -77,6 +81,7 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
         {
           ...daemon,
           stop: async (graceMs) => {
+            stopping = true;
             if (stopTimer) clearTimeout(stopTimer);
             for (const cluster of clusters) cluster.stopAutopilot();
             await Promise.all(sidecars.map((sidecar) => sidecar.close()));
