@@ -3,7 +3,7 @@
 //   node .cache/bench-js/bench/run.js            full matrix (see DEFAULT_POINTS), writes bench/results/
 //   node .cache/bench-js/bench/run.js --smoke    tiny size, one drain, for CI (no timing assertions)
 //   options: --points S:N:E[,…] --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
-//            --rollout-pods 100 --deploy-step-ms 50 --label NAME --cpu-prof DIR (profile Herald) --no-peer
+//            --rollout-pods 100 --deploy-step-ms 50 --storm-timeout-s 180 --label NAME --cpu-prof DIR (profile Herald) --no-peer
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       'rss-limit-mb': { type: 'string', default: '4096' },
       'rollout-pods': { type: 'string', default: '100' },
       'deploy-step-ms': { type: 'string', default: '50' },
+      'storm-timeout-s': { type: 'string', default: '180' },
     },
   });
   const smoke = values.smoke;
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
   const limits: Limits = smoke
     ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workerRssLimitMb: 1024, workers: 1 }
-    : { stormTimeoutMs: 180_000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
+    : { stormTimeoutMs: Number(values['storm-timeout-s']) * 1000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
 
   const wanted = new Set(values.subjects.split(','));
   const subjects: SubjectSpec[] = [];
