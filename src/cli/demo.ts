@@ -71,7 +71,7 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
         `Herald demo: ${clusters.length} simulated Kubernetes clusters, ${daemon.store.serviceNames().length} services, ` +
           `${envoys} simulated Envoys on ADS.\n` +
           `  xDS   127.0.0.1:${daemon.xdsPort}\n` +
-          `  admin http://127.0.0.1:${daemon.adminPort}/debug/services  (/debug/clients, /metrics, /readyz)\n` +
+          `  admin http://127.0.0.1:${daemon.adminPort}/ui  (live page; JSON at /debug/services, /debug/clients; /metrics, /readyz)\n` +
           `Rolling deploys start now; each line below is one terminating pod told to every Envoy as DRAINING.\n`,
       );
       for (const cluster of clusters) cluster.startAutopilot({ intervalMs: deployEverySeconds * 1000 });
