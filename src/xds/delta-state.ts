@@ -1,14 +1,12 @@
-import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
+import type { ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
-import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
-import type { DeltaOutcome, DeltaRequest, NackInfo, NodeInfo, PlannedDeltaResponse, Subscription, TypeInfo } from './types.js';
+import type { DeltaOutcome, DeltaRequest, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
+import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-state-base.js';
 
 export type { DeltaOutcome, DeltaRequest, PlannedDeltaResponse } from './types.js';
 
 /** Types whose first request without names is a (legacy) wildcard subscription. */
 const LEGACY_WILDCARD: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
-const DEPENDS_ON: Partial<Record<ResourceKind, ResourceKind>> = { endpoint: 'cluster', route: 'listener' };
-const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 
 /** What the client holds: seq is undefined when only its version is known (initial_resource_versions). */
 interface Known {
@@ -16,97 +14,35 @@ interface Known {
   seq: number | undefined;
 }
 
-interface TypeState {
-  requested: boolean;
-  wildcard: boolean;
-  legacyWildcard: boolean;
+interface TypeState extends CommonTypeState {
   names: Set<string>;
   known: Map<string, Known>;
   /** Subscribed names the client was told do not exist; told once. */
   toldMissing: Set<string>;
-  lastNonce: string | undefined;
-  pending: boolean;
-  inFlight: { version: string; entries: Array<readonly [string, number]> } | undefined;
-  lastSent: { version: string; nonce: string; atMs: number } | undefined;
-  ackedVersion: string | undefined;
-  lastNack: NackInfo | undefined;
-  lastAnswer: 'ack' | 'nack' | undefined;
   /** Answer even when there is nothing to say: a first wildcard request from a client that holds nothing. */
   answerEmpty: boolean;
-  dirtyAll: boolean;
-  dirtyNames: Set<string>;
-  ledger: ResourceLedger;
-  counts: TypeInfo['counts'];
 }
 
-function newTypeState(): TypeState {
-  return {
-    requested: false,
-    wildcard: false,
-    legacyWildcard: false,
-    names: new Set(),
-    known: new Map(),
-    toldMissing: new Set(),
-    lastNonce: undefined,
-    pending: false,
-    inFlight: undefined,
-    lastSent: undefined,
-    ackedVersion: undefined,
-    lastNack: undefined,
-    lastAnswer: undefined,
-    answerEmpty: false,
-    dirtyAll: false,
-    dirtyNames: new Set(),
-    ledger: new ResourceLedger(),
-    counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0 },
-  };
-}
-
-export interface DeltaStateOptions {
-  kinds: readonly ResourceKind[];
-  ads: boolean;
-  clock: Clock;
-  /** Soft cap on the resource bytes of one response; the rest follows after the ACK. */
-  maxResponseBytes?: number;
-}
-
-const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+export type DeltaStateOptions = ProtocolStateOptions;
 
 /**
  * The incremental (delta) xDS protocol for one stream, without I/O. Same flow control as
  * SotW: one unACKed response per type, later changes coalesce into the next response. Every
  * response holds only what differs from what the client holds.
  */
-export class DeltaState {
-  private readonly kinds: ReadonlySet<ResourceKind>;
-  private readonly ads: boolean;
-  private readonly clock: Clock;
-  private readonly maxResponseBytes: number;
-  private readonly types = new Map<ResourceKind, TypeState>();
-  private nonceCounter = 0;
-  private nodeInfo: NodeInfo | undefined;
-
-  constructor(options: DeltaStateOptions) {
-    this.kinds = new Set(options.kinds);
-    this.ads = options.ads;
-    this.clock = options.clock;
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaResponse> {
+  protected newTypeState(): TypeState {
+    return { ...newCommonTypeState(new Set<string>()), known: new Map(), toldMissing: new Set(), answerEmpty: false };
   }
 
-  get node(): NodeInfo | undefined {
-    return this.nodeInfo;
+  protected needsSend(state: TypeState): boolean {
+    return state.answerEmpty || state.dirtyAll || state.dirtyNames.size > 0;
   }
 
   handleRequest(request: DeltaRequest): DeltaOutcome {
-    if (!this.nodeInfo && request.node) this.nodeInfo = request.node;
-    let kind = kindOfTypeUrl(request.typeUrl);
-    if (!kind && request.typeUrl === '' && !this.ads && this.kinds.size === 1) kind = [...this.kinds][0];
-    if (!kind) return { type: 'ignored', reason: 'unknown_type_url' };
-    if (!this.kinds.has(kind)) return { type: 'ignored', reason: 'type_not_served' };
-
-    let state = this.types.get(kind);
-    if (!state) this.types.set(kind, (state = newTypeState()));
-    state.counts.requests += 1;
+    const accepted = this.accept(request);
+    if ('reason' in accepted) return accepted;
+    const { kind, state } = accepted;
 
     const nonce = request.responseNonce;
     let stale = false;
@@ -114,26 +50,8 @@ export class DeltaState {
     let nack: NackInfo | undefined;
     if (nonce !== '') {
       if (state.pending && nonce === state.lastNonce) {
-        const inFlight = state.inFlight!;
-        state.pending = false;
-        state.inFlight = undefined;
-        const now = this.clock();
-        if (request.errorDetail) {
-          nack = { version: '', rejectedVersion: inFlight.version, message: request.errorDetail.message, atMs: now };
-          state.lastNack = nack;
-          state.lastAnswer = 'nack';
-          state.counts.nacks += 1;
-        } else {
-          state.ackedVersion = inFlight.version;
-          state.lastAnswer = 'ack';
-          state.counts.acks += 1;
-          acked = inFlight.entries;
-        }
-        state.ledger.answered(
-          inFlight.entries.map(([name]) => name),
-          nack,
-          now,
-        );
+        // Delta requests carry no version of their own: a NACK names only the rejected one.
+        ({ acked, nack } = this.settle(state, request.errorDetail, ''));
       } else if (nonce !== state.lastNonce) {
         stale = true;
         state.counts.staleNonces += 1;
@@ -237,21 +155,6 @@ export class DeltaState {
     return relevant;
   }
 
-  /** Responses to send now, in ADS push order; each is recorded as sent and unACKed. */
-  flush(view: ResourceView): PlannedDeltaResponse[] {
-    const out: PlannedDeltaResponse[] = [];
-    for (const kind of PUSH_ORDER) {
-      const state = this.types.get(kind);
-      if (!state?.requested || state.pending || !needsSend(state)) continue;
-      const dependency = this.ads ? DEPENDS_ON[kind] : undefined;
-      const before = dependency ? this.types.get(dependency) : undefined;
-      if (before && before.pending && needsSend(before)) continue;
-      const planned = this.build(kind, state, view);
-      if (planned) out.push(planned);
-    }
-    return out;
-  }
-
   private candidates(kind: ResourceKind, state: TypeState, view: ResourceView): Iterable<string> {
     if (!state.dirtyAll) return state.dirtyNames;
     const all = new Set<string>([...state.names, ...state.known.keys()]);
@@ -259,7 +162,7 @@ export class DeltaState {
     return all;
   }
 
-  private build(kind: ResourceKind, state: TypeState, view: ResourceView): PlannedDeltaResponse | undefined {
+  protected build(kind: ResourceKind, state: TypeState, view: ResourceView): PlannedDeltaResponse | undefined {
     const now = this.clock();
     const candidates = this.candidates(kind, state, view);
     const answerEmpty = state.answerEmpty;
@@ -312,12 +215,7 @@ export class DeltaState {
       state.ledger.sent(resource.name, resource.version, now);
     }
     const version = view.version(kind);
-    const nonce = String(++this.nonceCounter);
-    state.pending = true;
-    state.lastNonce = nonce;
-    state.inFlight = { version, entries: resources.map((r) => [r.name, r.seq] as const) };
-    state.lastSent = { version, nonce, atMs: now };
-    state.counts.responses += 1;
+    const nonce = this.recordSent(state, version, resources, now);
     return { kind, nonce, systemVersion: version, resources, removed };
   }
 
@@ -326,35 +224,4 @@ export class DeltaState {
     // A copy: the index diffs against the previous set, and this one changes in place.
     return state?.requested ? { wildcard: state.wildcard, names: new Set(state.names) } : undefined;
   }
-
-  info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
-    const out: Partial<Record<ResourceKind, TypeInfo>> = {};
-    for (const [kind, state] of this.types) {
-      const dirty = needsSend(state);
-      out[kind] = {
-        subscription: { wildcard: state.wildcard, names: [...state.names].slice(0, maxNames), nameCount: state.names.size },
-        lastSent: state.lastSent,
-        ackedVersion: state.ackedVersion,
-        pending: state.pending,
-        dirty,
-        sync: state.pending || dirty ? 'behind' : state.lastAnswer === 'nack' ? 'nacked' : 'synced',
-        lastNack: state.lastNack,
-        counts: { ...state.counts },
-      };
-    }
-    return out;
-  }
-
-  resourceStatuses(view: ResourceView): ResourceStatus[] {
-    const out: ResourceStatus[] = [];
-    for (const kind of PUSH_ORDER) {
-      const state = this.types.get(kind);
-      if (state) out.push(...state.ledger.statuses(kind, view));
-    }
-    return out;
-  }
-}
-
-function needsSend(state: TypeState): boolean {
-  return state.answerEmpty || state.dirtyAll || state.dirtyNames.size > 0;
 }

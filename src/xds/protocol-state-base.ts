@@ -1,0 +1,214 @@
+// What the SotW (StreamState) and Delta (DeltaState) protocol machines share: the per-stream
+// settings, the per-type bookkeeping of ACK/NACK and flow control, nonce minting, the ADS
+// push order, and the read-outs for admin and CSDS. Each subclass keeps what differs: how a
+// request changes the subscription and what a response holds.
+import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
+import type { CachedResource, ResourceView } from '../cache/index.js';
+import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
+import type { NackInfo, NodeInfo, TypeInfo } from './types.js';
+
+export interface ProtocolStateOptions {
+  /** Kinds this stream serves: all four on ADS, one on a per-type service. */
+  kinds: readonly ResourceKind[];
+  /** Aggregated stream: enforce the cross-type push order. */
+  ads: boolean;
+  clock: Clock;
+  /**
+   * Soft cap on the resource bytes of one response; the rest stays dirty and follows after
+   * the ACK. Clients refuse messages over 4 MiB by default. Full-state SotW types cannot split.
+   */
+  maxResponseBytes?: number;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+/** On ADS a type waits while the type it depends on has unsent changes (a cluster before its assignment). */
+const DEPENDS_ON: Partial<Record<ResourceKind, ResourceKind>> = { endpoint: 'cluster', route: 'listener' };
+
+/** Per-type state both protocols keep; each protocol extends it with its own fields. */
+export interface CommonTypeState {
+  requested: boolean;
+  wildcard: boolean;
+  /** Set by an empty first request on a full-state type (xDS legacy wildcard). */
+  legacyWildcard: boolean;
+  names: ReadonlySet<string>;
+  lastNonce: string | undefined;
+  lastSent: { version: string; nonce: string; atMs: number } | undefined;
+  pending: boolean;
+  inFlight: { version: string; entries: Array<readonly [string, number]> } | undefined;
+  ackedVersion: string | undefined;
+  lastNack: NackInfo | undefined;
+  lastAnswer: 'ack' | 'nack' | undefined;
+  /** Per-resource record for CSDS. */
+  ledger: ResourceLedger;
+  dirtyAll: boolean;
+  dirtyNames: Set<string>;
+  counts: TypeInfo['counts'];
+}
+
+/** The common fields of a type nobody has asked for yet; `names` is the protocol's own choice. */
+export function newCommonTypeState<N extends ReadonlySet<string>>(names: N): CommonTypeState & { names: N } {
+  return {
+    requested: false,
+    wildcard: false,
+    legacyWildcard: false,
+    names,
+    lastNonce: undefined,
+    lastSent: undefined,
+    pending: false,
+    inFlight: undefined,
+    ackedVersion: undefined,
+    lastNack: undefined,
+    lastAnswer: undefined,
+    ledger: new ResourceLedger(),
+    dirtyAll: false,
+    dirtyNames: new Set(),
+    counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0 },
+  };
+}
+
+/** What the client's answer to the pending response settled. */
+export interface Answer {
+  /** Resources of the response this request ACKed, as [name, seq]. */
+  acked: Array<readonly [string, number]> | undefined;
+  nack: NackInfo | undefined;
+}
+
+export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The request fields needed to find which type a request is about. */
+interface TypedRequest {
+  node: NodeInfo | undefined;
+  typeUrl: string;
+}
+
+export type IgnoredRequest = { type: 'ignored'; reason: 'unknown_type_url' | 'type_not_served' };
+
+export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
+  protected readonly kinds: ReadonlySet<ResourceKind>;
+  protected readonly ads: boolean;
+  protected readonly clock: Clock;
+  protected readonly maxResponseBytes: number;
+  protected readonly types = new Map<ResourceKind, S>();
+  private nonceCounter = 0;
+  private nodeInfo: NodeInfo | undefined;
+
+  constructor(options: ProtocolStateOptions) {
+    this.kinds = new Set(options.kinds);
+    this.ads = options.ads;
+    this.clock = options.clock;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  protected abstract newTypeState(): S;
+  /** Whether the type has something to send (or must answer anyway). */
+  protected abstract needsSend(state: S): boolean;
+  /** Plans the next response of one type and records it as sent; undefined when there is nothing to say. */
+  protected abstract build(kind: ResourceKind, state: S, view: ResourceView): Planned | undefined;
+
+  /** The node from the stream's first request that carried one. */
+  get node(): NodeInfo | undefined {
+    return this.nodeInfo;
+  }
+
+  /**
+   * Notes the node, resolves the request's type and counts the request against it; an
+   * ignored outcome when the type is unknown or not served on this stream.
+   */
+  protected accept(request: TypedRequest): { kind: ResourceKind; state: S } | IgnoredRequest {
+    if (!this.nodeInfo && request.node) this.nodeInfo = request.node;
+    let kind = kindOfTypeUrl(request.typeUrl);
+    // A per-type service knows its type even when a client leaves type_url out.
+    if (!kind && request.typeUrl === '' && !this.ads && this.kinds.size === 1) kind = [...this.kinds][0];
+    if (!kind) return { type: 'ignored', reason: 'unknown_type_url' };
+    if (!this.kinds.has(kind)) return { type: 'ignored', reason: 'type_not_served' };
+
+    let state = this.types.get(kind);
+    if (!state) this.types.set(kind, (state = this.newTypeState()));
+    state.counts.requests += 1;
+    return { kind, state };
+  }
+
+  /**
+   * Settles the pending response with the client's ACK or NACK. Call only when the request
+   * carries the pending response's nonce. `clientVersion` is the version the client says it
+   * runs, recorded with a NACK.
+   */
+  protected settle(state: S, errorDetail: { message: string } | undefined, clientVersion: string): Answer {
+    const inFlight = state.inFlight!;
+    state.pending = false;
+    state.inFlight = undefined;
+    const now = this.clock();
+    let acked: Answer['acked'];
+    let nack: NackInfo | undefined;
+    if (errorDetail) {
+      nack = { version: clientVersion, rejectedVersion: inFlight.version, message: errorDetail.message, atMs: now };
+      state.lastNack = nack;
+      state.lastAnswer = 'nack';
+      state.counts.nacks += 1;
+    } else {
+      state.ackedVersion = inFlight.version;
+      state.lastAnswer = 'ack';
+      state.counts.acks += 1;
+      acked = inFlight.entries;
+    }
+    state.ledger.answered(
+      inFlight.entries.map(([name]) => name),
+      nack,
+      now,
+    );
+    return { acked, nack };
+  }
+
+  /** Mints the nonce of a response about to go out and marks it unACKed. */
+  protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number): string {
+    const nonce = String(++this.nonceCounter);
+    state.pending = true;
+    state.lastNonce = nonce;
+    state.inFlight = { version, entries: resources.map((r) => [r.name, r.seq] as const) };
+    state.lastSent = { version, nonce, atMs };
+    state.counts.responses += 1;
+    return nonce;
+  }
+
+  /** Responses to send now, in ADS push order; each is recorded as sent and unACKed. */
+  flush(view: ResourceView): Planned[] {
+    const out: Planned[] = [];
+    for (const kind of PUSH_ORDER) {
+      const state = this.types.get(kind);
+      if (!state?.requested || state.pending || !this.needsSend(state)) continue;
+      const dependency = this.ads ? DEPENDS_ON[kind] : undefined;
+      const before = dependency ? this.types.get(dependency) : undefined;
+      if (before && before.pending && this.needsSend(before)) continue;
+      const planned = this.build(kind, state, view);
+      if (planned) out.push(planned);
+    }
+    return out;
+  }
+
+  info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
+    const out: Partial<Record<ResourceKind, TypeInfo>> = {};
+    for (const [kind, state] of this.types) {
+      const dirty = this.needsSend(state);
+      out[kind] = {
+        subscription: { wildcard: state.wildcard, names: [...state.names].slice(0, maxNames), nameCount: state.names.size },
+        lastSent: state.lastSent,
+        ackedVersion: state.ackedVersion,
+        pending: state.pending,
+        dirty,
+        sync: state.pending || dirty ? 'behind' : state.lastAnswer === 'nack' ? 'nacked' : 'synced',
+        lastNack: state.lastNack,
+        counts: { ...state.counts },
+      };
+    }
+    return out;
+  }
+
+  resourceStatuses(view: ResourceView): ResourceStatus[] {
+    const out: ResourceStatus[] = [];
+    for (const kind of PUSH_ORDER) {
+      const state = this.types.get(kind);
+      if (state) out.push(...state.ledger.statuses(kind, view));
+    }
+    return out;
+  }
+}
