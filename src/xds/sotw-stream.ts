@@ -1,21 +1,13 @@
-import { TYPE_URLS, type ResourceKind } from '../model/index.js';
-import type { ResourceStatus } from './resource-ledger.js';
-import { StreamState, type NodeInfo, type XdsRequest } from './stream-state.js';
-import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
+import { TYPE_URLS } from '../model/index.js';
+import { StreamState, type PlannedResponse, type XdsRequest } from './stream-state.js';
+import { ServedStream, type ServerCall, type StreamContext } from './stream-base.js';
 import type { ApiSpec } from './services.js';
 import { encodeDiscoveryResponse } from './wire.js';
 
 /** A state-of-the-world stream (ADS or one per-type service). */
-export class SotwStream extends ServedStream {
-  private readonly state: StreamState;
-
+export class SotwStream extends ServedStream<PlannedResponse, StreamState> {
   constructor(ctx: StreamContext, id: string, spec: ApiSpec, call: ServerCall) {
-    super(ctx, id, spec, call);
-    this.state = new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes });
-  }
-
-  get node(): NodeInfo | undefined {
-    return this.state.node;
+    super(ctx, id, spec, call, new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes }));
   }
 
   protected handle(request: object): void {
@@ -28,59 +20,17 @@ export class SotwStream extends ServedStream {
         this.ctx.metrics.xdsStaleNonces.inc({ type: outcome.kind });
         return;
       case 'request':
-        break;
-    }
-    const { kind } = outcome;
-    if (outcome.acked && kind === 'endpoint') {
-      const acked = outcome.acked;
-      this.guard('drains.acked', () => {
-        for (const [name, seq] of acked) this.ctx.drains.acked(this.id, name, seq);
-      });
-    }
-    if (outcome.nack) this.nacked(kind, outcome.nack.rejectedVersion, outcome.nack.message);
-    if (outcome.subscriptionChanged) {
-      const subscription = this.state.subscription(kind);
-      if (subscription) this.ctx.index.update(this.id, kind, subscription);
-    }
-    this.flush();
-  }
-
-  markDirty(kind: ResourceKind, names: Iterable<string>): boolean {
-    return this.state.markDirty(kind, names);
-  }
-
-  flush(): void {
-    if (!this.ctx.isReady() || this.closed) return;
-    for (const response of this.state.flush(this.ctx.cache)) {
-      const bytes = encodeDiscoveryResponse({
-        versionInfo: response.versionInfo,
-        resources: response.resources.map((resource) => resource.any),
-        typeUrl: TYPE_URLS[response.kind],
-        nonce: response.nonce,
-        controlPlaneId: this.ctx.controlPlaneId,
-      });
-      if (!this.write(response.kind, bytes)) return;
-      if (response.kind === 'endpoint') {
-        this.guard('drains.sent', () => {
-          for (const resource of response.resources) this.ctx.drains.sent(this.id, resource.name, resource.seq);
-        });
-      }
+        this.accepted(outcome);
     }
   }
 
-  info(): ClientInfo {
-    return {
-      id: this.id,
-      api: this.api,
-      protocol: 'sotw',
-      peer: this.peer,
-      node: this.state.node,
-      connectedAtMs: this.connectedAtMs,
-      types: this.state.info(this.ctx.maxListedNames),
-    };
-  }
-
-  resourceStatuses(): ResourceStatus[] {
-    return this.state.resourceStatuses(this.ctx.cache);
+  protected encode(response: PlannedResponse): Buffer {
+    return encodeDiscoveryResponse({
+      versionInfo: response.versionInfo,
+      resources: response.resources.map((resource) => resource.any),
+      typeUrl: TYPE_URLS[response.kind],
+      nonce: response.nonce,
+      controlPlaneId: this.ctx.controlPlaneId,
+    });
   }
 }

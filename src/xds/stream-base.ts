@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, ResourceKind } from '../model/index.js';
-import type { DrainTracker, ResourceCache } from '../cache/index.js';
+import type { CachedResource, DrainTracker, ResourceCache, ResourceView } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import type { NodeInfo, TypeInfo } from './stream-state.js';
+import type { NackInfo, NodeInfo, Subscription, TypeInfo } from './types.js';
 import type { ResourceStatus } from './resource-ledger.js';
 import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
 import type { SubscriptionIndex } from './subscriptions.js';
@@ -37,11 +37,39 @@ export interface StreamContext {
 
 export type ServerCall = grpc.ServerDuplexStream<object, Buffer>;
 
+/** The part of a planned response the stream itself reads; the encoder reads the rest. */
+export interface PlannedSend {
+  kind: ResourceKind;
+  resources: readonly CachedResource[];
+}
+
+/** What a stream asks of its protocol machine (StreamState or DeltaState). */
+export interface ProtocolMachine<Planned extends PlannedSend> {
+  readonly node: NodeInfo | undefined;
+  markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
+  subscription(kind: ResourceKind): Subscription | undefined;
+  flush(view: ResourceView): Planned[];
+  info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
+  resourceStatuses(view: ResourceView): ResourceStatus[];
+}
+
+/** The parts of a request outcome that are the same in both protocols. */
+export interface AcceptedRequest {
+  kind: ResourceKind;
+  acked: ReadonlyArray<readonly [string, number]> | undefined;
+  nack: NackInfo | undefined;
+  subscriptionChanged: boolean;
+}
+
 /**
- * One open xDS stream over gRPC: call wiring, failure handling and clean-up shared by the
- * SotW and Delta protocols. Subclasses decide what a request means and what to send.
+ * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up
+ * shared by the SotW and Delta protocols. Subclasses read the protocol's request outcomes and
+ * encode its responses.
  */
-export abstract class ServedStream {
+export abstract class ServedStream<
+  Planned extends PlannedSend = PlannedSend,
+  State extends ProtocolMachine<Planned> = ProtocolMachine<Planned>,
+> {
   readonly api: XdsApi;
   readonly protocol: XdsProtocol;
   readonly connectedAtMs: number;
@@ -56,6 +84,7 @@ export abstract class ServedStream {
     readonly id: string,
     spec: ApiSpec,
     private readonly call: ServerCall,
+    protected readonly state: State,
   ) {
     this.api = spec.api;
     this.protocol = spec.protocol;
@@ -67,14 +96,63 @@ export abstract class ServedStream {
     }
   }
 
-  abstract get node(): NodeInfo | undefined;
-  /** Notes changed resources; true when this stream cares and should be flushed. */
-  abstract markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
-  /** Writes whatever is due now; a no-op before readiness. */
-  abstract flush(): void;
-  abstract info(): ClientInfo;
-  abstract resourceStatuses(): ResourceStatus[];
   protected abstract handle(request: object): void;
+  /** Serializes one planned response into the protocol's response message. */
+  protected abstract encode(response: Planned): Buffer;
+
+  get node(): NodeInfo | undefined {
+    return this.state.node;
+  }
+
+  /** Notes changed resources; true when this stream cares and should be flushed. */
+  markDirty(kind: ResourceKind, names: Iterable<string>): boolean {
+    return this.state.markDirty(kind, names);
+  }
+
+  /** Writes whatever is due now; a no-op before readiness. */
+  flush(): void {
+    if (!this.ctx.isReady() || this.closed) return;
+    for (const response of this.state.flush(this.ctx.cache)) {
+      if (!this.write(response.kind, this.encode(response))) return;
+      if (response.kind === 'endpoint') {
+        this.guard('drains.sent', () => {
+          for (const resource of response.resources) this.ctx.drains.sent(this.id, resource.name, resource.seq);
+        });
+      }
+    }
+  }
+
+  info(): ClientInfo {
+    return {
+      id: this.id,
+      api: this.api,
+      protocol: this.protocol,
+      peer: this.peer,
+      node: this.state.node,
+      connectedAtMs: this.connectedAtMs,
+      types: this.state.info(this.ctx.maxListedNames),
+    };
+  }
+
+  resourceStatuses(): ResourceStatus[] {
+    return this.state.resourceStatuses(this.ctx.cache);
+  }
+
+  /** Acts on a request the protocol accepted: drain ACKs, NACK reporting, subscription index, then sends what is due. */
+  protected accepted(outcome: AcceptedRequest): void {
+    const { kind, acked } = outcome;
+    if (acked && kind === 'endpoint') {
+      this.guard('drains.acked', () => {
+        for (const [name, seq] of acked) this.ctx.drains.acked(this.id, name, seq);
+      });
+    }
+    if (outcome.nack) this.nacked(kind, outcome.nack.rejectedVersion, outcome.nack.message);
+    if (outcome.subscriptionChanged) {
+      const subscription = this.state.subscription(kind);
+      if (subscription) this.ctx.index.update(this.id, kind, subscription);
+    }
+    this.flush();
+  }
 
   start(): void {
     const call = this.call;
@@ -119,7 +197,7 @@ export abstract class ServedStream {
     this.ctx.logger.warn({ stream: this.id, api: this.api, typeUrl: typeUrl.slice(0, 200), reason }, 'ignoring xDS request for a type not served');
   }
 
-  protected nacked(kind: ResourceKind, rejectedVersion: string, message: string): void {
+  private nacked(kind: ResourceKind, rejectedVersion: string, message: string): void {
     this.ctx.metrics.xdsNacks.inc({ type: kind });
     this.ctx.logger.warn(
       { stream: this.id, api: this.api, node: this.node?.id, type: kind, rejectedVersion, message: message.slice(0, 1000) },
@@ -128,7 +206,7 @@ export abstract class ServedStream {
   }
 
   /** Writes one response; false (and the stream released) when the call is gone. */
-  protected write(kind: ResourceKind, bytes: Buffer): boolean {
+  private write(kind: ResourceKind, bytes: Buffer): boolean {
     try {
       this.call.write(bytes);
     } catch (err) {
@@ -142,7 +220,7 @@ export abstract class ServedStream {
   }
 
   /** Drain bookkeeping runs inside other stages' calls: a bug there must not end streams. */
-  protected guard(what: string, action: () => void): void {
+  private guard(what: string, action: () => void): void {
     try {
       action();
     } catch (err) {
