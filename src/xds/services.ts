@@ -69,73 +69,77 @@ function toNodeInfo(raw: RawNode): NodeInfo {
   };
 }
 
-interface RawRequest {
-  version_info?: string;
+/** The fields both request messages carry, as protobufjs decodes them. */
+interface RawCommon {
   node?: RawNode | null;
-  resource_names?: string[];
-  type_url?: string;
-  response_nonce?: string;
   error_detail?: { code?: number; message?: string } | null;
 }
 
-/**
- * Decodes DiscoveryRequests with protobufjs. Never throws: grpc-js would end the call with a
- * generic INTERNAL error, and Herald wants to count and explain the failure itself.
- */
-export function makeRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingRequest {
-  const type = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
-  return (bytes) => {
-    try {
-      const raw = type.decode(bytes) as unknown as RawRequest;
-      const error = raw.error_detail;
-      const request: XdsRequest & WithNodeMessage = {
-        versionInfo: raw.version_info ?? '',
-        node: raw.node ? toNodeInfo(raw.node) : undefined,
-        resourceNames: raw.resource_names ?? [],
-        typeUrl: raw.type_url ?? '',
-        responseNonce: raw.response_nonce ?? '',
-        errorDetail: error ? { code: error.code ?? 0, message: error.message ?? '' } : undefined,
-      };
-      if (raw.node) request.nodeMessage = raw.node;
-      return request;
-    } catch (err) {
-      return { undecodable: err instanceof Error ? err.message : String(err) };
-    }
-  };
+interface RawRequest extends RawCommon {
+  version_info?: string;
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
 }
 
-interface RawDeltaRequest {
-  node?: RawNode | null;
+interface RawDeltaRequest extends RawCommon {
   type_url?: string;
   resource_names_subscribe?: string[];
   resource_names_unsubscribe?: string[];
   initial_resource_versions?: Record<string, string>;
   response_nonce?: string;
-  error_detail?: { code?: number; message?: string } | null;
 }
 
-/** Decodes DeltaDiscoveryRequests; never throws, like makeRequestDecoder. */
-export function makeDeltaRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingDeltaRequest {
-  const type = root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+function errorDetailOf(raw: RawCommon): { code: number; message: string } | undefined {
+  const error = raw.error_detail;
+  return error ? { code: error.code ?? 0, message: error.message ?? '' } : undefined;
+}
+
+/**
+ * A decoder for one request message type. Never throws: grpc-js would end the call with a
+ * generic INTERNAL error, and Herald wants to count and explain the failure itself.
+ */
+function makeDecoder<Raw extends RawCommon, Request extends object>(
+  root: protobuf.Root,
+  typeName: string,
+  convert: (raw: Raw) => Request,
+): (bytes: Buffer) => Request | UndecodableRequest {
+  const type = root.lookupType(typeName);
   return (bytes) => {
     try {
-      const raw = type.decode(bytes) as unknown as RawDeltaRequest;
-      const error = raw.error_detail;
-      const request: DeltaRequest & WithNodeMessage = {
-        node: raw.node ? toNodeInfo(raw.node) : undefined,
-        typeUrl: raw.type_url ?? '',
-        subscribe: raw.resource_names_subscribe ?? [],
-        unsubscribe: raw.resource_names_unsubscribe ?? [],
-        initialVersions: { ...(raw.initial_resource_versions ?? {}) },
-        responseNonce: raw.response_nonce ?? '',
-        errorDetail: error ? { code: error.code ?? 0, message: error.message ?? '' } : undefined,
-      };
+      const raw = type.decode(bytes) as unknown as Raw;
+      const request: Request & WithNodeMessage = convert(raw);
       if (raw.node) request.nodeMessage = raw.node;
       return request;
     } catch (err) {
       return { undecodable: err instanceof Error ? err.message : String(err) };
     }
   };
+}
+
+/** Decodes DiscoveryRequests with protobufjs. */
+export function makeRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingRequest {
+  return makeDecoder(root, 'envoy.service.discovery.v3.DiscoveryRequest', (raw: RawRequest): XdsRequest => ({
+    versionInfo: raw.version_info ?? '',
+    node: raw.node ? toNodeInfo(raw.node) : undefined,
+    resourceNames: raw.resource_names ?? [],
+    typeUrl: raw.type_url ?? '',
+    responseNonce: raw.response_nonce ?? '',
+    errorDetail: errorDetailOf(raw),
+  }));
+}
+
+/** Decodes DeltaDiscoveryRequests; never throws, like makeRequestDecoder. */
+export function makeDeltaRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingDeltaRequest {
+  return makeDecoder(root, 'envoy.service.discovery.v3.DeltaDiscoveryRequest', (raw: RawDeltaRequest): DeltaRequest => ({
+    node: raw.node ? toNodeInfo(raw.node) : undefined,
+    typeUrl: raw.type_url ?? '',
+    subscribe: raw.resource_names_subscribe ?? [],
+    unsubscribe: raw.resource_names_unsubscribe ?? [],
+    initialVersions: { ...(raw.initial_resource_versions ?? {}) },
+    responseNonce: raw.response_nonce ?? '',
+    errorDetail: errorDetailOf(raw),
+  }));
 }
 
 const identity = (value: Buffer): Buffer => value;
