@@ -138,14 +138,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     return changed;
   }
 
-  /** Notes that resources changed; returns whether this stream cares. */
-  markDirty(kind: ResourceKind, names?: Iterable<string>): boolean {
-    const state = this.types.get(kind);
-    if (!state?.requested) return false;
-    if (names === undefined) {
-      state.dirtyAll = true;
-      return true;
-    }
+  protected markNamesDirty(kind: ResourceKind, state: TypeState, names: Iterable<string>): boolean {
     let relevant = false;
     for (const name of names) {
       if (!this.wants(kind, state, name) && !state.known.has(name)) continue;

@@ -102,6 +102,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   protected abstract newTypeState(): S;
   /** Whether the type has something to send (or must answer anyway). */
   protected abstract needsSend(state: S): boolean;
+  /** Marks the named resources of a requested type dirty; returns whether any concerns this stream. */
+  protected abstract markNamesDirty(kind: ResourceKind, state: S, names: Iterable<string>): boolean;
   /** Plans the next response of one type and records it as sent; undefined when there is nothing to say. */
   protected abstract build(kind: ResourceKind, state: S, view: ResourceView): Planned | undefined;
 
@@ -168,6 +170,17 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     state.lastSent = { version, nonce, atMs };
     state.counts.responses += 1;
     return nonce;
+  }
+
+  /** Notes that resources changed; `names` undefined means anything of the kind. Returns whether this stream cares. */
+  markDirty(kind: ResourceKind, names?: Iterable<string>): boolean {
+    const state = this.types.get(kind);
+    if (!state?.requested) return false;
+    if (names === undefined) {
+      state.dirtyAll = true;
+      return true;
+    }
+    return this.markNamesDirty(kind, state, names);
   }
 
   /** Responses to send now, in ADS push order; each is recorded as sent and unACKed. */

@@ -122,14 +122,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     return true;
   }
 
-  /** Notes that resources changed; `names` undefined means anything of the kind. Returns whether this stream cares. */
-  markDirty(kind: ResourceKind, names?: Iterable<string>): boolean {
-    const state = this.types.get(kind);
-    if (!state?.requested) return false;
-    if (names === undefined) {
-      state.dirtyAll = true;
-      return true;
-    }
+  protected markNamesDirty(kind: ResourceKind, state: TypeState, names: Iterable<string>): boolean {
     let relevant = false;
     for (const name of names) {
       if (!state.wildcard && !state.names.has(name)) continue;
