@@ -33,6 +33,7 @@ export type RequestOutcome =
 
 /** Full-state types: every response carries the whole subscription; an omitted resource is deleted. */
 const FULL_STATE: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
+
 interface TypeState extends CommonTypeState {
   /** Must answer even if the client would learn nothing new (new stream or subscription). */
   force: boolean;
@@ -40,6 +41,7 @@ interface TypeState extends CommonTypeState {
   sent: Map<string, number>;
 }
 
+/** SotW replaces a type's name set on every change, never edits it, so all may start from one. */
 const EMPTY: ReadonlySet<string> = new Set();
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
