@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const file: ResultFile = {
     label: values.label ?? (smoke ? 'smoke' : 'full'),
-    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `node .cache/bench-js/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, go: goVersion(), loadBefore: loadavg(), loadAfter: [] },
     date: new Date().toISOString(),
     runs: [],
