@@ -14,7 +14,7 @@ import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectS
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
-const DEFAULT_POINTS = '1000:600:30000,3000:600:30000,10000:600:30000,3000:600:3000,3000:600:100000';
+const DEFAULT_POINTS = '1000:600:30000,3000:600:30000,10000:600:30000,1000:600:3000,1000:600:100000';
 
 export interface ResultFile {
   label: string;
