@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { NodeInfo, XdsRequest } from './stream-state.js';
@@ -117,9 +118,20 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(
   };
 }
 
-/** Decodes DiscoveryRequests with protobufjs. */
-export function makeRequestDecoder(root: protobuf.Root): (bytes: Buffer) => IncomingRequest {
-  return makeDecoder(root, 'envoy.service.discovery.v3.DiscoveryRequest', (raw: RawRequest): XdsRequest => ({
+/** Below this many encoded bytes, decoding the names costs less than hashing them. */
+const DEFAULT_LAZY_NAMES_BYTES = 256;
+
+/**
+ * Decodes DiscoveryRequests with protobufjs. An Envoy repeats every EDS name in every ACK, so a
+ * long resource_names run is hashed instead of decoded (resourceNamesKey) and its strings are
+ * only built when read: a stream whose subscription did not change then compares two digests.
+ */
+export function makeRequestDecoder(
+  root: protobuf.Root,
+  options: { lazyNamesBytes?: number } = {},
+): (bytes: Buffer) => IncomingRequest {
+  const lazyNamesBytes = options.lazyNamesBytes ?? DEFAULT_LAZY_NAMES_BYTES;
+  const decode = makeDecoder(root, 'envoy.service.discovery.v3.DiscoveryRequest', (raw: RawRequest): XdsRequest => ({
     versionInfo: raw.version_info ?? '',
     node: raw.node ? toNodeInfo(raw.node) : undefined,
     resourceNames: raw.resource_names ?? [],
@@ -127,6 +139,80 @@ export function makeRequestDecoder(root: protobuf.Root): (bytes: Buffer) => Inco
     responseNonce: raw.response_nonce ?? '',
     errorDetail: errorDetailOf(raw),
   }));
+  return (bytes) => {
+    const span = namesSpan(bytes);
+    if (span === undefined || span.end - span.start < lazyNamesBytes) return decode(bytes);
+    const request = decode(Buffer.concat([bytes.subarray(0, span.start), bytes.subarray(span.end)]));
+    if (isUndecodable(request)) return request;
+    const run = bytes.subarray(span.start, span.end);
+    let names: string[] | undefined;
+    // Decoded on first read only; `run` is a view of the message, kept alive by that closure alone.
+    Object.defineProperty(request, 'resourceNames', { enumerable: true, get: () => (names ??= decodeNames(run)) });
+    request.resourceNamesKey = createHash('sha256').update(run).digest('base64');
+    return request;
+  };
+}
+
+/** DiscoveryRequest.resource_names: field 3, length-delimited. */
+const NAMES_TAG = (3 << 3) | 2;
+
+function readVarint(bytes: Buffer, at: { pos: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const byte = bytes[at.pos++];
+    if (byte === undefined) throw new RangeError('truncated varint');
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return value;
+    scale *= 128;
+  }
+  throw new RangeError('varint too long');
+}
+
+/**
+ * [start, end) of the resource_names fields when they form one contiguous run (as every encoder
+ * writes them); undefined when absent, split, or the message is malformed, so that protobufjs
+ * decodes (or rejects) the whole message as before.
+ */
+export function namesSpan(bytes: Buffer): { start: number; end: number } | undefined {
+  const at = { pos: 0 };
+  let start = -1;
+  let end = -1;
+  try {
+    while (at.pos < bytes.length) {
+      const fieldStart = at.pos;
+      const key = readVarint(bytes, at);
+      const wire = key & 7;
+      if (wire === 0) readVarint(bytes, at);
+      else if (wire === 2) {
+        const length = readVarint(bytes, at);
+        at.pos += length;
+      }
+      else if (wire === 1) at.pos += 8;
+      else if (wire === 5) at.pos += 4;
+      else return undefined;
+      if (at.pos > bytes.length) return undefined;
+      if (key !== NAMES_TAG) continue;
+      if (start < 0) start = fieldStart;
+      else if (end !== fieldStart) return undefined;
+      end = at.pos;
+    }
+  } catch {
+    return undefined;
+  }
+  return start < 0 ? undefined : { start, end };
+}
+
+function decodeNames(run: Buffer): string[] {
+  const names: string[] = [];
+  const at = { pos: 0 };
+  while (at.pos < run.length) {
+    readVarint(run, at);
+    const length = readVarint(run, at);
+    names.push(run.toString('utf8', at.pos, at.pos + length));
+    at.pos += length;
+  }
+  return names;
 }
 
 /** Decodes DeltaDiscoveryRequests; never throws, like makeRequestDecoder. */

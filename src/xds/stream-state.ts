@@ -39,6 +39,8 @@ interface TypeState extends CommonTypeState {
   force: boolean;
   /** name → seq last sent on this stream: what the client holds (or rejected). */
   sent: Map<string, number>;
+  /** resourceNamesKey of the request that last set the subscription, if it had one. */
+  namesKey: string | undefined;
 }
 
 /** SotW replaces a type's name set on every change, never edits it, so all may start from one. */
@@ -59,7 +61,7 @@ export type StreamStateOptions = ProtocolStateOptions;
  */
 export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   protected newTypeState(): TypeState {
-    return { ...newCommonTypeState(EMPTY), force: false, sent: new Map() };
+    return { ...newCommonTypeState(EMPTY), force: false, sent: new Map(), namesKey: undefined };
   }
 
   handleRequest(request: XdsRequest): RequestOutcome {
@@ -80,7 +82,13 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));
     }
 
+    // Same encoded names as the last request: the subscription stands, the names stay undecoded.
+    const key = request.resourceNamesKey;
+    if (key !== undefined && state.requested && key === state.namesKey) {
+      return { type: 'request', kind, acked, nack, subscriptionChanged: false };
+    }
     const subscriptionChanged = this.updateSubscription(kind, state, request.resourceNames);
+    state.namesKey = key;
     return { type: 'request', kind, acked, nack, subscriptionChanged };
   }
 

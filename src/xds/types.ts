@@ -7,6 +7,11 @@ export interface XdsRequest {
   versionInfo: string;
   node: NodeInfo | undefined;
   resourceNames: readonly string[];
+  /**
+   * A digest of the encoded resource_names, when the decoder took one: equal keys mean an equal
+   * list, so the subscription is unchanged. Unequal keys say nothing (order may differ).
+   */
+  resourceNamesKey?: string | undefined;
   typeUrl: string;
   responseNonce: string;
   errorDetail: { code: number; message: string } | undefined;
