@@ -54,10 +54,13 @@ interface Tracked {
   timer: NodeJS.Timeout;
 }
 
-interface Seen {
-  seq: number;
-  atMs: number;
-}
+/** Offsets of one name's four numbers in a stream's history; NaN means "never". */
+const SENT_SEQ = 0;
+/** Each *_AT field follows its *_SEQ field. */
+const SENT_AT = 1;
+const ACKED_SEQ = 2;
+const ACKED_AT = 3;
+const FIELDS = 4;
 
 /**
  * Measures how long a DRAINING endpoint takes to reach every Envoy that uses the service.
@@ -73,13 +76,15 @@ export class DrainTracker {
   private readonly tracked = new Map<number, Tracked>();
   /** service → ids of its tracked drains. */
   private readonly byService = new Map<string, Set<number>>();
+  /** Endpoint name → its slot in every stream's history; names are few and shared by streams. */
+  private readonly slots = new Map<string, number>();
   /**
-   * Newest seq sent per stream and name: fan-out runs inside the cache update, before the caller
-   * can call track(), so a send may precede the notice it satisfies.
+   * Per stream, the latest seq sent and ACKed per name and when, flat (FIELDS numbers per slot):
+   * fan-out runs inside the cache update, before the caller can call track(), so a send may
+   * precede the notice it satisfies, and a caller may track a drain only after its streams
+   * answered. A typed array keeps this to 32 bytes per (stream, name) with no object per send.
    */
-  private readonly lastSent = new Map<string, Map<string, Seen>>();
-  /** Same for ACKs, in case the caller tracks a drain only after its streams answered. */
-  private readonly lastAcked = new Map<string, Map<string, Seen>>();
+  private readonly history = new Map<string, Float64Array>();
 
   constructor(options: DrainTrackerOptions) {
     this.clock = options.clock;
@@ -101,17 +106,24 @@ export class DrainTracker {
       lastAckMs: undefined,
       timer: undefined as unknown as NodeJS.Timeout,
     };
-    for (const stream of [...waiting]) {
-      const seen = this.lastSent.get(stream)?.get(notice.service);
-      if (seen && seen.seq >= notice.seq) {
-        entry.sent.add(stream);
-        entry.lastSentMs = Math.max(entry.lastSentMs ?? seen.atMs, seen.atMs);
-      }
-      const acked = this.lastAcked.get(stream)?.get(notice.service);
-      if (acked && acked.seq >= notice.seq) {
-        waiting.delete(stream);
-        entry.acked += 1;
-        entry.lastAckMs = Math.max(entry.lastAckMs ?? acked.atMs, acked.atMs);
+    const slot = this.slots.get(notice.service);
+    if (slot !== undefined) {
+      const at = slot * FIELDS;
+      for (const stream of [...waiting]) {
+        const seen = this.history.get(stream);
+        if (!seen || at >= seen.length) continue;
+        // NaN (never) compares false.
+        if (seen[at + SENT_SEQ]! >= notice.seq) {
+          const sentAt = seen[at + SENT_AT]!;
+          entry.sent.add(stream);
+          entry.lastSentMs = Math.max(entry.lastSentMs ?? sentAt, sentAt);
+        }
+        if (seen[at + ACKED_SEQ]! >= notice.seq) {
+          const ackedAt = seen[at + ACKED_AT]!;
+          waiting.delete(stream);
+          entry.acked += 1;
+          entry.lastAckMs = Math.max(entry.lastAckMs ?? ackedAt, ackedAt);
+        }
       }
     }
     if (waiting.size === 0) {
@@ -133,10 +145,12 @@ export class DrainTracker {
 
   sent(streamId: string, name: string, seq: number): void {
     const now = this.clock();
-    let names = this.lastSent.get(streamId);
-    if (!names) this.lastSent.set(streamId, (names = new Map()));
-    names.set(name, { seq, atMs: now });
-    for (const [, entry] of this.entriesFor(name)) {
+    this.remember(streamId, name, SENT_SEQ, seq, now);
+    const ids = this.byService.get(name);
+    if (!ids) return;
+    for (const id of [...ids]) {
+      const entry = this.tracked.get(id);
+      if (!entry) continue;
       if (seq >= entry.notice.seq && entry.waiting.has(streamId) && !entry.sent.has(streamId)) {
         entry.sent.add(streamId);
         entry.lastSentMs = now;
@@ -146,11 +160,12 @@ export class DrainTracker {
 
   acked(streamId: string, name: string, seq: number): void {
     const now = this.clock();
-    let names = this.lastAcked.get(streamId);
-    if (!names) this.lastAcked.set(streamId, (names = new Map()));
-    names.set(name, { seq, atMs: now });
-    for (const [id, entry] of this.entriesFor(name)) {
-      if (seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
+    this.remember(streamId, name, ACKED_SEQ, seq, now);
+    const ids = this.byService.get(name);
+    if (!ids) return;
+    for (const id of [...ids]) {
+      const entry = this.tracked.get(id);
+      if (!entry || seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
       entry.acked += 1;
       entry.lastAckMs = now;
       this.completeIfDone(id, entry);
@@ -158,8 +173,7 @@ export class DrainTracker {
   }
 
   streamGone(streamId: string): void {
-    this.lastSent.delete(streamId);
-    this.lastAcked.delete(streamId);
+    this.history.delete(streamId);
     for (const [id, entry] of [...this.tracked]) {
       if (entry.waiting.delete(streamId)) this.completeIfDone(id, entry);
     }
@@ -181,17 +195,25 @@ export class DrainTracker {
     for (const entry of this.tracked.values()) clearTimeout(entry.timer);
     this.tracked.clear();
     this.byService.clear();
-    this.lastSent.clear();
-    this.lastAcked.clear();
+    this.history.clear();
+    this.slots.clear();
   }
 
-  private *entriesFor(name: string): Iterable<[number, Tracked]> {
-    const ids = this.byService.get(name);
-    if (!ids) return;
-    for (const id of [...ids]) {
-      const entry = this.tracked.get(id);
-      if (entry) yield [id, entry];
+  /** Records the latest seq (and its time) a stream was sent or ACKed for a name. */
+  private remember(streamId: string, name: string, seqField: number, seq: number, now: number): void {
+    let slot = this.slots.get(name);
+    if (slot === undefined) this.slots.set(name, (slot = this.slots.size));
+    const at = slot * FIELDS;
+    let seen = this.history.get(streamId);
+    if (!seen || at >= seen.length) {
+      // Room for every name known so far, at least doubling: a stream learns most names at once.
+      const slots = Math.max(this.slots.size, 2 * ((seen?.length ?? 0) / FIELDS));
+      const grown = new Float64Array(slots * FIELDS).fill(Number.NaN);
+      if (seen) grown.set(seen);
+      this.history.set(streamId, (seen = grown));
     }
+    seen[at + seqField] = seq;
+    seen[at + seqField + 1] = now;
   }
 
   private completeIfDone(id: number, entry: Tracked): void {

@@ -121,4 +121,45 @@ describe('DrainTracker', () => {
     expect(results).toHaveLength(2);
     expect(results[1]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, acked: 2, complete: true });
   });
+
+  it('remembers sends and ACKs per stream and name across many names learnt one by one', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `svc-${i}`);
+    const subs = Object.fromEntries([...names, 'svc-late'].map((n) => [n, ['s1', 's2']]));
+    const { tracker, results, advance } = setup(subs);
+    for (const name of names) {
+      advance(1);
+      tracker.sent('s1', name, 10);
+      tracker.acked('s1', name, 10);
+      tracker.sent('s2', name, 9);
+    }
+    // s2 alone learns a name that s1 never saw.
+    tracker.sent('s2', 'svc-late', 10);
+    tracker.track(notice({ service: 'svc-late', observedAtMs: 1_000 }));
+    expect(tracker.pending()[0]).toMatchObject({ service: 'svc-late', clients: 2, sent: 1, acked: 0 });
+    tracker.track(notice({ service: 'svc-3', podKey: 'ns/pod-3', observedAtMs: 1_000 }));
+    expect(tracker.pending()[1]).toMatchObject({ service: 'svc-3', clients: 2, sent: 1, acked: 1 });
+    tracker.acked('s2', 'svc-3', 10);
+    expect(results).toHaveLength(1);
+    // s1 was sent svc-3 at 1_004 (the 4th name) and s2 not seq 10: delivery is timed from s1's history.
+    expect(results[0]!.deliveredSeconds).toBeCloseTo(0.004);
+  });
+
+  it('keeps only the latest seq: an older ACK after a newer one no longer satisfies a drain', () => {
+    const { tracker, results } = setup({ svc: ['s1'] });
+    tracker.acked('s1', 'svc', 10);
+    tracker.acked('s1', 'svc', 8);
+    tracker.track(notice());
+    expect(results).toHaveLength(0);
+    expect(tracker.pending()[0]).toMatchObject({ acked: 0 });
+  });
+
+  it('forgets a stream that went away', () => {
+    const { tracker, results } = setup({ svc: ['s1'] });
+    tracker.sent('s1', 'svc', 10);
+    tracker.acked('s1', 'svc', 10);
+    tracker.streamGone('s1');
+    tracker.track(notice());
+    expect(results).toHaveLength(0);
+    expect(tracker.pending()[0]).toMatchObject({ clients: 1, sent: 0, acked: 0 });
+  });
 });
