@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { lookup } from 'node:dns/promises';
+import * as net from 'node:net';
 import type protobuf from 'protobufjs';
 import { systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
@@ -35,9 +37,13 @@ export interface XdsServerOptions {
   clock?: Clock;
   /** Longest subscription name list shown per type in clients(). */
   maxListedNames?: number;
+  /** Accept queue length of the listening socket (the kernel caps it at net.core.somaxconn). */
+  listenBacklog?: number;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
+/** grpc-js would listen with Node's 511: a fleet reconnecting at once overflows it and SYNs are dropped. */
+const DEFAULT_LISTEN_BACKLOG = 4096;
 
 /** xDS over gRPC: ADS and the per-type services, state-of-the-world and Delta, plus CSDS. */
 export class XdsServer {
@@ -54,11 +60,14 @@ export class XdsServer {
   private isReady = false;
   private closing = false;
   private accepting = true;
+  private readonly listenBacklog: number;
+  private readonly listeners: net.Server[] = [];
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
     this.logger = options.logger;
     this.credentials = options.credentials;
+    this.listenBacklog = options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
     this.context = {
       cache: options.cache,
       drains: options.drains,
@@ -110,10 +119,34 @@ export class XdsServer {
   /** Binds and starts serving; returns the bound port (useful with port 0). */
   async listen(host: string, port: number, credentials?: grpc.ServerCredentials): Promise<number> {
     const creds = credentials ?? this.credentials ?? grpc.ServerCredentials.createInsecure();
-    const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
-    });
+    // grpc-js has no backlog option: accept here and hand each socket to it (TLS included).
+    const injector = this.server.createConnectionInjector(creds);
+    const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+    // Like grpc-js, a name binds every address it resolves to (localhost: 127.0.0.1 and ::1).
+    const addresses = net.isIP(bare) !== 0 ? [bare] : (await lookup(bare, { all: true })).map((a) => a.address);
+    let bound = port;
+    let firstError: unknown;
+    for (const address of addresses) {
+      const listener = net.createServer((socket) => injector.injectConnection(socket));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          listener.once('error', reject);
+          listener.listen({ host: address, port: bound, backlog: this.listenBacklog }, () => {
+            listener.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        firstError ??= err;
+        this.logger.warn({ err, address }, 'xDS listener could not bind one address');
+        continue;
+      }
+      this.listeners.push(listener);
+      // Port 0: the other addresses take the port the first one got.
+      bound = (listener.address() as net.AddressInfo).port;
+    }
+    if (this.listeners.length === 0) throw firstError ?? new Error(`no address to listen on for ${host}`);
+    return bound;
   }
 
   /** Refuses new streams (UNAVAILABLE) while open ones go on being served: the first step of a hand-off. */
@@ -124,6 +157,8 @@ export class XdsServer {
   /** Ends every stream, then shuts down gracefully for up to graceMs, then forcefully. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    // New connections are refused at once; those already accepted are grpc-js's to shut down.
+    for (const listener of this.listeners.splice(0)) listener.close();
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();
