@@ -75,4 +75,27 @@ describe('ResourceLedger', () => {
     ledger.sent('b', 'v', 3);
     expect(seen).toEqual(['a', 'b']);
   });
+
+  it('finds every name after many adds and forgets (table growth, probe runs, slot reuse)', () => {
+    const ledger = new ResourceLedger();
+    const model = new Map<string, number>();
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 300;
+    for (let step = 0; step < 5_000; step++) {
+      const name = `svc-${next()}`;
+      if (next() % 3 === 0) {
+        ledger.forget(name);
+        model.delete(name);
+      } else {
+        ledger.sent(name, 'v', step);
+        model.set(name, step);
+      }
+    }
+    expect(ledger.size).toBe(model.size);
+    const rows = ledger.statuses('cluster', viewOf({}));
+    expect(rows.map((r) => [r.name, r.updatedAtMs])).toEqual([...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+    for (const name of model.keys()) ledger.forget(name);
+    expect(ledger.size).toBe(0);
+    expect(ledger.statuses('cluster', viewOf({}))).toEqual([]);
+  });
 });
