@@ -43,7 +43,7 @@ function hashName(name: string): number {
  * details are rare and kept aside.
  */
 export class ResourceLedger {
-  /** Hash table, linear probing, load at most 1/2: slot + 1, 0 when empty. */
+  /** Hash table, linear probing, load at most 3/4: slot + 1, 0 when empty. */
   private table = new Int32Array(16);
   private count = 0;
   /** Per slot; a free slot has no name. */
@@ -159,7 +159,7 @@ export class ResourceLedger {
   /** The table position holding `name`, or the empty position where it would go. */
   private position(name: string, hash = hashName(name)): number {
     const mask = this.table.length - 1;
-    // Terminates: the table is never more than half full.
+    // Terminates: the table always has an empty position.
     for (let at = hash & mask; ; at = (at + 1) & mask) {
       const held = this.table[at]!;
       if (held === 0 || (this.hashes[held - 1] === hash && this.names[held - 1] === name)) return at;
@@ -171,11 +171,12 @@ export class ResourceLedger {
   }
 
   private add(name: string): number {
-    if ((this.count + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if ((this.count + 1) * 4 > this.table.length * 3) this.rehash(this.table.length * 2);
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
       slot = this.names.length;
-      if (slot >= this.states.length) this.grow(this.states.length * 2);
+      // 1.5×: slack is paid per stream and type.
+      if (slot >= this.states.length) this.grow(Math.ceil(this.states.length * 1.5));
     }
     const hash = hashName(name);
     this.table[this.position(name, hash)] = slot + 1;
