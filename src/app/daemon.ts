@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../model/index.js';
 import { systemClock } from '../model/index.js';
+import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource } from '../sources/types.js';
 import { EndpointStore } from '../store/index.js';
 import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
@@ -99,7 +100,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     metrics,
     logger: logger.child({ stage: 'store' }),
     includeNotReady: options.includeNotReady ?? false,
-    batchWindowMs: options.batchWindowMs ?? 5,
+    batchWindowMs: options.batchWindowMs ?? SERVE_DEFAULTS.batchWindowMs,
   });
   const cache = new ResourceCache();
   const drainListeners = new Set<DrainListener>();

@@ -31,7 +31,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
-        .option('batch-window', { type: 'string', default: '10ms', describe: 'coalesce pod changes arriving within this window' })
+        .option('batch-window', { type: 'string', default: `${SERVE_DEFAULTS.batchWindowMs}ms`, describe: 'coalesce pod changes arriving within this window' })
         .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
         .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
         .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
