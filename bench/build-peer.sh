@@ -17,17 +17,9 @@ if ! command -v go >/dev/null 2>&1; then
   exit 3
 fi
 
-hash="$(
-  cd "$module"
-  {
-    go env GOVERSION GOOS GOARCH
-    for f in go.mod go.sum $(find . -name '*.go' -type f | LC_ALL=C sort); do
-      printf '%s\n' "$f"
-      cat "$f"
-    done
-  } | sha256sum | cut -c1-16
-)"
-out="$repo/.cache/bench-bin/$hash"
+# shellcheck source=../.ci/lib/go-cache.sh
+source "$repo/.ci/lib/go-cache.sh"
+out="$repo/.cache/bench-bin/$(go_module_key "$module")"
 
 if [[ "${1:-}" == "--dir" ]]; then
   echo "$out"
@@ -38,14 +30,9 @@ if [[ -x "$out/$binary" ]]; then
   exit 0
 fi
 
-# Build into a temporary sibling and rename, so an interrupted or concurrent build never leaves
-# a directory that looks complete.
-mkdir -p "$repo/.cache/bench-bin"
-tmp="$(mktemp -d "$repo/.cache/bench-bin/.build-XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-echo "build-peer.sh: building $binary" >&2
-(cd "$module" && go build -buildvcs=false -trimpath -o "$tmp/$binary" .)
-if ! mv -T "$tmp" "$out" 2>/dev/null; then
-  [[ -x "$out/$binary" ]] || { echo "build-peer.sh: could not create $out" >&2; exit 1; }
-fi
+build_peer() {
+  echo "build-peer.sh: building $binary" >&2
+  (cd "$module" && go build -buildvcs=false -trimpath -o "$GO_BUILD_TMP/$binary" .)
+}
+go_build_into "$out" "$binary" build_peer
 echo "$out"

@@ -17,18 +17,9 @@ if ! command -v go >/dev/null 2>&1; then
   exit 3
 fi
 
-# The toolchain version is part of the key: a new Go makes new binaries.
-hash="$(
-  cd "$module"
-  {
-    go env GOVERSION GOOS GOARCH
-    for f in go.mod go.sum $(find . -name '*.go' -type f | LC_ALL=C sort); do
-      printf '%s\n' "$f"
-      cat "$f"
-    done
-  } | sha256sum | cut -c1-16
-)"
-out="$repo/.cache/interop-bin/$hash"
+# shellcheck source=../../.ci/lib/go-cache.sh
+source "$repo/.ci/lib/go-cache.sh"
+out="$repo/.cache/interop-bin/$(go_module_key "$module")"
 
 if [[ "${1:-}" == "--dir" ]]; then
   echo "$out"
@@ -42,17 +33,11 @@ if [[ $complete == 1 ]]; then
   exit 0
 fi
 
-# Build into a temporary sibling and rename, so a concurrent or interrupted build never leaves
-# a directory that looks complete but is not.
-mkdir -p "$repo/.cache/interop-bin"
-tmp="$(mktemp -d "$repo/.cache/interop-bin/.build-XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
-for t in "${tools[@]}"; do
-  echo "build.sh: building $t" >&2
-  (cd "$module" && go build -buildvcs=false -trimpath -o "$tmp/$t" "./cmd/$t")
-done
-if ! mv -T "$tmp" "$out" 2>/dev/null; then
-  # Another build finished first; its result is equivalent.
-  [[ -x "$out/${tools[0]}" ]] || { echo "build.sh: could not create $out" >&2; exit 1; }
-fi
+build_tools() {
+  for t in "${tools[@]}"; do
+    echo "build.sh: building $t" >&2
+    (cd "$module" && go build -buildvcs=false -trimpath -o "$GO_BUILD_TMP/$t" "./cmd/$t")
+  done
+}
+go_build_into "$out" "${tools[0]}" build_tools
 echo "$out"
