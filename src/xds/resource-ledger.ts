@@ -1,5 +1,6 @@
 import type { ResourceKind } from '../model/index.js';
 import type { ResourceView } from '../cache/index.js';
+import { NameSlots } from './name-slots.js';
 
 /** Per-resource status of one client, as CSDS reports it (admin.v3.ClientResourceStatus). */
 export type ClientResourceStatus = 'REQUESTED' | 'DOES_NOT_EXIST' | 'ACKED' | 'NACKED';
@@ -19,99 +20,105 @@ export interface ResourceStatus {
 
 type Nack = { details: string; version: string; atMs: number };
 
-const REQUESTED = 0;
-const SENT = 1;
-const ACKED = 2;
-const NACKED = 3;
-const ABSENT = 4;
-
-/** FNV-1a over UTF-16 code units: the ledger's own hash table needs a hash of the name. */
-function hashName(name: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+/** 0 so that a fresh (zeroed) state array holds no records. */
+const NONE = 0;
+const REQUESTED = 1;
+const SENT = 2;
+const ACKED = 3;
+const NACKED = 4;
+const ABSENT = 5;
 
 /**
  * What one stream knows of each resource of one type, for CSDS and `herald status`. It only
  * records; the protocol state machines decide what is sent.
  *
- * A stream holds a record per subscribed resource (hundreds per type, for every stream), so
- * records are slots in parallel arrays (state byte, time, the two versions, which are the cache's
- * own strings) found through an open-addressing table of slot numbers, rather than an object each
- * in a Map (measured ~128 bytes per record before, ~72 now including growth slack). NACK
- * details are rare and kept aside.
+ * A stream holds a record per subscribed resource (hundreds per type, for every stream), so a
+ * record is a position in parallel arrays indexed by the name's slot in a NameSlots registry
+ * that every stream of the server shares: no per-stream table and no per-record name, ~17 bytes
+ * a record. The ledger retains a slot while it holds a record for it, so the slot cannot pass
+ * to another name meanwhile; call dispose() when the stream ends.
+ *
+ * One version reference per record suffices: `versions` holds what the client runs (ACKED,
+ * NACKED) or, while a response is unanswered (SENT), the version sent; the version the client
+ * ran before that resend is kept aside in `priorAcked`, and an ACK makes the sent version the
+ * acked one. Both side maps only hold records in transit or in error, so they stay small.
  */
 export class ResourceLedger {
-  /** Hash table, linear probing, load at most 3/4: slot + 1, 0 when empty. */
-  private table = new Int32Array(16);
+  private readonly slots: NameSlots;
   private count = 0;
-  /** Per slot; a free slot has no name. */
-  private readonly names: (string | undefined)[] = [];
-  private hashes = new Uint32Array(8);
-  private states = new Uint8Array(8);
-  private updatedAt = new Float64Array(8);
-  /** The version the client last ACKed: what it runs. */
-  private readonly ackedVersions: (string | undefined)[] = [];
-  /** Version in the last response that carried the resource. */
-  private readonly sentVersions: (string | undefined)[] = [];
+  private states = new Uint8Array(0);
+  private updatedAt = new Float64Array(0);
+  private versions: (string | undefined)[] = [];
+  /** SENT records whose client already ran an ACKed version: that version. */
+  private readonly priorAcked = new Map<number, string>();
   private readonly nacks = new Map<number, Nack>();
-  private readonly freeSlots: number[] = [];
 
-  /** `intern` may map equal names to one shared string (names arrive decoded per stream). */
-  constructor(private readonly intern: (name: string) => string = (name) => name) {}
+  /**
+   * `slots` is the registry shared by the server's streams for this kind; without one the
+   * ledger keeps a private registry, which a function argument serves as its name interner.
+   */
+  constructor(slots?: NameSlots | ((name: string) => string)) {
+    this.slots = slots instanceof NameSlots ? slots : new NameSlots(slots);
+  }
 
   /** A name the client subscribed to; keeps what is known if it was already there. */
   requested(name: string, now: number): void {
-    if (this.slotOf(name) >= 0) return;
-    this.reset(this.add(name), REQUESTED, undefined, now);
+    if (this.find(name) >= 0) return;
+    this.create(name, REQUESTED, undefined, now);
   }
 
   sent(name: string, version: string, now: number): void {
-    const slot = this.slotOf(name);
+    const slot = this.find(name);
     if (slot < 0) {
-      this.reset(this.add(name), SENT, version, now);
+      this.create(name, SENT, version, now);
       return;
     }
+    const state = this.states[slot]!;
+    if (state === ACKED || state === NACKED) {
+      const acked = this.versions[slot];
+      if (acked !== undefined) this.priorAcked.set(slot, acked);
+    }
     this.states[slot] = SENT;
-    this.sentVersions[slot] = version;
+    this.versions[slot] = version;
     this.updatedAt[slot] = now;
   }
 
   /** The client was told (or, for full-state types, can infer) the resource does not exist. */
   absent(name: string, now: number): void {
-    let slot = this.slotOf(name);
-    if (slot >= 0 && this.states[slot] === ABSENT) return;
-    if (slot < 0) slot = this.add(name);
+    const slot = this.find(name);
+    if (slot < 0) {
+      this.create(name, ABSENT, undefined, now);
+      return;
+    }
+    if (this.states[slot] === ABSENT) return;
     this.reset(slot, ABSENT, undefined, now);
   }
 
   forget(name: string): void {
-    const at = this.position(name);
-    const held = this.table[at]!;
-    if (held === 0) return;
-    const slot = held - 1;
-    this.unlink(at);
-    this.names[slot] = undefined;
-    // Drop the version references so forgotten slots keep nothing alive.
-    this.reset(slot, REQUESTED, undefined, 0);
-    this.freeSlots.push(slot);
+    const slot = this.find(name);
+    if (slot < 0) return;
+    // Drop the version references so a forgotten record keeps nothing alive.
+    this.reset(slot, NONE, undefined, 0);
+    this.count -= 1;
+    this.slots.release(slot);
   }
 
   /** The response that carried `names` was ACKed (nack undefined) or NACKed. */
   answered(names: Iterable<string>, nack: { message: string } | undefined, now: number): void {
     for (const name of names) {
-      const slot = this.slotOf(name);
+      const slot = this.find(name);
       if (slot < 0 || this.states[slot] !== SENT) continue;
       this.updatedAt[slot] = now;
       if (nack) {
         this.states[slot] = NACKED;
-        this.nacks.set(slot, { details: nack.message, version: this.sentVersions[slot] ?? '', atMs: now });
+        this.nacks.set(slot, { details: nack.message, version: this.versions[slot] ?? '', atMs: now });
+        // The client keeps running what it ran before.
+        this.versions[slot] = this.priorAcked.get(slot);
       } else {
         this.states[slot] = ACKED;
-        this.ackedVersions[slot] = this.sentVersions[slot];
         this.nacks.delete(slot);
       }
+      this.priorAcked.delete(slot);
     }
   }
 
@@ -121,16 +128,18 @@ export class ResourceLedger {
 
   statuses(kind: ResourceKind, view: ResourceView): ResourceStatus[] {
     const out: ResourceStatus[] = [];
-    for (let slot = 0; slot < this.names.length; slot++) {
-      const name = this.names[slot];
-      if (name === undefined) continue;
+    for (let slot = 0; slot < this.states.length; slot++) {
+      const state = this.states[slot]!;
+      if (state === NONE) continue;
+      const name = this.slots.nameOf(slot);
       const current = view.get(kind, name);
-      const ackedVersion = this.ackedVersions[slot];
+      let ackedVersion = this.versions[slot];
       let clientStatus: ClientResourceStatus;
       let configStatus: ConfigSyncStatus;
-      switch (this.states[slot]) {
+      switch (state) {
         case SENT:
           // Until it answers, the client runs what it ACKed before (if anything).
+          ackedVersion = this.priorAcked.get(slot);
           clientStatus = ackedVersion !== undefined ? 'ACKED' : 'REQUESTED';
           configStatus = 'STALE';
           break;
@@ -156,81 +165,57 @@ export class ResourceLedger {
     return out;
   }
 
-  /** The table position holding `name`, or the empty position where it would go. */
-  private position(name: string, hash = hashName(name)): number {
-    const mask = this.table.length - 1;
-    // Terminates: the table always has an empty position.
-    for (let at = hash & mask; ; at = (at + 1) & mask) {
-      const held = this.table[at]!;
-      if (held === 0 || (this.hashes[held - 1] === hash && this.names[held - 1] === name)) return at;
+  /** Releases every slot this ledger holds and empties it; the stream is done with it. */
+  dispose(): void {
+    for (let slot = 0; slot < this.states.length; slot++) {
+      if (this.states[slot] === NONE) continue;
+      this.states[slot] = NONE;
+      this.slots.release(slot);
     }
+    this.count = 0;
+    this.states = new Uint8Array(0);
+    this.updatedAt = new Float64Array(0);
+    this.versions = [];
+    this.priorAcked.clear();
+    this.nacks.clear();
   }
 
-  private slotOf(name: string): number {
-    return this.table[this.position(name)]! - 1;
+  /** The slot of this ledger's record of `name`, or -1 when it has none. */
+  private find(name: string): number {
+    const slot = this.slots.peek(name);
+    return slot >= 0 && slot < this.states.length && this.states[slot] !== NONE ? slot : -1;
   }
 
-  private add(name: string): number {
-    if ((this.count + 1) * 4 > this.table.length * 3) this.rehash(this.table.length * 2);
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      slot = this.names.length;
-      // 1.5×: slack is paid per stream and type.
-      if (slot >= this.states.length) this.grow(Math.ceil(this.states.length * 1.5));
-    }
-    const hash = hashName(name);
-    this.table[this.position(name, hash)] = slot + 1;
-    this.names[slot] = this.intern(name);
-    this.hashes[slot] = hash;
+  private create(name: string, state: number, version: string | undefined, now: number): void {
+    const slot = this.slots.slotOf(name);
+    this.slots.retain(slot);
+    if (slot >= this.states.length) this.grow(slot);
     this.count += 1;
-    return slot;
+    this.reset(slot, state, version, now);
   }
 
-  /** Empties a table position, moving later entries of its probe run back so lookups still find them. */
-  private unlink(hole: number): void {
-    const mask = this.table.length - 1;
-    this.table[hole] = 0;
-    this.count -= 1;
-    for (let at = (hole + 1) & mask; this.table[at] !== 0; at = (at + 1) & mask) {
-      const held = this.table[at]!;
-      const home = this.hashes[held - 1]! & mask;
-      // The entry may move to the hole unless its home lies cyclically in (hole, at].
-      const stays = hole <= at ? home > hole && home <= at : home > hole || home <= at;
-      if (stays) continue;
-      this.table[hole] = held;
-      this.table[at] = 0;
-      hole = at;
-    }
-  }
-
-  private rehash(capacity: number): void {
-    this.table = new Int32Array(capacity);
-    const mask = capacity - 1;
-    for (let slot = 0; slot < this.names.length; slot++) {
-      if (this.names[slot] === undefined) continue;
-      let at = this.hashes[slot]! & mask;
-      while (this.table[at] !== 0) at = (at + 1) & mask;
-      this.table[at] = slot + 1;
-    }
-  }
-
-  private reset(slot: number, state: number, sentVersion: string | undefined, now: number): void {
+  private reset(slot: number, state: number, version: string | undefined, now: number): void {
     this.states[slot] = state;
     this.updatedAt[slot] = now;
-    this.sentVersions[slot] = sentVersion;
-    this.ackedVersions[slot] = undefined;
+    this.versions[slot] = version;
+    this.priorAcked.delete(slot);
     this.nacks.delete(slot);
   }
 
-  private grow(capacity: number): void {
-    const hashes = new Uint32Array(capacity);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+  /**
+   * Grows the arrays to cover `slot`: by 1.5× (slack is paid per stream and type), at least
+   * to the slot, and no further than the registry has slots.
+   */
+  private grow(slot: number): void {
+    const capacity = Math.max(slot + 1, Math.min(Math.max(8, Math.ceil(this.states.length * 1.5)), this.slots.capacity));
     const states = new Uint8Array(capacity);
     states.set(this.states);
     this.states = states;
     const updatedAt = new Float64Array(capacity);
     updatedAt.set(this.updatedAt);
     this.updatedAt = updatedAt;
+    const versions = new Array<string | undefined>(capacity);
+    for (let i = 0; i < this.versions.length; i++) versions[i] = this.versions[i];
+    this.versions = versions;
   }
 }

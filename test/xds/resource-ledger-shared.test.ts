@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { CachedResource, ResourceView } from '../../src/cache/index.js';
+import { NameSlots } from '../../src/xds/name-slots.js';
+import { ResourceLedger, type ResourceStatus } from '../../src/xds/resource-ledger.js';
+
+function viewOf(versions: Record<string, string>): ResourceView {
+  return {
+    get: (_kind, name) => (versions[name] === undefined ? undefined : ({ name, version: versions[name] } as unknown as CachedResource)),
+    list: () => [],
+    version: () => '',
+  };
+}
+
+/** The ledger's rules, one plain object per record: what the array-backed ledger must match. */
+class ModelLedger {
+  readonly records = new Map<string, { state: string; sent?: string; acked?: string; at: number; nack?: ResourceStatus['error'] }>();
+  requested(name: string, now: number): void {
+    if (!this.records.has(name)) this.records.set(name, { state: 'requested', at: now });
+  }
+  sent(name: string, version: string, now: number): void {
+    const r = this.records.get(name);
+    if (r) Object.assign(r, { state: 'sent', sent: version, at: now });
+    else this.records.set(name, { state: 'sent', sent: version, at: now });
+  }
+  absent(name: string, now: number): void {
+    if (this.records.get(name)?.state !== 'absent') this.records.set(name, { state: 'absent', at: now });
+  }
+  forget(name: string): void {
+    this.records.delete(name);
+  }
+  answered(names: string[], nack: { message: string } | undefined, now: number): void {
+    for (const name of names) {
+      const r = this.records.get(name);
+      if (r?.state !== 'sent') continue;
+      r.at = now;
+      if (nack) Object.assign(r, { state: 'nacked', nack: { details: nack.message, version: r.sent ?? '', atMs: now } });
+      else Object.assign(r, { state: 'acked', acked: r.sent, nack: undefined });
+    }
+  }
+  statuses(view: ResourceView): Array<Omit<ResourceStatus, 'kind'>> {
+    return [...this.records]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, r]) => {
+        const current = view.get('cluster', name)?.version;
+        const version = r.acked ?? '';
+        const [clientStatus, configStatus] =
+          r.state === 'sent' ? [r.acked !== undefined ? 'ACKED' : 'REQUESTED', 'STALE']
+          : r.state === 'acked' ? ['ACKED', current === r.acked ? 'SYNCED' : 'STALE']
+          : r.state === 'nacked' ? ['NACKED', 'ERROR']
+          : r.state === 'absent' ? ['DOES_NOT_EXIST', current !== undefined ? 'NOT_SENT' : 'SYNCED']
+          : ['REQUESTED', 'NOT_SENT'];
+        return { name, version, clientStatus, configStatus, updatedAtMs: r.at, error: r.nack } as Omit<ResourceStatus, 'kind'>;
+      });
+  }
+}
+
+describe('ResourceLedger sharing one NameSlots', () => {
+  it('keeps independent records per ledger over shared slots', () => {
+    const slots = new NameSlots();
+    const one = new ResourceLedger(slots);
+    const two = new ResourceLedger(slots);
+    one.sent('a', 'v1', 1);
+    one.answered(['a'], undefined, 2);
+    two.sent('a', 'v2', 3);
+    two.answered(['a'], { message: 'bad' }, 4);
+    two.requested('b', 5);
+    const view = viewOf({ a: 'v1' });
+    expect(one.statuses('cluster', view).map((r) => [r.name, r.clientStatus, r.configStatus, r.version, r.updatedAtMs])).toEqual([['a', 'ACKED', 'SYNCED', 'v1', 2]]);
+    expect(two.statuses('cluster', view).map((r) => [r.name, r.clientStatus, r.configStatus, r.version, r.updatedAtMs])).toEqual([
+      ['a', 'NACKED', 'ERROR', '', 4],
+      ['b', 'REQUESTED', 'NOT_SENT', '', 5],
+    ]);
+    expect([one.size, two.size]).toEqual([1, 2]);
+    expect(slots.references(slots.peek('a'))).toBe(2);
+    // b is one ledger's record only: another ledger forgetting or answering it changes nothing.
+    one.forget('b');
+    one.answered(['b'], undefined, 9);
+    expect(two.statuses('cluster', view)[1]).toMatchObject({ name: 'b', clientStatus: 'REQUESTED', updatedAtMs: 5 });
+    expect(slots.references(slots.peek('b'))).toBe(1);
+  });
+
+  it('releases the slots it holds on forget and dispose, so they pass to new names', () => {
+    const slots = new NameSlots();
+    const one = new ResourceLedger(slots);
+    const two = new ResourceLedger(slots);
+    for (const name of ['a', 'b', 'c']) one.requested(name, 1);
+    two.requested('b', 1);
+    one.forget('a');
+    expect(slots.peek('a')).toBe(-1);
+    one.dispose();
+    expect(one.size).toBe(0);
+    expect(one.statuses('cluster', viewOf({}))).toEqual([]);
+    expect(slots.peek('c')).toBe(-1);
+    expect(slots.references(slots.peek('b'))).toBe(1);
+    expect(slots.size).toBe(1);
+    one.dispose();
+    expect(slots.size).toBe(1);
+    // Lowest free first: a's and c's slots go to new names, and a disposed ledger is usable again.
+    one.sent('d', 'v', 2);
+    two.requested('e', 3);
+    expect([slots.peek('d'), slots.peek('e')].sort()).toEqual([0, 2]);
+    expect(one.statuses('cluster', viewOf({})).map((r) => r.name)).toEqual(['d']);
+    expect(two.statuses('cluster', viewOf({})).map((r) => r.name)).toEqual(['b', 'e']);
+    two.dispose();
+    one.dispose();
+    expect(slots.size).toBe(0);
+  });
+
+  it('matches a per-record model across random operations on ledgers that share slots', () => {
+    const slots = new NameSlots();
+    const ledgers = [0, 1, 2].map(() => ({ real: new ResourceLedger(slots), model: new ModelLedger() }));
+    let seed = 3;
+    const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const versions: Record<string, string> = {};
+    for (let step = 1; step <= 8_000; step++) {
+      const pair = ledgers[next(ledgers.length)]!;
+      const name = `svc-${next(60)}`;
+      const op = next(20);
+      if (op < 4) {
+        pair.real.requested(name, step);
+        pair.model.requested(name, step);
+      } else if (op < 9) {
+        const version = `v${next(4)}`;
+        pair.real.sent(name, version, step);
+        pair.model.sent(name, version, step);
+      } else if (op < 11) {
+        pair.real.absent(name, step);
+        pair.model.absent(name, step);
+      } else if (op < 13) {
+        pair.real.forget(name);
+        pair.model.forget(name);
+      } else if (op < 19) {
+        const names = [name, `svc-${next(60)}`, name];
+        const nack = next(3) === 0 ? { message: `m${step}` } : undefined;
+        pair.real.answered(names, nack, step);
+        pair.model.answered(names, nack, step);
+      } else if (next(20) === 0) {
+        pair.real.dispose();
+        pair.model.records.clear();
+      } else {
+        versions[name] = `v${next(4)}`;
+      }
+      if (step % 97 === 0 || step === 8_000) {
+        const view = viewOf(versions);
+        for (const { real, model } of ledgers) {
+          expect(real.size).toBe(model.records.size);
+          expect(real.statuses('cluster', view).map(({ kind: _kind, ...rest }) => rest)).toEqual(model.statuses(view));
+        }
+      }
+    }
+    const live = new Set(ledgers.flatMap(({ model }) => [...model.records.keys()]));
+    expect(slots.size).toBe(live.size);
+    for (const { real } of ledgers) real.dispose();
+    expect(slots.size).toBe(0);
+  });
+});
