@@ -198,6 +198,9 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return out;
   }
 
+  /** Lets go of whatever the stream holds in structures shared with other streams; it is gone. */
+  dispose(): void {}
+
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
     const out: Partial<Record<ResourceKind, TypeInfo>> = {};
     for (const [kind, state] of this.types) {

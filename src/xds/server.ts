@@ -7,6 +7,7 @@ import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { API_SPECS, makeDeltaRequestDecoder, makeRequestDecoder, serviceDefinition, type ApiSpec } from './services.js';
 import { SubscriptionIndex } from './subscriptions.js';
+import { NameSetTable } from './name-sets.js';
 import { ResourceWrappers } from './delta-wire.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
@@ -74,6 +75,7 @@ export class XdsServer {
       metrics: options.metrics,
       logger: options.logger,
       index: this.index,
+      nameSets: new NameSetTable(),
       wrappers: new ResourceWrappers(),
       controlPlaneId: options.controlPlaneId,
       clock: options.clock ?? systemClock,
@@ -197,10 +199,10 @@ export class XdsServer {
   private onCacheChange(changes: ChangeSet): void {
     const touched = new Set<ServedStream>();
     for (const [kind, names] of changes) {
-      for (const [id, relevant] of this.index.interested(kind, names)) {
+      this.index.forEachInterested(kind, names, (id, relevant) => {
         const stream = this.streams.get(id);
         if (stream && stream.markDirty(kind, relevant)) touched.add(stream);
-      }
+      });
     }
     // Marking is all that happens for a stream still waiting on an ACK: nobody waits on anybody.
     for (const stream of touched) {

@@ -1,5 +1,4 @@
 import type * as grpc from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { NodeInfo, XdsRequest } from './stream-state.js';
@@ -123,8 +122,8 @@ const DEFAULT_LAZY_NAMES_BYTES = 256;
 
 /**
  * Decodes DiscoveryRequests with protobufjs. An Envoy repeats every EDS name in every ACK, so a
- * long resource_names run is hashed instead of decoded (resourceNamesKey) and its strings are
- * only built when read: a stream whose subscription did not change then compares two digests.
+ * long resource_names run is handed on encoded (resourceNamesRun) and its strings are only built
+ * when read: a stream whose subscription did not change then compares two byte runs.
  */
 export function makeRequestDecoder(
   root: protobuf.Root,
@@ -146,9 +145,9 @@ export function makeRequestDecoder(
     if (isUndecodable(request)) return request;
     const run = bytes.subarray(span.start, span.end);
     let names: string[] | undefined;
-    // Decoded on first read only; `run` is a view of the message, kept alive by that closure alone.
+    // Decoded on first read only; `run` is a view of the message, kept alive by the request alone.
     Object.defineProperty(request, 'resourceNames', { enumerable: true, get: () => (names ??= decodeNames(run)) });
-    request.resourceNamesKey = createHash('sha256').update(run).digest('base64');
+    request.resourceNamesRun = run;
     return request;
   };
 }

@@ -6,6 +6,7 @@ import type { NackInfo, NodeInfo, Subscription, TypeInfo } from './types.js';
 import type { ResourceStatus } from './resource-ledger.js';
 import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
 import type { SubscriptionIndex } from './subscriptions.js';
+import type { NameSetTable } from './name-sets.js';
 import type { ResourceWrappers } from './delta-wire.js';
 
 export interface ClientInfo {
@@ -25,6 +26,8 @@ export interface StreamContext {
   metrics: HeraldMetrics;
   logger: Logger;
   index: SubscriptionIndex;
+  /** Interned SotW subscription lists, shared by every stream. */
+  nameSets: NameSetTable;
   wrappers: ResourceWrappers;
   controlPlaneId: string | undefined;
   clock: Clock;
@@ -51,6 +54,7 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   flush(view: ResourceView): Planned[];
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
   resourceStatuses(view: ResourceView): ResourceStatus[];
+  dispose(): void;
 }
 
 /** The parts of a request outcome that are the same in both protocols. */
@@ -256,6 +260,7 @@ export abstract class ServedStream<
     this.closed = true;
     this.ctx.forget(this);
     this.ctx.index.remove(this.id);
+    this.guard('state.dispose', () => this.state.dispose());
     this.guard('drains.streamGone', () => this.ctx.drains.streamGone(this.id));
     this.ctx.metrics.xdsStreams.dec({ api: this.api });
     this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');

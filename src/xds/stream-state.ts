@@ -9,6 +9,7 @@ import {
   type IgnoredRequest,
   type ProtocolStateOptions,
 } from './protocol-state-base.js';
+import { NameSetTable, type SharedNames } from './name-sets.js';
 
 export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
@@ -39,20 +40,35 @@ interface TypeState extends CommonTypeState {
   force: boolean;
   /** name → seq last sent on this stream: what the client holds (or rejected). */
   sent: Map<string, number>;
-  /** resourceNamesKey of the request that last set the subscription, if it had one. */
-  namesKey: string | undefined;
+  /** The interned list behind `names`, when the request's names came encoded. */
+  shared: SharedNames | undefined;
 }
 
 /** SotW replaces a type's name set on every change, never edits it, so all may start from one. */
 const EMPTY: ReadonlySet<string> = new Set();
 
+/** A decoded name list as a Set without '*', and whether '*' was in it. */
+function splitWildcard(requested: readonly string[]): [ReadonlySet<string>, boolean] {
+  const names = new Set<string>();
+  let wildcard = false;
+  for (const name of requested) {
+    if (name === '*') wildcard = true;
+    else names.add(name);
+  }
+  return [names, wildcard];
+}
+
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
   if (a.size !== b.size) return false;
   for (const item of a) if (!b.has(item)) return false;
   return true;
 }
 
-export type StreamStateOptions = ProtocolStateOptions;
+export interface StreamStateOptions extends ProtocolStateOptions {
+  /** Shared by every stream of a server, so equal subscriptions share one Set (a private one otherwise). */
+  nameSets?: NameSetTable;
+}
 
 /**
  * The xDS state-of-the-world protocol for one stream, without I/O: requests go in, responses to
@@ -60,8 +76,24 @@ export type StreamStateOptions = ProtocolStateOptions;
  * meanwhile only marks the type dirty and is sent, coalesced, once the client answers.
  */
 export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
+  private readonly nameSets: NameSetTable;
+
+  constructor(options: StreamStateOptions) {
+    super(options);
+    this.nameSets = options.nameSets ?? new NameSetTable();
+  }
+
   protected newTypeState(): TypeState {
-    return { ...newCommonTypeState(EMPTY), force: false, sent: new Map(), namesKey: undefined };
+    return { ...newCommonTypeState(EMPTY), force: false, sent: new Map(), shared: undefined };
+  }
+
+  /** Lets go of the shared name lists; the stream is gone. */
+  override dispose(): void {
+    super.dispose();
+    for (const state of this.types.values()) {
+      if (state.shared) this.nameSets.release(state.shared);
+      state.shared = undefined;
+    }
   }
 
   handleRequest(request: XdsRequest): RequestOutcome {
@@ -82,20 +114,26 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));
     }
 
-    // Same encoded names as the last request: the subscription stands, the names stay undecoded.
-    const key = request.resourceNamesKey;
-    if (key !== undefined && state.requested && key === state.namesKey) {
+    // Same encoded names as the last request (every ACK of an Envoy): the subscription stands.
+    const run = request.resourceNamesRun;
+    if (run !== undefined && state.requested && state.shared !== undefined && state.shared.run.equals(run)) {
       return { type: 'request', kind, acked, nack, subscriptionChanged: false };
     }
-    const subscriptionChanged = this.updateSubscription(kind, state, request.resourceNames);
-    state.namesKey = key;
+    const previous = state.shared;
+    const shared = run === undefined ? undefined : this.nameSets.acquire(run, () => request.resourceNames);
+    const subscriptionChanged = shared
+      ? this.updateSubscription(kind, state, shared.names, shared.hasWildcard)
+      : this.updateSubscription(kind, state, ...splitWildcard(request.resourceNames));
+    // The Set in use and the entry held stay paired: an equal list in other bytes keeps both.
+    const keep = subscriptionChanged ? previous : shared;
+    if (subscriptionChanged) state.shared = shared;
+    if (keep) this.nameSets.release(keep);
     return { type: 'request', kind, acked, nack, subscriptionChanged };
   }
 
-  private updateSubscription(kind: ResourceKind, state: TypeState, requested: readonly string[]): boolean {
+  private updateSubscription(kind: ResourceKind, state: TypeState, requestedNames: ReadonlySet<string>, explicitWildcard: boolean): boolean {
     const first = !state.requested;
-    const explicitWildcard = requested.includes('*');
-    const names = new Set(requested.filter((name) => name !== '*'));
+    const names = requestedNames;
     let wildcard: boolean;
     if (explicitWildcard) wildcard = true;
     else if (names.size === 0) wildcard = FULL_STATE.has(kind) && (first || state.legacyWildcard);

@@ -1,70 +1,119 @@
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { Subscription } from './stream-state.js';
 
-function perKind<T>(make: () => T): Record<ResourceKind, T> {
-  return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, make()])) as Record<ResourceKind, T>;
+/** Streams whose subscription is one and the same Set object (interned by NameSetTable). */
+interface Group {
+  readonly names: ReadonlySet<string>;
+  readonly streams: Set<string>;
 }
+
+interface KindIndex {
+  readonly groups: Map<ReadonlySet<string>, Group>;
+  readonly byName: Map<string, Set<Group>>;
+  readonly wildcard: Set<string>;
+}
+
+const newKindIndex = (): KindIndex => ({ groups: new Map(), byName: new Map(), wildcard: new Set() });
 
 /**
  * Which streams want which resources, so a change reaches only the streams subscribed to it
- * (one drained pod touches the streams of one service, not the whole mesh).
+ * (one drained pod touches the streams of one service, not the whole mesh). Streams are
+ * grouped by their subscription's Set object: the Envoys of a mesh mostly share one interned
+ * list, so the index holds each name once per distinct list rather than once per stream.
  */
 export class SubscriptionIndex {
-  private readonly byName = perKind(() => new Map<string, Set<string>>());
-  private readonly wildcard = perKind(() => new Set<string>());
+  private readonly kinds = Object.fromEntries(PUSH_ORDER.map((kind) => [kind, newKindIndex()])) as Record<ResourceKind, KindIndex>;
   private readonly current = new Map<string, Map<ResourceKind, Subscription>>();
 
   update(streamId: string, kind: ResourceKind, subscription: Subscription): void {
     let kinds = this.current.get(streamId);
     if (!kinds) this.current.set(streamId, (kinds = new Map()));
+    const index = this.kinds[kind];
     const previous = kinds.get(kind);
-    const byName = this.byName[kind];
-    if (previous) {
-      for (const name of previous.names) {
-        if (subscription.names.has(name)) continue;
-        const streams = byName.get(name);
-        streams?.delete(streamId);
-        if (streams?.size === 0) byName.delete(name);
-      }
+    if (previous?.names !== subscription.names) {
+      if (previous) this.leave(index, streamId, previous.names);
+      this.join(index, streamId, subscription.names);
     }
-    for (const name of subscription.names) {
-      let streams = byName.get(name);
-      if (!streams) byName.set(name, (streams = new Set()));
-      streams.add(streamId);
-    }
-    if (subscription.wildcard) this.wildcard[kind].add(streamId);
-    else this.wildcard[kind].delete(streamId);
+    if (subscription.wildcard) index.wildcard.add(streamId);
+    else index.wildcard.delete(streamId);
     kinds.set(kind, subscription);
   }
 
   remove(streamId: string): void {
     const kinds = this.current.get(streamId);
     if (!kinds) return;
-    for (const kind of kinds.keys()) this.update(streamId, kind, { wildcard: false, names: new Set() });
+    for (const [kind, subscription] of kinds) {
+      const index = this.kinds[kind];
+      this.leave(index, streamId, subscription.names);
+      index.wildcard.delete(streamId);
+    }
     this.current.delete(streamId);
   }
 
   /** Streams subscribed to the name, by name or by wildcard. */
   subscribers(kind: ResourceKind, name: string): Set<string> {
-    const out = new Set(this.wildcard[kind]);
-    for (const id of this.byName[kind].get(name) ?? []) out.add(id);
+    const index = this.kinds[kind];
+    const out = new Set(index.wildcard);
+    for (const group of index.byName.get(name) ?? []) for (const id of group.streams) out.add(id);
     return out;
   }
 
-  /** For a batch of changed names: each interested stream with the names it cares about. */
-  interested(kind: ResourceKind, names: ReadonlySet<string>): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    const all = [...names];
-    for (const id of this.wildcard[kind]) out.set(id, all);
-    const byName = this.byName[kind];
+  /**
+   * For a batch of changed names, calls `visit` once per interested stream with the names it
+   * cares about; streams of one group are handed the same array, which they must not change.
+   */
+  forEachInterested(kind: ResourceKind, names: ReadonlySet<string>, visit: (streamId: string, relevant: readonly string[]) => void): void {
+    const index = this.kinds[kind];
+    if (index.wildcard.size > 0) {
+      const all = [...names];
+      for (const id of index.wildcard) visit(id, all);
+    }
+    const perGroup = new Map<Group, string[]>();
     for (const name of names) {
-      for (const id of byName.get(name) ?? []) {
-        if (this.wildcard[kind].has(id)) continue;
-        let list = out.get(id);
-        if (!list) out.set(id, (list = []));
+      for (const group of index.byName.get(name) ?? []) {
+        let list = perGroup.get(group);
+        if (!list) perGroup.set(group, (list = []));
         list.push(name);
       }
     }
+    for (const [group, relevant] of perGroup) {
+      for (const id of group.streams) if (!index.wildcard.has(id)) visit(id, relevant);
+    }
+  }
+
+  /** forEachInterested collected into a map: stream → names it cares about. */
+  interested(kind: ResourceKind, names: ReadonlySet<string>): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    this.forEachInterested(kind, names, (id, relevant) => out.set(id, [...relevant]));
     return out;
+  }
+
+  /** Distinct subscription lists indexed for a kind (for tests and debugging). */
+  groupCount(kind: ResourceKind): number {
+    return this.kinds[kind].groups.size;
+  }
+
+  private join(index: KindIndex, streamId: string, names: ReadonlySet<string>): void {
+    let group = index.groups.get(names);
+    if (!group) {
+      index.groups.set(names, (group = { names, streams: new Set() }));
+      for (const name of names) {
+        let groups = index.byName.get(name);
+        if (!groups) index.byName.set(name, (groups = new Set()));
+        groups.add(group);
+      }
+    }
+    group.streams.add(streamId);
+  }
+
+  private leave(index: KindIndex, streamId: string, names: ReadonlySet<string>): void {
+    const group = index.groups.get(names);
+    if (!group || !group.streams.delete(streamId) || group.streams.size > 0) return;
+    index.groups.delete(names);
+    for (const name of names) {
+      const groups = index.byName.get(name);
+      groups?.delete(group);
+      if (groups?.size === 0) index.byName.delete(name);
+    }
   }
 }

@@ -8,10 +8,11 @@ export interface XdsRequest {
   node: NodeInfo | undefined;
   resourceNames: readonly string[];
   /**
-   * A digest of the encoded resource_names, when the decoder took one: equal keys mean an equal
-   * list, so the subscription is unchanged. Unequal keys say nothing (order may differ).
+   * The encoded resource_names fields (one contiguous run of the request's bytes), when the
+   * decoder kept them: equal runs mean an equal list, so the subscription is unchanged. Unequal
+   * runs say nothing (order may differ).
    */
-  resourceNamesKey?: string | undefined;
+  resourceNamesRun?: Buffer | undefined;
   typeUrl: string;
   responseNonce: string;
   errorDetail: { code: number; message: string } | undefined;

@@ -4,6 +4,7 @@ import { PUSH_ORDER, TYPE_URLS } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { isUndecodable, makeRequestDecoder, namesSpan } from '../../src/xds/services.js';
 import { StreamState, type XdsRequest } from '../../src/xds/stream-state.js';
+import { NameSetTable } from '../../src/xds/name-sets.js';
 
 const root = loadEnvoyProtos();
 const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
@@ -34,28 +35,28 @@ function subscribed(cache: ResourceCache, names: string[]): { s: StreamState; no
   return { s, nonce: r!.nonce, version: r!.versionInfo };
 }
 
-describe('request decoder: resource_names digest', () => {
+describe('request decoder: resource_names kept encoded', () => {
   it('decodes the same names, fields and node as a full decode', () => {
     const fields = { version_info: 'v1', node: { id: 'n1', cluster: 'c1' }, resource_names: SERVICES, response_nonce: '7' };
     const full = makeRequestDecoder(root, { lazyNamesBytes: Number.MAX_SAFE_INTEGER })(encode({ type_url: TYPE_URLS.endpoint, ...fields }));
     const lazy = decoded(fields);
-    expect(lazy.resourceNamesKey).toBeTypeOf('string');
-    expect('resourceNamesKey' in full).toBe(false);
-    expect({ ...lazy, resourceNamesKey: undefined }).toEqual({ ...full, resourceNamesKey: undefined });
+    expect(Buffer.isBuffer(lazy.resourceNamesRun)).toBe(true);
+    expect('resourceNamesRun' in full).toBe(false);
+    expect({ ...lazy, resourceNamesRun: undefined }).toEqual({ ...full, resourceNamesRun: undefined });
     expect(lazy.resourceNames).toEqual(SERVICES);
   });
 
-  it('gives equal lists equal keys and a reordered or changed list another key', () => {
-    const key = decoded({ resource_names: SERVICES, response_nonce: '1' }).resourceNamesKey;
-    expect(decoded({ resource_names: SERVICES, response_nonce: '2', version_info: 'x' }).resourceNamesKey).toBe(key);
-    expect(decoded({ resource_names: [...SERVICES].reverse() }).resourceNamesKey).not.toBe(key);
-    expect(decoded({ resource_names: SERVICES.slice(1) }).resourceNamesKey).not.toBe(key);
+  it('gives equal lists equal runs, whatever the other fields, and a reordered or changed list other bytes', () => {
+    const run = decoded({ resource_names: SERVICES, response_nonce: '1' }).resourceNamesRun!;
+    expect(decoded({ resource_names: SERVICES, response_nonce: '2', version_info: 'x' }).resourceNamesRun!.equals(run)).toBe(true);
+    expect(decoded({ resource_names: [...SERVICES].reverse() }).resourceNamesRun!.equals(run)).toBe(false);
+    expect(decoded({ resource_names: SERVICES.slice(1) }).resourceNamesRun!.equals(run)).toBe(false);
   });
 
   it('leaves short lists, split runs and malformed messages to protobufjs', () => {
     const short = makeRequestDecoder(root)(encode({ resource_names: ['a'] }));
     expect(short).toMatchObject({ resourceNames: ['a'] });
-    expect('resourceNamesKey' in short).toBe(false);
+    expect('resourceNamesRun' in short).toBe(false);
     // resource_names split around a type_url: legal protobuf, decoded the slow way.
     const split = Buffer.concat([encode({ resource_names: ['a'] }), encode({ type_url: 't' }), encode({ resource_names: ['b'] })]);
     expect(namesSpan(split)).toBeUndefined();
@@ -85,7 +86,7 @@ describe('StreamState: unchanged resource_names', () => {
     const reordered = [...SERVICES].reverse();
     expect(s.handleRequest(decoded({ resource_names: reordered, response_nonce: nonce, version_info: version }))).toMatchObject({ subscriptionChanged: false });
     expect(s.flush(cache)).toEqual([]);
-    // The reordered list is now the reference: repeating it is no change either.
+    // Repeating it is no change either: other bytes are compared name by name each time.
     expect(s.handleRequest(decoded({ resource_names: reordered, response_nonce: nonce, version_info: version }))).toMatchObject({ subscriptionChanged: false });
   });
 
@@ -100,13 +101,60 @@ describe('StreamState: unchanged resource_names', () => {
     expect(s.subscription('endpoint')?.names).toEqual(new Set(SERVICES.slice(0, 30)));
   });
 
-  it('a key equal to one set by an earlier, since replaced, request is compared in full', () => {
+  it('a run equal to one set by an earlier, since replaced, request is compared in full', () => {
     const cache = seeded();
     const { s, nonce } = subscribed(cache, SERVICES);
-    // A request without a key replaces the subscription and clears the remembered key.
+    // A request without a run replaces the subscription and lets go of the remembered run.
     expect(s.handleRequest({ ...decoded({ response_nonce: nonce }), resourceNames: ['svc-000'] })).toMatchObject({ subscriptionChanged: true });
     const [r] = s.flush(cache);
     expect(s.handleRequest(decoded({ resource_names: SERVICES, response_nonce: r?.nonce ?? '' }))).toMatchObject({ subscriptionChanged: true });
     expect(s.subscription('endpoint')?.names).toEqual(new Set(SERVICES));
+  });
+});
+
+describe('NameSetTable: one Set per distinct list', () => {
+  const runOf = (names: string[]): Buffer => decoded({ resource_names: names }).resourceNamesRun!;
+
+  it('streams sending the same bytes hold the same Set; the last holder to leave drops it', () => {
+    const table = new NameSetTable();
+    const cache = seeded();
+    const streams = Array.from({ length: 5 }, () => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSets: table }));
+    for (const s of streams) s.handleRequest(decoded({ resource_names: SERVICES }));
+    const sets = streams.map((s) => s.subscription('endpoint')!.names);
+    expect(new Set(sets).size).toBe(1);
+    expect(sets[0]).toEqual(new Set(SERVICES));
+    expect(table.size).toBe(1);
+    // Each still answers and ACKs on its own.
+    for (const s of streams) expect(s.flush(cache)[0]?.resources).toHaveLength(SERVICES.length);
+
+    streams[0]!.handleRequest(decoded({ resource_names: SERVICES.slice(0, 3), response_nonce: '' }));
+    expect(table.size).toBe(2);
+    expect(streams[0]!.subscription('endpoint')!.names).toEqual(new Set(SERVICES.slice(0, 3)));
+    expect(streams[1]!.subscription('endpoint')!.names).toBe(sets[0]);
+    for (const s of streams.slice(1)) s.dispose();
+    expect(table.size).toBe(1);
+    streams[0]!.dispose();
+    expect(table.size).toBe(0);
+  });
+
+  it('counts holders, keeps "*" out of the names, and copies the bytes it keeps', () => {
+    const table = new NameSetTable();
+    const bytes = Buffer.from(runOf(['a', '*', 'b']));
+    const first = table.acquire(bytes, () => ['a', '*', 'b']);
+    expect(first.hasWildcard).toBe(true);
+    expect([...first.names]).toEqual(['a', 'b']);
+    let decodes = 0;
+    const second = table.acquire(runOf(['a', '*', 'b']), () => {
+      decodes += 1;
+      return [];
+    });
+    expect(second).toBe(first);
+    expect(decodes).toBe(0);
+    bytes.fill(0);
+    expect(first.run.equals(runOf(['a', '*', 'b']))).toBe(true);
+    table.release(first);
+    expect(table.size).toBe(1);
+    table.release(second);
+    expect(table.size).toBe(0);
   });
 });

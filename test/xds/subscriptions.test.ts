@@ -34,3 +34,28 @@ describe('SubscriptionIndex', () => {
     });
   });
 });
+
+describe('SubscriptionIndex: streams grouped by their shared Set', () => {
+  it('holds one group for streams sharing a Set, and forgets it with the last stream', () => {
+    const index = new SubscriptionIndex();
+    const shared = new Set(['a', 'b', 'c']);
+    for (let id = 1; id <= 50; id++) index.update(String(id), 'endpoint', { wildcard: false, names: shared });
+    index.update('other', 'endpoint', sub(false, 'c'));
+    expect(index.groupCount('endpoint')).toBe(2);
+    expect(index.subscribers('endpoint', 'a').size).toBe(50);
+    expect(index.subscribers('endpoint', 'c').size).toBe(51);
+
+    const visits: Array<[string, readonly string[]]> = [];
+    index.forEachInterested('endpoint', new Set(['b', 'c', 'x']), (id, relevant) => visits.push([id, relevant]));
+    expect(visits).toHaveLength(51);
+    expect(visits.find(([id]) => id === 'other')?.[1]).toEqual(['c']);
+    expect(visits.find(([id]) => id === '7')?.[1]).toEqual(['b', 'c']);
+
+    for (let id = 1; id <= 49; id++) index.remove(String(id));
+    expect(index.groupCount('endpoint')).toBe(2);
+    index.update('50', 'endpoint', sub(false, 'x'));
+    expect(index.groupCount('endpoint')).toBe(2);
+    expect([...index.subscribers('endpoint', 'a')]).toEqual([]);
+    expect([...index.subscribers('endpoint', 'x')]).toEqual(['50']);
+  });
+});
