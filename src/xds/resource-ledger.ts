@@ -203,11 +203,16 @@ export class ResourceLedger {
   }
 
   /**
-   * Grows the arrays to cover `slot`: by 1.5× (slack is paid per stream and type), at least
-   * to the slot, and no further than the registry has slots.
+   * Grows the arrays to cover `slot`: by up to 1.5× (slack is paid per stream and type) but
+   * no further than the registry has slots, so ledgers of a settled registry end at its size
+   * exactly. A slot at the registry's top means the registry is growing with this ledger (a
+   * client naming thousands of new names): then grow by at least 1.25×, or every new name
+   * would copy the arrays.
    */
   private grow(slot: number): void {
-    const capacity = Math.max(slot + 1, Math.min(Math.max(8, Math.ceil(this.states.length * 1.5)), this.slots.capacity));
+    const length = this.states.length;
+    let capacity = Math.max(slot + 1, 8, Math.min(this.slots.capacity, Math.ceil(length * 1.5)));
+    if (slot + 1 >= this.slots.capacity) capacity = Math.max(capacity, Math.ceil(length * 1.25));
     const states = new Uint8Array(capacity);
     states.set(this.states);
     this.states = states;

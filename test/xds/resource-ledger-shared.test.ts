@@ -153,4 +153,26 @@ describe('ResourceLedger sharing one NameSlots', () => {
     for (const { real } of ledgers) real.dispose();
     expect(slots.size).toBe(0);
   });
+  it('sizes its arrays to the shared registry, and grows geometrically while the registry grows with it', () => {
+    const lengthOf = (ledger: ResourceLedger) => (Reflect.get(ledger, 'states') as Uint8Array).length;
+    const slots = new NameSlots();
+    const first = new ResourceLedger(slots);
+    const lengths = new Set<number>();
+    // Every name is new to the registry, so its size only ever exceeds the ledger's by one.
+    for (let i = 0; i < 10_000; i++) {
+      first.requested(`fresh-${i}`, i);
+      lengths.add(lengthOf(first));
+    }
+    expect(lengthOf(first)).toBeGreaterThanOrEqual(10_000);
+    expect(lengthOf(first)).toBeLessThanOrEqual(12_500);
+    expect(lengths.size).toBeLessThan(40);
+    // A registry already holding the names: the next ledger ends at its size exactly.
+    const second = new ResourceLedger(slots);
+    for (let i = 0; i < 10_000; i++) second.sent(`fresh-${i}`, 'v', i);
+    expect(lengthOf(second)).toBe(10_000);
+    // A registry swollen by other names does not size a ledger that holds a few.
+    const third = new ResourceLedger(slots);
+    for (let i = 0; i < 5; i++) third.requested(`fresh-${i}`, i);
+    expect(lengthOf(third)).toBe(8);
+  });
 });
