@@ -54,37 +54,66 @@ interface Tracked {
   timer: NodeJS.Timeout;
 }
 
-/** Offsets of one name's four numbers in a stream's history; NaN means "never". */
-const SENT_SEQ = 0;
-/** Each *_AT field follows its *_SEQ field. */
-const SENT_AT = 1;
-const ACKED_SEQ = 2;
-const ACKED_AT = 3;
-const FIELDS = 4;
+/**
+ * One name's sends in the current synchronous run, as stream indices (see DrainTracker.streamIndex).
+ * A fan-out sends one seq to thousands of streams within a few clock ticks, so (seq, time) is
+ * stored once per run of equal values: segment k covers streams[starts[k]] up to the next start.
+ */
+interface RecentSends {
+  /** Int32: no pointer for the collector to trace, 4 bytes a send; grown by doubling. */
+  streams: Int32Array;
+  count: number;
+  starts: number[];
+  seqs: number[];
+  ats: number[];
+}
+
+const FIRST_CAPACITY = 16;
 
 /**
  * Measures how long a DRAINING endpoint takes to reach every Envoy that uses the service.
  * Streams report what they were sent and what they ACKed; a drain completes when every
  * stream subscribed at tracking time has ACKed an assignment at least as new as the notice.
+ *
+ * Call-order contract: track() must be called in the same synchronous run as the cache update
+ * that produced the notice's seq (the pipeline calls it right after cache.apply() returns).
+ * The xDS fan-out runs inside that update, so a stream may be sent the notice's seq before
+ * track(): sends are therefore remembered until the next microtask checkpoint, and only that
+ * long. Earlier sends cannot matter (seqs are global and monotonic, so they carried older
+ * seqs), and no ACK of the new seq can arrive before track(): ACKs come from the network, in
+ * later turns. ACKs are not remembered at all; per stream there is only a small index, which
+ * lets a remembered send take 4 bytes.
  */
 export class DrainTracker {
   private readonly clock: Clock;
   private readonly subscribersOf: (name: string) => Iterable<string>;
   private readonly onComplete: (result: DrainResult) => void;
   private readonly timeoutMs: number;
-  private nextId = 1;
-  private readonly tracked = new Map<number, Tracked>();
-  /** service → ids of its tracked drains. */
-  private readonly byService = new Map<string, Set<number>>();
-  /** Endpoint name → its slot in every stream's history; names are few and shared by streams. */
-  private readonly slots = new Map<string, number>();
+  private readonly tracked = new Set<Tracked>();
+  /** service → its tracked drains. */
+  private readonly byService = new Map<string, Set<Tracked>>();
+  /** Endpoint name → sends of it since the last microtask checkpoint. */
+  private recent = new Map<string, RecentSends>();
+  /** A small number per stream, so a recorded send is an Int32; streamGone() drops it. */
+  private readonly streamIndex = new Map<string, number>();
+  private readonly streamIds: string[] = [];
+  private readonly freeIndices: number[] = [];
+  /** Indices of streams gone in this run: this run's record may still hold them. */
+  private readonly releasing: number[] = [];
   /**
-   * Per stream, the latest seq sent and ACKed per name and when, flat (FIELDS numbers per slot):
-   * fan-out runs inside the cache update, before the caller can call track(), so a send may
-   * precede the notice it satisfies, and a caller may track a drain only after its streams
-   * answered. A typed array keeps this to 32 bytes per (stream, name) with no object per send.
+   * Highest seq sent in an earlier run. A later track() carries a seq made after that run, so
+   * sends at or below it are not recorded: a storm of first responses costs no record.
    */
-  private readonly history = new Map<string, Float64Array>();
+  private settledSeq = Number.NEGATIVE_INFINITY;
+  private runMaxSeq = Number.NEGATIVE_INFINITY;
+  private clearScheduled = false;
+  private readonly clearRecent = (): void => {
+    this.clearScheduled = false;
+    if (this.runMaxSeq > this.settledSeq) this.settledSeq = this.runMaxSeq;
+    if (this.recent.size > 0) this.recent = new Map();
+    for (const index of this.releasing) this.release(index);
+    this.releasing.length = 0;
+  };
 
   constructor(options: DrainTrackerOptions) {
     this.clock = options.clock;
@@ -94,7 +123,6 @@ export class DrainTracker {
   }
 
   track(notice: DrainNotice): void {
-    const id = this.nextId++;
     const waiting = new Set(this.subscribersOf(notice.service));
     const entry: Tracked = {
       notice,
@@ -106,51 +134,32 @@ export class DrainTracker {
       lastAckMs: undefined,
       timer: undefined as unknown as NodeJS.Timeout,
     };
-    const slot = this.slots.get(notice.service);
-    if (slot !== undefined) {
-      const at = slot * FIELDS;
-      for (const stream of [...waiting]) {
-        const seen = this.history.get(stream);
-        if (!seen || at >= seen.length) continue;
-        // NaN (never) compares false.
-        if (seen[at + SENT_SEQ]! >= notice.seq) {
-          const sentAt = seen[at + SENT_AT]!;
-          entry.sent.add(stream);
-          entry.lastSentMs = Math.max(entry.lastSentMs ?? sentAt, sentAt);
-        }
-        if (seen[at + ACKED_SEQ]! >= notice.seq) {
-          const ackedAt = seen[at + ACKED_AT]!;
-          waiting.delete(stream);
-          entry.acked += 1;
-          entry.lastAckMs = Math.max(entry.lastAckMs ?? ackedAt, ackedAt);
-        }
-      }
-    }
+    this.countRecentSends(entry);
     if (waiting.size === 0) {
       this.finish(entry, true);
       return;
     }
     entry.timer = setTimeout(() => {
-      if (this.tracked.delete(id)) {
-        this.unindex(notice.service, id);
+      if (this.tracked.delete(entry)) {
+        this.unindex(entry);
         this.finish(entry, false);
       }
     }, this.timeoutMs);
     entry.timer.unref();
-    this.tracked.set(id, entry);
-    let ids = this.byService.get(notice.service);
-    if (!ids) this.byService.set(notice.service, (ids = new Set()));
-    ids.add(id);
+    this.tracked.add(entry);
+    let entries = this.byService.get(notice.service);
+    if (!entries) this.byService.set(notice.service, (entries = new Set()));
+    entries.add(entry);
   }
 
   sent(streamId: string, name: string, seq: number): void {
+    const entries = this.byService.get(name);
+    const fresh = seq > this.settledSeq;
+    if (!entries && !fresh) return;
     const now = this.clock();
-    this.remember(streamId, name, SENT_SEQ, seq, now);
-    const ids = this.byService.get(name);
-    if (!ids) return;
-    for (const id of [...ids]) {
-      const entry = this.tracked.get(id);
-      if (!entry) continue;
+    if (fresh) this.record(streamId, name, seq, now);
+    if (!entries) return;
+    for (const entry of entries) {
       if (seq >= entry.notice.seq && entry.waiting.has(streamId) && !entry.sent.has(streamId)) {
         entry.sent.add(streamId);
         entry.lastSentMs = now;
@@ -159,29 +168,33 @@ export class DrainTracker {
   }
 
   acked(streamId: string, name: string, seq: number): void {
+    const entries = this.byService.get(name);
+    if (!entries) return;
     const now = this.clock();
-    this.remember(streamId, name, ACKED_SEQ, seq, now);
-    const ids = this.byService.get(name);
-    if (!ids) return;
-    for (const id of [...ids]) {
-      const entry = this.tracked.get(id);
-      if (!entry || seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
+    // Deleting the entry being visited (on completion) is safe in a Set iteration.
+    for (const entry of entries) {
+      if (seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
       entry.acked += 1;
       entry.lastAckMs = now;
-      this.completeIfDone(id, entry);
+      this.completeIfDone(entry);
     }
   }
 
   streamGone(streamId: string): void {
-    this.history.delete(streamId);
-    for (const [id, entry] of [...this.tracked]) {
-      if (entry.waiting.delete(streamId)) this.completeIfDone(id, entry);
+    const index = this.streamIndex.get(streamId);
+    if (index !== undefined) {
+      this.streamIndex.delete(streamId);
+      if (this.clearScheduled) this.releasing.push(index);
+      else this.release(index);
+    }
+    for (const entry of this.tracked) {
+      if (entry.waiting.delete(streamId)) this.completeIfDone(entry);
     }
   }
 
   pending(): PendingDrain[] {
     const now = this.clock();
-    return [...this.tracked.values()].map((entry) => ({
+    return [...this.tracked].map((entry) => ({
       ...entry.notice,
       clients: entry.clients,
       sent: entry.sent.size,
@@ -190,45 +203,95 @@ export class DrainTracker {
     }));
   }
 
+  /** Sends remembered for a track() in the current synchronous run; 0 after a checkpoint. */
+  recentSendCount(): number {
+    let count = 0;
+    for (const sends of this.recent.values()) count += sends.count;
+    return count;
+  }
+
   /** Stops every timer; pending drains are dropped without a result. */
   close(): void {
-    for (const entry of this.tracked.values()) clearTimeout(entry.timer);
+    for (const entry of this.tracked) clearTimeout(entry.timer);
     this.tracked.clear();
     this.byService.clear();
-    this.history.clear();
-    this.slots.clear();
+    this.recent = new Map();
+    this.streamIndex.clear();
+    this.streamIds.length = 0;
+    this.freeIndices.length = 0;
+    this.releasing.length = 0;
   }
 
-  /** Records the latest seq (and its time) a stream was sent or ACKed for a name. */
-  private remember(streamId: string, name: string, seqField: number, seq: number, now: number): void {
-    let slot = this.slots.get(name);
-    if (slot === undefined) this.slots.set(name, (slot = this.slots.size));
-    const at = slot * FIELDS;
-    let seen = this.history.get(streamId);
-    if (!seen || at >= seen.length) {
-      // Room for every name known so far, at least doubling: a stream learns most names at once.
-      const slots = Math.max(this.slots.size, 2 * ((seen?.length ?? 0) / FIELDS));
-      const grown = new Float64Array(slots * FIELDS).fill(Number.NaN);
-      if (seen) grown.set(seen);
-      this.history.set(streamId, (seen = grown));
+  private record(streamId: string, name: string, seq: number, now: number): void {
+    let index = this.streamIndex.get(streamId);
+    if (index === undefined) {
+      index = this.freeIndices.pop() ?? this.streamIds.length;
+      this.streamIds[index] = streamId;
+      this.streamIndex.set(streamId, index);
     }
-    seen[at + seqField] = seq;
-    seen[at + seqField + 1] = now;
+    let sends = this.recent.get(name);
+    if (!sends) {
+      sends = { streams: new Int32Array(FIRST_CAPACITY), count: 0, starts: [], seqs: [], ats: [] };
+      this.recent.set(name, sends);
+      if (!this.clearScheduled) {
+        this.clearScheduled = true;
+        queueMicrotask(this.clearRecent);
+      }
+    }
+    const last = sends.seqs.length - 1;
+    if (last < 0 || sends.seqs[last] !== seq || sends.ats[last] !== now) {
+      sends.starts.push(sends.count);
+      sends.seqs.push(seq);
+      sends.ats.push(now);
+    }
+    if (sends.count === sends.streams.length) {
+      const grown = new Int32Array(2 * sends.count);
+      grown.set(sends.streams);
+      sends.streams = grown;
+    }
+    sends.streams[sends.count++] = index;
+    if (seq > this.runMaxSeq) this.runMaxSeq = seq;
   }
 
-  private completeIfDone(id: number, entry: Tracked): void {
+  /** Credits the sends of this run that preceded track(), as sent() would have after it. */
+  private countRecentSends(entry: Tracked): void {
+    const sends = this.recent.get(entry.notice.service);
+    if (!sends) return;
+    const { streams, count, starts, seqs, ats } = sends;
+    for (let k = 0; k < seqs.length; k++) {
+      if (seqs[k]! < entry.notice.seq) continue;
+      const at = ats[k]!;
+      const end = k + 1 < starts.length ? starts[k + 1]! : count;
+      for (let i = starts[k]!; i < end; i++) {
+        const index = streams[i]!;
+        const stream = this.streamIds[index]!;
+        // A stream gone in this run keeps its id in streamIds until the checkpoint, not its index.
+        if (!entry.waiting.has(stream) || this.streamIndex.get(stream) !== index) continue;
+        entry.sent.add(stream);
+        entry.lastSentMs = Math.max(entry.lastSentMs ?? at, at);
+      }
+    }
+  }
+
+  private release(index: number): void {
+    this.streamIds[index] = '';
+    this.freeIndices.push(index);
+  }
+
+  private completeIfDone(entry: Tracked): void {
     if (entry.waiting.size > 0) return;
     clearTimeout(entry.timer);
-    this.tracked.delete(id);
-    this.unindex(entry.notice.service, id);
+    this.tracked.delete(entry);
+    this.unindex(entry);
     this.finish(entry, true);
   }
 
-  private unindex(service: string, id: number): void {
-    const ids = this.byService.get(service);
-    if (!ids) return;
-    ids.delete(id);
-    if (ids.size === 0) this.byService.delete(service);
+  private unindex(entry: Tracked): void {
+    const service = entry.notice.service;
+    const entries = this.byService.get(service);
+    if (!entries) return;
+    entries.delete(entry);
+    if (entries.size === 0) this.byService.delete(service);
   }
 
   private finish(entry: Tracked, complete: boolean): void {

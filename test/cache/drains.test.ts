@@ -55,6 +55,7 @@ describe('DrainTracker', () => {
     expect(tracker.pending()).toEqual([]);
   });
 
+  // Same synchronous run, as in the daemon: the fan-out inside the cache update precedes track().
   it('counts a send that happened before track()', () => {
     const { tracker, advance } = setup({ svc: ['s1'] });
     advance(5);
@@ -104,53 +105,154 @@ describe('DrainTracker', () => {
     expect(results.map((r) => r.podKey)).toEqual(['ns/a', 'ns/b']);
   });
 
-  it('counts ACKs that arrived before track() and may complete at once', () => {
+  // The daemon calls track() in the same synchronous run as the cache update that made the seq,
+  // and the xDS fan-out happens inside that update: sends may precede track(), ACKs never do.
+  it('counts sends of the same synchronous run before track(), then completes on later ACKs', async () => {
     const { tracker, results, advance } = setup({ svc: ['s1', 's2'] });
     advance(10);
     tracker.sent('s1', 'svc', 10);
-    advance(10);
-    tracker.acked('s1', 'svc', 10);
-    tracker.acked('s2', 'svc', 9); // too old
+    tracker.sent('s2', 'svc', 9); // too old
     tracker.track(notice());
-    expect(tracker.pending()[0]).toMatchObject({ acked: 1, sent: 1 });
+    expect(tracker.pending()[0]).toMatchObject({ acked: 0, sent: 1 });
+    await Promise.resolve();
+    advance(10);
+    tracker.sent('s2', 'svc', 10);
+    tracker.acked('s1', 'svc', 10);
+    expect(tracker.pending()[0]).toMatchObject({ acked: 1, sent: 2 });
     tracker.acked('s2', 'svc', 10);
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ acked: 2, complete: true });
+    expect(results[0]!.deliveredSeconds).toBeCloseTo(0.02);
+    expect(results[0]!.propagationSeconds).toBeCloseTo(0.02);
 
-    tracker.track(notice({ podKey: 'ns/pod-2' }));
+    // A second pod of the service drains: a new seq, sent and tracked in one run again.
+    await Promise.resolve();
+    tracker.sent('s1', 'svc', 11);
+    tracker.sent('s2', 'svc', 11);
+    tracker.track(notice({ podKey: 'ns/pod-2', seq: 11 }));
+    expect(tracker.pending()[0]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, sent: 2, acked: 0 });
+    await Promise.resolve();
+    tracker.acked('s1', 'svc', 11);
+    tracker.acked('s2', 'svc', 11);
     expect(results).toHaveLength(2);
     expect(results[1]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, acked: 2, complete: true });
   });
 
-  it('remembers sends and ACKs per stream and name across many names learnt one by one', () => {
+  it('credits each name only with its own sends when one run fans out many names', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `svc-${i}`);
     const subs = Object.fromEntries([...names, 'svc-late'].map((n) => [n, ['s1', 's2']]));
     const { tracker, results, advance } = setup(subs);
     for (const name of names) {
       advance(1);
       tracker.sent('s1', name, 10);
-      tracker.acked('s1', name, 10);
       tracker.sent('s2', name, 9);
     }
-    // s2 alone learns a name that s1 never saw.
+    // s2 alone is sent a name that s1 never saw.
     tracker.sent('s2', 'svc-late', 10);
     tracker.track(notice({ service: 'svc-late', observedAtMs: 1_000 }));
     expect(tracker.pending()[0]).toMatchObject({ service: 'svc-late', clients: 2, sent: 1, acked: 0 });
     tracker.track(notice({ service: 'svc-3', podKey: 'ns/pod-3', observedAtMs: 1_000 }));
-    expect(tracker.pending()[1]).toMatchObject({ service: 'svc-3', clients: 2, sent: 1, acked: 1 });
+    expect(tracker.pending()[1]).toMatchObject({ service: 'svc-3', clients: 2, sent: 1, acked: 0 });
+    await Promise.resolve();
+    tracker.acked('s1', 'svc-3', 10);
     tracker.acked('s2', 'svc-3', 10);
     expect(results).toHaveLength(1);
-    // s1 was sent svc-3 at 1_004 (the 4th name) and s2 not seq 10: delivery is timed from s1's history.
+    // s1 was sent svc-3 at 1_004 (the 4th name) and s2 not seq 10: delivery is timed from s1's send.
     expect(results[0]!.deliveredSeconds).toBeCloseTo(0.004);
   });
 
-  it('keeps only the latest seq: an older ACK after a newer one no longer satisfies a drain', () => {
+  it('times delivery from the latest qualifying send of the run, across clock ticks and seqs', () => {
+    const { tracker, results, advance } = setup({ svc: ['s1', 's2', 's3', 's4'] });
+    tracker.sent('s1', 'svc', 9); // older than the notice
+    advance(5);
+    tracker.sent('s2', 'svc', 10);
+    tracker.sent('s3', 'svc', 10);
+    advance(5);
+    tracker.sent('s1', 'svc', 10);
+    tracker.sent('s4', 'svc', 9);
+    tracker.track(notice());
+    expect(tracker.pending()[0]).toMatchObject({ sent: 3, acked: 0 });
+    for (const s of ['s1', 's2', 's3', 's4']) tracker.acked(s, 'svc', 10);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.deliveredSeconds).toBeCloseTo(0.01);
+  });
+
+  it('forgets sends at the next microtask checkpoint: a send in an earlier turn does not count', async () => {
+    const { tracker } = setup({ svc: ['s1', 's2'] });
+    for (let i = 0; i < 100; i++) tracker.sent(`x${i}`, `other-${i % 7}`, 10);
+    tracker.sent('s1', 'svc', 10);
+    expect(tracker.recentSendCount()).toBe(101);
+    await Promise.resolve();
+    expect(tracker.recentSendCount()).toBe(0);
+    tracker.sent('s2', 'svc', 11);
+    tracker.track(notice());
+    // s1's send came in an earlier turn: under the call-order contract it cannot carry this notice.
+    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 1, acked: 0 });
+    await Promise.resolve();
+    expect(tracker.recentSendCount()).toBe(0);
+  });
+
+  it('does not record sends of seqs already sent in an earlier run', async () => {
+    const { tracker } = setup({});
+    tracker.sent('s1', 'svc', 10);
+    tracker.sent('s1', 'other', 12);
+    await Promise.resolve();
+    // A stream connecting later is sent what already existed: nothing to remember.
+    tracker.sent('s2', 'svc', 10);
+    tracker.sent('s2', 'other', 12);
+    expect(tracker.recentSendCount()).toBe(0);
+    tracker.sent('s2', 'svc', 13);
+    expect(tracker.recentSendCount()).toBe(1);
+  });
+
+  it('does not remember ACKs made before track(): the daemon cannot produce them', () => {
     const { tracker, results } = setup({ svc: ['s1'] });
     tracker.acked('s1', 'svc', 10);
-    tracker.acked('s1', 'svc', 8);
     tracker.track(notice());
     expect(results).toHaveLength(0);
     expect(tracker.pending()[0]).toMatchObject({ acked: 0 });
+    expect(tracker.recentSendCount()).toBe(0);
+  });
+
+  it('credits a stream that replaced a gone one with its own sends only', async () => {
+    const subs: Record<string, string[]> = { svc: ['s1', 's2'] };
+    const { tracker } = setup(subs);
+    tracker.sent('s1', 'svc', 10);
+    tracker.sent('s2', 'svc', 10);
+    tracker.streamGone('s1');
+    await Promise.resolve();
+    // s3 arrives after s1 left; it is sent the newer seq, s2 is not.
+    subs.svc = ['s2', 's3'];
+    tracker.sent('s3', 'svc', 11);
+    tracker.streamGone('s2');
+    tracker.track(notice({ seq: 11 }));
+    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 1, acked: 0 });
+    await Promise.resolve();
+    tracker.sent('s4', 'svc', 12);
+    tracker.track(notice({ podKey: 'ns/pod-2', seq: 12 }));
+    expect(tracker.pending()[1]).toMatchObject({ clients: 2, sent: 0 });
+  });
+
+  it('does not mistake a stream that arrived in the same run for one that left', () => {
+    const subs: Record<string, string[]> = { svc: ['s1', 's2'] };
+    const { tracker } = setup(subs);
+    tracker.sent('s1', 'svc', 10);
+    tracker.streamGone('s1');
+    subs.svc = ['s2', 'new'];
+    tracker.sent('new', 'other', 10); // sent something else, not svc
+    tracker.track(notice());
+    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 0 });
+  });
+
+  it('completes every drain one ACK satisfies', () => {
+    const { tracker, results } = setup({ svc: ['s1'], other: ['s1'] });
+    tracker.track(notice({ podKey: 'ns/a', seq: 10 }));
+    tracker.track(notice({ podKey: 'ns/b', seq: 11 }));
+    tracker.track(notice({ podKey: 'ns/c', seq: 13 }));
+    tracker.track(notice({ podKey: 'ns/o', service: 'other', seq: 12 }));
+    tracker.acked('s1', 'svc', 12);
+    expect(results.map((r) => r.podKey)).toEqual(['ns/a', 'ns/b']);
+    expect(tracker.pending().map((p) => p.podKey)).toEqual(['ns/c', 'ns/o']);
   });
 
   it('forgets a stream that went away', () => {
