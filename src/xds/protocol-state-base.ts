@@ -161,9 +161,9 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return { acked, nack };
   }
 
-  /** Mints the nonce of a response about to go out and marks it unACKed. */
-  protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number): string {
-    const nonce = String(++this.nonceCounter);
+  /** Mints the nonce of a response about to go out (unless a shared one is given) and marks it unACKed. */
+  protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number, sharedNonce?: string): string {
+    const nonce = sharedNonce ?? String(++this.nonceCounter);
     state.pending = true;
     state.lastNonce = nonce;
     state.inFlight = { version, entries: resources.map((r) => [r.name, r.seq] as const) };

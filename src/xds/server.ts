@@ -2,12 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type protobuf from 'protobufjs';
-import { systemClock, type Clock, type ResourceKind } from '../model/index.js';
+import { PUSH_ORDER, systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { API_SPECS, makeDeltaRequestDecoder, makeRequestDecoder, serviceDefinition, type ApiSpec } from './services.js';
 import { SubscriptionIndex } from './subscriptions.js';
 import { NameSetTable } from './name-sets.js';
+import { SharedResponses } from './shared-responses.js';
 import { ResourceWrappers } from './delta-wire.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
@@ -76,6 +77,10 @@ export class XdsServer {
       logger: options.logger,
       index: this.index,
       nameSets: new NameSetTable(),
+      responses: new SharedResponses(),
+      responseCounters: Object.fromEntries(
+        PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
+      ) as StreamContext['responseCounters'],
       wrappers: new ResourceWrappers(),
       controlPlaneId: options.controlPlaneId,
       clock: options.clock ?? systemClock,

@@ -7,7 +7,7 @@ import { encodeDiscoveryResponse } from './wire.js';
 /** A state-of-the-world stream (ADS or one per-type service). */
 export class SotwStream extends ServedStream<PlannedResponse, StreamState> {
   constructor(ctx: StreamContext, id: string, spec: ApiSpec, call: ServerCall) {
-    super(ctx, id, spec, call, new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSets: ctx.nameSets }));
+    super(ctx, id, spec, call, new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSets: ctx.nameSets, responses: ctx.responses }));
   }
 
   protected handle(request: object): void {
@@ -25,6 +25,10 @@ export class SotwStream extends ServedStream<PlannedResponse, StreamState> {
   }
 
   protected encode(response: PlannedResponse): Buffer {
+    return this.ctx.responses.bytes(response.nonce, () => this.encodeOwn(response));
+  }
+
+  private encodeOwn(response: PlannedResponse): Buffer {
     return encodeDiscoveryResponse({
       versionInfo: response.versionInfo,
       resources: response.resources.map((resource) => resource.any),

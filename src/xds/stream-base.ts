@@ -7,6 +7,8 @@ import type { ResourceStatus } from './resource-ledger.js';
 import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
 import type { SubscriptionIndex } from './subscriptions.js';
 import type { NameSetTable } from './name-sets.js';
+import type { SharedResponses } from './shared-responses.js';
+import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
 
 export interface ClientInfo {
@@ -28,6 +30,10 @@ export interface StreamContext {
   index: SubscriptionIndex;
   /** Interned SotW subscription lists, shared by every stream. */
   nameSets: NameSetTable;
+  /** SotW responses encoded once for every stream that is sent the same content. */
+  responses: SharedResponses;
+  /** Per-type response counters, resolved once: a drain writes to every stream. */
+  responseCounters: Record<ResourceKind, { responses: Counter.Internal; bytes: Counter.Internal }>;
   wrappers: ResourceWrappers;
   controlPlaneId: string | undefined;
   clock: Clock;
@@ -218,8 +224,9 @@ export abstract class ServedStream<
       this.release();
       return false;
     }
-    this.ctx.metrics.xdsResponses.inc({ type: kind });
-    this.ctx.metrics.xdsResponseBytes.inc({ type: kind }, bytes.length);
+    const counters = this.ctx.responseCounters[kind];
+    counters.responses.inc();
+    counters.bytes.inc(bytes.length);
     return true;
   }
 

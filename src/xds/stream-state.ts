@@ -10,6 +10,7 @@ import {
   type ProtocolStateOptions,
 } from './protocol-state-base.js';
 import { NameSetTable, type SharedNames } from './name-sets.js';
+import type { SharedResponses } from './shared-responses.js';
 
 export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
@@ -68,6 +69,8 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 export interface StreamStateOptions extends ProtocolStateOptions {
   /** Shared by every stream of a server, so equal subscriptions share one Set (a private one otherwise). */
   nameSets?: NameSetTable;
+  /** Shared by every stream of a server, so equal responses share a nonce and their encoding (per-stream nonces otherwise). */
+  responses?: SharedResponses;
 }
 
 /**
@@ -77,10 +80,12 @@ export interface StreamStateOptions extends ProtocolStateOptions {
  */
 export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   private readonly nameSets: NameSetTable;
+  private readonly responses: SharedResponses | undefined;
 
   constructor(options: StreamStateOptions) {
     super(options);
     this.nameSets = options.nameSets ?? new NameSetTable();
+    this.responses = options.responses;
   }
 
   protected newTypeState(): TypeState {
@@ -234,7 +239,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     }
 
     const version = view.version(kind);
-    const nonce = this.recordSent(state, version, resources, this.clock());
+    const nonce = this.recordSent(state, version, resources, this.clock(), this.responses?.nonceFor(kind, version, resources));
     return { kind, versionInfo: version, nonce, resources };
   }
 

@@ -1,0 +1,62 @@
+import type { ResourceKind } from '../model/index.js';
+import type { CachedResource } from '../cache/index.js';
+
+interface Entry {
+  readonly nonce: string;
+  bytes: Buffer | undefined;
+}
+
+/** Responses remembered; the oldest is dropped first. A drain adds one, a connect storm one per version. */
+const DEFAULT_MAX_ENTRIES = 64;
+
+/**
+ * Encode once for every stream: state-of-the-world responses with the same content (type,
+ * version and the same resource revisions) get the same nonce and the same encoded bytes, so a
+ * drain fanned out to 10,000 streams is encoded once, and a replica restart encodes the ~1 MB
+ * first EDS response once instead of once per stream.
+ *
+ * A nonce only has to tell one stream's responses apart. Every distinct content gets a fresh
+ * number, so two different responses on a stream never share one; a stream sent the very same
+ * content twice may see its nonce again, which is harmless because the two responses are
+ * identical. Delta responses differ per stream and keep their own nonces.
+ */
+export class SharedResponses {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byNonce = new Map<string, Entry>();
+  private lastNonce = 0;
+
+  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+
+  /** The nonce of the response with this content. Resource seqs are unique per revision across the cache. */
+  nonceFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
+    let key = `${kind} ${version}`;
+    for (const resource of resources) key += ` ${resource.seq}`;
+    let entry = this.entries.get(key);
+    if (entry) {
+      // Most recently used last, so eviction takes the stalest.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      return entry.nonce;
+    }
+    entry = { nonce: `s${++this.lastNonce}`, bytes: undefined };
+    this.entries.set(key, entry);
+    this.byNonce.set(entry.nonce, entry);
+    if (this.entries.size > this.maxEntries) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
+      this.entries.delete(oldestKey);
+      this.byNonce.delete(oldest.nonce);
+    }
+    return entry.nonce;
+  }
+
+  /** The encoded response for a nonce from nonceFor; `encode` runs once per content while remembered. */
+  bytes(nonce: string, encode: () => Buffer): Buffer {
+    const entry = this.byNonce.get(nonce);
+    if (!entry) return encode();
+    return (entry.bytes ??= encode());
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ResourceCache, type CachedResource } from '../../src/cache/index.js';
+import { PUSH_ORDER } from '../../src/model/index.js';
+import { SharedResponses } from '../../src/xds/shared-responses.js';
+import { StreamState, type XdsRequest } from '../../src/xds/stream-state.js';
+import { TYPE_URLS } from '../../src/model/index.js';
+
+const req = (over: Partial<XdsRequest>): XdsRequest => ({
+  versionInfo: '',
+  node: undefined,
+  resourceNames: [],
+  typeUrl: TYPE_URLS.endpoint,
+  responseNonce: '',
+  errorDetail: undefined,
+  ...over,
+});
+
+function cacheWith(names: string[]): ResourceCache {
+  const cache = new ResourceCache();
+  cache.apply(names.map((name) => ({ kind: 'endpoint' as const, name, any: Buffer.from(`${name}:1`) })));
+  return cache;
+}
+
+describe('SharedResponses', () => {
+  const resources = (cache: ResourceCache, ...names: string[]): CachedResource[] => names.map((n) => cache.get('endpoint', n)!);
+
+  it('gives equal content one nonce and encodes it once; other content, version or kind another', () => {
+    const cache = cacheWith(['a', 'b']);
+    const shared = new SharedResponses();
+    const nonce = shared.nonceFor('endpoint', 'v1', resources(cache, 'a', 'b'));
+    expect(shared.nonceFor('endpoint', 'v1', resources(cache, 'a', 'b'))).toBe(nonce);
+    const others = [
+      shared.nonceFor('endpoint', 'v1', resources(cache, 'a')),
+      shared.nonceFor('endpoint', 'v2', resources(cache, 'a', 'b')),
+      shared.nonceFor('route', 'v1', resources(cache, 'a', 'b')),
+    ];
+    expect(new Set([nonce, ...others]).size).toBe(4);
+    let encodes = 0;
+    const encode = (): Buffer => Buffer.from(`bytes ${++encodes}`);
+    const first = shared.bytes(nonce, encode);
+    expect(shared.bytes(nonce, encode)).toBe(first);
+    expect(encodes).toBe(1);
+  });
+
+  it('forgets the stalest content past its bound, and never hands out a nonce twice for different content', () => {
+    const cache = cacheWith(['a', 'b', 'c']);
+    const shared = new SharedResponses(2);
+    const a = shared.nonceFor('endpoint', 'v', resources(cache, 'a'));
+    const b = shared.nonceFor('endpoint', 'v', resources(cache, 'b'));
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'a'))).toBe(a);
+    const c = shared.nonceFor('endpoint', 'v', resources(cache, 'c'));
+    expect(shared.size).toBe(2);
+    // b was the stalest; it comes back under a new nonce, and its old bytes are gone.
+    const b2 = shared.nonceFor('endpoint', 'v', resources(cache, 'b'));
+    expect(new Set([a, b, c, b2]).size).toBe(4);
+    expect(shared.bytes(b, () => Buffer.from('fresh')).toString()).toBe('fresh');
+  });
+
+  it('lets streams in the same state send the same nonce, and a changed resource a new one', () => {
+    const cache = cacheWith(['a', 'b']);
+    const shared = new SharedResponses();
+    const streams = [1, 2, 3].map(() => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, responses: shared }));
+    const first = streams.map((s) => {
+      s.handleRequest(req({ resourceNames: ['a', 'b'] }));
+      return s.flush(cache)[0]!;
+    });
+    expect(new Set(first.map((r) => r.nonce)).size).toBe(1);
+    for (const [i, s] of streams.entries()) s.handleRequest(req({ resourceNames: ['a', 'b'], responseNonce: first[i]!.nonce, versionInfo: first[i]!.versionInfo }));
+
+    cache.apply([{ kind: 'endpoint', name: 'b', any: Buffer.from('b:2') }]);
+    const second = streams.map((s) => {
+      s.markDirty('endpoint', ['b']);
+      return s.flush(cache)[0]!;
+    });
+    expect(second.every((r) => r.resources.length === 1 && r.resources[0]!.name === 'b')).toBe(true);
+    expect(new Set(second.map((r) => r.nonce)).size).toBe(1);
+    expect(second[0]!.nonce).not.toBe(first[0]!.nonce);
+    // The ACK of the shared nonce settles each stream on its own.
+    const outcome = streams[0]!.handleRequest(req({ resourceNames: ['a', 'b'], responseNonce: second[0]!.nonce }));
+    expect(outcome).toMatchObject({ type: 'request', acked: [['b', cache.get('endpoint', 'b')!.seq]] });
+    expect(streams[1]!.info(10).endpoint?.pending).toBe(true);
+  });
+});
