@@ -1,6 +1,7 @@
 import type { ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
 import type { DeltaOutcome, DeltaRequest, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
+import type { NameSlots } from './name-slots.js';
 import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-state-base.js';
 
 export type { DeltaOutcome, DeltaRequest, PlannedDeltaResponse } from './types.js';
@@ -31,8 +32,8 @@ export type DeltaStateOptions = ProtocolStateOptions;
  * response holds only what differs from what the client holds.
  */
 export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaResponse> {
-  protected newTypeState(): TypeState {
-    return { ...newCommonTypeState(new Set<string>()), known: new Map(), toldMissing: new Set(), answerEmpty: false };
+  protected newTypeState(slots: NameSlots): TypeState {
+    return { ...newCommonTypeState(new Set<string>(), slots), known: new Map(), toldMissing: new Set(), answerEmpty: false };
   }
 
   protected needsSend(state: TypeState): boolean {

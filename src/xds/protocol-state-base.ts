@@ -5,6 +5,7 @@
 import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
+import { NameSlots } from './name-slots.js';
 import type { NackInfo, NodeInfo, TypeInfo } from './types.js';
 
 export interface ProtocolStateOptions {
@@ -18,6 +19,14 @@ export interface ProtocolStateOptions {
    * the ACK. Clients refuse messages over 4 MiB by default. Full-state SotW types cannot split.
    */
   maxResponseBytes?: number;
+  /** Per-kind name registries shared by every stream of a server (private ones otherwise). */
+  nameSlots?: NameSlotsByKind;
+}
+
+export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
+
+export function newNameSlotsByKind(): NameSlotsByKind {
+  return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, new NameSlots()])) as NameSlotsByKind;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
@@ -46,7 +55,7 @@ export interface CommonTypeState {
 }
 
 /** The common fields of a type nobody has asked for yet; `names` is the protocol's own choice. */
-export function newCommonTypeState<N extends ReadonlySet<string>>(names: N): CommonTypeState & { names: N } {
+export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slots: NameSlots): CommonTypeState & { names: N } {
   return {
     requested: false,
     wildcard: false,
@@ -59,7 +68,7 @@ export function newCommonTypeState<N extends ReadonlySet<string>>(names: N): Com
     ackedVersion: undefined,
     lastNack: undefined,
     lastAnswer: undefined,
-    ledger: new ResourceLedger(),
+    ledger: new ResourceLedger(slots),
     dirtyAll: false,
     dirtyNames: new Set(),
     counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0 },
@@ -88,6 +97,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   protected readonly ads: boolean;
   protected readonly clock: Clock;
   protected readonly maxResponseBytes: number;
+  private readonly nameSlots: NameSlotsByKind;
   protected readonly types = new Map<ResourceKind, S>();
   private nonceCounter = 0;
   private nodeInfo: NodeInfo | undefined;
@@ -97,9 +107,10 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     this.ads = options.ads;
     this.clock = options.clock;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.nameSlots = options.nameSlots ?? newNameSlotsByKind();
   }
 
-  protected abstract newTypeState(): S;
+  protected abstract newTypeState(slots: NameSlots): S;
   /** Whether the type has something to send (or must answer anyway). */
   protected abstract needsSend(state: S): boolean;
   /** Marks the named resources of a requested type dirty; returns whether any concerns this stream. */
@@ -125,7 +136,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     if (!this.kinds.has(kind)) return { type: 'ignored', reason: 'type_not_served' };
 
     let state = this.types.get(kind);
-    if (!state) this.types.set(kind, (state = this.newTypeState()));
+    if (!state) this.types.set(kind, (state = this.newTypeState(this.nameSlots[kind])));
     state.counts.requests += 1;
     return { kind, state };
   }
@@ -199,7 +210,9 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   }
 
   /** Lets go of whatever the stream holds in structures shared with other streams; it is gone. */
-  dispose(): void {}
+  dispose(): void {
+    for (const state of this.types.values()) state.ledger.dispose();
+  }
 
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {
     const out: Partial<Record<ResourceKind, TypeInfo>> = {};

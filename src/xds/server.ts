@@ -8,6 +8,7 @@ import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { API_SPECS, makeDeltaRequestDecoder, makeRequestDecoder, serviceDefinition, type ApiSpec } from './services.js';
 import { SubscriptionIndex } from './subscriptions.js';
 import { NameSetTable } from './name-sets.js';
+import { newNameSlotsByKind } from './protocol-state-base.js';
 import { SharedResponses } from './shared-responses.js';
 import { ResourceWrappers } from './delta-wire.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
@@ -77,6 +78,7 @@ export class XdsServer {
       logger: options.logger,
       index: this.index,
       nameSets: new NameSetTable(),
+      nameSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
       responseCounters: Object.fromEntries(
         PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),

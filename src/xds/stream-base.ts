@@ -7,6 +7,7 @@ import type { ResourceStatus } from './resource-ledger.js';
 import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
 import type { SubscriptionIndex } from './subscriptions.js';
 import type { NameSetTable } from './name-sets.js';
+import type { NameSlotsByKind } from './protocol-state-base.js';
 import type { SharedResponses } from './shared-responses.js';
 import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
@@ -28,6 +29,8 @@ export interface StreamContext {
   metrics: HeraldMetrics;
   logger: Logger;
   index: SubscriptionIndex;
+  /** Resource name → slot per kind, shared by every stream's per-resource records. */
+  nameSlots: NameSlotsByKind;
   /** Interned SotW subscription lists, shared by every stream. */
   nameSets: NameSetTable;
   /** SotW responses encoded once for every stream that is sent the same content. */

@@ -11,6 +11,7 @@ import {
 } from './protocol-state-base.js';
 import { NameSetTable, type SharedNames } from './name-sets.js';
 import type { SharedResponses } from './shared-responses.js';
+import type { NameSlots } from './name-slots.js';
 
 export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
@@ -88,8 +89,8 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     this.responses = options.responses;
   }
 
-  protected newTypeState(): TypeState {
-    return { ...newCommonTypeState(EMPTY), force: false, sent: new Map(), shared: undefined };
+  protected newTypeState(slots: NameSlots): TypeState {
+    return { ...newCommonTypeState(EMPTY, slots), force: false, sent: new Map(), shared: undefined };
   }
 
   /** Lets go of the shared name lists; the stream is gone. */

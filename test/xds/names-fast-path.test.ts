@@ -5,6 +5,7 @@ import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { isUndecodable, makeRequestDecoder, namesSpan } from '../../src/xds/services.js';
 import { StreamState, type XdsRequest } from '../../src/xds/stream-state.js';
 import { NameSetTable } from '../../src/xds/name-sets.js';
+import { newNameSlotsByKind } from '../../src/xds/protocol-state-base.js';
 
 const root = loadEnvoyProtos();
 const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
@@ -156,5 +157,24 @@ describe('NameSetTable: one Set per distinct list', () => {
     expect(table.size).toBe(1);
     table.release(second);
     expect(table.size).toBe(0);
+  });
+});
+
+describe('shared name slots', () => {
+  it('streams record resources in one registry per kind and give their slots back when they end', () => {
+    const slots = newNameSlotsByKind();
+    const cache = seeded();
+    const streams = [1, 2].map(() => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSlots: slots }));
+    for (const s of streams) {
+      s.handleRequest(decoded({ resource_names: SERVICES }));
+      s.flush(cache);
+    }
+    expect(slots.endpoint.size).toBe(SERVICES.length);
+    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(2);
+    expect(streams[0]!.resourceStatuses(cache)).toHaveLength(SERVICES.length);
+    streams[0]!.dispose();
+    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(1);
+    streams[1]!.dispose();
+    expect(slots.endpoint.size).toBe(0);
   });
 });
