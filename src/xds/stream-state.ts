@@ -12,6 +12,7 @@ import {
 import { NameSetTable, type SharedNames } from './name-sets.js';
 import type { SharedResponses } from './shared-responses.js';
 import type { NameSlots } from './name-slots.js';
+import { SentSeqs } from './sent-seqs.js';
 
 export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
@@ -41,7 +42,7 @@ interface TypeState extends CommonTypeState {
   /** Must answer even if the client would learn nothing new (new stream or subscription). */
   force: boolean;
   /** name → seq last sent on this stream: what the client holds (or rejected). */
-  sent: Map<string, number>;
+  sent: SentSeqs;
   /** The interned list behind `names`, when the request's names came encoded. */
   shared: SharedNames | undefined;
 }
@@ -90,7 +91,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   }
 
   protected newTypeState(slots: NameSlots): TypeState {
-    return { ...newCommonTypeState(EMPTY, slots), force: false, sent: new Map(), shared: undefined };
+    return { ...newCommonTypeState(EMPTY, slots), force: false, sent: new SentSeqs(slots), shared: undefined };
   }
 
   /** Lets go of the shared name lists; the stream is gone. */
@@ -99,6 +100,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     for (const state of this.types.values()) {
       if (state.shared) this.nameSets.release(state.shared);
       state.shared = undefined;
+      state.sent.dispose();
     }
   }
 
@@ -207,9 +209,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
       }
-      const previous = state.sent;
-      state.sent = new Map(resources.map((r) => [r.name, r.seq]));
-      this.recordFullState(state, previous, resources);
+      this.recordFullState(state, resources);
     } else {
       const names = candidates ?? (state.wildcard ? [...view.list(kind)].map((r) => r.name) : state.names);
       resources = [];
@@ -245,17 +245,24 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   }
 
   /**
-   * Only resources whose content moved are marked sent: an unchanged one keeps its ACK state.
-   * An omitted resource is deleted by the client; a named one it can tell does not exist.
+   * Makes `sent` exactly the full-state response. Only resources whose content moved are marked
+   * sent: an unchanged one keeps its ACK state. An omitted resource is deleted by the client; a
+   * named one it can tell does not exist.
    */
-  private recordFullState(state: TypeState, previous: ReadonlyMap<string, number>, resources: readonly CachedResource[]): void {
+  private recordFullState(state: TypeState, resources: readonly CachedResource[]): void {
     const now = this.clock();
     const included = new Set<string>();
     for (const r of resources) {
       included.add(r.name);
-      if (previous.get(r.name) !== r.seq) state.ledger.sent(r.name, r.version, now);
+      if (state.sent.get(r.name) === r.seq) continue;
+      state.ledger.sent(r.name, r.version, now);
+      state.sent.set(r.name, r.seq);
     }
-    for (const name of previous.keys()) if (!included.has(name) && !state.names.has(name)) state.ledger.forget(name);
+    for (const name of state.sent.keys()) {
+      if (included.has(name)) continue;
+      state.sent.delete(name);
+      if (!state.names.has(name)) state.ledger.forget(name);
+    }
     for (const name of state.names) if (!included.has(name)) state.ledger.absent(name, now);
   }
 

@@ -170,10 +170,11 @@ describe('shared name slots', () => {
       s.flush(cache);
     }
     expect(slots.endpoint.size).toBe(SERVICES.length);
-    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(2);
+    // Each stream holds a name twice: its CSDS record and what it was sent.
+    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(4);
     expect(streams[0]!.resourceStatuses(cache)).toHaveLength(SERVICES.length);
     streams[0]!.dispose();
-    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(1);
+    expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(2);
     streams[1]!.dispose();
     expect(slots.endpoint.size).toBe(0);
   });

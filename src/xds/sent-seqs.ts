@@ -1,0 +1,71 @@
+import { NameSlots } from './name-slots.js';
+
+/**
+ * What one stream holds of one type: resource name → seq last sent. Every stream keeps one per
+ * type it subscribes to (600 clusters and 600 assignments for a typical Envoy), so the seqs sit
+ * in a typed array indexed by the server's shared name slots rather than in a Map per stream
+ * (a 600-entry Map is ~29 KB; this is 8 bytes a name). Seqs start at 1, so 0 marks "not held".
+ */
+export class SentSeqs {
+  private seqs = new Float64Array(0);
+  private count = 0;
+
+  constructor(private readonly slots: NameSlots = new NameSlots()) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(name: string): number | undefined {
+    const slot = this.slots.peek(name);
+    if (slot < 0 || slot >= this.seqs.length) return undefined;
+    const seq = this.seqs[slot]!;
+    return seq === 0 ? undefined : seq;
+  }
+
+  set(name: string, seq: number): void {
+    if (!(seq > 0)) throw new RangeError(`resource seq must be positive, got ${seq}`);
+    const slot = this.slots.slotOf(name);
+    if (slot >= this.seqs.length) this.grow(slot);
+    if (this.seqs[slot] === 0) {
+      this.slots.retain(slot);
+      this.count += 1;
+    }
+    this.seqs[slot] = seq;
+  }
+
+  delete(name: string): boolean {
+    const slot = this.slots.peek(name);
+    if (slot < 0 || slot >= this.seqs.length || this.seqs[slot] === 0) return false;
+    this.seqs[slot] = 0;
+    this.count -= 1;
+    this.slots.release(slot);
+    return true;
+  }
+
+  /** Names held; safe to delete from while iterating. */
+  *keys(): IterableIterator<string> {
+    for (let slot = 0; slot < this.seqs.length; slot++) {
+      if (this.seqs[slot] !== 0) yield this.slots.nameOf(slot);
+    }
+  }
+
+  /** Gives every slot back; the stream is gone. */
+  dispose(): void {
+    for (let slot = 0; slot < this.seqs.length; slot++) {
+      if (this.seqs[slot] === 0) continue;
+      this.seqs[slot] = 0;
+      this.slots.release(slot);
+    }
+    this.count = 0;
+  }
+
+  /** To the registry's size when it allows (streams learn most names at once), at least 1.25×. */
+  private grow(slot: number): void {
+    const length = this.seqs.length;
+    const capacity = Math.max(slot + 1, 8, Math.ceil(length * 1.25), Math.min(this.slots.capacity, Math.ceil(length * 2)));
+    const seqs = new Float64Array(capacity);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { NameSlots } from '../../src/xds/name-slots.js';
+import { SentSeqs } from '../../src/xds/sent-seqs.js';
+
+describe('SentSeqs', () => {
+  it('behaves like a Map of name → seq under random operations, sharing slots with another holder', () => {
+    const slots = new NameSlots();
+    const sent = new SentSeqs(slots);
+    const other = new SentSeqs(slots);
+    const model = new Map<string, number>();
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let step = 0; step < 5000; step++) {
+      const name = `n${random(300)}`;
+      const op = random(10);
+      if (op < 5) {
+        const seq = 1 + random(1000);
+        sent.set(name, seq);
+        model.set(name, seq);
+      } else if (op < 8) {
+        expect(sent.delete(name)).toBe(model.delete(name));
+      } else if (op < 9) {
+        other.set(name, 1);
+      } else {
+        other.delete(name);
+      }
+      expect(sent.get(name)).toBe(model.get(name));
+      expect(sent.size).toBe(model.size);
+    }
+    expect([...sent.keys()].sort()).toEqual([...model.keys()].sort());
+    for (const name of model.keys()) expect(sent.get(name)).toBe(model.get(name));
+    sent.dispose();
+    expect(sent.size).toBe(0);
+    other.dispose();
+    expect(slots.size).toBe(0);
+  });
+
+  it('deletes while iterating, refuses seq 0, and knows nothing of names it never held', () => {
+    const sent = new SentSeqs();
+    for (const name of ['a', 'b', 'c']) sent.set(name, 5);
+    for (const name of sent.keys()) if (name !== 'b') sent.delete(name);
+    expect([...sent.keys()]).toEqual(['b']);
+    expect(() => sent.set('x', 0)).toThrow(RangeError);
+    expect(sent.get('never')).toBeUndefined();
+    expect(sent.delete('never')).toBe(false);
+  });
+});
