@@ -10,6 +10,9 @@ import { SubscriptionIndex } from './subscriptions.js';
 import { NameSetTable } from './name-sets.js';
 import { newNameSlotsByKind } from './protocol-state-base.js';
 import { SharedResponses } from './shared-responses.js';
+import { ConnectionAdmission } from './admission.js';
+import { listenSockets } from './listener.js';
+import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';
 import { ResourceWrappers } from './delta-wire.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
@@ -42,11 +45,16 @@ export interface XdsServerOptions {
   maxListedNames?: number;
   /** Accept queue length of the listening socket (the kernel caps it at net.core.somaxconn). */
   listenBacklog?: number;
+  /** Listening sockets per address where SO_REUSEPORT is available (see listener.ts); default 8. */
+  acceptSockets?: number;
+  /** How many bytes of large responses may be unsent at once (see WritePacer). */
+  writePacing?: WritePacerOptions;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
 /** grpc-js would listen with Node's 511: a fleet reconnecting at once overflows it and SYNs are dropped. */
 const DEFAULT_LISTEN_BACKLOG = 4096;
+const DEFAULT_ACCEPT_SOCKETS = 8;
 
 /** xDS over gRPC: ADS and the per-type services, state-of-the-world and Delta, plus CSDS. */
 export class XdsServer {
@@ -65,12 +73,15 @@ export class XdsServer {
   private accepting = true;
   private readonly listenBacklog: number;
   private readonly listeners: net.Server[] = [];
+  private readonly admissions: ConnectionAdmission[] = [];
+  private readonly acceptSockets: number;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
     this.logger = options.logger;
     this.credentials = options.credentials;
     this.listenBacklog = options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
+    this.acceptSockets = options.acceptSockets ?? DEFAULT_ACCEPT_SOCKETS;
     this.context = {
       cache: options.cache,
       drains: options.drains,
@@ -80,6 +91,7 @@ export class XdsServer {
       nameSets: new NameSetTable(),
       nameSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
+      pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
       responseCounters: Object.fromEntries(
         PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
       ) as StreamContext['responseCounters'],
@@ -130,29 +142,25 @@ export class XdsServer {
     const creds = credentials ?? this.credentials ?? grpc.ServerCredentials.createInsecure();
     // grpc-js has no backlog option: accept here and hand each socket to it (TLS included).
     const injector = this.server.createConnectionInjector(creds);
+    const admission = new ConnectionAdmission((socket) => injector.injectConnection(socket));
+    this.admissions.push(admission);
     const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
     // Like grpc-js, a name binds every address it resolves to (localhost: 127.0.0.1 and ::1).
     const addresses = net.isIP(bare) !== 0 ? [bare] : (await lookup(bare, { all: true })).map((a) => a.address);
     let bound = port;
     let firstError: unknown;
     for (const address of addresses) {
-      const listener = net.createServer((socket) => injector.injectConnection(socket));
+      let servers: net.Server[];
       try {
-        await new Promise<void>((resolve, reject) => {
-          listener.once('error', reject);
-          listener.listen({ host: address, port: bound, backlog: this.listenBacklog }, () => {
-            listener.off('error', reject);
-            resolve();
-          });
-        });
+        servers = await listenSockets({ address, port: bound, backlog: this.listenBacklog, sockets: this.acceptSockets, onConnection: (socket) => admission.admit(socket) });
       } catch (err) {
         firstError ??= err;
         this.logger.warn({ err, address }, 'xDS listener could not bind one address');
         continue;
       }
-      this.listeners.push(listener);
+      this.listeners.push(...servers);
       // Port 0: the other addresses take the port the first one got.
-      bound = (listener.address() as net.AddressInfo).port;
+      bound = (servers[0]!.address() as net.AddressInfo).port;
     }
     if (this.listeners.length === 0) throw firstError ?? new Error(`no address to listen on for ${host}`);
     return bound;
@@ -168,6 +176,7 @@ export class XdsServer {
     this.closing = true;
     // New connections are refused at once; those already accepted are grpc-js's to shut down.
     for (const listener of this.listeners.splice(0)) listener.close();
+    for (const admission of this.admissions.splice(0)) admission.close();
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();

@@ -9,6 +9,7 @@ import type { SubscriptionIndex } from './subscriptions.js';
 import type { NameSetTable } from './name-sets.js';
 import type { NameSlotsByKind } from './protocol-state-base.js';
 import type { SharedResponses } from './shared-responses.js';
+import type { PacedStream, WritePacer } from './write-pacer.js';
 import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
 
@@ -33,6 +34,8 @@ export interface StreamContext {
   nameSlots: NameSlotsByKind;
   /** Interned SotW subscription lists, shared by every stream. */
   nameSets: NameSetTable;
+  /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
+  pacer: WritePacer;
   /** SotW responses encoded once for every stream that is sent the same content. */
   responses: SharedResponses;
   /** Per-type response counters, resolved once: a drain writes to every stream. */
@@ -82,7 +85,7 @@ export interface AcceptedRequest {
 export abstract class ServedStream<
   Planned extends PlannedSend = PlannedSend,
   State extends ProtocolMachine<Planned> = ProtocolMachine<Planned>,
-> {
+> implements PacedStream {
   readonly api: XdsApi;
   readonly protocol: XdsProtocol;
   readonly connectedAtMs: number;
@@ -218,19 +221,26 @@ export abstract class ServedStream<
     );
   }
 
-  /** Writes one response; false (and the stream released) when the call is gone. */
+  /** Queues one response with the server's pacer; false (and the stream released) when the call is gone. */
   private write(kind: ResourceKind, bytes: Buffer): boolean {
+    if (!this.ctx.pacer.submit(this, bytes)) return false;
+    const counters = this.ctx.responseCounters[kind];
+    counters.responses.inc();
+    counters.bytes.inc(bytes.length);
+    return true;
+  }
+
+  /** For the pacer: hands bytes to grpc-js; false (and the stream released) when the call is gone. */
+  writeNow(bytes: Buffer, done: () => void): boolean {
+    if (this.closed) return false;
     try {
-      this.call.write(bytes);
+      this.call.write(bytes, done);
+      return true;
     } catch (err) {
       this.ctx.logger.warn({ err, stream: this.id }, 'xDS write failed; ending stream');
       this.release();
       return false;
     }
-    const counters = this.ctx.responseCounters[kind];
-    counters.responses.inc();
-    counters.bytes.inc(bytes.length);
-    return true;
   }
 
   /** Drain bookkeeping runs inside other stages' calls: a bug there must not end streams. */
@@ -271,6 +281,7 @@ export abstract class ServedStream<
     this.ctx.forget(this);
     this.ctx.index.remove(this.id);
     this.guard('state.dispose', () => this.state.dispose());
+    this.ctx.pacer.streamGone(this);
     this.guard('drains.streamGone', () => this.ctx.drains.streamGone(this.id));
     this.ctx.metrics.xdsStreams.dec({ api: this.api });
     this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');
