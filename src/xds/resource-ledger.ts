@@ -203,15 +203,17 @@ export class ResourceLedger {
   }
 
   /**
-   * Grows the arrays to cover `slot`: by up to 1.5× (slack is paid per stream and type) but
-   * no further than the registry has slots, so ledgers of a settled registry end at its size
-   * exactly. A slot at the registry's top means the registry is growing with this ledger (a
-   * client naming thousands of new names): then grow by at least 1.25×, or every new name
-   * would copy the arrays.
+   * Grows the arrays to cover `slot`. A stream learns most of its names at once (600 per type
+   * for a typical Envoy), and in a connect storm each small step cost a fresh allocation for
+   * every stream, so the arrays go straight to the registry's size when that is at most twice
+   * what they need; past that (a registry swollen by another client's made-up names) they
+   * double. A slot at the registry's top means the registry is growing with this ledger: then
+   * grow by at least 1.25×, or every new name would copy the arrays.
    */
   private grow(slot: number): void {
     const length = this.states.length;
-    let capacity = Math.max(slot + 1, 8, Math.min(this.slots.capacity, Math.ceil(length * 1.5)));
+    const needed = Math.max(slot + 1, 8, length * 2);
+    let capacity = this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed;
     if (slot + 1 >= this.slots.capacity) capacity = Math.max(capacity, Math.ceil(length * 1.25));
     const states = new Uint8Array(capacity);
     states.set(this.states);

@@ -60,10 +60,11 @@ export class SentSeqs {
     this.count = 0;
   }
 
-  /** To the registry's size when it allows (streams learn most names at once), at least 1.25×. */
+  /** Like ResourceLedger: to the registry's size when that is at most twice the need, else doubling. */
   private grow(slot: number): void {
     const length = this.seqs.length;
-    const capacity = Math.max(slot + 1, 8, Math.ceil(length * 1.25), Math.min(this.slots.capacity, Math.ceil(length * 2)));
+    const needed = Math.max(slot + 1, 8, length * 2);
+    const capacity = this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed;
     const seqs = new Float64Array(capacity);
     seqs.set(this.seqs);
     this.seqs = seqs;
