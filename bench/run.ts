@@ -4,6 +4,7 @@
 //   node .cache/bench-js/bench/run.js --smoke    tiny size, one drain, for CI (no timing assertions)
 //   options: --points S:N:E[,…] --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
 //            --rollout-pods 100 --deploy-step-ms 50 --storm-timeout-s 180 --label NAME --cpu-prof DIR (profile Herald) --no-peer
+//            --herald-node PATH (the Node binary that runs Herald; default: this one)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,7 +20,7 @@ const DEFAULT_POINTS = '1000:600:30000,3000:600:30000,10000:600:30000,1000:600:3
 export interface ResultFile {
   label: string;
   command: string;
-  machine: { cpu: string; cores: number; memoryGb: number; node: string; go: string; loadBefore: number[]; loadAfter: number[] };
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; heraldNode?: string; go: string; loadBefore: number[]; loadAfter: number[] };
   date: string;
   runs: RunResult[];
 }
@@ -55,6 +56,11 @@ function linkProtos(): void {
   if (!existsSync(link)) symlinkSync(join(repo, 'protos'), link, 'dir');
 }
 
+function nodeVersion(binary: string): string {
+  const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : 'unknown';
+}
+
 function goVersion(): string {
   const out = spawnSync('go', ['version'], { encoding: 'utf8' });
   return out.status === 0 ? out.stdout.trim() : 'none';
@@ -76,6 +82,8 @@ async function main(): Promise<void> {
       'rollout-pods': { type: 'string', default: '100' },
       'deploy-step-ms': { type: 'string', default: '50' },
       'storm-timeout-s': { type: 'string', default: '180' },
+      // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
+      'herald-node': { type: 'string' },
     },
   });
   const smoke = values.smoke;
@@ -87,11 +95,12 @@ async function main(): Promise<void> {
     : { stormTimeoutMs: Number(values['storm-timeout-s']) * 1000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
 
   const wanted = new Set(values.subjects.split(','));
+  const heraldNode = values['herald-node'] ?? process.execPath;
   const subjects: SubjectSpec[] = [];
   if (wanted.has('herald')) {
     linkProtos();
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-    subjects.push({ name: 'herald', command: process.execPath, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
+    subjects.push({ name: 'herald', command: heraldNode, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
   const peer = peerModes.length > 0 && !values['no-peer'] ? peerBinary() : undefined;
@@ -100,7 +109,7 @@ async function main(): Promise<void> {
   const file: ResultFile = {
     label: values.label ?? (smoke ? 'smoke' : 'full'),
     command: `node .cache/bench-js/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, go: goVersion(), loadBefore: loadavg(), loadAfter: [] },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, heraldNode: nodeVersion(heraldNode), go: goVersion(), loadBefore: loadavg(), loadAfter: [] },
     date: new Date().toISOString(),
     runs: [],
   };
