@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadYaml } from '@kubernetes/client-node';
@@ -8,16 +8,21 @@ import { buildSidecarBootstrap } from '../../src/bootstrap/index.js';
 import { bootstrapCommand, defaultNodeId, formatBootstrap, parseXdsAddress } from '../../src/cli/bootstrap.js';
 
 async function runBootstrap(args: string[]): Promise<{ code: number | undefined; text: string }> {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'herald-bootstrap-')), 'envoy.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-bootstrap-'));
+  const out = path.join(dir, 'envoy.json');
   let code: number | undefined;
-  await yargs(['bootstrap', ...args, '--output', out])
-    .command(bootstrapCommand((c) => (code = c)))
-    .strict()
-    .fail((message, error) => {
-      throw error ?? new Error(message);
-    })
-    .parseAsync();
-  return { code, text: readFileSync(out, 'utf8') };
+  try {
+    await yargs(['bootstrap', ...args, '--output', out])
+      .command(bootstrapCommand((c) => (code = c)))
+      .strict()
+      .fail((message, error) => {
+        throw error ?? new Error(message);
+      })
+      .parseAsync();
+    return { code, text: readFileSync(out, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('herald bootstrap', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
@@ -19,12 +19,17 @@ const envoy = spec.initContainers.find((c: Obj) => c.name === 'envoy');
 /** Runs the init container's `herald bootstrap` args here, with the pod's downward-API env. */
 async function runInitContainer(): Promise<Obj> {
   const args = [...init.args] as string[];
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'herald-example-')), 'envoy.json');
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-example-'));
+  const out = path.join(dir, 'envoy.json');
   args[args.indexOf('--output') + 1] = out;
   vi.stubEnv('POD_NAME', 'cart-5c9d-x2x4q');
   vi.stubEnv('POD_NAMESPACE', 'shop');
-  await yargs(args).command(bootstrapCommand(() => {})).strict().fail((m, e) => { throw e ?? new Error(m); }).parseAsync();
-  return JSON.parse(readFileSync(out, 'utf8')) as Obj;
+  try {
+    await yargs(args).command(bootstrapCommand(() => {})).strict().fail((m, e) => { throw e ?? new Error(m); }).parseAsync();
+    return JSON.parse(readFileSync(out, 'utf8')) as Obj;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 afterEach(() => {
