@@ -5,6 +5,7 @@
 #
 #   .ci/node-major.sh                    every test except the e2e tier
 #   .ci/node-major.sh test/bootstrap     vitest arguments are passed through
+#   .ci/node-major.sh --path             installs if needed, prints the Node binary's path (for the benchmarks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,10 @@ if [[ ! -x "$node" ]] || [[ "$("$node" -p 'process.versions.node.split(".")[0]')
   rm -rf "$prefix"
   mkdir -p "$prefix"
   npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund "$pkg@$major" >&2
+fi
+if [[ "${1:-}" == "--path" ]]; then
+  echo "$node"
+  exit 0
 fi
 echo "node-major: tests under Node $("$node" --version) (image major $major)"
 
