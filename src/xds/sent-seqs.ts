@@ -4,10 +4,12 @@ import { NameSlots } from './name-slots.js';
  * What one stream holds of one type: resource name → seq last sent. Every stream keeps one per
  * type it subscribes to (600 clusters and 600 assignments for a typical Envoy), so the seqs sit
  * in a typed array indexed by the server's shared name slots rather than in a Map per stream
- * (a 600-entry Map is ~29 KB; this is 8 bytes a name). Seqs start at 1, so 0 marks "not held".
+ * (a 600-entry Map is ~29 KB; this is 4 bytes a name). Seqs start at 1, so 0 marks "not held";
+ * they fit 32 bits for billions of changes, and the array widens to 64-bit floats (exact to
+ * 2^53) the day one does not.
  */
 export class SentSeqs {
-  private seqs = new Float64Array(0);
+  private seqs: Uint32Array | Float64Array = new Uint32Array(0);
   private count = 0;
 
   constructor(private readonly slots: NameSlots = new NameSlots()) {}
@@ -27,6 +29,7 @@ export class SentSeqs {
     if (!(seq > 0)) throw new RangeError(`resource seq must be positive, got ${seq}`);
     const slot = this.slots.slotOf(name);
     if (slot >= this.seqs.length) this.grow(slot);
+    if (seq > 0xffffffff && this.seqs instanceof Uint32Array) this.seqs = Float64Array.from(this.seqs);
     if (this.seqs[slot] === 0) {
       this.slots.retain(slot);
       this.count += 1;
@@ -65,7 +68,7 @@ export class SentSeqs {
     const length = this.seqs.length;
     const needed = Math.max(slot + 1, 8, length * 2);
     const capacity = this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed;
-    const seqs = new Float64Array(capacity);
+    const seqs = this.seqs instanceof Uint32Array ? new Uint32Array(capacity) : new Float64Array(capacity);
     seqs.set(this.seqs);
     this.seqs = seqs;
   }

@@ -8,6 +8,8 @@ interface Entry {
 
 /** Responses remembered; the oldest is dropped first. A drain adds one, a connect storm one per version. */
 const DEFAULT_MAX_ENTRIES = 64;
+/** Encoded bytes remembered: a few first-EDS responses (~1 MB each at 600 services) and many small ones. */
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Encode once for every stream: state-of-the-world responses with the same content (type,
@@ -24,8 +26,12 @@ export class SharedResponses {
   private readonly entries = new Map<string, Entry>();
   private readonly byNonce = new Map<string, Entry>();
   private lastNonce = 0;
+  private bytesHeld = 0;
 
-  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor(
+    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
+    private readonly maxBytes = DEFAULT_MAX_BYTES,
+  ) {}
 
   /** The nonce of the response with this content. Resource seqs are unique per revision across the cache. */
   nonceFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
@@ -41,19 +47,35 @@ export class SharedResponses {
     entry = { nonce: `s${++this.lastNonce}`, bytes: undefined };
     this.entries.set(key, entry);
     this.byNonce.set(entry.nonce, entry);
-    if (this.entries.size > this.maxEntries) {
+    this.evict();
+    return entry.nonce;
+  }
+
+  /** Drops the stalest entries past either bound, keeping the newest. */
+  private evict(): void {
+    while (this.entries.size > 1 && (this.entries.size > this.maxEntries || this.bytesHeld > this.maxBytes)) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldestKey);
       this.byNonce.delete(oldest.nonce);
+      this.bytesHeld -= oldest.bytes?.length ?? 0;
     }
-    return entry.nonce;
   }
 
   /** The encoded response for a nonce from nonceFor; `encode` runs once per content while remembered. */
   bytes(nonce: string, encode: () => Buffer): Buffer {
     const entry = this.byNonce.get(nonce);
     if (!entry) return encode();
-    return (entry.bytes ??= encode());
+    if (!entry.bytes) {
+      entry.bytes = encode();
+      this.bytesHeld += entry.bytes.length;
+      this.evict();
+    }
+    return entry.bytes;
+  }
+
+  /** Encoded bytes held. */
+  get bytesRemembered(): number {
+    return this.bytesHeld;
   }
 
   get size(): number {

@@ -38,6 +38,15 @@ describe('SentSeqs', () => {
     expect(slots.size).toBe(0);
   });
 
+  it('keeps seqs past 32 bits exactly', () => {
+    const sent = new SentSeqs();
+    sent.set('a', 7);
+    sent.set('b', 2 ** 32 + 5);
+    sent.set('c', 2 ** 40);
+    expect([sent.get('a'), sent.get('b'), sent.get('c')]).toEqual([7, 2 ** 32 + 5, 2 ** 40]);
+    expect(sent.size).toBe(3);
+  });
+
   it('deletes while iterating, refuses seq 0, and knows nothing of names it never held', () => {
     const sent = new SentSeqs();
     for (const name of ['a', 'b', 'c']) sent.set(name, 5);

@@ -56,6 +56,23 @@ describe('SharedResponses', () => {
     expect(shared.bytes(b, () => Buffer.from('fresh')).toString()).toBe('fresh');
   });
 
+  it('keeps the encoded bytes it remembers under its byte bound, dropping the stalest first', () => {
+    const cache = cacheWith(['a', 'b', 'c']);
+    const shared = new SharedResponses(64, 250);
+    const nonces = ['a', 'b', 'c'].map((name) => {
+      const nonce = shared.nonceFor('endpoint', 'v', resources(cache, name));
+      shared.bytes(nonce, () => Buffer.alloc(100, name));
+      return nonce;
+    });
+    expect(shared.bytesRemembered).toBe(200);
+    expect(shared.size).toBe(2);
+    // a was dropped: asking for its bytes encodes again; b and c are still shared.
+    let encodes = 0;
+    shared.bytes(nonces[0]!, () => Buffer.alloc(100, ++encodes));
+    shared.bytes(nonces[2]!, () => Buffer.alloc(100, ++encodes));
+    expect(encodes).toBe(1);
+  });
+
   it('lets streams in the same state send the same nonce, and a changed resource a new one', () => {
     const cache = cacheWith(['a', 'b']);
     const shared = new SharedResponses();
