@@ -10,9 +10,15 @@ export interface WritePacerOptions {
   maxInFlightBytes: number;
   /** Responses at least this big wait for room; smaller ones (a drain) go at once. */
   pacedFromBytes: number;
+  /**
+   * A write still unsent after this long stops counting against maxInFlightBytes: a client
+   * that does not read (or never opens its flow-control window) must not hold the line for
+   * everyone else.
+   */
+  slowAfterMs: number;
 }
 
-export const DEFAULT_WRITE_PACING: WritePacerOptions = { maxInFlightBytes: 32 * 1024 * 1024, pacedFromBytes: 64 * 1024 };
+export const DEFAULT_WRITE_PACING: WritePacerOptions = { maxInFlightBytes: 32 * 1024 * 1024, pacedFromBytes: 64 * 1024, slowAfterMs: 1000 };
 
 interface Job {
   stream: PacedStream;
@@ -102,12 +108,15 @@ export class WritePacer {
     let releases = this.unsent.get(job.stream);
     if (!releases) this.unsent.set(job.stream, (releases = new Set()));
     const release = (): void => {
+      clearTimeout(slow);
       if (!releases.delete(release)) return;
       if (releases.size === 0 && this.unsent.get(job.stream) === releases) this.unsent.delete(job.stream);
       this.inFlightBytes -= cost;
       this.pump();
     };
     releases.add(release);
+    const slow = setTimeout(release, this.options.slowAfterMs);
+    slow.unref();
     if (!job.stream.writeNow(job.bytes, release)) release();
   }
 }

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { WritePacerOptions } from '../../src/xds/write-pacer.js';
 import type protobuf from 'protobufjs';
 import { Registry } from 'prom-client';
 import { ResourceCache, DrainTracker, type DrainResult } from '../../src/cache/index.js';
@@ -181,7 +182,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number } = {},
+  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
@@ -196,6 +197,7 @@ export async function startHarness(
     controlPlaneId: 'herald-test',
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
+    ...(options.writePacing ? { writePacing: options.writePacing } : {}),
   });
   const port = await server.listen('127.0.0.1', 0);
   const clients: grpc.Client[] = [];

@@ -23,7 +23,7 @@ const text = (label: string): string => label.padEnd(100, '.');
 
 describe('WritePacer', () => {
   it('lets large writes out while the unsent total stays under the bound, first come first served', () => {
-    const pacer = new WritePacer({ maxInFlightBytes: 250, pacedFromBytes: 50 });
+    const pacer = new WritePacer({ maxInFlightBytes: 250, pacedFromBytes: 50, slowAfterMs: 60_000 });
     const streams = ['a', 'b', 'c', 'd'].map((n) => new FakeStream(n));
     for (const s of streams) pacer.submit(s, big(`first ${s.name}`));
     expect(streams.map((s) => s.written.length)).toEqual([1, 1, 0, 0]);
@@ -38,7 +38,7 @@ describe('WritePacer', () => {
   });
 
   it('sends small writes at once unless their stream has a write waiting, keeping each stream in order', () => {
-    const pacer = new WritePacer({ maxInFlightBytes: 100, pacedFromBytes: 50 });
+    const pacer = new WritePacer({ maxInFlightBytes: 100, pacedFromBytes: 50, slowAfterMs: 60_000 });
     const busy = new FakeStream('busy');
     const other = new FakeStream('other');
     pacer.submit(busy, big('one'));
@@ -52,7 +52,7 @@ describe('WritePacer', () => {
   });
 
   it('lets one write larger than the bound go alone rather than never', () => {
-    const pacer = new WritePacer({ maxInFlightBytes: 10, pacedFromBytes: 5 });
+    const pacer = new WritePacer({ maxInFlightBytes: 10, pacedFromBytes: 5, slowAfterMs: 60_000 });
     const s = new FakeStream('s');
     pacer.submit(s, big('huge'));
     pacer.submit(s, big('next'));
@@ -62,7 +62,7 @@ describe('WritePacer', () => {
   });
 
   it('forgets a stream that ended: its queued writes go nowhere and its unsent bytes free room', () => {
-    const pacer = new WritePacer({ maxInFlightBytes: 150, pacedFromBytes: 50 });
+    const pacer = new WritePacer({ maxInFlightBytes: 150, pacedFromBytes: 50, slowAfterMs: 60_000 });
     const gone = new FakeStream('gone');
     const next = new FakeStream('next');
     pacer.submit(gone, big('held'));
@@ -76,5 +76,22 @@ describe('WritePacer', () => {
     expect(next.written).toEqual([text('waiting')]);
     expect(pacer.unsentBytes).toBe(100);
     expect(pacer.submit(gone, Buffer.from('late'))).toBe(false);
+  });
+});
+
+describe('WritePacer and clients that do not read', () => {
+  it('stops counting a write that stays unsent past slowAfterMs, so the next stream is not held up', async () => {
+    const pacer = new WritePacer({ maxInFlightBytes: 150, pacedFromBytes: 50, slowAfterMs: 30 });
+    const stuck = new FakeStream('stuck');
+    const next = new FakeStream('next');
+    pacer.submit(stuck, big('never read'));
+    pacer.submit(next, big('waiting'));
+    expect(next.written).toEqual([]);
+    const deadline = Date.now() + 5000;
+    while (next.written.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(next.written).toEqual([text('waiting')]);
+    // The late completion of the stuck write does not free its room twice.
+    stuck.finish();
+    expect(pacer.unsentBytes).toBe(100);
   });
 });
