@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { Daemon } from '../../src/app/index.js';
 import type { DrainResult } from '../../src/cache/index.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
-import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { startEchoMesh, type EchoMesh } from '../helpers/echo-mesh.js';
+import { makePod, type ManualSource } from '../helpers/manual-source.js';
 
 /**
  * A real proxyless gRPC client (@grpc/grpc-js-xds) resolves xds:///echo through Herald,
@@ -15,6 +15,7 @@ import { ManualSource, makePod } from '../helpers/manual-source.js';
 describe('proxyless gRPC through Herald', () => {
   const backends: EchoBackend[] = [];
   const drains: DrainResult[] = [];
+  let mesh: EchoMesh;
   let daemon: Daemon;
   let clusterA: ManualSource;
   let clusterB: ManualSource;
@@ -23,32 +24,18 @@ describe('proxyless gRPC through Herald', () => {
   beforeAll(async () => {
     grpcXds.register();
     // Distinct loopback IPs: within one Kubernetes cluster an IP has one owner.
-    backends.push(await startEchoBackend('a-0', '127.0.0.2'));
-    backends.push(await startEchoBackend('a-1', '127.0.0.3'));
-    backends.push(await startEchoBackend('b-0', '127.0.0.4'));
-    const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
-    const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
-    clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
-    clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
-    daemon = await startDaemon(
-      { sources: [clusterA, clusterB], initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
-      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
-    );
+    mesh = await startEchoMesh(['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    ({ daemon, clusterA, clusterB } = mesh);
+    backends.push(...mesh.backends);
     daemon.onDrain((result) => drains.push(result));
-    await daemon.ready;
-    const bootstrap = {
-      xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-      node: { id: 'integration-client', locality: { region: 'r1', zone: 'z1' } },
-    };
     client = new grpc.Client('xds:///echo', grpc.credentials.createInsecure(), {
-      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(bootstrap),
+      'grpc.TEST_ONLY_DO_NOT_USE_IN_PROD.xds_bootstrap_config': JSON.stringify(mesh.bootstrap('integration-client')),
     });
   });
 
   afterAll(async () => {
     client?.close();
-    await daemon?.stop(1_000);
-    await Promise.all(backends.map((b) => b.stop()));
+    await mesh?.stop();
   });
 
   /** Makes calls until `done` holds for the names seen in the last `window` calls, within a bound. */

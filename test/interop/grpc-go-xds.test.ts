@@ -3,15 +3,16 @@
 // real backends in two Kubernetes clusters, and stops picking a pod once it terminates.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/app/index.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import type { Daemon } from '../../src/app/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
-import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { startEchoMesh, type EchoMesh } from '../helpers/echo-mesh.js';
+import { makePod, type ManualSource } from '../helpers/manual-source.js';
 import { GrpcGoProbe, type CallReport } from './grpc-go-probe.js';
 import { interopSuite } from './suite.js';
 
 interopSuite('grpc-go xDS client through Herald', (tools) => {
   const backends: EchoBackend[] = [];
+  let mesh: EchoMesh;
   let daemon: Daemon;
   let clusterA: ManualSource;
   let clusterB: ManualSource;
@@ -20,32 +21,15 @@ interopSuite('grpc-go xDS client through Herald', (tools) => {
   beforeAll(async () => {
     // Loopback IPs of their own (not those of the grpc-js test, which may run at the same time
     // in another worker): within one Kubernetes cluster an IP has one owner.
-    backends.push(await startEchoBackend('a-0', '127.0.0.12'));
-    backends.push(await startEchoBackend('a-1', '127.0.0.13'));
-    backends.push(await startEchoBackend('b-0', '127.0.0.14'));
-    const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
-    const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
-    clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
-    clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
-    daemon = await startDaemon(
-      { sources: [clusterA, clusterB], initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
-      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
-    );
-    await daemon.ready;
-    probe = await GrpcGoProbe.start({
-      binary: tools.grpcXdsProbe,
-      target: 'xds:///echo',
-      bootstrap: {
-        xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-        node: { id: 'grpc-go-probe', locality: { region: 'r1', zone: 'z1' } },
-      },
-    });
+    mesh = await startEchoMesh(['127.0.0.12', '127.0.0.13', '127.0.0.14']);
+    ({ daemon, clusterA, clusterB } = mesh);
+    backends.push(...mesh.backends);
+    probe = await GrpcGoProbe.start({ binary: tools.grpcXdsProbe, target: 'xds:///echo', bootstrap: mesh.bootstrap('grpc-go-probe') });
   });
 
   afterAll(async () => {
     await probe?.close();
-    await daemon?.stop(1_000);
-    await Promise.all(backends.map((b) => b.stop()));
+    await mesh?.stop();
   });
 
   /** Calls in rounds of `round` until `done` holds for one round's report, within a bound. */
