@@ -1,18 +1,9 @@
 // The probe's own contract, without Herald: bounded calls, errors reported rather than hung,
 // bad commands answered, and close() really ends the process.
-import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { GrpcGoProbe } from './grpc-go-probe.js';
 import { interopSuite } from './suite.js';
-
-/** A loopback port nobody listens on (bound, then released). */
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedLoopbackPort } from '../helpers/ports.js';
 
 function alive(pid: number): boolean {
   try {
@@ -32,7 +23,7 @@ interopSuite('grpc-xds-probe contract', (tools) => {
   });
 
   async function startAgainstNothing(): Promise<GrpcGoProbe> {
-    const port = await deadPort();
+    const port = await closedLoopbackPort();
     return GrpcGoProbe.start({
       binary: tools.grpcXdsProbe,
       target: 'xds:///echo',

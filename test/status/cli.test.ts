@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CDS_URL, EDS_URL, eventually } from '../conformance/envoy-like.js';
 import { startHerald, synced, type Herald } from '../conformance/harness.js';
+import { closedLoopbackPort } from '../helpers/ports.js';
 
 // Runs the built CLI as an operator would (npm test builds first).
 const main = path.resolve('dist/main.js');
@@ -24,14 +24,6 @@ function run(args: string[], timeoutMs = 30_000): Promise<{ code: number | null;
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('herald status against a running Herald', () => {
@@ -112,7 +104,7 @@ describe('herald status against a running Herald', () => {
 
 describe('herald status without a Herald', () => {
   it('names the address and exits non-zero', async () => {
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const result = await run(['status', '--xds-port', String(port), '--admin-port', '0', '--timeout', '3s']);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');

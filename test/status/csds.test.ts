@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { CSDS_FETCH_PATH, collectStatus, decodeClientStatusResponse, fetchAdminClients, fetchClientStatus, StatusError } from '../../src/status/index.js';
+import { closedLoopbackPort } from '../helpers/ports.js';
 
 const protos = loadEnvoyProtos();
 const ResponseType = protos.lookupType('envoy.service.status.v3.ClientStatusResponse');
@@ -114,15 +115,6 @@ async function fakeCsds(handler: Handler, withCsds = true): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-/** A loopback port nobody listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('fetchClientStatus', () => {
   it('sends a ClientStatusRequest without resource contents and decodes the answer', async () => {
     const seen: Array<Record<string, unknown>> = [];
@@ -136,7 +128,7 @@ describe('fetchClientStatus', () => {
   });
 
   it('names the address when nothing listens, well before the deadline', async () => {
-    const port = await closedPort();
+    const port = await closedLoopbackPort();
     const started = Date.now();
     const error = await fetchClientStatus({ address: `127.0.0.1:${port}`, protos, timeoutMs: 20_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StatusError);
@@ -190,7 +182,7 @@ describe('collectStatus', () => {
 
   it('still answers, with a warning, when the admin page cannot be read', async () => {
     const address = await fakeCsds(() => ({ bytes: encodeResponse(SAMPLE) }));
-    const adminPort = await closedPort();
+    const adminPort = await closedLoopbackPort();
     const report = await collectStatus({ xdsAddress: address, admin: { host: '127.0.0.1', port: adminPort }, protos, timeoutMs: 5_000 });
     expect(report.rows).toHaveLength(2);
     expect(report.rows.every((r) => r.connectedAtMs === undefined)).toBe(true);
