@@ -81,13 +81,6 @@ export class SubscriptionIndex {
     }
   }
 
-  /** forEachInterested collected into a map: stream → names it cares about. */
-  interested(kind: ResourceKind, names: ReadonlySet<string>): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    this.forEachInterested(kind, names, (id, relevant) => out.set(id, [...relevant]));
-    return out;
-  }
-
   /** Distinct subscription lists indexed for a kind (for tests and debugging). */
   groupCount(kind: ResourceKind): number {
     return this.kinds[kind].groups.size;

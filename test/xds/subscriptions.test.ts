@@ -26,7 +26,8 @@ describe('SubscriptionIndex', () => {
     index.update('1', 'endpoint', sub(false, 'a'));
     index.update('2', 'endpoint', sub(false, 'a', 'c'));
     index.update('3', 'endpoint', sub(true, 'a'));
-    const got = index.interested('endpoint', new Set(['a', 'b', 'c']));
+    const got = new Map<string, readonly string[]>();
+    index.forEachInterested('endpoint', new Set(['a', 'b', 'c']), (id, names) => got.set(id, names));
     expect(Object.fromEntries([...got].map(([id, names]) => [id, [...names].sort()]))).toEqual({
       '1': ['a'],
       '2': ['a', 'c'],
