@@ -29,6 +29,6 @@ export class DeltaStream extends ServedStream<PlannedDeltaResponse, DeltaState> 
       removedResources: response.removed,
       nonce: response.nonce,
       controlPlaneId: this.ctx.controlPlaneId,
-    });
+    }, true);
   }
 }

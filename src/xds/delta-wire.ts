@@ -32,15 +32,18 @@ export function encodeResourceWrapper(name: string, version: string, any: Buffer
   return new MessageWriter().string(RESOURCE_VERSION, version).bytes(RESOURCE_ANY, any).string(RESOURCE_NAME, name).finish();
 }
 
-/** Serializes a DeltaDiscoveryResponse. Empty strings are left out, as proto3 does. */
-export function encodeDeltaDiscoveryResponse(parts: DeltaResponseParts): Buffer {
+/**
+ * Serializes a DeltaDiscoveryResponse. Empty strings are left out, as proto3 does. With
+ * `grpcPrefix`, the bytes start with the gRPC message prefix, ready for the wire.
+ */
+export function encodeDeltaDiscoveryResponse(parts: DeltaResponseParts, grpcPrefix = false): Buffer {
   const message = new MessageWriter().string(SYSTEM_VERSION_INFO, parts.systemVersionInfo);
   for (const resource of parts.resources) message.bytes(RESOURCES, resource);
   message.string(TYPE_URL, parts.typeUrl).string(NONCE, parts.nonce);
   // A repeated string keeps empty elements: their position is the value.
   for (const name of parts.removedResources) message.bytes(REMOVED_RESOURCES, Buffer.from(name, 'utf8'));
   addControlPlane(message, CONTROL_PLANE, parts.controlPlaneId);
-  return message.finish();
+  return message.finish(grpcPrefix);
 }
 
 /**

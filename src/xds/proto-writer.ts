@@ -3,6 +3,8 @@
 // copied into one buffer sized up front instead of being re-encoded by protobufjs.
 
 const WIRE_LEN = 2;
+/** gRPC's length prefix before every message: a compressed flag byte and a uint32 length. */
+export const GRPC_PREFIX_BYTES = 5;
 /** Tag byte of a length-delimited field numbered 1..15. */
 export const tag = (field: number): number => (field << 3) | WIRE_LEN;
 
@@ -47,15 +49,24 @@ export class MessageWriter {
     return value === '' ? this : this.bytes(fieldTag, Buffer.from(value, 'utf8'));
   }
 
-  finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.size);
-    let offset = 0;
+  /**
+   * The message bytes. With `grpcPrefix`, they follow the 5-byte gRPC message prefix (flag 0,
+   * big-endian length), so a response can be written to the wire without being copied again.
+   */
+  finish(grpcPrefix = false): Buffer {
+    const prefix = grpcPrefix ? GRPC_PREFIX_BYTES : 0;
+    const out = Buffer.allocUnsafe(prefix + this.size);
+    if (grpcPrefix) {
+      out[0] = 0;
+      out.writeUInt32BE(this.size, 1);
+    }
+    let offset = prefix;
     for (const { fieldTag, bytes } of this.fields) {
       out[offset++] = fieldTag;
       offset = writeVarint(out, offset, bytes.length);
       offset += bytes.copy(out, offset);
     }
-    if (offset !== this.size) throw new Error(`message size mismatch: wrote ${offset} of ${this.size} bytes`);
+    if (offset - prefix !== this.size) throw new Error(`message size mismatch: wrote ${offset - prefix} of ${this.size} bytes`);
     return out;
   }
 }

@@ -49,6 +49,8 @@ export interface XdsServerOptions {
   acceptSockets?: number;
   /** How many bytes of large responses may be unsent at once (see WritePacer). */
   writePacing?: WritePacerOptions;
+  /** False sends responses through grpc-js's public write (one copy per message); for tests and as an escape hatch. */
+  directWrites?: boolean;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -96,6 +98,7 @@ export class XdsServer {
         PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
       ) as StreamContext['responseCounters'],
       wrappers: new ResourceWrappers(),
+      directWrites: options.directWrites,
       controlPlaneId: options.controlPlaneId,
       clock: options.clock ?? systemClock,
       maxResponseBytes: options.maxResponseBytes,

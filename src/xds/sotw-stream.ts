@@ -35,6 +35,6 @@ export class SotwStream extends ServedStream<PlannedResponse, StreamState> {
       typeUrl: TYPE_URLS[response.kind],
       nonce: response.nonce,
       controlPlaneId: this.ctx.controlPlaneId,
-    });
+    }, true);
   }
 }

@@ -12,6 +12,8 @@ import type { SharedResponses } from './shared-responses.js';
 import type { PacedStream, WritePacer } from './write-pacer.js';
 import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
+import { callWriter, type CallWriter } from './call-writer.js';
+import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 
 export interface ClientInfo {
   id: string;
@@ -41,6 +43,8 @@ export interface StreamContext {
   /** Per-type response counters, resolved once: a drain writes to every stream. */
   responseCounters: Record<ResourceKind, { responses: Counter.Internal; bytes: Counter.Internal }>;
   wrappers: ResourceWrappers;
+  /** False forces grpc-js's public write path (see call-writer.ts); by default the direct one is used when available. */
+  directWrites: boolean | undefined;
   controlPlaneId: string | undefined;
   clock: Clock;
   maxResponseBytes: number | undefined;
@@ -94,6 +98,7 @@ export abstract class ServedStream<
   /** The first Node the client sent, with every field it set (for CSDS). */
   nodeMessage: unknown;
   private warnedIgnored = false;
+  private readonly writer: CallWriter;
 
   constructor(
     protected readonly ctx: StreamContext,
@@ -105,6 +110,7 @@ export abstract class ServedStream<
     this.api = spec.api;
     this.protocol = spec.protocol;
     this.connectedAtMs = ctx.clock();
+    this.writer = callWriter(call, { direct: ctx.directWrites });
     try {
       this.peer = call.getPeer();
     } catch {
@@ -113,7 +119,7 @@ export abstract class ServedStream<
   }
 
   protected abstract handle(request: object): void;
-  /** Serializes one planned response into the protocol's response message. */
+  /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
   protected abstract encode(response: Planned): Buffer;
 
   get node(): NodeInfo | undefined {
@@ -226,15 +232,15 @@ export abstract class ServedStream<
     if (!this.ctx.pacer.submit(this, bytes)) return false;
     const counters = this.ctx.responseCounters[kind];
     counters.responses.inc();
-    counters.bytes.inc(bytes.length);
+    counters.bytes.inc(bytes.length - GRPC_PREFIX_BYTES);
     return true;
   }
 
-  /** For the pacer: hands bytes to grpc-js; false (and the stream released) when the call is gone. */
+  /** For the pacer: hands framed bytes to the call; false (and the stream released) when the call is gone. */
   writeNow(bytes: Buffer, done: () => void): boolean {
     if (this.closed) return false;
     try {
-      this.call.write(bytes, done);
+      this.writer.write(bytes, done);
       return true;
     } catch (err) {
       this.ctx.logger.warn({ err, stream: this.id }, 'xDS write failed; ending stream');

@@ -60,6 +60,15 @@ describe('encodeDeltaDiscoveryResponse', () => {
     if (cp === undefined) expect(decoded.control_plane).toBeNull();
     else expect(decoded.control_plane?.identifier).toBe(cp);
   });
+
+  it('with the gRPC prefix: flag 0, big-endian length, then the same message', () => {
+    const parts = { systemVersionInfo: '17', resources: wrappers, typeUrl: TYPE_URLS.endpoint, removedResources: ['c'], nonce: '3', controlPlaneId: 'herald-1' };
+    const plain = encodeDeltaDiscoveryResponse(parts);
+    const framed = encodeDeltaDiscoveryResponse(parts, true);
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(plain.length);
+    expect(framed.subarray(5).equals(plain)).toBe(true);
+  });
 });
 
 describe('ResourceWrappers', () => {

@@ -66,6 +66,16 @@ describe('encodeDiscoveryResponse', () => {
     ).finish();
     expect(mine.equals(Buffer.from(theirs))).toBe(true);
   });
+
+  it.each(cases)('with the gRPC prefix: flag 0, big-endian length, then the same message: $label', ({ resources, version, nonce, cp }) => {
+    const parts = { versionInfo: version, resources: resources.map((make) => make()), typeUrl: TYPE_URLS.endpoint, nonce, controlPlaneId: cp };
+    const plain = encodeDiscoveryResponse(parts);
+    const framed = encodeDiscoveryResponse(parts, true);
+    expect(framed.length).toBe(plain.length + 5);
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(plain.length);
+    expect(framed.subarray(5).equals(plain)).toBe(true);
+  });
 });
 
 function assignmentAnyLazy(name: string, endpoints: number): () => Buffer {
