@@ -63,11 +63,20 @@ export class SentSeqs {
     this.count = 0;
   }
 
+  /** Like ResourceLedger.reserve: the registry's size at once when `records` more would fill half of it. */
+  reserve(records: number): void {
+    const capacity = this.slots.capacity;
+    if (capacity > this.seqs.length && capacity <= 2 * (this.count + records)) this.resize(capacity);
+  }
+
   /** Like ResourceLedger: to the registry's size when that is at most twice the need, else doubling. */
   private grow(slot: number): void {
     const length = this.seqs.length;
     const needed = Math.max(slot + 1, 8, length * 2);
-    const capacity = this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed;
+    this.resize(this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed);
+  }
+
+  private resize(capacity: number): void {
     const seqs = this.seqs instanceof Uint32Array ? new Uint32Array(capacity) : new Float64Array(capacity);
     seqs.set(this.seqs);
     this.seqs = seqs;

@@ -169,6 +169,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       }
     }
     const now = this.clock();
+    state.ledger.reserve(names.size);
     for (const name of names) state.ledger.requested(name, now);
     if (FULL_STATE.has(kind) || (wildcard && !state.wildcard)) state.dirtyAll = true;
     else for (const name of names) if (!state.names.has(name)) state.dirtyNames.add(name);
@@ -233,6 +234,8 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       if (resources.length === 0) return undefined;
       resources.sort(byName);
       const now = this.clock();
+      state.sent.reserve(resources.length);
+      state.ledger.reserve(resources.length);
       for (const r of resources) {
         state.sent.set(r.name, r.seq);
         state.ledger.sent(r.name, r.version, now);
@@ -252,6 +255,8 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   private recordFullState(state: TypeState, resources: readonly CachedResource[]): void {
     const now = this.clock();
     const included = new Set<string>();
+    state.sent.reserve(resources.length);
+    state.ledger.reserve(resources.length);
     for (const r of resources) {
       included.add(r.name);
       if (state.sent.get(r.name) === r.seq) continue;

@@ -137,6 +137,9 @@ describe('ResourceLedger sharing one NameSlots', () => {
       } else if (next(20) === 0) {
         pair.real.dispose();
         pair.model.records.clear();
+      } else if (next(4) === 0) {
+        // A hint only: the records must read the same after it.
+        pair.real.reserve(next(120));
       } else {
         versions[name] = `v${next(4)}`;
       }
@@ -174,5 +177,21 @@ describe('ResourceLedger sharing one NameSlots', () => {
     const third = new ResourceLedger(slots);
     for (let i = 0; i < 5; i++) third.requested(`fresh-${i}`, i);
     expect(lengthOf(third)).toBe(8);
+    // Told how many records come: the registry's size in one step when they fill half of it, not for a few.
+    const fourth = new ResourceLedger(slots);
+    fourth.reserve(5);
+    expect(lengthOf(fourth)).toBe(0);
+    fourth.reserve(5_000);
+    expect(lengthOf(fourth)).toBe(10_000);
+    const sizes = new Set<number>();
+    for (let i = 9_999; i >= 5_000; i--) {
+      fourth.requested(`fresh-${i}`, i);
+      sizes.add(lengthOf(fourth));
+    }
+    expect([...sizes]).toEqual([10_000]);
+    // Records already held survive the resize.
+    third.reserve(9_000);
+    expect(lengthOf(third)).toBe(10_000);
+    expect(third.statuses('cluster', viewOf({})).map((r) => [r.name, r.updatedAtMs])).toEqual([0, 1, 2, 3, 4].map((i) => [`fresh-${i}`, i]));
   });
 });

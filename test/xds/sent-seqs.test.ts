@@ -23,6 +23,7 @@ describe('SentSeqs', () => {
       } else if (op < 8) {
         expect(sent.delete(name)).toBe(model.delete(name));
       } else if (op < 9) {
+        if (random(4) === 0) sent.reserve(random(400));
         other.set(name, 1);
       } else {
         other.delete(name);
@@ -55,5 +56,28 @@ describe('SentSeqs', () => {
     expect(() => sent.set('x', 0)).toThrow(RangeError);
     expect(sent.get('never')).toBeUndefined();
     expect(sent.delete('never')).toBe(false);
+  });
+});
+
+describe('SentSeqs.reserve', () => {
+  it('takes the registry size in one step when the coming seqs fill half of it, and keeps what it holds', () => {
+    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'seqs') as Uint32Array).length;
+    const slots = new NameSlots();
+    const filler = new SentSeqs(slots);
+    for (let i = 0; i < 1_000; i++) filler.set(`c${i}`, i + 1);
+    const sent = new SentSeqs(slots);
+    sent.set('c3', 9);
+    const before = lengthOf(sent);
+    sent.reserve(10);
+    expect(lengthOf(sent)).toBe(before);
+    sent.reserve(600);
+    expect(lengthOf(sent)).toBe(1_000);
+    expect(sent.get('c3')).toBe(9);
+    const sizes = new Set<number>();
+    for (let i = 0; i < 600; i++) {
+      sent.set(`c${i}`, 2);
+      sizes.add(lengthOf(sent));
+    }
+    expect([...sizes]).toEqual([1_000]);
   });
 });
