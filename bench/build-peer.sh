@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the go-control-plane benchmark peer into .cache/bench-bin/<hash>/ (hash of the Go
-# toolchain and every file of bench/peer) and prints that directory. Skips the build when the
-# binary is already there. Uses the Go module proxy as configured by `go env`.
+# Builds the benchmark's Go binaries — the go-control-plane peer (herald-bench-peer) and the load
+# generator worker (herald-bench-loadgen) — into .cache/bench-bin/<hash>/ (hash of the Go
+# toolchain and every file of bench/peer) and prints that directory. Skips the build when both
+# binaries are already there. Uses the Go module proxy as configured by `go env`.
 #
 #   bash bench/build-peer.sh         build if needed, print the directory
 #   bash bench/build-peer.sh --dir   only print the directory it would use
@@ -11,6 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 module="$here/peer"
 binary=herald-bench-peer
+loadgen=herald-bench-loadgen
 
 if ! command -v go >/dev/null 2>&1; then
   echo "build-peer.sh: no 'go' on PATH; the benchmark peer needs Go (see bench/peer/go.mod)" >&2
@@ -25,14 +27,14 @@ if [[ "${1:-}" == "--dir" ]]; then
   echo "$out"
   exit 0
 fi
-if [[ -x "$out/$binary" ]]; then
+if [[ -x "$out/$binary" && -x "$out/$loadgen" ]]; then
   echo "$out"
   exit 0
 fi
 
 build_peer() {
-  echo "build-peer.sh: building $binary" >&2
-  (cd "$module" && go build -buildvcs=false -trimpath -o "$GO_BUILD_TMP/$binary" .)
+  echo "build-peer.sh: building $binary and $loadgen" >&2
+  (cd "$module" && go build -buildvcs=false -trimpath -o "$GO_BUILD_TMP/$binary" . && go build -buildvcs=false -trimpath -o "$GO_BUILD_TMP/$loadgen" ./loadgen)
 }
-go_build_into "$out" "$binary" build_peer
+go_build_into "$out" "$loadgen" build_peer
 echo "$out"

@@ -1,0 +1,145 @@
+package main
+
+// One simulated Envoy's xDS behaviour, mirroring bench/loadgen/ads-stream.ts: a CDS wildcard
+// request first (with the node), then an EDS request naming every cluster it got (sorted), an
+// ACK for every response (version, nonce, the same names), and a new EDS request whenever the
+// CDS name list changes.
+
+import (
+	"slices"
+)
+
+type adsStream struct {
+	w                *worker
+	node             []byte
+	expectedClusters int
+
+	c          *h2conn
+	clusters   []string
+	edsNames   []byte
+	edsVersion []byte
+	edsNonce   []byte
+	// assignments holds the EDS names seen until the stream first holds full config.
+	assignments map[string]struct{}
+	full        bool
+	// seen holds the drained addresses already seen DRAINING on this stream.
+	seen     map[string]struct{}
+	resp     response
+	drained  []string
+	gone     bool
+	cdsNames []string
+}
+
+func newStream(w *worker, nodeID string, expectedClusters int) *adsStream {
+	return &adsStream{w: w, node: encodeNode(nodeID, "bench"), expectedClusters: expectedClusters, assignments: map[string]struct{}{}, seen: map[string]struct{}{}}
+}
+
+func (s *adsStream) run(port int, header []byte) {
+	c, err := dial(port, header)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	s.c = c
+	defer c.close()
+	c.out = appendRequest(c.out, nil, s.node, nil, cdsTypeField, nil)
+	if err := c.send(); err != nil {
+		s.fail(err)
+		return
+	}
+	s.node = nil
+	s.fail(c.serve(s.onData, s.onMessage))
+}
+
+func (s *adsStream) fail(err error) {
+	if s.gone {
+		return
+	}
+	s.gone = true
+	s.w.onGone(s.full, err.Error())
+}
+
+func (s *adsStream) onData(n int) { s.w.bytes.Add(int64(n)) }
+
+func (s *adsStream) onMessage(msg []byte) error {
+	receivedAt := nowMs()
+	s.w.responses.Add(1)
+	if err := parseResponse(msg, &s.resp); err != nil {
+		return goneError("bad response: " + err.Error())
+	}
+	switch string(s.resp.typeURL) {
+	case cdsType:
+		return s.onClusters(msg)
+	case edsType:
+		return s.onAssignments(msg, receivedAt)
+	}
+	return nil
+}
+
+func (s *adsStream) onClusters(msg []byte) error {
+	r := &s.resp
+	names := s.cdsNames[:0]
+	for i := 0; i < len(r.resources); i += 2 {
+		name, err := firstStringField(msg, r.resources[i], r.resources[i+1])
+		if err != nil {
+			return goneError("bad response: " + err.Error())
+		}
+		names = append(names, string(name))
+	}
+	slices.Sort(names)
+	s.cdsNames = names
+	s.c.out = appendRequest(s.c.out, r.version, nil, nil, cdsTypeField, r.nonce)
+	if !slices.Equal(names, s.clusters) {
+		// The shared copy is never changed in place, so this stream's scratch list stays its own.
+		s.clusters, s.edsNames = s.w.sharedNames(slices.Clone(names))
+		s.c.out = appendRequest(s.c.out, s.edsVersion, nil, s.edsNames, edsTypeField, s.edsNonce)
+	}
+	return s.c.send()
+}
+
+func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
+	r := &s.resp
+	watched := *s.w.watched.Load()
+	s.drained = s.drained[:0]
+	for i := 0; i < len(r.resources); i += 2 {
+		name, err := firstStringField(msg, r.resources[i], r.resources[i+1])
+		if err != nil {
+			return goneError("bad response: " + err.Error())
+		}
+		if !s.full {
+			s.assignments[string(name)] = struct{}{}
+		}
+		ips, ok := watched[string(name)]
+		if !ok {
+			continue
+		}
+		err = forEachDraining(msg, r.resources[i], r.resources[i+1], func(ip []byte) {
+			if _, want := ips[string(ip)]; !want {
+				return
+			}
+			if _, done := s.seen[string(ip)]; !done {
+				s.drained = append(s.drained, string(ip))
+			}
+		})
+		if err != nil {
+			return goneError("bad response: " + err.Error())
+		}
+	}
+	s.edsVersion = append(s.edsVersion[:0], r.version...)
+	s.edsNonce = append(s.edsNonce[:0], r.nonce...)
+	s.c.out = appendRequest(s.c.out, r.version, nil, s.edsNames, edsTypeField, r.nonce)
+	if err := s.c.send(); err != nil {
+		return err
+	}
+	ackedAt := nowMs()
+	for _, ip := range s.drained {
+		s.seen[ip] = struct{}{}
+		s.w.onDraining(ip, receivedAt, ackedAt)
+	}
+	if !s.full && len(s.clusters) >= s.expectedClusters && len(s.assignments) >= s.expectedClusters {
+		s.full = true
+		s.assignments = nil
+		s.w.onFull(ackedAt)
+	}
+	return nil
+}

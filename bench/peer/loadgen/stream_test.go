@@ -1,0 +1,200 @@
+package main
+
+// The worker against a real go-control-plane ADS server (grpc-go) on loopback: full config on
+// every stream, a drain seen and ACKed by every stream, EDS ACKs larger than the server's
+// initial 64 KiB window (so they wait for WINDOW_UPDATE), and the server decoding them intact.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/grpc"
+)
+
+type oneNode struct{}
+
+func (oneNode) ID(*corev3.Node) string { return "all" }
+
+const (
+	testClusters = 1500
+	testStreams  = 20
+)
+
+func clusterName(i int) string { return fmt.Sprintf("service-%04d-%s", i, strings.Repeat("x", 40)) }
+
+func testSnapshot(t *testing.T, version string, drainingIP string) *cache.Snapshot {
+	t.Helper()
+	var clusters, assignments []types.Resource
+	for i := range testClusters {
+		name := clusterName(i)
+		clusters = append(clusters, &clusterv3.Cluster{Name: name})
+		eps := []testEndpoint{{fmt.Sprintf("10.%d.%d.1", i/250, i%250), corev3.HealthStatus_HEALTHY}, {fmt.Sprintf("10.%d.%d.2", i/250, i%250), corev3.HealthStatus_HEALTHY}}
+		for j := range eps {
+			if eps[j].ip == drainingIP {
+				eps[j].health = corev3.HealthStatus_DRAINING
+			}
+		}
+		assignments = append(assignments, assignment(name, eps))
+	}
+	snap, err := cache.NewSnapshot(version, map[resource.Type][]types.Resource{resource.ClusterType: clusters, resource.EndpointType: assignments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+type event struct {
+	Event     string                 `json:"event"`
+	IP        string                 `json:"ip"`
+	At        float64                `json:"at"`
+	Alive     int                    `json:"alive"`
+	Full      int                    `json:"full"`
+	Responses int                    `json:"responses"`
+	Bytes     int64                  `json:"bytes"`
+	FirstGone *string                `json:"firstGone"`
+	Drains    map[string]*drainTimes `json:"drains"`
+}
+
+// waitEvent returns the next event named want, failing the test at the deadline.
+func waitEvent(t *testing.T, events <-chan event, want string) event {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.Event == want {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no %q event within 30 s", want)
+		}
+	}
+}
+
+func TestStreamsAgainstGoControlPlane(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	snapshots := cache.NewSnapshotCache(true, oneNode{}, nil)
+	if err := snapshots.SetSnapshot(ctx, "all", testSnapshot(t, "1", "")); err != nil {
+		t.Fatal(err)
+	}
+	var fullAcks atomic.Int64
+	var badAcks atomic.Int64
+	callbacks := server.CallbackFuncs{StreamRequestFunc: func(_ int64, req *discoveryv3.DiscoveryRequest) error {
+		if req.TypeUrl == resource.EndpointType && req.VersionInfo == "2" {
+			if len(req.ResourceNames) == testClusters && req.ResourceNames[0] == clusterName(0) && req.ResourceNames[testClusters-1] == clusterName(testClusters-1) {
+				fullAcks.Add(1)
+			} else {
+				badAcks.Add(1)
+			}
+		}
+		return nil
+	}}
+	grpcServer := grpc.NewServer()
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(grpcServer, server.NewServer(ctx, snapshots, callbacks))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = grpcServer.Serve(lis) }()
+	defer grpcServer.Stop()
+
+	reader, writer := io.Pipe()
+	events := make(chan event, 64)
+	go func() {
+		lines := bufio.NewScanner(reader)
+		lines.Buffer(make([]byte, 1<<16), 1<<24)
+		for lines.Scan() {
+			var e event
+			if err := json.Unmarshal(lines.Bytes(), &e); err != nil {
+				t.Errorf("bad event %q: %v", lines.Text(), err)
+				continue
+			}
+			events <- e
+		}
+	}()
+	w := newWorker(newEventWriter(writer))
+	port := lis.Addr().(*net.TCPAddr).Port
+	before := nowMs()
+	w.handle(command{Op: "connect", Port: port, Count: testStreams, Prefix: "t", ExpectedClusters: testClusters})
+	full := waitEvent(t, events, "full")
+	if full.At < before || full.At > nowMs() {
+		t.Errorf("full at %f, outside [%f, now]", full.At, before)
+	}
+	w.handle(command{Op: "status"})
+	status := waitEvent(t, events, "status")
+	if status.Alive != testStreams || status.Full != testStreams || status.FirstGone != nil {
+		t.Fatalf("status after full: %+v", status)
+	}
+	if status.Responses < 2*testStreams {
+		t.Errorf("%d responses for %d streams (a CDS and an EDS response each at least)", status.Responses, testStreams)
+	}
+
+	// One drain: only the watched address of the watched service counts.
+	target := clusterName(7)
+	ip := "10.0.7.2"
+	w.handle(command{Op: "watch", Service: target, IP: ip})
+	drainAt := nowMs()
+	if err := snapshots.SetSnapshot(ctx, "all", testSnapshot(t, "2", ip)); err != nil {
+		t.Fatal(err)
+	}
+	if done := waitEvent(t, events, "done"); done.IP != ip {
+		t.Fatalf("done for %q, want %q", done.IP, ip)
+	}
+	w.handle(command{Op: "collect", IPs: []string{ip, "10.9.9.9"}})
+	collected := waitEvent(t, events, "collected")
+	times := collected.Drains[ip]
+	if times == nil || len(times.Received) != testStreams || len(times.Acked) != testStreams {
+		t.Fatalf("collected %+v", collected.Drains)
+	}
+	for i := range times.Received {
+		if times.Received[i] < drainAt || times.Acked[i] < times.Received[i] {
+			t.Errorf("stream %d: received %f acked %f, drain set at %f", i, times.Received[i], times.Acked[i], drainAt)
+		}
+	}
+	if _, extra := collected.Drains["10.9.9.9"]; extra {
+		t.Errorf("an address never watched was collected")
+	}
+
+	// Every stream's ACK of version 2 reached the server whole, though each is > 64 KiB.
+	deadline := time.Now().Add(30 * time.Second)
+	for fullAcks.Load() < testStreams && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if fullAcks.Load() < testStreams || badAcks.Load() != 0 {
+		t.Fatalf("server got %d whole EDS ACKs of version 2 (want %d) and %d with other names", fullAcks.Load(), testStreams, badAcks.Load())
+	}
+	if ack := len(appendRequest(nil, []byte("2"), nil, encodeNames(w.names), edsTypeField, []byte("1"))); ack <= 65535 {
+		t.Fatalf("an EDS ACK is %d bytes; the test needs one above the server's initial window", ack)
+	}
+
+	// Streams the server ends are gone, with a reason.
+	grpcServer.Stop()
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		w.handle(command{Op: "status"})
+		if s := waitEvent(t, events, "status"); s.Alive == 0 {
+			if s.FirstGone == nil || *s.FirstGone == "" {
+				t.Fatalf("streams gone without a reason: %+v", s)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("streams still alive 30 s after the server stopped")
+}

@@ -1,0 +1,158 @@
+package main
+
+// The worker's shared state: counts, drain times and the watched addresses, with the same
+// semantics as bench/loadgen/worker.ts. Streams run on their own goroutines and report here.
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// watchSet maps a service to the addresses whose DRAINING flip is timed. It is replaced, never
+// changed, so streams read it without a lock.
+type watchSet map[string]map[string]struct{}
+
+type worker struct {
+	events *eventWriter
+	// watched is read by every stream on every EDS response.
+	watched   atomic.Pointer[watchSet]
+	bytes     atomic.Int64
+	responses atomic.Int64
+
+	mu           sync.Mutex
+	streams      int
+	alive        int
+	full         int
+	fullReported bool
+	lastFullAt   *float64
+	firstGone    *string
+	drains       map[string]*drainTimes
+	services     map[string]map[string]struct{}
+
+	namesMu      sync.Mutex
+	names        []string
+	namesEncoded []byte
+}
+
+func newWorker(events *eventWriter) *worker {
+	w := &worker{events: events, drains: map[string]*drainTimes{}, services: map[string]map[string]struct{}{}}
+	w.publishWatched()
+	return w
+}
+
+// publishWatched copies the services map for the streams; called with mu held (or before any stream).
+func (w *worker) publishWatched() {
+	set := make(watchSet, len(w.services))
+	for service, ips := range w.services {
+		copied := make(map[string]struct{}, len(ips))
+		for ip := range ips {
+			copied[ip] = struct{}{}
+		}
+		set[service] = copied
+	}
+	w.watched.Store(&set)
+}
+
+func (w *worker) watch(service, ip string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ips := w.services[service]
+	if ips == nil {
+		ips = map[string]struct{}{}
+		w.services[service] = ips
+	}
+	ips[ip] = struct{}{}
+	w.drains[ip] = &drainTimes{Received: []float64{}, Acked: []float64{}}
+	w.publishWatched()
+}
+
+func (w *worker) collect(ips []string) map[string]*drainTimes {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]*drainTimes{}
+	for _, ip := range ips {
+		if times := w.drains[ip]; times != nil {
+			out[ip] = times
+		}
+		delete(w.drains, ip)
+		for _, watched := range w.services {
+			delete(watched, ip)
+		}
+	}
+	w.publishWatched()
+	return out
+}
+
+func (w *worker) status() statusEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return statusEvent{Event: "status", Streams: w.streams, Alive: w.alive, Full: w.full, Bytes: w.bytes.Load(), Responses: w.responses.Load(), FirstGone: w.firstGone, LastFullAt: w.lastFullAt}
+}
+
+// checkFull and checkDone are called with mu held; like the Node worker, done may be sent more
+// than once for an address (the orchestrator keeps a set).
+func (w *worker) checkFull() {
+	if !w.fullReported && w.streams > 0 && w.full >= w.alive {
+		w.fullReported = true
+		at := nowMs()
+		if w.lastFullAt != nil {
+			at = *w.lastFullAt
+		}
+		w.events.send(map[string]any{"event": "full", "at": at})
+	}
+}
+
+func (w *worker) checkDone(ip string) {
+	if times := w.drains[ip]; times != nil && len(times.Received) >= w.alive {
+		w.events.send(map[string]any{"event": "done", "ip": ip})
+	}
+}
+
+func (w *worker) onFull(at float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.full++
+	w.lastFullAt = &at
+	w.checkFull()
+}
+
+func (w *worker) onDraining(ip string, receivedAt, ackedAt float64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	times := w.drains[ip]
+	if times == nil {
+		return
+	}
+	times.Received = append(times.Received, receivedAt)
+	times.Acked = append(times.Acked, ackedAt)
+	w.checkDone(ip)
+}
+
+func (w *worker) onGone(wasFull bool, reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.alive--
+	if wasFull {
+		w.full--
+	}
+	if w.firstGone == nil {
+		w.firstGone = &reason
+	}
+	w.checkFull()
+	for ip := range w.drains {
+		w.checkDone(ip)
+	}
+}
+
+// sharedNames returns the worker's copy of a sorted cluster list and its encoded resource_names,
+// so that streams holding the same list (all of them, in practice) share one of each.
+func (w *worker) sharedNames(names []string) ([]string, []byte) {
+	w.namesMu.Lock()
+	defer w.namesMu.Unlock()
+	if !slices.Equal(names, w.names) {
+		w.names = names
+		w.namesEncoded = encodeNames(names)
+	}
+	return w.names, w.namesEncoded
+}
