@@ -5,12 +5,14 @@
 //   options: --points S:N:E[,…] --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
 //            --rollout-pods 100 --deploy-step-ms 50 --storm-timeout-s 180 --label NAME --cpu-prof DIR (profile Herald) --no-peer
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
+//            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { LoadgenSpec } from './loadgen/pool.js';
 import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectSpec } from './scenario.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,7 +22,8 @@ const DEFAULT_POINTS = '1000:600:30000,3000:600:30000,10000:600:30000,1000:600:3
 export interface ResultFile {
   label: string;
   command: string;
-  machine: { cpu: string; cores: number; memoryGb: number; node: string; heraldNode?: string; go: string; loadBefore: number[]; loadAfter: number[] };
+  /** loadgen: which load generator ran (absent in files from before the Go worker: node). */
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; heraldNode?: string; go: string; loadgen?: 'go' | 'node'; loadBefore: number[]; loadAfter: number[] };
   date: string;
   runs: RunResult[];
 }
@@ -37,14 +40,11 @@ function parsePoints(text: string, clusters: number, drains: number, rolloutPods
   });
 }
 
-/** Builds the peer if Go is there; undefined (with the reason logged) when it cannot. */
-function peerBinary(): string | undefined {
+/** Builds the peer and the Go load generator if Go is there; their directory, or the reason it cannot. */
+function goBinaries(): { dir: string } | { failed: string } {
   const built = spawnSync('bash', [join(repo, 'bench/build-peer.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (built.status !== 0) {
-    log(`peer not built (exit ${built.status}); running Herald only`);
-    return undefined;
-  }
-  return join(built.stdout.trim(), 'herald-bench-peer');
+  if (built.status !== 0) return { failed: `build-peer.sh exited ${built.status}` };
+  return { dir: built.stdout.trim() };
 }
 
 /**
@@ -84,8 +84,10 @@ async function main(): Promise<void> {
       'storm-timeout-s': { type: 'string', default: '180' },
       // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
       'herald-node': { type: 'string' },
+      loadgen: { type: 'string' },
     },
   });
+  if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
   const points = smoke
     ? [{ streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 }]
@@ -104,13 +106,23 @@ async function main(): Promise<void> {
     subjects.push({ name: 'herald', command: heraldNode, env: { MALLOC_MMAP_THRESHOLD_: '131072' }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
-  const peer = peerModes.length > 0 && !values['no-peer'] ? peerBinary() : undefined;
-  if (peer) for (const mode of peerModes) subjects.push({ name: `peer-${mode}`, command: peer, args: ['-mode', mode] });
+  const wantPeer = peerModes.length > 0 && !values['no-peer'];
+  const go = wantPeer || values.loadgen !== 'node' ? goBinaries() : undefined;
+  if (go && 'failed' in go) {
+    if (values.loadgen === 'go') throw new Error(`--loadgen go, but the Go binaries did not build (${go.failed})`);
+    log(`Go binaries not built (${go.failed}): ${wantPeer ? 'running Herald only, ' : ''}Node load generator`);
+  }
+  const goDir = go && 'dir' in go ? go.dir : undefined;
+  if (goDir && wantPeer) for (const mode of peerModes) subjects.push({ name: `peer-${mode}`, command: join(goDir, 'herald-bench-peer'), args: ['-mode', mode] });
+  // Go by default: at 10k streams the Node workers cost more CPU than the server they measure.
+  const loadgen: LoadgenSpec = goDir && values.loadgen !== 'node' ? { kind: 'go', binary: join(goDir, 'herald-bench-loadgen') } : { kind: 'node' };
+  limits.loadgen = loadgen;
+  log(`load generator: ${loadgen.kind}, ${limits.workers} worker${limits.workers === 1 ? '' : 's'}`);
 
   const file: ResultFile = {
     label: values.label ?? (smoke ? 'smoke' : 'full'),
     command: `node .cache/bench-js/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, heraldNode: nodeVersion(heraldNode), go: goVersion(), loadBefore: loadavg(), loadAfter: [] },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, heraldNode: nodeVersion(heraldNode), go: goVersion(), loadgen: loadgen.kind, loadBefore: loadavg(), loadAfter: [] },
     date: new Date().toISOString(),
     runs: [],
   };

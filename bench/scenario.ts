@@ -1,7 +1,7 @@
 // One benchmark run: one server, one mesh size, the full event script — connect storm, single
 // drains, a rolling deploy — with every figure measured the same way for every server.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadPool } from './loadgen/pool.js';
+import { LoadPool, type LoadgenSpec } from './loadgen/pool.js';
 import { Mesh, ROLLOUT_SERVICE, type BenchEndpoint, type MeshSpec } from './mesh.js';
 import { ServerProcess, type ProcStats } from './procs.js';
 import { maxOf, summarize, type Summary } from './stats.js';
@@ -21,6 +21,7 @@ export interface Limits {
   serverRssLimitMb: number;
   workerRssLimitMb: number;
   workers: number;
+  loadgen?: LoadgenSpec;
 }
 
 export interface SubjectSpec {
@@ -106,7 +107,7 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
   const mesh = new Mesh(point);
   const notes: string[] = [];
   const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...subject.env });
-  const pool = new LoadPool(limits.workers);
+  const pool = new LoadPool(limits.workers, limits.loadgen);
   const result: RunResult = {
     subject: subject.name,
     point,

@@ -1,5 +1,8 @@
-// The orchestrator's handle on the load generator processes.
-import { fork, type ChildProcess } from 'node:child_process';
+// The orchestrator's handle on the load generator processes: Go workers (herald-bench-loadgen,
+// JSON lines on stdin/stdout) or Node workers (worker.ts, fork IPC), with the same commands and
+// events either way.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { procStats, type ProcStats } from '../procs.js';
 import type { DrainTimes, WorkerCommand, WorkerEvent } from './worker.js';
@@ -15,8 +18,12 @@ export interface PoolStatus {
   firstGone: string | undefined;
 }
 
+/** Which load generator runs the simulated Envoys. */
+export type LoadgenSpec = { kind: 'node' } | { kind: 'go'; binary: string };
+
 interface Worker {
   child: ChildProcess;
+  send(command: WorkerCommand): void;
   exited: boolean;
   fullAt: number | undefined;
   done: Set<string>;
@@ -27,19 +34,35 @@ export class LoadPool {
   private readonly workers: Worker[] = [];
   private readonly listeners = new Set<(worker: Worker, event: WorkerEvent) => void>();
 
-  constructor(count: number) {
-    const script = fileURLToPath(new URL('./worker.js', import.meta.url));
+  constructor(count: number, loadgen: LoadgenSpec = { kind: 'node' }) {
     for (let i = 0; i < count; i++) {
-      const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=3072'] });
-      const worker: Worker = { child, exited: false, fullAt: undefined, done: new Set(), peakRssMb: 0 };
-      child.on('exit', () => {
+      const worker = loadgen.kind === 'go' ? goWorker(loadgen.binary) : nodeWorker();
+      worker.child.on('exit', () => {
         worker.exited = true;
       });
-      child.on('message', (event: WorkerEvent) => {
+      worker.child.on('error', (err) => {
+        process.stderr.write(`[loadgen ${i}] ${err.message}\n`);
+        worker.exited = true;
+      });
+      const onEvent = (event: WorkerEvent): void => {
         if (event.event === 'full') worker.fullAt = event.at;
         if (event.event === 'done') worker.done.add(event.ip);
         for (const listener of [...this.listeners]) listener(worker, event);
-      });
+      };
+      if (loadgen.kind === 'go') {
+        createInterface({ input: worker.child.stdout!, crlfDelay: Infinity }).on('line', (line) => {
+          let event: WorkerEvent;
+          try {
+            event = JSON.parse(line) as WorkerEvent;
+          } catch {
+            process.stderr.write(`[loadgen ${i}] ${line}\n`);
+            return;
+          }
+          onEvent(event);
+        });
+      } else {
+        worker.child.on('message', onEvent);
+      }
       this.workers.push(worker);
     }
   }
@@ -49,7 +72,7 @@ export class LoadPool {
   }
 
   private send(worker: Worker, command: WorkerCommand): void {
-    if (!worker.exited && worker.child.connected) worker.child.send(command);
+    if (!worker.exited) worker.send(command);
   }
 
   /** Opens `streams` ADS streams spread over the workers, all at once. */
@@ -179,4 +202,37 @@ export class LoadPool {
       ),
     );
   }
+}
+
+function nodeWorker(): Worker {
+  const script = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=3072'] });
+  return {
+    child,
+    send: (command) => {
+      if (child.connected) child.send(command);
+    },
+    exited: false,
+    fullAt: undefined,
+    done: new Set(),
+    peakRssMb: 0,
+  };
+}
+
+/** A Go worker reads commands as JSON lines on stdin and exits when stdin closes. */
+function goWorker(binary: string): Worker {
+  const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const stdin = child.stdin!;
+  // A worker that died mid-write must not take the orchestrator down with EPIPE.
+  stdin.on('error', () => {});
+  return {
+    child,
+    send: (command) => {
+      if (stdin.writable) stdin.write(`${JSON.stringify(command)}\n`);
+    },
+    exited: false,
+    fullAt: undefined,
+    done: new Set(),
+    peakRssMb: 0,
+  };
 }
