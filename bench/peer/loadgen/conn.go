@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -21,16 +22,15 @@ import (
 )
 
 const (
-	streamID          = 1
-	streamWindow      = 1 << 20
-	connWindow        = 4 << 20
-	defaultWindow     = 65535
-	defaultFrameSize  = 16384
-	maxMessage        = 64 * 1024 * 1024
-	readBufferSize    = 32 * 1024
-	writeBufferSize   = 32 * 1024
-	dialTimeout       = 60 * time.Second
-	keepBufferCeiling = 256 * 1024
+	streamID         = 1
+	streamWindow     = 1 << 20
+	connWindow       = 4 << 20
+	defaultWindow    = 65535
+	defaultFrameSize = 16384
+	maxMessage       = 64 * 1024 * 1024
+	readBufferSize   = 64 * 1024
+	writeBufferSize  = 32 * 1024
+	dialTimeout      = 60 * time.Second
 )
 
 // goneError is why a stream ended, reported as the worker's firstGone.
@@ -70,19 +70,21 @@ type h2conn struct {
 	streamUnacked uint32
 
 	// A gRPC message being reassembled from DATA frames.
-	head  [5]byte
-	headN int
-	msg   []byte
-	msgN  int
-	inMsg bool
+	pool   *bufferPool
+	head   [5]byte
+	headN  int
+	chunks []*[chunkSize]byte
+	msgLen int
+	msgN   int
+	inMsg  bool
 }
 
-func dial(port int, header []byte) (*h2conn, error) {
+func dial(port int, header []byte, pool *bufferPool) (*h2conn, error) {
 	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dialTimeout)
 	if err != nil {
 		return nil, goneError("session: " + err.Error())
 	}
-	c := &h2conn{conn: conn, connSendWin: defaultWindow, streamSendWin: defaultWindow, peerInitial: defaultWindow, peerMaxFrame: defaultFrameSize}
+	c := &h2conn{conn: conn, pool: pool, connSendWin: defaultWindow, streamSendWin: defaultWindow, peerInitial: defaultWindow, peerMaxFrame: defaultFrameSize}
 	c.br = bufio.NewReaderSize(conn, readBufferSize)
 	c.bw = bufio.NewWriterSize(conn, writeBufferSize)
 	c.fr = http2.NewFramer(c.bw, c.br)
@@ -259,9 +261,12 @@ func (c *h2conn) consumed(stream uint32, n uint32) error {
 	return nil
 }
 
-// reassemble splits DATA payloads into gRPC messages (5-byte header, then the message).
+// reassemble splits DATA payloads into gRPC messages (5-byte header, then the message). A message
+// is gathered in pooled chunks as it arrives, and only one spanning several chunks is copied
+// into a contiguous (pooled) buffer to be walked: thousands of streams each holding a whole
+// first EDS response of ~1 MB from its first byte cost a gigabyte of fresh pages.
 func (c *h2conn) reassemble(p []byte, onMessage func(msg []byte) error) error {
-	for len(p) > 0 || (c.inMsg && c.msgN == len(c.msg)) {
+	for len(p) > 0 || (c.inMsg && c.msgN == c.msgLen) {
 		if !c.inMsg {
 			n := copy(c.head[c.headN:], p)
 			c.headN += n
@@ -269,34 +274,57 @@ func (c *h2conn) reassemble(p []byte, onMessage func(msg []byte) error) error {
 			if c.headN < 5 {
 				return nil
 			}
-			length := int(c.head[1])<<24 | int(c.head[2])<<16 | int(c.head[3])<<8 | int(c.head[4])
-			if length > maxMessage {
-				return goneError(fmt.Sprintf("message of %d bytes", length))
+			c.msgLen = int(binary.BigEndian.Uint32(c.head[1:5]))
+			if c.msgLen > maxMessage {
+				return goneError(fmt.Sprintf("message of %d bytes", c.msgLen))
 			}
-			if cap(c.msg) < length {
-				c.msg = make([]byte, length)
-			}
-			c.msg = c.msg[:length]
 			c.msgN = 0
 			c.inMsg = true
 		}
-		n := copy(c.msg[c.msgN:], p)
-		c.msgN += n
-		p = p[n:]
-		if c.msgN < len(c.msg) {
+		for c.msgN < c.msgLen && len(p) > 0 {
+			fill := c.msgN % chunkSize
+			if fill == 0 {
+				c.chunks = append(c.chunks, c.pool.chunk())
+			}
+			n := copy(c.chunks[len(c.chunks)-1][fill:min(chunkSize, fill+c.msgLen-c.msgN)], p)
+			c.msgN += n
+			p = p[n:]
+		}
+		if c.msgN < c.msgLen {
 			return nil
 		}
 		c.inMsg = false
 		c.headN = 0
-		if err := onMessage(c.msg); err != nil {
+		if err := c.deliver(onMessage); err != nil {
 			return err
-		}
-		// A first EDS response is ~1 MB; thousands of streams must not each keep one.
-		if cap(c.msg) > keepBufferCeiling {
-			c.msg = nil
 		}
 	}
 	return nil
+}
+
+func (c *h2conn) deliver(onMessage func(msg []byte) error) error {
+	defer c.releaseChunks()
+	switch len(c.chunks) {
+	case 0:
+		return onMessage(nil)
+	case 1:
+		return onMessage(c.chunks[0][:c.msgLen])
+	}
+	whole := c.pool.contiguous(c.msgLen)
+	defer c.pool.putContiguous(whole)
+	msg := (*whole)[:0]
+	for i, chunk := range c.chunks {
+		msg = append(msg, chunk[:min(chunkSize, c.msgLen-i*chunkSize)]...)
+	}
+	return onMessage(msg)
+}
+
+func (c *h2conn) releaseChunks() {
+	for i, chunk := range c.chunks {
+		c.pool.putChunk(chunk)
+		c.chunks[i] = nil
+	}
+	c.chunks = c.chunks[:0]
 }
 
 func headerValue(f *http2.MetaHeadersFrame, name string) string {

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -50,6 +52,13 @@ func nowMs() float64 { return float64(time.Now().UnixNano()) / 1e6 }
 const connectBatch = 200
 
 func main() {
+	// A CPU profile of the worker, for when the load generator itself needs looking at.
+	if dir := os.Getenv("HERALD_BENCH_LOADGEN_PROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("loadgen-%d.pprof", os.Getpid())))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	w := newWorker(newEventWriter(os.Stdout))
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 64*1024), 64*1024*1024)
@@ -64,8 +73,7 @@ func main() {
 		}
 		w.handle(cmd)
 	}
-	// Exiting closes every connection, as the Node worker's close() does stream by stream.
-	os.Exit(0)
+	// Returning exits, which closes every connection, as the Node worker's close() does stream by stream.
 }
 
 type eventWriter struct {

@@ -35,7 +35,7 @@ func newStream(w *worker, nodeID string, expectedClusters int) *adsStream {
 }
 
 func (s *adsStream) run(port int, header []byte) {
-	c, err := dial(port, header)
+	c, err := dial(port, header, &s.w.buffers)
 	if err != nil {
 		s.fail(err)
 		return

@@ -30,6 +30,8 @@ type worker struct {
 	drains       map[string]*drainTimes
 	services     map[string]map[string]struct{}
 
+	buffers bufferPool
+
 	namesMu      sync.Mutex
 	names        []string
 	namesEncoded []byte
