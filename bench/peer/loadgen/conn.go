@@ -149,22 +149,45 @@ func (c *h2conn) flushIfIdle() error {
 
 // serve reads frames until the stream is gone, passing every DATA payload's size to onData and
 // every complete gRPC message to onMessage; writes are flushed once no whole frame is waiting.
+// Unpadded DATA on the stream is read straight into the message chunks, not through the Framer,
+// saving a copy of every byte received.
 func (c *h2conn) serve(onData func(n int), onMessage func(msg []byte) error) error {
 	for {
 		if err := c.flushIfIdle(); err != nil {
 			return err
 		}
-		f, err := c.fr.ReadFrame()
+		fh, err := c.fr.ReadFrameHeader()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return goneError("session: connection closed by the server")
+			return readErr(err)
+		}
+		if fh.Type == http2.FrameData && fh.StreamID == streamID && !fh.Flags.Has(http2.FlagDataPadded) {
+			if err := c.consumed(fh.StreamID, fh.Length); err != nil {
+				return err
 			}
-			return goneError("session: " + err.Error())
+			onData(int(fh.Length))
+			if err := c.reassemble(c.br, int(fh.Length), onMessage); err != nil {
+				return err
+			}
+			if fh.Flags.Has(http2.FlagDataEndStream) {
+				return goneError("stream closed")
+			}
+			continue
+		}
+		f, err := c.fr.ReadFrameForHeader(fh)
+		if err != nil {
+			return readErr(err)
 		}
 		if err := c.handle(f, onData, onMessage); err != nil {
 			return err
 		}
 	}
+}
+
+func readErr(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return goneError("session: connection closed by the server")
+	}
+	return goneError("session: " + err.Error())
 }
 
 func (c *h2conn) handle(f http2.Frame, onData func(n int), onMessage func(msg []byte) error) error {
@@ -178,7 +201,7 @@ func (c *h2conn) handle(f http2.Frame, onData func(n int), onMessage func(msg []
 		}
 		data := f.Data()
 		onData(len(data))
-		if err := c.reassemble(data, onMessage); err != nil {
+		if err := c.reassemble(bytes.NewReader(data), len(data), onMessage); err != nil {
 			return err
 		}
 		if f.StreamEnded() {
@@ -261,16 +284,20 @@ func (c *h2conn) consumed(stream uint32, n uint32) error {
 	return nil
 }
 
-// reassemble splits DATA payloads into gRPC messages (5-byte header, then the message). A message
-// is gathered in pooled chunks as it arrives, and only one spanning several chunks is copied
-// into a contiguous (pooled) buffer to be walked: thousands of streams each holding a whole
-// first EDS response of ~1 MB from its first byte cost a gigabyte of fresh pages.
-func (c *h2conn) reassemble(p []byte, onMessage func(msg []byte) error) error {
-	for len(p) > 0 || (c.inMsg && c.msgN == c.msgLen) {
+// reassemble reads n bytes of DATA payload from r and splits them into gRPC messages (5-byte
+// header, then the message). A message is gathered in pooled chunks as it arrives, and only one
+// spanning several chunks is copied into a contiguous (pooled) buffer to be walked: thousands of
+// streams each holding a whole first EDS response of ~1 MB from its first byte cost a gigabyte
+// of fresh pages.
+func (c *h2conn) reassemble(r io.Reader, n int, onMessage func(msg []byte) error) error {
+	for n > 0 || (c.inMsg && c.msgN == c.msgLen) {
 		if !c.inMsg {
-			n := copy(c.head[c.headN:], p)
-			c.headN += n
-			p = p[n:]
+			k := min(5-c.headN, n)
+			if _, err := io.ReadFull(r, c.head[c.headN:c.headN+k]); err != nil {
+				return readErr(err)
+			}
+			c.headN += k
+			n -= k
 			if c.headN < 5 {
 				return nil
 			}
@@ -281,14 +308,17 @@ func (c *h2conn) reassemble(p []byte, onMessage func(msg []byte) error) error {
 			c.msgN = 0
 			c.inMsg = true
 		}
-		for c.msgN < c.msgLen && len(p) > 0 {
+		for c.msgN < c.msgLen && n > 0 {
 			fill := c.msgN % chunkSize
 			if fill == 0 {
 				c.chunks = append(c.chunks, c.pool.chunk())
 			}
-			n := copy(c.chunks[len(c.chunks)-1][fill:min(chunkSize, fill+c.msgLen-c.msgN)], p)
-			c.msgN += n
-			p = p[n:]
+			k := min(chunkSize-fill, c.msgLen-c.msgN, n)
+			if _, err := io.ReadFull(r, c.chunks[len(c.chunks)-1][fill:fill+k]); err != nil {
+				return readErr(err)
+			}
+			c.msgN += k
+			n -= k
 		}
 		if c.msgN < c.msgLen {
 			return nil

@@ -36,7 +36,8 @@ func TestReassembleAcrossAnyPayloadSplit(t *testing.T) {
 			return nil
 		}
 		for off := 0; off < len(stream); off += cut {
-			if err := c.reassemble(stream[off:min(len(stream), off+cut)], onMessage); err != nil {
+			payload := stream[off:min(len(stream), off+cut)]
+			if err := c.reassemble(bytes.NewReader(payload), len(payload), onMessage); err != nil {
 				t.Fatalf("cut %d: %v", cut, err)
 			}
 			if len(c.chunks) > 3 {
@@ -61,7 +62,7 @@ func TestReassembleRefusesHugeMessages(t *testing.T) {
 	c := &h2conn{pool: &bufferPool{}}
 	head := []byte{0, 0, 0, 0, 0}
 	binary.BigEndian.PutUint32(head[1:], maxMessage+1)
-	if err := c.reassemble(head, func([]byte) error { return nil }); err == nil {
+	if err := c.reassemble(bytes.NewReader(head), len(head), func([]byte) error { return nil }); err == nil {
 		t.Fatal("a message over the limit was accepted")
 	}
 }

@@ -6,6 +6,7 @@ package main
 // CDS name list changes.
 
 import (
+	"bytes"
 	"slices"
 )
 
@@ -15,23 +16,21 @@ type adsStream struct {
 	expectedClusters int
 
 	c          *h2conn
-	clusters   []string
-	edsNames   []byte
+	clusters   *nameList
 	edsVersion []byte
 	edsNonce   []byte
-	// assignments holds the EDS names seen until the stream first holds full config.
-	assignments map[string]struct{}
+	// assignments counts the EDS names seen until the stream first holds full config.
+	assignments distinctNames
 	full        bool
 	// seen holds the drained addresses already seen DRAINING on this stream.
-	seen     map[string]struct{}
-	resp     response
-	drained  []string
-	gone     bool
-	cdsNames []string
+	seen    map[string]struct{}
+	resp    response
+	drained []string
+	gone    bool
 }
 
 func newStream(w *worker, nodeID string, expectedClusters int) *adsStream {
-	return &adsStream{w: w, node: encodeNode(nodeID, "bench"), expectedClusters: expectedClusters, assignments: map[string]struct{}{}, seen: map[string]struct{}{}}
+	return &adsStream{w: w, node: encodeNode(nodeID, "bench"), expectedClusters: expectedClusters, seen: map[string]struct{}{}}
 }
 
 func (s *adsStream) run(port int, header []byte) {
@@ -78,21 +77,24 @@ func (s *adsStream) onMessage(msg []byte) error {
 
 func (s *adsStream) onClusters(msg []byte) error {
 	r := &s.resp
-	names := s.cdsNames[:0]
+	names := make([][]byte, 0, len(r.resources)/2)
 	for i := 0; i < len(r.resources); i += 2 {
 		name, err := firstStringField(msg, r.resources[i], r.resources[i+1])
 		if err != nil {
 			return goneError("bad response: " + err.Error())
 		}
-		names = append(names, string(name))
+		names = append(names, name)
 	}
-	slices.Sort(names)
-	s.cdsNames = names
+	if !slices.IsSortedFunc(names, bytes.Compare) {
+		slices.SortFunc(names, bytes.Compare)
+	}
 	s.c.out = appendRequest(s.c.out, r.version, nil, nil, cdsTypeField, r.nonce)
-	if !slices.Equal(names, s.clusters) {
-		// The shared copy is never changed in place, so this stream's scratch list stays its own.
-		s.clusters, s.edsNames = s.w.sharedNames(slices.Clone(names))
-		s.c.out = appendRequest(s.c.out, s.edsVersion, nil, s.edsNames, edsTypeField, s.edsNonce)
+	if !s.clusters.equal(names) {
+		s.clusters = s.w.sharedNames(names)
+		if !s.full {
+			s.assignments.rebase(s.clusters)
+		}
+		s.c.out = appendRequest(s.c.out, s.edsVersion, nil, s.clusters.resourceNames(), edsTypeField, s.edsNonce)
 	}
 	return s.c.send()
 }
@@ -107,7 +109,7 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 			return goneError("bad response: " + err.Error())
 		}
 		if !s.full {
-			s.assignments[string(name)] = struct{}{}
+			s.assignments.add(name)
 		}
 		ips, ok := watched[string(name)]
 		if !ok {
@@ -127,7 +129,7 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 	}
 	s.edsVersion = append(s.edsVersion[:0], r.version...)
 	s.edsNonce = append(s.edsNonce[:0], r.nonce...)
-	s.c.out = appendRequest(s.c.out, r.version, nil, s.edsNames, edsTypeField, r.nonce)
+	s.c.out = appendRequest(s.c.out, r.version, nil, s.clusters.resourceNames(), edsTypeField, r.nonce)
 	if err := s.c.send(); err != nil {
 		return err
 	}
@@ -136,9 +138,9 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 		s.seen[ip] = struct{}{}
 		s.w.onDraining(ip, receivedAt, ackedAt)
 	}
-	if !s.full && len(s.clusters) >= s.expectedClusters && len(s.assignments) >= s.expectedClusters {
+	if !s.full && s.clusters.size() >= s.expectedClusters && s.assignments.count >= s.expectedClusters {
 		s.full = true
-		s.assignments = nil
+		s.assignments = distinctNames{}
 		s.w.onFull(ackedAt)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 const (
@@ -86,6 +87,7 @@ func appendRequest(dst, version, node, names, typeField, nonce []byte) []byte {
 	if len(nonce) > 0 {
 		size += lenFieldSize(len(nonce))
 	}
+	dst = slices.Grow(dst, 5+size)
 	dst = append(dst, 0, 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(dst[len(dst)-4:], uint32(size))
 	if len(version) > 0 {

@@ -4,7 +4,6 @@ package main
 // semantics as bench/loadgen/worker.ts. Streams run on their own goroutines and report here.
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -32,9 +31,8 @@ type worker struct {
 
 	buffers bufferPool
 
-	namesMu      sync.Mutex
-	names        []string
-	namesEncoded []byte
+	namesMu sync.Mutex
+	names   *nameList
 }
 
 func newWorker(events *eventWriter) *worker {
@@ -147,14 +145,13 @@ func (w *worker) onGone(wasFull bool, reason string) {
 	}
 }
 
-// sharedNames returns the worker's copy of a sorted cluster list and its encoded resource_names,
-// so that streams holding the same list (all of them, in practice) share one of each.
-func (w *worker) sharedNames(names []string) ([]string, []byte) {
+// sharedNames returns the worker's list for a sorted cluster list, so that streams holding the
+// same list (all of them, in practice) share one copy, one encoding and one index.
+func (w *worker) sharedNames(names [][]byte) *nameList {
 	w.namesMu.Lock()
 	defer w.namesMu.Unlock()
-	if !slices.Equal(names, w.names) {
-		w.names = names
-		w.namesEncoded = encodeNames(names)
+	if w.names == nil || !w.names.equal(names) {
+		w.names = newNameList(names)
 	}
-	return w.names, w.namesEncoded
+	return w.names
 }
