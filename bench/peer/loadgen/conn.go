@@ -28,7 +28,7 @@ const (
 	defaultWindow    = 65535
 	defaultFrameSize = 16384
 	maxMessage       = 64 * 1024 * 1024
-	readBufferSize   = 64 * 1024
+	readBufferSize   = 32 * 1024
 	writeBufferSize  = 32 * 1024
 	dialTimeout      = 60 * time.Second
 )
