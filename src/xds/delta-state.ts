@@ -32,8 +32,8 @@ export type DeltaStateOptions = ProtocolStateOptions;
  * response holds only what differs from what the client holds.
  */
 export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaResponse> {
-  protected newTypeState(slots: NameSlots): TypeState {
-    return { ...newCommonTypeState(new Set<string>(), slots), known: new Map(), toldMissing: new Set(), answerEmpty: false };
+  protected newTypeState(slots: NameSlots, versionSlots: NameSlots): TypeState {
+    return { ...newCommonTypeState(new Set<string>(), slots, versionSlots), known: new Map(), toldMissing: new Set(), answerEmpty: false };
   }
 
   protected needsSend(state: TypeState): boolean {

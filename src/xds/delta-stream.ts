@@ -7,7 +7,7 @@ import { ServedStream, type ServerCall, type StreamContext } from './stream-base
 /** An incremental (delta) stream: DeltaAggregatedResources or one per-type Delta service. */
 export class DeltaStream extends ServedStream<PlannedDeltaResponse, DeltaState> {
   constructor(ctx: StreamContext, id: string, spec: ApiSpec, call: ServerCall) {
-    super(ctx, id, spec, call, new DeltaState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSlots: ctx.nameSlots }));
+    super(ctx, id, spec, call, new DeltaState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSlots: ctx.nameSlots, versionSlots: ctx.versionSlots }));
   }
 
   protected handle(request: object): void {

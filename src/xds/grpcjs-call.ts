@@ -1,3 +1,6 @@
+// What Herald does below grpc-js's public API for one server call, each only where grpc-js's
+// internals have the shape relied on (test/xds/grpcjs-call.test.ts pins it for the installed
+// grpc-js); otherwise the public API is used.
 import type { ServerHttp2Stream } from 'node:http2';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 import type { ServerCall } from './stream-base.js';
@@ -10,12 +13,26 @@ export interface CallWriter {
   write(framed: Buffer, done: () => void): void;
 }
 
-/** The members of grpc-js's per-call object (BaseServerInterceptingCall) the direct path uses. */
+/** The members of grpc-js's per-call object (BaseServerInterceptingCall) used here. */
 interface GrpcJsCall {
   stream: ServerHttp2Stream;
   maybeSendMetadata(): void;
   checkCancelled(): boolean;
+  decoder?: Partial<GrpcJsDecoder>;
 }
+
+/** grpc-js's StreamDecoder: the fields that hold on to the last request's bytes. */
+interface GrpcJsDecoder {
+  write(data: Buffer): Buffer[];
+  readState: number;
+  readCompressFlag: Buffer;
+  readPartialMessage: Buffer[];
+}
+
+/** StreamDecoder's state between two messages, when the fields below are dead until rewritten. */
+const DECODER_BETWEEN_MESSAGES = 0;
+/** Shared by every call: the decoder only ever reads this byte (it copies it into each message). */
+const NO_FLAG = Buffer.alloc(1);
 
 /**
  * The grpc-js call behind a ServerDuplexStream, when it has the shape this module relies on:
@@ -40,7 +57,7 @@ function grpcJsCallOf(call: ServerCall): GrpcJsCall | undefined {
  * HTTP/2 stream in order.
  *
  * It relies on grpc-js internals, so it is taken only when they have the expected shape
- * (test/xds/call-writer.test.ts pins that for the installed grpc-js); otherwise, or with
+ * (test/xds/grpcjs-call.test.ts pins that for the installed grpc-js); otherwise, or with
  * `direct: false`, messages go through grpc-js's public write.
  */
 export function callWriter(call: ServerCall, options: { direct?: boolean } = {}): CallWriter {
@@ -68,5 +85,26 @@ function publicWriter(call: ServerCall): CallWriter {
     write(framed, done) {
       call.write(framed.subarray(GRPC_PREFIX_BYTES), done);
     },
+  };
+}
+
+/**
+ * A function that lets go of the request bytes grpc-js's decoder keeps after a message: a
+ * one-byte slice of the message's first chunk and slices of its body, kept until the next
+ * message starts. A slice keeps its whole buffer alive, so every stream held its last request:
+ * an Envoy's EDS ACK repeats every name it watches (~6 KB at 600 services), 58 MB at 10,000
+ * streams. Called after each request; it only touches the decoder between two messages, when
+ * those fields are rewritten before they are read again. Undefined when the decoder does not
+ * have the expected shape.
+ */
+export function requestBytesReleaser(call: ServerCall): (() => void) | undefined {
+  const decoder = grpcJsCallOf(call)?.decoder;
+  if (!decoder || typeof decoder.write !== 'function' || typeof decoder.readState !== 'number') return undefined;
+  if (!Buffer.isBuffer(decoder.readCompressFlag) || !Array.isArray(decoder.readPartialMessage)) return undefined;
+  const held = decoder as GrpcJsDecoder;
+  return () => {
+    if (held.readState !== DECODER_BETWEEN_MESSAGES) return;
+    held.readCompressFlag = NO_FLAG;
+    if (held.readPartialMessage.length > 0) held.readPartialMessage = [];
   };
 }

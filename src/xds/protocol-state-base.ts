@@ -21,6 +21,8 @@ export interface ProtocolStateOptions {
   maxResponseBytes?: number;
   /** Per-kind name registries shared by every stream of a server (private ones otherwise). */
   nameSlots?: NameSlotsByKind;
+  /** Per-kind registries of the resource versions CSDS records point at, shared likewise. */
+  versionSlots?: NameSlotsByKind;
 }
 
 export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
@@ -55,7 +57,7 @@ export interface CommonTypeState {
 }
 
 /** The common fields of a type nobody has asked for yet; `names` is the protocol's own choice. */
-export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slots: NameSlots): CommonTypeState & { names: N } {
+export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slots: NameSlots, versionSlots: NameSlots): CommonTypeState & { names: N } {
   return {
     requested: false,
     wildcard: false,
@@ -68,7 +70,7 @@ export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slot
     ackedVersion: undefined,
     lastNack: undefined,
     lastAnswer: undefined,
-    ledger: new ResourceLedger(slots),
+    ledger: new ResourceLedger(slots, versionSlots),
     dirtyAll: false,
     dirtyNames: new Set(),
     counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0 },
@@ -98,6 +100,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   protected readonly clock: Clock;
   protected readonly maxResponseBytes: number;
   private readonly nameSlots: NameSlotsByKind;
+  private readonly versionSlots: NameSlotsByKind;
   protected readonly types = new Map<ResourceKind, S>();
   private nonceCounter = 0;
   private nodeInfo: NodeInfo | undefined;
@@ -108,9 +111,11 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     this.clock = options.clock;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.nameSlots = options.nameSlots ?? newNameSlotsByKind();
+    this.versionSlots = options.versionSlots ?? newNameSlotsByKind();
   }
 
-  protected abstract newTypeState(slots: NameSlots): S;
+  /** `slots` and `versionSlots`: the kind's shared name and version registries, for its ledger and records. */
+  protected abstract newTypeState(slots: NameSlots, versionSlots: NameSlots): S;
   /** Whether the type has something to send (or must answer anyway). */
   protected abstract needsSend(state: S): boolean;
   /** Marks the named resources of a requested type dirty; returns whether any concerns this stream. */
@@ -136,7 +141,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     if (!this.kinds.has(kind)) return { type: 'ignored', reason: 'type_not_served' };
 
     let state = this.types.get(kind);
-    if (!state) this.types.set(kind, (state = this.newTypeState(this.nameSlots[kind])));
+    if (!state) this.types.set(kind, (state = this.newTypeState(this.nameSlots[kind], this.versionSlots[kind])));
     state.counts.requests += 1;
     return { kind, state };
   }

@@ -33,32 +33,42 @@ const ABSENT = 5;
  * records; the protocol state machines decide what is sent.
  *
  * A stream holds a record per subscribed resource (hundreds per type, for every stream), so a
- * record is a position in parallel arrays indexed by the name's slot in a NameSlots registry
- * that every stream of the server shares: no per-stream table and no per-record name, ~17 bytes
- * a record. The ledger retains a slot while it holds a record for it, so the slot cannot pass
- * to another name meanwhile; call dispose() when the stream ends.
+ * record is a position in parallel typed arrays indexed by the name's slot in a NameSlots
+ * registry that every stream of the server shares: no per-stream table, no per-record name and
+ * no pointer for the garbage collector to trace, 9 bytes a record. Versions are slots in a
+ * second shared registry, and times whole milliseconds counted from the ledger's first one in
+ * 32 bits (widening to 64-bit floats should a stream outlive 49 days). The ledger retains the
+ * name and version slots its records use, so neither passes to another string meanwhile; call
+ * dispose() when the stream ends.
  *
- * One version reference per record suffices: `versions` holds what the client runs (ACKED,
- * NACKED) or, while a response is unanswered (SENT), the version sent; the version the client
- * ran before that resend is kept aside in `priorAcked`, and an ACK makes the sent version the
- * acked one. Both side maps only hold records in transit or in error, so they stay small.
+ * One version reference per record suffices: it holds what the client runs (ACKED, NACKED) or,
+ * while a response is unanswered (SENT), the version sent; the version the client ran before
+ * that resend is kept aside in `priorAcked`, and an ACK makes the sent version the acked one.
+ * Both side maps only hold records in transit or in error, so they stay small.
  */
 export class ResourceLedger {
   private readonly slots: NameSlots;
   private count = 0;
+  private readonly versionSlots: NameSlots;
   private states = new Uint8Array(0);
-  private updatedAt = new Float64Array(0);
-  private versions: (string | undefined)[] = [];
+  /** Per slot: when the record last changed, in ms after `timeBase`. */
+  private times: Uint32Array | Float64Array = new Uint32Array(0);
+  /** The first time recorded (whole ms); 0 once `times` holds absolute times. */
+  private timeBase: number | undefined;
+  /** Per slot: 0 for no version, else 1 + the version's slot in `versionSlots`. */
+  private versionRefs = new Uint32Array(0);
   /** SENT records whose client already ran an ACKed version: that version. */
   private readonly priorAcked = new Map<number, string>();
   private readonly nacks = new Map<number, Nack>();
 
   /**
-   * `slots` is the registry shared by the server's streams for this kind; without one the
-   * ledger keeps a private registry, which a function argument serves as its name interner.
+   * `slots` and `versionSlots` are the name and version registries shared by the server's
+   * streams for this kind; without them the ledger keeps private ones (a function argument then
+   * serves as the private name registry's interner).
    */
-  constructor(slots?: NameSlots | ((name: string) => string)) {
+  constructor(slots?: NameSlots | ((name: string) => string), versionSlots?: NameSlots) {
     this.slots = slots instanceof NameSlots ? slots : new NameSlots(slots);
+    this.versionSlots = versionSlots ?? new NameSlots();
   }
 
   /** A name the client subscribed to; keeps what is known if it was already there. */
@@ -75,12 +85,12 @@ export class ResourceLedger {
     }
     const state = this.states[slot]!;
     if (state === ACKED || state === NACKED) {
-      const acked = this.versions[slot];
+      const acked = this.versionOf(slot);
       if (acked !== undefined) this.priorAcked.set(slot, acked);
     }
     this.states[slot] = SENT;
-    this.versions[slot] = version;
-    this.updatedAt[slot] = now;
+    this.setVersion(slot, version);
+    this.setTime(slot, now);
   }
 
   /** The client was told (or, for full-state types, can infer) the resource does not exist. */
@@ -97,8 +107,11 @@ export class ResourceLedger {
   forget(name: string): void {
     const slot = this.find(name);
     if (slot < 0) return;
-    // Drop the version references so a forgotten record keeps nothing alive.
-    this.reset(slot, NONE, undefined, 0);
+    // Drop the version references so a forgotten record keeps nothing alive; its time is moot.
+    this.states[slot] = NONE;
+    this.setVersion(slot, undefined);
+    this.priorAcked.delete(slot);
+    this.nacks.delete(slot);
     this.count -= 1;
     this.slots.release(slot);
   }
@@ -108,12 +121,12 @@ export class ResourceLedger {
     for (const name of names) {
       const slot = this.find(name);
       if (slot < 0 || this.states[slot] !== SENT) continue;
-      this.updatedAt[slot] = now;
+      this.setTime(slot, now);
       if (nack) {
         this.states[slot] = NACKED;
-        this.nacks.set(slot, { details: nack.message, version: this.versions[slot] ?? '', atMs: now });
+        this.nacks.set(slot, { details: nack.message, version: this.versionOf(slot) ?? '', atMs: now });
         // The client keeps running what it ran before.
-        this.versions[slot] = this.priorAcked.get(slot);
+        this.setVersion(slot, this.priorAcked.get(slot));
       } else {
         this.states[slot] = ACKED;
         this.nacks.delete(slot);
@@ -144,7 +157,7 @@ export class ResourceLedger {
       if (state === NONE) continue;
       const name = this.slots.nameOf(slot);
       const current = view.get(kind, name);
-      let ackedVersion = this.versions[slot];
+      let ackedVersion = this.versionOf(slot);
       let clientStatus: ClientResourceStatus;
       let configStatus: ConfigSyncStatus;
       switch (state) {
@@ -170,7 +183,7 @@ export class ResourceLedger {
           clientStatus = 'REQUESTED';
           configStatus = 'NOT_SENT';
       }
-      out.push({ kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.updatedAt[slot]!, error: this.nacks.get(slot) });
+      out.push({ kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.timeOf(slot), error: this.nacks.get(slot) });
     }
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return out;
@@ -181,12 +194,14 @@ export class ResourceLedger {
     for (let slot = 0; slot < this.states.length; slot++) {
       if (this.states[slot] === NONE) continue;
       this.states[slot] = NONE;
+      this.setVersion(slot, undefined);
       this.slots.release(slot);
     }
     this.count = 0;
     this.states = new Uint8Array(0);
-    this.updatedAt = new Float64Array(0);
-    this.versions = [];
+    this.times = new Uint32Array(0);
+    this.timeBase = undefined;
+    this.versionRefs = new Uint32Array(0);
     this.priorAcked.clear();
     this.nacks.clear();
   }
@@ -207,8 +222,8 @@ export class ResourceLedger {
 
   private reset(slot: number, state: number, version: string | undefined, now: number): void {
     this.states[slot] = state;
-    this.updatedAt[slot] = now;
-    this.versions[slot] = version;
+    this.setTime(slot, now);
+    this.setVersion(slot, version);
     this.priorAcked.delete(slot);
     this.nacks.delete(slot);
   }
@@ -233,11 +248,46 @@ export class ResourceLedger {
     const states = new Uint8Array(capacity);
     states.set(this.states);
     this.states = states;
-    const updatedAt = new Float64Array(capacity);
-    updatedAt.set(this.updatedAt);
-    this.updatedAt = updatedAt;
-    const versions = new Array<string | undefined>(capacity);
-    for (let i = 0; i < this.versions.length; i++) versions[i] = this.versions[i];
-    this.versions = versions;
+    const times = this.times instanceof Uint32Array ? new Uint32Array(capacity) : new Float64Array(capacity);
+    times.set(this.times);
+    this.times = times;
+    const versionRefs = new Uint32Array(capacity);
+    versionRefs.set(this.versionRefs);
+    this.versionRefs = versionRefs;
+  }
+
+  private versionOf(slot: number): string | undefined {
+    const ref = this.versionRefs[slot]!;
+    return ref === 0 ? undefined : this.versionSlots.nameOf(ref - 1);
+  }
+
+  /** Points the record at `version`, retaining its slot before the old one is let go. */
+  private setVersion(slot: number, version: string | undefined): void {
+    const old = this.versionRefs[slot]!;
+    const next = version === undefined ? 0 : this.versionSlots.slotOf(version) + 1;
+    if (next === old) return;
+    if (next !== 0) this.versionSlots.retain(next - 1);
+    this.versionRefs[slot] = next;
+    if (old !== 0) this.versionSlots.release(old - 1);
+  }
+
+  private timeOf(slot: number): number {
+    return this.times[slot]! + (this.timeBase ?? 0);
+  }
+
+  private setTime(slot: number, now: number): void {
+    const ms = Math.round(now);
+    if (this.times instanceof Uint32Array) {
+      const base = (this.timeBase ??= ms);
+      const offset = ms - base;
+      if (offset >= 0 && offset <= 0xffffffff) {
+        this.times[slot] = offset;
+        return;
+      }
+      // A time before the first or 49 days after it: keep absolute times from now on.
+      this.times = Float64Array.from(this.times, (t) => t + base);
+      this.timeBase = 0;
+    }
+    this.times[slot] = ms;
   }
 }

@@ -49,8 +49,12 @@ export interface XdsServerOptions {
   acceptSockets?: number;
   /** How many bytes of large responses may be unsent at once (see WritePacer). */
   writePacing?: WritePacerOptions;
-  /** False sends responses through grpc-js's public write (one copy per message); for tests and as an escape hatch. */
-  directWrites?: boolean;
+  /**
+   * False keeps every stream on grpc-js's public API (see grpcjs-call.ts): responses go through
+   * its write (one copy per message) and its decoder keeps each stream's last request. For
+   * tests, and an escape hatch should a grpc-js release change shape in a way the checks miss.
+   */
+  grpcJsInternals?: boolean;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -92,13 +96,14 @@ export class XdsServer {
       index: this.index,
       nameSets: new NameSetTable(),
       nameSlots: newNameSlotsByKind(),
+      versionSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
       pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
       responseCounters: Object.fromEntries(
         PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
       ) as StreamContext['responseCounters'],
       wrappers: new ResourceWrappers(),
-      directWrites: options.directWrites,
+      grpcJsInternals: options.grpcJsInternals,
       controlPlaneId: options.controlPlaneId,
       clock: options.clock ?? systemClock,
       maxResponseBytes: options.maxResponseBytes,

@@ -7,7 +7,7 @@ import { encodeDiscoveryResponse } from './wire.js';
 /** A state-of-the-world stream (ADS or one per-type service). */
 export class SotwStream extends ServedStream<PlannedResponse, StreamState> {
   constructor(ctx: StreamContext, id: string, spec: ApiSpec, call: ServerCall) {
-    super(ctx, id, spec, call, new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSets: ctx.nameSets, responses: ctx.responses, nameSlots: ctx.nameSlots }));
+    super(ctx, id, spec, call, new StreamState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSets: ctx.nameSets, responses: ctx.responses, nameSlots: ctx.nameSlots, versionSlots: ctx.versionSlots }));
   }
 
   protected handle(request: object): void {

@@ -12,7 +12,7 @@ import type { SharedResponses } from './shared-responses.js';
 import type { PacedStream, WritePacer } from './write-pacer.js';
 import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
-import { callWriter, type CallWriter } from './call-writer.js';
+import { callWriter, requestBytesReleaser, type CallWriter } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 
 export interface ClientInfo {
@@ -34,6 +34,8 @@ export interface StreamContext {
   index: SubscriptionIndex;
   /** Resource name → slot per kind, shared by every stream's per-resource records. */
   nameSlots: NameSlotsByKind;
+  /** Resource version → slot per kind, for every stream's CSDS records. */
+  versionSlots: NameSlotsByKind;
   /** Interned SotW subscription lists, shared by every stream. */
   nameSets: NameSetTable;
   /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
@@ -43,8 +45,8 @@ export interface StreamContext {
   /** Per-type response counters, resolved once: a drain writes to every stream. */
   responseCounters: Record<ResourceKind, { responses: Counter.Internal; bytes: Counter.Internal }>;
   wrappers: ResourceWrappers;
-  /** False forces grpc-js's public write path (see call-writer.ts); by default the direct one is used when available. */
-  directWrites: boolean | undefined;
+  /** False keeps streams on grpc-js's public API (see grpcjs-call.ts); by default its internals are used where they have the expected shape. */
+  grpcJsInternals: boolean | undefined;
   controlPlaneId: string | undefined;
   clock: Clock;
   maxResponseBytes: number | undefined;
@@ -99,6 +101,7 @@ export abstract class ServedStream<
   nodeMessage: unknown;
   private warnedIgnored = false;
   private readonly writer: CallWriter;
+  private readonly releaseRequestBytes: (() => void) | undefined;
 
   constructor(
     protected readonly ctx: StreamContext,
@@ -110,7 +113,9 @@ export abstract class ServedStream<
     this.api = spec.api;
     this.protocol = spec.protocol;
     this.connectedAtMs = ctx.clock();
-    this.writer = callWriter(call, { direct: ctx.directWrites });
+    const internals = ctx.grpcJsInternals !== false;
+    this.writer = callWriter(call, { direct: internals });
+    this.releaseRequestBytes = internals ? requestBytesReleaser(call) : undefined;
     try {
       this.peer = call.getPeer();
     } catch {
@@ -210,6 +215,7 @@ export abstract class ServedStream<
     const message = (request as WithNodeMessage).nodeMessage;
     if (this.nodeMessage === undefined && message !== undefined) this.nodeMessage = message;
     this.handle(request);
+    this.releaseRequestBytes?.();
   }
 
   protected ignored(reason: string, typeUrl: string): void {

@@ -90,8 +90,8 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     this.responses = options.responses;
   }
 
-  protected newTypeState(slots: NameSlots): TypeState {
-    return { ...newCommonTypeState(EMPTY, slots), force: false, sent: new SentSeqs(slots), shared: undefined };
+  protected newTypeState(slots: NameSlots, versionSlots: NameSlots): TypeState {
+    return { ...newCommonTypeState(EMPTY, slots, versionSlots), force: false, sent: new SentSeqs(slots), shared: undefined };
   }
 
   /** Lets go of the shared name lists; the stream is gone. */

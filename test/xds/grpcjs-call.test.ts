@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { callWriter, type CallWriter } from '../../src/xds/call-writer.js';
+import { callWriter, requestBytesReleaser, type CallWriter } from '../../src/xds/grpcjs-call.js';
 import { MessageWriter } from '../../src/xds/proto-writer.js';
 import type { ServerCall } from '../../src/xds/stream-base.js';
 import { startHarness, until, type Harness } from './helpers.js';
@@ -136,10 +136,67 @@ describe('callWriter', () => {
   });
 });
 
+describe('requestBytesReleaser', () => {
+  /** The buffers grpc-js's decoder of `call` still references, by their backing store size. */
+  const heldByDecoder = (call: ServerCall): number[] => {
+    const decoder = Reflect.get(Reflect.get(call, 'call') as object, 'decoder') as { readCompressFlag: Buffer; readPartialMessage: Buffer[] };
+    return [decoder.readCompressFlag, ...decoder.readPartialMessage].map((b) => b.buffer.byteLength);
+  };
+
+  it('exists on the installed grpc-js, and after a request the decoder holds none of its bytes', async () => {
+    const b = await startBench();
+    const client = openCall(b);
+    await until(() => b.calls.length === 1, 5_000, 'the server call');
+    const call = b.calls[0]!;
+    const release = requestBytesReleaser(call);
+    expect(release).toBeDefined();
+    const requests: Buffer[] = [];
+    let heldBefore = 0;
+    call.on('data', (request: Buffer) => {
+      requests.push(request);
+      if (requests.length === 2) heldBefore = Math.max(...heldByDecoder(call));
+      release!();
+    });
+    const big = Buffer.alloc(20_000, 'n');
+    client.call.write(big);
+    await until(() => requests.length === 2, 5_000, 'the big request');
+    expect(requests[1]!.equals(big)).toBe(true);
+    // Before the release the decoder referenced the chunks the request came in; after, one byte of its own.
+    expect(heldBefore).toBeGreaterThanOrEqual(4_096);
+    expect(Math.max(...heldByDecoder(call))).toBeLessThan(64);
+    // The decoder still works: the next requests arrive whole.
+    client.call.write(Buffer.from('after'));
+    client.call.write(Buffer.alloc(70_000, 'm'));
+    await until(() => requests.length === 4, 5_000, 'two more requests');
+    expect(requests[2]!.toString()).toBe('after');
+    expect(requests[3]!.equals(Buffer.alloc(70_000, 'm'))).toBe(true);
+  });
+
+  it('leaves a decoder alone in the middle of a message', () => {
+    const decoder = { write: () => [], readState: 2, readCompressFlag: Buffer.from([0]), readPartialMessage: [Buffer.from('part')] };
+    const fake = { call: { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false, decoder } };
+    const release = requestBytesReleaser(fake as unknown as ServerCall);
+    expect(release).toBeDefined();
+    const before = { flag: decoder.readCompressFlag, parts: decoder.readPartialMessage };
+    release!();
+    expect(decoder.readCompressFlag).toBe(before.flag);
+    expect(decoder.readPartialMessage).toBe(before.parts);
+    decoder.readState = 0;
+    release!();
+    expect(decoder.readCompressFlag).not.toBe(before.flag);
+    expect(decoder.readPartialMessage).toEqual([]);
+  });
+
+  it('is undefined for a call whose decoder does not have the expected shape', () => {
+    const fake = { call: { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false, decoder: { write() {} } } };
+    expect(requestBytesReleaser(fake as unknown as ServerCall)).toBeUndefined();
+  });
+});
+
 describe('Herald streams with and without direct writes', () => {
-  for (const directWrites of [true, false]) {
-    it(`directWrites=${directWrites}: full state, an update and an UNAVAILABLE end reach the client`, async () => {
-      harness = await startHarness({ directWrites });
+  for (const grpcJsInternals of [true, false]) {
+    it(`grpcJsInternals=${grpcJsInternals}: full state, an update and an UNAVAILABLE end reach the client`, async () => {
+      harness = await startHarness({ grpcJsInternals });
       const h = harness;
       h.put('cluster', 'a', 'v1');
       h.put('endpoint', 'a', 'v1');

@@ -182,7 +182,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions; directWrites?: boolean } = {},
+  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions; grpcJsInternals?: boolean } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
@@ -198,7 +198,7 @@ export async function startHarness(
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
-    ...(options.directWrites !== undefined ? { directWrites: options.directWrites } : {}),
+    ...(options.grpcJsInternals !== undefined ? { grpcJsInternals: options.grpcJsInternals } : {}),
   });
   const port = await server.listen('127.0.0.1', 0);
   const clients: grpc.Client[] = [];

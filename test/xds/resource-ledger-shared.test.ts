@@ -108,7 +108,8 @@ describe('ResourceLedger sharing one NameSlots', () => {
 
   it('matches a per-record model across random operations on ledgers that share slots', () => {
     const slots = new NameSlots();
-    const ledgers = [0, 1, 2].map(() => ({ real: new ResourceLedger(slots), model: new ModelLedger() }));
+    const versionSlots = new NameSlots();
+    const ledgers = [0, 1, 2].map(() => ({ real: new ResourceLedger(slots, versionSlots), model: new ModelLedger() }));
     let seed = 3;
     const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
     const versions: Record<string, string> = {};
@@ -153,8 +154,12 @@ describe('ResourceLedger sharing one NameSlots', () => {
     }
     const live = new Set(ledgers.flatMap(({ model }) => [...model.records.keys()]));
     expect(slots.size).toBe(live.size);
+    // A version keeps its slot while a record points at it: the one sent while unanswered, else the one the client runs.
+    const liveVersions = new Set(ledgers.flatMap(({ model }) => [...model.records.values()].map((r) => (r.state === 'sent' ? r.sent : r.acked))).filter((v) => v !== undefined));
+    expect(versionSlots.size).toBe(liveVersions.size);
     for (const { real } of ledgers) real.dispose();
     expect(slots.size).toBe(0);
+    expect(versionSlots.size).toBe(0);
   });
   it('sizes its arrays to the shared registry, and grows geometrically while the registry grows with it', () => {
     const lengthOf = (ledger: ResourceLedger) => (Reflect.get(ledger, 'states') as Uint8Array).length;
@@ -193,5 +198,39 @@ describe('ResourceLedger sharing one NameSlots', () => {
     third.reserve(9_000);
     expect(lengthOf(third)).toBe(10_000);
     expect(third.statuses('cluster', viewOf({})).map((r) => [r.name, r.updatedAtMs])).toEqual([0, 1, 2, 3, 4].map((i) => [`fresh-${i}`, i]));
+  });
+});
+
+describe('ResourceLedger times', () => {
+  const timesOf = (ledger: ResourceLedger) => ledger.statuses('cluster', viewOf({})).map((r) => [r.name, r.updatedAtMs]);
+
+  it('keeps whole milliseconds exactly, far from the first time in either direction', () => {
+    const ledger = new ResourceLedger();
+    const start = 1_700_000_000_000;
+    const fiftyDays = 50 * 86_400_000;
+    ledger.requested('a', start);
+    ledger.requested('b', start + 1);
+    expect(Reflect.get(ledger, 'times')).toBeInstanceOf(Uint32Array);
+    // Past what 32 bits of milliseconds hold, and before the first time.
+    ledger.sent('c', 'v', start + fiftyDays);
+    ledger.sent('d', 'v', start - 5);
+    ledger.requested('e', 12);
+    expect(timesOf(ledger)).toEqual([
+      ['a', start],
+      ['b', start + 1],
+      ['c', start + fiftyDays],
+      ['d', start - 5],
+      ['e', 12],
+    ]);
+  });
+
+  it('rounds a clock with fractions to the millisecond', () => {
+    const ledger = new ResourceLedger();
+    ledger.requested('a', 1_700_000_000_000.4);
+    ledger.requested('b', 1_700_000_000_250.6);
+    expect(timesOf(ledger)).toEqual([
+      ['a', 1_700_000_000_000],
+      ['b', 1_700_000_000_251],
+    ]);
   });
 });
