@@ -133,6 +133,8 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 	if err := s.c.send(); err != nil {
 		return err
 	}
+	// Written as call.write() in ads-stream.ts writes: framed and queued for the socket, which
+	// the read loop flushes once no whole frame is waiting.
 	ackedAt := nowMs()
 	for _, ip := range s.drained {
 		s.seen[ip] = struct{}{}
