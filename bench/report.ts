@@ -69,7 +69,7 @@ function main(): void {
   const series = new Map<string, Series>();
   for (const file of results) {
     out.push(`## Run \`${file.label}\` — ${file.date.slice(0, 16).replace('T', ' ')} UTC`, '');
-    out.push(`Machine: ${file.machine.cpu}, ${file.machine.cores} cores, ${file.machine.memoryGb} GB; Node ${file.machine.node}${file.machine.heraldNode && file.machine.heraldNode !== file.machine.node ? ` (Herald on Node ${file.machine.heraldNode})` : ''}; ${file.machine.go}. Load average before ${file.machine.loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${file.machine.loadAfter.map((l) => l.toFixed(1)).join(' ')}.`, '');
+    out.push(`Machine: ${file.machine.cpu}, ${file.machine.cores} cores, ${file.machine.memoryGb} GB; Node ${file.machine.node}${file.machine.heraldNode && file.machine.heraldNode !== file.machine.node ? ` (Herald on Node ${file.machine.heraldNode})` : ''}; ${file.machine.go}; load generator: ${file.machine.loadgen ?? 'node'}. Load average before ${file.machine.loadBefore.map((l) => l.toFixed(1)).join(' ')}, after ${file.machine.loadAfter.map((l) => l.toFixed(1)).join(' ')}.`, '');
     out.push(`Command: \`${file.command}\``, '');
     const byPoint = new Map<string, RunResult[]>();
     for (const run of file.runs) {
