@@ -27,6 +27,8 @@ export class SharedResponses {
   private readonly byNonce = new Map<string, Entry>();
   private lastNonce = 0;
   private bytesHeld = 0;
+  /** The last content asked for and its entry: a fan-out asks for the same one once per stream. */
+  private last: { kind: ResourceKind; version: string; resources: readonly CachedResource[]; entry: Entry } | undefined;
 
   constructor(
     private readonly maxEntries = DEFAULT_MAX_ENTRIES,
@@ -35,6 +37,10 @@ export class SharedResponses {
 
   /** The nonce of the response with this content. Resource seqs are unique per revision across the cache. */
   nonceFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
+    const last = this.last;
+    if (last && last.kind === kind && last.version === version && sameRevisions(last.resources, resources) && this.byNonce.get(last.entry.nonce) === last.entry) {
+      return last.entry.nonce;
+    }
     let key = `${kind} ${version}`;
     for (const resource of resources) key += ` ${resource.seq}`;
     let entry = this.entries.get(key);
@@ -42,12 +48,13 @@ export class SharedResponses {
       // Most recently used last, so eviction takes the stalest.
       this.entries.delete(key);
       this.entries.set(key, entry);
-      return entry.nonce;
+    } else {
+      entry = { nonce: `s${++this.lastNonce}`, bytes: undefined };
+      this.entries.set(key, entry);
+      this.byNonce.set(entry.nonce, entry);
+      this.evict();
     }
-    entry = { nonce: `s${++this.lastNonce}`, bytes: undefined };
-    this.entries.set(key, entry);
-    this.byNonce.set(entry.nonce, entry);
-    this.evict();
+    this.last = { kind, version, resources: [...resources], entry };
     return entry.nonce;
   }
 
@@ -81,4 +88,11 @@ export class SharedResponses {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** The same revisions in the same order: seqs are unique per revision across the cache. */
+function sameRevisions(a: readonly CachedResource[], b: readonly CachedResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.seq !== b[i]!.seq) return false;
+  return true;
 }

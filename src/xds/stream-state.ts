@@ -35,6 +35,8 @@ export type RequestOutcome =
       subscriptionChanged: boolean;
     };
 
+/** A response this large is a first answer or a resync: size the per-name arrays once (a drain's one resource never needs it). */
+const RESERVE_FROM = 64;
 /** Full-state types: every response carries the whole subscription; an omitted resource is deleted. */
 const FULL_STATE: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
 
@@ -234,8 +236,10 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       if (resources.length === 0) return undefined;
       resources.sort(byName);
       const now = this.clock();
-      state.sent.reserve(resources.length);
-      state.ledger.reserve(resources.length);
+      if (resources.length >= RESERVE_FROM) {
+        state.sent.reserve(resources.length);
+        state.ledger.reserve(resources.length);
+      }
       for (const r of resources) {
         state.sent.set(r.name, r.seq);
         state.ledger.sent(r.name, r.version, now);

@@ -56,6 +56,34 @@ describe('SharedResponses', () => {
     expect(shared.bytes(b, () => Buffer.from('fresh')).toString()).toBe('fresh');
   });
 
+  it('asked the same content again and again (a fan-out), answers the same nonce until that content is forgotten', () => {
+    const cache = cacheWith(['a', 'b', 'c']);
+    const shared = new SharedResponses(2);
+    const a = shared.nonceFor('endpoint', 'v', resources(cache, 'a'));
+    for (let i = 0; i < 3; i++) expect(shared.nonceFor('endpoint', 'v', resources(cache, 'a'))).toBe(a);
+    // Same names, other revision: another nonce.
+    cache.apply([{ kind: 'endpoint', name: 'a', any: Buffer.from('a:2') }]);
+    const a2 = shared.nonceFor('endpoint', 'v', resources(cache, 'a'));
+    expect(a2).not.toBe(a);
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'a'))).toBe(a2);
+    // Other content in between: both keep their nonces while remembered.
+    const b1 = shared.nonceFor('endpoint', 'v', resources(cache, 'b'));
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'a'))).toBe(a2);
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'b'))).toBe(b1);
+    const c = shared.nonceFor('endpoint', 'v', resources(cache, 'c'));
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'c'))).toBe(c);
+    shared.bytes(c, () => Buffer.from('c'));
+    shared.nonceFor('endpoint', 'v', resources(cache, 'a'));
+    shared.nonceFor('endpoint', 'v', resources(cache, 'b'));
+    // c was forgotten (bound of 2): asking again mints a new nonce whose bytes are encoded anew, once.
+    const c2 = shared.nonceFor('endpoint', 'v', resources(cache, 'c'));
+    expect(c2).not.toBe(c);
+    let encodes = 0;
+    shared.bytes(c2, () => Buffer.from(`c ${++encodes}`));
+    expect(shared.nonceFor('endpoint', 'v', resources(cache, 'c'))).toBe(c2);
+    expect(shared.bytes(c2, () => Buffer.from(`c ${++encodes}`)).toString()).toBe('c 1');
+  });
+
   it('keeps the encoded bytes it remembers under its byte bound, dropping the stalest first', () => {
     const cache = cacheWith(['a', 'b', 'c']);
     const shared = new SharedResponses(64, 250);
