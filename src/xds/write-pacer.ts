@@ -18,7 +18,7 @@ export interface WritePacerOptions {
   slowAfterMs: number;
 }
 
-export const DEFAULT_WRITE_PACING: WritePacerOptions = { maxInFlightBytes: 32 * 1024 * 1024, pacedFromBytes: 64 * 1024, slowAfterMs: 1000 };
+export const DEFAULT_WRITE_PACING: WritePacerOptions = { maxInFlightBytes: 16 * 1024 * 1024, pacedFromBytes: 64 * 1024, slowAfterMs: 1000 };
 
 interface Job {
   stream: PacedStream;
