@@ -2,6 +2,7 @@
 // internals have the shape relied on (test/xds/grpcjs-call.test.ts pins it for the installed
 // grpc-js); otherwise the public API is used.
 import type { ServerHttp2Stream } from 'node:http2';
+import { MessageSplitter } from './message-splitter.js';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 import type { ServerCall } from './stream-base.js';
 
@@ -21,18 +22,17 @@ interface GrpcJsCall {
   decoder?: Partial<GrpcJsDecoder>;
 }
 
-/** grpc-js's StreamDecoder: the fields that hold on to the last request's bytes. */
+/** grpc-js's StreamDecoder, as far as telling that it is one, idle, goes. */
 interface GrpcJsDecoder {
   write(data: Buffer): Buffer[];
   readState: number;
   readCompressFlag: Buffer;
   readPartialMessage: Buffer[];
+  maxReadMessageLength: number;
 }
 
-/** StreamDecoder's state between two messages, when the fields below are dead until rewritten. */
+/** StreamDecoder's state between two messages. */
 const DECODER_BETWEEN_MESSAGES = 0;
-/** Shared by every call: the decoder only ever reads this byte (it copies it into each message). */
-const NO_FLAG = Buffer.alloc(1);
 
 /**
  * The grpc-js call behind a ServerDuplexStream, when it has the shape this module relies on:
@@ -89,22 +89,20 @@ function publicWriter(call: ServerCall): CallWriter {
 }
 
 /**
- * A function that lets go of the request bytes grpc-js's decoder keeps after a message: a
- * one-byte slice of the message's first chunk and slices of its body, kept until the next
- * message starts. A slice keeps its whole buffer alive, so every stream held its last request:
- * an Envoy's EDS ACK repeats every name it watches (~6 KB at 600 services), 58 MB at 10,000
- * streams. Called after each request; it only touches the decoder between two messages, when
- * those fields are rewritten before they are read again. Undefined when the decoder does not
- * have the expected shape.
+ * Puts a MessageSplitter in place of grpc-js's request decoder; false (nothing changed) when the
+ * decoder does not have the expected shape or has already begun a message. grpc-js's decoder
+ * copies every message into a fresh buffer and keeps slices of the last one (its first chunk
+ * and body) until the next message starts, and a slice keeps its whole chunk alive: every
+ * stream held its last request, an Envoy's EDS ACK that repeats every name it watches (~6 KB at
+ * 600 services, 58 MB at 10,000 streams), and each drain's 10,000 ACKs were copied once more.
+ * Call it when the call is handed to Herald, before any request has been read.
  */
-export function requestBytesReleaser(call: ServerCall): (() => void) | undefined {
-  const decoder = grpcJsCallOf(call)?.decoder;
-  if (!decoder || typeof decoder.write !== 'function' || typeof decoder.readState !== 'number') return undefined;
-  if (!Buffer.isBuffer(decoder.readCompressFlag) || !Array.isArray(decoder.readPartialMessage)) return undefined;
-  const held = decoder as GrpcJsDecoder;
-  return () => {
-    if (held.readState !== DECODER_BETWEEN_MESSAGES) return;
-    held.readCompressFlag = NO_FLAG;
-    if (held.readPartialMessage.length > 0) held.readPartialMessage = [];
-  };
+export function adoptMessageSplitter(call: ServerCall): boolean {
+  const inner = grpcJsCallOf(call);
+  const decoder = inner?.decoder;
+  if (!inner || !decoder || typeof decoder.write !== 'function' || typeof decoder.readState !== 'number') return false;
+  if (!Buffer.isBuffer(decoder.readCompressFlag) || !Array.isArray(decoder.readPartialMessage) || typeof decoder.maxReadMessageLength !== 'number') return false;
+  if (decoder.readState !== DECODER_BETWEEN_MESSAGES || decoder.readPartialMessage.length > 0) return false;
+  inner.decoder = new MessageSplitter(decoder.maxReadMessageLength) as unknown as Partial<GrpcJsDecoder>;
+  return true;
 }

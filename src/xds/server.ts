@@ -51,7 +51,7 @@ export interface XdsServerOptions {
   writePacing?: WritePacerOptions;
   /**
    * False keeps every stream on grpc-js's public API (see grpcjs-call.ts): responses go through
-   * its write (one copy per message) and its decoder keeps each stream's last request. For
+   * its write and requests through its decoder (a copy per message either way). For
    * tests, and an escape hatch should a grpc-js release change shape in a way the checks miss.
    */
   grpcJsInternals?: boolean;

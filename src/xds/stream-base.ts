@@ -12,7 +12,7 @@ import type { SharedResponses } from './shared-responses.js';
 import type { PacedStream, WritePacer } from './write-pacer.js';
 import type { Counter } from 'prom-client';
 import type { ResourceWrappers } from './delta-wire.js';
-import { callWriter, requestBytesReleaser, type CallWriter } from './grpcjs-call.js';
+import { adoptMessageSplitter, callWriter, type CallWriter } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 
 export interface ClientInfo {
@@ -101,7 +101,6 @@ export abstract class ServedStream<
   nodeMessage: unknown;
   private warnedIgnored = false;
   private readonly writer: CallWriter;
-  private readonly releaseRequestBytes: (() => void) | undefined;
 
   constructor(
     protected readonly ctx: StreamContext,
@@ -115,7 +114,7 @@ export abstract class ServedStream<
     this.connectedAtMs = ctx.clock();
     const internals = ctx.grpcJsInternals !== false;
     this.writer = callWriter(call, { direct: internals });
-    this.releaseRequestBytes = internals ? requestBytesReleaser(call) : undefined;
+    if (internals) adoptMessageSplitter(call);
     try {
       this.peer = call.getPeer();
     } catch {
@@ -215,7 +214,6 @@ export abstract class ServedStream<
     const message = (request as WithNodeMessage).nodeMessage;
     if (this.nodeMessage === undefined && message !== undefined) this.nodeMessage = message;
     this.handle(request);
-    this.releaseRequestBytes?.();
   }
 
   protected ignored(reason: string, typeUrl: string): void {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { callWriter, requestBytesReleaser, type CallWriter } from '../../src/xds/grpcjs-call.js';
+import { adoptMessageSplitter, callWriter, type CallWriter } from '../../src/xds/grpcjs-call.js';
+import { MessageSplitter } from '../../src/xds/message-splitter.js';
 import { MessageWriter } from '../../src/xds/proto-writer.js';
 import type { ServerCall } from '../../src/xds/stream-base.js';
 import { startHarness, until, type Harness } from './helpers.js';
@@ -136,60 +137,78 @@ describe('callWriter', () => {
   });
 });
 
-describe('requestBytesReleaser', () => {
-  /** The buffers grpc-js's decoder of `call` still references, by their backing store size. */
-  const heldByDecoder = (call: ServerCall): number[] => {
-    const decoder = Reflect.get(Reflect.get(call, 'call') as object, 'decoder') as { readCompressFlag: Buffer; readPartialMessage: Buffer[] };
-    return [decoder.readCompressFlag, ...decoder.readPartialMessage].map((b) => b.buffer.byteLength);
-  };
+describe('adoptMessageSplitter', () => {
+  const decoderOf = (call: ServerCall): unknown => Reflect.get(Reflect.get(call, 'call') as object, 'decoder');
 
-  it('exists on the installed grpc-js, and after a request the decoder holds none of its bytes', async () => {
+  it('takes over the decoder on the installed grpc-js; requests arrive whole and nothing is kept after them', async () => {
     const b = await startBench();
     const client = openCall(b);
     await until(() => b.calls.length === 1, 5_000, 'the server call');
     const call = b.calls[0]!;
-    const release = requestBytesReleaser(call);
-    expect(release).toBeDefined();
+    // The first message is already in; the bench adopts on the next call, as Herald does in its handler.
     const requests: Buffer[] = [];
-    let heldBefore = 0;
-    call.on('data', (request: Buffer) => {
-      requests.push(request);
-      if (requests.length === 2) heldBefore = Math.max(...heldByDecoder(call));
-      release!();
-    });
-    const big = Buffer.alloc(20_000, 'n');
-    client.call.write(big);
+    call.on('data', (request: Buffer) => requests.push(request));
+    await until(() => requests.length === 1, 5_000, 'the first request');
+    const second = openCall(b);
+    await until(() => b.calls.length === 2, 5_000, 'the second call');
+    const adopted = b.calls[1]!;
+    expect(adoptMessageSplitter(adopted)).toBe(true);
+    expect(decoderOf(adopted)).toBeInstanceOf(MessageSplitter);
+    const got: Buffer[] = [];
+    adopted.on('data', (request: Buffer) => got.push(request));
+    const sent = [Buffer.alloc(20_000, 'n'), Buffer.from('after'), Buffer.alloc(70_000, 'm'), Buffer.alloc(0)];
+    for (const message of sent) second.call.write(message);
+    await until(() => got.length === 5, 5_000, 'every request');
+    expect(got.map((m) => m.toString('hex'))).toEqual([Buffer.from('hello'), ...sent].map((m) => m.toString('hex')));
+    expect(Reflect.get(decoderOf(adopted) as object, 'pending')).toEqual([]);
+    // grpc-js's own decoder, on the call left alone, still holds slices of its last request.
+    client.call.write(Buffer.alloc(20_000, 'k'));
     await until(() => requests.length === 2, 5_000, 'the big request');
-    expect(requests[1]!.equals(big)).toBe(true);
-    // Before the release the decoder referenced the chunks the request came in; after, one byte of its own.
-    expect(heldBefore).toBeGreaterThanOrEqual(4_096);
-    expect(Math.max(...heldByDecoder(call))).toBeLessThan(64);
-    // The decoder still works: the next requests arrive whole.
-    client.call.write(Buffer.from('after'));
-    client.call.write(Buffer.alloc(70_000, 'm'));
-    await until(() => requests.length === 4, 5_000, 'two more requests');
-    expect(requests[2]!.toString()).toBe('after');
-    expect(requests[3]!.equals(Buffer.alloc(70_000, 'm'))).toBe(true);
+    const held = decoderOf(call) as { readCompressFlag: Buffer };
+    expect(held.readCompressFlag.buffer.byteLength).toBeGreaterThanOrEqual(4_096);
   });
 
-  it('leaves a decoder alone in the middle of a message', () => {
-    const decoder = { write: () => [], readState: 2, readCompressFlag: Buffer.from([0]), readPartialMessage: [Buffer.from('part')] };
-    const fake = { call: { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false, decoder } };
-    const release = requestBytesReleaser(fake as unknown as ServerCall);
-    expect(release).toBeDefined();
-    const before = { flag: decoder.readCompressFlag, parts: decoder.readPartialMessage };
-    release!();
-    expect(decoder.readCompressFlag).toBe(before.flag);
-    expect(decoder.readPartialMessage).toBe(before.parts);
-    decoder.readState = 0;
-    release!();
-    expect(decoder.readCompressFlag).not.toBe(before.flag);
-    expect(decoder.readPartialMessage).toEqual([]);
+  it("refuses a message over grpc-js's receive limit with RESOURCE_EXHAUSTED, as grpc-js does", async () => {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 1_000 });
+    const calls: ServerCall[] = [];
+    const definition: grpc.ServiceDefinition = {
+      Chat: { path: PATH, requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+    };
+    server.addService(definition, {
+      Chat: (call: ServerCall) => {
+        expect(adoptMessageSplitter(call)).toBe(true);
+        calls.push(call);
+        call.on('error', () => undefined);
+        call.on('data', () => undefined);
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    bench = { server, client, calls };
+    const c = client.makeBidiStreamRequest(PATH, identity, identity);
+    let status: grpc.StatusObject | undefined;
+    c.on('status', (s) => (status = s));
+    c.on('error', () => undefined);
+    c.on('data', () => undefined);
+    c.write(Buffer.alloc(2_000));
+    await until(() => status !== undefined, 5_000, 'the status');
+    expect(status!.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(calls).toHaveLength(1);
   });
 
-  it('is undefined for a call whose decoder does not have the expected shape', () => {
-    const fake = { call: { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false, decoder: { write() {} } } };
-    expect(requestBytesReleaser(fake as unknown as ServerCall)).toBeUndefined();
+  it('leaves a decoder alone in the middle of a message, or one of another shape', () => {
+    const inner = { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false };
+    const busy = { write: () => [], readState: 2, readCompressFlag: Buffer.from([0]), readPartialMessage: [Buffer.from('part')], maxReadMessageLength: -1 };
+    const busyCall = { call: { ...inner, decoder: busy } };
+    expect(adoptMessageSplitter(busyCall as unknown as ServerCall)).toBe(false);
+    expect(busyCall.call.decoder).toBe(busy);
+    const odd = { call: { ...inner, decoder: { write() {} } } };
+    expect(adoptMessageSplitter(odd as unknown as ServerCall)).toBe(false);
+    const idle = { call: { ...inner, decoder: { ...busy, readState: 0, readPartialMessage: [] } } };
+    expect(adoptMessageSplitter(idle as unknown as ServerCall)).toBe(true);
+    expect(idle.call.decoder).toBeInstanceOf(MessageSplitter);
   });
 });
 
