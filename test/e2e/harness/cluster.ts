@@ -5,9 +5,12 @@ import { tmpdir } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { makeClusterPki, type ClusterPki } from './pki.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { eventually, freePort, tail, type Managed, type ProcessGroup } from './processes.js';
+import { eventually, fatal, freePort, tail, type Managed, type ProcessGroup } from './processes.js';
 
 /** Client-certificate users every test cluster has. `herald` gets only what deploy/rbac grants. */
+/** Starts tried when a port found free was taken before etcd or the apiserver could bind it. */
+const PORT_ATTEMPTS = 3;
+
 export const USERS: Record<string, string[]> = {
   admin: ['system:masters'],
   herald: [],
@@ -48,7 +51,23 @@ export class KubeCluster {
     this.apiPort = apiPort;
   }
 
+  /**
+   * Starts etcd and the apiserver on ports found free a moment before. Another process can bind
+   * such a port first (any outgoing connection may be given it), so a start that fails on a
+   * taken port is tried again on fresh ports.
+   */
   static async start(options: KubeClusterOptions): Promise<KubeCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await KubeCluster.startOnce(options);
+      } catch (error) {
+        const taken = error instanceof Error && error.message.includes('address already in use');
+        if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: KubeClusterOptions): Promise<KubeCluster> {
     const dir = mkdtempSync(join(tmpdir(), `herald-e2e-${options.name}-`));
     let cluster: KubeCluster;
     try {
@@ -199,7 +218,7 @@ export class KubeCluster {
     await eventually(
       `${this.name}: etcd healthy`,
       async () => {
-        if (proc.hasExited()) throw new Error(`etcd exited:\n${tail(proc.logFile)}`);
+        if (proc.hasExited()) throw fatal(`etcd exited:\n${tail(proc.logFile)}`);
         const res = await fetch(`${client}/health`);
         const body = (await res.json()) as { health?: string };
         return body.health === 'true' ? true : undefined;
@@ -238,7 +257,7 @@ export class KubeCluster {
     await eventually(
       `${this.name}: kube-apiserver on port ${port} ready`,
       async () => {
-        if (proc.hasExited()) throw new Error(`kube-apiserver exited:\n${tail(proc.logFile)}`);
+        if (proc.hasExited()) throw fatal(`kube-apiserver exited:\n${tail(proc.logFile)}`);
         const { status } = await this.httpsGet(port, '/readyz');
         return status === 200 ? true : undefined;
       },

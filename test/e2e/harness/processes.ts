@@ -117,7 +117,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns a value other than undefined, at most timeoutMs. */
+/** An error that ends `eventually` at once: waiting longer cannot help (the process exited). */
+export function fatal(message: string): Error {
+  return Object.assign(new Error(message), { fatal: true });
+}
+
+/** Polls `check` until it returns a value other than undefined, at most timeoutMs, or until it throws a fatal() error. */
 export async function eventually<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
@@ -132,6 +137,7 @@ export async function eventually<T>(
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
+      if ((error as { fatal?: boolean }).fatal === true) throw new Error(`e2e: ${what}: ${(error as Error).message}`);
     }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
