@@ -121,3 +121,27 @@ export class NameSlots {
     return top;
   }
 }
+
+/**
+ * The length a per-slot array (indexed by a NameSlots registry of `registryCapacity`) grows to
+ * when it must cover `slot` and is `length` long. A stream learns most of its names at once (600
+ * per type for a typical Envoy), and in a connect storm each small step cost a fresh allocation
+ * for every stream, so the array goes straight to the registry's size when that is at most twice
+ * what it needs; past that (a registry swollen by another client's made-up names) it doubles. A
+ * slot at the registry's top means the registry is growing with this array: then it grows by at
+ * least 1.25×, or every new name would copy it.
+ */
+export function slotArrayGrowth(slot: number, length: number, registryCapacity: number): number {
+  const needed = Math.max(slot + 1, 8, length * 2);
+  const capacity = registryCapacity <= 2 * needed ? Math.max(slot + 1, registryCapacity) : needed;
+  return slot + 1 >= registryCapacity ? Math.max(capacity, Math.ceil(length * 1.25)) : capacity;
+}
+
+/**
+ * The length a per-slot array holding `count` entries should take now that about `records` more
+ * are coming (a subscription or a full-state response), or undefined to leave it: the
+ * registry's size in one step when all of them would fill at least half of it.
+ */
+export function slotArrayReserve(length: number, count: number, records: number, registryCapacity: number): number | undefined {
+  return registryCapacity > length && registryCapacity <= 2 * (count + records) ? registryCapacity : undefined;
+}

@@ -1,6 +1,6 @@
 import type { ResourceKind } from '../model/index.js';
 import type { ResourceView } from '../cache/index.js';
-import { NameSlots } from './name-slots.js';
+import { NameSlots, slotArrayGrowth, slotArrayReserve } from './name-slots.js';
 
 /** Per-resource status of one client, as CSDS reports it (admin.v3.ClientResourceStatus). */
 export type ClientResourceStatus = 'REQUESTED' | 'DOES_NOT_EXIST' | 'ACKED' | 'NACKED';
@@ -146,8 +146,8 @@ export class ResourceLedger {
    * copies per type.
    */
   reserve(records: number): void {
-    const capacity = this.slots.capacity;
-    if (capacity > this.states.length && capacity <= 2 * (this.count + records)) this.resize(capacity);
+    const capacity = slotArrayReserve(this.states.length, this.count, records, this.slots.capacity);
+    if (capacity !== undefined) this.resize(capacity);
   }
 
   statuses(kind: ResourceKind, view: ResourceView): ResourceStatus[] {
@@ -215,7 +215,7 @@ export class ResourceLedger {
   private create(name: string, state: number, version: string | undefined, now: number): void {
     const slot = this.slots.slotOf(name);
     this.slots.retain(slot);
-    if (slot >= this.states.length) this.grow(slot);
+    if (slot >= this.states.length) this.resize(slotArrayGrowth(slot, this.states.length, this.slots.capacity));
     this.count += 1;
     this.reset(slot, state, version, now);
   }
@@ -226,22 +226,6 @@ export class ResourceLedger {
     this.setVersion(slot, version);
     this.priorAcked.delete(slot);
     this.nacks.delete(slot);
-  }
-
-  /**
-   * Grows the arrays to cover `slot`. A stream learns most of its names at once (600 per type
-   * for a typical Envoy), and in a connect storm each small step cost a fresh allocation for
-   * every stream, so the arrays go straight to the registry's size when that is at most twice
-   * what they need; past that (a registry swollen by another client's made-up names) they
-   * double. A slot at the registry's top means the registry is growing with this ledger: then
-   * grow by at least 1.25×, or every new name would copy the arrays.
-   */
-  private grow(slot: number): void {
-    const length = this.states.length;
-    const needed = Math.max(slot + 1, 8, length * 2);
-    let capacity = this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed;
-    if (slot + 1 >= this.slots.capacity) capacity = Math.max(capacity, Math.ceil(length * 1.25));
-    this.resize(capacity);
   }
 
   private resize(capacity: number): void {

@@ -1,4 +1,4 @@
-import { NameSlots } from './name-slots.js';
+import { NameSlots, slotArrayGrowth, slotArrayReserve } from './name-slots.js';
 
 /**
  * What one stream holds of one type: resource name → seq last sent. Every stream keeps one per
@@ -28,7 +28,7 @@ export class SentSeqs {
   set(name: string, seq: number): void {
     if (!(seq > 0)) throw new RangeError(`resource seq must be positive, got ${seq}`);
     const slot = this.slots.slotOf(name);
-    if (slot >= this.seqs.length) this.grow(slot);
+    if (slot >= this.seqs.length) this.resize(slotArrayGrowth(slot, this.seqs.length, this.slots.capacity));
     if (seq > 0xffffffff && this.seqs instanceof Uint32Array) this.seqs = Float64Array.from(this.seqs);
     if (this.seqs[slot] === 0) {
       this.slots.retain(slot);
@@ -65,15 +65,8 @@ export class SentSeqs {
 
   /** Like ResourceLedger.reserve: the registry's size at once when `records` more would fill half of it. */
   reserve(records: number): void {
-    const capacity = this.slots.capacity;
-    if (capacity > this.seqs.length && capacity <= 2 * (this.count + records)) this.resize(capacity);
-  }
-
-  /** Like ResourceLedger: to the registry's size when that is at most twice the need, else doubling. */
-  private grow(slot: number): void {
-    const length = this.seqs.length;
-    const needed = Math.max(slot + 1, 8, length * 2);
-    this.resize(this.slots.capacity <= 2 * needed ? Math.max(slot + 1, this.slots.capacity) : needed);
+    const capacity = slotArrayReserve(this.seqs.length, this.count, records, this.slots.capacity);
+    if (capacity !== undefined) this.resize(capacity);
   }
 
   private resize(capacity: number): void {

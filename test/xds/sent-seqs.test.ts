@@ -81,3 +81,17 @@ describe('SentSeqs.reserve', () => {
     expect([...sizes]).toEqual([1_000]);
   });
 });
+
+describe('SentSeqs growth', () => {
+  it('grows geometrically while the registry grows with it (every name new), not one slot at a time', () => {
+    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'seqs') as Uint32Array).length;
+    const sent = new SentSeqs(new NameSlots());
+    const lengths = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      sent.set(`fresh-${i}`, i + 1);
+      lengths.add(lengthOf(sent));
+    }
+    expect(lengthOf(sent)).toBeGreaterThanOrEqual(10_000);
+    expect(lengths.size).toBeLessThan(40);
+  });
+});
