@@ -35,9 +35,10 @@ const ABSENT = 5;
  * A stream holds a record per subscribed resource (hundreds per type, for every stream), so a
  * record is a position in parallel typed arrays indexed by the name's slot in a NameSlots
  * registry that every stream of the server shares: no per-stream table, no per-record name and
- * no pointer for the garbage collector to trace, 9 bytes a record. Versions are slots in a
- * second shared registry, and times whole milliseconds counted from the ledger's first one in
- * 32 bits (widening to 64-bit floats should a stream outlive 49 days). The ledger retains the
+ * no pointer for the garbage collector to trace, 7 bytes a record. Versions are slots in a
+ * second shared registry, referenced in 16 bits while they fit (32 after), and times whole
+ * milliseconds counted from the ledger's first one in 32 bits (widening to 64-bit floats
+ * should a stream outlive 49 days). The ledger retains the
  * name and version slots its records use, so neither passes to another string meanwhile; call
  * dispose() when the stream ends.
  *
@@ -55,8 +56,12 @@ export class ResourceLedger {
   private times: Uint32Array | Float64Array = new Uint32Array(0);
   /** The first time recorded (whole ms); 0 once `times` holds absolute times. */
   private timeBase: number | undefined;
-  /** Per slot: 0 for no version, else 1 + the version's slot in `versionSlots`. */
-  private versionRefs = new Uint32Array(0);
+  /**
+   * Per slot: 0 for no version, else 1 + the version's slot in `versionSlots`. 16 bits while
+   * the registry's slots fit (live versions of one kind, about one per resource), widening to
+   * 32 the first time one does not: 2.4 KB less per Envoy stream.
+   */
+  private versionRefs: Uint16Array | Uint32Array = new Uint16Array(0);
   /** SENT records whose client already ran an ACKed version: that version. */
   private readonly priorAcked = new Map<number, string>();
   private readonly nacks = new Map<number, Nack>();
@@ -201,7 +206,7 @@ export class ResourceLedger {
     this.states = new Uint8Array(0);
     this.times = new Uint32Array(0);
     this.timeBase = undefined;
-    this.versionRefs = new Uint32Array(0);
+    this.versionRefs = new Uint16Array(0);
     this.priorAcked.clear();
     this.nacks.clear();
   }
@@ -235,7 +240,7 @@ export class ResourceLedger {
     const times = this.times instanceof Uint32Array ? new Uint32Array(capacity) : new Float64Array(capacity);
     times.set(this.times);
     this.times = times;
-    const versionRefs = new Uint32Array(capacity);
+    const versionRefs = this.versionRefs instanceof Uint16Array ? new Uint16Array(capacity) : new Uint32Array(capacity);
     versionRefs.set(this.versionRefs);
     this.versionRefs = versionRefs;
   }
@@ -250,6 +255,7 @@ export class ResourceLedger {
     const old = this.versionRefs[slot]!;
     const next = version === undefined ? 0 : this.versionSlots.slotOf(version) + 1;
     if (next === old) return;
+    if (next > 0xffff && this.versionRefs instanceof Uint16Array) this.versionRefs = Uint32Array.from(this.versionRefs);
     if (next !== 0) this.versionSlots.retain(next - 1);
     this.versionRefs[slot] = next;
     if (old !== 0) this.versionSlots.release(old - 1);

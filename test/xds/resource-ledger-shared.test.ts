@@ -234,3 +234,29 @@ describe('ResourceLedger times', () => {
     ]);
   });
 });
+
+describe('ResourceLedger version references', () => {
+  it('holds them in 16 bits until a version slot does not fit, then widens and keeps every version', () => {
+    const versionSlots = new NameSlots();
+    const ledger = new ResourceLedger(new NameSlots(), versionSlots);
+    const other = new ResourceLedger(new NameSlots(), versionSlots);
+    ledger.sent('early', 'v-early', 1);
+    ledger.answered(['early'], undefined, 2);
+    expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint16Array);
+    // Another stream's ledger fills the shared registry past what 16 bits can reference.
+    const versions = 0x10000;
+    for (let i = 0; i < versions; i++) other.sent(`r${i}`, `v${i}`, 3);
+    ledger.sent('late', 'v-late', 4);
+    expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint32Array);
+    ledger.answered(['late'], undefined, 5);
+    const view = viewOf({ early: 'v-early', late: 'v-late' });
+    expect(ledger.statuses('cluster', view).map((r) => [r.name, r.version, r.configStatus])).toEqual([
+      ['early', 'v-early', 'SYNCED'],
+      ['late', 'v-late', 'SYNCED'],
+    ]);
+    // Forgetting the widened record lets its version slot go back to the registry.
+    const before = versionSlots.size;
+    ledger.forget('late');
+    expect(versionSlots.size).toBe(before - 1);
+  });
+});
