@@ -14,6 +14,7 @@ import { ConnectionAdmission } from './admission.js';
 import { listenSockets } from './listener.js';
 import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';
 import { ResourceWrappers } from './delta-wire.js';
+import { ResponseTally, type ResponseCounters } from './response-tally.js';
 import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
 import { SotwStream } from './sotw-stream.js';
 import { DeltaStream } from './delta-stream.js';
@@ -99,9 +100,11 @@ export class XdsServer {
       versionSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
       pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
-      responseCounters: Object.fromEntries(
-        PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
-      ) as StreamContext['responseCounters'],
+      responseTally: new ResponseTally(
+        Object.fromEntries(
+          PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
+        ) as Record<ResourceKind, ResponseCounters>,
+      ),
       wrappers: new ResourceWrappers(),
       grpcJsInternals: options.grpcJsInternals,
       controlPlaneId: options.controlPlaneId,

@@ -10,7 +10,7 @@ import type { NameSetTable } from './name-sets.js';
 import type { NameSlotsByKind } from './protocol-state-base.js';
 import type { SharedResponses } from './shared-responses.js';
 import type { PacedStream, WritePacer } from './write-pacer.js';
-import type { Counter } from 'prom-client';
+import type { ResponseTally } from './response-tally.js';
 import type { ResourceWrappers } from './delta-wire.js';
 import { adoptMessageSplitter, callWriter, type CallWriter } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
@@ -42,8 +42,8 @@ export interface StreamContext {
   pacer: WritePacer;
   /** SotW responses encoded once for every stream that is sent the same content. */
   responses: SharedResponses;
-  /** Per-type response counters, resolved once: a drain writes to every stream. */
-  responseCounters: Record<ResourceKind, { responses: Counter.Internal; bytes: Counter.Internal }>;
+  /** Per-type response counts, summed and handed to the metrics once per turn: a drain writes to every stream. */
+  responseTally: ResponseTally;
   wrappers: ResourceWrappers;
   /** False keeps streams on grpc-js's public API (see grpcjs-call.ts); by default its internals are used where they have the expected shape. */
   grpcJsInternals: boolean | undefined;
@@ -234,9 +234,7 @@ export abstract class ServedStream<
   /** Queues one response with the server's pacer; false (and the stream released) when the call is gone. */
   private write(kind: ResourceKind, bytes: Buffer): boolean {
     if (!this.ctx.pacer.submit(this, bytes)) return false;
-    const counters = this.ctx.responseCounters[kind];
-    counters.responses.inc();
-    counters.bytes.inc(bytes.length - GRPC_PREFIX_BYTES);
+    this.ctx.responseTally.add(kind, bytes.length - GRPC_PREFIX_BYTES);
     return true;
   }
 
