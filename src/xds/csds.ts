@@ -13,8 +13,8 @@ const SERVICE = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 export interface CsdsStream {
   readonly id: string;
   readonly closed: boolean;
-  /** The client's first Node, as decoded from its request. */
-  readonly nodeMessage: unknown;
+  /** The client's first Node, as it encoded it. */
+  nodeBytes(): Uint8Array | undefined;
   readonly node: { id: string } | undefined;
   resourceStatuses(): ResourceStatus[];
 }
@@ -112,7 +112,8 @@ export function makeStatusResponder(root: protobuf.Root, options: CsdsOptions): 
       if (stream.closed || !selects(stream.node?.id ?? '')) continue;
       const config: Record<string, unknown> = { generic_xds_configs: stream.resourceStatuses().map(genericConfig) };
       // The Node as the client sent it; a stream that has not spoken yet has none.
-      if (stream.nodeMessage) config.node = Node.fromObject(stream.nodeMessage as Record<string, unknown>);
+      const node = stream.nodeBytes();
+      if (node) config.node = Node.decode(node);
       configs.push(config);
     }
     return Buffer.from(Response.encode(Response.fromObject({ config: configs })).finish());

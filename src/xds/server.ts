@@ -10,6 +10,7 @@ import { SubscriptionIndex } from './subscriptions.js';
 import { NameSetTable } from './name-sets.js';
 import { newNameSlotsByKind } from './protocol-state-base.js';
 import { SharedResponses } from './shared-responses.js';
+import { KeptNodes } from './kept-nodes.js';
 import { ConnectionAdmission } from './admission.js';
 import { listenSockets } from './listener.js';
 import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';
@@ -99,6 +100,7 @@ export class XdsServer {
       nameSlots: newNameSlotsByKind(),
       versionSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
+      nodes: new KeptNodes(),
       pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
       responseTally: new ResponseTally(
         Object.fromEntries(

@@ -3,6 +3,7 @@ import type protobuf from 'protobufjs';
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { NodeInfo, XdsRequest } from './stream-state.js';
 import type { DeltaRequest } from './delta-state.js';
+import { fieldRun, readVarint, singleMessageField } from './wire-scan.js';
 
 export type XdsApi = 'ads' | 'cds' | 'eds' | 'lds' | 'rds' | 'delta-ads' | 'delta-cds' | 'delta-eds' | 'delta-lds' | 'delta-rds';
 export type XdsProtocol = 'sotw' | 'delta';
@@ -43,9 +44,9 @@ export interface UndecodableRequest {
 export type IncomingRequest = XdsRequest | UndecodableRequest;
 export type IncomingDeltaRequest = DeltaRequest | UndecodableRequest;
 
-/** The Node message as decoded (all its fields), kept to show the client as it described itself. */
+/** The Node message as the client encoded it (all its fields), to show the client as it described itself. */
 export interface WithNodeMessage {
-  nodeMessage?: unknown;
+  nodeBytes?: Uint8Array;
 }
 
 export function isUndecodable(request: object): request is UndecodableRequest {
@@ -105,11 +106,19 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(
   convert: (raw: Raw) => Request,
 ): (bytes: Buffer) => Request | UndecodableRequest {
   const type = root.lookupType(typeName);
+  const Node = root.lookupType('envoy.config.core.v3.Node');
+  // node is field 2 of a DiscoveryRequest but field 1 of a DeltaDiscoveryRequest.
+  const nodeTag = (type.fields.node!.id << 3) | 2;
   return (bytes) => {
     try {
       const raw = type.decode(bytes) as unknown as Raw;
       const request: Request & WithNodeMessage = convert(raw);
-      if (raw.node) request.nodeMessage = raw.node;
+      // A copy, not a view: the request's chunk may be detached before the stream reads it.
+      // Re-encoded when a client split the node field.
+      if (raw.node) {
+        const span = singleMessageField(bytes, nodeTag);
+        request.nodeBytes = span ? Buffer.from(span) : Node.encode(raw.node as protobuf.Message).finish();
+      }
       return request;
     } catch (err) {
       return { undecodable: err instanceof Error ? err.message : String(err) };
@@ -155,51 +164,13 @@ export function makeRequestDecoder(
 /** DiscoveryRequest.resource_names: field 3, length-delimited. */
 const NAMES_TAG = (3 << 3) | 2;
 
-function readVarint(bytes: Buffer, at: { pos: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    const byte = bytes[at.pos++];
-    if (byte === undefined) throw new RangeError('truncated varint');
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return value;
-    scale *= 128;
-  }
-  throw new RangeError('varint too long');
-}
-
 /**
  * [start, end) of the resource_names fields when they form one contiguous run (as every encoder
  * writes them); undefined when absent, split, or the message is malformed, so that protobufjs
  * decodes (or rejects) the whole message as before.
  */
 export function namesSpan(bytes: Buffer): { start: number; end: number } | undefined {
-  const at = { pos: 0 };
-  let start = -1;
-  let end = -1;
-  try {
-    while (at.pos < bytes.length) {
-      const fieldStart = at.pos;
-      const key = readVarint(bytes, at);
-      const wire = key & 7;
-      if (wire === 0) readVarint(bytes, at);
-      else if (wire === 2) {
-        const length = readVarint(bytes, at);
-        at.pos += length;
-      }
-      else if (wire === 1) at.pos += 8;
-      else if (wire === 5) at.pos += 4;
-      else return undefined;
-      if (at.pos > bytes.length) return undefined;
-      if (key !== NAMES_TAG) continue;
-      if (start < 0) start = fieldStart;
-      else if (end !== fieldStart) return undefined;
-      end = at.pos;
-    }
-  } catch {
-    return undefined;
-  }
-  return start < 0 ? undefined : { start, end };
+  return fieldRun(bytes, NAMES_TAG);
 }
 
 function decodeNames(run: Buffer): string[] {

@@ -14,6 +14,7 @@ import type { ResponseTally } from './response-tally.js';
 import type { ResourceWrappers } from './delta-wire.js';
 import { adoptMessageSplitter, callWriter, type CallWriter } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from './proto-writer.js';
+import { nodeBytes, type KeptNode, type KeptNodes } from './kept-nodes.js';
 
 export interface ClientInfo {
   id: string;
@@ -40,6 +41,8 @@ export interface StreamContext {
   nameSets: NameSetTable;
   /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
   pacer: WritePacer;
+  /** Clients' Nodes, their extension lists shared by every stream that sent the same one. */
+  nodes: KeptNodes;
   /** SotW responses encoded once for every stream that is sent the same content. */
   responses: SharedResponses;
   /** Per-type response counts, summed and handed to the metrics once per turn: a drain writes to every stream. */
@@ -97,8 +100,8 @@ export abstract class ServedStream<
   readonly connectedAtMs: number;
   peer = 'unknown';
   closed = false;
-  /** The first Node the client sent, with every field it set (for CSDS). */
-  nodeMessage: unknown;
+  /** The first Node the client sent, with every field it set, kept encoded (for CSDS). */
+  private keptNode: KeptNode | undefined;
   private warnedIgnored = false;
   private readonly writer: CallWriter;
 
@@ -160,6 +163,11 @@ export abstract class ServedStream<
     };
   }
 
+  /** The client's first Node as it encoded it; undefined before it sent one. */
+  nodeBytes(): Uint8Array | undefined {
+    return this.keptNode && nodeBytes(this.keptNode);
+  }
+
   resourceStatuses(): ResourceStatus[] {
     return this.state.resourceStatuses(this.ctx.cache);
   }
@@ -211,8 +219,8 @@ export abstract class ServedStream<
       this.fail(grpc.status.INVALID_ARGUMENT, `undecodable ${what}: ${(request as UndecodableRequest).undecodable}`);
       return;
     }
-    const message = (request as WithNodeMessage).nodeMessage;
-    if (this.nodeMessage === undefined && message !== undefined) this.nodeMessage = message;
+    const node = (request as WithNodeMessage).nodeBytes;
+    if (this.keptNode === undefined && node !== undefined) this.keptNode = this.ctx.nodes.keep(node);
     this.handle(request);
   }
 
@@ -289,6 +297,7 @@ export abstract class ServedStream<
     this.ctx.forget(this);
     this.ctx.index.remove(this.id);
     this.guard('state.dispose', () => this.state.dispose());
+    if (this.keptNode) this.ctx.nodes.release(this.keptNode);
     this.ctx.pacer.streamGone(this);
     this.guard('drains.streamGone', () => this.ctx.drains.streamGone(this.id));
     this.ctx.metrics.xdsStreams.dec({ api: this.api });

@@ -100,6 +100,36 @@ describe('CSDS', () => {
     expect(byName(later.find((c) => c.node?.id === 'sidecar-1')!.generic_xds_configs)['Cluster/b']).toBe('ACKED/STALE');
   });
 
+  it("echoes an Envoy-sized Node field for field for every stream that shares its extension list", async () => {
+    h = await startHarness();
+    h.put('cluster', 'a', 'v1');
+    const extensions = Array.from({ length: 300 }, (_, i) => ({
+      name: `envoy.filters.http.ext_${i}`,
+      category: 'envoy.filters.http',
+      type_urls: [`type.googleapis.com/envoy.extensions.filters.http.ext_${i}.v3.Config`],
+    }));
+    const nodeOf = (id: string) => ({
+      id,
+      cluster: 'shop',
+      user_agent_name: 'envoy',
+      extensions,
+      client_features: ['envoy.lb.does_not_support_overprovisioning', 'xds.config.resource-in-sotw'],
+    });
+    for (const id of ['sidecar-1', 'sidecar-2', 'sidecar-3']) {
+      const stream = h.stream();
+      stream.request('cluster', { node: nodeOf(id) });
+      stream.ack(await stream.next());
+    }
+    const configs = await fetchStatus(h.client());
+    expect(configs.map((c) => c.node?.id).sort()).toEqual(['sidecar-1', 'sidecar-2', 'sidecar-3']);
+    for (const config of configs) {
+      const node = config.node as unknown as Record<string, unknown>;
+      expect(node).toMatchObject({ cluster: 'shop', user_agent_name: 'envoy', client_features: nodeOf('').client_features });
+      expect(node.extensions).toHaveLength(300);
+      expect(node.extensions).toMatchObject(extensions);
+    }
+  });
+
   it('filters clients by node_matchers on the node id', async () => {
     h = await startHarness();
     h.put('cluster', 'a', 'v1');

@@ -1,0 +1,62 @@
+import { fieldRun } from './wire-scan.js';
+
+/**
+ * The Node each client sent, kept encoded for CSDS. An Envoy's Node lists every extension
+ * compiled into it (some 300 entries, ~18 KB encoded and ~54 KB once decoded by protobufjs), and
+ * every Envoy of one build sends the same list: kept decoded, 10,000 sidecars would hold half a
+ * gigabyte of identical objects. The extensions run (field 9) is therefore interned by content
+ * and shared by every stream that sent it; the rest of the Node (id, cluster, metadata,
+ * locality, user agent) stays with the stream as bytes, and is decoded only when CSDS asks.
+ */
+export interface KeptNode {
+  /** The Node's fields other than the extensions run, in their original order. */
+  readonly rest: Buffer;
+  readonly extensions: SharedRun | undefined;
+}
+
+interface SharedRun {
+  readonly key: string;
+  readonly bytes: Buffer;
+  refs: number;
+}
+
+/** Node.extensions: field 9, length-delimited. */
+const EXTENSIONS_TAG = (9 << 3) | 2;
+
+export class KeptNodes {
+  private readonly runs = new Map<string, SharedRun>();
+
+  /** Copies what it keeps, so `node` may be reused afterwards. */
+  keep(node: Uint8Array): KeptNode {
+    const span = fieldRun(node, EXTENSIONS_TAG);
+    if (span === undefined) return { rest: Buffer.from(node), extensions: undefined };
+    const run = Buffer.from(node.buffer, node.byteOffset + span.start, span.end - span.start);
+    const key = run.toString('latin1');
+    let shared = this.runs.get(key);
+    if (!shared) this.runs.set(key, (shared = { key, bytes: Buffer.from(run), refs: 0 }));
+    shared.refs += 1;
+    const rest = Buffer.concat([node.subarray(0, span.start), node.subarray(span.end)]);
+    return { rest, extensions: shared };
+  }
+
+  /** The stream is gone; its share of the extensions run goes with it. */
+  release(kept: KeptNode): void {
+    const shared = kept.extensions;
+    if (!shared || shared.refs <= 0) return;
+    shared.refs -= 1;
+    if (shared.refs === 0) this.runs.delete(shared.key);
+  }
+
+  /** Distinct extensions runs held. */
+  get sharedRuns(): number {
+    return this.runs.size;
+  }
+}
+
+/**
+ * A Node encoding equivalent to the one kept: moving one contiguous run of a repeated field to
+ * the end changes no field's value, as protobuf merges fields in any order.
+ */
+export function nodeBytes(kept: KeptNode): Buffer {
+  return kept.extensions ? Buffer.concat([kept.rest, kept.extensions.bytes]) : kept.rest;
+}
