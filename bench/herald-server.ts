@@ -1,7 +1,7 @@
 // Herald as a benchmark subject: the real daemon (store → pipeline → cache → xDS) in its own
 // process, fed by in-memory sources that the orchestrator drives over stdin (see mesh.ts).
 import { createInterface } from 'node:readline';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { startDaemon } from '../src/app/index.js';
 import { systemClock, type ClusterStatus, type NodeRecord, type PodRecord } from '../src/model/index.js';
@@ -164,6 +164,9 @@ async function main(): Promise<void> {
         stats.streams = daemon.xds.clients().length;
         const memory = process.memoryUsage();
         stats.heapUsedMb = memory.heapUsed / 2 ** 20;
+        stats.heapTotalMb = memory.heapTotal / 2 ** 20;
+        // Resident pages per V8 space: where the heap's committed-but-unused memory sits.
+        for (const space of getHeapSpaceStatistics()) stats[`heapSpaceMb:${space.space_name}`] = space.physical_space_size / 2 ** 20;
         stats.externalMb = memory.external / 2 ** 20;
         stats.arrayBuffersMb = memory.arrayBuffers / 2 ** 20;
         stats.rssMb = memory.rss / 2 ** 20;

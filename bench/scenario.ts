@@ -69,7 +69,7 @@ export interface RunResult {
   } | undefined;
   server: { cpuSeconds: number; peakRssMb: number; endRssMb: number };
   /** Herald only, after the drains: where its memory is (V8 heap vs Buffers). */
-  serverMemory?: { heapUsedMb: number; externalMb: number; arrayBuffersMb: number; rssMb: number };
+  serverMemory?: { heapUsedMb: number; heapTotalMb?: number; externalMb: number; arrayBuffersMb: number; rssMb: number; heapSpacesMb?: Record<string, number> };
   loadgen: { cpuSeconds: number; peakRssMb: number };
   notes: string[];
 }
@@ -203,7 +203,19 @@ async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, poin
   const stats = await server.request({ op: 'stats' }, 10_000).catch(() => undefined);
   const memory = stats?.stats;
   if (memory && typeof memory.heapUsedMb === 'number') {
-    result.serverMemory = { heapUsedMb: memory.heapUsedMb, externalMb: memory.externalMb as number, arrayBuffersMb: memory.arrayBuffersMb as number, rssMb: memory.rssMb as number };
+    const heapSpacesMb = Object.fromEntries(
+      Object.entries(memory)
+        .filter(([key]) => key.startsWith('heapSpaceMb:'))
+        .map(([key, value]) => [key.slice('heapSpaceMb:'.length), value as number]),
+    );
+    result.serverMemory = {
+      heapUsedMb: memory.heapUsedMb,
+      heapTotalMb: memory.heapTotalMb as number,
+      externalMb: memory.externalMb as number,
+      arrayBuffersMb: memory.arrayBuffersMb as number,
+      rssMb: memory.rssMb as number,
+      heapSpacesMb,
+    };
   }
   for (const target of mesh.drainTargets(point.drains)) {
     const tracked = stats?.stats?.[`drain:${target.pod}`];
