@@ -37,8 +37,41 @@ export function lenField(field: number, bytes: Buffer): Buffer {
   return out;
 }
 
+/**
+ * An Envoy's Node lists every extension compiled into it, about 300 in a current build, so its
+ * first request carries ~33 KB of Node. The names are made up; count and sizes are typical.
+ * peer/loadgen/wire.go writes the same bytes.
+ */
+export const ENVOY_EXTENSIONS = 300;
+const EXTENSION_CATEGORIES = ['envoy.filters.http', 'envoy.filters.network', 'envoy.filters.listener', 'envoy.transport_sockets.upstream', 'envoy.access_loggers'];
+
+/** Node.extensions (field 9) repeated: Extension{name 1, category 2, type_urls 6}. */
+function extensionsField(): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < ENVOY_EXTENSIONS; i++) {
+    const category = EXTENSION_CATEGORIES[i % EXTENSION_CATEGORIES.length]!;
+    const extension = Buffer.concat([
+      lenField(1, Buffer.from(`${category}.ext_${i}`)),
+      lenField(2, Buffer.from(category)),
+      lenField(6, Buffer.from(`type.googleapis.com/envoy.extensions.ext_${i}.v3.Config`)),
+    ]);
+    out.push(lenField(9, extension));
+  }
+  return Buffer.concat(out);
+}
+
+/** DiscoveryRequest.node (field 2): id 1, cluster 2, user_agent_name 6, extensions 9, client_features 10. */
 export function encodeNode(id: string, cluster: string): Buffer {
-  return lenField(2, Buffer.concat([lenField(1, Buffer.from(id)), lenField(2, Buffer.from(cluster))]));
+  return lenField(
+    2,
+    Buffer.concat([
+      lenField(1, Buffer.from(id)),
+      lenField(2, Buffer.from(cluster)),
+      lenField(6, Buffer.from('envoy')),
+      extensionsField(),
+      lenField(10, Buffer.from('envoy.lb.does_not_support_overprovisioning')),
+    ]),
+  );
 }
 
 /** resource_names (field 3) repeated, pre-encoded once per subscription and reused by every ACK. */

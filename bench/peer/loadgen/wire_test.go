@@ -155,8 +155,20 @@ func decodeRequest(t *testing.T, framed []byte) *discoveryv3.DiscoveryRequest {
 
 func TestRequestEncoding(t *testing.T) {
 	first := decodeRequest(t, appendRequest(nil, nil, encodeNode("herald-node-w0-17", "bench"), nil, cdsTypeField, nil))
-	if first.GetNode().GetId() != "herald-node-w0-17" || first.GetNode().GetCluster() != "bench" {
-		t.Errorf("node %v", first.GetNode())
+	node := first.GetNode()
+	if node.GetId() != "herald-node-w0-17" || node.GetCluster() != "bench" || node.GetUserAgentName() != "envoy" {
+		t.Errorf("node %v %v %v", node.GetId(), node.GetCluster(), node.GetUserAgentName())
+	}
+	exts := node.GetExtensions()
+	if len(exts) != envoyExtensions || exts[7].GetName() != "envoy.filters.listener.ext_7" || exts[7].GetCategory() != "envoy.filters.listener" ||
+		len(exts[7].GetTypeUrls()) != 1 || exts[7].GetTypeUrls()[0] != "type.googleapis.com/envoy.extensions.ext_7.v3.Config" {
+		t.Errorf("%d extensions, the eighth %v", len(exts), exts[min(7, len(exts)-1)])
+	}
+	if features := node.GetClientFeatures(); len(features) != 1 || features[0] != "envoy.lb.does_not_support_overprovisioning" {
+		t.Errorf("client features %v", features)
+	}
+	if size := len(encodeNode("herald-node-w0-17", "bench")); size < 30_000 || size > 40_000 {
+		t.Errorf("an Envoy-sized node is 30-40 KB, this one %d bytes", size)
 	}
 	if first.TypeUrl != cdsType || first.VersionInfo != "" || first.ResponseNonce != "" || len(first.ResourceNames) != 0 {
 		t.Errorf("CDS request %v", first)
