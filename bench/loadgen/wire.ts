@@ -45,8 +45,11 @@ export function lenField(field: number, bytes: Buffer): Buffer {
 export const ENVOY_EXTENSIONS = 300;
 const EXTENSION_CATEGORIES = ['envoy.filters.http', 'envoy.filters.network', 'envoy.filters.listener', 'envoy.transport_sockets.upstream', 'envoy.access_loggers'];
 
-/** Node.extensions (field 9) repeated: Extension{name 1, category 2, type_urls 6}. */
+let extensionsBytes: Buffer | undefined;
+
+/** Node.extensions (field 9) repeated: Extension{name 1, category 2, type_urls 6}; the same for every simulated Envoy. */
 function extensionsField(): Buffer {
+  if (extensionsBytes) return extensionsBytes;
   const out: Buffer[] = [];
   for (let i = 0; i < ENVOY_EXTENSIONS; i++) {
     const category = EXTENSION_CATEGORIES[i % EXTENSION_CATEGORIES.length]!;
@@ -57,7 +60,7 @@ function extensionsField(): Buffer {
     ]);
     out.push(lenField(9, extension));
   }
-  return Buffer.concat(out);
+  return (extensionsBytes = Buffer.concat(out));
 }
 
 /** DiscoveryRequest.node (field 2): id 1, cluster 2, user_agent_name 6, extensions 9, client_features 10. */

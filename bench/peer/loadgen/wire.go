@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 const (
@@ -64,19 +65,27 @@ const envoyExtensions = 300
 
 var extensionCategories = []string{"envoy.filters.http", "envoy.filters.network", "envoy.filters.listener", "envoy.transport_sockets.upstream", "envoy.access_loggers"}
 
+// extensionsField is Node.extensions (field 9) repeated, the same for every simulated Envoy:
+// encoded once per process, not once per connection.
+var extensionsField = sync.OnceValue(func() []byte {
+	var out []byte
+	for i := 0; i < envoyExtensions; i++ {
+		category := extensionCategories[i%len(extensionCategories)]
+		ext := appendLenField(nil, 1, []byte(fmt.Sprintf("%s.ext_%d", category, i)))
+		ext = appendLenField(ext, 2, []byte(category))
+		ext = appendLenField(ext, 6, []byte(fmt.Sprintf("type.googleapis.com/envoy.extensions.ext_%d.v3.Config", i)))
+		out = appendLenField(out, 9, ext)
+	}
+	return out
+})
+
 // encodeNode is the DiscoveryRequest.node field (2): Node.id (1), cluster (2),
 // user_agent_name (6), extensions (9, each name 1, category 2, type_urls 6), client_features (10).
 func encodeNode(id, cluster string) []byte {
 	inner := appendLenField(nil, 1, []byte(id))
 	inner = appendLenField(inner, 2, []byte(cluster))
 	inner = appendLenField(inner, 6, []byte("envoy"))
-	for i := 0; i < envoyExtensions; i++ {
-		category := extensionCategories[i%len(extensionCategories)]
-		ext := appendLenField(nil, 1, []byte(fmt.Sprintf("%s.ext_%d", category, i)))
-		ext = appendLenField(ext, 2, []byte(category))
-		ext = appendLenField(ext, 6, []byte(fmt.Sprintf("type.googleapis.com/envoy.extensions.ext_%d.v3.Config", i)))
-		inner = appendLenField(inner, 9, ext)
-	}
+	inner = append(inner, extensionsField()...)
 	inner = appendLenField(inner, 10, []byte("envoy.lb.does_not_support_overprovisioning"))
 	return appendLenField(nil, 2, inner)
 }
