@@ -21,7 +21,7 @@ interface SharedRun {
 }
 
 /** Node.extensions: field 9, length-delimited. */
-const EXTENSIONS_TAG = (9 << 3) | 2;
+export const EXTENSIONS_TAG = (9 << 3) | 2;
 
 export class KeptNodes {
   private readonly runs = new Map<string, SharedRun>();

@@ -3,7 +3,8 @@ import type protobuf from 'protobufjs';
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { NodeInfo, XdsRequest } from './stream-state.js';
 import type { DeltaRequest } from './delta-state.js';
-import { fieldRun, readVarint, singleMessageField } from './wire-scan.js';
+import { fieldRun, readVarint, singleMessageField, withoutNestedRun } from './wire-scan.js';
+import { EXTENSIONS_TAG } from './kept-nodes.js';
 
 export type XdsApi = 'ads' | 'cds' | 'eds' | 'lds' | 'rds' | 'delta-ads' | 'delta-cds' | 'delta-eds' | 'delta-lds' | 'delta-rds';
 export type XdsProtocol = 'sotw' | 'delta';
@@ -111,20 +112,24 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(
   const nodeTag = (type.fields.node!.id << 3) | 2;
   return (bytes) => {
     try {
-      const raw = type.decode(bytes) as unknown as Raw;
+      // An Envoy's Node lists ~300 extensions (tens of KB): Herald reads none of them, so they
+      // are not decoded; the stream keeps them encoded (KeptNodes).
+      const node = singleMessageField(bytes, nodeTag);
+      const lean = node && withoutNestedRun(bytes, nodeTag, EXTENSIONS_TAG);
+      const raw = type.decode(lean && lean.removed >= LEAN_NODE_BYTES ? lean.stripped : bytes) as unknown as Raw;
       const request: Request & WithNodeMessage = convert(raw);
       // A copy, not a view: the request's chunk may be detached before the stream reads it.
       // Re-encoded when a client split the node field.
-      if (raw.node) {
-        const span = singleMessageField(bytes, nodeTag);
-        request.nodeBytes = span ? Buffer.from(span) : Node.encode(raw.node as protobuf.Message).finish();
-      }
+      if (raw.node) request.nodeBytes = node ? Buffer.from(node) : Node.encode(raw.node as protobuf.Message).finish();
       return request;
     } catch (err) {
       return { undecodable: err instanceof Error ? err.message : String(err) };
     }
   };
 }
+
+/** Below this many bytes of extensions, decoding them costs less than cutting them out. */
+const LEAN_NODE_BYTES = 1024;
 
 /** Below this many encoded bytes, decoding the names costs less than hashing them. */
 const DEFAULT_LAZY_NAMES_BYTES = 256;

@@ -56,3 +56,35 @@ export function singleMessageField(bytes: Uint8Array, tag: number): Uint8Array |
   const length = readVarint(bytes, at);
   return at.pos + length === run.end ? bytes.subarray(at.pos, run.end) : undefined;
 }
+
+function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
+    value = Math.floor(value / 128);
+  }
+  out.push(value);
+  return out;
+}
+
+/**
+ * `bytes` without the run of `innerTag` fields inside its one `tag` field (whose length prefix is
+ * rewritten), and how many bytes went; undefined when either is not there as one run.
+ */
+export function withoutNestedRun(bytes: Uint8Array, tag: number, innerTag: number): { stripped: Buffer; removed: number } | undefined {
+  const outer = fieldRun(bytes, tag);
+  const content = singleMessageField(bytes, tag);
+  if (outer === undefined || content === undefined) return undefined;
+  const inner = fieldRun(content, innerTag);
+  if (inner === undefined) return undefined;
+  const removed = inner.end - inner.start;
+  const header = Buffer.from([...varintBytes(tag), ...varintBytes(content.length - removed)]);
+  const stripped = Buffer.concat([
+    bytes.subarray(0, outer.start),
+    header,
+    content.subarray(0, inner.start),
+    content.subarray(inner.end),
+    bytes.subarray(outer.end),
+  ]);
+  return { stripped, removed };
+}

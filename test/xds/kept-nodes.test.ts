@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvoyProtos } from '../../src/resources/index.js';
 import { KeptNodes, nodeBytes } from '../../src/xds/kept-nodes.js';
-import { fieldRun, singleMessageField } from '../../src/xds/wire-scan.js';
+import { fieldRun, singleMessageField, withoutNestedRun } from '../../src/xds/wire-scan.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder } from '../../src/xds/services.js';
 
 const Node = loadEnvoyProtos().lookupType('envoy.config.core.v3.Node');
@@ -87,6 +87,19 @@ describe('KeptNodes', () => {
 });
 
 describe('wire scanning', () => {
+  it('cuts a run out of a nested message, rewriting its length', () => {
+    const Request = loadEnvoyProtos().lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+    const node = { id: 'x', cluster: 'c', extensions: extensions.slice(0, 40).map((e) => ({ name: e.name })), client_features: ['f'] };
+    const bytes = Request.encode(Request.fromObject({ version_info: 'v', node, type_url: 't', response_nonce: 'n' })).finish();
+    const cut = withoutNestedRun(bytes, (2 << 3) | 2, (9 << 3) | 2)!;
+    const extensionBytes = Node.encode(Node.fromObject({ extensions: node.extensions })).finish().length;
+    expect(cut.removed).toBe(extensionBytes);
+    expect(cut.stripped.length).toBeLessThan(bytes.length - extensionBytes + 2);
+    const { extensions: _dropped, ...rest } = node;
+    expect(Request.toObject(Request.decode(cut.stripped))).toEqual(Request.toObject(Request.decode(Request.encode(Request.fromObject({ version_info: 'v', node: rest, type_url: 't', response_nonce: 'n' })).finish())));
+    expect(withoutNestedRun(bytes, (2 << 3) | 2, (12 << 3) | 2)).toBeUndefined();
+  });
+
   it('finds a contiguous run of a repeated field and the content of a field set once', () => {
     const bytes = encodeNode({ id: 'x', locality: { zone: 'z' }, extensions: extensions.slice(0, 3), clientFeatures: ['f'] });
     const run = fieldRun(bytes, (9 << 3) | 2)!;
@@ -117,6 +130,22 @@ describe('request decoders: the node as the client encoded it', () => {
       expect(decoded(request.nodeBytes!)).toEqual(decoded(encodeNode(node)));
     });
   }
+
+  it('reads the node of an Envoy listing 300 extensions without decoding them, and keeps them all', () => {
+    const envoyNode = { id: 'sidecar-9', cluster: 'shop', user_agent_name: 'envoy', locality: { zone: 'z1' }, extensions: extensions.map((e) => ({ name: e.name, category: e.category, type_urls: e.typeUrls })), client_features: ['f1'] };
+    for (const { type, decode, fields } of cases) {
+      const Type = root.lookupType(type);
+      const bytes = Buffer.from(Type.encode(Type.fromObject({ ...fields, node: envoyNode })).finish());
+      const request = decode(bytes) as { nodeBytes?: Uint8Array; node?: unknown; resourceNames?: readonly string[]; subscribe?: readonly string[] };
+      expect(request.node).toEqual({ id: 'sidecar-9', cluster: 'shop', locality: { region: '', zone: 'z1', subZone: '' }, userAgent: 'envoy' });
+      expect(decoded(request.nodeBytes!)).toEqual(decoded(encodeNode(envoyNode)));
+      expect((decoded(request.nodeBytes!) as { extensions: unknown[] }).extensions).toHaveLength(300);
+      // Every other field as a full decode has it.
+      const full = Type.decode(bytes) as unknown as Record<string, unknown>;
+      if ('resource_names' in fields) expect(request.resourceNames).toEqual(full.resource_names);
+      if ('resource_names_subscribe' in fields) expect(request.subscribe).toEqual(full.resource_names_subscribe);
+    }
+  });
 
   it('re-encodes a node a client split into two fields, as the decoder read it', () => {
     const Type = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
