@@ -15,7 +15,6 @@ export interface KeptNode {
 }
 
 interface SharedRun {
-  readonly key: string;
   readonly bytes: Buffer;
   refs: number;
 }
@@ -24,16 +23,25 @@ interface SharedRun {
 export const EXTENSIONS_TAG = (9 << 3) | 2;
 
 export class KeptNodes {
-  private readonly runs = new Map<string, SharedRun>();
+  /**
+   * Runs by length, then compared byte for byte: a connect storm keeps 10,000 Nodes, and a
+   * string key per Node would be 10,000 short-lived strings of the run's size.
+   */
+  private readonly runs = new Map<number, SharedRun[]>();
+  private count = 0;
 
   /** Copies what it keeps, so `node` may be reused afterwards. */
   keep(node: Uint8Array): KeptNode {
     const span = fieldRun(node, EXTENSIONS_TAG);
     if (span === undefined) return { rest: Buffer.from(node), extensions: undefined };
     const run = Buffer.from(node.buffer, node.byteOffset + span.start, span.end - span.start);
-    const key = run.toString('latin1');
-    let shared = this.runs.get(key);
-    if (!shared) this.runs.set(key, (shared = { key, bytes: Buffer.from(run), refs: 0 }));
+    let sameLength = this.runs.get(run.length);
+    if (!sameLength) this.runs.set(run.length, (sameLength = []));
+    let shared = sameLength.find((candidate) => candidate.bytes.equals(run));
+    if (!shared) {
+      sameLength.push((shared = { bytes: Buffer.from(run), refs: 0 }));
+      this.count += 1;
+    }
     shared.refs += 1;
     const rest = Buffer.concat([node.subarray(0, span.start), node.subarray(span.end)]);
     return { rest, extensions: shared };
@@ -44,12 +52,18 @@ export class KeptNodes {
     const shared = kept.extensions;
     if (!shared || shared.refs <= 0) return;
     shared.refs -= 1;
-    if (shared.refs === 0) this.runs.delete(shared.key);
+    if (shared.refs > 0) return;
+    const sameLength = this.runs.get(shared.bytes.length) ?? [];
+    const at = sameLength.indexOf(shared);
+    if (at < 0) return;
+    sameLength.splice(at, 1);
+    this.count -= 1;
+    if (sameLength.length === 0) this.runs.delete(shared.bytes.length);
   }
 
   /** Distinct extensions runs held. */
   get sharedRuns(): number {
-    return this.runs.size;
+    return this.count;
   }
 }
 

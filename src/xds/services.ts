@@ -118,9 +118,8 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(
       const lean = node && withoutNestedRun(bytes, nodeTag, EXTENSIONS_TAG);
       const raw = type.decode(lean && lean.removed >= LEAN_NODE_BYTES ? lean.stripped : bytes) as unknown as Raw;
       const request: Request & WithNodeMessage = convert(raw);
-      // A copy, not a view: the request's chunk may be detached before the stream reads it.
-      // Re-encoded when a client split the node field.
-      if (raw.node) request.nodeBytes = node ? Buffer.from(node) : Node.encode(raw.node as protobuf.Message).finish();
+      // A view of the request (the stream copies what it keeps); re-encoded when a client split the field.
+      if (raw.node) request.nodeBytes = node ?? Node.encode(raw.node as protobuf.Message).finish();
       return request;
     } catch (err) {
       return { undecodable: err instanceof Error ? err.message : String(err) };

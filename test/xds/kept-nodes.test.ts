@@ -46,6 +46,19 @@ describe('KeptNodes', () => {
     expect(decoded(nodeBytes(other))).toEqual(decoded(envoy('d', { extensions: extensions.slice(1) })));
   });
 
+  it('tells apart extension lists of the same length', () => {
+    const nodes = new KeptNodes();
+    const renamed = extensions.map((e, i) => (i === 150 ? { ...e, name: e.name.replace('ext_', 'exy_') } : e));
+    const first = nodes.keep(envoy('a'));
+    const second = nodes.keep(envoy('b', { extensions: renamed }));
+    expect(first.extensions!.bytes.length).toBe(second.extensions!.bytes.length);
+    expect(nodes.sharedRuns).toBe(2);
+    nodes.release(first);
+    expect(nodes.sharedRuns).toBe(1);
+    expect(decoded(nodeBytes(second))).toEqual(decoded(envoy('b', { extensions: renamed })));
+    expect(nodes.keep(envoy('c', { extensions: renamed })).extensions).toBe(second.extensions);
+  });
+
   it('lets a shared list go when its last stream does, and not before', () => {
     const nodes = new KeptNodes();
     const first = nodes.keep(envoy('a'));
@@ -121,11 +134,10 @@ describe('request decoders: the node as the client encoded it', () => {
     { what: 'DeltaDiscoveryRequest (node is field 1)', type: 'envoy.service.discovery.v3.DeltaDiscoveryRequest', decode: makeDeltaRequestDecoder(root), fields: { node, type_url: 't', resource_names_subscribe: ['a'] } },
   ];
   for (const { what, type, decode, fields } of cases) {
-    it(`carries every field of the node, copied, in a ${what}`, () => {
+    it(`carries every field of the node in a ${what}`, () => {
       const Type = root.lookupType(type);
       const bytes = Buffer.from(Type.encode(Type.fromObject(fields)).finish());
       const request = decode(bytes) as { nodeBytes?: Uint8Array };
-      bytes.fill(0);
       expect(request.nodeBytes).toBeDefined();
       expect(decoded(request.nodeBytes!)).toEqual(decoded(encodeNode(node)));
     });
