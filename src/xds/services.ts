@@ -115,7 +115,7 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(
       // An Envoy's Node lists ~300 extensions (tens of KB): Herald reads none of them, so they
       // are not decoded; the stream keeps them encoded (KeptNodes).
       const node = singleMessageField(bytes, nodeTag);
-      const lean = node && withoutNestedRun(bytes, nodeTag, EXTENSIONS_TAG);
+      const lean = node && withoutNestedRun(bytes, node, nodeTag, EXTENSIONS_TAG);
       const raw = type.decode(lean && lean.removed >= LEAN_NODE_BYTES ? lean.stripped : bytes) as unknown as Raw;
       const request: Request & WithNodeMessage = convert(raw);
       // A view of the request (the stream copies what it keeps); re-encoded when a client split the field.

@@ -68,23 +68,23 @@ function varintBytes(value: number): number[] {
 }
 
 /**
- * `bytes` without the run of `innerTag` fields inside its one `tag` field (whose length prefix is
- * rewritten), and how many bytes went; undefined when either is not there as one run.
+ * `bytes` without the run of `innerTag` fields inside its field `tag`, whose content `field` is
+ * (a view of `bytes`, as singleMessageField gives it; the field's length prefix is rewritten),
+ * and how many bytes went; undefined when the inner run is not there as one run.
  */
-export function withoutNestedRun(bytes: Uint8Array, tag: number, innerTag: number): { stripped: Buffer; removed: number } | undefined {
-  const outer = fieldRun(bytes, tag);
-  const content = singleMessageField(bytes, tag);
-  if (outer === undefined || content === undefined) return undefined;
-  const inner = fieldRun(content, innerTag);
+export function withoutNestedRun(bytes: Uint8Array, field: Uint8Array, tag: number, innerTag: number): { stripped: Buffer; removed: number } | undefined {
+  const inner = fieldRun(field, innerTag);
   if (inner === undefined) return undefined;
   const removed = inner.end - inner.start;
-  const header = Buffer.from([...varintBytes(tag), ...varintBytes(content.length - removed)]);
+  const contentStart = field.byteOffset - bytes.byteOffset;
+  const fieldStart = contentStart - varintBytes(tag).length - varintBytes(field.length).length;
+  const header = Buffer.from([...varintBytes(tag), ...varintBytes(field.length - removed)]);
   const stripped = Buffer.concat([
-    bytes.subarray(0, outer.start),
+    bytes.subarray(0, fieldStart),
     header,
-    content.subarray(0, inner.start),
-    content.subarray(inner.end),
-    bytes.subarray(outer.end),
+    field.subarray(0, inner.start),
+    field.subarray(inner.end),
+    bytes.subarray(contentStart + field.length),
   ]);
   return { stripped, removed };
 }

@@ -104,13 +104,14 @@ describe('wire scanning', () => {
     const Request = loadEnvoyProtos().lookupType('envoy.service.discovery.v3.DiscoveryRequest');
     const node = { id: 'x', cluster: 'c', extensions: extensions.slice(0, 40).map((e) => ({ name: e.name })), client_features: ['f'] };
     const bytes = Request.encode(Request.fromObject({ version_info: 'v', node, type_url: 't', response_nonce: 'n' })).finish();
-    const cut = withoutNestedRun(bytes, (2 << 3) | 2, (9 << 3) | 2)!;
+    const field = singleMessageField(bytes, (2 << 3) | 2)!;
+    const cut = withoutNestedRun(bytes, field, (2 << 3) | 2, (9 << 3) | 2)!;
     const extensionBytes = Node.encode(Node.fromObject({ extensions: node.extensions })).finish().length;
     expect(cut.removed).toBe(extensionBytes);
     expect(cut.stripped.length).toBeLessThan(bytes.length - extensionBytes + 2);
     const { extensions: _dropped, ...rest } = node;
     expect(Request.toObject(Request.decode(cut.stripped))).toEqual(Request.toObject(Request.decode(Request.encode(Request.fromObject({ version_info: 'v', node: rest, type_url: 't', response_nonce: 'n' })).finish())));
-    expect(withoutNestedRun(bytes, (2 << 3) | 2, (12 << 3) | 2)).toBeUndefined();
+    expect(withoutNestedRun(bytes, field, (2 << 3) | 2, (12 << 3) | 2)).toBeUndefined();
   });
 
   it('finds a contiguous run of a repeated field and the content of a field set once', () => {
