@@ -39,8 +39,9 @@ export function lenField(field: number, bytes: Buffer): Buffer {
 
 /**
  * An Envoy's Node lists every extension compiled into it, about 300 in a current build, so its
- * first request carries ~33 KB of Node. The names are made up; count and sizes are typical.
- * peer/loadgen/wire.go writes the same bytes.
+ * first request carries ~34 KB of Node. The names are made up; count and sizes are typical.
+ * peer/loadgen/wire.go writes the same bytes; test/bench/loadgen-node.test.ts and
+ * peer/loadgen/wire_test.go pin their digest.
  */
 export const ENVOY_EXTENSIONS = 300;
 const EXTENSION_CATEGORIES = ['envoy.filters.http', 'envoy.filters.network', 'envoy.filters.listener', 'envoy.transport_sockets.upstream', 'envoy.access_loggers'];

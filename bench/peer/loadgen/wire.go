@@ -59,7 +59,7 @@ func appendLenField(dst []byte, field int, b []byte) []byte {
 func lenFieldSize(n int) int { return 1 + varintSize(uint64(n)) + n }
 
 // envoyExtensions is how many extensions the simulated Envoy lists in its Node, as a current
-// Envoy build does (~300): its first request carries ~33 KB of Node. The names are made up; the
+// Envoy build does (~300): its first request carries ~34 KB of Node. The names are made up; the
 // count and sizes are typical. bench/loadgen/wire.ts writes the same bytes.
 const envoyExtensions = 300
 

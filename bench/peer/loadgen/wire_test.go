@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -166,6 +168,10 @@ func TestRequestEncoding(t *testing.T) {
 	}
 	if features := node.GetClientFeatures(); len(features) != 1 || features[0] != "envoy.lb.does_not_support_overprovisioning" {
 		t.Errorf("client features %v", features)
+	}
+	// test/bench/loadgen-node.test.ts pins the same digest: both load generators send these bytes.
+	if digest := fmt.Sprintf("%x", sha256.Sum256(encodeNode("n-1", "bench"))); digest != "92846a142a66ff314583f5d9f28fc35bf0d71fc632a88d148cd299b5305becc9" {
+		t.Errorf("node digest %s", digest)
 	}
 	if size := len(encodeNode("herald-node-w0-17", "bench")); size < 30_000 || size > 40_000 {
 		t.Errorf("an Envoy-sized node is 30-40 KB, this one %d bytes", size)
