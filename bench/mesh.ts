@@ -68,6 +68,7 @@ export class Mesh {
 
   constructor(readonly spec: MeshSpec) {
     if (spec.services < 2) throw new Error('mesh needs at least 2 services');
+    if (spec.rolloutPods < 1) throw new Error('the rollout service needs at least 1 pod: it is one of the N services');
     if (spec.endpoints < spec.rolloutPods + spec.services - 1) throw new Error('too few endpoints for the services');
     if (spec.endpoints / spec.clusters > 65_000) throw new Error('too many endpoints per cluster for a /16');
     this.nextIndex = Array.from({ length: spec.clusters }, () => 0);

@@ -33,6 +33,9 @@ function log(line: string): void {
 }
 
 function parsePoints(text: string, clusters: number, drains: number, rolloutPods: number): SizePoint[] {
+  // The rollout service is one of the N: without pods it has no cluster, and no simulated Envoy
+  // would ever see all N (the storm would wait out its timeout).
+  if (!Number.isInteger(rolloutPods) || rolloutPods < 1) throw new Error(`--rollout-pods must be a whole number of at least 1, got ${rolloutPods}`);
   return text.split(',').map((part) => {
     const [s, n, e] = part.split(':').map(Number);
     if (!s || !n || !e) throw new Error(`bad point ${part} (want S:N:E)`);
