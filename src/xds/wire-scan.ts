@@ -1,4 +1,5 @@
 /** Reading protobuf wire format just far enough to find fields, without decoding messages. */
+import { varintSize, writeVarint } from './proto-writer.js';
 
 export function readVarint(bytes: Uint8Array, at: { pos: number }): number {
   let value = 0;
@@ -57,16 +58,6 @@ export function singleMessageField(bytes: Uint8Array, tag: number): Uint8Array |
   return at.pos + length === run.end ? bytes.subarray(at.pos, run.end) : undefined;
 }
 
-function varintBytes(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
-  return out;
-}
-
 /**
  * `bytes` without the run of `innerTag` fields inside its field `tag`, whose content `field` is
  * (a view of `bytes`, as singleMessageField gives it; the field's length prefix is rewritten),
@@ -77,8 +68,9 @@ export function withoutNestedRun(bytes: Uint8Array, field: Uint8Array, tag: numb
   if (inner === undefined) return undefined;
   const removed = inner.end - inner.start;
   const contentStart = field.byteOffset - bytes.byteOffset;
-  const fieldStart = contentStart - varintBytes(tag).length - varintBytes(field.length).length;
-  const header = Buffer.from([...varintBytes(tag), ...varintBytes(field.length - removed)]);
+  const fieldStart = contentStart - varintSize(tag) - varintSize(field.length);
+  const header = Buffer.allocUnsafe(varintSize(tag) + varintSize(field.length - removed));
+  writeVarint(header, writeVarint(header, 0, tag), field.length - removed);
   const stripped = Buffer.concat([
     bytes.subarray(0, fieldStart),
     header,
