@@ -27,7 +27,11 @@ export class SharedResponses {
   private readonly byNonce = new Map<string, Entry>();
   private lastNonce = 0;
   private bytesHeld = 0;
-  /** The last content asked for and its entry: a fan-out asks for the same one once per stream. */
+  /**
+   * The last content asked for and its entry: a fan-out asks for the same one once per stream.
+   * Its entry is always the newest in `entries` (every other request replaces it), and eviction
+   * keeps the newest, so it is never evicted while it is here.
+   */
   private last: { kind: ResourceKind; version: string; resources: readonly CachedResource[]; entry: Entry } | undefined;
 
   constructor(
@@ -38,7 +42,7 @@ export class SharedResponses {
   /** The nonce of the response with this content. Resource seqs are unique per revision across the cache. */
   nonceFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
     const last = this.last;
-    if (last && last.kind === kind && last.version === version && sameRevisions(last.resources, resources) && this.byNonce.get(last.entry.nonce) === last.entry) {
+    if (last && last.kind === kind && last.version === version && sameRevisions(last.resources, resources)) {
       return last.entry.nonce;
     }
     let key = `${kind} ${version}`;

@@ -84,6 +84,23 @@ describe('SharedResponses', () => {
     expect(shared.bytes(c2, () => Buffer.from(`c ${++encodes}`)).toString()).toBe('c 1');
   });
 
+  it('never evicts the content a fan-out is asking for, even past its byte bound', () => {
+    const cache = cacheWith(['a', 'b']);
+    const shared = new SharedResponses(8, 10);
+    const a = shared.nonceFor('endpoint', 'v', resources(cache, 'a'));
+    shared.bytes(a, () => Buffer.alloc(50));
+    const b = shared.nonceFor('endpoint', 'v', resources(cache, 'b'));
+    let encodes = 0;
+    shared.bytes(b, () => Buffer.alloc(50, ++encodes));
+    // Over the bound: the older content went, the one being fanned out stays with its bytes.
+    expect(shared.size).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      expect(shared.nonceFor('endpoint', 'v', resources(cache, 'b'))).toBe(b);
+      expect(shared.bytes(b, () => Buffer.alloc(50, ++encodes))[0]).toBe(1);
+    }
+    expect(encodes).toBe(1);
+  });
+
   it('keeps the encoded bytes it remembers under its byte bound, dropping the stalest first', () => {
     const cache = cacheWith(['a', 'b', 'c']);
     const shared = new SharedResponses(64, 250);
