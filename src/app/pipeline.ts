@@ -68,7 +68,11 @@ export class ResourcePipeline {
       newlyDraining.push(...this.diffDraining(view).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;
-    this.deps.cache.apply(entries);
+    // Drains are tracked between the store and the fan-out, so every send of the notice is seen.
+    this.deps.cache.apply(entries, newlyDraining.length === 0 ? undefined : () => this.trackDrains(newlyDraining));
+  }
+
+  private trackDrains(newlyDraining: readonly { service: string; endpoint: EndpointRecord }[]): void {
     for (const { service, endpoint } of newlyDraining) {
       const cached = this.deps.cache.get('endpoint', service);
       if (!cached || endpoint.drainingSinceMs === undefined) continue;

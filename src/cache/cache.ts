@@ -54,7 +54,12 @@ export class ResourceCache implements ResourceView {
   /** Sorted lists, rebuilt lazily: every full-state response of a kind reads the same one. */
   private readonly sorted = perKind((): CachedResource[] | undefined => undefined);
 
-  apply(entries: readonly CacheEntry[]): ChangeSet {
+  /**
+   * Stores a batch, then tells the listeners what changed. `onApplied`, when given, runs in
+   * between (once the batch changed something): it sees the new seqs before any listener sends
+   * them, which is what the drain tracker needs to time a drain from its first send.
+   */
+  apply(entries: readonly CacheEntry[], onApplied?: ChangeListener): ChangeSet {
     const changes: ChangeSet = new Map();
     const mark = (kind: ResourceKind, name: string): void => {
       let names = changes.get(kind);
@@ -99,10 +104,10 @@ export class ResourceCache implements ResourceView {
     }
 
     if (changes.size > 0) {
-      // One failing listener must not starve the others; its error still reaches the caller.
+      // One failing listener (or hook) must not starve the others; its error still reaches the caller.
       let failure: unknown;
       let failed = false;
-      for (const listener of [...this.listeners]) {
+      for (const listener of onApplied ? [onApplied, ...this.listeners] : [...this.listeners]) {
         try {
           listener(changes);
         } catch (err) {

@@ -17,6 +17,8 @@ export interface DrainNotice {
 export interface DrainResult extends DrainNotice {
   /** Streams subscribed to the service when the drain was tracked. */
   clients: number;
+  /** Of those, the streams that were sent an assignment carrying the drain. */
+  sent: number;
   acked: number;
   /** From observation to the last stream being sent the assignment. */
   deliveredSeconds: number;
@@ -45,8 +47,10 @@ interface Tracked {
   notice: DrainNotice;
   /** Streams that have neither ACKed nor gone away. */
   waiting: Set<string>;
+  /** Streams not yet sent the drain, nor gone: a fan-out's send is one delete. */
+  unsent: Set<string>;
   clients: number;
-  sent: Set<string>;
+  sent: number;
   acked: number;
   /** Latest send/ACK time seen; undefined until there is one. */
   lastSentMs: number | undefined;
@@ -55,34 +59,14 @@ interface Tracked {
 }
 
 /**
- * One name's sends in the current synchronous run, as stream indices (see DrainTracker.streamIndex).
- * A fan-out sends one seq to thousands of streams within a few clock ticks, so (seq, time) is
- * stored once per run of equal values: segment k covers streams[starts[k]] up to the next start.
- */
-interface RecentSends {
-  /** Int32: no pointer for the collector to trace, 4 bytes a send; grown by doubling. */
-  streams: Int32Array;
-  count: number;
-  starts: number[];
-  seqs: number[];
-  ats: number[];
-}
-
-const FIRST_CAPACITY = 16;
-
-/**
  * Measures how long a DRAINING endpoint takes to reach every Envoy that uses the service.
  * Streams report what they were sent and what they ACKed; a drain completes when every
  * stream subscribed at tracking time has ACKed an assignment at least as new as the notice.
  *
- * Call-order contract: track() must be called in the same synchronous run as the cache update
- * that produced the notice's seq (the pipeline calls it right after cache.apply() returns).
- * The xDS fan-out runs inside that update, so a stream may be sent the notice's seq before
- * track(): sends are therefore remembered until the next microtask checkpoint, and only that
- * long. Earlier sends cannot matter (seqs are global and monotonic, so they carried older
- * seqs), and no ACK of the new seq can arrive before track(): ACKs come from the network, in
- * later turns. ACKs are not remembered at all; per stream there is only a small index, which
- * lets a remembered send take 4 bytes.
+ * Call-order contract: track() comes after the cache holds the notice's seq and before any
+ * stream is sent it; the pipeline calls it from cache.apply()'s onApplied hook, which runs
+ * between storing a batch and the xDS fan-out. Sends and ACKs of a service nobody is tracking
+ * cost one Map lookup, so a connect storm's first responses cost nothing here.
  */
 export class DrainTracker {
   private readonly clock: Clock;
@@ -92,28 +76,6 @@ export class DrainTracker {
   private readonly tracked = new Set<Tracked>();
   /** service → its tracked drains. */
   private readonly byService = new Map<string, Set<Tracked>>();
-  /** Endpoint name → sends of it since the last microtask checkpoint. */
-  private recent = new Map<string, RecentSends>();
-  /** A small number per stream, so a recorded send is an Int32; streamGone() drops it. */
-  private readonly streamIndex = new Map<string, number>();
-  private readonly streamIds: string[] = [];
-  private readonly freeIndices: number[] = [];
-  /** Indices of streams gone in this run: this run's record may still hold them. */
-  private readonly releasing: number[] = [];
-  /**
-   * Highest seq sent in an earlier run. A later track() carries a seq made after that run, so
-   * sends at or below it are not recorded: a storm of first responses costs no record.
-   */
-  private settledSeq = Number.NEGATIVE_INFINITY;
-  private runMaxSeq = Number.NEGATIVE_INFINITY;
-  private clearScheduled = false;
-  private readonly clearRecent = (): void => {
-    this.clearScheduled = false;
-    if (this.runMaxSeq > this.settledSeq) this.settledSeq = this.runMaxSeq;
-    if (this.recent.size > 0) this.recent = new Map();
-    for (const index of this.releasing) this.release(index);
-    this.releasing.length = 0;
-  };
 
   constructor(options: DrainTrackerOptions) {
     this.clock = options.clock;
@@ -128,13 +90,13 @@ export class DrainTracker {
       notice,
       waiting,
       clients: waiting.size,
-      sent: new Set(),
+      unsent: new Set(waiting),
+      sent: 0,
       acked: 0,
       lastSentMs: undefined,
       lastAckMs: undefined,
       timer: undefined as unknown as NodeJS.Timeout,
     };
-    this.countRecentSends(entry);
     if (waiting.size === 0) {
       this.finish(entry, true);
       return;
@@ -154,14 +116,11 @@ export class DrainTracker {
 
   sent(streamId: string, name: string, seq: number): void {
     const entries = this.byService.get(name);
-    const fresh = seq > this.settledSeq;
-    if (!entries && !fresh) return;
-    const now = this.clock();
-    if (fresh) this.record(streamId, name, seq, now);
     if (!entries) return;
+    const now = this.clock();
     for (const entry of entries) {
-      if (seq >= entry.notice.seq && entry.waiting.has(streamId) && !entry.sent.has(streamId)) {
-        entry.sent.add(streamId);
+      if (seq >= entry.notice.seq && entry.unsent.delete(streamId)) {
+        entry.sent += 1;
         entry.lastSentMs = now;
       }
     }
@@ -174,6 +133,8 @@ export class DrainTracker {
     // Deleting the entry being visited (on completion) is safe in a Set iteration.
     for (const entry of entries) {
       if (seq < entry.notice.seq || !entry.waiting.delete(streamId)) continue;
+      // Sent before track() (outside the contract): not counted as sent from here on either.
+      entry.unsent.delete(streamId);
       entry.acked += 1;
       entry.lastAckMs = now;
       this.completeIfDone(entry);
@@ -181,13 +142,8 @@ export class DrainTracker {
   }
 
   streamGone(streamId: string): void {
-    const index = this.streamIndex.get(streamId);
-    if (index !== undefined) {
-      this.streamIndex.delete(streamId);
-      if (this.clearScheduled) this.releasing.push(index);
-      else this.release(index);
-    }
     for (const entry of this.tracked) {
+      entry.unsent.delete(streamId);
       if (entry.waiting.delete(streamId)) this.completeIfDone(entry);
     }
   }
@@ -197,17 +153,10 @@ export class DrainTracker {
     return [...this.tracked].map((entry) => ({
       ...entry.notice,
       clients: entry.clients,
-      sent: entry.sent.size,
+      sent: entry.sent,
       acked: entry.acked,
       ageSeconds: (now - entry.notice.observedAtMs) / 1000,
     }));
-  }
-
-  /** Sends remembered for a track() in the current synchronous run; 0 after a checkpoint. */
-  recentSendCount(): number {
-    let count = 0;
-    for (const sends of this.recent.values()) count += sends.count;
-    return count;
   }
 
   /** Stops every timer; pending drains are dropped without a result. */
@@ -215,67 +164,6 @@ export class DrainTracker {
     for (const entry of this.tracked) clearTimeout(entry.timer);
     this.tracked.clear();
     this.byService.clear();
-    this.recent = new Map();
-    this.streamIndex.clear();
-    this.streamIds.length = 0;
-    this.freeIndices.length = 0;
-    this.releasing.length = 0;
-  }
-
-  private record(streamId: string, name: string, seq: number, now: number): void {
-    let index = this.streamIndex.get(streamId);
-    if (index === undefined) {
-      index = this.freeIndices.pop() ?? this.streamIds.length;
-      this.streamIds[index] = streamId;
-      this.streamIndex.set(streamId, index);
-    }
-    let sends = this.recent.get(name);
-    if (!sends) {
-      sends = { streams: new Int32Array(FIRST_CAPACITY), count: 0, starts: [], seqs: [], ats: [] };
-      this.recent.set(name, sends);
-      if (!this.clearScheduled) {
-        this.clearScheduled = true;
-        queueMicrotask(this.clearRecent);
-      }
-    }
-    const last = sends.seqs.length - 1;
-    if (last < 0 || sends.seqs[last] !== seq || sends.ats[last] !== now) {
-      sends.starts.push(sends.count);
-      sends.seqs.push(seq);
-      sends.ats.push(now);
-    }
-    if (sends.count === sends.streams.length) {
-      const grown = new Int32Array(2 * sends.count);
-      grown.set(sends.streams);
-      sends.streams = grown;
-    }
-    sends.streams[sends.count++] = index;
-    if (seq > this.runMaxSeq) this.runMaxSeq = seq;
-  }
-
-  /** Credits the sends of this run that preceded track(), as sent() would have after it. */
-  private countRecentSends(entry: Tracked): void {
-    const sends = this.recent.get(entry.notice.service);
-    if (!sends) return;
-    const { streams, count, starts, seqs, ats } = sends;
-    for (let k = 0; k < seqs.length; k++) {
-      if (seqs[k]! < entry.notice.seq) continue;
-      const at = ats[k]!;
-      const end = k + 1 < starts.length ? starts[k + 1]! : count;
-      for (let i = starts[k]!; i < end; i++) {
-        const index = streams[i]!;
-        const stream = this.streamIds[index]!;
-        // A stream gone in this run keeps its id in streamIds until the checkpoint, not its index.
-        if (!entry.waiting.has(stream) || this.streamIndex.get(stream) !== index) continue;
-        entry.sent.add(stream);
-        entry.lastSentMs = Math.max(entry.lastSentMs ?? at, at);
-      }
-    }
-  }
-
-  private release(index: number): void {
-    this.streamIds[index] = '';
-    this.freeIndices.push(index);
   }
 
   private completeIfDone(entry: Tracked): void {
@@ -302,6 +190,7 @@ export class DrainTracker {
     this.onComplete({
       ...entry.notice,
       clients: entry.clients,
+      sent: entry.sent,
       acked: entry.acked,
       deliveredSeconds: Math.max(0, (entry.lastSentMs ?? now) - observed) / 1000,
       propagationSeconds: Math.max(0, end - observed) / 1000,

@@ -105,6 +105,19 @@ describe('ResourceCache', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('runs onApplied once the batch is stored and before any listener, only when something changed', () => {
+    const cache = new ResourceCache();
+    const order: string[] = [];
+    cache.onChange(() => order.push('listener'));
+    const hook = (changes: ChangeSet): void => {
+      order.push(`hook a@${cache.get('endpoint', 'a')?.seq} ${JSON.stringify(flat(changes))}`);
+    };
+    cache.apply([{ kind: 'endpoint', name: 'a', any: bytes('A') }], hook);
+    expect(order).toEqual(['hook a@1 {"endpoint":["a"]}', 'listener']);
+    cache.apply([{ kind: 'endpoint', name: 'a', any: bytes('A') }], hook);
+    expect(order).toHaveLength(2);
+  });
+
   it('lists by name order and reflects later changes', () => {
     const cache = new ResourceCache();
     cache.apply(['b', 'c', 'a'].map((name) => ({ kind: 'cluster' as const, name, any: bytes(name) })));
@@ -125,5 +138,16 @@ describe('ResourceCache listener failures', () => {
     expect(() => cache.apply([{ kind: 'cluster', name: 'a', any: Buffer.from('A') }])).toThrow('boom');
     expect(second).toBe(1);
     expect(cache.get('cluster', 'a')).toBeDefined();
+  });
+
+  it('still notifies the listeners when onApplied fails, then reports its failure', () => {
+    const cache = new ResourceCache();
+    let heard = 0;
+    cache.onChange(() => heard++);
+    const failing = (): never => {
+      throw new Error('hook failed');
+    };
+    expect(() => cache.apply([{ kind: 'cluster', name: 'a', any: Buffer.from('A') }], failing)).toThrow('hook failed');
+    expect(heard).toBe(1);
   });
 });

@@ -24,8 +24,9 @@ interface ModelDrain {
 
 /**
  * Reference semantics with a long-lived per-stream history, driven in the daemon's call order:
- * the cache update's fan-out and track() share one synchronous run; ACKs come in later turns.
- * The tracker, which only remembers the current run's sends, must agree with it.
+ * track() between the cache update and its fan-out, ACKs in later turns, streams coming and
+ * going in between. The tracker, which keeps nothing per stream outside its tracked drains,
+ * must agree with it.
  */
 async function runModel(seed: number, runs: number): Promise<void> {
   const pick = random(seed);
@@ -37,7 +38,6 @@ async function runModel(seed: number, runs: number): Promise<void> {
   const live = new Set<string>();
   const latest = new Map<string, number>(); // service → its current seq
   const sentSeq = new Map<string, number>(); // stream|service → latest seq sent
-  const sentAt = new Map<string, number>(); // stream|service → when
   const results: DrainResult[] = [];
   const expected: DrainResult[] = [];
   const drains: ModelDrain[] = [];
@@ -55,6 +55,7 @@ async function runModel(seed: number, runs: number): Promise<void> {
     expected.push({
       ...d.notice,
       clients: d.clients,
+      sent: d.sent.size,
       acked: d.acked,
       deliveredSeconds: Math.max(0, delivered - d.notice.observedAtMs) / 1000,
       propagationSeconds: Math.max(0, (d.lastAckMs ?? now) - d.notice.observedAtMs) / 1000,
@@ -63,7 +64,6 @@ async function runModel(seed: number, runs: number): Promise<void> {
   };
   const send = (stream: string, service: string, s: number): void => {
     sentSeq.set(`${stream}|${service}`, s);
-    sentAt.set(`${stream}|${service}`, now);
     tracker.sent(stream, service, s);
     for (const d of drains) {
       if (d.notice.service === service && s >= d.notice.seq && d.waiting.has(stream) && !d.sent.has(stream)) d.sent.set(stream, now);
@@ -80,25 +80,21 @@ async function runModel(seed: number, runs: number): Promise<void> {
       // Its first response carries what already exists.
       for (const service of services) if (latest.has(service) && subscribers.get(service)!.has(id)) send(id, service, latest.get(service)!);
     } else if (action < 5) {
-      // A cache update: new seq, fan-out (clock may tick), then track() in the same run.
+      // A cache update: new seq, track() from the cache's onApplied hook, then the fan-out (clock may tick).
       const service = services[pick(services.length)]!;
       const s = ++seq;
       latest.set(service, s);
+      const notice: DrainNotice = { service, cluster: 'k1', podKey: `ns/p${run}`, ip: '10.0.0.1', port: 80, observedAtMs: now - pick(50), seq: s };
+      tracker.track(notice);
+      const waiting = new Set(subscribers.get(service)!);
+      const d: ModelDrain = { notice, waiting, clients: waiting.size, sent: new Map(), acked: 0, lastAckMs: undefined };
+      drains.push(d);
+      if (waiting.size === 0) finish(d);
       for (const stream of subscribers.get(service)!) {
         if (pick(4) === 0) continue; // a stream still waiting on an earlier ACK is only marked
         if (pick(3) === 0) now += 1;
         send(stream, service, s);
       }
-      const notice: DrainNotice = { service, cluster: 'k1', podKey: `ns/p${run}`, ip: '10.0.0.1', port: 80, observedAtMs: now - pick(50), seq: s };
-      tracker.track(notice);
-      const waiting = new Set(subscribers.get(service)!);
-      const d: ModelDrain = { notice, waiting, clients: waiting.size, sent: new Map(), acked: 0, lastAckMs: undefined };
-      for (const stream of waiting) {
-        const got = sentSeq.get(`${stream}|${service}`);
-        if (got !== undefined && got >= s) d.sent.set(stream, sentAt.get(`${stream}|${service}`)!);
-      }
-      drains.push(d);
-      if (waiting.size === 0) finish(d);
     } else if (action < 8) {
       // ACKs arrive: each stream ACKs the latest it was sent of a random service.
       for (const stream of live) {

@@ -55,14 +55,14 @@ describe('DrainTracker', () => {
     expect(tracker.pending()).toEqual([]);
   });
 
-  // Same synchronous run, as in the daemon: the fan-out inside the cache update precedes track().
-  it('counts a send that happened before track()', () => {
-    const { tracker, advance } = setup({ svc: ['s1'] });
-    advance(5);
+  // The pipeline tracks from cache.apply()'s onApplied hook, before the fan-out: a send cannot precede track().
+  it('does not count a send made before track()', () => {
+    const { tracker, advance } = setup({ svc: ['s1', 's2'] });
     tracker.sent('s1', 'svc', 10);
     advance(5);
     tracker.track(notice());
-    expect(tracker.pending()[0]).toMatchObject({ sent: 1, acked: 0 });
+    tracker.sent('s2', 'svc', 10);
+    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 1, acked: 0 });
   });
 
   it('completes when the remaining streams go away', () => {
@@ -105,18 +105,16 @@ describe('DrainTracker', () => {
     expect(results.map((r) => r.podKey)).toEqual(['ns/a', 'ns/b']);
   });
 
-  // The daemon calls track() in the same synchronous run as the cache update that made the seq,
-  // and the xDS fan-out happens inside that update: sends may precede track(), ACKs never do.
-  it('counts sends of the same synchronous run before track(), then completes on later ACKs', async () => {
+  it('counts the fan-out that follows track(), then completes on later ACKs', () => {
     const { tracker, results, advance } = setup({ svc: ['s1', 's2'] });
+    tracker.track(notice());
     advance(10);
     tracker.sent('s1', 'svc', 10);
     tracker.sent('s2', 'svc', 9); // too old
-    tracker.track(notice());
     expect(tracker.pending()[0]).toMatchObject({ acked: 0, sent: 1 });
-    await Promise.resolve();
     advance(10);
     tracker.sent('s2', 'svc', 10);
+    tracker.sent('s1', 'svc', 10); // again: counted once, and does not move the delivery time
     tracker.acked('s1', 'svc', 10);
     expect(tracker.pending()[0]).toMatchObject({ acked: 1, sent: 2 });
     tracker.acked('s2', 'svc', 10);
@@ -125,35 +123,32 @@ describe('DrainTracker', () => {
     expect(results[0]!.deliveredSeconds).toBeCloseTo(0.02);
     expect(results[0]!.propagationSeconds).toBeCloseTo(0.02);
 
-    // A second pod of the service drains: a new seq, sent and tracked in one run again.
-    await Promise.resolve();
+    // A second pod of the service drains: a new seq, tracked and then sent again.
+    tracker.track(notice({ podKey: 'ns/pod-2', seq: 11 }));
     tracker.sent('s1', 'svc', 11);
     tracker.sent('s2', 'svc', 11);
-    tracker.track(notice({ podKey: 'ns/pod-2', seq: 11 }));
     expect(tracker.pending()[0]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, sent: 2, acked: 0 });
-    await Promise.resolve();
     tracker.acked('s1', 'svc', 11);
     tracker.acked('s2', 'svc', 11);
     expect(results).toHaveLength(2);
     expect(results[1]).toMatchObject({ podKey: 'ns/pod-2', clients: 2, acked: 2, complete: true });
   });
 
-  it('credits each name only with its own sends when one run fans out many names', async () => {
+  it('credits each service only with its own sends when one fan-out carries many', () => {
     const names = Array.from({ length: 40 }, (_, i) => `svc-${i}`);
     const subs = Object.fromEntries([...names, 'svc-late'].map((n) => [n, ['s1', 's2']]));
     const { tracker, results, advance } = setup(subs);
+    tracker.track(notice({ service: 'svc-late', observedAtMs: 1_000 }));
+    tracker.track(notice({ service: 'svc-3', podKey: 'ns/pod-3', observedAtMs: 1_000 }));
     for (const name of names) {
       advance(1);
       tracker.sent('s1', name, 10);
       tracker.sent('s2', name, 9);
     }
-    // s2 alone is sent a name that s1 never saw.
+    // s2 alone is sent a service that s1 never saw.
     tracker.sent('s2', 'svc-late', 10);
-    tracker.track(notice({ service: 'svc-late', observedAtMs: 1_000 }));
     expect(tracker.pending()[0]).toMatchObject({ service: 'svc-late', clients: 2, sent: 1, acked: 0 });
-    tracker.track(notice({ service: 'svc-3', podKey: 'ns/pod-3', observedAtMs: 1_000 }));
     expect(tracker.pending()[1]).toMatchObject({ service: 'svc-3', clients: 2, sent: 1, acked: 0 });
-    await Promise.resolve();
     tracker.acked('s1', 'svc-3', 10);
     tracker.acked('s2', 'svc-3', 10);
     expect(results).toHaveLength(1);
@@ -161,48 +156,22 @@ describe('DrainTracker', () => {
     expect(results[0]!.deliveredSeconds).toBeCloseTo(0.004);
   });
 
-  it('times delivery from the latest qualifying send of the run, across clock ticks and seqs', () => {
+  it('times delivery from the last qualifying send, across clock ticks and seqs', () => {
     const { tracker, results, advance } = setup({ svc: ['s1', 's2', 's3', 's4'] });
+    tracker.track(notice());
     tracker.sent('s1', 'svc', 9); // older than the notice
     advance(5);
     tracker.sent('s2', 'svc', 10);
-    tracker.sent('s3', 'svc', 10);
+    tracker.sent('s3', 'svc', 11);
     advance(5);
     tracker.sent('s1', 'svc', 10);
     tracker.sent('s4', 'svc', 9);
-    tracker.track(notice());
+    advance(5);
+    tracker.sent('s5', 'svc', 10); // not subscribed when tracked
     expect(tracker.pending()[0]).toMatchObject({ sent: 3, acked: 0 });
-    for (const s of ['s1', 's2', 's3', 's4']) tracker.acked(s, 'svc', 10);
+    for (const s of ['s1', 's2', 's3', 's4']) tracker.acked(s, 'svc', 11);
     expect(results).toHaveLength(1);
     expect(results[0]!.deliveredSeconds).toBeCloseTo(0.01);
-  });
-
-  it('forgets sends at the next microtask checkpoint: a send in an earlier turn does not count', async () => {
-    const { tracker } = setup({ svc: ['s1', 's2'] });
-    for (let i = 0; i < 100; i++) tracker.sent(`x${i}`, `other-${i % 7}`, 10);
-    tracker.sent('s1', 'svc', 10);
-    expect(tracker.recentSendCount()).toBe(101);
-    await Promise.resolve();
-    expect(tracker.recentSendCount()).toBe(0);
-    tracker.sent('s2', 'svc', 11);
-    tracker.track(notice());
-    // s1's send came in an earlier turn: under the call-order contract it cannot carry this notice.
-    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 1, acked: 0 });
-    await Promise.resolve();
-    expect(tracker.recentSendCount()).toBe(0);
-  });
-
-  it('does not record sends of seqs already sent in an earlier run', async () => {
-    const { tracker } = setup({});
-    tracker.sent('s1', 'svc', 10);
-    tracker.sent('s1', 'other', 12);
-    await Promise.resolve();
-    // A stream connecting later is sent what already existed: nothing to remember.
-    tracker.sent('s2', 'svc', 10);
-    tracker.sent('s2', 'other', 12);
-    expect(tracker.recentSendCount()).toBe(0);
-    tracker.sent('s2', 'svc', 13);
-    expect(tracker.recentSendCount()).toBe(1);
   });
 
   it('does not remember ACKs made before track(): the daemon cannot produce them', () => {
@@ -211,37 +180,20 @@ describe('DrainTracker', () => {
     tracker.track(notice());
     expect(results).toHaveLength(0);
     expect(tracker.pending()[0]).toMatchObject({ acked: 0 });
-    expect(tracker.recentSendCount()).toBe(0);
   });
 
-  it('credits a stream that replaced a gone one with its own sends only', async () => {
-    const subs: Record<string, string[]> = { svc: ['s1', 's2'] };
+  it('credits a stream that replaced a gone one with its own sends only', () => {
+    const subs: Record<string, string[]> = { svc: ['s2', 's3'] };
     const { tracker } = setup(subs);
-    tracker.sent('s1', 'svc', 10);
-    tracker.sent('s2', 'svc', 10);
-    tracker.streamGone('s1');
-    await Promise.resolve();
-    // s3 arrives after s1 left; it is sent the newer seq, s2 is not.
-    subs.svc = ['s2', 's3'];
-    tracker.sent('s3', 'svc', 11);
-    tracker.streamGone('s2');
     tracker.track(notice({ seq: 11 }));
+    tracker.streamGone('s2');
+    tracker.sent('s2', 'svc', 11); // a write already on its way when the stream went
+    tracker.sent('s3', 'svc', 11);
     expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 1, acked: 0 });
-    await Promise.resolve();
-    tracker.sent('s4', 'svc', 12);
+    subs.svc = ['s3', 's4'];
     tracker.track(notice({ podKey: 'ns/pod-2', seq: 12 }));
+    tracker.sent('s2', 'svc', 12);
     expect(tracker.pending()[1]).toMatchObject({ clients: 2, sent: 0 });
-  });
-
-  it('does not mistake a stream that arrived in the same run for one that left', () => {
-    const subs: Record<string, string[]> = { svc: ['s1', 's2'] };
-    const { tracker } = setup(subs);
-    tracker.sent('s1', 'svc', 10);
-    tracker.streamGone('s1');
-    subs.svc = ['s2', 'new'];
-    tracker.sent('new', 'other', 10); // sent something else, not svc
-    tracker.track(notice());
-    expect(tracker.pending()[0]).toMatchObject({ clients: 2, sent: 0 });
   });
 
   it('completes every drain one ACK satisfies', () => {

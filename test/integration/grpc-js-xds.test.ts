@@ -74,6 +74,9 @@ describe('proxyless gRPC through Herald', () => {
     expect(drain.complete).toBe(true);
     expect(drain.clients).toBeGreaterThanOrEqual(1);
     expect(drain.acked).toBe(drain.clients);
+    // The pipeline tracks the drain before the fan-out, so the tracker saw every send of it.
+    expect(drain.sent).toBe(drain.clients);
+    expect(drain.deliveredSeconds).toBeLessThanOrEqual(drain.propagationSeconds);
   });
 
   it('keeps serving the rest after the terminating pod is deleted', async () => {

@@ -174,11 +174,13 @@ describe('Delta xDS over gRPC', () => {
     await until(() => [...h.server.subscribersOf('endpoint', 'a')].length === 2, 2_000, 'subscriptions');
 
     const observedAtMs = Date.now();
-    h.put('endpoint', 'a', 'draining');
-    const seq = h.cache.get('endpoint', 'a')!.seq;
-    h.drains.track({ service: 'a', cluster: 'k1', podKey: 'ns/a-1', ip: '10.0.0.1', port: 8080, observedAtMs, seq });
+    h.put('endpoint', 'a', 'draining', () => {
+      const seq = h.cache.get('endpoint', 'a')!.seq;
+      h.drains.track({ service: 'a', cluster: 'k1', podKey: 'ns/a-1', ip: '10.0.0.1', port: 8080, observedAtMs, seq });
+    });
     const d1 = await s1.next();
     const d2 = await s2.next();
+    expect(h.drains.pending()[0]).toMatchObject({ clients: 2, sent: 2, acked: 0 });
     for (const d of [d1, d2]) {
       expect(tags(d)).toEqual(['a=draining']);
       expect(d.removed).toEqual([]);

@@ -177,7 +177,8 @@ export interface Harness {
   port: number;
   client(): grpc.Client;
   stream(api?: keyof typeof PATHS): TestStream;
-  put(kind: ResourceKind, name: string, tag: string): void;
+  /** `onApplied` runs where the pipeline tracks drains: after the cache holds the update, before the fan-out. */
+  put(kind: ResourceKind, name: string, tag: string, onApplied?: () => void): void;
   close(): Promise<void>;
 }
 
@@ -216,7 +217,7 @@ export async function startHarness(
     port,
     client,
     stream: (api = 'ads') => new TestStream(client(), api),
-    put: (kind, name, tag) => void cache.apply([{ kind, name, any: resourceAny(kind, name, tag) }]),
+    put: (kind, name, tag, onApplied) => void cache.apply([{ kind, name, any: resourceAny(kind, name, tag) }], onApplied),
     close: async () => {
       for (const c of clients) c.close();
       drains.close();

@@ -241,11 +241,13 @@ describe('xDS SotW over gRPC', () => {
     await until(() => [...h.server.subscribersOf('endpoint', 'a')].length === 2, 2_000, 'subscriptions');
 
     const observedAtMs = Date.now();
-    h.put('endpoint', 'a', 'draining');
-    const seq = h.cache.get('endpoint', 'a')!.seq;
-    h.drains.track({ service: 'a', cluster: 'k1', podKey: 'ns/a-1', ip: '10.0.0.1', port: 8080, observedAtMs, seq });
+    h.put('endpoint', 'a', 'draining', () => {
+      const seq = h.cache.get('endpoint', 'a')!.seq;
+      h.drains.track({ service: 'a', cluster: 'k1', podKey: 'ns/a-1', ip: '10.0.0.1', port: 8080, observedAtMs, seq });
+    });
     const d1 = await s1.next();
     const d2 = await s2.next();
+    expect(h.drains.pending()[0]).toMatchObject({ clients: 2, sent: 2, acked: 0 });
     expect(tags(d1)).toEqual(['a=draining']);
     expect(h.drainResults).toEqual([]);
     s1.ack(d1, ['a']);
