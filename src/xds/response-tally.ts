@@ -14,20 +14,17 @@ export interface ResponseCounters {
  * in a later turn.
  */
 export class ResponseTally {
-  private readonly responses = new Map<ResourceKind, number>();
-  private readonly bytes = new Map<ResourceKind, number>();
+  private readonly sums: Record<ResourceKind, { responses: number; bytes: number }>;
   private scheduled = false;
 
   constructor(private readonly counters: Readonly<Record<ResourceKind, ResponseCounters>>) {
-    for (const kind of PUSH_ORDER) {
-      this.responses.set(kind, 0);
-      this.bytes.set(kind, 0);
-    }
+    this.sums = Object.fromEntries(PUSH_ORDER.map((kind) => [kind, { responses: 0, bytes: 0 }])) as Record<ResourceKind, { responses: number; bytes: number }>;
   }
 
   add(kind: ResourceKind, bytes: number): void {
-    this.responses.set(kind, this.responses.get(kind)! + 1);
-    this.bytes.set(kind, this.bytes.get(kind)! + bytes);
+    const sum = this.sums[kind];
+    sum.responses += 1;
+    sum.bytes += bytes;
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(this.flush);
@@ -37,12 +34,12 @@ export class ResponseTally {
   readonly flush = (): void => {
     this.scheduled = false;
     for (const kind of PUSH_ORDER) {
-      const responses = this.responses.get(kind)!;
-      if (responses === 0) continue;
-      this.counters[kind].responses.inc(responses);
-      this.counters[kind].bytes.inc(this.bytes.get(kind)!);
-      this.responses.set(kind, 0);
-      this.bytes.set(kind, 0);
+      const sum = this.sums[kind];
+      if (sum.responses === 0) continue;
+      this.counters[kind].responses.inc(sum.responses);
+      this.counters[kind].bytes.inc(sum.bytes);
+      sum.responses = 0;
+      sum.bytes = 0;
     }
   };
 }

@@ -200,6 +200,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
   protected build(kind: ResourceKind, state: TypeState, view: ResourceView): PlannedResponse | undefined {
     const force = state.force;
     const candidates = state.dirtyAll ? undefined : state.dirtyNames;
+    const now = this.clock();
     state.force = false;
     state.dirtyAll = false;
     state.dirtyNames = new Set();
@@ -212,7 +213,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
       }
-      this.recordFullState(state, resources);
+      this.recordFullState(state, resources, now);
     } else {
       const names = candidates ?? (state.wildcard ? [...view.list(kind)].map((r) => r.name) : state.names);
       resources = [];
@@ -235,7 +236,6 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       }
       if (resources.length === 0) return undefined;
       resources.sort(byName);
-      const now = this.clock();
       if (resources.length >= RESERVE_FROM) {
         state.sent.reserve(resources.length);
         state.ledger.reserve(resources.length);
@@ -247,7 +247,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
     }
 
     const version = view.version(kind);
-    const nonce = this.recordSent(state, version, resources, this.clock(), this.responses?.nonceFor(kind, version, resources));
+    const nonce = this.recordSent(state, version, resources, now, this.responses?.nonceFor(kind, version, resources));
     return { kind, versionInfo: version, nonce, resources };
   }
 
@@ -256,8 +256,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
    * sent: an unchanged one keeps its ACK state. An omitted resource is deleted by the client; a
    * named one it can tell does not exist.
    */
-  private recordFullState(state: TypeState, resources: readonly CachedResource[]): void {
-    const now = this.clock();
+  private recordFullState(state: TypeState, resources: readonly CachedResource[], now: number): void {
     const included = new Set<string>();
     state.sent.reserve(resources.length);
     state.ledger.reserve(resources.length);
