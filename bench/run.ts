@@ -105,8 +105,8 @@ async function main(): Promise<void> {
   if (wanted.has('herald')) {
     linkProtos();
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-    // The image's environment: see MALLOC_MMAP_THRESHOLD_ in the Dockerfile.
-    subjects.push({ name: 'herald', command: heraldNode, env: { MALLOC_MMAP_THRESHOLD_: '131072' }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
+    // The image's environment: see MALLOC_MMAP_THRESHOLD_ and NODE_OPTIONS in the Dockerfile.
+    subjects.push({ name: 'herald', command: heraldNode, env: { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=16' }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
   const wantPeer = peerModes.length > 0 && !values['no-peer'];
