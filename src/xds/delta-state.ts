@@ -1,6 +1,6 @@
 import type { ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
-import type { DeltaOutcome, DeltaRequest, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
+import type { AckedResource, DeltaOutcome, DeltaRequest, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
 import type { NameSlots } from './name-slots.js';
 import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-state-base.js';
 
@@ -47,7 +47,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
 
     const nonce = request.responseNonce;
     let stale = false;
-    let acked: Array<readonly [string, number]> | undefined;
+    let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
     if (nonce !== '') {
       if (state.pending && nonce === state.lastNonce) {

@@ -6,7 +6,7 @@ import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../mod
 import type { CachedResource, ResourceView } from '../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
 import { NameSlots } from './name-slots.js';
-import type { NackInfo, NodeInfo, TypeInfo } from './types.js';
+import type { AckedResource, NackInfo, NodeInfo, TypeInfo } from './types.js';
 
 export interface ProtocolStateOptions {
   /** Kinds this stream serves: all four on ADS, one on a per-type service. */
@@ -45,7 +45,8 @@ export interface CommonTypeState {
   lastNonce: string | undefined;
   lastSent: { version: string; nonce: string; atMs: number } | undefined;
   pending: boolean;
-  inFlight: { version: string; entries: Array<readonly [string, number]> } | undefined;
+  /** The unACKed response: its version and the resources it carried (the planner's own array, never changed after). */
+  inFlight: { version: string; resources: readonly CachedResource[] } | undefined;
   ackedVersion: string | undefined;
   lastNack: NackInfo | undefined;
   lastAnswer: 'ack' | 'nack' | undefined;
@@ -79,10 +80,11 @@ export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slot
 
 /** What the client's answer to the pending response settled. */
 export interface Answer {
-  /** Resources of the response this request ACKed, as [name, seq]. */
-  acked: Array<readonly [string, number]> | undefined;
+  /** Resources of the response this request ACKed. */
+  acked: readonly AckedResource[] | undefined;
   nack: NackInfo | undefined;
 }
+
 
 export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -167,13 +169,9 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       state.ackedVersion = inFlight.version;
       state.lastAnswer = 'ack';
       state.counts.acks += 1;
-      acked = inFlight.entries;
+      acked = inFlight.resources;
     }
-    state.ledger.answered(
-      inFlight.entries.map(([name]) => name),
-      nack,
-      now,
-    );
+    state.ledger.answered(inFlight.resources, nack, now);
     return { acked, nack };
   }
 
@@ -182,7 +180,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     const nonce = sharedNonce ?? String(++this.nonceCounter);
     state.pending = true;
     state.lastNonce = nonce;
-    state.inFlight = { version, entries: resources.map((r) => [r.name, r.seq] as const) };
+    // The array itself, not a copy: a 10k connect storm would otherwise copy 6 million entries.
+    state.inFlight = { version, resources };
     state.lastSent = { version, nonce, atMs };
     state.counts.responses += 1;
     return nonce;

@@ -121,9 +121,9 @@ export class ResourceLedger {
     this.slots.release(slot);
   }
 
-  /** The response that carried `names` was ACKed (nack undefined) or NACKed. */
-  answered(names: Iterable<string>, nack: { message: string } | undefined, now: number): void {
-    for (const name of names) {
+  /** The response that carried `resources` was ACKed (nack undefined) or NACKed. */
+  answered(resources: ReadonlyArray<{ readonly name: string }>, nack: { message: string } | undefined, now: number): void {
+    for (const { name } of resources) {
       const slot = this.find(name);
       if (slot < 0 || this.states[slot] !== SENT) continue;
       this.setTime(slot, now);

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Clock, ResourceKind } from '../model/index.js';
 import type { CachedResource, DrainTracker, ResourceCache, ResourceView } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import type { NackInfo, NodeInfo, Subscription, TypeInfo } from './types.js';
+import type { AckedResource, NackInfo, NodeInfo, Subscription, TypeInfo } from './types.js';
 import type { ResourceStatus } from './resource-ledger.js';
 import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
 import type { SubscriptionIndex } from './subscriptions.js';
@@ -81,7 +81,7 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
 /** The parts of a request outcome that are the same in both protocols. */
 export interface AcceptedRequest {
   kind: ResourceKind;
-  acked: ReadonlyArray<readonly [string, number]> | undefined;
+  acked: readonly AckedResource[] | undefined;
   nack: NackInfo | undefined;
   subscriptionChanged: boolean;
 }
@@ -177,7 +177,7 @@ export abstract class ServedStream<
     const { kind, acked } = outcome;
     if (acked && kind === 'endpoint') {
       this.guard('drains.acked', () => {
-        for (const [name, seq] of acked) this.ctx.drains.acked(this.id, name, seq);
+        for (const { name, seq } of acked) this.ctx.drains.acked(this.id, name, seq);
       });
     }
     if (outcome.nack) this.nacked(kind, outcome.nack.rejectedVersion, outcome.nack.message);

@@ -1,6 +1,6 @@
 import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
 import type { CachedResource, ResourceView } from '../cache/index.js';
-import type { NackInfo, Subscription, XdsRequest } from './types.js';
+import type { AckedResource, NackInfo, Subscription, XdsRequest } from './types.js';
 import {
   byName,
   newCommonTypeState,
@@ -29,8 +29,8 @@ export type RequestOutcome =
   | {
       type: 'request';
       kind: ResourceKind;
-      /** Resources of the response this request ACKed, as [name, seq]. */
-      acked: ReadonlyArray<readonly [string, number]> | undefined;
+      /** Resources of the response this request ACKed. */
+      acked: readonly AckedResource[] | undefined;
       nack: NackInfo | undefined;
       subscriptionChanged: boolean;
     };
@@ -118,7 +118,7 @@ export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
       return { type: 'stale', kind };
     }
 
-    let acked: Array<readonly [string, number]> | undefined;
+    let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
     if (state.pending && nonce !== '' && nonce === state.lastNonce) {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));

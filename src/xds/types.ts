@@ -72,6 +72,12 @@ export interface PlannedDeltaResponse {
   removed: string[];
 }
 
+/** A resource of an ACKed response, as the drain tracker needs it. */
+export interface AckedResource {
+  readonly name: string;
+  readonly seq: number;
+}
+
 export type DeltaOutcome =
   | { type: 'ignored'; reason: 'unknown_type_url' | 'type_not_served' }
   | {
@@ -79,7 +85,7 @@ export type DeltaOutcome =
       kind: ResourceKind;
       /** The nonce was not the pending one: any ACK/NACK part was ignored, subscriptions were not. */
       stale: boolean;
-      acked: ReadonlyArray<readonly [string, number]> | undefined;
+      acked: readonly AckedResource[] | undefined;
       nack: NackInfo | undefined;
       subscriptionChanged: boolean;
     };

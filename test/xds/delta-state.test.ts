@@ -71,7 +71,12 @@ describe('DeltaState', () => {
     put(cache, 'endpoint', 'b', '3');
     s.markDirty('endpoint', ['b']);
     expect(s.flush(cache)).toEqual([]);
-    expect(s.handleRequest(ack(r1))).toMatchObject({ acked: [['a', cache.get('endpoint', 'a')!.seq], ['b', r1.resources[1]!.seq]] });
+    expect(s.handleRequest(ack(r1))).toMatchObject({
+      acked: [
+        { name: 'a', seq: cache.get('endpoint', 'a')!.seq },
+        { name: 'b', seq: r1.resources[1]!.seq },
+      ],
+    });
     const r2 = one(s, cache)!;
     expect(r2.resources.map((r) => r.any.toString())).toEqual(['endpoint:b:3']);
   });

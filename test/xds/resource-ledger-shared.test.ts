@@ -60,9 +60,9 @@ describe('ResourceLedger sharing one NameSlots', () => {
     const one = new ResourceLedger(slots);
     const two = new ResourceLedger(slots);
     one.sent('a', 'v1', 1);
-    one.answered(['a'], undefined, 2);
+    one.answered([{ name: 'a' }], undefined, 2);
     two.sent('a', 'v2', 3);
-    two.answered(['a'], { message: 'bad' }, 4);
+    two.answered([{ name: 'a' }], { message: 'bad' }, 4);
     two.requested('b', 5);
     const view = viewOf({ a: 'v1' });
     expect(one.statuses('cluster', view).map((r) => [r.name, r.clientStatus, r.configStatus, r.version, r.updatedAtMs])).toEqual([['a', 'ACKED', 'SYNCED', 'v1', 2]]);
@@ -74,7 +74,7 @@ describe('ResourceLedger sharing one NameSlots', () => {
     expect(slots.references(slots.peek('a'))).toBe(2);
     // b is one ledger's record only: another ledger forgetting or answering it changes nothing.
     one.forget('b');
-    one.answered(['b'], undefined, 9);
+    one.answered([{ name: 'b' }], undefined, 9);
     expect(two.statuses('cluster', view)[1]).toMatchObject({ name: 'b', clientStatus: 'REQUESTED', updatedAtMs: 5 });
     expect(slots.references(slots.peek('b'))).toBe(1);
   });
@@ -133,7 +133,7 @@ describe('ResourceLedger sharing one NameSlots', () => {
       } else if (op < 19) {
         const names = [name, `svc-${next(60)}`, name];
         const nack = next(3) === 0 ? { message: `m${step}` } : undefined;
-        pair.real.answered(names, nack, step);
+        pair.real.answered(names.map((name) => ({ name })), nack, step);
         pair.model.answered(names, nack, step);
       } else if (next(20) === 0) {
         pair.real.dispose();
@@ -241,14 +241,14 @@ describe('ResourceLedger version references', () => {
     const ledger = new ResourceLedger(new NameSlots(), versionSlots);
     const other = new ResourceLedger(new NameSlots(), versionSlots);
     ledger.sent('early', 'v-early', 1);
-    ledger.answered(['early'], undefined, 2);
+    ledger.answered([{ name: 'early' }], undefined, 2);
     expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint16Array);
     // Another stream's ledger fills the shared registry past what 16 bits can reference.
     const versions = 0x10000;
     for (let i = 0; i < versions; i++) other.sent(`r${i}`, `v${i}`, 3);
     ledger.sent('late', 'v-late', 4);
     expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint32Array);
-    ledger.answered(['late'], undefined, 5);
+    ledger.answered([{ name: 'late' }], undefined, 5);
     const view = viewOf({ early: 'v-early', late: 'v-late' });
     expect(ledger.statuses('cluster', view).map((r) => [r.name, r.version, r.configStatus])).toEqual([
       ['early', 'v-early', 'SYNCED'],

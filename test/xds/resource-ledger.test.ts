@@ -17,8 +17,8 @@ describe('ResourceLedger', () => {
     ledger.sent('c-sent', 'v1', 2);
     ledger.sent('a-acked', 'v1', 3);
     ledger.sent('b-nacked', 'v2', 4);
-    ledger.answered(['a-acked'], undefined, 5);
-    ledger.answered(['b-nacked'], { message: 'bad' }, 6);
+    ledger.answered([{ name: 'a-acked' }], undefined, 5);
+    ledger.answered([{ name: 'b-nacked' }], { message: 'bad' }, 6);
     ledger.absent('e-absent', 7);
     const rows = ledger.statuses('cluster', viewOf({ 'a-acked': 'v1', 'e-absent': 'v9' }));
     expect(rows.map((r) => [r.name, r.clientStatus, r.configStatus, r.version, r.updatedAtMs])).toEqual([
@@ -35,21 +35,21 @@ describe('ResourceLedger', () => {
   it('keeps the NACK and the ACKed version across a resend until the next answer', () => {
     const ledger = new ResourceLedger();
     ledger.sent('x', 'v1', 1);
-    ledger.answered(['x'], undefined, 2);
+    ledger.answered([{ name: 'x' }], undefined, 2);
     ledger.sent('x', 'v2', 3);
-    ledger.answered(['x'], { message: 'no' }, 4);
+    ledger.answered([{ name: 'x' }], { message: 'no' }, 4);
     ledger.sent('x', 'v3', 5);
     const [row] = ledger.statuses('route', viewOf({ x: 'v3' }));
     expect(row).toMatchObject({ clientStatus: 'ACKED', configStatus: 'STALE', version: 'v1', updatedAtMs: 5 });
     expect(row!.error).toEqual({ details: 'no', version: 'v2', atMs: 4 });
-    ledger.answered(['x'], undefined, 6);
+    ledger.answered([{ name: 'x' }], undefined, 6);
     expect(ledger.statuses('route', viewOf({ x: 'v3' }))[0]).toMatchObject({ clientStatus: 'ACKED', configStatus: 'SYNCED', version: 'v3', error: undefined });
   });
 
   it('reuses the slot of a forgotten name without leaking its state', () => {
     const ledger = new ResourceLedger();
     for (let i = 0; i < 20; i++) ledger.sent(`n${String(i).padStart(2, '0')}`, 'v', i);
-    ledger.answered(['n03'], { message: 'x' }, 100);
+    ledger.answered([{ name: 'n03' }], { message: 'x' }, 100);
     ledger.forget('n03');
     ledger.forget('n04');
     expect(ledger.size).toBe(18);

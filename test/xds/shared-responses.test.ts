@@ -139,7 +139,7 @@ describe('SharedResponses', () => {
     expect(second[0]!.nonce).not.toBe(first[0]!.nonce);
     // The ACK of the shared nonce settles each stream on its own.
     const outcome = streams[0]!.handleRequest(req({ resourceNames: ['a', 'b'], responseNonce: second[0]!.nonce }));
-    expect(outcome).toMatchObject({ type: 'request', acked: [['b', cache.get('endpoint', 'b')!.seq]] });
+    expect(outcome).toMatchObject({ type: 'request', acked: [{ name: 'b', seq: cache.get('endpoint', 'b')!.seq }] });
     expect(streams[1]!.info(10).endpoint?.pending).toBe(true);
   });
 });

@@ -84,7 +84,7 @@ describe('StreamState', () => {
     expect(s.flush(cache)).toEqual([]);
     expect(s.subscription('endpoint')?.names).toEqual(new Set(['a']));
     const outcome = s.handleRequest(ack(r2!, ['a', 'b']));
-    expect(outcome).toMatchObject({ type: 'request', subscriptionChanged: true, acked: [['a', cache.get('endpoint', 'a')!.seq]] });
+    expect(outcome).toMatchObject({ type: 'request', subscriptionChanged: true, acked: [{ name: 'a', seq: cache.get('endpoint', 'a')!.seq }] });
     expect(names(s.flush(cache)[0])).toEqual(['b']);
   });
 
