@@ -104,6 +104,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   private readonly nameSlots: NameSlotsByKind;
   private readonly versionSlots: NameSlotsByKind;
   protected readonly types = new Map<ResourceKind, S>();
+  /** The same states in PUSH_ORDER, for flush(): a drain flushes every stream, and most hold two types. */
+  private readonly pushOrdered: { kind: ResourceKind; state: S }[] = [];
   private nonceCounter = 0;
   private nodeInfo: NodeInfo | undefined;
 
@@ -143,7 +145,13 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     if (!this.kinds.has(kind)) return { type: 'ignored', reason: 'type_not_served' };
 
     let state = this.types.get(kind);
-    if (!state) this.types.set(kind, (state = this.newTypeState(this.nameSlots[kind], this.versionSlots[kind])));
+    if (!state) {
+      state = this.newTypeState(this.nameSlots[kind], this.versionSlots[kind]);
+      this.types.set(kind, state);
+      const rank = PUSH_ORDER.indexOf(kind);
+      const at = this.pushOrdered.findIndex((entry) => PUSH_ORDER.indexOf(entry.kind) > rank);
+      this.pushOrdered.splice(at < 0 ? this.pushOrdered.length : at, 0, { kind, state });
+    }
     state.counts.requests += 1;
     return { kind, state };
   }
@@ -201,9 +209,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   /** Responses to send now, in ADS push order; each is recorded as sent and unACKed. */
   flush(view: ResourceView): Planned[] {
     const out: Planned[] = [];
-    for (const kind of PUSH_ORDER) {
-      const state = this.types.get(kind);
-      if (!state?.requested || state.pending || !this.needsSend(state)) continue;
+    for (const { kind, state } of this.pushOrdered) {
+      if (!state.requested || state.pending || !this.needsSend(state)) continue;
       const dependency = this.ads ? DEPENDS_ON[kind] : undefined;
       const before = dependency ? this.types.get(dependency) : undefined;
       if (before && before.pending && this.needsSend(before)) continue;

@@ -191,6 +191,13 @@ describe('StreamState', () => {
     expect(names(out[1])).toEqual(['a']);
   });
 
+  it('flushes in push order whatever order the types were first requested in', () => {
+    const cache = seeded();
+    const s = ads();
+    for (const kind of ['route', 'endpoint', 'listener', 'cluster'] as const) s.handleRequest(req(kind, { resourceNames: ['a'] }));
+    expect(s.flush(cache).map((r) => r.kind)).toEqual([...PUSH_ORDER]);
+  });
+
   it('gives a wildcard LDS request an empty list and a named one its listeners', () => {
     const cache = seeded();
     const sidecar = ads();
