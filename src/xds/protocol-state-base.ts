@@ -85,7 +85,6 @@ export interface Answer {
   nack: NackInfo | undefined;
 }
 
-
 export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** The request fields needed to find which type a request is about. */
@@ -189,6 +188,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     state.pending = true;
     state.lastNonce = nonce;
     // The array itself, not a copy: a 10k connect storm would otherwise copy 6 million entries.
+    // A client that never answers keeps these versions' bytes alive until it answers or goes,
+    // at most one response per type; one that stops reading holds its unsent response anyway.
     state.inFlight = { version, resources };
     state.lastSent = { version, nonce, atMs };
     state.counts.responses += 1;
