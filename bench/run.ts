@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadgenSpec } from './loadgen/pool.js';
 import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectSpec } from './scenario.js';
+import { IMAGE_ENV } from './image-env.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -105,8 +106,7 @@ async function main(): Promise<void> {
   if (wanted.has('herald')) {
     linkProtos();
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-    // The image's environment: see MALLOC_MMAP_THRESHOLD_ and NODE_OPTIONS in the Dockerfile.
-    subjects.push({ name: 'herald', command: heraldNode, env: { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=16' }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
+    subjects.push({ name: 'herald', command: heraldNode, env: { ...IMAGE_ENV }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
   const wantPeer = peerModes.length > 0 && !values['no-peer'];
