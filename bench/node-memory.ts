@@ -5,7 +5,7 @@
 //
 //   node --expose-gc .cache/bench-js/bench/node-memory.js [streams=2000] [extensions=300]
 import { loadEnvoyProtos } from '../src/resources/index.js';
-import { KeptNodes } from '../src/xds/kept-nodes.js';
+import { KeptNodes } from '../src/xds/bookkeeping/kept-nodes.js';
 
 const streams = Number(process.argv[2] ?? 2_000);
 const extensionCount = Number(process.argv[3] ?? 300);

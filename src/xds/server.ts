@@ -5,23 +5,22 @@ import type protobuf from 'protobufjs';
 import { PUSH_ORDER, systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { API_SPECS, makeDeltaRequestDecoder, makeRequestDecoder, serviceDefinition, type ApiSpec } from './services.js';
-import { SubscriptionIndex } from './subscriptions.js';
-import { NameSetTable } from './name-sets.js';
-import { newNameSlotsByKind } from './protocol-state-base.js';
-import { SharedResponses } from './shared-responses.js';
-import { KeptNodes } from './kept-nodes.js';
-import { ConnectionAdmission } from './admission.js';
-import { listenSockets } from './listener.js';
-import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';
-import { ResourceWrappers } from './delta-wire.js';
-import { ResponseTally, type ResponseCounters } from './response-tally.js';
-import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './stream-base.js';
-import { SotwStream } from './sotw-stream.js';
-import { DeltaStream } from './delta-stream.js';
-import { csdsService, csdsServiceDefinition, type CsdsService } from './csds.js';
+import { API_SPECS, serviceDefinition, type ApiSpec } from './transport/index.js';
+import { makeDeltaRequestDecoder, makeRequestDecoder } from './wire/index.js';
+import { SubscriptionIndex } from './protocol/index.js';
+import { NameSetTable } from './bookkeeping/index.js';
+import { newNameSlotsByKind } from './protocol/index.js';
+import { SharedResponses } from './bookkeeping/index.js';
+import { KeptNodes } from './bookkeeping/index.js';
+import { ConnectionAdmission } from './transport/index.js';
+import { listenSockets } from './transport/index.js';
+import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './transport/index.js';
+import { ResourceWrappers } from './wire/index.js';
+import { ResponseTally, type ResponseCounters } from './bookkeeping/index.js';
+import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './transport/index.js';
+import { deltaAdapter, sotwAdapter } from './transport/index.js';
+import { csdsService, csdsServiceDefinition, type CsdsService } from './csds/index.js';
 
-export type { ClientInfo } from './stream-base.js';
 
 export interface XdsServerOptions {
   cache: ResourceCache;
@@ -36,7 +35,7 @@ export interface XdsServerOptions {
   maxConnectionAgeMs?: number;
   /** After max connection age, how long open streams may go on before the connection closes (default 30 s). */
   maxConnectionAgeGraceMs?: number;
-  /** Soft cap on resource bytes per EDS/RDS response (see StreamStateOptions). */
+  /** Soft cap on resource bytes per EDS/RDS response (see SotwStateOptions). */
   maxResponseBytes?: number;
   /** Transport security for listen(); insecure when absent (a mesh-internal port). */
   credentials?: grpc.ServerCredentials | undefined;
@@ -47,7 +46,7 @@ export interface XdsServerOptions {
   maxListedNames?: number;
   /** Accept queue length of the listening socket (the kernel caps it at net.core.somaxconn). */
   listenBacklog?: number;
-  /** Listening sockets per address where SO_REUSEPORT is available (see listener.ts); default 8. */
+  /** Listening sockets per address where SO_REUSEPORT is available (see transport/accept-sockets.ts); default 8. */
   acceptSockets?: number;
   /** How many bytes of large responses may be unsent at once (see WritePacer). */
   writePacing?: WritePacerOptions;
@@ -220,7 +219,8 @@ export class XdsServer {
       return;
     }
     const id = String(this.nextStreamId++);
-    const stream = spec.protocol === 'delta' ? new DeltaStream(this.context, id, spec, call) : new SotwStream(this.context, id, spec, call);
+    const adapter = spec.protocol === 'delta' ? deltaAdapter(this.context, spec) : sotwAdapter(this.context, spec);
+    const stream = new ServedStream(this.context, id, spec, call, adapter);
     this.streams.set(id, stream);
     stream.start();
   }

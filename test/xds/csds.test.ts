@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as grpc from '@grpc/grpc-js';
 import { TYPE_URLS } from '../../src/model/index.js';
-import { nodeFilter } from '../../src/xds/csds.js';
+import { nodeFilter } from '../../src/xds/csds/csds.js';
 import { protos, startHarness, until, type Harness } from './helpers.js';
 import { DeltaTestStream } from './delta-helpers.js';
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceCache } from '../../src/cache/index.js';
 import { PUSH_ORDER, TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
-import { DeltaState, type DeltaRequest, type PlannedDeltaResponse } from '../../src/xds/delta-state.js';
+import { DeltaState } from '../../src/xds/protocol/delta-state.js';
+import type { DeltaRequest } from '../../src/xds/wire/requests.js';
+import type { PlannedDeltaResponse } from '../../src/xds/protocol/types.js';
 
 const put = (cache: ResourceCache, kind: ResourceKind, name: string, body: string): void => {
   cache.apply([{ kind, name, any: Buffer.from(`${kind}:${name}:${body}`) }]);

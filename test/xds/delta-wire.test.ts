@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TYPE_URLS } from '../../src/model/index.js';
-import { encodeDeltaDiscoveryResponse, encodeResourceWrapper, ResourceWrappers } from '../../src/xds/delta-wire.js';
+import { encodeDeltaDiscoveryResponse, encodeResourceWrapper, ResourceWrappers } from '../../src/xds/wire/delta-wire.js';
 import { protos, resourceAny } from './helpers.js';
 
 const Response = () => protos().lookupType('envoy.service.discovery.v3.DeltaDiscoveryResponse');

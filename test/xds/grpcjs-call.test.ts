@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
-import { adoptMessageSplitter, callWriter, type CallWriter } from '../../src/xds/grpcjs-call.js';
-import { MessageSplitter } from '../../src/xds/message-splitter.js';
-import { MessageWriter } from '../../src/xds/proto-writer.js';
-import type { ServerCall } from '../../src/xds/stream-base.js';
+import { adoptMessageSplitter, callWriter, type CallWriter } from '../../src/xds/transport/grpcjs-call.js';
+import { MessageSplitter } from '../../src/xds/wire/message-splitter.js';
+import { MessageWriter } from '../../src/xds/wire/proto-writer.js';
+import type { ServerCall } from '../../src/xds/transport/grpcjs-call.js';
 import { startHarness, until, type Harness } from './helpers.js';
 
 const PATH = '/test.Echo/Chat';

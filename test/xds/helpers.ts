@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { WritePacerOptions } from '../../src/xds/write-pacer.js';
+import type { WritePacerOptions } from '../../src/xds/transport/write-pacer.js';
 import type protobuf from 'protobufjs';
 import { Registry } from 'prom-client';
 import { ResourceCache, DrainTracker, type DrainResult } from '../../src/cache/index.js';

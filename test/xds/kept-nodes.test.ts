@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvoyProtos } from '../../src/resources/index.js';
-import { KeptNodes, nodeBytes } from '../../src/xds/kept-nodes.js';
-import { fieldRun, singleMessageField, withoutNestedRun } from '../../src/xds/wire-scan.js';
-import { makeDeltaRequestDecoder, makeRequestDecoder } from '../../src/xds/services.js';
+import { KeptNodes, nodeBytes } from '../../src/xds/bookkeeping/kept-nodes.js';
+import { fieldRun, singleMessageField, withoutNestedRun } from '../../src/xds/wire/wire-scan.js';
+import { makeDeltaRequestDecoder, makeRequestDecoder } from '../../src/xds/wire/decode.js';
 
 const Node = loadEnvoyProtos().lookupType('envoy.config.core.v3.Node');
 

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listenSockets, REUSE_PORT_SUPPORTED } from '../../src/xds/listener.js';
+import { listenSockets, REUSE_PORT_SUPPORTED } from '../../src/xds/transport/accept-sockets.js';
 
 const open: net.Server[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { MessageSplitter } from '../../src/xds/message-splitter.js';
+import { MessageSplitter } from '../../src/xds/wire/message-splitter.js';
 
 // grpc-js's own decoder is the reference the splitter must agree with.
 const require = createRequire(import.meta.url);

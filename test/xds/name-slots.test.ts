@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NameSlots } from '../../src/xds/name-slots.js';
+import { NameSlots } from '../../src/xds/bookkeeping/name-slots.js';
 
 describe('NameSlots', () => {
   it('assigns dense slots, finds them again and maps them back to names', () => {

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ResourceCache } from '../../src/cache/index.js';
 import { PUSH_ORDER, TYPE_URLS } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
-import { isUndecodable, makeRequestDecoder, namesSpan } from '../../src/xds/services.js';
-import { StreamState, type XdsRequest } from '../../src/xds/stream-state.js';
-import { NameSetTable } from '../../src/xds/name-sets.js';
-import { newNameSlotsByKind } from '../../src/xds/protocol-state-base.js';
+import { isUndecodable, makeRequestDecoder, namesSpan } from '../../src/xds/wire/decode.js';
+import { SotwState } from '../../src/xds/protocol/sotw-state.js';
+import type { XdsRequest } from '../../src/xds/wire/requests.js';
+import { NameSetTable } from '../../src/xds/bookkeeping/name-sets.js';
+import { newNameSlotsByKind } from '../../src/xds/protocol/protocol-base.js';
 
 const root = loadEnvoyProtos();
 const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
@@ -28,8 +29,8 @@ function seeded(): ResourceCache {
 }
 
 /** A stream that asked for `names`, got its answer, and is waiting for the ACK. */
-function subscribed(cache: ResourceCache, names: string[]): { s: StreamState; nonce: string; version: string } {
-  const s = new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0 });
+function subscribed(cache: ResourceCache, names: string[]): { s: SotwState; nonce: string; version: string } {
+  const s = new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0 });
   expect(s.handleRequest(decoded({ resource_names: names }))).toMatchObject({ subscriptionChanged: true });
   const [r] = s.flush(cache);
   expect(r?.resources).toHaveLength(names.length);
@@ -70,7 +71,7 @@ describe('request decoder: resource_names kept encoded', () => {
   });
 });
 
-describe('StreamState: unchanged resource_names', () => {
+describe('SotwState: unchanged resource_names', () => {
   it('an ACK with the same bytes changes no subscription and sends nothing', () => {
     const cache = seeded();
     const { s, nonce, version } = subscribed(cache, SERVICES);
@@ -119,7 +120,7 @@ describe('NameSetTable: one Set per distinct list', () => {
   it('streams sending the same bytes hold the same Set; the last holder to leave drops it', () => {
     const table = new NameSetTable();
     const cache = seeded();
-    const streams = Array.from({ length: 5 }, () => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSets: table }));
+    const streams = Array.from({ length: 5 }, () => new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSets: table }));
     for (const s of streams) s.handleRequest(decoded({ resource_names: SERVICES }));
     const sets = streams.map((s) => s.subscription('endpoint')!.names);
     expect(new Set(sets).size).toBe(1);
@@ -164,7 +165,7 @@ describe('shared name slots', () => {
   it('streams record resources in one registry per kind and give their slots back when they end', () => {
     const slots = newNameSlotsByKind();
     const cache = seeded();
-    const streams = [1, 2].map(() => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSlots: slots }));
+    const streams = [1, 2].map(() => new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, nameSlots: slots }));
     for (const s of streams) {
       s.handleRequest(decoded({ resource_names: SERVICES }));
       s.flush(cache);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedResource, ResourceView } from '../../src/cache/index.js';
-import { NameSlots } from '../../src/xds/name-slots.js';
-import { ResourceLedger, type ResourceStatus } from '../../src/xds/resource-ledger.js';
+import { NameSlots } from '../../src/xds/bookkeeping/name-slots.js';
+import { ResourceLedger, type ResourceStatus } from '../../src/xds/bookkeeping/resource-ledger.js';
 
 function viewOf(versions: Record<string, string>): ResourceView {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CachedResource, ResourceView } from '../../src/cache/index.js';
-import { ResourceLedger } from '../../src/xds/resource-ledger.js';
+import { ResourceLedger } from '../../src/xds/bookkeeping/resource-ledger.js';
 
 function viewOf(versions: Record<string, string>): ResourceView {
   return {

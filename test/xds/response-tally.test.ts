@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Counter, Registry } from 'prom-client';
 import { PUSH_ORDER, type ResourceKind } from '../../src/model/index.js';
-import { ResponseTally, type ResponseCounters } from '../../src/xds/response-tally.js';
+import { ResponseTally, type ResponseCounters } from '../../src/xds/bookkeeping/response-tally.js';
 
 function tallyWithRegistry(): { tally: ResponseTally; value: (metric: string, type: ResourceKind) => Promise<number> } {
   const registry = new Registry();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NameSlots } from '../../src/xds/name-slots.js';
-import { SentSeqs } from '../../src/xds/sent-seqs.js';
+import { NameSlots } from '../../src/xds/bookkeeping/name-slots.js';
+import { SentSeqs } from '../../src/xds/bookkeeping/sent-seqs.js';
 
 describe('SentSeqs', () => {
   it('behaves like a Map of name → seq under random operations, sharing slots with another holder', () => {

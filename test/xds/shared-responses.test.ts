@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceCache, type CachedResource } from '../../src/cache/index.js';
 import { PUSH_ORDER } from '../../src/model/index.js';
-import { SharedResponses } from '../../src/xds/shared-responses.js';
-import { StreamState, type XdsRequest } from '../../src/xds/stream-state.js';
+import { SharedResponses } from '../../src/xds/bookkeeping/shared-responses.js';
+import { SotwState } from '../../src/xds/protocol/sotw-state.js';
+import type { XdsRequest } from '../../src/xds/wire/requests.js';
 import { TYPE_URLS } from '../../src/model/index.js';
 
 const req = (over: Partial<XdsRequest>): XdsRequest => ({
@@ -121,7 +122,7 @@ describe('SharedResponses', () => {
   it('lets streams in the same state send the same nonce, and a changed resource a new one', () => {
     const cache = cacheWith(['a', 'b']);
     const shared = new SharedResponses();
-    const streams = [1, 2, 3].map(() => new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, responses: shared }));
+    const streams = [1, 2, 3].map(() => new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, responses: shared }));
     const first = streams.map((s) => {
       s.handleRequest(req({ resourceNames: ['a', 'b'] }));
       return s.flush(cache)[0]!;

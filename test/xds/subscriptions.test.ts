@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SubscriptionIndex } from '../../src/xds/subscriptions.js';
+import { SubscriptionIndex } from '../../src/xds/protocol/subscription-index.js';
 
 const sub = (wildcard: boolean, ...names: string[]) => ({ wildcard, names: new Set(names) });
 

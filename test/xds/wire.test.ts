@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
-import { encodeDiscoveryResponse } from '../../src/xds/wire.js';
+import { encodeDiscoveryResponse } from '../../src/xds/wire/sotw-wire.js';
 import { TYPE_URLS } from '../../src/model/index.js';
 
 let root: protobuf.Root;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WritePacer, type PacedStream } from '../../src/xds/write-pacer.js';
+import { WritePacer, type PacedStream } from '../../src/xds/transport/write-pacer.js';
 
 /** A stream whose transport finishes a write only when the test says so. */
 class FakeStream implements PacedStream {

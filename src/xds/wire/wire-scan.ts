@@ -80,3 +80,6 @@ export function withoutNestedRun(bytes: Uint8Array, field: Uint8Array, tag: numb
   ]);
   return { stripped, removed };
 }
+
+/** Node.extensions: field 9, length-delimited. */
+export const EXTENSIONS_TAG = (9 << 3) | 2;

@@ -1,10 +1,10 @@
-import type { ResourceKind } from '../model/index.js';
-import type { CachedResource, ResourceView } from '../cache/index.js';
-import type { AckedResource, DeltaOutcome, DeltaRequest, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
-import type { NameSlots } from './name-slots.js';
-import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-state-base.js';
+import type { ResourceKind } from '../../model/index.js';
+import type { CachedResource, ResourceView } from '../../cache/index.js';
+import type { AckedResource, DeltaOutcome, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
+import type { DeltaRequest } from '../wire/index.js';
+import type { NameSlots } from '../bookkeeping/index.js';
+import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-base.js';
 
-export type { DeltaOutcome, DeltaRequest, PlannedDeltaResponse } from './types.js';
 
 /** Types whose first request without names is a (legacy) wildcard subscription. */
 const LEGACY_WILDCARD: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);

@@ -2,7 +2,7 @@
 // envoy/service/discovery/v3/discovery.proto). Each resource travels inside a
 // discovery.v3.Resource wrapper {version=1, resource=2, name=3}; the wrapper is
 // encoded once per resource version and shared by every stream.
-import type { CachedResource } from '../cache/index.js';
+import type { CachedResource } from '../../cache/index.js';
 import { addControlPlane, MessageWriter, tag } from './proto-writer.js';
 
 export interface DeltaResponseParts {

@@ -1,20 +1,13 @@
-import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
-import type { CachedResource, ResourceView } from '../cache/index.js';
-import type { AckedResource, NackInfo, Subscription, XdsRequest } from './types.js';
-import {
-  byName,
-  newCommonTypeState,
-  ProtocolStateBase,
-  type CommonTypeState,
-  type IgnoredRequest,
-  type ProtocolStateOptions,
-} from './protocol-state-base.js';
-import { NameSetTable, type SharedNames } from './name-sets.js';
-import type { SharedResponses } from './shared-responses.js';
-import type { NameSlots } from './name-slots.js';
-import { SentSeqs } from './sent-seqs.js';
+import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
+import type { CachedResource, ResourceView } from '../../cache/index.js';
+import type { AckedResource, NackInfo, Subscription } from './types.js';
+import type { XdsRequest } from '../wire/index.js';
+import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type IgnoredRequest, type ProtocolStateOptions } from './protocol-base.js';
+import { NameSetTable, type SharedNames } from '../bookkeeping/index.js';
+import type { SharedResponses } from '../bookkeeping/index.js';
+import type { NameSlots } from '../bookkeeping/index.js';
+import { SentSeqs } from '../bookkeeping/index.js';
 
-export type { NackInfo, NodeInfo, Subscription, TypeInfo, XdsRequest } from './types.js';
 
 export interface PlannedResponse {
   kind: ResourceKind;
@@ -70,7 +63,7 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return true;
 }
 
-export interface StreamStateOptions extends ProtocolStateOptions {
+export interface SotwStateOptions extends ProtocolStateOptions {
   /** Shared by every stream of a server, so equal subscriptions share one Set (a private one otherwise). */
   nameSets?: NameSetTable;
   /** Shared by every stream of a server, so equal responses share a nonce and their encoding (per-stream nonces otherwise). */
@@ -82,11 +75,11 @@ export interface StreamStateOptions extends ProtocolStateOptions {
  * send come out of flush(). Flow control: one unACKed response per type; newer state arriving
  * meanwhile only marks the type dirty and is sent, coalesced, once the client answers.
  */
-export class StreamState extends ProtocolStateBase<TypeState, PlannedResponse> {
+export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
   private readonly nameSets: NameSetTable;
   private readonly responses: SharedResponses | undefined;
 
-  constructor(options: StreamStateOptions) {
+  constructor(options: SotwStateOptions) {
     super(options);
     this.nameSets = options.nameSets ?? new NameSetTable();
     this.responses = options.responses;

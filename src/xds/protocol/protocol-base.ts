@@ -1,12 +1,13 @@
-// What the SotW (StreamState) and Delta (DeltaState) protocol machines share: the per-stream
+// What the SotW (SotwState) and Delta (DeltaState) protocol machines share: the per-stream
 // settings, the per-type bookkeeping of ACK/NACK and flow control, nonce minting, the ADS
 // push order, and the read-outs for admin and CSDS. Each subclass keeps what differs: how a
 // request changes the subscription and what a response holds.
-import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../model/index.js';
-import type { CachedResource, ResourceView } from '../cache/index.js';
-import { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
-import { NameSlots } from './name-slots.js';
-import type { AckedResource, NackInfo, NodeInfo, TypeInfo } from './types.js';
+import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
+import type { CachedResource, ResourceView } from '../../cache/index.js';
+import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
+import { NameSlots } from '../bookkeeping/index.js';
+import type { AckedResource, NackInfo, TypeInfo } from './types.js';
+import type { NodeInfo } from '../wire/index.js';
 
 export interface ProtocolStateOptions {
   /** Kinds this stream serves: all four on ADS, one on a per-type service. */

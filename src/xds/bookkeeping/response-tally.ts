@@ -1,5 +1,5 @@
 import type { Counter } from 'prom-client';
-import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
+import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
 
 export interface ResponseCounters {
   responses: Counter.Internal;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ResourceCache } from '../../src/cache/index.js';
 import { PUSH_ORDER, TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
-import { StreamState, type PlannedResponse, type XdsRequest } from '../../src/xds/stream-state.js';
+import { SotwState, type PlannedResponse } from '../../src/xds/protocol/sotw-state.js';
+import type { XdsRequest } from '../../src/xds/wire/requests.js';
 
 const put = (cache: ResourceCache, kind: ResourceKind, name: string, body: string): void => {
   cache.apply([{ kind, name, any: Buffer.from(`${kind}:${name}:${body}`) }]);
@@ -17,8 +18,8 @@ const nack = (r: PlannedResponse, names: string[] = [], version = ''): XdsReques
   req(r.kind, { versionInfo: version, responseNonce: r.nonce, resourceNames: names, errorDetail: { code: 3, message: 'bad' } });
 const names = (r: PlannedResponse | undefined): string[] => (r ? r.resources.map((x) => x.name) : []);
 
-function ads(): StreamState {
-  return new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0 });
+function ads(): SotwState {
+  return new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0 });
 }
 
 function seeded(): ResourceCache {
@@ -32,7 +33,7 @@ function seeded(): ResourceCache {
   return cache;
 }
 
-describe('StreamState', () => {
+describe('SotwState', () => {
   it('answers a wildcard CDS request with the full state and the kind version', () => {
     const cache = seeded();
     const s = ads();
@@ -224,7 +225,7 @@ describe('StreamState', () => {
   it('ignores unknown type URLs and types a per-type stream does not serve', () => {
     const s = ads();
     expect(s.handleRequest(req('cluster', { typeUrl: 'type.googleapis.com/nope' }))).toEqual({ type: 'ignored', reason: 'unknown_type_url' });
-    const cds = new StreamState({ kinds: ['cluster'], ads: false, clock: () => 0 });
+    const cds = new SotwState({ kinds: ['cluster'], ads: false, clock: () => 0 });
     expect(cds.handleRequest(req('endpoint'))).toEqual({ type: 'ignored', reason: 'type_not_served' });
     expect(cds.handleRequest(req('cluster', { typeUrl: '' }))).toMatchObject({ type: 'request', kind: 'cluster' });
   });
@@ -265,7 +266,7 @@ describe('StreamState', () => {
   it('splits a large EDS update over several responses, one per ACK', () => {
     const cache = new ResourceCache();
     for (const n of ['a', 'b', 'c']) cache.apply([{ kind: 'endpoint', name: n, any: Buffer.alloc(600, n) }]);
-    const s = new StreamState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, maxResponseBytes: 1000 });
+    const s = new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, maxResponseBytes: 1000 });
     s.handleRequest(req('endpoint', { resourceNames: ['a', 'b', 'c'] }));
     const seen: string[][] = [];
     for (let i = 0; i < 5; i++) {

@@ -1,5 +1,5 @@
-import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
-import type { Subscription } from './stream-state.js';
+import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
+import type { Subscription } from './types.js';
 
 /** Streams whose subscription is one and the same Set object (interned by NameSetTable). */
 interface Group {

@@ -1,5 +1,5 @@
-import type { ResourceKind } from '../model/index.js';
-import type { CachedResource } from '../cache/index.js';
+import type { ResourceKind } from '../../model/index.js';
+import type { CachedResource } from '../../cache/index.js';
 
 interface Entry {
   readonly nonce: string;

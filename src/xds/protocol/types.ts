@@ -1,29 +1,6 @@
 // Shapes shared by the SotW and Delta state machines and by clients() readers.
-import type { ResourceKind } from '../model/index.js';
-import type { CachedResource } from '../cache/index.js';
-
-/** The parts of a DiscoveryRequest the protocol needs, decoded. */
-export interface XdsRequest {
-  versionInfo: string;
-  node: NodeInfo | undefined;
-  resourceNames: readonly string[];
-  /**
-   * The encoded resource_names fields (one contiguous run of the request's bytes), when the
-   * decoder kept them: equal runs mean an equal list, so the subscription is unchanged. Unequal
-   * runs say nothing (order may differ).
-   */
-  resourceNamesRun?: Buffer | undefined;
-  typeUrl: string;
-  responseNonce: string;
-  errorDetail: { code: number; message: string } | undefined;
-}
-
-export interface NodeInfo {
-  id: string;
-  cluster: string;
-  locality: { region: string; zone: string; subZone: string } | undefined;
-  userAgent: string;
-}
+import type { ResourceKind } from '../../model/index.js';
+import type { CachedResource } from '../../cache/index.js';
 
 export interface NackInfo {
   /** The version the client says it still runs (its last accepted one). */
@@ -49,18 +26,6 @@ export interface TypeInfo {
   sync: 'synced' | 'behind' | 'nacked';
   lastNack: NackInfo | undefined;
   counts: { requests: number; responses: number; acks: number; nacks: number; staleNonces: number };
-}
-
-/** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */
-export interface DeltaRequest {
-  node: NodeInfo | undefined;
-  typeUrl: string;
-  subscribe: readonly string[];
-  unsubscribe: readonly string[];
-  /** name → version the client already holds; honoured on the first request per type only. */
-  initialVersions: Readonly<Record<string, string>>;
-  responseNonce: string;
-  errorDetail: { code: number; message: string } | undefined;
 }
 
 export interface PlannedDeltaResponse {

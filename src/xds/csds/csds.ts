@@ -3,9 +3,9 @@
 // on demand with protobufjs: this is a diagnostic path, not the xDS hot path.
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { TYPE_URLS } from '../model/index.js';
-import type { Logger } from '../telemetry/index.js';
-import type { ResourceStatus } from './resource-ledger.js';
+import { TYPE_URLS } from '../../model/index.js';
+import type { Logger } from '../../telemetry/index.js';
+import type { ResourceStatus } from '../bookkeeping/index.js';
 
 const SERVICE = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 

@@ -1,4 +1,4 @@
-import { fieldRun } from './wire-scan.js';
+import { EXTENSIONS_TAG, fieldRun } from '../wire/index.js';
 
 /**
  * The Node each client sent, kept encoded for CSDS. An Envoy's Node lists every extension
@@ -19,8 +19,6 @@ interface SharedRun {
   refs: number;
 }
 
-/** Node.extensions: field 9, length-delimited. */
-export const EXTENSIONS_TAG = (9 << 3) | 2;
 
 export class KeptNodes {
   /**

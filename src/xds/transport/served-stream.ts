@@ -1,20 +1,22 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Clock, ResourceKind } from '../model/index.js';
-import type { CachedResource, DrainTracker, ResourceCache, ResourceView } from '../cache/index.js';
-import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import type { AckedResource, NackInfo, NodeInfo, Subscription, TypeInfo } from './types.js';
-import type { ResourceStatus } from './resource-ledger.js';
-import { isUndecodable, type ApiSpec, type UndecodableRequest, type WithNodeMessage, type XdsApi, type XdsProtocol } from './services.js';
-import type { SubscriptionIndex } from './subscriptions.js';
-import type { NameSetTable } from './name-sets.js';
-import type { NameSlotsByKind } from './protocol-state-base.js';
-import type { SharedResponses } from './shared-responses.js';
+import type { Clock, ResourceKind } from '../../model/index.js';
+import type { CachedResource, DrainTracker, ResourceCache, ResourceView } from '../../cache/index.js';
+import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import type { AckedResource, NackInfo, Subscription, TypeInfo } from '../protocol/index.js';
+import type { NodeInfo } from '../wire/index.js';
+import type { ResourceStatus } from '../bookkeeping/index.js';
+import { isUndecodable, type UndecodableRequest, type WithNodeMessage } from '../wire/index.js';
+import type { ApiSpec, XdsApi, XdsProtocol } from './api-specs.js';
+import type { SubscriptionIndex } from '../protocol/index.js';
+import type { NameSetTable } from '../bookkeeping/index.js';
+import type { NameSlotsByKind } from '../protocol/index.js';
+import type { SharedResponses } from '../bookkeeping/index.js';
 import type { PacedStream, WritePacer } from './write-pacer.js';
-import type { ResponseTally } from './response-tally.js';
-import type { ResourceWrappers } from './delta-wire.js';
-import { adoptMessageSplitter, callWriter, type CallWriter } from './grpcjs-call.js';
-import { GRPC_PREFIX_BYTES } from './proto-writer.js';
-import { nodeBytes, type KeptNode, type KeptNodes } from './kept-nodes.js';
+import type { ResponseTally } from '../bookkeeping/index.js';
+import type { ResourceWrappers } from '../wire/index.js';
+import { adoptMessageSplitter, callWriter, type CallWriter, type ServerCall } from './grpcjs-call.js';
+import { GRPC_PREFIX_BYTES } from '../wire/index.js';
+import { nodeBytes, type KeptNode, type KeptNodes } from '../bookkeeping/index.js';
 
 export interface ClientInfo {
   id: string;
@@ -59,15 +61,13 @@ export interface StreamContext {
   forget(stream: ServedStream): void;
 }
 
-export type ServerCall = grpc.ServerDuplexStream<object, Buffer>;
-
 /** The part of a planned response the stream itself reads; the encoder reads the rest. */
 export interface PlannedSend {
   kind: ResourceKind;
   resources: readonly CachedResource[];
 }
 
-/** What a stream asks of its protocol machine (StreamState or DeltaState). */
+/** What a stream asks of its protocol machine (SotwState or DeltaState). */
 export interface ProtocolMachine<Planned extends PlannedSend> {
   readonly node: NodeInfo | undefined;
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
@@ -86,15 +86,27 @@ export interface AcceptedRequest {
   subscriptionChanged: boolean;
 }
 
+/** What one request came to, in the terms the stream acts on. */
+export type HandledRequest =
+  | { type: 'ignored'; reason: string; typeUrl: string }
+  /** A SotW request with a stale nonce: nothing else happens. */
+  | { type: 'stale'; kind: ResourceKind }
+  /** `stale`: the nonce was stale, so any ACK/NACK part was void (Delta still applies subscriptions). */
+  | { type: 'accepted'; outcome: AcceptedRequest; stale: boolean };
+
+/** What differs between SotW and Delta for a stream: its machine, how a request reaches it, how a response is encoded. */
+export interface ProtocolAdapter<Planned extends PlannedSend = PlannedSend> {
+  readonly state: ProtocolMachine<Planned>;
+  handle(request: object): HandledRequest;
+  /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
+  encode(response: Planned): Buffer;
+}
+
 /**
- * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up
- * shared by the SotW and Delta protocols. Subclasses read the protocol's request outcomes and
- * encode its responses.
+ * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up,
+ * the same for SotW and Delta; the protocol adapter holds what differs.
  */
-export abstract class ServedStream<
-  Planned extends PlannedSend = PlannedSend,
-  State extends ProtocolMachine<Planned> = ProtocolMachine<Planned>,
-> implements PacedStream {
+export class ServedStream implements PacedStream {
   readonly api: XdsApi;
   readonly protocol: XdsProtocol;
   readonly connectedAtMs: number;
@@ -106,11 +118,11 @@ export abstract class ServedStream<
   private readonly writer: CallWriter;
 
   constructor(
-    protected readonly ctx: StreamContext,
+    private readonly ctx: StreamContext,
     readonly id: string,
     spec: ApiSpec,
     private readonly call: ServerCall,
-    protected readonly state: State,
+    private readonly adapter: ProtocolAdapter,
   ) {
     this.api = spec.api;
     this.protocol = spec.protocol;
@@ -125,9 +137,9 @@ export abstract class ServedStream<
     }
   }
 
-  protected abstract handle(request: object): void;
-  /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
-  protected abstract encode(response: Planned): Buffer;
+  private get state(): ProtocolMachine<PlannedSend> {
+    return this.adapter.state;
+  }
 
   get node(): NodeInfo | undefined {
     return this.state.node;
@@ -142,7 +154,7 @@ export abstract class ServedStream<
   flush(): void {
     if (!this.ctx.isReady() || this.closed) return;
     for (const response of this.state.flush(this.ctx.cache)) {
-      if (!this.write(response.kind, this.encode(response))) return;
+      if (!this.write(response.kind, this.adapter.encode(response))) return;
       if (response.kind === 'endpoint') {
         this.guard('drains.sent', () => {
           for (const resource of response.resources) this.ctx.drains.sent(this.id, resource.name, resource.seq);
@@ -173,7 +185,7 @@ export abstract class ServedStream<
   }
 
   /** Acts on a request the protocol accepted: drain ACKs, NACK reporting, subscription index, then sends what is due. */
-  protected accepted(outcome: AcceptedRequest): void {
+  private accepted(outcome: AcceptedRequest): void {
     const { kind, acked } = outcome;
     if (acked && kind === 'endpoint') {
       this.guard('drains.acked', () => {
@@ -221,10 +233,21 @@ export abstract class ServedStream<
     }
     const node = (request as WithNodeMessage).nodeBytes;
     if (this.keptNode === undefined && node !== undefined) this.keptNode = this.ctx.nodes.keep(node);
-    this.handle(request);
+    const handled = this.adapter.handle(request);
+    switch (handled.type) {
+      case 'ignored':
+        this.ignored(handled.reason, handled.typeUrl);
+        return;
+      case 'stale':
+        this.ctx.metrics.xdsStaleNonces.inc({ type: handled.kind });
+        return;
+      case 'accepted':
+        if (handled.stale) this.ctx.metrics.xdsStaleNonces.inc({ type: handled.outcome.kind });
+        this.accepted(handled.outcome);
+    }
   }
 
-  protected ignored(reason: string, typeUrl: string): void {
+  private ignored(reason: string, typeUrl: string): void {
     this.ctx.metrics.xdsRejectedRequests.inc({ reason });
     if (this.warnedIgnored) return;
     this.warnedIgnored = true;

@@ -1,5 +1,5 @@
-import type { ResourceKind } from '../model/index.js';
-import type { ResourceView } from '../cache/index.js';
+import type { ResourceKind } from '../../model/index.js';
+import type { ResourceView } from '../../cache/index.js';
 import { NameSlots, slotArrayGrowth, slotArrayReserve } from './name-slots.js';
 
 /** Per-resource status of one client, as CSDS reports it (admin.v3.ClientResourceStatus). */

@@ -2,9 +2,11 @@
 // internals have the shape relied on (test/xds/grpcjs-call.test.ts pins it for the installed
 // grpc-js); otherwise the public API is used.
 import type { ServerHttp2Stream } from 'node:http2';
-import { MessageSplitter } from './message-splitter.js';
-import { GRPC_PREFIX_BYTES } from './proto-writer.js';
-import type { ServerCall } from './stream-base.js';
+import { MessageSplitter } from '../wire/index.js';
+import { GRPC_PREFIX_BYTES } from '../wire/index.js';
+import type * as grpc from '@grpc/grpc-js';
+
+export type ServerCall = grpc.ServerDuplexStream<object, Buffer>;
 
 /** Writes gRPC-framed messages (prefix included) to one server call. */
 export interface CallWriter {

@@ -1,0 +1,9 @@
+// bookkeeping: the per-stream records and the structures streams share to keep them small
+// (interned name lists, name slots, encoded responses, kept Nodes). See docs/ARCHITECTURE.md.
+export { type KeptNode, KeptNodes, nodeBytes } from './kept-nodes.js';
+export { NameSetTable, type SharedNames } from './name-sets.js';
+export { NameSlots } from './name-slots.js';
+export { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
+export { type ResponseCounters, ResponseTally } from './response-tally.js';
+export { SentSeqs } from './sent-seqs.js';
+export { SharedResponses } from './shared-responses.js';

@@ -1,0 +1,10 @@
+// transport: the grpc-js glue. Accepting sockets, one served stream per gRPC call, paced
+// writes, and the service definitions of every xDS API Herald serves.
+export type { ServerCall } from './grpcjs-call.js';
+export { listenSockets } from './accept-sockets.js';
+export { ConnectionAdmission } from './admission.js';
+export { API_SPECS, type ApiSpec, serviceDefinition } from './api-specs.js';
+export { deltaAdapter } from './delta-adapter.js';
+export { type ClientInfo, ServedStream, type StreamContext } from './served-stream.js';
+export { sotwAdapter } from './sotw-adapter.js';
+export { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';

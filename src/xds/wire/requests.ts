@@ -1,0 +1,36 @@
+// Requests as the decoders hand them to the protocol machines: only the fields Herald reads.
+
+/** The parts of a DiscoveryRequest the protocol needs, decoded. */
+export interface XdsRequest {
+  versionInfo: string;
+  node: NodeInfo | undefined;
+  resourceNames: readonly string[];
+  /**
+   * The encoded resource_names fields (one contiguous run of the request's bytes), when the
+   * decoder kept them: equal runs mean an equal list, so the subscription is unchanged. Unequal
+   * runs say nothing (order may differ).
+   */
+  resourceNamesRun?: Buffer | undefined;
+  typeUrl: string;
+  responseNonce: string;
+  errorDetail: { code: number; message: string } | undefined;
+}
+
+export interface NodeInfo {
+  id: string;
+  cluster: string;
+  locality: { region: string; zone: string; subZone: string } | undefined;
+  userAgent: string;
+}
+
+/** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */
+export interface DeltaRequest {
+  node: NodeInfo | undefined;
+  typeUrl: string;
+  subscribe: readonly string[];
+  unsubscribe: readonly string[];
+  /** name → version the client already holds; honoured on the first request per type only. */
+  initialVersions: Readonly<Record<string, string>>;
+  responseNonce: string;
+  errorDetail: { code: number; message: string } | undefined;
+}
