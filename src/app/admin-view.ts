@@ -1,6 +1,6 @@
 import type { AdminView } from '../admin/index.js';
 import { assessReadiness } from '../admin/index.js';
-import type { DrainTracker } from '../cache/index.js';
+import type { DrainTracker } from '../drains/index.js';
 import type { ClusterSource } from '../sources/types.js';
 import type { EndpointStore } from '../store/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';

@@ -5,7 +5,8 @@ import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource } from '../sources/types.js';
 import { EndpointStore } from '../store/index.js';
 import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
-import { DrainTracker, ResourceCache, type DrainResult } from '../cache/index.js';
+import { ResourceCache } from '../cache/index.js';
+import { DrainTracker, type DrainResult } from '../drains/index.js';
 import { XdsServer } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
@@ -105,11 +106,25 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   const cache = new ResourceCache();
   const drainListeners = new Set<DrainListener>();
   const recentDrains = new RecentList<RecentDrain>(options.recentDrains ?? 50);
-  // The xDS server is created after the tracker, which only needs it once streams exist.
-  let xds: XdsServer | undefined;
+  const gate = new InitialSyncGate({
+    statuses: () => options.sources.map((source) => source.status()),
+    beforeOpen: () => store.flush(),
+    timeoutMs: options.initialSyncTimeoutMs,
+    logger,
+  });
+  const xdsServer = new XdsServer({
+    cache,
+    protos,
+    metrics,
+    logger: logger.child({ stage: 'xds' }),
+    ready: gate.ready,
+    maxConnectionAgeMs: options.xds.maxConnectionAgeMs,
+    ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
+    credentials: options.xds.credentials,
+  });
   const drains = new DrainTracker({
     clock,
-    subscribersOf: (name) => xds?.subscribersOf('endpoint', name) ?? [],
+    subscribersOf: (name) => xdsServer.subscribersOf('endpoint', name),
     timeoutMs: options.drainTimeoutMs ?? 60_000,
     onComplete: (result) => {
       if (result.complete) metrics.drainPropagation.observe(result.propagationSeconds);
@@ -131,26 +146,9 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     clusterOptions: options.clusterOptions ?? {},
     localCluster: options.localCluster,
   });
+  xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
 
-  const gate = new InitialSyncGate({
-    statuses: () => options.sources.map((source) => source.status()),
-    beforeOpen: () => store.flush(),
-    timeoutMs: options.initialSyncTimeoutMs,
-    logger,
-  });
-  xds = new XdsServer({
-    cache,
-    drains,
-    protos,
-    metrics,
-    logger: logger.child({ stage: 'xds' }),
-    ready: gate.ready,
-    maxConnectionAgeMs: options.xds.maxConnectionAgeMs,
-    ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
-    credentials: options.xds.credentials,
-  });
-  const xdsServer = xds;
   const xdsPort = await xdsServer.listen(options.xds.host, options.xds.port);
   let serving = true;
   let shuttingDown = false;

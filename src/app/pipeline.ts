@@ -9,7 +9,8 @@ import {
   type ClusterOptions,
   type ResourceEncoder,
 } from '../resources/index.js';
-import type { DrainTracker, ResourceCache } from '../cache/index.js';
+import type { ResourceCache } from '../cache/index.js';
+import type { DrainTracker } from '../drains/index.js';
 
 /** What the pipeline reads from the store. */
 export interface ServiceReader {

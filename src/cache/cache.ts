@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PUSH_ORDER, type ResourceKind } from '../model/index.js';
+import { perKind, RESOURCE_KINDS, type ResourceKind } from '../model/index.js';
 
 /** One resource as every stream will receive it: a serialized google.protobuf.Any. */
 export interface CachedResource {
@@ -33,12 +33,9 @@ export interface ResourceView {
   version(kind: ResourceKind): string;
 }
 
-function contentVersion(any: Buffer): string {
+/** Short stable hash of encoded bytes: equal bytes, equal version. */
+export function contentVersion(any: Uint8Array): string {
   return createHash('sha256').update(any).digest('hex').slice(0, 16);
-}
-
-function perKind<T>(make: () => T): Record<ResourceKind, T> {
-  return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, make()])) as Record<ResourceKind, T>;
 }
 
 /**
@@ -88,18 +85,19 @@ export class ResourceCache implements ResourceView {
 
     // Envoy warms a cluster on every CDS update of it until an assignment arrives, so the
     // assignment must travel again after the cluster, even when its bytes did not change.
-    const clusters = changes.get('cluster');
-    if (clusters) {
-      const assignments = this.resources.endpoint;
-      const alreadyChanged = changes.get('endpoint');
-      for (const name of clusters) {
-        if (!this.resources.cluster.has(name)) continue;
+    for (const { kind, resentAfter } of RESOURCE_KINDS) {
+      const trigger = resentAfter && changes.get(resentAfter);
+      if (!trigger) continue;
+      const dependents = this.resources[kind];
+      const alreadyChanged = changes.get(kind);
+      for (const name of trigger) {
+        if (!this.resources[resentAfter].has(name)) continue;
         if (alreadyChanged?.has(name)) continue;
-        const assignment = assignments.get(name);
-        if (!assignment) continue;
+        const dependent = dependents.get(name);
+        if (!dependent) continue;
         this.seq += 1;
-        assignments.set(name, { ...assignment, seq: this.seq });
-        mark('endpoint', name);
+        dependents.set(name, { ...dependent, seq: this.seq });
+        mark(kind, name);
       }
     }
 
@@ -148,6 +146,6 @@ export class ResourceCache implements ResourceView {
   }
 
   counts(): Record<ResourceKind, number> {
-    return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, this.resources[kind].size])) as Record<ResourceKind, number>;
+    return perKind((kind) => this.resources[kind].size);
   }
 }

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
-import type { DrainResult } from '../cache/index.js';
+import type { DrainResult } from '../drains/index.js';
 import { ConfigError, validateLogLevel, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
 import { SimulatedCluster } from '../sources/sim/index.js';

@@ -76,23 +76,7 @@ export interface ClusterStatus {
   lastChangeMs: number;
 }
 
-export const TYPE_URLS = {
-  cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
-  endpoint: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
-  listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
-  route: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',
-} as const;
-
-export type ResourceKind = keyof typeof TYPE_URLS;
-export type TypeUrl = (typeof TYPE_URLS)[ResourceKind];
-
-/** Order in which ADS pushes types: a cluster before the assignment it needs, a listener before its routes. */
-export const PUSH_ORDER: readonly ResourceKind[] = ['cluster', 'endpoint', 'listener', 'route'];
-
-export function kindOfTypeUrl(typeUrl: string): ResourceKind | undefined {
-  for (const kind of PUSH_ORDER) if (TYPE_URLS[kind] === typeUrl) return kind;
-  return undefined;
-}
+export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS, TYPE_URLS, type ResourceKind, type ResourceKindSpec } from './kinds.js';
 
 /** Monotonic-enough wall clock in ms, injectable for tests. */
 export type Clock = () => number;

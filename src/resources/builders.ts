@@ -118,7 +118,11 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function compareEndpoints(a: EndpointRecord, b: EndpointRecord): number {
+/**
+ * The order of lb_endpoints inside one locality: by address first, unlike the store's order
+ * (by kube cluster and zone first), which groups endpoints and is already split by locality here.
+ */
+function compareLbEndpoints(a: EndpointRecord, b: EndpointRecord): number {
   return (
     compareStrings(a.ip, b.ip) ||
     a.port - b.port ||
@@ -211,7 +215,7 @@ export function buildLoadAssignment(
   }
   const localities: LocalityLbEndpointsResource[] = [...groups.values()].sort(compareGroups).map((g) => ({
     locality: { region: g.region, zone: g.zone },
-    lb_endpoints: [...g.endpoints].sort(compareEndpoints).map(toLbEndpoint),
+    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map(toLbEndpoint),
     load_balancing_weight: { value: localityWeight(g.endpoints) },
     priority: g.priority,
   }));

@@ -1,9 +1,8 @@
 // Turns built resource objects into the bytes every stream shares: one google.protobuf.Any per
 // resource version, encoded once. A DiscoveryResponse's `resources` field is these bytes.
 
-import { createHash } from 'node:crypto';
 import protobuf from 'protobufjs';
-import { TYPE_URLS, type ResourceKind } from '../model/index.js';
+import { KINDS, kindOfTypeUrl, messageName, perKind, TYPE_URLS, type ResourceKind } from '../model/index.js';
 import { checkMessage } from './check.js';
 
 export interface DecodedAny {
@@ -14,15 +13,9 @@ export interface DecodedAny {
   message: Record<string, unknown>;
 }
 
-/** Short stable hash of encoded bytes: equal bytes, equal version; usable as a resource version. */
-export function contentVersion(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-}
-
 /** The name xDS addresses a resource by. */
 export function resourceName(kind: ResourceKind, object: object): string {
-  const record = object as Record<string, unknown>;
-  const name = kind === 'endpoint' ? record.cluster_name : record.name;
+  const name = (object as Record<string, unknown>)[KINDS[kind].nameField];
   return typeof name === 'string' ? name : '';
 }
 
@@ -43,13 +36,7 @@ export class ResourceEncoder {
 
   constructor(private readonly root: protobuf.Root) {
     this.any = root.lookupType('google.protobuf.Any');
-    const typeOf = (kind: ResourceKind) => root.lookupType(TYPE_URLS[kind].slice(TYPE_URLS[kind].indexOf('/') + 1));
-    this.types = {
-      cluster: typeOf('cluster'),
-      endpoint: typeOf('endpoint'),
-      listener: typeOf('listener'),
-      route: typeOf('route'),
-    };
+    this.types = perKind((kind) => root.lookupType(messageName(kind)));
   }
 
   /**
@@ -82,7 +69,8 @@ export class ResourceEncoder {
     const inner = this.root.lookup(typeName);
     if (!(inner instanceof protobuf.Type)) throw new Error(`decodeAny: unknown type "${any.type_url}"`);
     const message = inner.toObject(inner.decode(any.value), TO_OBJECT_OPTIONS);
-    const name = typeof message.name === 'string' ? message.name : message.cluster_name;
+    const kind = kindOfTypeUrl(any.type_url);
+    const name = kind ? message[KINDS[kind].nameField] : message.name;
     return { typeUrl: any.type_url, name: typeof name === 'string' ? name : '', message };
   }
 }

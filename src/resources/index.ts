@@ -12,7 +12,7 @@ export {
   ROUTER_TYPE,
 } from './builders.js';
 export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from './builders.js';
-export { ResourceEncoder, contentVersion, resourceName } from './encode.js';
+export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
 export type * from './types.js';

@@ -1,16 +1,12 @@
 // Plain shapes `herald status` works on, decoupled from protobufjs and from the admin JSON so the
 // summarising and formatting functions can be tested with hand-built tables.
+import { RESOURCE_KINDS, type ResourceKindSpec } from '../model/index.js';
 
-export const XDS_TYPES = ['CDS', 'EDS', 'LDS', 'RDS'] as const;
-export type XdsType = (typeof XDS_TYPES)[number];
+export const XDS_TYPES = RESOURCE_KINDS.map((spec) => spec.short);
+export type XdsType = ResourceKindSpec['short'];
 
 /** Type URL → short name; anything else is not one of Herald's types and is not summarised. */
-export const TYPE_OF_URL: Readonly<Record<string, XdsType>> = {
-  'type.googleapis.com/envoy.config.cluster.v3.Cluster': 'CDS',
-  'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': 'EDS',
-  'type.googleapis.com/envoy.config.listener.v3.Listener': 'LDS',
-  'type.googleapis.com/envoy.config.route.v3.RouteConfiguration': 'RDS',
-};
+export const TYPE_OF_URL: Readonly<Record<string, XdsType>> = Object.fromEntries(RESOURCE_KINDS.map((spec) => [spec.typeUrl, spec.short]));
 
 export interface NodeSummary {
   id: string;

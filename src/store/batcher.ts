@@ -1,7 +1,7 @@
 import type { ServiceEndpoints } from '../model/index.js';
 import type { Logger } from '../telemetry/index.js';
 import { sameServiceEndpoints } from './service-view.js';
-import type { ChangeListener } from './types.js';
+import type { DirtyServicesListener } from './types.js';
 
 /**
  * Collects services touched by store updates and, after a short window, tells listeners which
@@ -10,7 +10,7 @@ import type { ChangeListener } from './types.js';
  * from costing the mesh a push.
  */
 export class ChangeBatcher {
-  private readonly listeners = new Set<ChangeListener>();
+  private readonly listeners = new Set<DirtyServicesListener>();
   private pending = new Set<string>();
   private readonly delivered = new Map<string, ServiceEndpoints>();
   private timer: { cancel: () => void } | undefined;
@@ -35,7 +35,7 @@ export class ChangeBatcher {
     return this.delivered.get(service);
   }
 
-  onChange(listener: ChangeListener): () => void {
+  onChange(listener: DirtyServicesListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -16,7 +16,7 @@ import { endpointForPod, type EndpointDecision } from './health.js';
 import { addToIndex, claimedIpOf, removeFromIndex, samePod } from './indexes.js';
 import { pickIpOwner } from './ip-owner.js';
 import { buildServiceEndpoints, sameEndpoint } from './service-view.js';
-import type { ChangeListener, ClusterStats, EndpointStoreOptions, HealthCounts, StoreSkipReason, StoreStats } from './types.js';
+import type { DirtyServicesListener, ClusterStats, EndpointStoreOptions, HealthCounts, StoreSkipReason, StoreStats } from './types.js';
 
 interface PodEntry {
   key: string;
@@ -189,7 +189,7 @@ export class EndpointStore implements SourceSink {
     return { pods, nodes, services: this.members.size, endpoints, crossClusterIps: this.crossCluster.conflictCount, pendingServices: this.batcher.pendingCount, clusters };
   }
 
-  onChange(listener: ChangeListener): () => void {
+  onChange(listener: DirtyServicesListener): () => void {
     return this.batcher.onChange(listener);
   }
 

@@ -15,7 +15,7 @@ export interface EndpointStoreOptions {
   batchWindowMs?: number;
 }
 
-export type ChangeListener = (dirtyServices: ReadonlySet<string>) => void;
+export type DirtyServicesListener = (dirtyServices: ReadonlySet<string>) => void;
 
 export type HealthCounts = Record<EndpointHealth, number>;
 

@@ -1,2 +1,5 @@
 // The xDS server's public face: everything outside src/xds imports from here only.
-export { XdsServer } from './server.js';
+export { XdsServer, type XdsServerOptions } from './server.js';
+export type { ClientInfo, ObservedStream, SentResource, StreamObserver, XdsApi, XdsProtocol } from './transport/index.js';
+export type { AckedResource, NackInfo, TypeInfo } from './protocol/index.js';
+export type { NodeInfo } from './wire/index.js';

@@ -2,30 +2,20 @@ import * as grpc from '@grpc/grpc-js';
 import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import type protobuf from 'protobufjs';
-import { PUSH_ORDER, systemClock, type Clock, type ResourceKind } from '../model/index.js';
-import type { DrainTracker, ResourceCache, ChangeSet } from '../cache/index.js';
+import { perKind, systemClock, type Clock, type ResourceKind } from '../model/index.js';
+import type { ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { API_SPECS, serviceDefinition, type ApiSpec } from './transport/index.js';
-import { makeDeltaRequestDecoder, makeRequestDecoder } from './wire/index.js';
-import { SubscriptionIndex } from './protocol/index.js';
-import { NameSetTable } from './bookkeeping/index.js';
-import { newNameSlotsByKind } from './protocol/index.js';
-import { SharedResponses } from './bookkeeping/index.js';
-import { KeptNodes } from './bookkeeping/index.js';
-import { ConnectionAdmission } from './transport/index.js';
-import { listenSockets } from './transport/index.js';
-import { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './transport/index.js';
-import { ResourceWrappers } from './wire/index.js';
-import { ResponseTally, type ResponseCounters } from './bookkeeping/index.js';
-import { ServedStream, type ClientInfo, type ServerCall, type StreamContext } from './transport/index.js';
-import { deltaAdapter, sotwAdapter } from './transport/index.js';
-import { csdsService, csdsServiceDefinition, type CsdsService } from './csds/index.js';
+import { API_SPECS, type ApiSpec, type ClientInfo, ConnectionAdmission, DEFAULT_WRITE_PACING, deltaAdapter, listenSockets, ServedStream, type ServerCall, serviceDefinition, sotwAdapter, type StreamContext, streamMetricsObserver, type StreamObserver, StreamObservers, WritePacer, type WritePacerOptions } from './transport/index.js';
+import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
+import { newNameSlotsByKind, SubscriptionIndex } from './protocol/index.js';
+import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
+import { csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
 
 
 export interface XdsServerOptions {
   cache: ResourceCache;
-  /** Told what each stream was sent and ACKed; only sent()/acked()/streamGone() are used. */
-  drains: Pick<DrainTracker, 'sent' | 'acked' | 'streamGone'>;
+  /** Told of every stream's opening, sends, ACK/NACKs and closing (more can be added with observe()). */
+  observers?: readonly StreamObserver[];
   protos: protobuf.Root;
   metrics: HeraldMetrics;
   logger: Logger;
@@ -82,6 +72,7 @@ export class XdsServer {
   private readonly listeners: net.Server[] = [];
   private readonly admissions: ConnectionAdmission[] = [];
   private readonly acceptSockets: number;
+  private readonly observers: StreamObservers;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -89,9 +80,12 @@ export class XdsServer {
     this.credentials = options.credentials;
     this.listenBacklog = options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
     this.acceptSockets = options.acceptSockets ?? DEFAULT_ACCEPT_SOCKETS;
+    this.observers = new StreamObservers(options.logger);
+    this.observers.add(streamMetricsObserver(options.metrics));
+    for (const observer of options.observers ?? []) this.observers.add(observer);
     this.context = {
       cache: options.cache,
-      drains: options.drains,
+      observers: this.observers,
       metrics: options.metrics,
       logger: options.logger,
       index: this.index,
@@ -101,11 +95,7 @@ export class XdsServer {
       responses: new SharedResponses(),
       nodes: new KeptNodes(),
       pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
-      responseTally: new ResponseTally(
-        Object.fromEntries(
-          PUSH_ORDER.map((type) => [type, { responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }]),
-        ) as Record<ResourceKind, ResponseCounters>,
-      ),
+      responseTally: new ResponseTally(perKind((type) => ({ responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }))),
       wrappers: new ResourceWrappers(),
       grpcJsInternals: options.grpcJsInternals,
       controlPlaneId: options.controlPlaneId,
@@ -134,7 +124,8 @@ export class XdsServer {
         [spec.method]: (call: ServerCall) => this.accept(spec, call),
       });
     }
-    this.csds = csdsService(options.protos, { streams: () => this.streams.values(), logger: options.logger });
+    this.csds = csdsService(options.protos, { logger: options.logger });
+    this.observers.add(this.csds.observer);
     this.server.addService(csdsServiceDefinition(options.protos), this.csds.handlers);
 
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
@@ -202,6 +193,11 @@ export class XdsServer {
         resolve();
       });
     });
+  }
+
+  /** Adds an observer of every stream's events; the returned function removes it. */
+  observe(observer: StreamObserver): () => void {
+    return this.observers.add(observer);
   }
 
   /** Stream ids subscribed to a resource, by name or wildcard. */

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
-import type { DrainResult } from '../../src/cache/index.js';
+import type { DrainResult } from '../../src/drains/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startEchoMesh, type EchoMesh } from '../helpers/echo-mesh.js';
 import { makePod, type ManualSource } from '../helpers/manual-source.js';

@@ -6,13 +6,13 @@ import {
   buildListener,
   buildLoadAssignment,
   buildRouteConfiguration,
-  contentVersion,
   HTTP_CONNECTION_MANAGER_TYPE,
   loadEnvoyProtos,
   ResourceEncoder,
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
 } from '../../src/resources/index.js';
+import { contentVersion } from '../../src/cache/index.js';
 import { ep, permutations, svc } from './fixtures.js';
 import { validateMessage } from './pgv.js';
 

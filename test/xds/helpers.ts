@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { WritePacerOptions } from '../../src/xds/transport/write-pacer.js';
 import type protobuf from 'protobufjs';
 import { Registry } from 'prom-client';
-import { ResourceCache, DrainTracker, type DrainResult } from '../../src/cache/index.js';
+import { ResourceCache } from '../../src/cache/index.js';
+import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
@@ -188,19 +189,19 @@ export async function startHarness(
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const drainResults: DrainResult[] = [];
-  let server: XdsServer | undefined;
-  const drains = new DrainTracker({
-    clock: () => Date.now(),
-    subscribersOf: (name) => server?.subscribersOf('endpoint', name) ?? [],
-    onComplete: (result) => drainResults.push(result),
-  });
-  server = new XdsServer({ cache, drains, protos: protos(), metrics, logger: silentLogger(), ready: options.ready ?? Promise.resolve(),
+  const server = new XdsServer({ cache, protos: protos(), metrics, logger: silentLogger(), ready: options.ready ?? Promise.resolve(),
     controlPlaneId: 'herald-test',
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
     ...(options.grpcJsInternals !== undefined ? { grpcJsInternals: options.grpcJsInternals } : {}),
   });
+  const drains = new DrainTracker({
+    clock: () => Date.now(),
+    subscribersOf: (name) => server.subscribersOf('endpoint', name),
+    onComplete: (result) => drainResults.push(result),
+  });
+  server.observe(drains);
   const port = await server.listen('127.0.0.1', 0);
   const clients: grpc.Client[] = [];
   const client = (): grpc.Client => {

@@ -16,7 +16,6 @@ function newServer(extra: { credentials?: grpc.ServerCredentials; listenBacklog?
   cache.apply([{ kind: 'cluster', name: 'a', any: resourceAny('cluster', 'a', 'v1') }]);
   const server = new XdsServer({
     cache,
-    drains: { sent: () => undefined, acked: () => undefined, streamGone: () => undefined },
     protos: protos(),
     metrics: new HeraldMetrics({ registry: new Registry(), defaultMetrics: false }),
     logger: silentLogger(),

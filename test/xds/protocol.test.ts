@@ -291,14 +291,14 @@ describe('xDS SotW over gRPC', () => {
     await until(() => h!.server.clients().length === 0, 5_000, 'server forgot the stream');
   });
 
-  it('survives a failing drain tracker without ending streams', async () => {
+  it('survives a failing stream observer without ending streams', async () => {
     const cache = new ResourceCache();
     const boom = (): never => {
       throw new Error('tracker bug');
     };
     const server = new XdsServer({
       cache,
-      drains: { sent: boom, acked: boom, streamGone: boom },
+      observers: [{ opened: boom, sent: boom, answered: boom, closed: boom }],
       protos: protos(),
       metrics: new HeraldMetrics({ registry: new Registry(), defaultMetrics: false }),
       logger: silentLogger(),

@@ -1,5 +1,5 @@
 import type { Counter } from 'prom-client';
-import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
+import { perKind, PUSH_ORDER, type ResourceKind } from '../../model/index.js';
 
 export interface ResponseCounters {
   responses: Counter.Internal;
@@ -18,7 +18,7 @@ export class ResponseTally {
   private scheduled = false;
 
   constructor(private readonly counters: Readonly<Record<ResourceKind, ResponseCounters>>) {
-    this.sums = Object.fromEntries(PUSH_ORDER.map((kind) => [kind, { responses: 0, bytes: 0 }])) as Record<ResourceKind, { responses: number; bytes: number }>;
+    this.sums = perKind(() => ({ responses: 0, bytes: 0 }));
   }
 
   add(kind: ResourceKind, bytes: number): void {

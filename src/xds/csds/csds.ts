@@ -6,21 +6,14 @@ import type protobuf from 'protobufjs';
 import { TYPE_URLS } from '../../model/index.js';
 import type { Logger } from '../../telemetry/index.js';
 import type { ResourceStatus } from '../bookkeeping/index.js';
+import type { ObservedStream, StreamObserver } from '../transport/index.js';
 
 const SERVICE = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 
 /** What CSDS reads of a stream. */
-export interface CsdsStream {
-  readonly id: string;
-  readonly closed: boolean;
-  /** The client's first Node, as it encoded it. */
-  nodeBytes(): Uint8Array | undefined;
-  readonly node: { id: string } | undefined;
-  resourceStatuses(): ResourceStatus[];
-}
+export type CsdsStream = Pick<ObservedStream, 'id' | 'node' | 'nodeBytes' | 'resourceStatuses'>;
 
 export interface CsdsOptions {
-  streams: () => Iterable<CsdsStream>;
   logger: Logger;
 }
 
@@ -102,14 +95,15 @@ function genericConfig(status: ResourceStatus): Record<string, unknown> {
 }
 
 /** Builds the serialized ClientStatusResponse for a decoded request. */
-export function makeStatusResponder(root: protobuf.Root, options: CsdsOptions): (request: RawStatusRequest) => Buffer {
+/** Builds ClientStatusResponses over the streams `streams()` yields (the open ones). */
+export function makeStatusResponder(root: protobuf.Root, streams: () => Iterable<CsdsStream>): (request: RawStatusRequest) => Buffer {
   const Response = root.lookupType('envoy.service.status.v3.ClientStatusResponse');
   const Node = root.lookupType('envoy.config.core.v3.Node');
   return (request) => {
     const selects = nodeFilter(request);
     const configs: Record<string, unknown>[] = [];
-    for (const stream of options.streams()) {
-      if (stream.closed || !selects(stream.node?.id ?? '')) continue;
+    for (const stream of streams()) {
+      if (!selects(stream.node?.id ?? '')) continue;
       const config: Record<string, unknown> = { generic_xds_configs: stream.resourceStatuses().map(genericConfig) };
       // The Node as the client sent it; a stream that has not spoken yet has none.
       const node = stream.nodeBytes();
@@ -144,13 +138,20 @@ export function csdsServiceDefinition(root: protobuf.Root): grpc.ServiceDefiniti
 
 export interface CsdsService {
   handlers: grpc.UntypedServiceImplementation;
+  /** Keeps the set of open streams CSDS reports on. */
+  observer: StreamObserver;
   /** Ends open StreamClientStatus calls, so a watching `herald status` does not hold up shutdown. */
   endAll(): void;
 }
 
 export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsService {
   const open = new Set<grpc.ServerDuplexStream<RawStatusRequest, Buffer>>();
-  const respond = makeStatusResponder(root, options);
+  const streams = new Map<string, CsdsStream>();
+  const observer: StreamObserver = {
+    opened: (stream) => void streams.set(stream.id, stream),
+    closed: (stream) => void streams.delete(stream.id),
+  };
+  const respond = makeStatusResponder(root, () => streams.values());
   const answer = (request: RawStatusRequest | { undecodable: string }): Buffer => {
     if ('undecodable' in request) throw new RequestError(grpc.status.INVALID_ARGUMENT, `undecodable ClientStatusRequest: ${request.undecodable}`);
     return respond(request);
@@ -190,6 +191,7 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
   };
   return {
     handlers,
+    observer,
     endAll: () => {
       for (const call of [...open]) {
         open.delete(call);

@@ -1,4 +1,4 @@
-import type { ResourceKind } from '../../model/index.js';
+import { KINDS, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import type { AckedResource, DeltaOutcome, NackInfo, PlannedDeltaResponse, Subscription } from './types.js';
 import type { DeltaRequest } from '../wire/index.js';
@@ -6,8 +6,6 @@ import type { NameSlots } from '../bookkeeping/index.js';
 import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-base.js';
 
 
-/** Types whose first request without names is a (legacy) wildcard subscription. */
-const LEGACY_WILDCARD: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
 
 /** What the client holds: seq is undefined when only its version is known (initial_resource_versions). */
 interface Known {
@@ -63,8 +61,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
   }
 
   private wants(kind: ResourceKind, state: TypeState, name: string): boolean {
-    // Sidecars subscribe to every listener and must get no API listeners: only named ones are served.
-    return state.names.has(name) || (state.wildcard && kind !== 'listener');
+    return state.names.has(name) || (state.wildcard && KINDS[kind].wildcardReceives);
   }
 
   private updateSubscription(kind: ResourceKind, state: TypeState, request: DeltaRequest): boolean {
@@ -74,7 +71,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     if (first) {
       state.requested = true;
       for (const [name, version] of Object.entries(request.initialVersions)) state.known.set(name, { version, seq: undefined });
-      if (request.subscribe.length === 0 && LEGACY_WILDCARD.has(kind)) {
+      if (request.subscribe.length === 0 && KINDS[kind].legacyWildcard) {
         state.wildcard = true;
         state.legacyWildcard = true;
       }
@@ -152,7 +149,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
   private candidates(kind: ResourceKind, state: TypeState, view: ResourceView): Iterable<string> {
     if (!state.dirtyAll) return state.dirtyNames;
     const all = new Set<string>([...state.names, ...state.known.keys()]);
-    if (state.wildcard && kind !== 'listener') for (const resource of view.list(kind)) all.add(resource.name);
+    if (state.wildcard && KINDS[kind].wildcardReceives) for (const resource of view.list(kind)) all.add(resource.name);
     return all;
   }
 

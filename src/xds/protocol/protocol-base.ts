@@ -2,7 +2,7 @@
 // settings, the per-type bookkeeping of ACK/NACK and flow control, nonce minting, the ADS
 // push order, and the read-outs for admin and CSDS. Each subclass keeps what differs: how a
 // request changes the subscription and what a response holds.
-import { kindOfTypeUrl, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
+import { KINDS, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
 import { NameSlots } from '../bookkeeping/index.js';
@@ -29,12 +29,10 @@ export interface ProtocolStateOptions {
 export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
 
 export function newNameSlotsByKind(): NameSlotsByKind {
-  return Object.fromEntries(PUSH_ORDER.map((kind) => [kind, new NameSlots()])) as NameSlotsByKind;
+  return perKind(() => new NameSlots());
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
-/** On ADS a type waits while the type it depends on has unsent changes (a cluster before its assignment). */
-const DEPENDS_ON: Partial<Record<ResourceKind, ResourceKind>> = { endpoint: 'cluster', route: 'listener' };
 
 /** Per-type state both protocols keep; each protocol extends it with its own fields. */
 export interface CommonTypeState {
@@ -213,7 +211,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     const out: Planned[] = [];
     for (const { kind, state } of this.pushOrdered) {
       if (!state.requested || state.pending || !this.needsSend(state)) continue;
-      const dependency = this.ads ? DEPENDS_ON[kind] : undefined;
+      // On ADS a kind waits while the kind it depends on has unsent changes (a cluster before its assignment).
+      const dependency = this.ads ? KINDS[kind].after : undefined;
       const before = dependency ? this.types.get(dependency) : undefined;
       if (before && before.pending && this.needsSend(before)) continue;
       const planned = this.build(kind, state, view);

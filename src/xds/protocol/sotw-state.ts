@@ -1,4 +1,4 @@
-import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
+import { KINDS, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import type { AckedResource, NackInfo, Subscription } from './types.js';
 import type { XdsRequest } from '../wire/index.js';
@@ -30,8 +30,8 @@ export type RequestOutcome =
 
 /** A response this large is a first answer or a resync: size the per-name arrays once (a drain's one resource never needs it). */
 const RESERVE_FROM = 64;
-/** Full-state types: every response carries the whole subscription; an omitted resource is deleted. */
-const FULL_STATE: ReadonlySet<ResourceKind> = new Set(['cluster', 'listener']);
+/** Full-state kinds: every response carries the whole subscription; an omitted resource is deleted. */
+const fullState = (kind: ResourceKind): boolean => KINDS[kind].sotwResponse === 'full-state';
 
 interface TypeState extends CommonTypeState {
   /** Must answer even if the client would learn nothing new (new stream or subscription). */
@@ -139,9 +139,9 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     const names = requestedNames;
     let wildcard: boolean;
     if (explicitWildcard) wildcard = true;
-    else if (names.size === 0) wildcard = FULL_STATE.has(kind) && (first || state.legacyWildcard);
+    else if (names.size === 0) wildcard = KINDS[kind].legacyWildcard && (first || state.legacyWildcard);
     else wildcard = false;
-    if (first) state.legacyWildcard = names.size === 0 && !explicitWildcard && FULL_STATE.has(kind);
+    if (first) state.legacyWildcard = names.size === 0 && !explicitWildcard && KINDS[kind].legacyWildcard;
     else if (names.size > 0 || explicitWildcard) state.legacyWildcard = false;
 
     const changed = first || wildcard !== state.wildcard || !sameSet(names, state.names);
@@ -166,7 +166,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     const now = this.clock();
     state.ledger.reserve(names.size);
     for (const name of names) state.ledger.requested(name, now);
-    if (FULL_STATE.has(kind) || (wildcard && !state.wildcard)) state.dirtyAll = true;
+    if (fullState(kind) || (wildcard && !state.wildcard)) state.dirtyAll = true;
     else for (const name of names) if (!state.names.has(name)) state.dirtyNames.add(name);
     state.force = true;
     state.wildcard = wildcard;
@@ -179,10 +179,10 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     for (const name of names) {
       if (!state.wildcard && !state.names.has(name)) continue;
       relevant = true;
-      if (FULL_STATE.has(kind)) break;
+      if (fullState(kind)) break;
       state.dirtyNames.add(name);
     }
-    if (relevant && FULL_STATE.has(kind)) state.dirtyAll = true;
+    if (relevant && fullState(kind)) state.dirtyAll = true;
     return relevant;
   }
 
@@ -199,9 +199,8 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     state.dirtyNames = new Set();
 
     let resources: CachedResource[];
-    if (FULL_STATE.has(kind)) {
-      // Sidecars ask LDS for everything and must get no API listeners; only named listeners are served.
-      const named = kind === 'listener' || !state.wildcard;
+    if (fullState(kind)) {
+      const named = !KINDS[kind].wildcardReceives || !state.wildcard;
       resources = named ? this.lookup(kind, state.names, view) : [...view.list(kind)];
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
@@ -279,9 +278,5 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
   subscription(kind: ResourceKind): Subscription | undefined {
     const state = this.types.get(kind);
     return state?.requested ? { wildcard: state.wildcard, names: state.names } : undefined;
-  }
-
-  requestedKinds(): ResourceKind[] {
-    return PUSH_ORDER.filter((kind) => this.types.get(kind)?.requested);
   }
 }

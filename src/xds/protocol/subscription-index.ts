@@ -1,4 +1,4 @@
-import { PUSH_ORDER, type ResourceKind } from '../../model/index.js';
+import { perKind, type ResourceKind } from '../../model/index.js';
 import type { Subscription } from './types.js';
 
 /** Streams whose subscription is one and the same Set object (interned by NameSetTable). */
@@ -22,7 +22,7 @@ const newKindIndex = (): KindIndex => ({ groups: new Map(), byName: new Map(), w
  * list, so the index holds each name once per distinct list rather than once per stream.
  */
 export class SubscriptionIndex {
-  private readonly kinds = Object.fromEntries(PUSH_ORDER.map((kind) => [kind, newKindIndex()])) as Record<ResourceKind, KindIndex>;
+  private readonly kinds = perKind(newKindIndex);
   private readonly current = new Map<string, Map<ResourceKind, Subscription>>();
 
   update(streamId: string, kind: ResourceKind, subscription: Subscription): void {

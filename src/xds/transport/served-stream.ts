@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, ResourceKind } from '../../model/index.js';
-import type { CachedResource, DrainTracker, ResourceCache, ResourceView } from '../../cache/index.js';
+import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
+import type { ObservedStream, StreamObservers } from './observers.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, Subscription, TypeInfo } from '../protocol/index.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -31,7 +32,8 @@ export interface ClientInfo {
 /** What every stream shares with the server; passed in, never global. */
 export interface StreamContext {
   cache: ResourceCache;
-  drains: Pick<DrainTracker, 'sent' | 'acked' | 'streamGone'>;
+  /** Told of every stream's opening, sends, ACK/NACKs and closing. */
+  observers: StreamObservers;
   metrics: HeraldMetrics;
   logger: Logger;
   index: SubscriptionIndex;
@@ -106,7 +108,7 @@ export interface ProtocolAdapter<Planned extends PlannedSend = PlannedSend> {
  * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up,
  * the same for SotW and Delta; the protocol adapter holds what differs.
  */
-export class ServedStream implements PacedStream {
+export class ServedStream implements PacedStream, ObservedStream {
   readonly api: XdsApi;
   readonly protocol: XdsProtocol;
   readonly connectedAtMs: number;
@@ -155,11 +157,7 @@ export class ServedStream implements PacedStream {
     if (!this.ctx.isReady() || this.closed) return;
     for (const response of this.state.flush(this.ctx.cache)) {
       if (!this.write(response.kind, this.adapter.encode(response))) return;
-      if (response.kind === 'endpoint') {
-        this.guard('drains.sent', () => {
-          for (const resource of response.resources) this.ctx.drains.sent(this.id, resource.name, resource.seq);
-        });
-      }
+      this.ctx.observers.sent(this, response.kind, response.resources);
     }
   }
 
@@ -186,13 +184,9 @@ export class ServedStream implements PacedStream {
 
   /** Acts on a request the protocol accepted: drain ACKs, NACK reporting, subscription index, then sends what is due. */
   private accepted(outcome: AcceptedRequest): void {
-    const { kind, acked } = outcome;
-    if (acked && kind === 'endpoint') {
-      this.guard('drains.acked', () => {
-        for (const { name, seq } of acked) this.ctx.drains.acked(this.id, name, seq);
-      });
-    }
-    if (outcome.nack) this.nacked(kind, outcome.nack.rejectedVersion, outcome.nack.message);
+    const { kind, acked, nack } = outcome;
+    if (acked || nack) this.ctx.observers.answered(this, kind, acked, nack);
+    if (nack) this.nacked(kind, nack.rejectedVersion, nack.message);
     if (outcome.subscriptionChanged) {
       const subscription = this.state.subscription(kind);
       if (subscription) this.ctx.index.update(this.id, kind, subscription);
@@ -202,7 +196,7 @@ export class ServedStream implements PacedStream {
 
   start(): void {
     const call = this.call;
-    this.ctx.metrics.xdsStreams.inc({ api: this.api });
+    this.ctx.observers.opened(this);
     this.ctx.logger.debug({ stream: this.id, api: this.api, peer: this.peer }, 'xDS stream opened');
     call.on('data', (request: object) => {
       if (this.closed) return;
@@ -255,7 +249,6 @@ export class ServedStream implements PacedStream {
   }
 
   private nacked(kind: ResourceKind, rejectedVersion: string, message: string): void {
-    this.ctx.metrics.xdsNacks.inc({ type: kind });
     this.ctx.logger.warn(
       { stream: this.id, api: this.api, node: this.node?.id, type: kind, rejectedVersion, message: message.slice(0, 1000) },
       'xDS NACK',
@@ -322,8 +315,7 @@ export class ServedStream implements PacedStream {
     this.guard('state.dispose', () => this.state.dispose());
     if (this.keptNode) this.ctx.nodes.release(this.keptNode);
     this.ctx.pacer.streamGone(this);
-    this.guard('drains.streamGone', () => this.ctx.drains.streamGone(this.id));
-    this.ctx.metrics.xdsStreams.dec({ api: this.api });
+    this.ctx.observers.closed(this);
     this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');
   }
 }

@@ -1,4 +1,5 @@
-import type { Clock } from '../model/index.js';
+import type { Clock, ResourceKind } from '../model/index.js';
+import type { AckedResource, NackInfo, ObservedStream, SentResource, StreamObserver } from '../xds/index.js';
 
 /** A terminating pod whose DRAINING endpoint went into the cache. */
 export interface DrainNotice {
@@ -60,15 +61,16 @@ interface Tracked {
 
 /**
  * Measures how long a DRAINING endpoint takes to reach every Envoy that uses the service.
- * Streams report what they were sent and what they ACKed; a drain completes when every
- * stream subscribed at tracking time has ACKed an assignment at least as new as the notice.
+ * As an observer of the xDS server it hears what each stream was sent and ACKed; a drain
+ * completes when every stream subscribed at tracking time has ACKed an assignment at least as
+ * new as the notice, or has gone (counted in `clients`, not in `acked`).
  *
  * Call-order contract: track() comes after the cache holds the notice's seq and before any
  * stream is sent it; the pipeline calls it from cache.apply()'s onApplied hook, which runs
  * between storing a batch and the xDS fan-out. Sends and ACKs of a service nobody is tracking
  * cost one Map lookup, so a connect storm's first responses cost nothing here.
  */
-export class DrainTracker {
+export class DrainTracker implements StreamObserver {
   private readonly clock: Clock;
   private readonly subscribersOf: (name: string) => Iterable<string>;
   private readonly onComplete: (result: DrainResult) => void;
@@ -114,7 +116,24 @@ export class DrainTracker {
     entries.add(entry);
   }
 
-  sent(streamId: string, name: string, seq: number): void {
+  /** StreamObserver: an endpoint response was handed to a stream's writer. */
+  sent(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void {
+    if (kind !== 'endpoint' || this.byService.size === 0) return;
+    for (const { name, seq } of resources) this.sentOne(stream.id, name, seq);
+  }
+
+  /** StreamObserver: a stream ACKed (or NACKed) a response. */
+  answered(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, _nack: NackInfo | undefined): void {
+    if (kind !== 'endpoint' || !acked || this.byService.size === 0) return;
+    for (const { name, seq } of acked) this.ackedOne(stream.id, name, seq);
+  }
+
+  /** StreamObserver: the stream is gone; drains stop waiting for it. */
+  closed(stream: ObservedStream): void {
+    this.streamGone(stream.id);
+  }
+
+  sentOne(streamId: string, name: string, seq: number): void {
     const entries = this.byService.get(name);
     if (!entries) return;
     const now = this.clock();
@@ -126,7 +145,7 @@ export class DrainTracker {
     }
   }
 
-  acked(streamId: string, name: string, seq: number): void {
+  ackedOne(streamId: string, name: string, seq: number): void {
     const entries = this.byService.get(name);
     if (!entries) return;
     const now = this.clock();

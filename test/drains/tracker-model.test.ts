@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DrainTracker, type DrainNotice, type DrainResult } from '../../src/cache/index.js';
+import { DrainTracker, type DrainNotice, type DrainResult } from '../../src/drains/index.js';
 
 /** Small deterministic PRNG (mulberry32) so a failure replays. */
 function random(seed: number): (n: number) => number {
@@ -64,7 +64,7 @@ async function runModel(seed: number, runs: number): Promise<void> {
   };
   const send = (stream: string, service: string, s: number): void => {
     sentSeq.set(`${stream}|${service}`, s);
-    tracker.sent(stream, service, s);
+    tracker.sentOne(stream, service, s);
     for (const d of drains) {
       if (d.notice.service === service && s >= d.notice.seq && d.waiting.has(stream) && !d.sent.has(stream)) d.sent.set(stream, now);
     }
@@ -101,7 +101,7 @@ async function runModel(seed: number, runs: number): Promise<void> {
         const service = services[pick(services.length)]!;
         const got = sentSeq.get(`${stream}|${service}`);
         if (got === undefined || pick(2) === 0) continue;
-        tracker.acked(stream, service, got);
+        tracker.ackedOne(stream, service, got);
         for (const d of [...drains]) {
           if (d.notice.service !== service || got < d.notice.seq || !d.waiting.delete(stream)) continue;
           d.acked += 1;

@@ -1,0 +1,99 @@
+// The one narrow interface through which the rest of Herald learns what the xDS server does
+// with its streams: drain tracking, CSDS and the stream metrics all subscribe here, so the
+// server holds no reference to any of them.
+import type { ResourceKind } from '../../model/index.js';
+import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import type { AckedResource, NackInfo } from '../protocol/index.js';
+import type { ResourceStatus } from '../bookkeeping/index.js';
+import type { NodeInfo } from '../wire/index.js';
+import type { XdsApi, XdsProtocol } from './api-specs.js';
+
+/** What an observer may read of an open stream; valid until closed() is called for it. */
+export interface ObservedStream {
+  readonly id: string;
+  readonly api: XdsApi;
+  readonly protocol: XdsProtocol;
+  readonly peer: string;
+  /** The node from the stream's first request that carried one. */
+  readonly node: NodeInfo | undefined;
+  /** The client's first Node as it encoded it (every field it set). */
+  nodeBytes(): Uint8Array | undefined;
+  /** Per resource: what the stream was sent, ACKed and NACKed (for CSDS). */
+  resourceStatuses(): ResourceStatus[];
+}
+
+/** A resource as it left in a response: its name and the cache's change number. */
+export interface SentResource {
+  readonly name: string;
+  readonly seq: number;
+}
+
+/**
+ * Events of every stream, called synchronously in the order they happen. "sent" means the
+ * response was handed to the stream's writer (queued for the socket), not that it arrived;
+ * "answered" is the client's ACK or NACK of that response. A throwing observer is logged and
+ * skipped: it never ends the stream nor keeps other observers from hearing the event.
+ */
+export interface StreamObserver {
+  opened?(stream: ObservedStream): void;
+  sent?(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void;
+  /** `acked`: the resources of the response the client ACKed; `nack`: set when it rejected it. */
+  answered?(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, nack: NackInfo | undefined): void;
+  closed?(stream: ObservedStream): void;
+}
+
+type EventName = keyof StreamObserver;
+
+/** Fans each event out to the observers that listen for it; the xDS server owns one. */
+export class StreamObservers {
+  private readonly byEvent: { [E in EventName]: StreamObserver[] } = { opened: [], sent: [], answered: [], closed: [] };
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Adds an observer; the returned function removes it. */
+  add(observer: StreamObserver): () => void {
+    for (const event of Object.keys(this.byEvent) as EventName[]) if (observer[event]) this.byEvent[event].push(observer);
+    return () => {
+      for (const list of Object.values(this.byEvent)) {
+        const at = list.indexOf(observer);
+        if (at >= 0) list.splice(at, 1);
+      }
+    };
+  }
+
+  opened(stream: ObservedStream): void {
+    for (const observer of this.byEvent.opened) this.guard('opened', () => observer.opened!(stream));
+  }
+
+  sent(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void {
+    for (const observer of this.byEvent.sent) this.guard('sent', () => observer.sent!(stream, kind, resources));
+  }
+
+  answered(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, nack: NackInfo | undefined): void {
+    for (const observer of this.byEvent.answered) this.guard('answered', () => observer.answered!(stream, kind, acked, nack));
+  }
+
+  closed(stream: ObservedStream): void {
+    for (const observer of this.byEvent.closed) this.guard('closed', () => observer.closed!(stream));
+  }
+
+  /** Observers run inside the stream's own calls: a bug there must not end streams. */
+  private guard(event: EventName, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.logger.error({ err, what: `observer.${event}` }, 'xDS internal error');
+    }
+  }
+}
+
+/** The metrics kept per stream event: open streams by API, NACKs by type. */
+export function streamMetricsObserver(metrics: Pick<HeraldMetrics, 'xdsStreams' | 'xdsNacks'>): StreamObserver {
+  return {
+    opened: (stream) => metrics.xdsStreams.inc({ api: stream.api }),
+    answered: (_stream, kind, _acked, nack) => {
+      if (nack) metrics.xdsNacks.inc({ type: kind });
+    },
+    closed: (stream) => metrics.xdsStreams.dec({ api: stream.api }),
+  };
+}
