@@ -67,19 +67,21 @@ const subjectsOf = (file: ResultFile): string[] => unique(groupByPoint(file).fla
 // ---- the targets -----------------------------------------------------------------------------
 
 interface Verdict {
+  id: 'drain' | 'storm' | 'storm-vs-peers' | 'rss' | 'drain-vs-peer';
   target: string;
   measured: string;
   met: boolean;
 }
 
-function drainTarget(herald: RunResult | undefined, drains: number): Verdict {
+function drainTarget(herald: RunResult, drains: number): Verdict {
+  const id = 'drain';
   const target = `drain → DRAINING at every stream ≤ ${DRAIN_TARGET_MS} ms (p99) at ${pointKey(TARGET_POINT)}`;
-  const tail = herald ? drainTail(herald) : null;
-  if (!herald || tail === null) return { target, measured: DNF, met: false };
-  if (drains >= 100) return { target, measured: `p99 ${fmt(tail)} ms`, met: tail <= DRAIN_TARGET_MS };
+  const tail = drainTail(herald);
+  if (tail === null) return { id, target, measured: DNF, met: false };
+  if (drains >= 100) return { id, target, measured: `p99 ${fmt(tail)} ms`, met: tail <= DRAIN_TARGET_MS };
   const over = herald.drains.everyReceivedMs.filter((ms) => ms > DRAIN_TARGET_MS).length;
   const measured = `${tailLabel(drains, 'drain')}: ${fmt(tail)} ms; ${over} of ${drains} over ${DRAIN_TARGET_MS} ms`;
-  return { target, measured: over === 0 ? `${measured} (too few drains for a p99)` : measured, met: over === 0 };
+  return { id, target, measured: over === 0 ? `${measured} (too few drains for a p99)` : measured, met: over === 0 };
 }
 
 /** "drain at least F× faster than PEER": the ratio at every point, and where the peer did not finish. */
@@ -106,7 +108,7 @@ function peerDrainTarget(file: ResultFile, peer: string, factor: number): Verdic
   const parts: string[] = [];
   if (ratios.length > 0) parts.push(`${nameOf(peer)} ÷ Herald ${times(Math.min(...ratios))} to ${times(Math.max(...ratios))} at the ${ratios.length} point${ratios.length === 1 ? '' : 's'} it finished`);
   if (unfinished.length > 0) parts.push(`${nameOf(peer)} did not finish at ${unfinished.join(', ')}`);
-  return { target, measured: parts.join('; '), met };
+  return { id: 'drain-vs-peer', target, measured: parts.join('; '), met };
 }
 
 export function targets(file: ResultFile): Verdict[] {
@@ -116,15 +118,15 @@ export function targets(file: ResultFile): Verdict[] {
   if (herald) {
     out.push(drainTarget(herald, drainsPerPoint(file)));
     const storm = herald.storm.seconds;
-    out.push({ target: `connect storm ≤ ${STORM_TARGET_S} s at ${pointKey(TARGET_POINT)}`, measured: storm === null ? DNF : `${fmt(storm, 2)} s`, met: storm !== null && storm <= STORM_TARGET_S });
+    out.push({ id: 'storm', target: `connect storm ≤ ${STORM_TARGET_S} s at ${pointKey(TARGET_POINT)}`, measured: storm === null ? DNF : `${fmt(storm, 2)} s`, met: storm !== null && storm <= STORM_TARGET_S });
     const peers = atTarget.filter((r) => r.subject !== 'herald');
     if (peers.length > 0) {
       const each = peers.map((p) => (p.storm.seconds === null ? `${nameOf(p.subject)} did not finish` : `${nameOf(p.subject)} ${storm === null ? '—' : times(p.storm.seconds / storm)}`));
       const met = storm !== null && peers.every((p) => p.storm.seconds === null || p.storm.seconds > storm);
-      out.push({ target: `connect storm faster than ${peers.map((p) => nameOf(p.subject)).join(' and ')} at ${pointKey(TARGET_POINT)}`, measured: `peer ÷ Herald: ${each.join(', ')}`, met });
+      out.push({ id: 'storm-vs-peers', target: `connect storm faster than ${peers.map((p) => nameOf(p.subject)).join(' and ')} at ${pointKey(TARGET_POINT)}`, measured: `peer ÷ Herald: ${each.join(', ')}`, met });
     }
     const rssBytes = herald.server.peakRssMb * 2 ** 20;
-    out.push({ target: `Herald peak RSS ≤ 1 GB at ${pointKey(TARGET_POINT)}`, measured: `${fmt(herald.server.peakRssMb)} MiB`, met: rssBytes <= RSS_TARGET_BYTES });
+    out.push({ id: 'rss', target: `Herald peak RSS ≤ 1 GB at ${pointKey(TARGET_POINT)}`, measured: `${fmt(herald.server.peakRssMb)} MiB`, met: rssBytes <= RSS_TARGET_BYTES });
   }
   for (const [peer, factor] of [['peer-snapshot', SNAPSHOT_FACTOR], ['peer-linear', 1]] as const) {
     const verdict = peerDrainTarget(file, peer, factor);
@@ -295,7 +297,7 @@ function limitsSection(file: ResultFile, limits: RecordedLimits): string[] {
   const m = file.machine;
   const drains = drainsPerPoint(file);
   const busiest = Math.max(...file.runs.map((r) => r.drains.cpu?.loadgenMaxUtil ?? 0));
-  const drainVerdict = targets(file).find((v) => v.target.startsWith('drain → DRAINING'));
+  const drainVerdict = targets(file).find((v) => v.id === 'drain');
   const lines = [
     `- **One machine, ${m.cores} cores.** The server, the ${limits.workers} load generator worker${limits.workers === 1 ? '' : 's'} and the harness share them, so at large S the load generator's reads and ACKs compete with the server's sends. Its busiest worker used at most ${fmt(busiest * 100)}% of a core during any point's drains.`,
     `- **${drains} drain${drains === 1 ? '' : 's'} per point, one run.** ${drains >= 100 ? 'The drain figures are p99s of one run' : `A drain figure is the ${tailLabel(drains, 'drain')}, not a percentile`}; a second run on the same machine gives somewhat different figures.`,
