@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { LoadgenSpec } from './loadgen/pool.js';
 import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectSpec } from './scenario.js';
+import { parseRunArgs, runLimits, type RecordedLimits } from './run-options.js';
 import { IMAGE_ENV } from './image-env.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,6 +25,8 @@ export interface ResultFile {
   command: string;
   /** loadgen: which load generator ran (absent in files from before the Go worker: node). */
   machine: { cpu: string; cores: number; memoryGb: number; node: string; heraldNode?: string; go: string; loadgen?: 'go' | 'node'; loadBefore: number[]; loadAfter: number[] };
+  /** The run's deadlines and memory caps (absent in older files: report.ts reads them from `command`). */
+  limits?: RecordedLimits;
   date: string;
   runs: RunResult[];
 }
@@ -71,34 +73,13 @@ function goVersion(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      smoke: { type: 'boolean', default: false },
-      points: { type: 'string' },
-      subjects: { type: 'string', default: 'herald,peer-snapshot,peer-linear' },
-      drains: { type: 'string', default: '10' },
-      workers: { type: 'string', default: '2' },
-      clusters: { type: 'string', default: '3' },
-      label: { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      'no-peer': { type: 'boolean', default: false },
-      'rss-limit-mb': { type: 'string', default: '4096' },
-      'rollout-pods': { type: 'string', default: '100' },
-      'deploy-step-ms': { type: 'string', default: '50' },
-      'storm-timeout-s': { type: 'string', default: '180' },
-      // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
-      'herald-node': { type: 'string' },
-      loadgen: { type: 'string' },
-    },
-  });
+  const values = parseRunArgs(process.argv.slice(2));
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
   const points = smoke
     ? [{ streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 }]
     : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
-  const limits: Limits = smoke
-    ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workerRssLimitMb: 1024, workers: 1 }
-    : { stormTimeoutMs: Number(values['storm-timeout-s']) * 1000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
+  const limits: Limits = runLimits(values);
 
   const wanted = new Set(values.subjects.split(','));
   const heraldNode = values['herald-node'] ?? process.execPath;
@@ -126,6 +107,7 @@ async function main(): Promise<void> {
     label: values.label ?? (smoke ? 'smoke' : 'full'),
     command: `node .cache/bench-js/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, heraldNode: nodeVersion(heraldNode), go: goVersion(), loadgen: loadgen.kind, loadBefore: loadavg(), loadAfter: [] },
+    limits: runLimits(values),
     date: new Date().toISOString(),
     runs: [],
   };

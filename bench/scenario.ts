@@ -125,12 +125,12 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     const workers = pool.stats();
     workers.forEach((w, i) => {
       if (w.rssMb > limits.workerRssLimitMb) {
-        notes.push(`load generator ${i} RSS ${Math.round(w.rssMb)} MB passed the ${limits.workerRssLimitMb} MB limit; killed`);
+        notes.push(`load generator ${i} RSS ${Math.round(w.rssMb)} MiB passed the ${limits.workerRssLimitMb} MiB limit; killed`);
         pool.kill(i);
       }
     });
     if (stats.rssMb > limits.serverRssLimitMb && !server.gone) {
-      notes.push(`server RSS ${Math.round(stats.rssMb)} MB passed the ${limits.serverRssLimitMb} MB limit; killed`);
+      notes.push(`server RSS ${Math.round(stats.rssMb)} MiB passed the ${limits.serverRssLimitMb} MiB limit; killed`);
       server.child.kill('SIGKILL');
     }
   }, 500);

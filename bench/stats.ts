@@ -22,3 +22,12 @@ export function maxOf(values: readonly number[]): number {
   for (const v of values) if (v > max) max = v;
   return max;
 }
+
+/**
+ * What `percentile(values, 99)` of `count` values is, for a header or an axis: a p99 from 100
+ * values up; below that nearest rank makes it the largest value, so it is called that.
+ *   tailLabel(5, 'drain') → 'max of 5 drains'; tailLabel(100, 'drain') → 'p99'
+ */
+export function tailLabel(count: number, noun: string): string {
+  return count >= 100 ? 'p99' : `max of ${count} ${count === 1 ? noun : `${noun}s`}`;
+}

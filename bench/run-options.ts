@@ -1,0 +1,45 @@
+// run.ts's command line and the limits it sets, shared with report.ts, which reads a result file's
+// recorded command to say which limits a run had.
+import { parseArgs } from 'node:util';
+import type { Limits } from './scenario.js';
+
+export const RUN_OPTIONS = {
+  smoke: { type: 'boolean', default: false },
+  points: { type: 'string' },
+  subjects: { type: 'string', default: 'herald,peer-snapshot,peer-linear' },
+  drains: { type: 'string', default: '10' },
+  workers: { type: 'string', default: '2' },
+  clusters: { type: 'string', default: '3' },
+  label: { type: 'string' },
+  'cpu-prof': { type: 'string' },
+  'no-peer': { type: 'boolean', default: false },
+  'rss-limit-mb': { type: 'string', default: '4096' },
+  'rollout-pods': { type: 'string', default: '100' },
+  'deploy-step-ms': { type: 'string', default: '50' },
+  'storm-timeout-s': { type: 'string', default: '180' },
+  // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
+  'herald-node': { type: 'string' },
+  loadgen: { type: 'string' },
+} as const;
+
+export type RunOptions = ReturnType<typeof parseRunArgs>;
+
+export function parseRunArgs(args: string[]) {
+  return parseArgs({ args, options: RUN_OPTIONS }).values;
+}
+
+/** What a result file records of the limits (the load generator's binary path is left out). */
+export type RecordedLimits = Omit<Limits, 'loadgen'>;
+
+export function runLimits(values: RunOptions): RecordedLimits {
+  return values.smoke
+    ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workerRssLimitMb: 1024, workers: 1 }
+    : { stormTimeoutMs: Number(values['storm-timeout-s']) * 1000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
+}
+
+/** The limits of a recorded command line (`node …/run.js ARGS`), as run.ts sets them today. */
+export function limitsOfCommand(command: string): RecordedLimits {
+  const words = command.trim().split(/\s+/);
+  const script = words.findIndex((w) => w.endsWith('run.js'));
+  return runLimits(parseRunArgs(words.slice(script + 1)));
+}
