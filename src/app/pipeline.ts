@@ -1,15 +1,8 @@
 import type { Logger } from '../telemetry/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
-import type { EndpointRecord, ResourceKind, ServiceEndpoints } from '../model/index.js';
-import {
-  buildCluster,
-  buildListener,
-  buildLoadAssignment,
-  buildRouteConfiguration,
-  type ClusterOptions,
-  type ResourceEncoder,
-} from '../resources/index.js';
-import type { ResourceCache } from '../cache/index.js';
+import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type ServiceEndpoints } from '../model/index.js';
+import { kindsReading, TRANSLATORS, type ClusterOptions, type ResourceEncoder, type TranslationSettings, type TranslatorInput } from '../resources/index.js';
+import type { CacheEntry, ResourceCache } from '../cache/index.js';
 import type { DrainTracker } from '../drains/index.js';
 
 /** What the pipeline reads from the store. */
@@ -21,56 +14,70 @@ export interface PipelineDeps {
   store: ServiceReader;
   encoder: ResourceEncoder;
   cache: ResourceCache;
-  drains: DrainTracker;
+  drains: Pick<DrainTracker, 'track'>;
   metrics: HeraldMetrics;
   logger: Logger;
   clusterOptions: ClusterOptions;
   localCluster: string | undefined;
 }
 
-interface CacheEntry {
-  kind: ResourceKind;
-  name: string;
-  any: Buffer | null;
-}
+const ENDPOINTS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['endpoints']);
+const SETTINGS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['settings']);
 
 /**
- * Turns dirty service names from the store into cache updates: rebuilds only those services,
- * encodes each resource once, and tells the drain tracker about endpoints that just turned
- * DRAINING so their propagation can be measured.
+ * Turns dirty service names from the store into cache updates: rebuilds, for those services
+ * only, the kinds whose inputs changed, encodes each resource once (the cache drops bytes equal
+ * to what it holds), and tells the drain tracker about endpoints that just turned DRAINING so
+ * their propagation can be measured.
  */
 export class ResourcePipeline {
-  /** Services whose per-service static resources (Cluster, Listener, Route) are in the cache. */
+  /** Services whose resources are in the cache. */
   private readonly published = new Set<string>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
+  private settings: TranslationSettings;
+  private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    this.settings = { clusterOptions: deps.clusterOptions, localCluster: deps.localCluster };
+  }
 
+  /** The store says these services' endpoints changed. */
   rebuild(services: Iterable<string>): void {
+    this.rebuildKinds(services, this.kindsOnEndpointChange);
+  }
+
+  /** New settings: every published service's kinds that read them are rebuilt. */
+  updateSettings(settings: TranslationSettings): void {
+    this.settings = settings;
+    this.rebuildKinds([...this.published], kindsReading(SETTINGS_CHANGED, PUSH_ORDER));
+  }
+
+  private rebuildKinds(services: Iterable<string>, kinds: readonly ResourceKind[]): void {
     const entries: CacheEntry[] = [];
     const newlyDraining: { service: string; endpoint: EndpointRecord }[] = [];
     for (const service of services) {
       const view = this.deps.store.service(service);
       if (!view || view.podCount === 0) {
         if (this.published.delete(service)) {
-          for (const kind of ['cluster', 'endpoint', 'listener', 'route'] as const) {
-            entries.push({ kind, name: service, any: null });
-          }
+          for (const kind of PUSH_ORDER) entries.push({ kind, name: service, any: null });
         }
         this.draining.delete(service);
         continue;
       }
-      if (!this.published.has(service)) {
-        entries.push(...this.staticResources(service));
-        this.published.add(service);
-      }
-      entries.push({ kind: 'endpoint', name: service, any: this.encodeAssignment(view) });
+      const fresh = !this.published.has(service);
+      for (const kind of fresh ? PUSH_ORDER : kinds) entries.push({ kind, name: service, any: this.encode(kind, view) });
+      this.published.add(service);
       newlyDraining.push(...this.diffDraining(view).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;
     // Drains are tracked between the store and the fan-out, so every send of the notice is seen.
     this.deps.cache.apply(entries, newlyDraining.length === 0 ? undefined : () => this.trackDrains(newlyDraining));
+  }
+
+  private encode(kind: ResourceKind, view: ServiceEndpoints): Buffer {
+    this.deps.metrics.resourceBuilds.inc({ type: kind });
+    return this.deps.encoder.encodeAny(kind, TRANSLATORS[kind].build(view, this.settings));
   }
 
   private trackDrains(newlyDraining: readonly { service: string; endpoint: EndpointRecord }[]): void {
@@ -87,24 +94,6 @@ export class ResourcePipeline {
         seq: cached.seq,
       });
     }
-  }
-
-  private staticResources(service: string): CacheEntry[] {
-    const { encoder, clusterOptions, metrics } = this.deps;
-    metrics.resourceBuilds.inc({ type: 'cluster' });
-    metrics.resourceBuilds.inc({ type: 'listener' });
-    metrics.resourceBuilds.inc({ type: 'route' });
-    return [
-      { kind: 'cluster', name: service, any: encoder.encodeAny('cluster', buildCluster(service, clusterOptions)) },
-      { kind: 'listener', name: service, any: encoder.encodeAny('listener', buildListener(service)) },
-      { kind: 'route', name: service, any: encoder.encodeAny('route', buildRouteConfiguration(service)) },
-    ];
-  }
-
-  private encodeAssignment(view: ServiceEndpoints): Buffer {
-    this.deps.metrics.resourceBuilds.inc({ type: 'endpoint' });
-    const assignment = buildLoadAssignment(view, { localCluster: this.deps.localCluster });
-    return this.deps.encoder.encodeAny('endpoint', assignment);
   }
 
   /** Endpoints DRAINING now that were not DRAINING in the previous build of this service. */

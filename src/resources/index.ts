@@ -15,4 +15,5 @@ export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from '
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
+export { kindsReading, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';

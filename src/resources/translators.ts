@@ -1,0 +1,40 @@
+// One translator per resource kind: what it reads (its declared inputs) and the pure function
+// that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
+// inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
+import type { ResourceKind, ServiceEndpoints } from '../model/index.js';
+import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, type ClusterOptions } from './builders.js';
+
+/**
+ * What a resource is built from. `endpoints`: the service's endpoints in the store;
+ * `settings`: Herald's own configuration (cluster options, the local kube cluster).
+ */
+export type TranslatorInput = 'endpoints' | 'settings';
+
+export interface TranslationSettings {
+  clusterOptions: ClusterOptions;
+  /** The kube cluster whose endpoints get priority 0 (the others priority 1). */
+  localCluster: string | undefined;
+}
+
+export interface KindTranslator {
+  readonly kind: ResourceKind;
+  readonly inputs: ReadonlySet<TranslatorInput>;
+  build(service: ServiceEndpoints, settings: TranslationSettings): object;
+}
+
+/** Keyed by kind, so a kind without a translator does not compile. */
+export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
+  cluster: { kind: 'cluster', inputs: new Set(['settings']), build: (svc, settings) => buildCluster(svc.service, settings.clusterOptions) },
+  endpoint: {
+    kind: 'endpoint',
+    inputs: new Set(['endpoints', 'settings']),
+    build: (svc, settings) => buildLoadAssignment(svc, settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+  },
+  listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
+  route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },
+};
+
+/** The kinds to rebuild when `changed` inputs moved, in ADS push order. */
+export function kindsReading(changed: ReadonlySet<TranslatorInput>, order: readonly ResourceKind[]): ResourceKind[] {
+  return order.filter((kind) => [...TRANSLATORS[kind].inputs].some((input) => changed.has(input)));
+}

@@ -1,0 +1,106 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { PUSH_ORDER, RESOURCE_KINDS, type ResourceKind, type ServiceEndpoints } from '../../src/model/index.js';
+import { kindsReading, loadEnvoyProtos, ResourceEncoder, TRANSLATORS, type TranslatorInput } from '../../src/resources/index.js';
+import { ResourceCache } from '../../src/cache/index.js';
+import type { DrainNotice } from '../../src/drains/index.js';
+import { ResourcePipeline } from '../../src/app/pipeline.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { ep, svc } from '../resources/fixtures.js';
+
+let encoder: ResourceEncoder;
+beforeAll(() => {
+  encoder = new ResourceEncoder(loadEnvoyProtos());
+});
+
+function setup() {
+  const services = new Map<string, ServiceEndpoints>();
+  const cache = new ResourceCache();
+  const tracked: DrainNotice[] = [];
+  const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
+  const pipeline = new ResourcePipeline({
+    store: { service: (name) => services.get(name) },
+    encoder,
+    cache,
+    drains: { track: (notice) => void tracked.push(notice) },
+    metrics,
+    logger: silentLogger(),
+    clusterOptions: {},
+    localCluster: undefined,
+  });
+  const seqs = (name: string) => Object.fromEntries(PUSH_ORDER.map((kind) => [kind, cache.get(kind, name)?.seq])) as Record<ResourceKind, number | undefined>;
+  const builds = async () => Object.fromEntries((await metrics.resourceBuilds.get()).values.map((v) => [v.labels.type, v.value]));
+  return { services, cache, tracked, pipeline, seqs, builds };
+}
+
+describe('translators', () => {
+  it('cover every kind, and each names its resource after the service', () => {
+    expect(Object.keys(TRANSLATORS).sort()).toEqual(RESOURCE_KINDS.map((spec) => spec.kind).sort());
+    for (const spec of RESOURCE_KINDS) {
+      const translator = TRANSLATORS[spec.kind];
+      expect(translator.kind).toBe(spec.kind);
+      const built = translator.build(svc('payments.shop', [ep('east', '10.0.0.1')]), { clusterOptions: {}, localCluster: undefined });
+      expect((built as Record<string, unknown>)[spec.nameField]).toBe('payments.shop');
+    }
+  });
+
+  it.each([
+    { changed: ['endpoints'], kinds: ['endpoint'] },
+    { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
+    { changed: [], kinds: [] },
+  ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {
+    expect(kindsReading(new Set(changed), PUSH_ORDER)).toEqual(kinds);
+  });
+});
+
+describe('ResourcePipeline', () => {
+  it('publishes every kind for a new service, then rebuilds only the assignment on endpoint changes', async () => {
+    const { services, pipeline, seqs, builds } = setup();
+    services.set('a', svc('a', [ep('east', '10.0.0.1')]));
+    pipeline.rebuild(['a']);
+    const first = seqs('a');
+    expect(Object.values(first).every((seq) => seq !== undefined)).toBe(true);
+    services.set('a', svc('a', [ep('east', '10.0.0.1'), ep('east', '10.0.0.2')]));
+    pipeline.rebuild(['a']);
+    const second = seqs('a');
+    expect(second.endpoint).toBeGreaterThan(first.endpoint!);
+    expect({ ...second, endpoint: 0 }).toEqual({ ...first, endpoint: 0 });
+    expect(await builds()).toEqual({ cluster: 1, endpoint: 2, listener: 1, route: 1 });
+  });
+
+  it('rebuilds every published service when settings change, and the cache keeps what did not change', () => {
+    const { services, pipeline, cache, seqs } = setup();
+    for (const name of ['a', 'b']) services.set(name, svc(name, [ep('east', '10.0.0.1'), ep('west', '10.1.0.1')]));
+    pipeline.rebuild(['a', 'b']);
+    const before = { a: seqs('a'), b: seqs('b') };
+    const clusterBytes = cache.get('cluster', 'a')!.any;
+    pipeline.updateSettings({ clusterOptions: { connectTimeoutMs: 2_500 }, localCluster: undefined });
+    for (const name of ['a', 'b'] as const) {
+      const after = seqs(name);
+      expect(after.cluster).toBeGreaterThan(before[name].cluster!);
+      // Same bytes: the listener and route are not re-sent; the assignment travels again after its cluster.
+      expect(after.listener).toBe(before[name].listener);
+      expect(after.route).toBe(before[name].route);
+      expect(after.endpoint).toBeGreaterThan(before[name].endpoint!);
+    }
+    expect(cache.get('cluster', 'a')!.any.equals(clusterBytes)).toBe(false);
+    const assignment = cache.get('endpoint', 'a')!.any;
+    pipeline.updateSettings({ clusterOptions: { connectTimeoutMs: 2_500 }, localCluster: 'east' });
+    expect(cache.get('endpoint', 'a')!.any.equals(assignment)).toBe(false);
+  });
+
+  it('removes every kind of a service whose last pod went, and tracks new drains once', () => {
+    const { services, pipeline, cache, tracked } = setup();
+    services.set('a', svc('a', [ep('east', '10.0.0.1')]));
+    pipeline.rebuild(['a']);
+    const draining = { ...ep('east', '10.0.0.1', 'DRAINING'), drainingSinceMs: 5 };
+    services.set('a', svc('a', [draining]));
+    pipeline.rebuild(['a']);
+    pipeline.rebuild(['a']);
+    expect(tracked).toHaveLength(1);
+    expect(tracked[0]).toMatchObject({ service: 'a', ip: '10.0.0.1', observedAtMs: 5, seq: cache.get('endpoint', 'a')!.seq });
+    services.delete('a');
+    pipeline.rebuild(['a']);
+    expect(PUSH_ORDER.map((kind) => cache.get(kind, 'a'))).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
