@@ -28,6 +28,8 @@ export interface DaemonOptions {
     /** After the max age, how long open streams may go on before the connection closes (XdsServer default 30 s). */
     maxConnectionAgeGraceMs?: number | undefined;
     credentials?: grpc.ServerCredentials;
+    /** False keeps every stream on grpc-js's public API (default true). */
+    grpcFastPath?: boolean | undefined;
   };
   admin: { host: string; port: number } | undefined;
   drainTimeoutMs?: number;
@@ -121,6 +123,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     maxConnectionAgeMs: options.xds.maxConnectionAgeMs,
     ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
     credentials: options.xds.credentials,
+    grpcFastPath: options.xds.grpcFastPath !== false,
   });
   const drains = new DrainTracker({
     clock,

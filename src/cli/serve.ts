@@ -33,6 +33,11 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
         .option('batch-window', { type: 'string', default: `${SERVE_DEFAULTS.batchWindowMs}ms`, describe: 'coalesce pod changes arriving within this window' })
         .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
+        .option('grpc-fast-path', {
+          type: 'boolean',
+          default: SERVE_DEFAULTS.grpcFastPath,
+          describe: 'let xDS streams write and read below grpc-js\'s public API where its internals have the known shape (--no-grpc-fast-path: never)',
+        })
         .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
         .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
         .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' }),
@@ -61,7 +66,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           includeNotReady: config.includeNotReady,
           batchWindowMs: config.batchWindowMs,
           initialSyncTimeoutMs: config.initialSyncTimeoutMs,
-          xds: { host: config.xdsHost, port: config.xdsPort, maxConnectionAgeMs: config.maxConnectionAgeMs, credentials: xdsCredentials(config) },
+          xds: { host: config.xdsHost, port: config.xdsPort, maxConnectionAgeMs: config.maxConnectionAgeMs, grpcFastPath: config.grpcFastPath, credentials: xdsCredentials(config) },
           admin: { host: config.adminHost, port: config.adminPort },
           handoffDelayMs: shutdown.handoffDelayMs,
         },

@@ -48,6 +48,8 @@ export interface HeraldServeConfig {
   includeNotReady: boolean;
   batchWindowMs: number;
   maxConnectionAgeMs: number | undefined;
+  /** Let xDS streams use grpc-js internals for their reads and writes (see docs/ARCHITECTURE.md). */
+  grpcFastPath: boolean;
   logLevel: LogLevel;
   tls: ServeTlsConfig | undefined;
 }
@@ -62,6 +64,7 @@ export const SERVE_DEFAULTS = {
   initialSyncTimeoutMs: 30_000,
   includeNotReady: false,
   batchWindowMs: 10,
+  grpcFastPath: true,
   logLevel: 'info' as LogLevel,
   inClusterName: 'local',
 } as const;
@@ -173,6 +176,7 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
   const maxConnectionAgeMs = get<number | undefined>('maxConnectionAge', undefined, (v) =>
     validateDuration('--max-connection-age', v, { allowZero: false }),
   );
+  const grpcFastPath = get('grpcFastPath', SERVE_DEFAULTS.grpcFastPath, (v) => validateBoolean('--grpc-fast-path', v));
   const logLevel = get('logLevel', SERVE_DEFAULTS.logLevel, (v) => validateLogLevel('--log-level', v));
   const tls = buildTls(raw);
 
@@ -198,6 +202,7 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     includeNotReady,
     batchWindowMs,
     maxConnectionAgeMs,
+    grpcFastPath,
     logLevel,
     tls,
   };

@@ -17,6 +17,7 @@ export class HeraldMetrics {
   readonly xdsStaleNonces: Counter<'type'>;
   /** Requests Herald could not serve: unknown type URLs are ignored, undecodable requests end their stream. */
   readonly xdsRejectedRequests: Counter<'reason'>;
+  readonly xdsStreamPaths: Counter<'write' | 'read'>;
 
   /** Endpoints in the mesh by Kubernetes cluster and health. */
   readonly endpoints: Gauge<'kube_cluster' | 'health'>;
@@ -43,6 +44,12 @@ export class HeraldMetrics {
     this.xdsResponseBytes = new Counter({ name: 'herald_xds_response_bytes_total', help: 'Bytes of xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsNacks = new Counter({ name: 'herald_xds_nacks_total', help: 'xDS NACKs received by resource type', labelNames: ['type'], registers: reg });
     this.xdsStaleNonces = new Counter({ name: 'herald_xds_stale_nonces_total', help: 'xDS requests ignored for a stale nonce', labelNames: ['type'], registers: reg });
+    this.xdsStreamPaths = new Counter({
+      name: 'herald_xds_stream_paths_total',
+      help: 'xDS streams by the path their responses (write: direct or grpc-js) and requests (read: splitter or grpc-js) took',
+      labelNames: ['write', 'read'],
+      registers: reg,
+    });
     this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests ignored or refused, by reason', labelNames: ['reason'], registers: reg });
 
     this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });

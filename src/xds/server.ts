@@ -5,7 +5,7 @@ import type protobuf from 'protobufjs';
 import { perKind, systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { API_SPECS, type ApiSpec, type ClientInfo, ConnectionAdmission, DEFAULT_WRITE_PACING, deltaAdapter, listenSockets, ServedStream, type ServerCall, serviceDefinition, sotwAdapter, type StreamContext, streamMetricsObserver, type StreamObserver, StreamObservers, WritePacer, type WritePacerOptions } from './transport/index.js';
+import { API_SPECS, TransportPaths, type ApiSpec, type ClientInfo, ConnectionAdmission, DEFAULT_WRITE_PACING, deltaAdapter, listenSockets, ServedStream, type ServerCall, serviceDefinition, sotwAdapter, type StreamContext, streamMetricsObserver, type StreamObserver, StreamObservers, WritePacer, type WritePacerOptions } from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, SubscriptionIndex } from './protocol/index.js';
 import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
@@ -45,7 +45,7 @@ export interface XdsServerOptions {
    * its write and requests through its decoder (a copy per message either way). For
    * tests, and an escape hatch should a grpc-js release change shape in a way the checks miss.
    */
-  grpcJsInternals?: boolean;
+  grpcFastPath?: boolean;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -97,7 +97,7 @@ export class XdsServer {
       pacer: new WritePacer(options.writePacing ?? DEFAULT_WRITE_PACING),
       responseTally: new ResponseTally(perKind((type) => ({ responses: options.metrics.xdsResponses.labels({ type }), bytes: options.metrics.xdsResponseBytes.labels({ type }) }))),
       wrappers: new ResourceWrappers(),
-      grpcJsInternals: options.grpcJsInternals,
+      paths: new TransportPaths(options.grpcFastPath !== false, options.metrics.xdsStreamPaths, options.logger),
       controlPlaneId: options.controlPlaneId,
       clock: options.clock ?? systemClock,
       maxResponseBytes: options.maxResponseBytes,

@@ -56,6 +56,7 @@ describe('buildServeConfig', () => {
       initialSyncTimeoutMs: 30_000,
       includeNotReady: false,
       maxConnectionAgeMs: undefined,
+      grpcFastPath: true,
       logLevel: 'info',
       tls: undefined,
     });
@@ -80,6 +81,7 @@ describe('buildServeConfig', () => {
         includeNotReady: true,
         batchWindow: '20ms',
         maxConnectionAge: '10m',
+        grpcFastPath: false,
         logLevel: 'debug',
         tlsCert: cert,
         tlsKey: key,
@@ -104,6 +106,7 @@ describe('buildServeConfig', () => {
       includeNotReady: true,
       batchWindowMs: 20,
       maxConnectionAgeMs: 600_000,
+      grpcFastPath: false,
       logLevel: 'debug',
     });
     expect(config.clusters.map((c) => c.name)).toEqual(['east', 'west']);
@@ -148,6 +151,7 @@ describe('buildServeConfig', () => {
     { title: 'sync timeout without unit', raw: () => ({ cluster: [`east=${east}`], initialSyncTimeout: '30' }), error: /--initial-sync-timeout: '30' needs a unit/ },
     { title: 'bad batch window', raw: () => ({ cluster: [`east=${east}`], batchWindow: 'fast' }), error: /--batch-window: 'fast' is not a duration/ },
     { title: 'zero max connection age', raw: () => ({ cluster: [`east=${east}`], maxConnectionAge: '0s' }), error: /--max-connection-age: must be greater than zero/ },
+    { title: 'bad grpc-fast-path', raw: () => ({ cluster: [`east=${east}`], grpcFastPath: 'fast' }), error: /--grpc-fast-path: 'fast' is not true or false/ },
     { title: 'bad include-not-ready', raw: () => ({ cluster: [`east=${east}`], includeNotReady: 'yes' }), error: /--include-not-ready: 'yes' is not true or false/ },
     { title: 'bad log level', raw: () => ({ cluster: [`east=${east}`], logLevel: 'loud' }), error: /--log-level: 'loud' is not a log level/ },
     { title: 'cert without key', raw: () => ({ cluster: [`east=${east}`], tlsCert: cert }), error: /--tls-cert: needs --tls-key as well/ },

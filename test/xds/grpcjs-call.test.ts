@@ -213,9 +213,9 @@ describe('adoptMessageSplitter', () => {
 });
 
 describe('Herald streams with and without direct writes', () => {
-  for (const grpcJsInternals of [true, false]) {
-    it(`grpcJsInternals=${grpcJsInternals}: full state, an update and an UNAVAILABLE end reach the client`, async () => {
-      harness = await startHarness({ grpcJsInternals });
+  for (const grpcFastPath of [true, false]) {
+    it(`grpcFastPath=${grpcFastPath}: full state, an update and an UNAVAILABLE end reach the client`, async () => {
+      harness = await startHarness({ grpcFastPath });
       const h = harness;
       h.put('cluster', 'a', 'v1');
       h.put('endpoint', 'a', 'v1');
@@ -228,6 +228,9 @@ describe('Herald streams with and without direct writes', () => {
       const eds = await s.next();
       expect(eds.resources.map((r) => `${r.name}=${r.tag}`)).toEqual(['a=v1']);
       s.ack(eds, ['a']);
+      // The stream's paths are counted: the fast path on the installed grpc-js, grpc-js's own API without it.
+      const paths = (await h.metrics.xdsStreamPaths.get()).values.map((v) => ({ ...v.labels, streams: v.value }));
+      expect(paths).toEqual([grpcFastPath ? { write: 'direct', read: 'splitter', streams: 1 } : { write: 'grpc-js', read: 'grpc-js', streams: 1 }]);
       h.put('endpoint', 'a', 'v2');
       const update = await s.next();
       expect(update.kind).toBe('endpoint');

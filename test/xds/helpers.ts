@@ -184,7 +184,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions; grpcJsInternals?: boolean } = {},
+  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions; grpcFastPath?: boolean } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
@@ -194,7 +194,7 @@ export async function startHarness(
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
-    ...(options.grpcJsInternals !== undefined ? { grpcJsInternals: options.grpcJsInternals } : {}),
+    ...(options.grpcFastPath !== undefined ? { grpcFastPath: options.grpcFastPath } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

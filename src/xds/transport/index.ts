@@ -1,6 +1,7 @@
 // transport: the grpc-js glue. Accepting sockets, one served stream per gRPC call, paced
 // writes, and the service definitions of every xDS API Herald serves.
 export type { ServerCall } from './grpcjs-call.js';
+export { grpcJsVersion, TransportPaths } from './fast-path.js';
 export { listenSockets } from './accept-sockets.js';
 export { ConnectionAdmission } from './admission.js';
 export { API_SPECS, type ApiSpec, serviceDefinition, type XdsApi, type XdsProtocol } from './api-specs.js';

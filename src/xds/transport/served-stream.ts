@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Clock, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { ObservedStream, StreamObservers } from './observers.js';
+import type { TransportPaths } from './fast-path.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, Subscription, TypeInfo } from '../protocol/index.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -52,8 +53,8 @@ export interface StreamContext {
   /** Per-type response counts, summed and handed to the metrics once per turn: a drain writes to every stream. */
   responseTally: ResponseTally;
   wrappers: ResourceWrappers;
-  /** False keeps streams on grpc-js's public API (see grpcjs-call.ts); by default its internals are used where they have the expected shape. */
-  grpcJsInternals: boolean | undefined;
+  /** Whether streams may use grpc-js internals (grpcjs-call.ts), and which paths they took. */
+  paths: TransportPaths;
   controlPlaneId: string | undefined;
   clock: Clock;
   maxResponseBytes: number | undefined;
@@ -129,9 +130,10 @@ export class ServedStream implements PacedStream, ObservedStream {
     this.api = spec.api;
     this.protocol = spec.protocol;
     this.connectedAtMs = ctx.clock();
-    const internals = ctx.grpcJsInternals !== false;
-    this.writer = callWriter(call, { direct: internals });
-    if (internals) adoptMessageSplitter(call);
+    const fastPath = ctx.paths.enabled;
+    this.writer = callWriter(call, { direct: fastPath });
+    const splitter = fastPath && adoptMessageSplitter(call);
+    ctx.paths.record(this.writer.direct ? 'direct' : 'grpc-js', splitter ? 'splitter' : 'grpc-js');
     try {
       this.peer = call.getPeer();
     } catch {
