@@ -82,7 +82,7 @@ export class ResourceEncoder {
     const inner = this.root.lookup(typeName);
     if (!(inner instanceof protobuf.Type)) throw new Error(`decodeAny: unknown type "${any.type_url}"`);
     const message = inner.toObject(inner.decode(any.value), TO_OBJECT_OPTIONS);
-    const name = typeof message.name === 'string' ? message.name : message.cluster_name;
+    const name: unknown = typeof message.name === 'string' ? message.name : message.cluster_name;
     return { typeUrl: any.type_url, name: typeof name === 'string' ? name : '', message };
   }
 }
