@@ -158,7 +158,7 @@ async function connectClients(port: number, connections: number): Promise<void> 
   let opened = 0;
   for (let i = 0; i < connections; i++) {
     const session = http2.connect(`http://127.0.0.1:${port}`);
-    session.on('error', (err) => send({ kind: 'failed', message: `client session: ${err.message}` }));
+    session.on('error', (err: Error) => send({ kind: 'failed', message: `client session: ${err.message}` }));
     const request = session.request({ ':method': 'POST', ':path': '/floor', 'content-type': 'application/grpc' });
     request.on('response', () => {
       if (++opened === connections) send({ kind: 'ready', streams: opened });

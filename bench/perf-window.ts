@@ -60,7 +60,7 @@ for (const sample of samples) {
   }
   const bucket = Math.floor((sample.time - start - from) / bucketS);
   let row = rows.get(bucket);
-  if (!row) rows.set(bucket, (row = new Map()));
+  if (!row) rows.set(bucket, (row = new Map<string, number>()));
   const kind = kindOf(sample);
   row.set(kind, (row.get(kind) ?? 0) + sampleMs);
   bySymbol.set(sample.symbol, (bySymbol.get(sample.symbol) ?? 0) + sampleMs);

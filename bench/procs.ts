@@ -58,7 +58,7 @@ export class ServerProcess {
     lines.on('line', (line) => {
       let message: ControlReply & { event?: string; port?: number };
       try {
-        message = JSON.parse(line);
+        message = JSON.parse(line) as typeof message;
       } catch {
         process.stderr.write(`[${name}] ${line}\n`);
         return;

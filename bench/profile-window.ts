@@ -75,7 +75,7 @@ if (values.buckets) {
   forEachSample((id, at, us) => {
     const bucket = Math.floor((at - from) / bucketS);
     let row = rows.get(bucket);
-    if (!row) rows.set(bucket, (row = new Map()));
+    if (!row) rows.set(bucket, (row = new Map<string, number>()));
     const name = classOf(id);
     row.set(name, (row.get(name) ?? 0) + us);
   });

@@ -48,13 +48,13 @@ export class AdsStream {
   connect(port: number): void {
     const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1 << 20, enablePush: false } });
     this.session = session;
-    session.on('error', (err) => this.fail(`session: ${err.message}`));
+    session.on('error', (err: Error) => this.fail(`session: ${err.message}`));
     session.on('goaway', () => this.fail('goaway'));
     session.on('connect', () => session.setLocalWindowSize(4 << 20));
     const call = session.request({ ':method': 'POST', ':path': ADS_PATH, 'content-type': 'application/grpc', te: 'trailers' });
     this.call = call;
     call.on('data', (chunk: Buffer) => this.onChunk(chunk));
-    call.on('error', (err) => this.fail(`stream: ${err.message}`));
+    call.on('error', (err: Error) => this.fail(`stream: ${err.message}`));
     call.on('close', () => this.fail('stream closed'));
     call.write(frameRequest({ version: '', node: this.node, type: TYPE_FIELDS.cds, nonce: '' }));
   }

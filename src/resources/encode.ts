@@ -70,7 +70,7 @@ export class ResourceEncoder {
     if (!(inner instanceof protobuf.Type)) throw new Error(`decodeAny: unknown type "${any.type_url}"`);
     const message = inner.toObject(inner.decode(any.value), TO_OBJECT_OPTIONS);
     const kind = kindOfTypeUrl(any.type_url);
-    const name = kind ? message[KINDS[kind].nameField] : message.name;
+    const name: unknown = kind ? message[KINDS[kind].nameField] : message.name;
     return { typeUrl: any.type_url, name: typeof name === 'string' ? name : '', message };
   }
 }

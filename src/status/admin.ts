@@ -42,6 +42,7 @@ export function parseAdminClients(json: unknown): AdminClient[] {
       if (type && info) types[type] = info;
     }
     out.push({
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an id sent as a number is shown as that number
       id: str(client['id']) ?? String(client['id'] ?? ''),
       nodeId: str(record(client['node'])?.['id']) ?? '',
       connectedAtMs: num(client['connectedAtMs']),

@@ -165,6 +165,7 @@ export class XdsServer {
       // Port 0: the other addresses take the port the first one got.
       bound = (servers[0]!.address() as net.AddressInfo).port;
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the first bind error as it was caught
     if (this.listeners.length === 0) throw firstError ?? new Error(`no address to listen on for ${host}`);
     return bound;
   }

@@ -60,6 +60,7 @@ interface TypeState {
   requested: boolean;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed overloads of EventEmitter methods the class inherits
 export interface AdsClient {
   on<K extends keyof AdsClientEvents>(event: K, listener: AdsClientEvents[K]): this;
   once<K extends keyof AdsClientEvents>(event: K, listener: AdsClientEvents[K]): this;
@@ -72,6 +73,7 @@ export interface AdsClient {
  * EDS clusters it holds, an ACK or NACK for every response, last ACKed versions and an empty
  * nonce after a reconnect. It keeps its last config while disconnected, as Envoy does.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class AdsClient extends EventEmitter {
   private readonly options: AdsClientOptions;
   private readonly codec: XdsCodec;
@@ -164,7 +166,7 @@ export class AdsClient extends EventEmitter {
   waitFor(predicate: (client: AdsClient) => boolean, timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        let ok = false;
+        let ok: boolean;
         try {
           ok = predicate(this);
         } catch (err) {

@@ -4,7 +4,7 @@ import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { shutdownSettings } from '../../src/cli/common.js';
 import { parseClusterSpec } from '../../src/config/index.js';
-import { DEPLOY_DIR, REPO_ROOT, renderDeploy, renderYaml } from './kustomize.js';
+import { DEPLOY_DIR, renderDeploy, renderYaml } from './kustomize.js';
 
 type Obj = Record<string, any>;
 

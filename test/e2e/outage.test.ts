@@ -49,7 +49,7 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
     // form: once the client holds any response, /readyz asked afterwards must say the
     // initial sync is over; and while it is pending, the client must have nothing.
     let pendingSeen = 0;
-    let servedWhilePending = false;
+    let servedWhilePending: boolean;
     const deadline = Date.now() + 60_000;
     for (;;) {
       const served = c.stats().responses > 0;

@@ -103,7 +103,7 @@ describe('graceful hand-off between replicas', () => {
     expect(a.daemon.xds.clients()).toHaveLength(CLIENTS);
     expect(await readyzStatus(a)).toBe(200);
 
-    const endsFromA: { client: number; code: number; atMs: number }[] = [];
+    const endsFromA: { client: number; code: grpc.status; atMs: number }[] = [];
     clients.forEach((c, i) =>
       c.on('streamEnd', (target, code) => {
         if (target === a.target) endsFromA.push({ client: i, code, atMs: performance.now() });

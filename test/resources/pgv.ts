@@ -64,6 +64,7 @@ function checkScalar(field: protobuf.Field, at: string, value: unknown, rules: R
 }
 
 function checkAny(type: protobuf.Type, msg: Msg, path: string, out: string[]): void {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a decoded Any's type_url is a string; anything else shows in the message as it is
   const typeUrl = String(msg.type_url ?? '');
   const inner = type.root.lookup(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
   if (!(inner instanceof protobuf.Type)) {

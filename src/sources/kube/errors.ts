@@ -24,6 +24,7 @@ function reasonOf(error: unknown): string {
       // not JSON: use the text below
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a thrown non-Error object: its own toString if it has one
   const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
   const cause = (error as { cause?: unknown }).cause;
   // undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND, ...) in the cause.

@@ -56,8 +56,8 @@ class ReportingWatch extends Watch {
   override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: any) => void,
+    callback: Parameters<Watch['watch']>[2],
+    done: Parameters<Watch['watch']>[3],
   ): Promise<AbortController> {
     // The informer goes on to watch after a list that was in flight when it was stopped.
     if (this.isStopped()) return new AbortController();

@@ -27,7 +27,7 @@ export class SubscriptionIndex {
 
   update(streamId: string, kind: ResourceKind, subscription: Subscription): void {
     let kinds = this.current.get(streamId);
-    if (!kinds) this.current.set(streamId, (kinds = new Map()));
+    if (!kinds) this.current.set(streamId, (kinds = new Map<ResourceKind, Subscription>()));
     const index = this.kinds[kind];
     const previous = kinds.get(kind);
     if (previous?.names !== subscription.names) {

@@ -24,9 +24,9 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT') throw new Error('e2e: openssl not found; the harness uses it to make test certificates');
+    if (code === 'ENOENT') throw new Error('e2e: openssl not found; the harness uses it to make test certificates', { cause: error });
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`e2e: openssl ${args[0]} failed: ${stderr.trim()}`);
+    throw new Error(`e2e: openssl ${args[0]} failed: ${stderr.trim()}`, { cause: error });
   }
 }
 

@@ -50,7 +50,7 @@ export class ProcessGroup {
         resolve('spawn-error');
       });
     });
-    exited.then(() => setTimeout(() => log.end(), 50));
+    void exited.then(() => setTimeout(() => log.end(), 50));
     const managed: Managed = { name, pid: child.pid, child, logFile, exited, hasExited: () => done };
     this.live.set(child.pid, managed);
     return managed;
@@ -137,7 +137,7 @@ export async function eventually<T>(
       if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
-      if ((error as { fatal?: boolean }).fatal === true) throw new Error(`e2e: ${what}: ${(error as Error).message}`);
+      if ((error as { fatal?: boolean }).fatal === true) throw new Error(`e2e: ${what}: ${(error as Error).message}`, { cause: error });
     }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';

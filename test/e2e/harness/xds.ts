@@ -30,6 +30,6 @@ export async function until(client: AdsClient, what: string, predicate: (c: AdsC
     await client.waitFor(predicate, timeoutMs);
   } catch (error) {
     const held = show.map((s) => `${s}: [${healthView(client, s).join(', ')}]`).join('\n');
-    throw new Error(`${what}: ${(error as Error).message}\nclusters: ${client.clusters().join(',')}\n${held}`);
+    throw new Error(`${what}: ${(error as Error).message}\nclusters: ${client.clusters().join(',')}\n${held}`, { cause: error });
   }
 }
