@@ -1,5 +1,5 @@
 import type { Clock, ResourceKind } from '../model/index.js';
-import type { AckedResource, NackInfo, ObservedStream, SentResource, StreamObserver } from '../xds/index.js';
+import type { AckedResource, ObservedStream, SentResource, StreamObserver } from '../xds/index.js';
 
 /** A terminating pod whose DRAINING endpoint went into the cache. */
 export interface DrainNotice {
@@ -123,7 +123,7 @@ export class DrainTracker implements StreamObserver {
   }
 
   /** StreamObserver: a stream ACKed (or NACKed) a response. */
-  answered(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, _nack: NackInfo | undefined): void {
+  answered(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined): void {
     if (kind !== 'endpoint' || !acked || this.byService.size === 0) return;
     for (const { name, seq } of acked) this.ackedOne(stream.id, name, seq);
   }
