@@ -94,20 +94,11 @@ async function main(): Promise<void> {
   // Logs go to stderr: stdout carries the control replies.
   const logger = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: false }) });
   const metrics = new HeraldMetrics();
-  const daemon = await startDaemon(
-    { sources, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
-    { logger, metrics },
-  );
+  const daemon = await startDaemon({ sources, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined }, { logger, metrics });
   const drains = new Map<string, number[]>();
   let heapWritten = false;
   daemon.onDrain((result) => {
-    drains.set(result.podKey.replace(/^default\//, ''), [
-      result.propagationSeconds * 1000,
-      result.deliveredSeconds * 1000,
-      result.clients,
-      result.acked,
-      result.complete ? 1 : 0,
-    ]);
+    drains.set(result.podKey.replace(/^default\//, ''), [result.propagationSeconds * 1000, result.deliveredSeconds * 1000, result.clients, result.acked, result.complete ? 1 : 0]);
   });
 
   const reply = (message: ControlReply): void => {

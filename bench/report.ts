@@ -27,8 +27,7 @@ const STORM_TARGET_S = 30;
 const RSS_TARGET_BYTES = 1e9;
 const SNAPSHOT_FACTOR = 5;
 
-const fmt = (value: number | null | undefined, digits = 0): string =>
-  value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
 const mb = (bytes: number | null): string => (bytes === null || Number.isNaN(bytes) ? '—' : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(2)} MB`);
 const times = (value: number): string => `${value.toFixed(2)}×`;
 const DNF = 'did not finish';
@@ -106,7 +105,8 @@ function peerDrainTarget(file: ResultFile, peer: string, factor: number): Verdic
   }
   if (ratios.length === 0 && unfinished.length === 0) return undefined;
   const parts: string[] = [];
-  if (ratios.length > 0) parts.push(`${nameOf(peer)} ÷ Herald ${times(Math.min(...ratios))} to ${times(Math.max(...ratios))} at the ${ratios.length} point${ratios.length === 1 ? '' : 's'} it finished`);
+  if (ratios.length > 0)
+    parts.push(`${nameOf(peer)} ÷ Herald ${times(Math.min(...ratios))} to ${times(Math.max(...ratios))} at the ${ratios.length} point${ratios.length === 1 ? '' : 's'} it finished`);
   if (unfinished.length > 0) parts.push(`${nameOf(peer)} did not finish at ${unfinished.join(', ')}`);
   return { id: 'drain-vs-peer', target, measured: parts.join('; '), met };
 }
@@ -118,17 +118,30 @@ export function targets(file: ResultFile): Verdict[] {
   if (herald) {
     out.push(drainTarget(herald, drainsPerPoint(file)));
     const storm = herald.storm.seconds;
-    out.push({ id: 'storm', target: `connect storm ≤ ${STORM_TARGET_S} s at ${pointKey(TARGET_POINT)}`, measured: storm === null ? DNF : `${fmt(storm, 2)} s`, met: storm !== null && storm <= STORM_TARGET_S });
+    out.push({
+      id: 'storm',
+      target: `connect storm ≤ ${STORM_TARGET_S} s at ${pointKey(TARGET_POINT)}`,
+      measured: storm === null ? DNF : `${fmt(storm, 2)} s`,
+      met: storm !== null && storm <= STORM_TARGET_S,
+    });
     const peers = atTarget.filter((r) => r.subject !== 'herald');
     if (peers.length > 0) {
       const each = peers.map((p) => (p.storm.seconds === null ? `${nameOf(p.subject)} did not finish` : `${nameOf(p.subject)} ${storm === null ? '—' : times(p.storm.seconds / storm)}`));
       const met = storm !== null && peers.every((p) => p.storm.seconds === null || p.storm.seconds > storm);
-      out.push({ id: 'storm-vs-peers', target: `connect storm faster than ${peers.map((p) => nameOf(p.subject)).join(' and ')} at ${pointKey(TARGET_POINT)}`, measured: `peer ÷ Herald: ${each.join(', ')}`, met });
+      out.push({
+        id: 'storm-vs-peers',
+        target: `connect storm faster than ${peers.map((p) => nameOf(p.subject)).join(' and ')} at ${pointKey(TARGET_POINT)}`,
+        measured: `peer ÷ Herald: ${each.join(', ')}`,
+        met,
+      });
     }
     const rssBytes = herald.server.peakRssMb * 2 ** 20;
     out.push({ id: 'rss', target: `Herald peak RSS ≤ 1 GB at ${pointKey(TARGET_POINT)}`, measured: `${fmt(herald.server.peakRssMb)} MiB`, met: rssBytes <= RSS_TARGET_BYTES });
   }
-  for (const [peer, factor] of [['peer-snapshot', SNAPSHOT_FACTOR], ['peer-linear', 1]] as const) {
+  for (const [peer, factor] of [
+    ['peer-snapshot', SNAPSHOT_FACTOR],
+    ['peer-linear', 1],
+  ] as const) {
     const verdict = peerDrainTarget(file, peer, factor);
     if (verdict) out.push(verdict);
   }
@@ -207,7 +220,10 @@ function fullTable(runs: RunResult[], limits: RecordedLimits): string {
     const deploy = r.deploy;
     const tail = drainTail(r);
     const storm = r.storm.seconds === null ? `${DNF} (${r.storm.fullStreams}/${r.point.streams})` : fmt(r.storm.seconds, 2);
-    const drain = tail === null ? `${DNF} (${d.completed}/${d.attempted})` : `${fmt(percentile(every, 50))} / ${point.drains >= 100 ? `${fmt(tail)} / ` : ''}${fmt(Math.max(...every))} (${d.completed}/${d.attempted})`;
+    const drain =
+      tail === null
+        ? `${DNF} (${d.completed}/${d.attempted})`
+        : `${fmt(percentile(every, 50))} / ${point.drains >= 100 ? `${fmt(tail)} / ` : ''}${fmt(Math.max(...every))} (${d.completed}/${d.attempted})`;
     const deployCell = !deploy ? DNF : `${deploy.seconds === null ? DNF : fmt(deploy.seconds, 1)} / ${fmt(percentile(deploy.everyReceivedMs, 99))} (${deploy.completed}/${deploy.pods})`;
     const util = d.cpu ? `${fmt(d.cpu.loadgenMaxUtil * 100)}%` : '—';
     const rss = `${fmt(r.server.peakRssMb)}${killed(r, limits) ? ', killed at the cap' : ''}`;
@@ -318,7 +334,11 @@ export function renderReport(file: ResultFile, source: string): string {
   const subjects = subjectsOf(file);
   const peers = subjects.filter((s) => s !== 'herald').map(nameOf);
   const peerText = peers.length > 0 ? `go-control-plane's ${peers.join(' and ')}` : '';
-  const servers = subjects.includes('herald') ? (peerText ? `Herald against ${peerText}, fed the same event script on the same machine and measured the same way` : 'Herald alone') : peerText;
+  const servers = subjects.includes('herald')
+    ? peerText
+      ? `Herald against ${peerText}, fed the same event script on the same machine and measured the same way`
+      : 'Herald alone'
+    : peerText;
   const ratios = subjects.includes('herald') && peers.length > 0;
   const verdicts = targetTable(file);
   const out: string[] = [

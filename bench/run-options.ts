@@ -34,7 +34,15 @@ export type RecordedLimits = Omit<Limits, 'loadgen'>;
 export function runLimits(values: RunOptions): RecordedLimits {
   return values.smoke
     ? { stormTimeoutMs: 20_000, drainTimeoutMs: 10_000, deployTimeoutMs: 20_000, deployStepMs: 20, serverRssLimitMb: 1024, workerRssLimitMb: 1024, workers: 1 }
-    : { stormTimeoutMs: Number(values['storm-timeout-s']) * 1000, drainTimeoutMs: 60_000, deployTimeoutMs: 120_000, deployStepMs: Number(values['deploy-step-ms']), serverRssLimitMb: Number(values['rss-limit-mb']), workerRssLimitMb: 2048, workers: Number(values.workers) };
+    : {
+        stormTimeoutMs: Number(values['storm-timeout-s']) * 1000,
+        drainTimeoutMs: 60_000,
+        deployTimeoutMs: 120_000,
+        deployStepMs: Number(values['deploy-step-ms']),
+        serverRssLimitMb: Number(values['rss-limit-mb']),
+        workerRssLimitMb: 2048,
+        workers: Number(values.workers),
+      };
 }
 
 /** The limits of a recorded command line (`node …/run.js ARGS`), as run.ts sets them today. */

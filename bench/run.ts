@@ -87,7 +87,12 @@ async function main(): Promise<void> {
   if (wanted.has('herald')) {
     linkProtos();
     const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-    subjects.push({ name: 'herald', command: heraldNode, env: { ...IMAGE_ENV }, args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))] });
+    subjects.push({
+      name: 'herald',
+      command: heraldNode,
+      env: { ...IMAGE_ENV },
+      args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))],
+    });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
   const wantPeer = peerModes.length > 0 && !values['no-peer'];
@@ -106,7 +111,17 @@ async function main(): Promise<void> {
   const file: ResultFile = {
     label: values.label ?? (smoke ? 'smoke' : 'full'),
     command: `node .cache/bench-js/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, heraldNode: nodeVersion(heraldNode), go: goVersion(), loadgen: loadgen.kind, loadBefore: loadavg(), loadAfter: [] },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      heraldNode: nodeVersion(heraldNode),
+      go: goVersion(),
+      loadgen: loadgen.kind,
+      loadBefore: loadavg(),
+      loadAfter: [],
+    },
     limits: runLimits(values),
     date: new Date().toISOString(),
     runs: [],
@@ -128,7 +143,9 @@ async function main(): Promise<void> {
   log(`results in ${outFile}`);
   if (smoke) {
     // The smoke run proves the harness end to end; it asserts completion, never speed.
-    const broken = file.runs.filter((r) => r.storm.seconds === null || r.drains.completed < r.drains.attempted || r.drains.completed === 0 || (r.deploy?.completed ?? 0) < (r.deploy?.pods ?? 1));
+    const broken = file.runs.filter(
+      (r) => r.storm.seconds === null || r.drains.completed < r.drains.attempted || r.drains.completed === 0 || (r.deploy?.completed ?? 0) < (r.deploy?.pods ?? 1),
+    );
     for (const r of broken) log(`SMOKE FAILED: ${r.subject}: ${r.notes.join('; ') || 'incomplete'}`);
     if (broken.length > 0 || file.runs.length === 0) process.exit(1);
     log(`smoke ok: ${file.runs.map((r) => r.subject).join(', ')}`);

@@ -58,15 +58,17 @@ export interface RunResult {
     serverTrackedMs: number[];
     cpu: PhaseCpu | undefined;
   };
-  deploy: {
-    pods: number;
-    completed: number;
-    everyReceivedMs: number[];
-    /** First step → last drain received by every stream. */
-    seconds: number | null;
-    bytes: number;
-    cpu: PhaseCpu | undefined;
-  } | undefined;
+  deploy:
+    | {
+        pods: number;
+        completed: number;
+        everyReceivedMs: number[];
+        /** First step → last drain received by every stream. */
+        seconds: number | null;
+        bytes: number;
+        cpu: PhaseCpu | undefined;
+      }
+    | undefined;
   server: { cpuSeconds: number; peakRssMb: number; endRssMb: number };
   /** Herald only, after the drains: where its memory is (V8 heap vs Buffers). */
   serverMemory?: { heapUsedMb: number; heapTotalMb?: number; externalMb: number; arrayBuffersMb: number; rssMb: number; heapSpacesMb?: Record<string, number> };

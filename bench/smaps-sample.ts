@@ -37,7 +37,10 @@ for (;;) {
   const kb = residentByKind();
   if (!kb) break;
   const total = [...kb.values()].reduce((sum, v) => sum + v, 0);
-  const parts = [...kb].filter(([, v]) => v >= 10 * 1024).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${Math.round(v / 1024)}`);
+  const parts = [...kb]
+    .filter(([, v]) => v >= 10 * 1024)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${Math.round(v / 1024)}`);
   const line = `${new Date().toISOString().slice(11, 19)} ${Math.round(total / 1024)} MB (${parts.join(', ')})`;
   process.stdout.write(`${line}\n`);
   if (total > peak) [peak, peakLine] = [total, line];

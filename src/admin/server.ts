@@ -125,11 +125,7 @@ export class AdminServer {
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
     const { segments, query } = parseTarget(req.url ?? '/');
-    const route = this.routes.find(
-      (r) =>
-        (r.exact ? segments.length === r.prefix.length : segments.length >= r.prefix.length) &&
-        r.prefix.every((p, i) => segments[i] === p),
-    );
+    const route = this.routes.find((r) => (r.exact ? segments.length === r.prefix.length : segments.length >= r.prefix.length) && r.prefix.every((p, i) => segments[i] === p));
     if (!route) return json(404, { error: 'not found', path: segments.join('/') });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', ALLOWED);

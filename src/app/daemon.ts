@@ -132,7 +132,16 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     onComplete: (result) => {
       if (result.complete) metrics.drainPropagation.observe(result.propagationSeconds);
       logger.info(
-        { service: result.service, cluster: result.cluster, pod: result.podKey, clients: result.clients, sent: result.sent, acked: result.acked, seconds: result.propagationSeconds, complete: result.complete },
+        {
+          service: result.service,
+          cluster: result.cluster,
+          pod: result.podKey,
+          clients: result.clients,
+          sent: result.sent,
+          acked: result.acked,
+          seconds: result.propagationSeconds,
+          complete: result.complete,
+        },
         'drain propagated',
       );
       recentDrains.push({ ...result, completedAtMs: clock() });

@@ -121,9 +121,7 @@ function egressListener(egress: { port: number; services: string[] }): Bootstrap
                   routes: [{ match: { prefix: '/' }, route: { cluster: service } }],
                 })),
               },
-              http_filters: [
-                { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
-              ],
+              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
             },
           },
         ],

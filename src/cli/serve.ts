@@ -36,7 +36,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('grpc-fast-path', {
           type: 'boolean',
           default: SERVE_DEFAULTS.grpcFastPath,
-          describe: 'let xDS streams write and read below grpc-js\'s public API where its internals have the known shape (--no-grpc-fast-path: never)',
+          describe: "let xDS streams write and read below grpc-js's public API where its internals have the known shape (--no-grpc-fast-path: never)",
         })
         .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
         .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })

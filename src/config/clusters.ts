@@ -13,9 +13,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function validateClusterName(flag: string, name: string): string {
   if (!DNS_LABEL.test(name)) {
-    throw new ConfigError(
-      `${flag}: cluster name '${name}' is not a DNS label (lowercase letters, digits and '-', 1-63 characters, starting and ending alphanumeric)`,
-    );
+    throw new ConfigError(`${flag}: cluster name '${name}' is not a DNS label (lowercase letters, digits and '-', 1-63 characters, starting and ending alphanumeric)`);
   }
   return name;
 }

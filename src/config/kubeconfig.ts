@@ -127,9 +127,7 @@ export function inClusterConfig(name: string, options: InClusterOptions = {}): K
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   if (!host || !port) {
-    throw new ConfigError(
-      `${where}: not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set); pass --cluster NAME=KUBECONFIG instead`,
-    );
+    throw new ConfigError(`${where}: not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set); pass --cluster NAME=KUBECONFIG instead`);
   }
   checkReadable(where, 'service account token', `${prefix}${SERVICE_ACCOUNT_DIR}/token`);
   checkReadable(where, 'service account CA', `${prefix}${SERVICE_ACCOUNT_DIR}/ca.crt`);

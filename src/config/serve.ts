@@ -3,16 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
 import { ConfigError } from './errors.js';
 import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
-import {
-  validateBoolean,
-  validateDuration,
-  validateHost,
-  validateLabelKey,
-  validateLogLevel,
-  validatePort,
-  validatePortName,
-  type LogLevel,
-} from './values.js';
+import { validateBoolean, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName, type LogLevel } from './values.js';
 
 /** One Kubernetes cluster to watch, with its loaded (not yet contacted) client config. */
 export interface ResolvedCluster {
@@ -168,14 +159,10 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
   const serviceLabel = get('serviceLabel', SERVE_DEFAULTS.serviceLabel, (v) => validateLabelKey('--service-label', v));
   const portName = get('portName', SERVE_DEFAULTS.portName, (v) => validatePortName('--port-name', v));
   const defaultPort = get<number | undefined>('defaultPort', undefined, (v) => validatePort('--default-port', v, { allowZero: false }));
-  const initialSyncTimeoutMs = get('initialSyncTimeout', SERVE_DEFAULTS.initialSyncTimeoutMs, (v) =>
-    validateDuration('--initial-sync-timeout', v),
-  );
+  const initialSyncTimeoutMs = get('initialSyncTimeout', SERVE_DEFAULTS.initialSyncTimeoutMs, (v) => validateDuration('--initial-sync-timeout', v));
   const includeNotReady = get('includeNotReady', SERVE_DEFAULTS.includeNotReady, (v) => validateBoolean('--include-not-ready', v));
   const batchWindowMs = get('batchWindow', SERVE_DEFAULTS.batchWindowMs, (v) => validateDuration('--batch-window', v));
-  const maxConnectionAgeMs = get<number | undefined>('maxConnectionAge', undefined, (v) =>
-    validateDuration('--max-connection-age', v, { allowZero: false }),
-  );
+  const maxConnectionAgeMs = get<number | undefined>('maxConnectionAge', undefined, (v) => validateDuration('--max-connection-age', v, { allowZero: false }));
   const grpcFastPath = get('grpcFastPath', SERVE_DEFAULTS.grpcFastPath, (v) => validateBoolean('--grpc-fast-path', v));
   const logLevel = get('logLevel', SERVE_DEFAULTS.logLevel, (v) => validateLogLevel('--log-level', v));
   const tls = buildTls(raw);

@@ -62,9 +62,7 @@ export function validateLabelKey(flag: string, value: unknown): string {
 /** A container port name (IANA_SVC_NAME), as Kubernetes accepts in `ports[].name`. */
 export function validatePortName(flag: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(value) || value.includes('--') || !/[a-z]/.test(value)) {
-    throw new ConfigError(
-      `${flag}: '${String(value)}' is not a port name (1-15 lowercase letters, digits and '-', at least one letter, no '--')`,
-    );
+    throw new ConfigError(`${flag}: '${String(value)}' is not a port name (1-15 lowercase letters, digits and '-', at least one letter, no '--')`);
   }
   return value;
 }

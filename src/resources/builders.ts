@@ -15,8 +15,7 @@ import type {
   RouteConfigurationResource,
 } from './types.js';
 
-export const HTTP_CONNECTION_MANAGER_TYPE =
-  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
 
@@ -99,10 +98,7 @@ export function buildCluster(service: string, options: ClusterOptions = {}): Clu
     connect_timeout: positiveDuration(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
     lb_policy: 'ROUND_ROBIN',
     common_lb_config: {
-      update_merge_window: durationFromMs(
-        options.updateMergeWindowMs ?? DEFAULT_UPDATE_MERGE_WINDOW_MS,
-        'updateMergeWindowMs',
-      ),
+      update_merge_window: durationFromMs(options.updateMergeWindowMs ?? DEFAULT_UPDATE_MERGE_WINDOW_MS, 'updateMergeWindowMs'),
     },
   };
   if (options.healthCheck) {
@@ -123,13 +119,7 @@ function compareStrings(a: string, b: string): number {
  * (by kube cluster and zone first), which groups endpoints and is already split by locality here.
  */
 function compareLbEndpoints(a: EndpointRecord, b: EndpointRecord): number {
-  return (
-    compareStrings(a.ip, b.ip) ||
-    a.port - b.port ||
-    compareStrings(a.cluster, b.cluster) ||
-    compareStrings(a.podKey, b.podKey) ||
-    compareStrings(a.health, b.health)
-  );
+  return compareStrings(a.ip, b.ip) || a.port - b.port || compareStrings(a.cluster, b.cluster) || compareStrings(a.podKey, b.podKey) || compareStrings(a.health, b.health);
 }
 
 interface LocalityGroup {
@@ -196,10 +186,7 @@ export function localityWeight(endpoints: readonly EndpointRecord[]): number {
 }
 
 /** The EDS resource of a service, grouped into localities by (priority, region, zone). */
-export function buildLoadAssignment(
-  svc: ServiceEndpoints,
-  options: LoadAssignmentOptions = {},
-): ClusterLoadAssignmentResource {
+export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignmentOptions = {}): ClusterLoadAssignmentResource {
   const priority = priorityOf(svc.endpoints, options.localCluster);
   const groups = new Map<string, LocalityGroup>();
   for (const e of uniqueAddresses(svc.endpoints, priority)) {

@@ -31,15 +31,11 @@ function checkScalar(type: string, value: unknown): string | null {
       return typeof value === 'number' ? null : 'number expected';
     case 'uint32':
     case 'fixed32':
-      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT32_MAX
-        ? null
-        : 'uint32 expected';
+      return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= UINT32_MAX ? null : 'uint32 expected';
     case 'int32':
     case 'sint32':
     case 'sfixed32':
-      return Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX
-        ? null
-        : 'int32 expected';
+      return Number.isInteger(value) && (value as number) >= INT32_MIN && (value as number) <= INT32_MAX ? null : 'int32 expected';
     case 'int64':
     case 'uint64':
     case 'sint64':

@@ -71,7 +71,16 @@ export function formatTable(rows: readonly StatusRow[], nowMs: number): string {
   if (rows.length === 0) return 'No xDS clients connected.\n';
   const lines = [[...TABLE_HEADER], ...rows.map((row) => rowCells(row, nowMs))];
   const widths = TABLE_HEADER.map((_, column) => Math.max(...lines.map((cells) => cells[column]!.length)));
-  return lines.map((cells) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    lines
+      .map((cells) =>
+        cells
+          .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Machine-readable output: rows as they are, times as ISO strings too. */

@@ -1,14 +1,4 @@
-import {
-  TYPE_OF_URL,
-  XDS_TYPES,
-  type AdminClient,
-  type CsdsClient,
-  type CsdsResource,
-  type NackSummary,
-  type StatusRow,
-  type TypeSummary,
-  type XdsType,
-} from './types.js';
+import { TYPE_OF_URL, XDS_TYPES, type AdminClient, type CsdsClient, type CsdsResource, type NackSummary, type StatusRow, type TypeSummary, type XdsType } from './types.js';
 
 /** node.metadata keys that may name the Kubernetes cluster a client runs in, most specific first. */
 export const KUBE_CLUSTER_KEYS = ['herald.io/kube-cluster', 'kube_cluster', 'kubeCluster', 'CLUSTER_ID'] as const;
@@ -42,12 +32,7 @@ const isSynced = (r: CsdsResource): boolean => r.configStatus === 'SYNCED';
  * Subscribed names that do not exist (NOT_SENT / DOES_NOT_EXIST) do not make a type behind.
  * The admin page, when given, knows the type-level ACKed version and NACK history.
  */
-export function summarizeType(
-  type: XdsType,
-  resources: readonly CsdsResource[],
-  perTypeStatus: string | undefined,
-  admin: AdminClient['types'][XdsType] | undefined,
-): TypeSummary {
+export function summarizeType(type: XdsType, resources: readonly CsdsResource[], perTypeStatus: string | undefined, admin: AdminClient['types'][XdsType] | undefined): TypeSummary {
   const nacked = resources.filter(isNacked).length;
   const stale = resources.filter(isStale).length;
   const synced = resources.filter(isSynced).length;

@@ -27,10 +27,7 @@ export class CrossClusterIps {
     if (clusters.size < 2) return;
     if (clusters.size === 2) this.conflicts++;
     this.deps.metrics.ipConflicts.inc({ kind: 'cross_cluster' });
-    this.deps.logger.warn(
-      { ip, kube_clusters: [...clusters].sort(), kube_cluster: cluster, pod: podKey },
-      'same pod IP in several Kubernetes clusters: pod networks overlap',
-    );
+    this.deps.logger.warn({ ip, kube_clusters: [...clusters].sort(), kube_cluster: cluster, pod: podKey }, 'same pod IP in several Kubernetes clusters: pod networks overlap');
   }
 
   remove(ip: string, cluster: string): void {

@@ -3,9 +3,7 @@ import type { EndpointHealth, PodRecord } from '../model/index.js';
 /** Why a pod observation gives no endpoint. */
 export type SkipReason = 'no_service' | 'terminal_phase' | 'no_ip' | 'no_port' | 'not_ready';
 
-export type EndpointDecision =
-  | { kind: 'endpoint'; health: EndpointHealth }
-  | { kind: 'skip'; reason: SkipReason };
+export type EndpointDecision = { kind: 'endpoint'; health: EndpointHealth } | { kind: 'skip'; reason: SkipReason };
 
 export interface HealthOptions {
   /** Send not-Ready pods as UNHEALTHY instead of leaving them out. */

@@ -29,9 +29,18 @@ export function claimedIpOf(pod: PodRecord): string | undefined {
 
 export function samePod(a: PodRecord, b: PodRecord): boolean {
   return (
-    a.cluster === b.cluster && a.namespace === b.namespace && a.name === b.name && a.uid === b.uid &&
-    a.service === b.service && a.ip === b.ip && a.port === b.port && a.ready === b.ready &&
-    a.terminating === b.terminating && a.phase === b.phase && a.nodeName === b.nodeName &&
-    a.createdAtMs === b.createdAtMs && a.gracePeriodSeconds === b.gracePeriodSeconds
+    a.cluster === b.cluster &&
+    a.namespace === b.namespace &&
+    a.name === b.name &&
+    a.uid === b.uid &&
+    a.service === b.service &&
+    a.ip === b.ip &&
+    a.port === b.port &&
+    a.ready === b.ready &&
+    a.terminating === b.terminating &&
+    a.phase === b.phase &&
+    a.nodeName === b.nodeName &&
+    a.createdAtMs === b.createdAtMs &&
+    a.gracePeriodSeconds === b.gracePeriodSeconds
   );
 }

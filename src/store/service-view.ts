@@ -7,13 +7,7 @@ function cmp(a: string, b: string): number {
 }
 
 export function compareEndpoints(a: EndpointRecord, b: EndpointRecord): number {
-  return (
-    cmp(a.cluster, b.cluster) ||
-    cmp(a.zone ?? '', b.zone ?? '') ||
-    cmp(a.ip, b.ip) ||
-    a.port - b.port ||
-    cmp(a.podKey, b.podKey)
-  );
+  return cmp(a.cluster, b.cluster) || cmp(a.zone ?? '', b.zone ?? '') || cmp(a.ip, b.ip) || a.port - b.port || cmp(a.podKey, b.podKey);
 }
 
 export function sameEndpoint(a: EndpointRecord | undefined, b: EndpointRecord | undefined): boolean {

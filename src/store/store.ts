@@ -1,13 +1,4 @@
-import {
-  podKey as makePodKey,
-  type Clock,
-  type ClusterStatus,
-  type EndpointHealth,
-  type EndpointRecord,
-  type NodeRecord,
-  type PodRecord,
-  type ServiceEndpoints,
-} from '../model/index.js';
+import { podKey as makePodKey, type Clock, type ClusterStatus, type EndpointHealth, type EndpointRecord, type NodeRecord, type PodRecord, type ServiceEndpoints } from '../model/index.js';
 import type { SourceSink } from '../sources/types.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { ChangeBatcher } from './batcher.js';

@@ -9,10 +9,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino(
-    { level: options.level ?? 'info', base: { service: 'herald' } },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
-  );
+  return pino({ level: options.level ?? 'info', base: { service: 'herald' } }, options.destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** A logger that writes nothing, for unit tests. */

@@ -54,8 +54,18 @@ export class HeraldMetrics {
 
     this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });
     this.services = new Gauge({ name: 'herald_services', help: 'Services with at least one known pod', registers: reg });
-    this.kubeClusterSynced = new Gauge({ name: 'herald_kube_cluster_synced', help: '1 when the Kubernetes cluster is listed and watched, else 0', labelNames: ['kube_cluster'], registers: reg });
-    this.kubeEvents = new Counter({ name: 'herald_kube_events_total', help: 'Kubernetes watch events by cluster, kind and type', labelNames: ['kube_cluster', 'kind', 'type'], registers: reg });
+    this.kubeClusterSynced = new Gauge({
+      name: 'herald_kube_cluster_synced',
+      help: '1 when the Kubernetes cluster is listed and watched, else 0',
+      labelNames: ['kube_cluster'],
+      registers: reg,
+    });
+    this.kubeEvents = new Counter({
+      name: 'herald_kube_events_total',
+      help: 'Kubernetes watch events by cluster, kind and type',
+      labelNames: ['kube_cluster', 'kind', 'type'],
+      registers: reg,
+    });
     this.kubeWatchRestarts = new Counter({ name: 'herald_kube_watch_restarts_total', help: 'Informer restarts after errors', labelNames: ['kube_cluster', 'kind'], registers: reg });
     this.podsSkipped = new Counter({ name: 'herald_pods_skipped_total', help: 'Pod observations that gave no endpoint, by reason', labelNames: ['kube_cluster', 'reason'], registers: reg });
     this.ipConflicts = new Counter({ name: 'herald_ip_conflicts_total', help: 'Pod IP conflicts: reuse within a cluster or overlap across clusters', labelNames: ['kind'], registers: reg });

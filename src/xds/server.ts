@@ -5,12 +5,30 @@ import type protobuf from 'protobufjs';
 import { perKind, systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { API_SPECS, TransportPaths, type ApiSpec, type ClientInfo, ConnectionAdmission, DEFAULT_WRITE_PACING, deltaAdapter, listenSockets, ServedStream, type ServerCall, serviceDefinition, sotwAdapter, type StreamContext, streamMetricsObserver, type StreamObserver, StreamObservers, WritePacer, type WritePacerOptions } from './transport/index.js';
+import {
+  API_SPECS,
+  TransportPaths,
+  type ApiSpec,
+  type ClientInfo,
+  ConnectionAdmission,
+  DEFAULT_WRITE_PACING,
+  deltaAdapter,
+  listenSockets,
+  ServedStream,
+  type ServerCall,
+  serviceDefinition,
+  sotwAdapter,
+  type StreamContext,
+  streamMetricsObserver,
+  type StreamObserver,
+  StreamObservers,
+  WritePacer,
+  type WritePacerOptions,
+} from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, SubscriptionIndex } from './protocol/index.js';
 import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
 import { csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
-
 
 export interface XdsServerOptions {
   cache: ResourceCache;

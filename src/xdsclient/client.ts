@@ -242,12 +242,7 @@ export class AdsClient extends EventEmitter {
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const delay = backoffDelay(
-      this.attempt++,
-      this.options.backoff?.baseMs ?? 500,
-      this.options.backoff?.capMs ?? 5000,
-      this.options.random ?? Math.random,
-    );
+    const delay = backoffDelay(this.attempt++, this.options.backoff?.baseMs ?? 500, this.options.backoff?.capMs ?? 5000, this.options.random ?? Math.random);
     this.reconnectTimer = setTimeout(() => {
       if (!this.closed) this.openStream();
     }, delay);
@@ -289,7 +284,10 @@ export class AdsClient extends EventEmitter {
 
   private rejection(res: DecodedResponse): string | undefined {
     if (!this.options.nackIf) return undefined;
-    return this.options.nackIf(res.type_url, res.resources.map((r) => this.codec.toPlain(r)));
+    return this.options.nackIf(
+      res.type_url,
+      res.resources.map((r) => this.codec.toPlain(r)),
+    );
   }
 
   private onClusters(res: DecodedResponse): void {

@@ -1,12 +1,2 @@
 export { AdsClient, type AdsClientEvents, type AdsClientOptions, type AdsClientStats } from './client.js';
-export {
-  XdsCodec,
-  backoffDelay,
-  type AnyResource,
-  type Assignment,
-  type AssignmentEndpoint,
-  type ClusterInfo,
-  type DecodedResponse,
-  type NodeInit,
-  type RequestInit,
-} from './codec.js';
+export { XdsCodec, backoffDelay, type AnyResource, type Assignment, type AssignmentEndpoint, type ClusterInfo, type DecodedResponse, type NodeInit, type RequestInit } from './codec.js';

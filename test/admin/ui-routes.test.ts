@@ -69,7 +69,7 @@ describe('GET /ui', () => {
 });
 
 describe('GET /debug/drains/recent', () => {
-  it('returns the view\'s finished drains', async () => {
+  it("returns the view's finished drains", async () => {
     const recent = [{ podKey: 'default/a', service: 'echo', complete: true }];
     const base = await serve(view({ recentDrains: () => recent }));
     const res = await fetch(`${base}/debug/drains/recent`);

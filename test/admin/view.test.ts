@@ -17,7 +17,14 @@ describe('assessReadiness', () => {
   }[] = [
     { name: 'all synced and serving', clusters: [cluster('a', 'synced', true), cluster('b', 'synced', true)], timedOut: false, serving: true, ready: true, reasonMatch: [] },
     { name: 'one still syncing', clusters: [cluster('a', 'synced', true), cluster('b', 'syncing', false)], timedOut: false, serving: true, ready: false, reasonMatch: [/pending: b/] },
-    { name: 'syncing but timeout passed', clusters: [cluster('a', 'synced', true), cluster('b', 'unreachable', false, 'ECONNREFUSED')], timedOut: true, serving: true, ready: true, reasonMatch: [/timed out; never synced: b/, /cluster b unreachable: ECONNREFUSED/] },
+    {
+      name: 'syncing but timeout passed',
+      clusters: [cluster('a', 'synced', true), cluster('b', 'unreachable', false, 'ECONNREFUSED')],
+      timedOut: true,
+      serving: true,
+      ready: true,
+      reasonMatch: [/timed out; never synced: b/, /cluster b unreachable: ECONNREFUSED/],
+    },
     { name: 'synced once, now unreachable', clusters: [cluster('a', 'unreachable', true)], timedOut: false, serving: true, ready: true, reasonMatch: [/cluster a unreachable/] },
     { name: 'synced but xDS not serving', clusters: [cluster('a', 'synced', true)], timedOut: false, serving: false, ready: false, reasonMatch: [/xDS server not serving/] },
     { name: 'no clusters at all, serving', clusters: [], timedOut: false, serving: true, ready: true, reasonMatch: [] },
@@ -36,7 +43,14 @@ describe('assessReadiness', () => {
 
 describe('summarizeService', () => {
   const ep = (cluster: string, ip: string, health: EndpointRecord['health']): EndpointRecord => ({
-    cluster, podKey: `ns/${ip}`, ip, port: 8080, health, region: undefined, zone: undefined, drainingSinceMs: undefined,
+    cluster,
+    podKey: `ns/${ip}`,
+    ip,
+    port: 8080,
+    health,
+    region: undefined,
+    zone: undefined,
+    drainingSinceMs: undefined,
   });
   it('counts endpoints by health and lists contributing kube clusters', () => {
     const s = summarizeService({
@@ -48,7 +62,13 @@ describe('summarizeService', () => {
   });
   it('handles a service with pods but no endpoints', () => {
     expect(summarizeService({ service: 'idle', podCount: 2, endpoints: [] })).toEqual({
-      name: 'idle', pods: 2, endpoints: 0, healthy: 0, unhealthy: 0, draining: 0, kubeClusters: [],
+      name: 'idle',
+      pods: 2,
+      endpoints: 0,
+      healthy: 0,
+      unhealthy: 0,
+      draining: 0,
+      kubeClusters: [],
     });
   });
 });

@@ -25,7 +25,10 @@ function importsOf(file: string): string[] {
 }
 
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
-const moduleFolders = files.filter((file) => file.endsWith(`${sep}index.ts`)).map((file) => dirname(file)).filter((dir) => dir !== src.replace(/\/$/, ''));
+const moduleFolders = files
+  .filter((file) => file.endsWith(`${sep}index.ts`))
+  .map((file) => dirname(file))
+  .filter((dir) => dir !== src.replace(/\/$/, ''));
 const name = (path: string): string => relative(src, path);
 const inside = (path: string, folder: string): boolean => path.startsWith(folder + sep);
 
@@ -93,7 +96,12 @@ describe('source layering', () => {
   });
 
   it('finds a planted cycle and a planted boundary crossing (the checks can fail)', () => {
-    const planted = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', []]]);
+    const planted = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', []],
+    ]);
     expect(cycles(planted.keys(), (node) => planted.get(node) ?? [])).toEqual([['a', 'b', 'c']]);
   });
 });

@@ -55,7 +55,18 @@ describe('the label of a drain figure', () => {
     [1000, 'p99'],
   ])('%i drains: %s', (drains, label) => {
     expect(tailLabel(drains, 'drain')).toBe(label);
-    expect(drainLabel(file([run('herald', 1000, drains, ms(drains, (i) => i + 1))]))).toBe(label);
+    expect(
+      drainLabel(
+        file([
+          run(
+            'herald',
+            1000,
+            drains,
+            ms(drains, (i) => i + 1),
+          ),
+        ]),
+      ),
+    ).toBe(label);
   });
 
   it.each([
@@ -65,14 +76,36 @@ describe('the label of a drain figure', () => {
     [100, 99],
     [200, 198],
   ])('%i drains of 1…N ms: the drain figure is %i ms', (drains, figure) => {
-    expect(drainTail(run('herald', 1000, drains, ms(drains, (i) => i + 1)))).toBe(figure);
+    expect(
+      drainTail(
+        run(
+          'herald',
+          1000,
+          drains,
+          ms(drains, (i) => i + 1),
+        ),
+      ),
+    ).toBe(figure);
   });
 
   it.each([
     [5, 'Drain → DRAINING at every stream, max of 5 drains (ms)', 'median / max of 5 drains', 'p99 (ms)'],
     [100, 'Drain → DRAINING at every stream, p99 (ms)', 'p50 / p99 / max', 'max of'],
   ])('with %i drains the report and the plot say so', (drains, heading, spread, absent) => {
-    const f = file([run('herald', 1000, drains, ms(drains, (i) => 10 + i)), run('peer-linear', 1000, drains, ms(drains, (i) => 100 + i))]);
+    const f = file([
+      run(
+        'herald',
+        1000,
+        drains,
+        ms(drains, (i) => 10 + i),
+      ),
+      run(
+        'peer-linear',
+        1000,
+        drains,
+        ms(drains, (i) => 100 + i),
+      ),
+    ]);
     const report = renderReport(f, 'bench/results/sweep.json');
     expect(report).toContain(`### ${heading}`);
     expect(report).toContain(`drain → DRAINING at every stream (ms): ${spread}`);
@@ -95,14 +128,35 @@ describe('the 10k drain target', () => {
 });
 
 describe('the drain plot', () => {
-  const series = (points: Array<Array<number | null>>): Series[] =>
-    points.map((ys, i) => ({ name: `server ${i}`, points: ys.map((y, k) => ({ x: [1000, 3000, 10_000][k]!, y })) }));
+  const series = (points: Array<Array<number | null>>): Series[] => points.map((ys, i) => ({ name: `server ${i}`, points: ys.map((y, k) => ({ x: [1000, 3000, 10_000][k]!, y })) }));
 
   it.each([
     // per series, the drain at 1k / 3k / 10k streams (null: did not finish); how many × at which x
-    ['every run finished', [[10, 20, 30], [100, 200, 300]], []],
-    ['two servers did not finish at 10k', [[10, 20, 30], [100, 200, null], [50, 60, null]], [10_000, 10_000]],
-    ['one at 1k, one at 10k', [[null, 20, 30], [100, 200, null]], [1000, 10_000]],
+    [
+      'every run finished',
+      [
+        [10, 20, 30],
+        [100, 200, 300],
+      ],
+      [],
+    ],
+    [
+      'two servers did not finish at 10k',
+      [
+        [10, 20, 30],
+        [100, 200, null],
+        [50, 60, null],
+      ],
+      [10_000, 10_000],
+    ],
+    [
+      'one at 1k, one at 10k',
+      [
+        [null, 20, 30],
+        [100, 200, null],
+      ],
+      [1000, 10_000],
+    ],
   ])('%s', (_name, ys, xs) => {
     const s = series(ys);
     const marks = didNotFinishMarks(s);
@@ -128,7 +182,7 @@ describe('the drain plot', () => {
     for (const m of marks) expect(svg).toContain(`>server ${m.series}</text>`);
   });
 
-  it("describes the run it is drawn from in its caption", () => {
+  it('describes the run it is drawn from in its caption', () => {
     const f = file([run('herald', 1000, 5, [1, 2, 3, 4, 5]), run('herald', 3000, 5, [6, 7, 8, 9, 10])], 'tiny');
     const svg = renderPlot(f, 'bench/results/tiny.json');
     expect(svg).toContain('Run `tiny` of 2030-01-02 03:04 UTC: 5 drains per point, from bench/results/tiny.json.');

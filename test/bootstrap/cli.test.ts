@@ -29,9 +29,7 @@ describe('herald bootstrap', () => {
   it('writes the builder output as JSON with the given flags', async () => {
     const { code, text } = await runBootstrap(['--service', 'cart', '--xds-address', 'herald.mesh.svc:19000', '--node-id', 'cart-1.shop', '--zone', 'z1', '--no-lds']);
     expect(code).toBe(0);
-    expect(JSON.parse(text)).toEqual(
-      buildSidecarBootstrap({ service: 'cart', nodeId: 'cart-1.shop', xdsHost: 'herald.mesh.svc', xdsPort: 19000, zone: 'z1', lds: false }),
-    );
+    expect(JSON.parse(text)).toEqual(buildSidecarBootstrap({ service: 'cart', nodeId: 'cart-1.shop', xdsHost: 'herald.mesh.svc', xdsPort: 19000, zone: 'z1', lds: false }));
   });
 
   it('writes YAML that reads back to the same object', async () => {

@@ -122,7 +122,10 @@ describe('ResourceCache', () => {
     const cache = new ResourceCache();
     cache.apply(['b', 'c', 'a'].map((name) => ({ kind: 'cluster' as const, name, any: bytes(name) })));
     expect(cache.list('cluster').map((r) => r.name)).toEqual(['a', 'b', 'c']);
-    cache.apply([{ kind: 'cluster', name: 'b', any: null }, { kind: 'cluster', name: 'aa', any: bytes('aa') }]);
+    cache.apply([
+      { kind: 'cluster', name: 'b', any: null },
+      { kind: 'cluster', name: 'aa', any: bytes('aa') },
+    ]);
     expect(cache.list('cluster').map((r) => r.name)).toEqual(['a', 'aa', 'c']);
   });
 });

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  validateDuration,
-  validateHost,
-  validateLabelKey,
-  validateLogLevel,
-  validatePort,
-  validatePortName,
-} from '../../src/config/index.js';
+import { ConfigError, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName } from '../../src/config/index.js';
 
 type Case = { value: unknown; want?: unknown; error?: RegExp };
 

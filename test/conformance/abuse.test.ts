@@ -128,7 +128,11 @@ describe('abusive clients', () => {
     const client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
     try {
       for (let i = 0; i < count; i++) {
-        const call = client.makeBidiStreamRequest(ADS_PATH, (b: Buffer) => b, (b: Buffer) => b);
+        const call = client.makeBidiStreamRequest(
+          ADS_PATH,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+        );
         call.on('error', () => undefined);
         call.write(encodeRequest({ node: { id: `flapper-${i}` }, type_url: i % 2 === 0 ? CDS_URL : EDS_URL, resource_names: i % 2 === 0 ? [] : ['echo'] }));
         await settle(call, i);

@@ -73,7 +73,11 @@ export class DeltaEnvoyLike {
   ) {
     this.initialEds = held?.eds;
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.enable_channelz': 0 });
-    this.call = this.client.makeBidiStreamRequest(DELTA_ADS_PATH, (b: Buffer) => b, (b: Buffer) => b);
+    this.call = this.client.makeBidiStreamRequest(
+      DELTA_ADS_PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     this.call.on('data', (bytes: Buffer) => this.onResponse(decodeDeltaResponse(bytes)));
     this.call.on('status', (status: grpc.StatusObject) => (this.status = status));
     this.call.on('error', () => undefined);

@@ -149,7 +149,11 @@ export class EnvoyLike {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.enable_channelz': 0,
     });
-    this.call = this.client.makeBidiStreamRequest(options.path ?? ADS_PATH, (b: Buffer) => b, (b: Buffer) => b);
+    this.call = this.client.makeBidiStreamRequest(
+      options.path ?? ADS_PATH,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     this.call.on('data', (bytes: Buffer) => this.onResponse(bytes));
     this.call.on('status', (status: grpc.StatusObject) => (this.status = status));
     // Errors arrive as a status too; without a listener an ended stream would throw.

@@ -31,9 +31,7 @@ export const ECHO_IPS = ['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0
 
 export async function startHerald(options: { services?: string[] } = {}): Promise<Herald> {
   const services = options.services ?? ['echo'];
-  const pods = services.flatMap((service, s) =>
-    ECHO_IPS.map((ip, i) => makePod({ cluster: 'east', name: `${service}-${i}`, service, ip: s === 0 ? ip : `10.${2 + s}.0.${i + 1}` })),
-  );
+  const pods = services.flatMap((service, s) => ECHO_IPS.map((ip, i) => makePod({ cluster: 'east', name: `${service}-${i}`, service, ip: s === 0 ? ip : `10.${2 + s}.0.${i + 1}` })));
   const source = new ManualSource('east', { pods });
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const daemon = await startDaemon(
@@ -64,9 +62,7 @@ export async function startHerald(options: { services?: string[] } = {}): Promis
     async metric(name, labels = {}) {
       const found = await metrics.registry.getSingleMetric(name)?.get();
       if (!found) throw new Error(`no metric ${name}`);
-      return found.values
-        .filter((v) => Object.entries(labels).every(([key, value]) => (v.labels as Record<string, unknown>)[key] === value))
-        .reduce((sum, v) => sum + v.value, 0);
+      return found.values.filter((v) => Object.entries(labels).every(([key, value]) => (v.labels as Record<string, unknown>)[key] === value)).reduce((sum, v) => sum + v.value, 0);
     },
     probe(path) {
       return new Promise((resolve, reject) => {

@@ -21,7 +21,12 @@ describe('Envoy-shaped sequences', () => {
     // ADS order: the clusters came before any assignment.
     expect(envoy.responses[0]!.typeUrl).toBe(CDS_URL);
     expect(new Set(envoy.responses.map((r) => r.nonce)).size).toBe(envoy.responses.length);
-    expect(envoy.assignments.get('echo')!.endpoints.map((e) => e.address).sort()).toEqual(ECHO_IPS);
+    expect(
+      envoy.assignments
+        .get('echo')!
+        .endpoints.map((e) => e.address)
+        .sort(),
+    ).toEqual(ECHO_IPS);
     const before = envoy.responsesOf(EDS_URL).length;
     await expectServingWell(herald);
     // The first Envoy got the drain too, each update as the one changed assignment, not the whole mesh.
@@ -79,7 +84,12 @@ describe('Envoy-shaped sequences', () => {
     // A second service appears: its assignment is sent, the NACKed ones are not repeated.
     herald.source.apply(makePod({ cluster: 'east', name: 'cart-0', service: 'cart', ip: '10.9.0.2' }));
     await eventually(() => envoy.responsesOf(EDS_URL).some((r) => r.names.includes('cart')), 'cart assignment');
-    expect(envoy.responsesOf(EDS_URL).slice(1).flatMap((r) => r.names)).toEqual(['cart']);
+    expect(
+      envoy
+        .responsesOf(EDS_URL)
+        .slice(1)
+        .flatMap((r) => r.names),
+    ).toEqual(['cart']);
     // A drain changes echo: now it is re-sent, and accepted.
     await expectServingWell(herald);
     await eventually(() => envoy.healthOf('echo', ECHO_IPS[0]!) === undefined && envoy.assignments.has('echo'), 'echo re-sent after the change');
@@ -115,7 +125,10 @@ describe('Envoy-shaped sequences', () => {
     before.close();
     // Something changes while it is away.
     herald.source.update('default/echo-5', { terminating: true });
-    for (const [id, version] of [['same-version', oldCds], ['unknown-version', 'v-from-another-replica-999']] as const) {
+    for (const [id, version] of [
+      ['same-version', oldCds],
+      ['unknown-version', 'v-from-another-replica-999'],
+    ] as const) {
       const envoy = herald.envoy({ nodeId: id, manual: true });
       // After a reconnect Envoy sends its last accepted versions with empty nonces.
       envoy.send({ type_url: CDS_URL, version_info: version, resource_names: [] });
@@ -195,4 +208,3 @@ describe('Envoy-shaped sequences', () => {
     expect(again.responsesOf(EDS_URL).flatMap((r) => r.resources.map((x) => x.name))).toEqual(['echo']);
   });
 });
-

@@ -25,7 +25,13 @@ async function runInitContainer(): Promise<Obj> {
   vi.stubEnv('POD_NAME', 'cart-5c9d-x2x4q');
   vi.stubEnv('POD_NAMESPACE', 'shop');
   try {
-    await yargs(args).command(bootstrapCommand(() => {})).strict().fail((m, e) => { throw e ?? new Error(m); }).parseAsync();
+    await yargs(args)
+      .command(bootstrapCommand(() => {}))
+      .strict()
+      .fail((m, e) => {
+        throw e ?? new Error(m);
+      })
+      .parseAsync();
     return JSON.parse(readFileSync(out, 'utf8')) as Obj;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -56,7 +62,7 @@ describe('deploy/examples/sidecar', () => {
     expect(spec.containers[0].ports).toContainEqual({ name: 'http', containerPort: 8080 });
   });
 
-  it("produces a bootstrap naming the pod, the service and the headless Service", async () => {
+  it('produces a bootstrap naming the pod, the service and the headless Service', async () => {
     const bootstrap = await runInitContainer();
     expect(bootstrap.node).toEqual({ id: 'cart-5c9d-x2x4q.shop', cluster: 'cart' });
     const address = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;

@@ -40,9 +40,7 @@ describe.each([
   ['overlays/cluster-b', clusterB],
 ])('kustomize build deploy/%s', (_dir, objects) => {
   it('renders every kind Herald needs, namespaced objects in herald', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort(),
-    );
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort());
     for (const o of objects) {
       const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
       expect([o.kind, o.metadata.namespace]).toEqual([o.kind, clusterScoped ? undefined : 'herald']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DrainTracker, type DrainNotice, type DrainResult } from '../../src/drains/index.js';
+import type { StreamObserver } from '../../src/xds/index.js';
 
 function setup(subscribers: Record<string, string[]>, timeoutMs?: number) {
   let now = 1_000;
@@ -227,12 +228,14 @@ describe('DrainTracker as a stream observer', () => {
     { what: 'a cluster of the same name does not', kind: 'cluster' as const, sent: 0, acked: 0, complete: false },
   ])('$what', ({ kind, sent, acked, complete }) => {
     const { tracker, results } = setup({ svc: ['s1'] });
+    // Called as the xDS server calls it, through the observer interface.
+    const observer: Required<StreamObserver> = tracker as DrainTracker & Required<StreamObserver>;
     tracker.track(notice());
-    tracker.sent(stream('s1'), kind, [{ name: 'svc', seq: 10 }]);
+    observer.sent(stream('s1'), kind, [{ name: 'svc', seq: 10 }]);
     expect(tracker.pending()[0]).toMatchObject({ sent });
-    tracker.answered(stream('s1'), kind, undefined, nack); // a NACK settles nothing
+    observer.answered(stream('s1'), kind, undefined, nack); // a NACK settles nothing
     expect(results).toHaveLength(0);
-    tracker.answered(stream('s1'), kind, [{ name: 'svc', seq: 10 }], undefined);
+    observer.answered(stream('s1'), kind, [{ name: 'svc', seq: 10 }], undefined);
     expect(results.length === 1).toBe(complete);
     if (complete) expect(results[0]).toMatchObject({ sent, acked });
     else expect(tracker.pending()[0]).toMatchObject({ sent, acked });
@@ -241,7 +244,7 @@ describe('DrainTracker as a stream observer', () => {
   it('stops waiting for a closed stream', () => {
     const { tracker, results } = setup({ svc: ['s1', 's2'] });
     tracker.track(notice());
-    tracker.answered(stream('s1'), 'endpoint', [{ name: 'svc', seq: 10 }], undefined);
+    tracker.answered(stream('s1'), 'endpoint', [{ name: 'svc', seq: 10 }]);
     tracker.closed(stream('s2'));
     expect(results[0]).toMatchObject({ clients: 2, acked: 1, complete: true });
   });

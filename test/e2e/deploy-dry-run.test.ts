@@ -171,4 +171,3 @@ describe.skipIf(bins === '')('e2e: deploy/ passes a real apiserver with server-s
     expect(stored, stored.join('\n')).toEqual([]);
   });
 });
-

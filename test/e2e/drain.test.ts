@@ -45,7 +45,13 @@ describe.skipIf(bins === '')('e2e: drain latency at 3 clusters × 300 pods', () 
   beforeAll(async () => {
     env = new E2eEnv(bins);
     clusters = await env.startClusters(
-      [1, 2, 3].map((i) => ({ name: `dc${i}`, nodes: [{ name: `dc${i}-n1`, zone: `dc${i}-a`, region: `dc${i}` }, { name: `dc${i}-n2`, zone: `dc${i}-b`, region: `dc${i}` }] })),
+      [1, 2, 3].map((i) => ({
+        name: `dc${i}`,
+        nodes: [
+          { name: `dc${i}-n1`, zone: `dc${i}-a`, region: `dc${i}` },
+          { name: `dc${i}-n2`, zone: `dc${i}-b`, region: `dc${i}` },
+        ],
+      })),
     );
     clusters.forEach((cluster, ci) => {
       for (let s = 0; s < SERVICES; s++) {
@@ -57,8 +63,10 @@ describe.skipIf(bins === '')('e2e: drain latency at 3 clusters × 300 pods', () 
     const started = Date.now();
     await Promise.all(
       clusters.map((cluster) =>
-        inBatches(pods.filter((p) => p.cluster === cluster), 8, (p) =>
-          cluster.kubelet.runPod({ name: p.name, service: p.service, node: `${cluster.kube.name}-n${(pods.indexOf(p) % 2) + 1}`, ip: p.ip, port: PORT, graceSeconds: 300 }),
+        inBatches(
+          pods.filter((p) => p.cluster === cluster),
+          8,
+          (p) => cluster.kubelet.runPod({ name: p.name, service: p.service, node: `${cluster.kube.name}-n${(pods.indexOf(p) % 2) + 1}`, ip: p.ip, port: PORT, graceSeconds: 300 }),
         ),
       ),
     );

@@ -22,7 +22,13 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
   beforeAll(async () => {
     env = new E2eEnv(bins);
     [c1, c2, c3] = await env.startClusters([
-      { name: 'east', nodes: [{ name: 'east-n1', zone: 'east-a', region: 'east' }, { name: 'east-n2', zone: 'east-b', region: 'east' }] },
+      {
+        name: 'east',
+        nodes: [
+          { name: 'east-n1', zone: 'east-a', region: 'east' },
+          { name: 'east-n2', zone: 'east-b', region: 'east' },
+        ],
+      },
       { name: 'west', nodes: [{ name: 'west-n1', zone: 'west-a', region: 'west' }] },
       { name: 'north', nodes: [{ name: 'north-n1', zone: 'north-a', region: 'north' }] },
     ]);
@@ -69,10 +75,14 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     // New pods: Running but not yet Ready are left out; Ready makes them HEALTHY.
     await k.runPod({ name: 'web-v2-a', service: 'web', node: 'west-n1', ip: '10.2.2.1', port: 80 }, false);
     await k.runPod({ name: 'web-v2-b', service: 'web', node: 'west-n1', ip: '10.2.2.2', port: 80 }, false);
-    const notReadySeen = await eventually('herald saw the not-Ready pods', async () => {
-      const res = await herald.debug<{ podCount?: number }>('services/web');
-      return res.body.podCount === 4 ? true : undefined;
-    }, 30_000);
+    const notReadySeen = await eventually(
+      'herald saw the not-Ready pods',
+      async () => {
+        const res = await herald.debug<{ podCount?: number }>('services/web');
+        return res.body.podCount === 4 ? true : undefined;
+      },
+      30_000,
+    );
     expect(notReadySeen).toBe(true);
     expect(endpointMap(client, 'web').has('10.2.2.1:80')).toBe(false);
     await k.setReady('default', 'web-v2-a', true);
@@ -129,7 +139,11 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
 
     // This whole file's Herald runs as that user; everything above came through it.
     const ready = await herald.readyz();
-    expect(ready.body.clusters.map((c) => [c.cluster, c.state])).toEqual([['east', 'synced'], ['west', 'synced'], ['north', 'synced']]);
+    expect(ready.body.clusters.map((c) => [c.cluster, c.state])).toEqual([
+      ['east', 'synced'],
+      ['west', 'synced'],
+      ['north', 'synced'],
+    ]);
     expect(ready.status).toBe(200);
 
     // The same user may not write, nor read anything else.
@@ -164,11 +178,15 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
       initialSyncTimeout: '2s',
     });
     try {
-      const detail = await eventually('restricted herald reports the missing permission', async () => {
-        const { body } = await restricted.readyz();
-        const east = body.clusters.find((c) => c.cluster === 'east');
-        return east?.lastError && /forbidden/i.test(east.lastError) ? { east, reasons: body.reasons } : undefined;
-      }, 30_000);
+      const detail = await eventually(
+        'restricted herald reports the missing permission',
+        async () => {
+          const { body } = await restricted.readyz();
+          const east = body.clusters.find((c) => c.cluster === 'east');
+          return east?.lastError && /forbidden/i.test(east.lastError) ? { east, reasons: body.reasons } : undefined;
+        },
+        30_000,
+      );
       expect(detail.east.state).not.toBe('synced');
       expect(detail.east.lastError).toMatch(/nodes/);
       expect(detail.east.lastError).toMatch(/ClusterRole/);

@@ -124,15 +124,14 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
     expect(healthView(c, 'cart')).toEqual(before);
 
     await down.kube.startApiserver();
-    await until(
-      c,
-      'relist reconciled "down"',
-      (cl) => healthView(cl, 'cart').join() === '10.10.0.1:8080=HEALTHY,10.20.0.4:8080=HEALTHY,10.20.0.5:8080=HEALTHY',
-      120_000,
-      ['cart'],
-    );
+    await until(c, 'relist reconciled "down"', (cl) => healthView(cl, 'cart').join() === '10.10.0.1:8080=HEALTHY,10.20.0.4:8080=HEALTHY,10.20.0.5:8080=HEALTHY', 120_000, ['cart']);
     await eventually('down synced again', async () => ((await herald.metric('herald_kube_cluster_synced', { kube_cluster: 'down' })) === 1 ? true : undefined), 60_000);
     const after = await herald.debug<{ endpoints: { cluster: string; podKey: string }[] }>('services/cart');
-    expect(after.body.endpoints.filter((e) => e.cluster === 'down').map((e) => e.podKey).sort()).toEqual(['default/cart-4', 'default/cart-5']);
+    expect(
+      after.body.endpoints
+        .filter((e) => e.cluster === 'down')
+        .map((e) => e.podKey)
+        .sort(),
+    ).toEqual(['default/cart-4', 'default/cart-5']);
   });
 });

@@ -40,7 +40,13 @@ interopSuite('e2e: resources a Herald process serves pass envoy-validate', (tool
       encoder = new ResourceEncoder(root);
       env = new E2eEnv(bins);
       [east, west, north] = await env.startClusters([
-        { name: 'east', nodes: [{ name: 'east-n1', zone: 'east-a', region: 'east' }, { name: 'east-n2', zone: 'east-b', region: 'east' }] },
+        {
+          name: 'east',
+          nodes: [
+            { name: 'east-n1', zone: 'east-a', region: 'east' },
+            { name: 'east-n2', zone: 'east-b', region: 'east' },
+          ],
+        },
         { name: 'west', nodes: [{ name: 'west-n1', zone: 'west-a', region: 'west' }] },
         { name: 'north', nodes: [{ name: 'north-n1', zone: 'north-a', region: 'north' }] },
       ]);
@@ -80,8 +86,7 @@ interopSuite('e2e: resources a Herald process serves pass envoy-validate', (tool
       assignments
         .flatMap((d) => (d.message.endpoints as { lb_endpoints?: { health_status?: string }[] }[] | undefined) ?? [])
         .flatMap((locality) => (locality.lb_endpoints ?? []).map((e) => e.health_status ?? 'UNKNOWN'));
-    const priorities = (assignments: Decoded[]) =>
-      assignments.flatMap((d) => (d.message.endpoints as { priority?: number }[] | undefined) ?? []).map((l) => l.priority ?? 0);
+    const priorities = (assignments: Decoded[]) => assignments.flatMap((d) => (d.message.endpoints as { priority?: number }[] | undefined) ?? []).map((l) => l.priority ?? 0);
 
     it('serves every type over SotW and Delta with zero violations, through drains', async () => {
       sidecar.subscribe(TYPE_URLS.cluster, []);

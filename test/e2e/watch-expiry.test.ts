@@ -106,16 +106,10 @@ describe.skipIf(bins === '')('e2e: watch expiry', () => {
     expect(healthView(client, 'db')).toEqual(['10.30.0.1:5432=HEALTHY', '10.30.0.2:5432=HEALTHY', '10.30.0.3:5432=HEALTHY', '10.30.0.4:5432=DRAINING']);
 
     proxy.restore();
-    await until(
-      client,
-      'relisted state',
-      (c) => healthView(c, 'db').join() === '10.30.0.3:5432=HEALTHY,10.30.0.5:5432=HEALTHY',
-      120_000,
-      ['db'],
-    );
+    await until(client, 'relisted state', (c) => healthView(c, 'db').join() === '10.30.0.3:5432=HEALTHY,10.30.0.5:5432=HEALTHY', 120_000, ['db']);
     // Herald's own resumed watches hit the compaction too (nobody else watches this apiserver),
     // so what it served comes from a relist.
-    await eventually('apiserver logged Herald\'s compacted watch', () => (compactedWatches() > beforeRestore ? true : undefined), 10_000);
+    await eventually("apiserver logged Herald's compacted watch", () => (compactedWatches() > beforeRestore ? true : undefined), 10_000);
     await eventually('solo synced', async () => ((await herald.metric('herald_kube_cluster_synced', { kube_cluster: 'solo' })) === 1 ? true : undefined), 60_000);
     const debug = await herald.debug<{ endpoints: { podKey: string }[]; podCount: number }>('services/db');
     expect(debug.body.endpoints.map((e) => e.podKey).sort()).toEqual(['default/db-3', 'default/db-5']);

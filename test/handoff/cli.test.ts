@@ -76,8 +76,26 @@ describe('herald process on SIGTERM', () => {
       // An API server that refuses connections: the initial sync times out and Herald serves anyway.
       fs.writeFileSync(
         kubeconfig,
-        ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: c', '  cluster:', '    server: https://127.0.0.1:9', '    insecure-skip-tls-verify: true',
-          'users:', '- name: u', '  user:', '    token: t', 'contexts:', '- name: main', '  context:', '    cluster: c', '    user: u', 'current-context: main', ''].join('\n'),
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters:',
+          '- name: c',
+          '  cluster:',
+          '    server: https://127.0.0.1:9',
+          '    insecure-skip-tls-verify: true',
+          'users:',
+          '- name: u',
+          '  user:',
+          '    token: t',
+          'contexts:',
+          '- name: main',
+          '  context:',
+          '    cluster: c',
+          '    user: u',
+          'current-context: main',
+          '',
+        ].join('\n'),
       );
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -85,12 +103,32 @@ describe('herald process on SIGTERM', () => {
     it('fails /readyz first, then ends xDS streams, then exits 0 within --shutdown-grace', async () => {
       const graceMs = 4_000;
       const herald = spawnHerald([
-        'serve', '--cluster', `east=${kubeconfig}`, '--xds-port', '0', '--admin-port', '0', '--xds-host', '127.0.0.1', '--admin-host', '127.0.0.1',
-        '--initial-sync-timeout', '300ms', '--shutdown-grace', '4s', '--handoff-delay', '1s', '--log-level', 'info',
+        'serve',
+        '--cluster',
+        `east=${kubeconfig}`,
+        '--xds-port',
+        '0',
+        '--admin-port',
+        '0',
+        '--xds-host',
+        '127.0.0.1',
+        '--admin-host',
+        '127.0.0.1',
+        '--initial-sync-timeout',
+        '300ms',
+        '--shutdown-grace',
+        '4s',
+        '--handoff-delay',
+        '1s',
+        '--log-level',
+        'info',
       ]);
       const started = await eventually(
         () => {
-          const line = herald.output().split('\n').find((l) => l.includes('"herald started"'));
+          const line = herald
+            .output()
+            .split('\n')
+            .find((l) => l.includes('"herald started"'));
           return line ? (JSON.parse(line) as { xdsPort: number; adminPort: number }) : undefined;
         },
         20_000,

@@ -40,9 +40,7 @@ export async function startEchoBackend(name: string, host: string): Promise<Echo
     },
   });
   backend.port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-      error ? reject(error) : resolve(port),
-    ),
+    server.bindAsync(`${host}:0`, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
   );
   return backend;
 }
@@ -50,14 +48,8 @@ export async function startEchoBackend(name: string, host: string): Promise<Echo
 /** Calls Who once and returns the name of the backend that answered. */
 export function callWho(client: grpc.Client, deadlineMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      echoDefinition.who!.path,
-      identity,
-      identity,
-      Buffer.alloc(0),
-      new grpc.Metadata(),
-      { deadline: Date.now() + deadlineMs },
-      (error, reply) => (error ? reject(error) : resolve(reply!.toString())),
+    client.makeUnaryRequest(echoDefinition.who!.path, identity, identity, Buffer.alloc(0), new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, reply) =>
+      error ? reject(error) : resolve(reply!.toString()),
     );
   });
 }

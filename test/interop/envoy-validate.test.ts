@@ -108,12 +108,7 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
     },
   });
   const negatives: [string, ResourceKind, Record<string, unknown>, RegExp][] = [
-    [
-      'cluster with connect_timeout 0',
-      'cluster',
-      { ...buildCluster('echo'), connect_timeout: { seconds: 0, nanos: 0 } },
-      /ConnectTimeout: value must be greater than 0s/,
-    ],
+    ['cluster with connect_timeout 0', 'cluster', { ...buildCluster('echo'), connect_timeout: { seconds: 0, nanos: 0 } }, /ConnectTimeout: value must be greater than 0s/],
     ['cluster with an empty name', 'cluster', { ...buildCluster('echo'), name: '' }, /Name: value length must be at least 1/],
     [
       'endpoint port 70000',
@@ -145,7 +140,12 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
       hcm({ http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE, upstream_http_filters: [{ name: '' }] } }] }),
       /\(HttpConnectionManager\)\.http_filters\[0\]\.typed_config\(Router\): UpstreamHttpFilters\[0\]\.Name: value length must be at least 1/,
     ],
-    ['route with an empty virtual host domain list', 'route', { name: 'echo', virtual_hosts: [{ name: 'echo', domains: [], routes: [] }] }, /VirtualHosts\[0\]\.Domains: value must contain at least 1 item/],
+    [
+      'route with an empty virtual host domain list',
+      'route',
+      { name: 'echo', virtual_hosts: [{ name: 'echo', domains: [], routes: [] }] },
+      /VirtualHosts\[0\]\.Domains: value must contain at least 1 item/,
+    ],
   ];
 
   it.each(negatives)('reports a violation for %s', async (source, kind, object, expected) => {
@@ -175,16 +175,43 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
   it('validates bootstraps given as JSON, nested typed configs included', async () => {
     const bootstrap = (statPrefix: string) => ({
       node: { id: 'sidecar-1', cluster: 'echo', locality: { region: 'r1', zone: 'z1' } },
-      dynamic_resources: { ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'herald_xds' } }] }, cds_config: { ads: {}, resource_api_version: 'V3' } },
+      dynamic_resources: {
+        ads_config: { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'herald_xds' } }] },
+        cds_config: { ads: {}, resource_api_version: 'V3' },
+      },
       static_resources: {
         listeners: [
           {
             name: 'egress',
             address: { socket_address: { address: '127.0.0.1', port_value: 15001 } },
-            filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: { '@type': HTTP_CONNECTION_MANAGER_TYPE, stat_prefix: statPrefix, route_config: { name: 'egress' }, http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }] } }] }],
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    name: 'envoy.filters.network.http_connection_manager',
+                    typed_config: {
+                      '@type': HTTP_CONNECTION_MANAGER_TYPE,
+                      stat_prefix: statPrefix,
+                      route_config: { name: 'egress' },
+                      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
+                    },
+                  },
+                ],
+              },
+            ],
           },
         ],
-        clusters: [{ name: 'herald_xds', type: 'STRICT_DNS', connect_timeout: '1s', load_assignment: { cluster_name: 'herald_xds', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 'herald.herald.svc', port_value: 18000 } } } }] }] } }],
+        clusters: [
+          {
+            name: 'herald_xds',
+            type: 'STRICT_DNS',
+            connect_timeout: '1s',
+            load_assignment: {
+              cluster_name: 'herald_xds',
+              endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 'herald.herald.svc', port_value: 18000 } } } }] }],
+            },
+          },
+        ],
       },
     });
     const results = await runEnvoyValidate(

@@ -23,8 +23,7 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
   let delta: RawDeltaClient;
 
   // These addresses are only data in EDS: nothing ever connects to them.
-  const pod = (cluster: string, name: string, service: string, ip: string, nodeName: string, ready = true) =>
-    makePod({ cluster, name, service, ip, port: 8080, nodeName, ready });
+  const pod = (cluster: string, name: string, service: string, ip: string, nodeName: string, ready = true) => makePod({ cluster, name, service, ip, port: 8080, nodeName, ready });
 
   beforeAll(async () => {
     root = loadEnvoyProtos();
@@ -43,7 +42,11 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
       ],
     });
     kubeB = new ManualSource('kube-b', {
-      pods: [pod('kube-b', 'echo-b0', 'echo', '10.1.0.10', 'b-node-1'), pod('kube-b', 'echo-b1', 'echo', '10.1.0.11', 'b-bare'), pod('kube-b', 'pay-b0', 'payments', '10.1.0.20', 'b-node-1')],
+      pods: [
+        pod('kube-b', 'echo-b0', 'echo', '10.1.0.10', 'b-node-1'),
+        pod('kube-b', 'echo-b1', 'echo', '10.1.0.11', 'b-bare'),
+        pod('kube-b', 'pay-b0', 'payments', '10.1.0.20', 'b-node-1'),
+      ],
       // b-bare has no topology labels: its endpoints get an empty locality.
       nodes: [
         { cluster: 'kube-b', name: 'b-node-1', region: 'r2', zone: 'z3' },
@@ -74,8 +77,7 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
   });
 
   const decoded = (r: RawResponse) => r.resources.map((bytes) => encoder.decodeAny(bytes));
-  const namesIn = (responses: RawResponse[], typeUrl: string) =>
-    new Set(responses.filter((r) => r.type_url === typeUrl).flatMap((r) => decoded(r).map((d) => d.name)));
+  const namesIn = (responses: RawResponse[], typeUrl: string) => new Set(responses.filter((r) => r.type_url === typeUrl).flatMap((r) => decoded(r).map((d) => d.name)));
   const healthsIn = (responses: RawResponse[]) =>
     responses
       .filter((r) => r.type_url === TYPE_URLS.endpoint)
@@ -84,8 +86,7 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
       .flatMap((locality) => (locality.lb_endpoints ?? []).map((e) => e.health_status ?? 'UNKNOWN'));
 
   const deltaDecoded = (r: RawDeltaResponse) => r.resources.map((res) => ({ res, ...encoder.decodeAny(res.any) }));
-  const deltaNamesIn = (responses: RawDeltaResponse[], typeUrl: string) =>
-    new Set(responses.filter((r) => r.type_url === typeUrl).flatMap((r) => r.resources.map((res) => res.name)));
+  const deltaNamesIn = (responses: RawDeltaResponse[], typeUrl: string) => new Set(responses.filter((r) => r.type_url === typeUrl).flatMap((r) => r.resources.map((res) => res.name)));
   const deltaHealthsIn = (responses: RawDeltaResponse[]) =>
     responses
       .filter((r) => r.type_url === TYPE_URLS.endpoint)
@@ -104,11 +105,7 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
       client.subscribe(typeUrl, services);
       delta.subscribe(typeUrl, services);
     }
-    await client.waitFor(
-      (rs) => named.every((t) => services.every((s) => namesIn(rs, t).has(s))),
-      10_000,
-      'EDS, LDS and RDS for both services',
-    );
+    await client.waitFor((rs) => named.every((t) => services.every((s) => namesIn(rs, t).has(s))), 10_000, 'EDS, LDS and RDS for both services');
     await delta.waitFor((rs) => named.every((t) => services.every((s) => deltaNamesIn(rs, t).has(s))), 10_000, 'Delta EDS, LDS and RDS for both services');
 
     kubeA.update('default/echo-a1', { terminating: true, gracePeriodSeconds: 30 });
@@ -123,29 +120,31 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
     kubeB.remove('default/pay-b0');
     await client.waitFor(
       (rs) =>
-        rs.slice(before).some(
-          (r) =>
-            (r.type_url === TYPE_URLS.cluster && !decoded(r).some((d) => d.name === 'payments')) ||
-            (r.type_url === TYPE_URLS.endpoint && decoded(r).some((d) => d.name === 'payments' && ((d.message.endpoints as unknown[] | undefined) ?? []).length === 0)),
-        ),
+        rs
+          .slice(before)
+          .some(
+            (r) =>
+              (r.type_url === TYPE_URLS.cluster && !decoded(r).some((d) => d.name === 'payments')) ||
+              (r.type_url === TYPE_URLS.endpoint && decoded(r).some((d) => d.name === 'payments' && ((d.message.endpoints as unknown[] | undefined) ?? []).length === 0)),
+          ),
       10_000,
       'payments emptied or removed',
     );
     await delta.waitFor(
       (rs) =>
-        rs.slice(deltaBefore).some(
-          (r) =>
-            (r.type_url === TYPE_URLS.cluster && r.removed.includes('payments')) ||
-            (r.type_url === TYPE_URLS.endpoint && deltaDecoded(r).some((d) => d.name === 'payments' && ((d.message.endpoints as unknown[] | undefined) ?? []).length === 0)),
-        ),
+        rs
+          .slice(deltaBefore)
+          .some(
+            (r) =>
+              (r.type_url === TYPE_URLS.cluster && r.removed.includes('payments')) ||
+              (r.type_url === TYPE_URLS.endpoint && deltaDecoded(r).some((d) => d.name === 'payments' && ((d.message.endpoints as unknown[] | undefined) ?? []).length === 0)),
+          ),
       10_000,
       'payments emptied or removed over Delta',
     );
 
     const sotwItems = client.responses.flatMap((r, i) => r.resources.map((any, j) => ({ source: `response ${i} (${r.type_url}) resource ${j}`, any })));
-    const deltaItems = delta.responses.flatMap((r, i) =>
-      r.resources.map((res, j) => ({ source: `delta response ${i} (${r.type_url}) resource ${j} "${res.name}"`, any: res.any })),
-    );
+    const deltaItems = delta.responses.flatMap((r, i) => r.resources.map((res, j) => ({ source: `delta response ${i} (${r.type_url}) resource ${j} "${res.name}"`, any: res.any })));
     const results = await runEnvoyValidate([...sotwItems, ...deltaItems], { binary: tools.envoyValidate });
     expect(allViolations(results)).toEqual([]);
     const sotwResults = results.slice(0, sotwItems.length);

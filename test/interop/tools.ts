@@ -79,9 +79,7 @@ export function runEnvoyValidate(items: readonly ValidateItem[], options: RunOpt
   }
   const input = items
     .map((item) =>
-      'any' in item
-        ? JSON.stringify({ source: item.source, any: Buffer.from(item.any).toString('base64') })
-        : JSON.stringify({ source: item.source, bootstrap: item.bootstrap }),
+      'any' in item ? JSON.stringify({ source: item.source, any: Buffer.from(item.any).toString('base64') }) : JSON.stringify({ source: item.source, bootstrap: item.bootstrap }),
     )
     .join('\n');
   return new Promise((resolve, reject) => {

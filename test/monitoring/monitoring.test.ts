@@ -74,10 +74,34 @@ describe('analysePromQL', () => {
     ],
     [
       'histogram_quantile(0.99, sum by (le) (rate(x_bucket{instance=~"$instance"}[$__rate_interval]))) > 1e3 and on() count(y) > 0',
-      { selectors: [{ metric: 'x_bucket', labels: ['instance'] }, { metric: 'y', labels: [] }], groupingLabels: ['le'] },
+      {
+        selectors: [
+          { metric: 'x_bucket', labels: ['instance'] },
+          { metric: 'y', labels: [] },
+        ],
+        groupingLabels: ['le'],
+      },
     ],
-    ['(sum(a) or vector(0)) == 0 unless b offset 5m', { selectors: [{ metric: 'a', labels: [] }, { metric: 'b', labels: [] }], groupingLabels: [] }],
-    ['a / ignoring(code) group_left(team) b{c="}{"}', { selectors: [{ metric: 'b', labels: ['c'] }, { metric: 'a', labels: [] }], groupingLabels: ['code', 'team'] }],
+    [
+      '(sum(a) or vector(0)) == 0 unless b offset 5m',
+      {
+        selectors: [
+          { metric: 'a', labels: [] },
+          { metric: 'b', labels: [] },
+        ],
+        groupingLabels: [],
+      },
+    ],
+    [
+      'a / ignoring(code) group_left(team) b{c="}{"}',
+      {
+        selectors: [
+          { metric: 'b', labels: ['c'] },
+          { metric: 'a', labels: [] },
+        ],
+        groupingLabels: ['code', 'team'],
+      },
+    ],
   ])('%s', (expr, use) => {
     expect(analysePromQL(expr)).toEqual(use);
   });

@@ -26,7 +26,12 @@ export function analysePromQL(expr: string): ExprUse {
   text = text.replace(/\[[^\]]*\]/g, ' ');
   const groupingLabels: string[] = [];
   text = text.replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_, list: string) => {
-    groupingLabels.push(...list.split(',').map((l) => l.trim()).filter((l) => l !== ''));
+    groupingLabels.push(
+      ...list
+        .split(',')
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+    );
     return ' ';
   });
   const selectors: Selector[] = [];

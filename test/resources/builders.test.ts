@@ -45,11 +45,7 @@ describe('buildCluster', () => {
 
   it.each<[string, ClusterOptions, { connect: object; merge: object; hc: boolean }]>([
     ['defaults', {}, { connect: { seconds: 1, nanos: 0 }, merge: { seconds: 0, nanos: 0 }, hc: false }],
-    [
-      'custom timeouts',
-      { connectTimeoutMs: 250, updateMergeWindowMs: 1500 },
-      { connect: { seconds: 0, nanos: 250_000_000 }, merge: { seconds: 1, nanos: 500_000_000 }, hc: false },
-    ],
+    ['custom timeouts', { connectTimeoutMs: 250, updateMergeWindowMs: 1500 }, { connect: { seconds: 0, nanos: 250_000_000 }, merge: { seconds: 1, nanos: 500_000_000 }, hc: false }],
     ['health check', { healthCheck: HC }, { connect: { seconds: 1, nanos: 0 }, merge: { seconds: 0, nanos: 0 }, hc: true }],
   ])('%s', (_name, options, expected) => {
     const c = buildCluster('svc', options);
@@ -88,9 +84,7 @@ describe('buildCluster', () => {
 /** A readable digest of an assignment: one line per locality. */
 function summary(cla: ClusterLoadAssignmentResource): string[] {
   return cla.endpoints.map((l) => {
-    const eps = l.lb_endpoints
-      .map((e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}/${e.health_status}`)
-      .join(',');
+    const eps = l.lb_endpoints.map((e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}/${e.health_status}`).join(',');
     return `p${l.priority} ${l.locality.region}/${l.locality.zone} w${l.load_balancing_weight.value} [${eps}]`;
   });
 }
@@ -111,27 +105,12 @@ describe('buildLoadAssignment', () => {
       'a',
       ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]', 'p0 r1/z2 w1 [10.0.0.2:8080/HEALTHY]', 'p1 r1/z1 w1 [10.1.0.1:8080/HEALTHY]'],
     ],
-    [
-      'no local endpoints: remote ones become priority 0 (no skipped level)',
-      [ep('b', '10.1.0.1'), ep('c', '10.2.0.1')],
-      'a',
-      ['p0 r1/z1 w2 [10.1.0.1:8080/HEALTHY,10.2.0.1:8080/HEALTHY]'],
-    ],
+    ['no local endpoints: remote ones become priority 0 (no skipped level)', [ep('b', '10.1.0.1'), ep('c', '10.2.0.1')], 'a', ['p0 r1/z1 w2 [10.1.0.1:8080/HEALTHY,10.2.0.1:8080/HEALTHY]']],
     ['only local endpoints: priority 0', [ep('a', '10.0.0.1')], 'a', ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]']],
-    [
-      'unknown region/zone become empty strings',
-      [ep('a', '10.0.0.1', 'HEALTHY', null, null)],
-      undefined,
-      ['p0 / w1 [10.0.0.1:8080/HEALTHY]'],
-    ],
+    ['unknown region/zone become empty strings', [ep('a', '10.0.0.1', 'HEALTHY', null, null)], undefined, ['p0 / w1 [10.0.0.1:8080/HEALTHY]']],
     [
       'health passes through; weight counts HEALTHY endpoints only',
-      [
-        ep('a', '10.0.0.1', 'HEALTHY'),
-        ep('a', '10.0.0.2', 'DRAINING'),
-        ep('a', '10.0.0.3', 'UNHEALTHY'),
-        ep('a', '10.0.0.4', 'HEALTHY'),
-      ],
+      [ep('a', '10.0.0.1', 'HEALTHY'), ep('a', '10.0.0.2', 'DRAINING'), ep('a', '10.0.0.3', 'UNHEALTHY'), ep('a', '10.0.0.4', 'HEALTHY')],
       undefined,
       ['p0 r1/z1 w2 [10.0.0.1:8080/HEALTHY,10.0.0.2:8080/DRAINING,10.0.0.3:8080/UNHEALTHY,10.0.0.4:8080/HEALTHY]'],
     ],
@@ -183,9 +162,7 @@ describe('buildLoadAssignment', () => {
       expect(l.load_balancing_weight.value).toBeGreaterThanOrEqual(1);
       expect(l.lb_endpoints.length).toBeGreaterThan(0);
     }
-    const addresses = cla.endpoints.flatMap((l) =>
-      l.lb_endpoints.map((e) => JSON.stringify(e.endpoint.address.socket_address)),
-    );
+    const addresses = cla.endpoints.flatMap((l) => l.lb_endpoints.map((e) => JSON.stringify(e.endpoint.address.socket_address)));
     expect(new Set(addresses).size).toBe(addresses.length);
     expect(addresses.length).toBe(new Set(endpoints.map((e) => `${e.ip}|${e.port}`)).size);
   });
@@ -244,9 +221,7 @@ describe('buildRouteConfiguration', () => {
   it('sends every request for any authority to the cluster of the same name', () => {
     expect(buildRouteConfiguration('checkout')).toEqual({
       name: 'checkout',
-      virtual_hosts: [
-        { name: 'checkout', domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: 'checkout' } }] },
-      ],
+      virtual_hosts: [{ name: 'checkout', domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: 'checkout' } }] }],
     });
   });
 });

@@ -34,12 +34,7 @@ function rawDecode(any: Buffer): { typeUrl: string; message: Msg } {
   return { typeUrl: decoded.type_url, message: type.decode(decoded.value) as unknown as Msg };
 }
 
-const MIXED = [
-  ep('a', '10.0.0.1', 'HEALTHY', 'z1'),
-  ep('a', '10.0.0.2', 'DRAINING', 'z2'),
-  ep('b', '10.1.0.1', 'HEALTHY', 'z1'),
-  ep('b', 'fd00::5', 'UNHEALTHY', null, null, 65535),
-];
+const MIXED = [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('a', '10.0.0.2', 'DRAINING', 'z2'), ep('b', '10.1.0.1', 'HEALTHY', 'z1'), ep('b', 'fd00::5', 'UNHEALTHY', null, null, 65535)];
 
 const SAMPLES: Array<[string, ResourceKind, object]> = [
   ['cluster with defaults', 'cluster', buildCluster('payments')],
@@ -111,11 +106,7 @@ describe('ResourceEncoder round trip', () => {
       priority: l.priority ?? 0,
       locality: l.locality,
       weight: l.load_balancing_weight.value,
-      endpoints: (l.lb_endpoints as Msg[]).map((e) => [
-        e.endpoint.address.socket_address.address,
-        e.endpoint.address.socket_address.port_value,
-        e.health_status,
-      ]),
+      endpoints: (l.lb_endpoints as Msg[]).map((e) => [e.endpoint.address.socket_address.address, e.endpoint.address.socket_address.port_value, e.health_status]),
     }));
     expect(flat).toEqual([
       { priority: 0, locality: { region: 'r1', zone: 'z1' }, weight: 1, endpoints: [['10.0.0.1', 8080, 'HEALTHY']] },
@@ -174,12 +165,7 @@ describe('validation rules checker (negative controls)', () => {
 describe('ResourceEncoder rejects malformed objects', () => {
   it.each<[string, ResourceKind, object, RegExp]>([
     ['an unknown field', 'cluster', { ...buildCluster('web'), lb_polcy: 'ROUND_ROBIN' }, /cluster resource "web".*lb_polcy/],
-    [
-      'a misspelt enum name',
-      'endpoint',
-      { cluster_name: 'web', endpoints: [{ lb_endpoints: [{ health_status: 'DRAINNG' }] }] },
-      /endpoint resource "web".*health_status.*DRAINNG/,
-    ],
+    ['a misspelt enum name', 'endpoint', { cluster_name: 'web', endpoints: [{ lb_endpoints: [{ health_status: 'DRAINNG' }] }] }, /endpoint resource "web".*health_status.*DRAINNG/],
     [
       'a port given as a string',
       'endpoint',
@@ -189,18 +175,8 @@ describe('ResourceEncoder rejects malformed objects', () => {
     ['a negative uint32', 'endpoint', { cluster_name: 'web', endpoints: [{ priority: -1 }] }, /priority: uint32 expected/],
     ['two members of one oneof', 'cluster', { name: 'web', type: 'EDS', cluster_type: { name: 'x' } }, /oneof cluster_discovery_type/],
     ['a list where an object belongs', 'route', { name: 'web', virtual_hosts: {} }, /virtual_hosts: array expected/],
-    [
-      'an unknown type inside an Any',
-      'listener',
-      { name: 'web', api_listener: { api_listener: { '@type': 'type.googleapis.com/no.such.Type' } } },
-      /listener resource "web".*unknown type/,
-    ],
-    [
-      'an unknown field inside an Any',
-      'listener',
-      { name: 'web', api_listener: { api_listener: { '@type': HTTP_CONNECTION_MANAGER_TYPE, stat_prefx: 'web' } } },
-      /stat_prefx/,
-    ],
+    ['an unknown type inside an Any', 'listener', { name: 'web', api_listener: { api_listener: { '@type': 'type.googleapis.com/no.such.Type' } } }, /listener resource "web".*unknown type/],
+    ['an unknown field inside an Any', 'listener', { name: 'web', api_listener: { api_listener: { '@type': HTTP_CONNECTION_MANAGER_TYPE, stat_prefx: 'web' } } }, /stat_prefx/],
   ])('%s', (_name, kind, object, message) => {
     expect(() => encoder.encodeAny(kind, object)).toThrow(message);
   });

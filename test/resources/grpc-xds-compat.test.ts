@@ -6,14 +6,7 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
 import type { ResourceKind } from '../../src/model/index.js';
-import {
-  buildCluster,
-  buildListener,
-  buildLoadAssignment,
-  buildRouteConfiguration,
-  loadEnvoyProtos,
-  ResourceEncoder,
-} from '../../src/resources/index.js';
+import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { ep, svc } from './fixtures.js';
 
 const require = createRequire(import.meta.url);

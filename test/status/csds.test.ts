@@ -41,7 +41,13 @@ const SAMPLE = {
         { type_url: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 's', config_status: 'SYNCED' },
       ],
     },
-    { node: { id: 'old-style' }, xds_config: [{ status: 'STALE', cluster_config: {} }, { status: 'SYNCED', listener_config: {} }] },
+    {
+      node: { id: 'old-style' },
+      xds_config: [
+        { status: 'STALE', cluster_config: {} },
+        { status: 'SYNCED', listener_config: {} },
+      ],
+    },
   ],
 };
 
@@ -109,9 +115,7 @@ async function fakeCsds(handler: Handler, withCsds = true): Promise<string> {
       },
     );
   }
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return `127.0.0.1:${port}`;
 }
 

@@ -70,7 +70,7 @@ describe('kubeClusterOf / zoneOf', () => {
     [{}, undefined],
     [{ kube_cluster: 'east' }, 'east'],
     [{ CLUSTER_ID: 'istio-c1', 'herald.io/kube-cluster': 'west' }, 'west'],
-    [{ kube_cluster: '' , kubeCluster: 'b' }, 'b'],
+    [{ kube_cluster: '', kubeCluster: 'b' }, 'b'],
     [{ kube_cluster: 42 }, undefined],
   ])('%j → %s', (metadata, expected) => {
     expect(kubeClusterOf(metadata)).toBe(expected);

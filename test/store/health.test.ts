@@ -5,7 +5,7 @@ import { pod } from './fixtures.js';
 const healthy: EndpointDecision = { kind: 'endpoint', health: 'HEALTHY' };
 const draining: EndpointDecision = { kind: 'endpoint', health: 'DRAINING' };
 const unhealthy: EndpointDecision = { kind: 'endpoint', health: 'UNHEALTHY' };
-const skip = (reason: string): EndpointDecision => ({ kind: 'skip', reason } as EndpointDecision);
+const skip = (reason: string): EndpointDecision => ({ kind: 'skip', reason }) as EndpointDecision;
 
 describe('endpointForPod', () => {
   const cases: { name: string; pod: Parameters<typeof pod>[0]; includeNotReady?: boolean; want: EndpointDecision }[] = [

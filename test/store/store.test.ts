@@ -233,7 +233,13 @@ describe('EndpointStore: relists and cluster status', () => {
 
   it('keeps the endpoints of an unreachable cluster and reports its state', async () => {
     const h = make();
-    const status = (state: ClusterStatus['state']): ClusterStatus => ({ cluster: 'east', state, everSynced: true, lastError: state === 'unreachable' ? 'connect ECONNREFUSED' : undefined, lastChangeMs: h.now() });
+    const status = (state: ClusterStatus['state']): ClusterStatus => ({
+      cluster: 'east',
+      state,
+      everSynced: true,
+      lastError: state === 'unreachable' ? 'connect ECONNREFUSED' : undefined,
+      lastChangeMs: h.now(),
+    });
     h.store.setClusterStatus(status('synced'));
     h.store.applyPod(pod({ name: 'a' }));
     expect(await metricValue(h.metrics.kubeClusterSynced, { kube_cluster: 'east' })).toBe(1);

@@ -119,7 +119,10 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     expect(await colourOf(page, '[data-service="payments"] [data-health="DRAINING"]')).toBe('rgb(183, 121, 31)');
     expect(await colourOf(page, '#services [data-health="HEALTHY"]')).toBe('rgb(26, 127, 55)');
     // The finished drain shows in the recent list with both sidecars' ACKs.
-    await page.locator('#drains tr', { hasText: victim.name }).locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#drains tr', { hasText: victim.name })
+      .locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ })
+      .waitFor({ timeout: 10_000 });
 
     // A node id is shown as text, never run as markup.
     await page.locator('#clients td', { hasText: HOSTILE_NODE_ID }).waitFor({ timeout: 5_000 });

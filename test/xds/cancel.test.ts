@@ -31,8 +31,7 @@ function requestFrame(delta: boolean, i: number): Buffer {
   return grpcFrame(Request.encode(Request.fromObject({ node: { id: `flap-${i}` }, type_url: TYPE_URLS.endpoint, resource_names: ['a'] })).finish());
 }
 
-const openStreams = async (harness: Harness): Promise<number> =>
-  (await harness.metrics.xdsStreams.get()).values.reduce((sum, v) => sum + v.value, 0);
+const openStreams = async (harness: Harness): Promise<number> => (await harness.metrics.xdsStreams.get()).values.reduce((sum, v) => sum + v.value, 0);
 
 describe('streams reset right after their first request', () => {
   // A raw HTTP/2 client controls exactly when RST_STREAM goes out: here in the same tick as the

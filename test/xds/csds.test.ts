@@ -33,8 +33,12 @@ const decodeResponse = (bytes: Buffer): ClientConfig[] => {
 
 function fetchStatus(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(`${SERVICE}/FetchClientStatus`, (b: Buffer) => b, decodeResponse, encodeRequest(fields), (err, value) =>
-      err ? reject(err) : resolve(value!),
+    client.makeUnaryRequest(
+      `${SERVICE}/FetchClientStatus`,
+      (b: Buffer) => b,
+      decodeResponse,
+      encodeRequest(fields),
+      (err, value) => (err ? reject(err) : resolve(value!)),
     );
   });
 }
@@ -100,7 +104,7 @@ describe('CSDS', () => {
     expect(byName(later.find((c) => c.node?.id === 'sidecar-1')!.generic_xds_configs)['Cluster/b']).toBe('ACKED/STALE');
   });
 
-  it("echoes an Envoy-sized Node field for field for every stream that shares its extension list", async () => {
+  it('echoes an Envoy-sized Node field for field for every stream that shares its extension list', async () => {
     h = await startHarness();
     h.put('cluster', 'a', 'v1');
     const extensions = Array.from({ length: 300 }, (_, i) => ({
@@ -138,8 +142,7 @@ describe('CSDS', () => {
       s.request('cluster', { node: { id } });
       await s.next();
     }
-    const ids = async (matchers: unknown[]): Promise<string[]> =>
-      (await fetchStatus(h!.client(), { node_matchers: matchers })).map((c) => c.node!.id).sort();
+    const ids = async (matchers: unknown[]): Promise<string[]> => (await fetchStatus(h!.client(), { node_matchers: matchers })).map((c) => c.node!.id).sort();
     expect(await ids([{ node_id: { exact: 'web-2' } }])).toEqual(['web-2']);
     expect(await ids([{ node_id: { prefix: 'web-' } }])).toEqual(['web-1', 'web-2']);
     expect(await ids([{ node_id: { safe_regex: { regex: '.*-1' } } }, { node_id: { exact: 'web-2' } }])).toEqual(['db-1', 'web-1', 'web-2']);

@@ -38,7 +38,14 @@ describe('encodeDeltaDiscoveryResponse', () => {
     { label: 'resources and removals', resources: wrappers, removed: ['c', 'd'], version: '17', nonce: '3', cp: 'herald-1' },
     { label: 'removals only', resources: [], removed: ['gone'], version: '18', nonce: '4', cp: undefined },
     { label: 'empty (first wildcard answer)', resources: [], removed: [], version: '', nonce: '1', cp: '' },
-    { label: 'large resource', resources: [encodeResourceWrapper('big', 'v', resourceAny('endpoint', 'big', 'z'.repeat(70_000)))], removed: [], version: 'x'.repeat(200), nonce: '9', cp: undefined },
+    {
+      label: 'large resource',
+      resources: [encodeResourceWrapper('big', 'v', resourceAny('endpoint', 'big', 'z'.repeat(70_000)))],
+      removed: [],
+      version: 'x'.repeat(200),
+      nonce: '9',
+      cp: undefined,
+    },
   ])('decodes with protobufjs: $label', ({ resources, removed, version, nonce, cp }) => {
     const bytes = encodeDeltaDiscoveryResponse({
       systemVersionInfo: version,

@@ -11,9 +11,31 @@ function recordingLogger() {
 
 describe('TransportPaths', () => {
   it.each([
-    { enabled: true, streams: [['direct', 'splitter'], ['direct', 'splitter']], warns: 0 },
-    { enabled: true, streams: [['direct', 'splitter'], ['grpc-js', 'splitter'], ['grpc-js', 'grpc-js']], warns: 1 },
-    { enabled: false, streams: [['grpc-js', 'grpc-js'], ['grpc-js', 'grpc-js']], warns: 0 },
+    {
+      enabled: true,
+      streams: [
+        ['direct', 'splitter'],
+        ['direct', 'splitter'],
+      ],
+      warns: 0,
+    },
+    {
+      enabled: true,
+      streams: [
+        ['direct', 'splitter'],
+        ['grpc-js', 'splitter'],
+        ['grpc-js', 'grpc-js'],
+      ],
+      warns: 1,
+    },
+    {
+      enabled: false,
+      streams: [
+        ['grpc-js', 'grpc-js'],
+        ['grpc-js', 'grpc-js'],
+      ],
+      warns: 0,
+    },
   ] as { enabled: boolean; streams: [WritePath, ReadPath][]; warns: number }[])('enabled=$enabled, $streams.length streams: $warns warnings', async ({ enabled, streams, warns }) => {
     const counter = new Counter({ name: 'paths_total', help: 'x', labelNames: ['write', 'read'], registers: [new Registry()] });
     const { lines, logger } = recordingLogger();

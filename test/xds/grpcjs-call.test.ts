@@ -36,9 +36,7 @@ async function startBench(): Promise<Bench> {
     Chat: { path: PATH, requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
   };
   server.addService(definition, { Chat: (call: ServerCall) => calls.push(call) });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   bench = { server, client, calls };
   return bench;
@@ -182,9 +180,7 @@ describe('adoptMessageSplitter', () => {
         call.on('data', () => undefined);
       },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    );
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     bench = { server, client, calls };
     const c = client.makeBidiStreamRequest(PATH, identity, identity);

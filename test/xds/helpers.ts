@@ -29,7 +29,9 @@ export function resourceAny(kind: ResourceKind, name: string, tag: string): Buff
       type = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
       body = {
         cluster_name: name,
-        endpoints: [{ locality: { zone: tag }, load_balancing_weight: { value: 1 }, lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 8080 } } } }] }],
+        endpoints: [
+          { locality: { zone: tag }, load_balancing_weight: { value: 1 }, lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 8080 } } } }] },
+        ],
       };
       break;
     case 'listener':
@@ -189,7 +191,12 @@ export async function startHarness(
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const drainResults: DrainResult[] = [];
-  const server = new XdsServer({ cache, protos: protos(), metrics, logger: silentLogger(), ready: options.ready ?? Promise.resolve(),
+  const server = new XdsServer({
+    cache,
+    protos: protos(),
+    metrics,
+    logger: silentLogger(),
+    ready: options.ready ?? Promise.resolve(),
     controlPlaneId: 'herald-test',
     maxConnectionAgeMs: options.maxConnectionAgeMs,
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,

@@ -110,7 +110,9 @@ describe('wire scanning', () => {
     expect(cut.removed).toBe(extensionBytes);
     expect(cut.stripped.length).toBeLessThan(bytes.length - extensionBytes + 2);
     const { extensions: _dropped, ...rest } = node;
-    expect(Request.toObject(Request.decode(cut.stripped))).toEqual(Request.toObject(Request.decode(Request.encode(Request.fromObject({ version_info: 'v', node: rest, type_url: 't', response_nonce: 'n' })).finish())));
+    expect(Request.toObject(Request.decode(cut.stripped))).toEqual(
+      Request.toObject(Request.decode(Request.encode(Request.fromObject({ version_info: 'v', node: rest, type_url: 't', response_nonce: 'n' })).finish())),
+    );
     expect(withoutNestedRun(bytes, field, (2 << 3) | 2, (12 << 3) | 2)).toBeUndefined();
   });
 
@@ -130,9 +132,24 @@ describe('request decoders: the node as the client encoded it', () => {
   const root = loadEnvoyProtos();
   const node = { id: 'sidecar-1', cluster: 'shop', user_agent_name: 'envoy', extensions: extensions.slice(0, 5).map((e) => ({ name: e.name, category: e.category })) };
   const cases = [
-    { what: 'DiscoveryRequest (node is field 2)', type: 'envoy.service.discovery.v3.DiscoveryRequest', decode: makeRequestDecoder(root), fields: { version_info: 'v1', node, type_url: 't', resource_names: ['a', 'b'] } },
-    { what: 'DiscoveryRequest with a long name run', type: 'envoy.service.discovery.v3.DiscoveryRequest', decode: makeRequestDecoder(root, { lazyNamesBytes: 1 }), fields: { version_info: '', node, resource_names: ['a', 'b'] } },
-    { what: 'DeltaDiscoveryRequest (node is field 1)', type: 'envoy.service.discovery.v3.DeltaDiscoveryRequest', decode: makeDeltaRequestDecoder(root), fields: { node, type_url: 't', resource_names_subscribe: ['a'] } },
+    {
+      what: 'DiscoveryRequest (node is field 2)',
+      type: 'envoy.service.discovery.v3.DiscoveryRequest',
+      decode: makeRequestDecoder(root),
+      fields: { version_info: 'v1', node, type_url: 't', resource_names: ['a', 'b'] },
+    },
+    {
+      what: 'DiscoveryRequest with a long name run',
+      type: 'envoy.service.discovery.v3.DiscoveryRequest',
+      decode: makeRequestDecoder(root, { lazyNamesBytes: 1 }),
+      fields: { version_info: '', node, resource_names: ['a', 'b'] },
+    },
+    {
+      what: 'DeltaDiscoveryRequest (node is field 1)',
+      type: 'envoy.service.discovery.v3.DeltaDiscoveryRequest',
+      decode: makeDeltaRequestDecoder(root),
+      fields: { node, type_url: 't', resource_names_subscribe: ['a'] },
+    },
   ];
   for (const { what, type, decode, fields } of cases) {
     it(`carries every field of the node in a ${what}`, () => {
@@ -145,7 +162,14 @@ describe('request decoders: the node as the client encoded it', () => {
   }
 
   it('reads the node of an Envoy listing 300 extensions without decoding them, and keeps them all', () => {
-    const envoyNode = { id: 'sidecar-9', cluster: 'shop', user_agent_name: 'envoy', locality: { zone: 'z1' }, extensions: extensions.map((e) => ({ name: e.name, category: e.category, type_urls: e.typeUrls })), client_features: ['f1'] };
+    const envoyNode = {
+      id: 'sidecar-9',
+      cluster: 'shop',
+      user_agent_name: 'envoy',
+      locality: { zone: 'z1' },
+      extensions: extensions.map((e) => ({ name: e.name, category: e.category, type_urls: e.typeUrls })),
+      client_features: ['f1'],
+    };
     for (const { type, decode, fields } of cases) {
       const Type = root.lookupType(type);
       const bytes = Buffer.from(Type.encode(Type.fromObject({ ...fields, node: envoyNode })).finish());

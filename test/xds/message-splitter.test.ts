@@ -32,7 +32,10 @@ describe('MessageSplitter', () => {
     { label: 'cut inside a prefix', cuts: [2, 5, 8] },
     { label: 'HTTP/2 DATA frames of 16 KiB', cuts: Array.from({ length: Math.floor(stream.length / 16_384) }, (_, i) => (i + 1) * 16_384) },
   ])('returns what grpc-js decodes: $label', ({ cuts }) => {
-    const chunks = chunksOf(stream, cuts.filter((c) => c < stream.length));
+    const chunks = chunksOf(
+      stream,
+      cuts.filter((c) => c < stream.length),
+    );
     const mine = new MessageSplitter(-1);
     const theirs = new StreamDecoder(-1);
     const got = chunks.flatMap((c) => mine.write(c));

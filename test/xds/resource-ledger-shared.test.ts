@@ -44,11 +44,15 @@ class ModelLedger {
         const current = view.get('cluster', name)?.version;
         const version = r.acked ?? '';
         const [clientStatus, configStatus] =
-          r.state === 'sent' ? [r.acked !== undefined ? 'ACKED' : 'REQUESTED', 'STALE']
-          : r.state === 'acked' ? ['ACKED', current === r.acked ? 'SYNCED' : 'STALE']
-          : r.state === 'nacked' ? ['NACKED', 'ERROR']
-          : r.state === 'absent' ? ['DOES_NOT_EXIST', current !== undefined ? 'NOT_SENT' : 'SYNCED']
-          : ['REQUESTED', 'NOT_SENT'];
+          r.state === 'sent'
+            ? [r.acked !== undefined ? 'ACKED' : 'REQUESTED', 'STALE']
+            : r.state === 'acked'
+              ? ['ACKED', current === r.acked ? 'SYNCED' : 'STALE']
+              : r.state === 'nacked'
+                ? ['NACKED', 'ERROR']
+                : r.state === 'absent'
+                  ? ['DOES_NOT_EXIST', current !== undefined ? 'NOT_SENT' : 'SYNCED']
+                  : ['REQUESTED', 'NOT_SENT'];
         return { name, version, clientStatus, configStatus, updatedAtMs: r.at, error: r.nack } as Omit<ResourceStatus, 'kind'>;
       });
   }
@@ -133,7 +137,11 @@ describe('ResourceLedger sharing one NameSlots', () => {
       } else if (op < 19) {
         const names = [name, `svc-${next(60)}`, name];
         const nack = next(3) === 0 ? { message: `m${step}` } : undefined;
-        pair.real.answered(names.map((name) => ({ name })), nack, step);
+        pair.real.answered(
+          names.map((name) => ({ name })),
+          nack,
+          step,
+        );
         pair.model.answered(names, nack, step);
       } else if (next(20) === 0) {
         pair.real.dispose();

@@ -7,10 +7,7 @@ function tallyWithRegistry(): { tally: ResponseTally; value: (metric: string, ty
   const registry = new Registry();
   const responses = new Counter({ name: 'responses_total', help: 'r', labelNames: ['type'], registers: [registry] });
   const bytes = new Counter({ name: 'bytes_total', help: 'b', labelNames: ['type'], registers: [registry] });
-  const counters = Object.fromEntries(PUSH_ORDER.map((type) => [type, { responses: responses.labels({ type }), bytes: bytes.labels({ type }) }])) as Record<
-    ResourceKind,
-    ResponseCounters
-  >;
+  const counters = Object.fromEntries(PUSH_ORDER.map((type) => [type, { responses: responses.labels({ type }), bytes: bytes.labels({ type }) }])) as Record<ResourceKind, ResponseCounters>;
   const value = async (metric: string, type: ResourceKind): Promise<number> => {
     const counter = metric === 'responses' ? responses : bytes;
     return (await counter.get()).values.find((v) => v.labels.type === type)?.value ?? 0;

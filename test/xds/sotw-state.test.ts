@@ -12,8 +12,7 @@ function req(kind: ResourceKind, over: Partial<XdsRequest> = {}): XdsRequest {
   return { versionInfo: '', node: undefined, resourceNames: [], typeUrl: TYPE_URLS[kind], responseNonce: '', errorDetail: undefined, ...over };
 }
 
-const ack = (r: PlannedResponse, names: string[] = []): XdsRequest =>
-  req(r.kind, { versionInfo: r.versionInfo, responseNonce: r.nonce, resourceNames: names });
+const ack = (r: PlannedResponse, names: string[] = []): XdsRequest => req(r.kind, { versionInfo: r.versionInfo, responseNonce: r.nonce, resourceNames: names });
 const nack = (r: PlannedResponse, names: string[] = [], version = ''): XdsRequest =>
   req(r.kind, { versionInfo: version, responseNonce: r.nonce, resourceNames: names, errorDetail: { code: 3, message: 'bad' } });
 const names = (r: PlannedResponse | undefined): string[] => (r ? r.resources.map((x) => x.name) : []);
@@ -282,8 +281,7 @@ describe('SotwState', () => {
   it('keeps a per-resource record for CSDS: full-state omissions, named misses, NACKs and unchanged resources', () => {
     const cache = seeded();
     const s = ads();
-    const status = (): Record<string, string> =>
-      Object.fromEntries(s.resourceStatuses(cache).map((x) => [`${x.kind}/${x.name}`, `${x.clientStatus}/${x.configStatus}`]));
+    const status = (): Record<string, string> => Object.fromEntries(s.resourceStatuses(cache).map((x) => [`${x.kind}/${x.name}`, `${x.clientStatus}/${x.configStatus}`]));
     s.handleRequest(req('cluster', { resourceNames: ['a', 'ghost'] }));
     const [c1] = s.flush(cache);
     s.handleRequest(ack(c1!, ['a', 'ghost']));

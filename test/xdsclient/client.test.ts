@@ -87,7 +87,12 @@ describe('AdsClient against a fake ADS server', () => {
       ads.assignment({
         cluster_name: 'a',
         endpoints: [
-          { locality: { region: 'r1', zone: 'z1' }, load_balancing_weight: { value: 2 }, priority: 0, lb_endpoints: [endpoint('10.0.0.1', 8080, 'HEALTHY'), endpoint('10.0.0.2', 8080, 'DRAINING')] },
+          {
+            locality: { region: 'r1', zone: 'z1' },
+            load_balancing_weight: { value: 2 },
+            priority: 0,
+            lb_endpoints: [endpoint('10.0.0.1', 8080, 'HEALTHY'), endpoint('10.0.0.2', 8080, 'DRAINING')],
+          },
           { locality: { region: 'r2', zone: 'z9' }, priority: 1, lb_endpoints: [endpoint('10.1.0.1', 9090, 'UNKNOWN')] },
         ],
       }),
@@ -138,8 +143,7 @@ describe('AdsClient against a fake ADS server', () => {
 
   it('NACKs through the hook with error_detail and the last accepted version', async () => {
     const c = startClient({
-      nackIf: (typeUrl, resources) =>
-        typeUrl === EDS && JSON.stringify(resources).includes('"port_value":666') ? 'port 666 is cursed' : undefined,
+      nackIf: (typeUrl, resources) => (typeUrl === EDS && JSON.stringify(resources).includes('"port_value":666') ? 'port 666 is cursed' : undefined),
     });
     const nacks: string[] = [];
     c.on('nack', (_t, m) => nacks.push(m));

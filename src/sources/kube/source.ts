@@ -82,7 +82,13 @@ export class KubeClusterSource implements ClusterSource {
       random,
       listTimeoutMs,
       hooks: {
-        onListed: (items) => this.withSink((sink) => sink.replacePods(cluster, items.map((pod) => this.translate(pod)))),
+        onListed: (items) =>
+          this.withSink((sink) =>
+            sink.replacePods(
+              cluster,
+              items.map((pod) => this.translate(pod)),
+            ),
+          ),
         onAdd: (pod) => {
           events.inc({ kube_cluster: cluster, kind: 'pod', type: 'add' });
           this.withSink((sink) => sink.applyPod(this.translate(pod)));
@@ -109,7 +115,13 @@ export class KubeClusterSource implements ClusterSource {
       random,
       listTimeoutMs,
       hooks: {
-        onListed: (items) => this.withSink((sink) => sink.replaceNodes(cluster, items.map((node) => translateNode(node, cluster)))),
+        onListed: (items) =>
+          this.withSink((sink) =>
+            sink.replaceNodes(
+              cluster,
+              items.map((node) => translateNode(node, cluster)),
+            ),
+          ),
         onAdd: (node) => {
           events.inc({ kube_cluster: cluster, kind: 'node', type: 'add' });
           this.withSink((sink) => sink.applyNode(translateNode(node, cluster)));

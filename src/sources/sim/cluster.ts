@@ -175,13 +175,16 @@ export class SimulatedCluster implements ClusterSource {
   startAutopilot(options: { intervalMs: number; maxSurge?: number }): void {
     this.stopAutopilot();
     if (this.stopped) return;
-    this.autopilot = setInterval(() => {
-      const idle = [...this.specs.keys()].filter((name) => !this.deploys.has(name));
-      if (idle.length === 0) return;
-      const pick = idle[Math.min(idle.length - 1, Math.floor(this.random() * idle.length))] as string;
-      // A deploy fails only for an unknown service, and the name comes from specs.
-      this.rollingDeploy(pick, { maxSurge: options.maxSurge ?? 1 }).catch(() => undefined);
-    }, Math.max(1, options.intervalMs));
+    this.autopilot = setInterval(
+      () => {
+        const idle = [...this.specs.keys()].filter((name) => !this.deploys.has(name));
+        if (idle.length === 0) return;
+        const pick = idle[Math.min(idle.length - 1, Math.floor(this.random() * idle.length))] as string;
+        // A deploy fails only for an unknown service, and the name comes from specs.
+        this.rollingDeploy(pick, { maxSurge: options.maxSurge ?? 1 }).catch(() => undefined);
+      },
+      Math.max(1, options.intervalMs),
+    );
   }
 
   stopAutopilot(): void {
@@ -304,10 +307,13 @@ export class SimulatedCluster implements ClusterSource {
     if (this.stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
       const sleeper: Sleeper = {
-        timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
-          resolve(true);
-        }, Math.max(0, ms)),
+        timer: setTimeout(
+          () => {
+            this.sleepers.delete(sleeper);
+            resolve(true);
+          },
+          Math.max(0, ms),
+        ),
         resolve,
       };
       this.sleepers.add(sleeper);

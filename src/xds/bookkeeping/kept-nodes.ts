@@ -2,9 +2,9 @@ import { EXTENSIONS_TAG, fieldRun } from '../wire/index.js';
 
 /**
  * The Node each client sent, kept encoded for CSDS. An Envoy's Node lists every extension
- * compiled into it (some 300 entries), and every Envoy of one build sends the same list: kept
- * decoded, a 34 KB Node of that shape costs 120 KB of heap per stream, 1.2 GB for 10,000
- * sidecars (bench/node-memory.ts). The extensions run (field 9) is therefore interned by content
+ * compiled into it (hundreds of entries), and every Envoy of one build sends the same list: kept
+ * decoded per stream, that list would cost several times its encoded size on every stream
+ * (bench/node-memory.ts measures it). The extensions run (field 9) is therefore interned by content
  * and shared by every stream that sent it; the rest of the Node (id, cluster, metadata,
  * locality, user agent) stays with the stream as bytes, and is decoded only when CSDS asks.
  */
@@ -19,11 +19,10 @@ interface SharedRun {
   refs: number;
 }
 
-
 export class KeptNodes {
   /**
-   * Runs by length, then compared byte for byte: a connect storm keeps 10,000 Nodes, and a
-   * string key per Node would be 10,000 short-lived strings of the run's size.
+   * Runs by length, then compared byte for byte: a connect storm keeps a Node per stream, and a
+   * string key per Node would be one short-lived string of the run's size per stream.
    */
   private readonly runs = new Map<number, SharedRun[]>();
   private count = 0;

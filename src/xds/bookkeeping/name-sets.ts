@@ -17,8 +17,8 @@ interface Entry extends SharedNames {
 
 /**
  * Interns subscription name lists by their encoded bytes. The Envoys of one mesh mostly
- * subscribe to the same clusters, so 10,000 streams hold one decoded Set of 600 names instead of
- * 10,000 copies, and the subscription index can group streams by that Set. Entries are counted:
+ * subscribe to the same clusters, so all their streams hold one decoded Set instead of one copy
+ * each, and the subscription index can group streams by that Set. Entries are counted:
  * the last holder to release one drops it, so abandoned lists (a client that subscribed to
  * made-up names and left) do not stay.
  */

@@ -1,7 +1,7 @@
 /**
  * Maps the resource names of one kind to small dense integers, shared by every stream of a
  * server, so per-stream records can be typed arrays indexed by slot instead of each stream
- * keeping its own table of names (at 10k streams × 1,200 names that table dominated the heap).
+ * keeping its own table of names (one table per stream would grow with streams × names).
  *
  * Contract:
  * - `slotOf(name)` returns the name's slot, assigning one if the name has none. It does not

@@ -59,7 +59,7 @@ export class ResourceLedger {
   /**
    * Per slot: 0 for no version, else 1 + the version's slot in `versionSlots`. 16 bits while
    * the registry's slots fit (live versions of one kind, about one per resource), widening to
-   * 32 the first time one does not: 2.4 KB less per Envoy stream.
+   * 32 the first time one does not: half the memory of 32-bit references on every stream.
    */
   private versionRefs: Uint16Array | Uint32Array = new Uint16Array(0);
   /** SENT records whose client already ran an ACKed version: that version. */
@@ -147,8 +147,7 @@ export class ResourceLedger {
   /**
    * About `records` more records are coming (a subscription or a full-state response): when
    * all of them would fill at least half the registry, the arrays take the registry's size in
-   * one step. Growing slot by slot cost every stream of a connect storm seven allocations and
-   * copies per type.
+   * one step, rather than one allocation and copy per doubling on every stream of a connect storm.
    */
   reserve(records: number): void {
     const capacity = slotArrayReserve(this.states.length, this.count, records, this.slots.capacity);

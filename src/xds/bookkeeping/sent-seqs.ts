@@ -2,9 +2,9 @@ import { NameSlots, slotArrayGrowth, slotArrayReserve } from './name-slots.js';
 
 /**
  * What one stream holds of one type: resource name → seq last sent. Every stream keeps one per
- * type it subscribes to (600 clusters and 600 assignments for a typical Envoy), so the seqs sit
- * in a typed array indexed by the server's shared name slots rather than in a Map per stream
- * (a 600-entry Map is ~29 KB; this is 4 bytes a name). Seqs start at 1, so 0 marks "not held";
+ * type it subscribes to (an Envoy typically subscribes to every cluster and its assignment), so
+ * the seqs sit in a typed array indexed by the server's shared name slots rather than in a Map
+ * per stream: 4 bytes a name instead of a Map entry's tens. Seqs start at 1, so 0 marks "not held";
  * they fit 32 bits for billions of changes, and the array widens to 64-bit floats (exact to
  * 2^53) the day one does not.
  */

@@ -8,13 +8,13 @@ interface Entry {
 
 /** Responses remembered; the oldest is dropped first. A drain adds one, a connect storm one per version. */
 const DEFAULT_MAX_ENTRIES = 64;
-/** Encoded bytes remembered: a few first-EDS responses (~1 MB each at 600 services) and many small ones. */
+/** Encoded bytes remembered: a few large first-EDS responses and many small ones. */
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Encode once for every stream: state-of-the-world responses with the same content (type,
  * version and the same resource revisions) get the same nonce and the same encoded bytes, so a
- * drain fanned out to 10,000 streams is encoded once, and a replica restart encodes the ~1 MB
+ * drain fanned out to every stream is encoded once, and a replica restart encodes the large
  * first EDS response once instead of once per stream.
  *
  * A nonce only has to tell one stream's responses apart. Every distinct content gets a fresh

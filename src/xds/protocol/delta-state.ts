@@ -5,8 +5,6 @@ import type { DeltaRequest } from '../wire/index.js';
 import type { NameSlots } from '../bookkeeping/index.js';
 import { byName, newCommonTypeState, ProtocolStateBase, type CommonTypeState, type ProtocolStateOptions } from './protocol-base.js';
 
-
-
 /** What the client holds: seq is undefined when only its version is known (initial_resource_versions). */
 interface Known {
   version: string;

@@ -186,7 +186,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     const nonce = sharedNonce ?? String(++this.nonceCounter);
     state.pending = true;
     state.lastNonce = nonce;
-    // The array itself, not a copy: a 10k connect storm would otherwise copy 6 million entries.
+    // The array itself, not a copy: a connect storm would otherwise copy streams × resources entries.
     // A client that never answers keeps these versions' bytes alive until it answers or goes,
     // at most one response per type; one that stops reading holds its unsent response anyway.
     state.inFlight = { version, resources };

@@ -8,7 +8,6 @@ import type { SharedResponses } from '../bookkeeping/index.js';
 import type { NameSlots } from '../bookkeeping/index.js';
 import { SentSeqs } from '../bookkeeping/index.js';
 
-
 export interface PlannedResponse {
   kind: ResourceKind;
   versionInfo: string;

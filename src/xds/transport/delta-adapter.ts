@@ -16,13 +16,16 @@ export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter
       return { type: 'accepted', outcome, stale: outcome.stale };
     },
     encode: (response) =>
-      encodeDeltaDiscoveryResponse({
-        systemVersionInfo: response.systemVersion,
-        resources: response.resources.map((resource) => ctx.wrappers.get(resource)),
-        typeUrl: TYPE_URLS[response.kind],
-        removedResources: response.removed,
-        nonce: response.nonce,
-        controlPlaneId: ctx.controlPlaneId,
-      }, true),
+      encodeDeltaDiscoveryResponse(
+        {
+          systemVersionInfo: response.systemVersion,
+          resources: response.resources.map((resource) => ctx.wrappers.get(resource)),
+          typeUrl: TYPE_URLS[response.kind],
+          removedResources: response.removed,
+          nonce: response.nonce,
+          controlPlaneId: ctx.controlPlaneId,
+        },
+        true,
+      ),
   };
 }

@@ -52,8 +52,8 @@ function grpcJsCallOf(call: ServerCall): GrpcJsCall | undefined {
 /**
  * A writer for `call`. grpc-js frames every message by copying it into a fresh buffer, and a
  * write passes through two Writable streams and its interceptor chain. Herald sends one encoded
- * response to thousands of streams (a drain) and ~1 MB first responses to every reconnecting
- * Envoy, so that copy was the largest single cost of a connect storm. The direct path hands the
+ * response to thousands of streams (a drain) and large first responses to every reconnecting
+ * Envoy, so that copy is the largest single cost of a connect storm left to grpc-js. The direct path hands the
  * same framed bytes to each HTTP/2 stream after grpc-js has sent the response headers; the
  * trailers grpc-js sends at the end still follow the data, since both go through the same
  * HTTP/2 stream in order.
@@ -95,8 +95,8 @@ function publicWriter(call: ServerCall): CallWriter {
  * decoder does not have the expected shape or has already begun a message. grpc-js's decoder
  * copies every message into a fresh buffer and keeps slices of the last one (its first chunk
  * and body) until the next message starts, and a slice keeps its whole chunk alive: every
- * stream held its last request, an Envoy's EDS ACK that repeats every name it watches (~6 KB at
- * 600 services, 58 MB at 10,000 streams), and each drain's 10,000 ACKs were copied once more.
+ * stream would hold its last request, an Envoy's EDS ACK that repeats every name it watches,
+ * and every ACK of a drain would be copied once more.
  * Call it when the call is handed to Herald, before any request has been read.
  */
 export function adoptMessageSplitter(call: ServerCall): boolean {

@@ -251,10 +251,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   private nacked(kind: ResourceKind, rejectedVersion: string, message: string): void {
-    this.ctx.logger.warn(
-      { stream: this.id, api: this.api, node: this.node?.id, type: kind, rejectedVersion, message: message.slice(0, 1000) },
-      'xDS NACK',
-    );
+    this.ctx.logger.warn({ stream: this.id, api: this.api, node: this.node?.id, type: kind, rejectedVersion, message: message.slice(0, 1000) }, 'xDS NACK');
   }
 
   /** Queues one response with the server's pacer; false (and the stream released) when the call is gone. */

@@ -6,15 +6,27 @@ import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-st
 
 /** A state-of-the-world stream (ADS or one per-type service). */
 export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<PlannedResponse> {
-  const state = new SotwState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSets: ctx.nameSets, responses: ctx.responses, nameSlots: ctx.nameSlots, versionSlots: ctx.versionSlots });
+  const state = new SotwState({
+    kinds: spec.kinds,
+    ads: spec.ads,
+    clock: ctx.clock,
+    maxResponseBytes: ctx.maxResponseBytes,
+    nameSets: ctx.nameSets,
+    responses: ctx.responses,
+    nameSlots: ctx.nameSlots,
+    versionSlots: ctx.versionSlots,
+  });
   const encodeOwn = (response: PlannedResponse): Buffer =>
-    encodeDiscoveryResponse({
-      versionInfo: response.versionInfo,
-      resources: response.resources.map((resource) => resource.any),
-      typeUrl: TYPE_URLS[response.kind],
-      nonce: response.nonce,
-      controlPlaneId: ctx.controlPlaneId,
-    }, true);
+    encodeDiscoveryResponse(
+      {
+        versionInfo: response.versionInfo,
+        resources: response.resources.map((resource) => resource.any),
+        typeUrl: TYPE_URLS[response.kind],
+        nonce: response.nonce,
+        controlPlaneId: ctx.controlPlaneId,
+      },
+      true,
+    );
   return {
     state,
     handle(request: object): HandledRequest {

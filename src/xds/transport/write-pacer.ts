@@ -27,9 +27,9 @@ interface Job {
 
 /**
  * Paces large responses when a fleet reconnects at once. Each Envoy's first EDS response is
- * about a megabyte; handed to the transport for 10,000 streams together it held gigabytes of
- * copies, and one event-loop turn spent seconds writing, so the listen queue overflowed and
- * connecting Envoys backed off. Large writes now go first come, first served while no more than
+ * large; handed to the transport for every stream together they would hold streams × that in
+ * copies, and one event-loop turn would spend seconds writing, so the listen queue overflows and
+ * connecting Envoys back off. Large writes go first come, first served while no more than
  * maxInFlightBytes are unsent; small ones skip the line unless the same stream has a write
  * waiting, which keeps every stream's responses in order.
  */

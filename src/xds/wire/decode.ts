@@ -66,11 +66,7 @@ function errorDetailOf(raw: RawCommon): { code: number; message: string } | unde
  * A decoder for one request message type. Never throws: grpc-js would end the call with a
  * generic INTERNAL error, and Herald wants to count and explain the failure itself.
  */
-function makeDecoder<Raw extends RawCommon, Request extends object>(
-  root: protobuf.Root,
-  typeName: string,
-  convert: (raw: Raw) => Request,
-): (bytes: Buffer) => Request | UndecodableRequest {
+function makeDecoder<Raw extends RawCommon, Request extends object>(root: protobuf.Root, typeName: string, convert: (raw: Raw) => Request): (bytes: Buffer) => Request | UndecodableRequest {
   const type = root.lookupType(typeName);
   const Node = root.lookupType('envoy.config.core.v3.Node');
   // node is field 2 of a DiscoveryRequest but field 1 of a DeltaDiscoveryRequest.
@@ -103,10 +99,7 @@ const DEFAULT_LAZY_NAMES_BYTES = 256;
  * long resource_names run is handed on encoded (resourceNamesRun) and its strings are only built
  * when read: a stream whose subscription did not change then compares two byte runs.
  */
-export function makeRequestDecoder(
-  root: protobuf.Root,
-  options: { lazyNamesBytes?: number } = {},
-): (bytes: Buffer) => IncomingRequest {
+export function makeRequestDecoder(root: protobuf.Root, options: { lazyNamesBytes?: number } = {}): (bytes: Buffer) => IncomingRequest {
   const lazyNamesBytes = options.lazyNamesBytes ?? DEFAULT_LAZY_NAMES_BYTES;
   const decode = makeDecoder(root, 'envoy.service.discovery.v3.DiscoveryRequest', (raw: RawRequest): XdsRequest => ({
     versionInfo: raw.version_info ?? '',

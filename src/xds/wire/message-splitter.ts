@@ -3,8 +3,8 @@ import { GRPC_PREFIX_BYTES } from './proto-writer.js';
 /**
  * Splits the data chunks of one gRPC request stream into messages, each returned with its
  * 5-byte prefix. A message that lies within one chunk is returned as a slice of it, not a copy:
- * an Envoy's EDS ACK repeats every name it watches (~6 KB at 600 services), and a drain at
- * 10,000 streams brings 10,000 of them at once. Only a message split across chunks is gathered
+ * an Envoy's EDS ACK repeats every name it watches, and a drain brings one from every stream
+ * at once. Only a message split across chunks is gathered
  * into a new buffer, once, when its last byte arrives. Nothing is kept between messages.
  */
 export class MessageSplitter {

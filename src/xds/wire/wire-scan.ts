@@ -32,8 +32,7 @@ export function fieldRun(bytes: Uint8Array, tag: number): { start: number; end: 
       else if (wire === 2) {
         const length = readVarint(bytes, at);
         at.pos += length;
-      }
-      else if (wire === 1) at.pos += 8;
+      } else if (wire === 1) at.pos += 8;
       else if (wire === 5) at.pos += 4;
       else return undefined;
       if (at.pos > bytes.length) return undefined;
@@ -71,13 +70,7 @@ export function withoutNestedRun(bytes: Uint8Array, field: Uint8Array, tag: numb
   const fieldStart = contentStart - varintSize(tag) - varintSize(field.length);
   const header = Buffer.allocUnsafe(varintSize(tag) + varintSize(field.length - removed));
   writeVarint(header, writeVarint(header, 0, tag), field.length - removed);
-  const stripped = Buffer.concat([
-    bytes.subarray(0, fieldStart),
-    header,
-    field.subarray(0, inner.start),
-    field.subarray(inner.end),
-    bytes.subarray(contentStart + field.length),
-  ]);
+  const stripped = Buffer.concat([bytes.subarray(0, fieldStart), header, field.subarray(0, inner.start), field.subarray(inner.end), bytes.subarray(contentStart + field.length)]);
   return { stripped, removed };
 }
 

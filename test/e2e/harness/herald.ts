@@ -51,10 +51,18 @@ export class HeraldProcess {
     for (const c of options.clusters) args.push('--cluster', `${c.name}=${c.kubeconfig}${c.context ? `#${c.context}` : ''}`);
     if (options.localCluster) args.push('--local-cluster', options.localCluster);
     args.push(
-      '--xds-host', '127.0.0.1', '--xds-port', String(xdsPort),
-      '--admin-host', '127.0.0.1', '--admin-port', String(adminPort),
-      '--initial-sync-timeout', options.initialSyncTimeout ?? '20s',
-      '--log-level', 'info',
+      '--xds-host',
+      '127.0.0.1',
+      '--xds-port',
+      String(xdsPort),
+      '--admin-host',
+      '127.0.0.1',
+      '--admin-port',
+      String(adminPort),
+      '--initial-sync-timeout',
+      options.initialSyncTimeout ?? '20s',
+      '--log-level',
+      'info',
       ...(options.extraArgs ?? []),
     );
     // Herald reads HERALD_* variables as flags: keep the developer's own out of the test.

@@ -5,10 +5,7 @@ import type { CertFiles } from './pki.js';
  * Writes a kubeconfig for one user (client certificate or bearer token). JSON is valid YAML, and every loader
  * (client-node, kubectl, Herald's config checks) accepts it.
  */
-export function writeKubeconfig(
-  path: string,
-  opts: { cluster: string; server: string; caFile: string; user: string; cert?: CertFiles; token?: string },
-): string {
+export function writeKubeconfig(path: string, opts: { cluster: string; server: string; caFile: string; user: string; cert?: CertFiles; token?: string }): string {
   const credentials = opts.token !== undefined ? { token: opts.token } : { 'client-certificate': opts.cert?.cert, 'client-key': opts.cert?.key };
   const context = `${opts.user}@${opts.cluster}`;
   const doc = {

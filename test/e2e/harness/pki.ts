@@ -43,11 +43,7 @@ function signed(dir: string, pki: { caCert: string; caKey: string }, name: strin
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
   openssl(['req', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subj], dir);
-  openssl(
-    ['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', String(randomInt(1, 2 ** 47)),
-      '-days', '2', '-out', cert, '-extfile', ext],
-    dir,
-  );
+  openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', String(randomInt(1, 2 ** 47)), '-days', '2', '-out', cert, '-extfile', ext], dir);
   return { cert, key };
 }
 
@@ -59,8 +55,23 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
   const caCert = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   openssl(
-    ['req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caCert, '-days', '2', '-subj', '/CN=herald-e2e-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      caKey,
+      '-out',
+      caCert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=herald-e2e-ca',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
   const ca = { caCert, caKey };
@@ -74,11 +85,7 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
   for (const [user, groups] of Object.entries(users)) {
     issued.set(
       user,
-      signed(dir, ca, `user-${user}`, subject(user, groups), [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyEncipherment',
-        'extendedKeyUsage=clientAuth',
-      ]),
+      signed(dir, ca, `user-${user}`, subject(user, groups), ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth']),
     );
   }
   const privateKey = join(dir, 'sa.key');

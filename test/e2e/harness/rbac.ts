@@ -48,9 +48,7 @@ export async function applyRbac(cluster: KubeCluster): Promise<void> {
     },
   });
 
-  const restrictedRules = (role.rules ?? [])
-    .map((rule) => ({ ...rule, resources: (rule.resources ?? []).filter((r) => r !== 'nodes') }))
-    .filter((rule) => rule.resources.length > 0);
+  const restrictedRules = (role.rules ?? []).map((rule) => ({ ...rule, resources: (rule.resources ?? []).filter((r) => r !== 'nodes') })).filter((rule) => rule.resources.length > 0);
   await rbac.createClusterRole({ body: { metadata: { name: 'herald-restricted' }, rules: restrictedRules } });
   await rbac.createClusterRoleBinding({
     body: {

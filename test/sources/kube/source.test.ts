@@ -29,7 +29,12 @@ class RecordingSink implements SourceSink {
     this.nodes.delete(name);
   }
   replacePods(_cluster: string, pods: PodRecord[]): void {
-    this.calls.push(`replace ${pods.map((p) => `${p.namespace}/${p.name}`).sort().join(',')}`);
+    this.calls.push(
+      `replace ${pods
+        .map((p) => `${p.namespace}/${p.name}`)
+        .sort()
+        .join(',')}`,
+    );
     this.pods.clear();
     for (const pod of pods) this.pods.set(`${pod.namespace}/${pod.name}`, pod);
   }

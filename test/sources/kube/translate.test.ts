@@ -67,7 +67,17 @@ describe('translatePod', () => {
     {
       title: 'ready running pod',
       pod: pod({ podIP: '10.0.0.5', ready: 'True', nodeName: 'n1', creationTimestamp: new Date('2024-01-02T03:04:05Z') }),
-      want: { service: 'cart', ip: '10.0.0.5', port: 8080, ready: true, terminating: false, phase: 'Running', nodeName: 'n1', createdAtMs: Date.UTC(2024, 0, 2, 3, 4, 5), gracePeriodSeconds: undefined },
+      want: {
+        service: 'cart',
+        ip: '10.0.0.5',
+        port: 8080,
+        ready: true,
+        terminating: false,
+        phase: 'Running',
+        nodeName: 'n1',
+        createdAtMs: Date.UTC(2024, 0, 2, 3, 4, 5),
+        gracePeriodSeconds: undefined,
+      },
     },
     { title: 'Ready=False is not ready', pod: pod({ podIP: '10.0.0.5', ready: 'False' }), want: { ready: false } },
     { title: 'no Ready condition is not ready', pod: pod({ podIP: '10.0.0.5' }), want: { ready: false } },

@@ -9,7 +9,10 @@ function sim(overrides: Partial<SimulatedClusterOptions> = {}): SimulatedCluster
     name: 'east',
     region: 'us-east',
     zones: ['a', 'b', 'c'],
-    services: [{ name: 'web', replicas: 3 }, { name: 'api', replicas: 2, port: 9000 }],
+    services: [
+      { name: 'web', replicas: 3 },
+      { name: 'api', replicas: 2, port: 9000 },
+    ],
     ipBase: '10.1.0.0',
     clock: () => Date.now(),
     random: () => 0,
@@ -177,12 +180,22 @@ describe('SimulatedCluster pod drivers', () => {
     await up;
     expect(sink.podsOf('web').filter((p) => p.ready)).toHaveLength(5);
 
-    const oldest = sink.podsOf('web').sort((a, b) => a.createdAtMs - b.createdAtMs).slice(0, 3).map((p) => p.name).sort();
+    const oldest = sink
+      .podsOf('web')
+      .sort((a, b) => a.createdAtMs - b.createdAtMs)
+      .slice(0, 3)
+      .map((p) => p.name)
+      .sort();
     const down = cluster.scale('web', 3);
     expect(sink.podsOf('web').filter((p) => p.terminating)).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(timing.gracePeriodMs);
     await down;
-    expect(sink.podsOf('web').map((p) => p.name).sort()).toEqual(oldest);
+    expect(
+      sink
+        .podsOf('web')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(oldest);
 
     const created = cluster.scale('cache', 1, 6379);
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs);

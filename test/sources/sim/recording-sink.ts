@@ -3,11 +3,7 @@ import { podKey } from '../../../src/model/index.js';
 import type { SourceSink } from '../../../src/sources/types.js';
 
 export type SinkEvent =
-  | { op: 'apply'; pod: PodRecord }
-  | { op: 'remove'; key: string }
-  | { op: 'replacePods'; count: number }
-  | { op: 'replaceNodes'; count: number }
-  | { op: 'status'; state: string };
+  { op: 'apply'; pod: PodRecord } | { op: 'remove'; key: string } | { op: 'replacePods'; count: number } | { op: 'replaceNodes'; count: number } | { op: 'status'; state: string };
 
 /** Keeps what a store would know and every call, and lets a test check invariants after each call. */
 export class RecordingSink implements SourceSink {
