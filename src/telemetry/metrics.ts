@@ -18,6 +18,11 @@ export class HeraldMetrics {
   /** Requests Herald could not serve: unknown type URLs are ignored, undecodable requests end their stream. */
   readonly xdsRejectedRequests: Counter<'reason'>;
   readonly xdsStreamPaths: Counter<'write' | 'read'>;
+  readonly xdsConnections: Gauge;
+  readonly xdsConnectionsRefused: Counter<'reason'>;
+  readonly xdsConnectionsClosed: Counter<'reason'>;
+  /** Streams ended for crossing one of the xDS limits, by limit. */
+  readonly xdsLimitExceeded: Counter<'limit'>;
 
   /** Endpoints in the mesh by Kubernetes cluster and health. */
   readonly endpoints: Gauge<'kube_cluster' | 'health'>;
@@ -50,6 +55,20 @@ export class HeraldMetrics {
       labelNames: ['write', 'read'],
       registers: reg,
     });
+    this.xdsConnections = new Gauge({ name: 'herald_xds_connections', help: 'Open xDS connections', registers: reg });
+    this.xdsConnectionsRefused = new Counter({
+      name: 'herald_xds_connections_refused_total',
+      help: 'xDS connections refused at accept, by the limit they crossed',
+      labelNames: ['reason'],
+      registers: reg,
+    });
+    this.xdsConnectionsClosed = new Counter({
+      name: 'herald_xds_connections_closed_total',
+      help: 'xDS connections closed by Herald for opening no stream in time (handshake_timeout) or keeping none open (idle_timeout)',
+      labelNames: ['reason'],
+      registers: reg,
+    });
+    this.xdsLimitExceeded = new Counter({ name: 'herald_xds_limit_exceeded_total', help: 'xDS streams ended for crossing a limit, by limit', labelNames: ['limit'], registers: reg });
     this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests ignored or refused, by reason', labelNames: ['reason'], registers: reg });
 
     this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });

@@ -8,6 +8,11 @@ import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import {
   API_SPECS,
   TransportPaths,
+  ConnectionTable,
+  LIMIT_FLAGS,
+  LogOnce,
+  withDefaultLimits,
+  type XdsLimits,
   type ApiSpec,
   type ClientInfo,
   ConnectionAdmission,
@@ -26,7 +31,7 @@ import {
   type WritePacerOptions,
 } from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
-import { newNameSlotsByKind, SubscriptionIndex } from './protocol/index.js';
+import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
 import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
 import { csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
 
@@ -64,6 +69,8 @@ export interface XdsServerOptions {
    * tests, and an escape hatch should a grpc-js release change shape in a way the checks miss.
    */
   grpcFastPath?: boolean;
+  /** Bounds on what one client can make the server hold or do; unset fields take DEFAULT_XDS_LIMITS. */
+  limits?: Partial<XdsLimits>;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -91,6 +98,7 @@ export class XdsServer {
   private readonly admissions: ConnectionAdmission[] = [];
   private readonly acceptSockets: number;
   private readonly observers: StreamObservers;
+  private readonly connections: ConnectionTable;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -98,6 +106,23 @@ export class XdsServer {
     this.credentials = options.credentials;
     this.listenBacklog = options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG;
     this.acceptSockets = options.acceptSockets ?? DEFAULT_ACCEPT_SOCKETS;
+    const limits = withDefaultLimits(options.limits);
+    const metrics = options.metrics;
+    const connectionLog = new LogOnce();
+    this.connections = new ConnectionTable(limits, {
+      refused: (reason, address) => {
+        metrics.xdsConnectionsRefused.inc({ reason });
+        if (connectionLog.shouldLog(`${reason} ${address}`)) {
+          const limit = reason === 'max_connections' ? 'maxConnections' : 'maxConnectionsPerPeer';
+          this.logger.warn({ peer: address, limit: LIMIT_FLAGS[limit], value: limits[limit] }, 'xDS connection refused: over a connection limit');
+        }
+      },
+      closed: (reason, address) => {
+        metrics.xdsConnectionsClosed.inc({ reason });
+        if (connectionLog.shouldLog(`${reason} ${address}`)) this.logger.info({ peer: address, reason }, 'xDS connection closed: it opened no stream in time or kept none open');
+      },
+      count: (open) => metrics.xdsConnections.set(open),
+    });
     this.observers = new StreamObservers(options.logger);
     this.observers.add(streamMetricsObserver(options.metrics));
     for (const observer of options.observers ?? []) this.observers.add(observer);
@@ -109,6 +134,7 @@ export class XdsServer {
       index: this.index,
       nameSets: new NameSetTable(),
       nameSlots: newNameSlotsByKind(),
+      nonces: new NonceSource(),
       versionSlots: newNameSlotsByKind(),
       responses: new SharedResponses(),
       nodes: new KeptNodes(),
@@ -120,13 +146,21 @@ export class XdsServer {
       clock: options.clock ?? systemClock,
       maxResponseBytes: options.maxResponseBytes,
       maxListedNames: options.maxListedNames ?? 100,
+      limits,
+      limitLog: new LogOnce(),
+      connections: this.connections,
       isReady: () => this.isReady,
       forget: (stream) => {
         if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
       },
     };
 
-    const serverOptions: grpc.ServerOptions = { 'grpc.enable_channelz': 0 };
+    const serverOptions: grpc.ServerOptions = {
+      'grpc.enable_channelz': 0,
+      'grpc.max_receive_message_length': limits.maxRequestBytes,
+      'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+      'grpc-node.max_session_memory': limits.maxSessionMemoryMib,
+    };
     if (options.maxConnectionAgeMs !== undefined) {
       serverOptions['grpc.max_connection_age_ms'] = options.maxConnectionAgeMs;
       // xDS streams never finish by themselves: without a grace limit GOAWAY would move nobody.
@@ -173,7 +207,15 @@ export class XdsServer {
     for (const address of addresses) {
       let servers: net.Server[];
       try {
-        servers = await listenSockets({ address, port: bound, backlog: this.listenBacklog, sockets: this.acceptSockets, onConnection: (socket) => admission.admit(socket) });
+        servers = await listenSockets({
+          address,
+          port: bound,
+          backlog: this.listenBacklog,
+          sockets: this.acceptSockets,
+          onConnection: (socket) => {
+            if (this.connections.accept(socket)) admission.admit(socket);
+          },
+        });
       } catch (err) {
         firstError ??= err;
         this.logger.warn({ err, address }, 'xDS listener could not bind one address');
@@ -199,6 +241,7 @@ export class XdsServer {
     // New connections are refused at once; those already accepted are grpc-js's to shut down.
     for (const listener of this.listeners.splice(0)) listener.close();
     for (const admission of this.admissions.splice(0)) admission.close();
+    this.connections.close();
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();

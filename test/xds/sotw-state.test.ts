@@ -80,7 +80,7 @@ describe('SotwState', () => {
     s.markDirty('endpoint', ['a']);
     const [r2] = s.flush(cache);
     // A request quoting the older nonce, even asking for more names, is dropped entirely.
-    expect(s.handleRequest(ack(r1!, ['a', 'b']))).toEqual({ type: 'stale', kind: 'endpoint' });
+    expect(s.handleRequest(ack(r1!, ['a', 'b']))).toEqual({ type: 'stale', kind: 'endpoint', unknownNonce: false });
     expect(s.flush(cache)).toEqual([]);
     expect(s.subscription('endpoint')?.names).toEqual(new Set(['a']));
     const outcome = s.handleRequest(ack(r2!, ['a', 'b']));

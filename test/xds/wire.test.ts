@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
-import { encodeDiscoveryResponse } from '../../src/xds/wire/sotw-wire.js';
+import { encodeDiscoveryResponse, encodeSharedResponseHead, NONCE_CHARS, nonceField } from '../../src/xds/wire/sotw-wire.js';
 import { TYPE_URLS } from '../../src/model/index.js';
 
 let root: protobuf.Root;
@@ -65,6 +65,23 @@ describe('encodeDiscoveryResponse', () => {
       }),
     ).finish();
     expect(mine.equals(Buffer.from(theirs))).toBe(true);
+  });
+
+  it.each([undefined, 'cp'])('a shared head and a nonce field make one framed message that decodes like the whole one (control plane %s)', (cp) => {
+    const any = [assignmentAny('a', 3), assignmentAny('b', 1)];
+    const nonce = 'Abc-_0123456789x';
+    expect(nonce).toHaveLength(NONCE_CHARS);
+    const head = encodeSharedResponseHead({ versionInfo: '3', resources: any, typeUrl: TYPE_URLS.endpoint, controlPlaneId: cp });
+    const framed = Buffer.concat([head, nonceField(nonce)]);
+    // The prefix counts the nonce field that follows the head.
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(framed.length - 5);
+    const whole = encodeDiscoveryResponse({ versionInfo: '3', resources: any, typeUrl: TYPE_URLS.endpoint, nonce, controlPlaneId: cp });
+    expect(Response.toObject(Response.decode(framed.subarray(5)))).toEqual(Response.toObject(Response.decode(whole)));
+  });
+
+  it('refuses a nonce of another length (the shared prefix counts a fixed one)', () => {
+    expect(() => nonceField('short')).toThrow(/16 ASCII characters/);
   });
 
   it.each(cases)('with the gRPC prefix: flag 0, big-endian length, then the same message: $label', ({ resources, version, nonce, cp }) => {

@@ -2,7 +2,7 @@ import type { ResourceKind } from '../../model/index.js';
 import type { CachedResource } from '../../cache/index.js';
 
 interface Entry {
-  readonly nonce: string;
+  readonly key: string;
   bytes: Buffer | undefined;
 }
 
@@ -13,19 +13,16 @@ const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * Encode once for every stream: state-of-the-world responses with the same content (type,
- * version and the same resource revisions) get the same nonce and the same encoded bytes, so a
- * drain fanned out to every stream is encoded once, and a replica restart encodes the large
- * first EDS response once instead of once per stream.
- *
- * A nonce only has to tell one stream's responses apart. Every distinct content gets a fresh
- * number, so two different responses on a stream never share one; a stream sent the very same
- * content twice may see its nonce again, which is harmless because the two responses are
- * identical. Delta responses differ per stream and keep their own nonces.
+ * version and the same resource revisions) get the same key and so the same encoded bytes, so
+ * a drain fanned out to every stream is encoded once, and a replica restart encodes the large
+ * first EDS response once instead of once per stream. The bytes leave the nonce out: each
+ * stream appends its own (see encodeSharedResponseHead). Delta responses differ per stream and
+ * are not shared.
  */
 export class SharedResponses {
   private readonly entries = new Map<string, Entry>();
-  private readonly byNonce = new Map<string, Entry>();
-  private lastNonce = 0;
+  private readonly byKey = new Map<string, Entry>();
+  private lastKey = 0;
   private bytesHeld = 0;
   /**
    * The last content asked for and its entry: a fan-out asks for the same one once per stream.
@@ -39,11 +36,11 @@ export class SharedResponses {
     private readonly maxBytes = DEFAULT_MAX_BYTES,
   ) {}
 
-  /** The nonce of the response with this content. Resource seqs are unique per revision across the cache. */
-  nonceFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
+  /** The key of the response with this content. Resource seqs are unique per revision across the cache. */
+  keyFor(kind: ResourceKind, version: string, resources: readonly CachedResource[]): string {
     const last = this.last;
     if (last && last.kind === kind && last.version === version && sameRevisions(last.resources, resources)) {
-      return last.entry.nonce;
+      return last.entry.key;
     }
     let key = `${kind} ${version}`;
     for (const resource of resources) key += ` ${resource.seq}`;
@@ -53,13 +50,13 @@ export class SharedResponses {
       this.entries.delete(key);
       this.entries.set(key, entry);
     } else {
-      entry = { nonce: `s${++this.lastNonce}`, bytes: undefined };
+      entry = { key: `s${++this.lastKey}`, bytes: undefined };
       this.entries.set(key, entry);
-      this.byNonce.set(entry.nonce, entry);
+      this.byKey.set(entry.key, entry);
       this.evict();
     }
     this.last = { kind, version, resources: [...resources], entry };
-    return entry.nonce;
+    return entry.key;
   }
 
   /** Drops the stalest entries past either bound, keeping the newest. */
@@ -67,14 +64,14 @@ export class SharedResponses {
     while (this.entries.size > 1 && (this.entries.size > this.maxEntries || this.bytesHeld > this.maxBytes)) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldestKey);
-      this.byNonce.delete(oldest.nonce);
+      this.byKey.delete(oldest.key);
       this.bytesHeld -= oldest.bytes?.length ?? 0;
     }
   }
 
-  /** The encoded response for a nonce from nonceFor; `encode` runs once per content while remembered. */
-  bytes(nonce: string, encode: () => Buffer): Buffer {
-    const entry = this.byNonce.get(nonce);
+  /** The encoded response for a key from keyFor; `encode` runs once per content while remembered. */
+  bytes(key: string, encode: () => Buffer): Buffer {
+    const entry = this.byKey.get(key);
     if (!entry) return encode();
     if (!entry.bytes) {
       entry.bytes = encode();

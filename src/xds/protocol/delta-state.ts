@@ -41,21 +41,20 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     if ('reason' in accepted) return accepted;
     const { kind, state } = accepted;
 
-    const nonce = request.responseNonce;
     let stale = false;
     let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
-    if (nonce !== '') {
-      if (state.pending && nonce === state.lastNonce) {
-        // Delta requests carry no version of their own: a NACK names only the rejected one.
-        ({ acked, nack } = this.settle(state, request.errorDetail, ''));
-      } else if (nonce !== state.lastNonce) {
-        stale = true;
-        state.counts.staleNonces += 1;
-      }
+    const answer = this.answered(state, request.responseNonce);
+    if (answer === 'last' && state.pending) {
+      // Delta requests carry no version of their own: a NACK names only the rejected one.
+      ({ acked, nack } = this.settle(state, request.errorDetail, ''));
+    } else if (answer === 'stale' || answer === 'unknown') {
+      stale = true;
+      state.counts.staleNonces += 1;
+      if (answer === 'unknown') state.counts.unknownNonces += 1;
     }
     const subscriptionChanged = this.updateSubscription(kind, state, request);
-    return { type: 'request', kind, stale, acked, nack, subscriptionChanged };
+    return { type: 'request', kind, stale, unknownNonce: answer === 'unknown', acked, nack, subscriptionChanged };
   }
 
   private wants(kind: ResourceKind, state: TypeState, name: string): boolean {

@@ -5,3 +5,4 @@ export { type NameSlotsByKind, newNameSlotsByKind } from './protocol-base.js';
 export { type PlannedResponse, SotwState } from './sotw-state.js';
 export { SubscriptionIndex } from './subscription-index.js';
 export type { AckedResource, NackInfo, PlannedDeltaResponse, Subscription, TypeInfo } from './types.js';
+export { NonceSource } from './nonces.js';

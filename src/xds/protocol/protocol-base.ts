@@ -6,6 +6,7 @@ import { KINDS, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKin
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
 import { NameSlots } from '../bookkeeping/index.js';
+import { NonceSource } from './nonces.js';
 import type { AckedResource, NackInfo, TypeInfo } from './types.js';
 import type { NodeInfo } from '../wire/index.js';
 
@@ -24,6 +25,8 @@ export interface ProtocolStateOptions {
   nameSlots?: NameSlotsByKind;
   /** Per-kind registries of the resource versions CSDS records point at, shared likewise. */
   versionSlots?: NameSlotsByKind;
+  /** Where response nonces come from (a private source otherwise). */
+  nonces?: NonceSource;
 }
 
 export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
@@ -33,6 +36,8 @@ export function newNameSlotsByKind(): NameSlotsByKind {
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+/** Earlier nonces remembered per type, to tell a late answer (stale) from a nonce never sent (unknown). */
+const EARLIER_NONCES_KEPT = 4;
 
 /** Per-type state both protocols keep; each protocol extends it with its own fields. */
 export interface CommonTypeState {
@@ -42,6 +47,8 @@ export interface CommonTypeState {
   legacyWildcard: boolean;
   names: ReadonlySet<string>;
   lastNonce: string | undefined;
+  /** The nonces sent before lastNonce, newest last (a few): an answer to one of them is stale, to anything else unknown. */
+  earlierNonces: string[] | undefined;
   lastSent: { version: string; nonce: string; atMs: number } | undefined;
   pending: boolean;
   /** The unACKed response: its version and the resources it carried (the planner's own array, never changed after). */
@@ -64,6 +71,7 @@ export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slot
     legacyWildcard: false,
     names,
     lastNonce: undefined,
+    earlierNonces: undefined,
     lastSent: undefined,
     pending: false,
     inFlight: undefined,
@@ -73,7 +81,7 @@ export function newCommonTypeState<N extends ReadonlySet<string>>(names: N, slot
     ledger: new ResourceLedger(slots, versionSlots),
     dirtyAll: false,
     dirtyNames: new Set(),
-    counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0 },
+    counts: { requests: 0, responses: 0, acks: 0, nacks: 0, staleNonces: 0, unknownNonces: 0 },
   };
 }
 
@@ -104,7 +112,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   protected readonly types = new Map<ResourceKind, S>();
   /** The same states in PUSH_ORDER, for flush(): a drain flushes every stream, and most hold two types. */
   private readonly pushOrdered: { kind: ResourceKind; state: S }[] = [];
-  private nonceCounter = 0;
+  private readonly nonces: NonceSource;
   private nodeInfo: NodeInfo | undefined;
 
   constructor(options: ProtocolStateOptions) {
@@ -114,6 +122,18 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.nameSlots = options.nameSlots ?? newNameSlotsByKind();
     this.versionSlots = options.versionSlots ?? newNameSlotsByKind();
+    this.nonces = options.nonces ?? new NonceSource();
+  }
+
+  /**
+   * What a request's nonce answers (https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#resource-updates):
+   * the last response sent, an earlier one (stale), or none Herald sent on this stream (unknown:
+   * a guessed or forged nonce, or one too old to remember). '' answers nothing.
+   */
+  protected answered(state: S, nonce: string): 'none' | 'last' | 'stale' | 'unknown' {
+    if (nonce === '') return 'none';
+    if (nonce === state.lastNonce) return 'last';
+    return state.earlierNonces?.includes(nonce) ? 'stale' : 'unknown';
   }
 
   /** `slots` and `versionSlots`: the kind's shared name and version registries, for its ledger and records. */
@@ -181,10 +201,15 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return { acked, nack };
   }
 
-  /** Mints the nonce of a response about to go out (unless a shared one is given) and marks it unACKed. */
-  protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number, sharedNonce?: string): string {
-    const nonce = sharedNonce ?? String(++this.nonceCounter);
+  /** Mints the (random) nonce of a response about to go out and marks it unACKed. */
+  protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number): string {
+    const nonce = this.nonces.next();
     state.pending = true;
+    if (state.lastNonce !== undefined) {
+      const earlier = (state.earlierNonces ??= []);
+      if (earlier.length === EARLIER_NONCES_KEPT) earlier.shift();
+      earlier.push(state.lastNonce);
+    }
     state.lastNonce = nonce;
     // The array itself, not a copy: a connect storm would otherwise copy streams × resources entries.
     // A client that never answers keeps these versions' bytes alive until it answers or goes,
@@ -219,6 +244,13 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       if (planned) out.push(planned);
     }
     return out;
+  }
+
+  /** Resource names subscribed, summed over types. */
+  nameCount(): number {
+    let count = 0;
+    for (const state of this.types.values()) count += state.names.size;
+    return count;
   }
 
   /** Lets go of whatever the stream holds in structures shared with other streams; it is gone. */

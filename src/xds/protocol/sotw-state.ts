@@ -12,12 +12,14 @@ export interface PlannedResponse {
   kind: ResourceKind;
   versionInfo: string;
   nonce: string;
+  /** Names this response's content among every stream's (SharedResponses), so its encoding is shared. */
+  sharedKey: string | undefined;
   resources: CachedResource[];
 }
 
 export type RequestOutcome =
   | IgnoredRequest
-  | { type: 'stale'; kind: ResourceKind }
+  | { type: 'stale'; kind: ResourceKind; unknownNonce: boolean }
   | {
       type: 'request';
       kind: ResourceKind;
@@ -105,14 +107,17 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
 
     const nonce = request.responseNonce;
     // An empty nonce means the client has seen no response of this type yet; it is never stale.
-    if (state.lastNonce !== undefined && nonce !== '' && nonce !== state.lastNonce) {
+    // A request with any other nonce but the last is ignored whole (xds_protocol#resource-updates).
+    const answer = this.answered(state, nonce);
+    if (state.lastNonce !== undefined && (answer === 'stale' || answer === 'unknown')) {
       state.counts.staleNonces += 1;
-      return { type: 'stale', kind };
+      if (answer === 'unknown') state.counts.unknownNonces += 1;
+      return { type: 'stale', kind, unknownNonce: answer === 'unknown' };
     }
 
     let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
-    if (state.pending && nonce !== '' && nonce === state.lastNonce) {
+    if (state.pending && answer === 'last') {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));
     }
 
@@ -238,8 +243,8 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     }
 
     const version = view.version(kind);
-    const nonce = this.recordSent(state, version, resources, now, this.responses?.nonceFor(kind, version, resources));
-    return { kind, versionInfo: version, nonce, resources };
+    const nonce = this.recordSent(state, version, resources, now);
+    return { kind, versionInfo: version, nonce, sharedKey: this.responses?.keyFor(kind, version, resources), resources };
   }
 
   /**

@@ -25,7 +25,7 @@ export interface TypeInfo {
   /** behind: a response is unACKed or changes wait; nacked: the last answer was a NACK; else synced. */
   sync: 'synced' | 'behind' | 'nacked';
   lastNack: NackInfo | undefined;
-  counts: { requests: number; responses: number; acks: number; nacks: number; staleNonces: number };
+  counts: { requests: number; responses: number; acks: number; nacks: number; staleNonces: number; unknownNonces: number };
 }
 
 export interface PlannedDeltaResponse {
@@ -50,6 +50,8 @@ export type DeltaOutcome =
       kind: ResourceKind;
       /** The nonce was not the pending one: any ACK/NACK part was ignored, subscriptions were not. */
       stale: boolean;
+      /** Of a stale nonce: Herald never sent it on this stream (or too long ago to remember). */
+      unknownNonce: boolean;
       acked: readonly AckedResource[] | undefined;
       nack: NackInfo | undefined;
       subscriptionChanged: boolean;

@@ -6,14 +6,23 @@ import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-st
 
 /** An incremental (delta) stream: DeltaAggregatedResources or one per-type Delta service. */
 export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<PlannedDeltaResponse> {
-  const state = new DeltaState({ kinds: spec.kinds, ads: spec.ads, clock: ctx.clock, maxResponseBytes: ctx.maxResponseBytes, nameSlots: ctx.nameSlots, versionSlots: ctx.versionSlots });
+  const state = new DeltaState({
+    kinds: spec.kinds,
+    ads: spec.ads,
+    clock: ctx.clock,
+    maxResponseBytes: ctx.maxResponseBytes,
+    nameSlots: ctx.nameSlots,
+    versionSlots: ctx.versionSlots,
+    nonces: ctx.nonces,
+  });
   return {
     state,
+    namesListed: (request) => (request as DeltaRequest).subscribe.length,
     handle(request: object): HandledRequest {
       const outcome = state.handleRequest(request as DeltaRequest);
       if (outcome.type === 'ignored') return { type: 'ignored', reason: outcome.reason, typeUrl: (request as DeltaRequest).typeUrl };
       // Unlike SotW, a stale delta request still changes subscriptions: only its ACK part is void.
-      return { type: 'accepted', outcome, stale: outcome.stale };
+      return { type: 'accepted', outcome, stale: outcome.stale, unknownNonce: outcome.unknownNonce };
     },
     encode: (response) =>
       encodeDeltaDiscoveryResponse(

@@ -5,6 +5,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import { MessageSplitter } from '../wire/index.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
 import type * as grpc from '@grpc/grpc-js';
+import type { Framed } from './framed.js';
 
 export type ServerCall = grpc.ServerDuplexStream<object, Buffer>;
 
@@ -13,7 +14,7 @@ export interface CallWriter {
   /** True when bytes go to the HTTP/2 stream as they are, without grpc-js re-framing them. */
   readonly direct: boolean;
   /** Queues one framed message; `done` runs once it has left or failed. */
-  write(framed: Buffer, done: () => void): void;
+  write(framed: Framed, done: () => void): void;
 }
 
 /** The members of grpc-js's per-call object (BaseServerInterceptingCall) used here. */
@@ -76,7 +77,15 @@ export function callWriter(call: ServerCall, options: { direct?: boolean } = {})
       }
       inner.maybeSendMetadata();
       // A failed write destroys the HTTP/2 stream; grpc-js then reports the call cancelled.
-      stream.write(framed, () => done());
+      if (Buffer.isBuffer(framed)) {
+        stream.write(framed, () => done());
+        return;
+      }
+      // Corked, the two parts leave in one writev.
+      stream.cork();
+      stream.write(framed[0]);
+      stream.write(framed[1], () => done());
+      stream.uncork();
     },
   };
 }
@@ -85,7 +94,9 @@ function publicWriter(call: ServerCall): CallWriter {
   return {
     direct: false,
     write(framed, done) {
-      call.write(framed.subarray(GRPC_PREFIX_BYTES), done);
+      // grpc-js frames the message itself: it is given the bytes after the prefix, in one piece.
+      const message = Buffer.isBuffer(framed) ? framed.subarray(GRPC_PREFIX_BYTES) : Buffer.concat([framed[0].subarray(GRPC_PREFIX_BYTES), framed[1]]);
+      call.write(message, done);
     },
   };
 }

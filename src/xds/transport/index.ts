@@ -2,6 +2,9 @@
 // writes, and the service definitions of every xDS API Herald serves.
 export type { ServerCall } from './grpcjs-call.js';
 export { grpcJsVersion, TransportPaths } from './fast-path.js';
+export { ConnectionTable } from './connections.js';
+export { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, withDefaultLimits, type XdsLimits } from './limits.js';
+export { LogOnce } from './log-once.js';
 export { listenSockets } from './accept-sockets.js';
 export { ConnectionAdmission } from './admission.js';
 export { API_SPECS, type ApiSpec, serviceDefinition, type XdsApi, type XdsProtocol } from './api-specs.js';

@@ -3,6 +3,11 @@ import type { Clock, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { ObservedStream, StreamObservers } from './observers.js';
 import type { TransportPaths } from './fast-path.js';
+import type { NonceSource } from '../protocol/index.js';
+import { framedLength, type Framed } from './framed.js';
+import { LIMIT_FLAGS, type XdsLimits } from './limits.js';
+import type { LogOnce } from './log-once.js';
+import type { ConnectionTable } from './connections.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, Subscription, TypeInfo } from '../protocol/index.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -53,6 +58,13 @@ export interface StreamContext {
   /** Per-type response counts, summed and handed to the metrics once per turn: a drain writes to every stream. */
   responseTally: ResponseTally;
   wrappers: ResourceWrappers;
+  limits: XdsLimits;
+  /** Which clients were already logged about for crossing a limit. */
+  limitLog: LogOnce;
+  /** Counts streams per connection, for the idle and handshake timeouts. */
+  connections: ConnectionTable;
+  /** Response nonces for every stream. */
+  nonces: NonceSource;
   /** Whether streams may use grpc-js internals (grpcjs-call.ts), and which paths they took. */
   paths: TransportPaths;
   controlPlaneId: string | undefined;
@@ -79,6 +91,8 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
   resourceStatuses(view: ResourceView): ResourceStatus[];
   dispose(): void;
+  /** Resource names subscribed, summed over types. */
+  nameCount(): number;
 }
 
 /** The parts of a request outcome that are the same in both protocols. */
@@ -93,16 +107,18 @@ export interface AcceptedRequest {
 export type HandledRequest =
   | { type: 'ignored'; reason: string; typeUrl: string }
   /** A SotW request with a stale nonce: nothing else happens. */
-  | { type: 'stale'; kind: ResourceKind }
+  | { type: 'stale'; kind: ResourceKind; unknownNonce: boolean }
   /** `stale`: the nonce was stale, so any ACK/NACK part was void (Delta still applies subscriptions). */
-  | { type: 'accepted'; outcome: AcceptedRequest; stale: boolean };
+  | { type: 'accepted'; outcome: AcceptedRequest; stale: boolean; unknownNonce: boolean };
 
 /** What differs between SotW and Delta for a stream: its machine, how a request reaches it, how a response is encoded. */
 export interface ProtocolAdapter<Planned extends PlannedSend = PlannedSend> {
   readonly state: ProtocolMachine<Planned>;
   handle(request: object): HandledRequest;
+  /** How many names the request itself lists (resource_names, or Delta's subscribe). */
+  namesListed(request: object): number;
   /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
-  encode(response: Planned): Buffer;
+  encode(response: Planned): Framed;
 }
 
 /**
@@ -119,6 +135,10 @@ export class ServedStream implements PacedStream, ObservedStream {
   private keptNode: KeptNode | undefined;
   private warnedIgnored = false;
   private readonly writer: CallWriter;
+  /** Response bytes handed to the pacer or the call and not yet taken by the socket. */
+  private unsentBytes = 0;
+  /** The names this stream counts for in its peer address's total. */
+  private namesCounted = 0;
 
   constructor(
     private readonly ctx: StreamContext,
@@ -199,6 +219,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   start(): void {
     const call = this.call;
     this.ctx.observers.opened(this);
+    this.ctx.connections.streamOpened(this.peer);
     this.ctx.logger.debug({ stream: this.id, api: this.api, peer: this.peer }, 'xDS stream opened');
     call.on('data', (request: object) => {
       if (this.closed) return;
@@ -228,19 +249,37 @@ export class ServedStream implements PacedStream, ObservedStream {
       return;
     }
     const node = (request as WithNodeMessage).nodeBytes;
+    const { maxNodeBytes, maxNamesPerStream } = this.ctx.limits;
+    if (node !== undefined && node.length > maxNodeBytes) {
+      this.refuse('maxNodeBytes', grpc.status.INVALID_ARGUMENT, `the Node is ${node.length} bytes, over the limit of ${maxNodeBytes}`);
+      return;
+    }
+    // A request that alone lists too many names is refused before any work is done on it.
+    const listed = this.adapter.namesListed(request);
+    if (listed > maxNamesPerStream) {
+      this.refuse('maxNamesPerStream', grpc.status.RESOURCE_EXHAUSTED, `the request lists ${listed} resource names, over the limit of ${maxNamesPerStream} per stream`);
+      return;
+    }
     if (this.keptNode === undefined && node !== undefined) this.keptNode = this.ctx.nodes.keep(node);
     const handled = this.adapter.handle(request);
+    if (handled.type === 'accepted' && handled.outcome.subscriptionChanged && !this.namesWithinLimits()) return;
     switch (handled.type) {
       case 'ignored':
         this.ignored(handled.reason, handled.typeUrl);
         return;
       case 'stale':
-        this.ctx.metrics.xdsStaleNonces.inc({ type: handled.kind });
+        this.staleNonce(handled.kind, handled.unknownNonce);
         return;
       case 'accepted':
-        if (handled.stale) this.ctx.metrics.xdsStaleNonces.inc({ type: handled.outcome.kind });
+        if (handled.stale) this.staleNonce(handled.outcome.kind, handled.unknownNonce);
         this.accepted(handled.outcome);
     }
+  }
+
+  /** A request answering a response other than the last one: ignored; one never sent is counted apart. */
+  private staleNonce(kind: ResourceKind, unknown: boolean): void {
+    this.ctx.metrics.xdsStaleNonces.inc({ type: kind });
+    if (unknown) this.ctx.metrics.xdsRejectedRequests.inc({ reason: 'unknown_nonce' });
   }
 
   private ignored(reason: string, typeUrl: string): void {
@@ -255,17 +294,32 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   /** Queues one response with the server's pacer; false (and the stream released) when the call is gone. */
-  private write(kind: ResourceKind, bytes: Buffer): boolean {
-    if (!this.ctx.pacer.submit(this, bytes)) return false;
-    this.ctx.responseTally.add(kind, bytes.length - GRPC_PREFIX_BYTES);
+  private write(kind: ResourceKind, bytes: Framed): boolean {
+    const length = framedLength(bytes);
+    this.unsentBytes += length;
+    const { maxUnsentBytesPerStream } = this.ctx.limits;
+    if (this.unsentBytes > maxUnsentBytesPerStream) {
+      // A client that does not read its responses is gone as far as the mesh is concerned.
+      this.refuse(
+        'maxUnsentBytesPerStream',
+        grpc.status.RESOURCE_EXHAUSTED,
+        `${this.unsentBytes} bytes of responses wait for the client to read them, over the limit of ${maxUnsentBytesPerStream}`,
+      );
+      return false;
+    }
+    if (!this.ctx.pacer.submit(this, bytes, length)) return false;
+    this.ctx.responseTally.add(kind, length - GRPC_PREFIX_BYTES);
     return true;
   }
 
   /** For the pacer: hands framed bytes to the call; false (and the stream released) when the call is gone. */
-  writeNow(bytes: Buffer, done: () => void): boolean {
+  writeNow(bytes: Framed, done: () => void): boolean {
     if (this.closed) return false;
     try {
-      this.writer.write(bytes, done);
+      this.writer.write(bytes, () => {
+        this.unsentBytes -= framedLength(bytes);
+        done();
+      });
       return true;
     } catch (err) {
       this.ctx.logger.warn({ err, stream: this.id }, 'xDS write failed; ending stream');
@@ -296,6 +350,37 @@ export class ServedStream implements PacedStream, ObservedStream {
     this.fail(grpc.status.UNAVAILABLE, details);
   }
 
+  /** Counts the stream's names against the per-stream and per-peer limits; false (stream ended) past either. */
+  private namesWithinLimits(): boolean {
+    const { maxNamesPerStream, maxNamesPerPeer } = this.ctx.limits;
+    const names = this.state.nameCount();
+    const peerNames = this.ctx.connections.namesChanged(this.peer, names - this.namesCounted);
+    this.namesCounted = names;
+    if (names > maxNamesPerStream) {
+      this.refuse('maxNamesPerStream', grpc.status.RESOURCE_EXHAUSTED, `the stream subscribes to ${names} resource names, over the limit of ${maxNamesPerStream}`);
+      return false;
+    }
+    if (peerNames > maxNamesPerPeer) {
+      this.refuse('maxNamesPerPeer', grpc.status.RESOURCE_EXHAUSTED, `the streams from this address subscribe to ${peerNames} resource names, over the limit of ${maxNamesPerPeer}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends the stream for crossing a limit: a status naming it, a metric, and one log line per client. */
+  private refuse(limit: keyof XdsLimits, code: grpc.status, what: string): void {
+    const details = `${what} (${LIMIT_FLAGS[limit]})`;
+    this.ctx.metrics.xdsLimitExceeded.inc({ limit: LIMIT_FLAGS[limit].slice(2) });
+    const client = this.node?.id ?? this.peer.slice(0, this.peer.lastIndexOf(':'));
+    if (this.ctx.limitLog.shouldLog(`${limit} ${client}`)) {
+      this.ctx.logger.warn(
+        { stream: this.id, api: this.api, node: this.node?.id, peer: this.peer, limit: LIMIT_FLAGS[limit], value: this.ctx.limits[limit] },
+        `xDS stream ended: ${details}`,
+      );
+    }
+    this.fail(code, details);
+  }
+
   private fail(code: grpc.status, details: string): void {
     this.release();
     try {
@@ -315,6 +400,9 @@ export class ServedStream implements PacedStream, ObservedStream {
     if (this.keptNode) this.ctx.nodes.release(this.keptNode);
     this.ctx.pacer.streamGone(this);
     this.ctx.observers.closed(this);
+    this.ctx.connections.streamClosed(this.peer);
+    this.ctx.connections.namesChanged(this.peer, -this.namesCounted);
+    this.namesCounted = 0;
     this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');
   }
 }

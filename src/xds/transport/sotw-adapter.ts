@@ -1,6 +1,7 @@
 import { TYPE_URLS } from '../../model/index.js';
 import { SotwState, type PlannedResponse } from '../protocol/index.js';
-import { encodeDiscoveryResponse, type XdsRequest } from '../wire/index.js';
+import { encodeSharedResponseHead, nonceField, type XdsRequest } from '../wire/index.js';
+import { frame } from './framed.js';
 import type { ApiSpec } from './api-specs.js';
 import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-stream.js';
 
@@ -15,20 +16,18 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
     responses: ctx.responses,
     nameSlots: ctx.nameSlots,
     versionSlots: ctx.versionSlots,
+    nonces: ctx.nonces,
   });
-  const encodeOwn = (response: PlannedResponse): Buffer =>
-    encodeDiscoveryResponse(
-      {
-        versionInfo: response.versionInfo,
-        resources: response.resources.map((resource) => resource.any),
-        typeUrl: TYPE_URLS[response.kind],
-        nonce: response.nonce,
-        controlPlaneId: ctx.controlPlaneId,
-      },
-      true,
-    );
+  const encodeHead = (response: PlannedResponse): Buffer =>
+    encodeSharedResponseHead({
+      versionInfo: response.versionInfo,
+      resources: response.resources.map((resource) => resource.any),
+      typeUrl: TYPE_URLS[response.kind],
+      controlPlaneId: ctx.controlPlaneId,
+    });
   return {
     state,
+    namesListed: (request) => (request as XdsRequest).resourceNames.length,
     handle(request: object): HandledRequest {
       const outcome = state.handleRequest(request as XdsRequest);
       switch (outcome.type) {
@@ -37,10 +36,13 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
         case 'stale':
           return outcome;
         case 'request':
-          return { type: 'accepted', outcome, stale: false };
+          return { type: 'accepted', outcome, stale: false, unknownNonce: false };
       }
     },
-    // Streams sent the same content share one nonce and so one encoding.
-    encode: (response) => ctx.responses.bytes(response.nonce, () => encodeOwn(response)),
+    // Streams sent the same content share its encoding; each adds its own nonce.
+    encode: (response) => {
+      const head = response.sharedKey === undefined ? encodeHead(response) : ctx.responses.bytes(response.sharedKey, () => encodeHead(response));
+      return frame(head, nonceField(response.nonce));
+    },
   };
 }

@@ -1,8 +1,10 @@
+import { framedLength, type Framed } from './framed.js';
+
 /** A stream the pacer writes to. */
 export interface PacedStream {
   readonly closed: boolean;
   /** Hands bytes to the transport; `done` once they have left. False when the stream is gone. */
-  writeNow(bytes: Buffer, done: () => void): boolean;
+  writeNow(bytes: Framed, done: () => void): boolean;
 }
 
 export interface WritePacerOptions {
@@ -22,7 +24,8 @@ export const DEFAULT_WRITE_PACING: WritePacerOptions = { maxInFlightBytes: 16 * 
 
 interface Job {
   stream: PacedStream;
-  bytes: Buffer;
+  bytes: Framed;
+  length: number;
 }
 
 /**
@@ -46,12 +49,12 @@ export class WritePacer {
   constructor(private readonly options: WritePacerOptions = DEFAULT_WRITE_PACING) {}
 
   /** Writes now, or once there is room; false when the stream is already gone. */
-  submit(stream: PacedStream, bytes: Buffer): boolean {
+  submit(stream: PacedStream, bytes: Framed, length = framedLength(bytes)): boolean {
     if (stream.closed) return false;
-    if (bytes.length < this.options.pacedFromBytes && !this.waiting.has(stream)) {
+    if (length < this.options.pacedFromBytes && !this.waiting.has(stream)) {
       return stream.writeNow(bytes, noop);
     }
-    this.queue.push({ stream, bytes });
+    this.queue.push({ stream, bytes, length });
     this.waiting.set(stream, (this.waiting.get(stream) ?? 0) + 1);
     this.pump();
     return true;
@@ -79,7 +82,7 @@ export class WritePacer {
     try {
       while (this.head < this.queue.length) {
         const job = this.queue[this.head]!;
-        const cost = job.bytes.length >= this.options.pacedFromBytes ? job.bytes.length : 0;
+        const cost = job.length >= this.options.pacedFromBytes ? job.length : 0;
         const gone = job.stream.closed || !this.waiting.has(job.stream);
         // One large write always goes, however large, so nothing waits forever.
         if (!gone && cost > 0 && this.inFlightBytes > 0 && this.inFlightBytes + cost > this.options.maxInFlightBytes) return;

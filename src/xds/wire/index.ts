@@ -5,5 +5,5 @@ export { encodeDeltaDiscoveryResponse, ResourceWrappers } from './delta-wire.js'
 export { MessageSplitter } from './message-splitter.js';
 export { GRPC_PREFIX_BYTES } from './proto-writer.js';
 export type { DeltaRequest, NodeInfo, XdsRequest } from './requests.js';
-export { encodeDiscoveryResponse } from './sotw-wire.js';
+export { encodeDiscoveryResponse, encodeSharedResponseHead, NONCE_CHARS, NONCE_FIELD_BYTES, nonceField } from './sotw-wire.js';
 export { EXTENSIONS_TAG, fieldRun } from './wire-scan.js';

@@ -53,12 +53,13 @@ export class MessageWriter {
    * The message bytes. With `grpcPrefix`, they follow the 5-byte gRPC message prefix (flag 0,
    * big-endian length), so a response can be written to the wire without being copied again.
    */
-  finish(grpcPrefix = false): Buffer {
+  finish(grpcPrefix = false, trailingBytes = 0): Buffer {
     const prefix = grpcPrefix ? GRPC_PREFIX_BYTES : 0;
     const out = Buffer.allocUnsafe(prefix + this.size);
     if (grpcPrefix) {
       out[0] = 0;
-      out.writeUInt32BE(this.size, 1);
+      // Bytes the caller sends right after these belong to the same message.
+      out.writeUInt32BE(this.size + trailingBytes, 1);
     }
     let offset = prefix;
     for (const { fieldTag, bytes } of this.fields) {
