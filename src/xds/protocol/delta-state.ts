@@ -44,6 +44,8 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     let stale = false;
     let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
+    // Delta ACK/NACK: error_detail absent or present on the latest nonce. A stale nonce voids only that part;
+    // subscription changes still apply. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds
     const answer = this.answered(state, request.responseNonce);
     if (answer === 'last' && state.pending) {
       // Delta requests carry no version of their own: a NACK names only the rejected one.
@@ -67,7 +69,9 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     let changed = first;
     if (first) {
       state.requested = true;
+      // initial_resource_versions: what a reconnecting client already holds is not sent again. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds
       for (const [name, version] of Object.entries(request.initialVersions)) state.known.set(name, { version, seq: undefined });
+      // Legacy wildcard: a first request that subscribes to nothing. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#how-the-client-specifies-what-resources-to-return
       if (request.subscribe.length === 0 && KINDS[kind].legacyWildcard) {
         state.wildcard = true;
         state.legacyWildcard = true;
@@ -79,6 +83,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     }
 
     for (const name of request.subscribe) {
+      // Explicit wildcard: subscribing to '*'. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#how-the-client-specifies-what-resources-to-return
       if (name === '*') {
         if (!state.wildcard) {
           state.wildcard = true;
@@ -87,6 +92,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
         }
         continue;
       }
+      // Every subscription is answered with the resource: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#subscribing-to-resources
       // A (re)subscription gets the resource even if the client had it: Envoy re-subscribes
       // to warm a cluster. Only the first request's initial versions say what it really holds.
       if (!first) state.known.delete(name);
@@ -98,6 +104,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     }
 
     for (const name of request.unsubscribe) {
+      // Unsubscribing from '*' ends the wildcard, legacy or explicit. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#how-the-client-specifies-what-resources-to-return
       if (name === '*') {
         if (!state.wildcard) continue;
         state.wildcard = false;
@@ -114,6 +121,8 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
       if (!state.names.delete(name)) continue;
       state.toldMissing.delete(name);
       changed = true;
+      // Unsubscribing from a name the wildcard still covers is answered with the resource or its removal:
+      // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#xds-protocol-unsubscribe (Incremental xDS, Unsubscribing from Resources)
       if (this.wants(kind, state, name)) {
         // Still covered by the wildcard: the protocol asks to say again whether it exists.
         if (state.known.has(name)) state.known.set(name, { version: '', seq: undefined });
@@ -178,6 +187,9 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
         continue;
       }
       const subscribed = state.names.has(name);
+      // removed_resources: what the client holds and may no longer have, and subscribed names that do not exist:
+      // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#deleting-resources
+      // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#incremental-xds (Knowing When a Requested Resource Does Not Exist)
       if (held) {
         state.known.delete(name);
         removed.push(name);

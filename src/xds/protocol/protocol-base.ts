@@ -186,6 +186,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     const now = this.clock();
     let acked: Answer['acked'];
     let nack: NackInfo | undefined;
+    // NACK = error_detail present, whatever version_info says; ACK otherwise: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-and-nack-semantics-summary
     if (errorDetail) {
       nack = { version: clientVersion, rejectedVersion: inFlight.version, message: errorDetail.message, atMs: now };
       state.lastNack = nack;
@@ -203,6 +204,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
 
   /** Mints the (random) nonce of a response about to go out and marks it unACKed. */
   protected recordSent(state: S, version: string, resources: readonly CachedResource[], atMs: number): string {
+    // Nonces: every response carries one, and the client echoes the latest in its next request: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#basic-protocol-overview
     const nonce = this.nonces.next();
     state.pending = true;
     if (state.lastNonce !== undefined) {
@@ -235,7 +237,10 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   flush(view: ResourceView): Planned[] {
     const out: Planned[] = [];
     for (const { kind, state } of this.pushOrdered) {
+      // Flow control: one unACKed response per type, since the client ACKs or NACKs each response; what changed
+      // meanwhile goes out in one response after that answer. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-and-nack-semantics-summary
       if (!state.requested || state.pending || !this.needsSend(state)) continue;
+      // ADS ordering, make before break (CDS before EDS, LDS before RDS): https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#eventual-consistency-considerations
       // On ADS a kind waits while the kind it depends on has unsent changes (a cluster before its assignment).
       const dependency = this.ads ? KINDS[kind].after : undefined;
       const before = dependency ? this.types.get(dependency) : undefined;

@@ -106,8 +106,9 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     const { kind, state } = accepted;
 
     const nonce = request.responseNonce;
+    // Stale nonce: a request answering an older response than the latest gets no response: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#resource-updates
     // An empty nonce means the client has seen no response of this type yet; it is never stale.
-    // A request with any other nonce but the last is ignored whole (xds_protocol#resource-updates).
+    // A nonce Herald never sent on this stream is told apart (unknown) and counted.
     const answer = this.answered(state, nonce);
     if (state.lastNonce !== undefined && (answer === 'stale' || answer === 'unknown')) {
       state.counts.staleNonces += 1;
@@ -117,6 +118,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
 
     let acked: readonly AckedResource[] | undefined;
     let nack: NackInfo | undefined;
+    // The request carrying the latest nonce ACKs or NACKs that response: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-nack-and-resource-type-instance-version
     if (state.pending && answer === 'last') {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));
     }
@@ -142,6 +144,8 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     const first = !state.requested;
     const names = requestedNames;
     let wildcard: boolean;
+    // Wildcard: '*' named explicitly, or (legacy, LDS and CDS) a type whose requests never named a resource:
+    // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#how-the-client-specifies-what-resources-to-return
     if (explicitWildcard) wildcard = true;
     else if (names.size === 0) wildcard = KINDS[kind].legacyWildcard && (first || state.legacyWildcard);
     else wildcard = false;
@@ -172,6 +176,8 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     for (const name of names) state.ledger.requested(name, now);
     if (fullState(kind) || (wildcard && !state.wildcard)) state.dirtyAll = true;
     else for (const name of names) if (!state.names.has(name)) state.dirtyNames.add(name);
+    // A changed subscription is answered, and newly named resources are sent even if unchanged:
+    // https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#how-the-client-specifies-what-resources-to-return
     state.force = true;
     state.wildcard = wildcard;
     state.names = names;
@@ -203,9 +209,11 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     state.dirtyNames = new Set();
 
     let resources: CachedResource[];
+    // LDS and CDS responses hold every subscribed resource, EDS and RDS only those that changed: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#grouping-resources-into-responses
     if (fullState(kind)) {
       const named = !KINDS[kind].wildcardReceives || !state.wildcard;
       resources = named ? this.lookup(kind, state.names, view) : [...view.list(kind)];
+      // The client holds all of it already: no response. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#when-to-send-an-update
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
       }
@@ -218,6 +226,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
         if (!state.wildcard && !state.names.has(name)) continue;
         const resource = view.get(kind, name);
         if (!resource) {
+          // SotW has no removal for EDS and RDS resources: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#deleting-resources
           // SotW cannot remove an assignment; forgetting it lets a re-created one be sent.
           state.sent.delete(name);
           continue;
@@ -242,6 +251,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
       }
     }
 
+    // version_info is the type's version, one per type: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#ack-nack-and-resource-type-instance-version
     const version = view.version(kind);
     const nonce = this.recordSent(state, version, resources, now);
     return { kind, versionInfo: version, nonce, sharedKey: this.responses?.keyFor(kind, version, resources), resources };
@@ -262,11 +272,13 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
       state.ledger.sent(r.name, r.version, now);
       state.sent.set(r.name, r.seq);
     }
+    // What a full-state response omits, the client deletes: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#deleting-resources
     for (const name of state.sent.keys()) {
       if (included.has(name)) continue;
       state.sent.delete(name);
       if (!state.names.has(name)) state.ledger.forget(name);
     }
+    // A named resource missing from a full-state response does not exist: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#knowing-when-a-requested-resource-does-not-exist
     for (const name of state.names) if (!included.has(name)) state.ledger.absent(name, now);
   }
 
