@@ -1,5 +1,6 @@
 // One descriptor per xDS resource kind: every rule that differs by kind is read from here, so
-// adding a kind means a row in this table and a translator in resources/, nothing else.
+// adding a kind means a row in this table and a translator in resources/ (plus its builder and
+// protos); docs/ARCHITECTURE.md lists the steps and the tests that catch a missed one.
 // Sections cited are those of the xDS REST and gRPC protocol document
 // (www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol).
 

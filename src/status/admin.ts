@@ -1,7 +1,8 @@
 import http from 'node:http';
+import { RESOURCE_KINDS } from '../model/index.js';
 import type { AdminClient, AdminTypeInfo, XdsType } from './types.js';
 
-const KIND_TO_TYPE: Readonly<Record<string, XdsType>> = { cluster: 'CDS', endpoint: 'EDS', listener: 'LDS', route: 'RDS' };
+const KIND_TO_TYPE: Readonly<Record<string, XdsType>> = Object.fromEntries(RESOURCE_KINDS.map((spec) => [spec.kind, spec.short]));
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -1,9 +1,9 @@
 // The xDS services Herald serves: one gRPC method each, SotW and Delta, ADS and per-type.
 import type * as grpc from '@grpc/grpc-js';
-import { PUSH_ORDER, RESOURCE_KINDS, type ResourceKind } from '../../model/index.js';
+import { PUSH_ORDER, RESOURCE_KINDS, type ResourceKind, type ResourceKindSpec } from '../../model/index.js';
 
 /** ads and the kinds' short names (cds, eds…), with a delta- prefix for the incremental variants. */
-export type XdsApi = 'ads' | 'cds' | 'eds' | 'lds' | 'rds' | 'delta-ads' | 'delta-cds' | 'delta-eds' | 'delta-lds' | 'delta-rds';
+export type XdsApi = `${'' | 'delta-'}${'ads' | Lowercase<ResourceKindSpec['short']>}`;
 export type XdsProtocol = 'sotw' | 'delta';
 
 export interface ApiSpec {

@@ -30,7 +30,9 @@ export interface SentResource {
 
 /**
  * Events of every stream, called synchronously in the order they happen. "sent" means the
- * response was handed to the stream's writer (queued for the socket), not that it arrived;
+ * response was accepted for the stream, in order: handed to its writer, or (a large one during
+ * a connect storm) queued in the write pacer behind other streams' large writes; not that it
+ * arrived;
  * "answered" is the client's ACK or NACK of that response. A throwing observer is logged and
  * skipped: it never ends the stream nor keeps other observers from hearing the event.
  */
