@@ -9,6 +9,12 @@ import type { ClusterSource, SourceSink } from '../src/sources/types.js';
 import { createLogger, HeraldMetrics } from '../src/telemetry/index.js';
 import type { BenchEndpoint, ControlCommand, ControlReply } from './mesh.js';
 
+/**
+ * Every simulated Envoy connects from 127.0.0.1, which the per-peer limits would take for one
+ * abusive host: the load generator stands for many hosts, so those two limits are lifted here.
+ */
+const LOADGEN_LIMITS = { maxConnectionsPerPeer: 1_000_000, maxNamesPerPeer: Number.MAX_SAFE_INTEGER };
+
 /** One Kubernetes cluster as an informer would deliver it, driven by control commands. */
 class BenchSource implements ClusterSource {
   private sink: SourceSink | undefined;
@@ -94,7 +100,7 @@ async function main(): Promise<void> {
   // Logs go to stderr: stdout carries the control replies.
   const logger = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: false }) });
   const metrics = new HeraldMetrics();
-  const daemon = await startDaemon({ sources, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined }, { logger, metrics });
+  const daemon = await startDaemon({ sources, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0, limits: LOADGEN_LIMITS }, admin: undefined }, { logger, metrics });
   const drains = new Map<string, number[]>();
   let heapWritten = false;
   daemon.onDrain((result) => {

@@ -7,7 +7,7 @@ import { EndpointStore } from '../store/index.js';
 import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainTracker, type DrainResult } from '../drains/index.js';
-import { XdsServer } from '../xds/index.js';
+import { XdsServer, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { ResourcePipeline } from './pipeline.js';
@@ -30,6 +30,8 @@ export interface DaemonOptions {
     credentials?: grpc.ServerCredentials;
     /** False keeps every stream on grpc-js's public API (default true). */
     grpcFastPath?: boolean | undefined;
+    /** Unset fields keep DEFAULT_XDS_LIMITS. */
+    limits?: Partial<XdsLimits> | undefined;
   };
   admin: { host: string; port: number } | undefined;
   drainTimeoutMs?: number;
@@ -124,6 +126,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
     credentials: options.xds.credentials,
     grpcFastPath: options.xds.grpcFastPath !== false,
+    ...(options.xds.limits ? { limits: options.xds.limits } : {}),
   });
   const drains = new DrainTracker({
     clock,
@@ -139,6 +142,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
           clients: result.clients,
           sent: result.sent,
           acked: result.acked,
+          gone: result.gone,
           seconds: result.propagationSeconds,
           complete: result.complete,
         },

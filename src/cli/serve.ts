@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
-import { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
+import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
 import { createLogger, HeraldMetrics } from '../telemetry/index.js';
@@ -13,12 +13,19 @@ function xdsCredentials(config: HeraldServeConfig): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.requireClientCert);
 }
 
+/** The xDS limits' flags (--max-names-per-stream and the rest), from the limits table. */
+function withLimitFlags<T>(args: Argv<T>): Argv<T> {
+  let out = args;
+  for (const { name, describe } of limitOptions()) out = out.option(name, { type: 'string', describe, group: 'xDS client limits:' });
+  return out;
+}
+
 export function serveCommand(setExitCode: (code: number) => void): CommandModule {
   return {
     command: 'serve',
     describe: 'Watch Kubernetes clusters and serve their pods to Envoys over xDS',
     builder: (args) =>
-      withShutdownFlags(withListenerFlags(args))
+      withLimitFlags(withShutdownFlags(withListenerFlags(args)))
         .option('cluster', {
           type: 'string',
           array: true,
@@ -66,7 +73,14 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           includeNotReady: config.includeNotReady,
           batchWindowMs: config.batchWindowMs,
           initialSyncTimeoutMs: config.initialSyncTimeoutMs,
-          xds: { host: config.xdsHost, port: config.xdsPort, maxConnectionAgeMs: config.maxConnectionAgeMs, grpcFastPath: config.grpcFastPath, credentials: xdsCredentials(config) },
+          xds: {
+            host: config.xdsHost,
+            port: config.xdsPort,
+            maxConnectionAgeMs: config.maxConnectionAgeMs,
+            grpcFastPath: config.grpcFastPath,
+            limits: config.limits,
+            credentials: xdsCredentials(config),
+          },
           admin: { host: config.adminHost, port: config.adminPort },
           handoffDelayMs: shutdown.handoffDelayMs,
         },

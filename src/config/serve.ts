@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
 import { ConfigError } from './errors.js';
+import { buildLimits } from './limits.js';
+import type { XdsLimits } from '../xds/index.js';
 import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
 import { validateBoolean, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName, type LogLevel } from './values.js';
 
@@ -41,6 +43,8 @@ export interface HeraldServeConfig {
   maxConnectionAgeMs: number | undefined;
   /** Let xDS streams use grpc-js internals for their reads and writes (see docs/ARCHITECTURE.md). */
   grpcFastPath: boolean;
+  /** What one xDS client may make Herald hold or do. */
+  limits: XdsLimits;
   logLevel: LogLevel;
   tls: ServeTlsConfig | undefined;
 }
@@ -190,6 +194,7 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     batchWindowMs,
     maxConnectionAgeMs,
     grpcFastPath,
+    limits: buildLimits(raw),
     logLevel,
     tls,
   };

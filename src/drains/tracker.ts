@@ -21,6 +21,8 @@ export interface DrainResult extends DrainNotice {
   /** Of those, the streams that were sent an assignment carrying the drain. */
   sent: number;
   acked: number;
+  /** Of those, the streams that went away before ACKing (a client gone, or ended by a limit): not waited for. */
+  gone: number;
   /** From observation to the last stream being sent the assignment. */
   deliveredSeconds: number;
   /** From observation to the last ACK: the drain propagation time. */
@@ -33,6 +35,7 @@ export interface PendingDrain extends DrainNotice {
   clients: number;
   sent: number;
   acked: number;
+  gone: number;
   ageSeconds: number;
 }
 
@@ -53,6 +56,7 @@ interface Tracked {
   clients: number;
   sent: number;
   acked: number;
+  gone: number;
   /** Latest send/ACK time seen; undefined until there is one. */
   lastSentMs: number | undefined;
   lastAckMs: number | undefined;
@@ -95,6 +99,7 @@ export class DrainTracker implements StreamObserver {
       unsent: new Set(waiting),
       sent: 0,
       acked: 0,
+      gone: 0,
       lastSentMs: undefined,
       lastAckMs: undefined,
       timer: undefined as unknown as NodeJS.Timeout,
@@ -163,7 +168,9 @@ export class DrainTracker implements StreamObserver {
   streamGone(streamId: string): void {
     for (const entry of this.tracked) {
       entry.unsent.delete(streamId);
-      if (entry.waiting.delete(streamId)) this.completeIfDone(entry);
+      if (!entry.waiting.delete(streamId)) continue;
+      entry.gone += 1;
+      this.completeIfDone(entry);
     }
   }
 
@@ -174,6 +181,7 @@ export class DrainTracker implements StreamObserver {
       clients: entry.clients,
       sent: entry.sent,
       acked: entry.acked,
+      gone: entry.gone,
       ageSeconds: (now - entry.notice.observedAtMs) / 1000,
     }));
   }
@@ -211,6 +219,7 @@ export class DrainTracker implements StreamObserver {
       clients: entry.clients,
       sent: entry.sent,
       acked: entry.acked,
+      gone: entry.gone,
       deliveredSeconds: Math.max(0, (entry.lastSentMs ?? now) - observed) / 1000,
       propagationSeconds: Math.max(0, end - observed) / 1000,
       complete,

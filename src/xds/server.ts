@@ -99,6 +99,7 @@ export class XdsServer {
   private readonly acceptSockets: number;
   private readonly observers: StreamObservers;
   private readonly connections: ConnectionTable;
+  private readonly readTimeoutSweep: NodeJS.Timeout;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -180,6 +181,15 @@ export class XdsServer {
     this.observers.add(this.csds.observer);
     this.server.addService(csdsServiceDefinition(options.protos), this.csds.handlers);
 
+    // Half-read requests are looked for a few times per timeout; nothing on the hot path.
+    this.readTimeoutSweep = setInterval(
+      () => {
+        const now = performance.now();
+        for (const stream of [...this.streams.values()]) stream.checkReadTimeout(now);
+      },
+      Math.max(100, Math.min(1_000, limits.requestReadTimeoutMs / 4)),
+    );
+    this.readTimeoutSweep.unref();
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
     options.ready.then(
       () => {
@@ -242,6 +252,7 @@ export class XdsServer {
     for (const listener of this.listeners.splice(0)) listener.close();
     for (const admission of this.admissions.splice(0)) admission.close();
     this.connections.close();
+    clearInterval(this.readTimeoutSweep);
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { XdsLimits } from '../../src/xds/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
 import { DeltaEnvoyLike } from './delta-like.js';
@@ -29,13 +30,13 @@ export interface Herald {
 
 export const ECHO_IPS = ['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4', '10.1.0.5', '10.1.0.6'];
 
-export async function startHerald(options: { services?: string[] } = {}): Promise<Herald> {
+export async function startHerald(options: { services?: string[]; limits?: Partial<XdsLimits> } = {}): Promise<Herald> {
   const services = options.services ?? ['echo'];
   const pods = services.flatMap((service, s) => ECHO_IPS.map((ip, i) => makePod({ cluster: 'east', name: `${service}-${i}`, service, ip: s === 0 ? ip : `10.${2 + s}.0.${i + 1}` })));
   const source = new ManualSource('east', { pods });
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const daemon = await startDaemon(
-    { sources: [source], initialSyncTimeoutMs: 5_000, batchWindowMs: 1, xds: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 } },
+    { sources: [source], initialSyncTimeoutMs: 5_000, batchWindowMs: 1, xds: { host: '127.0.0.1', port: 0, limits: options.limits }, admin: { host: '127.0.0.1', port: 0 } },
     { logger: silentLogger(), metrics },
   );
   await daemon.ready;

@@ -19,6 +19,7 @@ interface ModelDrain {
   clients: number;
   sent: Map<string, number>;
   acked: number;
+  gone: number;
   lastAckMs: number | undefined;
 }
 
@@ -57,6 +58,7 @@ async function runModel(seed: number, runs: number): Promise<void> {
       clients: d.clients,
       sent: d.sent.size,
       acked: d.acked,
+      gone: d.gone,
       deliveredSeconds: Math.max(0, delivered - d.notice.observedAtMs) / 1000,
       propagationSeconds: Math.max(0, (d.lastAckMs ?? now) - d.notice.observedAtMs) / 1000,
       complete: true,
@@ -87,7 +89,7 @@ async function runModel(seed: number, runs: number): Promise<void> {
       const notice: DrainNotice = { service, cluster: 'k1', podKey: `ns/p${run}`, ip: '10.0.0.1', port: 80, observedAtMs: now - pick(50), seq: s };
       tracker.track(notice);
       const waiting = new Set(subscribers.get(service)!);
-      const d: ModelDrain = { notice, waiting, clients: waiting.size, sent: new Map(), acked: 0, lastAckMs: undefined };
+      const d: ModelDrain = { notice, waiting, clients: waiting.size, sent: new Map(), acked: 0, gone: 0, lastAckMs: undefined };
       drains.push(d);
       if (waiting.size === 0) finish(d);
       for (const stream of subscribers.get(service)!) {
@@ -118,13 +120,17 @@ async function runModel(seed: number, runs: number): Promise<void> {
       live.delete(stream);
       for (const subs of subscribers.values()) subs.delete(stream);
       tracker.streamGone(stream);
-      for (const d of [...drains]) if (d.waiting.delete(stream) && d.waiting.size === 0) finish(d);
+      for (const d of [...drains]) {
+        if (!d.waiting.delete(stream)) continue;
+        d.gone += 1;
+        if (d.waiting.size === 0) finish(d);
+      }
     }
     // Results only ever append: compare what this run added.
     expect(results.slice(compared), `seed ${seed} run ${run}`).toEqual(expected.slice(compared));
     compared = expected.length;
     const pending = tracker.pending().map(({ ageSeconds: _age, ...p }) => p);
-    const want = drains.map((d) => ({ ...d.notice, clients: d.clients, sent: d.sent.size, acked: d.acked }));
+    const want = drains.map((d) => ({ ...d.notice, clients: d.clients, sent: d.sent.size, acked: d.acked, gone: d.gone }));
     expect(pending, `seed ${seed} run ${run}`).toEqual(want);
     await Promise.resolve();
   }

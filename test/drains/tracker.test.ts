@@ -246,6 +246,6 @@ describe('DrainTracker as a stream observer', () => {
     tracker.track(notice());
     tracker.answered(stream('s1'), 'endpoint', [{ name: 'svc', seq: 10 }]);
     tracker.closed(stream('s2'));
-    expect(results[0]).toMatchObject({ clients: 2, acked: 1, complete: true });
+    expect(results[0]).toMatchObject({ clients: 2, acked: 1, gone: 1, complete: true });
   });
 });

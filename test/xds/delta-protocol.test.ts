@@ -202,7 +202,7 @@ describe('Delta xDS over gRPC', () => {
     lazy.request('endpoint', { subscribe: ['a'] });
     good.request('endpoint', { subscribe: ['a'] });
     sotw.request('endpoint', { resource_names: ['a'] });
-    await lazy.next();
+    const lazyFirst = await lazy.next();
     let last = await good.next();
     let sotwLast = await sotw.next();
     for (let i = 2; i <= 5; i++) {
@@ -217,7 +217,7 @@ describe('Delta xDS over gRPC', () => {
     const lazyInfo = h.server.clients().find((c) => c.api === 'delta-ads')!.types.endpoint!;
     expect(lazyInfo).toMatchObject({ pending: true, dirty: true, sync: 'behind' });
     // Once it ACKs it gets the newest state, coalesced into one resource.
-    lazy.ack({ kind: 'endpoint', nonce: lazyInfo.lastSent!.nonce } as DeltaResponse);
+    lazy.ack(lazyFirst);
     expect(tags(await lazy.next())).toEqual(['a=v5']);
   });
 

@@ -150,7 +150,7 @@ describe('adoptMessageSplitter', () => {
     const second = openCall(b);
     await until(() => b.calls.length === 2, 5_000, 'the second call');
     const adopted = b.calls[1]!;
-    expect(adoptMessageSplitter(adopted)).toBe(true);
+    expect(adoptMessageSplitter(adopted)).toBeInstanceOf(MessageSplitter);
     expect(decoderOf(adopted)).toBeInstanceOf(MessageSplitter);
     const got: Buffer[] = [];
     adopted.on('data', (request: Buffer) => got.push(request));
@@ -174,7 +174,7 @@ describe('adoptMessageSplitter', () => {
     };
     server.addService(definition, {
       Chat: (call: ServerCall) => {
-        expect(adoptMessageSplitter(call)).toBe(true);
+        expect(adoptMessageSplitter(call)).toBeInstanceOf(MessageSplitter);
         calls.push(call);
         call.on('error', () => undefined);
         call.on('data', () => undefined);
@@ -198,12 +198,12 @@ describe('adoptMessageSplitter', () => {
     const inner = { stream: { write() {}, respond() {} }, maybeSendMetadata() {}, checkCancelled: () => false };
     const busy = { write: () => [], readState: 2, readCompressFlag: Buffer.from([0]), readPartialMessage: [Buffer.from('part')], maxReadMessageLength: -1 };
     const busyCall = { call: { ...inner, decoder: busy } };
-    expect(adoptMessageSplitter(busyCall as unknown as ServerCall)).toBe(false);
+    expect(adoptMessageSplitter(busyCall as unknown as ServerCall)).toBeUndefined();
     expect(busyCall.call.decoder).toBe(busy);
     const odd = { call: { ...inner, decoder: { write() {} } } };
-    expect(adoptMessageSplitter(odd as unknown as ServerCall)).toBe(false);
+    expect(adoptMessageSplitter(odd as unknown as ServerCall)).toBeUndefined();
     const idle = { call: { ...inner, decoder: { ...busy, readState: 0, readPartialMessage: [] } } };
-    expect(adoptMessageSplitter(idle as unknown as ServerCall)).toBe(true);
+    expect(adoptMessageSplitter(idle as unknown as ServerCall)).toBeInstanceOf(MessageSplitter);
     expect(idle.call.decoder).toBeInstanceOf(MessageSplitter);
   });
 });

@@ -76,3 +76,16 @@ describe('MessageSplitter', () => {
     expect(new MessageSplitter(100).write(frame(Buffer.alloc(100)))).toHaveLength(1);
   });
 });
+
+describe('MessageSplitter: how long a message has been half-read', () => {
+  it('counts from the first byte of an unfinished message and stops when it completes', () => {
+    const splitter = new MessageSplitter(-1);
+    expect(splitter.gatheringForMs()).toBe(0);
+    const message = Buffer.from([0, 0, 0, 0, 3, 1, 2, 3]);
+    splitter.write(message.subarray(0, 6));
+    const started = performance.now();
+    expect(splitter.gatheringForMs(started + 5_000)).toBeGreaterThanOrEqual(4_999);
+    expect(splitter.write(message.subarray(6))).toHaveLength(1);
+    expect(splitter.gatheringForMs(started + 5_000)).toBe(0);
+  });
+});

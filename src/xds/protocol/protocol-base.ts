@@ -269,7 +269,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       const dirty = this.needsSend(state);
       out[kind] = {
         subscription: { wildcard: state.wildcard, names: [...state.names].slice(0, maxNames), nameCount: state.names.size },
-        lastSent: state.lastSent,
+        lastSent: state.lastSent && { version: state.lastSent.version, atMs: state.lastSent.atMs },
         ackedVersion: state.ackedVersion,
         pending: state.pending,
         dirty,

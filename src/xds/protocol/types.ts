@@ -18,7 +18,8 @@ export interface Subscription {
 
 export interface TypeInfo {
   subscription: { wildcard: boolean; names: string[]; nameCount: number };
-  lastSent: { version: string; nonce: string; atMs: number } | undefined;
+  /** The nonce is left out: shown on an admin page, it would let anyone answer for the client. */
+  lastSent: { version: string; atMs: number } | undefined;
   ackedVersion: string | undefined;
   pending: boolean;
   dirty: boolean;

@@ -12,6 +12,8 @@ export class MessageSplitter {
   private pendingBytes = 0;
   /** Prefix plus body of the message being gathered, once its prefix is complete. */
   private total: number | undefined;
+  /** When the message being gathered began (performance.now()); undefined between messages. */
+  private gatheringSince: number | undefined;
 
   /** `maxMessageBytes` -1 for no limit, as grpc-js's option. */
   constructor(private readonly maxMessageBytes: number) {}
@@ -31,6 +33,7 @@ export class MessageSplitter {
       }
       const wanted = this.total ?? GRPC_PREFIX_BYTES;
       const take = Math.min(data.length - at, wanted - this.pendingBytes);
+      this.gatheringSince ??= performance.now();
       this.pending.push(data.subarray(at, at + take));
       this.pendingBytes += take;
       at += take;
@@ -45,8 +48,14 @@ export class MessageSplitter {
       this.pending = [];
       this.pendingBytes = 0;
       this.total = undefined;
+      this.gatheringSince = undefined;
     }
     return messages;
+  }
+
+  /** How long the message being gathered has been waiting for its remaining bytes (ms); 0 between messages. */
+  gatheringForMs(now = performance.now()): number {
+    return this.gatheringSince === undefined ? 0 : now - this.gatheringSince;
   }
 
   private bodyLength(buffer: Buffer, at: number): number {
