@@ -104,7 +104,7 @@ export function makeStatusResponder(root: protobuf.Root, streams: () => Iterable
     const configs: Record<string, unknown>[] = [];
     for (const stream of streams()) {
       if (!selects(stream.node?.id ?? '')) continue;
-      const config: Record<string, unknown> = { generic_xds_configs: stream.resourceStatuses().map(genericConfig) };
+      const config: Record<string, unknown> = { generic_xds_configs: Array.from(stream.resourceStatuses(), genericConfig) };
       // The Node as the client sent it; a stream that has not spoken yet has none.
       const node = stream.nodeBytes();
       if (node) config.node = Node.decode(node);

@@ -77,7 +77,7 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   subscription(kind: ResourceKind): Subscription | undefined;
   flush(view: ResourceView): Planned[];
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
-  resourceStatuses(view: ResourceView): ResourceStatus[];
+  resourceStatuses(view: ResourceView): Iterable<ResourceStatus>;
   dispose(): void;
 }
 
@@ -180,7 +180,7 @@ export class ServedStream implements PacedStream, ObservedStream {
     return this.keptNode && nodeBytes(this.keptNode);
   }
 
-  resourceStatuses(): ResourceStatus[] {
+  resourceStatuses(): Iterable<ResourceStatus> {
     return this.state.resourceStatuses(this.ctx.cache);
   }
 
