@@ -1,7 +1,9 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { TYPE_URLS } from '../../src/model/index.js';
-import { nodeFilter } from '../../src/xds/csds/csds.js';
+import { csdsLimits, DEFAULT_CSDS_LIMITS } from '../../src/xds/csds/index.js';
+import { nodeFilter } from '../../src/xds/csds/node-filter.js';
 import { protos, startHarness, until, type Harness } from './helpers.js';
 import { DeltaTestStream } from './delta-helpers.js';
 
@@ -31,16 +33,43 @@ const decodeResponse = (bytes: Buffer): ClientConfig[] => {
   return raw.config;
 };
 
-function fetchStatus(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> {
+/** The raw answer: decoding a large one in the callback would itself stall the event loop being measured. */
+function fetchRaw(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       `${SERVICE}/FetchClientStatus`,
       (b: Buffer) => b,
-      decodeResponse,
+      (b: Buffer) => b,
       encodeRequest(fields),
       (err, value) => (err ? reject(err) : resolve(value!)),
     );
   });
+}
+
+const fetchStatus = async (client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> => decodeResponse(await fetchRaw(client, fields));
+
+async function rejected(h: Harness, reason: string): Promise<number> {
+  const metric = await h.metrics.xdsRejectedRequests.get();
+  return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+/** Connects an ADS stream for `id` that subscribes to `names` endpoints, and waits until the server holds them. */
+async function subscriber(h: Harness, id: string, names: string[]): Promise<void> {
+  const stream = h.stream();
+  stream.request('endpoint', { node: { id }, resource_names: names });
+  await until(() => h.server.clients().some((c) => c.node?.id === id && c.types.endpoint?.subscription.nameCount === names.length), 30_000, `${id} subscribed`);
+}
+
+/** Runs `work` while watching the event loop; returns its result and the longest stall seen, in ms. */
+async function watchingLoop<T>(work: () => Promise<T>): Promise<{ result: T; maxStallMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  try {
+    const result = await work();
+    return { result, maxStallMs: delay.max / 1e6 };
+  } finally {
+    delay.disable();
+  }
 }
 
 const byName = (configs: GenericConfig[]): Record<string, string> =>
@@ -199,5 +228,83 @@ describe('nodeFilter', () => {
     { matcher: { safe_regex: { regex: 'a+' } }, id: 'aab', want: false },
   ])('$matcher on $id → $want', ({ matcher, id, want }) => {
     expect(nodeFilter({ node_matchers: [{ node_id: matcher }] })(id)).toBe(want);
+  });
+});
+
+// The bounds: CSDS cannot be used to take Herald down. Hostile patterns run in linear time,
+// and requests past a limit are refused by name.
+describe('CSDS node_matchers', () => {
+  it('runs a catastrophic-backtracking regex in linear time, while the event loop keeps turning', async () => {
+    h = await startHarness();
+    const long = 'a'.repeat(27);
+    await subscriber(h, `${long}!`, ['x']);
+    await subscriber(h, long, ['x']);
+    // (a+)+$ against a run of a's that ends in '!' takes a backtracking engine 2^27 steps (seconds).
+    const { result, maxStallMs } = await watchingLoop(() => fetchStatus(h!.client(), { node_matchers: [{ node_id: { safe_regex: { regex: '(a+)+$' } } }] }));
+    expect(result.map((c) => c.node?.id)).toEqual([long]);
+    expect(maxStallMs).toBeLessThan(200);
+  });
+
+  it('refuses more node_matchers than maxNodeMatchers, naming the limit, and counts it', async () => {
+    h = await startHarness();
+    const matchers = Array.from({ length: DEFAULT_CSDS_LIMITS.maxNodeMatchers + 1 }, (_, i) => ({ node_id: { exact: `node-${i}` } }));
+    await expect(fetchStatus(h.client(), { node_matchers: matchers })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('maxNodeMatchers (16)'),
+    });
+    expect(await rejected(h, 'csds_too_many_matchers')).toBe(1);
+    // At the limit is fine.
+    await expect(fetchStatus(h.client(), { node_matchers: matchers.slice(1) })).resolves.toEqual([]);
+  });
+
+  it('refuses a pattern longer than maxPatternBytes (in UTF-8 bytes), naming the limit, and counts it', async () => {
+    h = await startHarness();
+    const tooLong = [{ node_id: { safe_regex: { regex: 'a'.repeat(1025) } } }];
+    await expect(fetchStatus(h.client(), { node_matchers: tooLong })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('maxPatternBytes (1024 bytes)'),
+    });
+    // 513 two-byte characters: 1026 bytes, on a literal matcher.
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { prefix: 'é'.repeat(513) } }] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    expect(await rejected(h, 'csds_pattern_too_long')).toBe(2);
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { prefix: 'é'.repeat(512) } }] })).resolves.toEqual([]);
+  });
+
+  it('takes the limits from XdsServerOptions.csdsLimits', async () => {
+    h = await startHarness({ csdsLimits: { maxNodeMatchers: 1, maxPatternBytes: 4 } });
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { exact: 'a' } }, { node_id: { exact: 'b' } }] })).rejects.toMatchObject({
+      details: expect.stringContaining('maxNodeMatchers (1)'),
+    });
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { exact: 'abcde' } }] })).rejects.toMatchObject({ details: expect.stringContaining('maxPatternBytes (4 bytes)') });
+  });
+});
+
+describe('nodeFilter with RE2', () => {
+  const matches = (regex: string, id: string): boolean => nodeFilter({ node_matchers: [{ node_id: { safe_regex: { regex } } }] })(id);
+
+  it('matches the whole id, as Envoy', () => {
+    expect(matches('a|ab', 'ab')).toBe(true);
+    expect(matches('web', 'web-1')).toBe(false);
+    expect(matches('web-\\d+', 'web-12')).toBe(true);
+    expect(matches('(?i)WEB-.*', 'web-1')).toBe(true);
+  });
+
+  it('refuses what RE2 does not accept (so no pattern can escape the whole-string match)', () => {
+    for (const regex of ['a)|(b', '(?=a)a', '(a)\\1', 'a{1001}']) {
+      expect(() => matches(regex, 'a'), regex).toThrow(/bad node_id regex/);
+    }
+  });
+
+  it('keeps ignore_case for the literal matchers', () => {
+    const select = nodeFilter({ node_matchers: [{ node_id: { prefix: 'WEB-', ignore_case: true } }, { node_id: { contains: 'DB', ignore_case: true } }] });
+    expect(['web-1', 'main-db-2', 'cache'].filter(select)).toEqual(['web-1', 'main-db-2']);
+  });
+});
+
+describe('csdsLimits', () => {
+  it('applies overrides to the defaults and refuses nonsense', () => {
+    expect(csdsLimits({ maxNodeMatchers: 0 })).toEqual({ ...DEFAULT_CSDS_LIMITS, maxNodeMatchers: 0 });
+    expect(() => csdsLimits({ maxPatternBytes: -1 })).toThrow(/maxPatternBytes/);
+    expect(() => csdsLimits({ maxNodeMatchers: 1.5 })).toThrow(/maxNodeMatchers/);
   });
 });

@@ -1,12 +1,16 @@
 // envoy.service.status.v3.ClientStatusDiscoveryService: what each connected xDS client was
 // sent, ACKed and NACKed, per resource — the data behind `herald status`. Answers are built
-// on demand with protobufjs: this is a diagnostic path, not the xDS hot path.
+// on demand with protobufjs: this is a diagnostic path, not the xDS hot path. Anyone who
+// reaches the xDS port can call it: node_matchers are bounded and run on RE2 (node-filter.ts).
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { TYPE_URLS } from '../../model/index.js';
-import type { Logger } from '../../telemetry/index.js';
+import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { ResourceStatus } from '../bookkeeping/index.js';
 import type { ObservedStream, StreamObserver } from '../transport/index.js';
+import { csdsLimits, type CsdsLimits } from './limits.js';
+import { nodeFilter, type RawStatusRequest } from './node-filter.js';
+import { RequestError } from './request-error.js';
 
 const SERVICE = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 
@@ -15,63 +19,10 @@ export type CsdsStream = Pick<ObservedStream, 'id' | 'node' | 'nodeBytes' | 'res
 
 export interface CsdsOptions {
   logger: Logger;
-}
-
-interface StringMatcher {
-  exact?: string;
-  prefix?: string;
-  suffix?: string;
-  contains?: string;
-  safe_regex?: { regex?: string } | null;
-  ignore_case?: boolean;
-}
-
-interface RawStatusRequest {
-  node_matchers?: Array<{ node_id?: StringMatcher | null; node_metadatas?: unknown[] }>;
-}
-
-type NodeIdTest = (id: string) => boolean;
-
-class RequestError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function stringTest(m: StringMatcher): NodeIdTest {
-  const fold = (value: string): string => (m.ignore_case ? value.toLowerCase() : value);
-  if (m.exact !== undefined && m.exact !== '') return (id) => fold(id) === fold(m.exact!);
-  if (m.prefix) return (id) => fold(id).startsWith(fold(m.prefix!));
-  if (m.suffix) return (id) => fold(id).endsWith(fold(m.suffix!));
-  if (m.contains) return (id) => fold(id).includes(fold(m.contains!));
-  if (m.safe_regex?.regex !== undefined) {
-    let re: RegExp;
-    try {
-      // RE2 (Envoy's engine) and JS agree on the common subset; a whole-string match as in Envoy.
-      re = new RegExp(`^(?:${m.safe_regex.regex})$`);
-    } catch (err) {
-      throw new RequestError(grpc.status.INVALID_ARGUMENT, `bad node_id regex: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    return (id) => re.test(id);
-  }
-  // An empty exact matcher matches the empty id only.
-  return (id) => id === '';
-}
-
-/** Any matcher selects a node (OR); no matchers select every node. Metadata matchers are not supported. */
-export function nodeFilter(request: RawStatusRequest): NodeIdTest {
-  const matchers = request.node_matchers ?? [];
-  if (matchers.length === 0) return () => true;
-  const tests = matchers.map((matcher) => {
-    if ((matcher.node_metadatas ?? []).length > 0) {
-      throw new RequestError(grpc.status.UNIMPLEMENTED, 'node_metadatas matchers are not supported; match on node_id');
-    }
-    return matcher.node_id ? stringTest(matcher.node_id) : () => true;
-  });
-  return (id) => tests.some((test) => test(id));
+  /** Refused requests count in herald_xds_rejected_requests_total{reason="csds_…"}. */
+  metrics: HeraldMetrics;
+  /** Overrides of DEFAULT_CSDS_LIMITS. */
+  limits?: Partial<CsdsLimits>;
 }
 
 const timestamp = (ms: number): { seconds: number; nanos: number } => {
@@ -96,11 +47,11 @@ function genericConfig(status: ResourceStatus): Record<string, unknown> {
 
 /** Builds the serialized ClientStatusResponse for a decoded request. */
 /** Builds ClientStatusResponses over the streams `streams()` yields (the open ones). */
-export function makeStatusResponder(root: protobuf.Root, streams: () => Iterable<CsdsStream>): (request: RawStatusRequest) => Buffer {
+export function makeStatusResponder(root: protobuf.Root, streams: () => Iterable<CsdsStream>, limits: CsdsLimits): (request: RawStatusRequest) => Buffer {
   const Response = root.lookupType('envoy.service.status.v3.ClientStatusResponse');
   const Node = root.lookupType('envoy.config.core.v3.Node');
   return (request) => {
-    const selects = nodeFilter(request);
+    const selects = nodeFilter(request, limits);
     const configs: Record<string, unknown>[] = [];
     for (const stream of streams()) {
       if (!selects(stream.node?.id ?? '')) continue;
@@ -151,13 +102,16 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
     opened: (stream) => void streams.set(stream.id, stream),
     closed: (stream) => void streams.delete(stream.id),
   };
-  const respond = makeStatusResponder(root, () => streams.values());
+  const respond = makeStatusResponder(root, () => streams.values(), csdsLimits(options.limits));
   const answer = (request: RawStatusRequest | { undecodable: string }): Buffer => {
-    if ('undecodable' in request) throw new RequestError(grpc.status.INVALID_ARGUMENT, `undecodable ClientStatusRequest: ${request.undecodable}`);
+    if ('undecodable' in request) throw new RequestError(grpc.status.INVALID_ARGUMENT, `undecodable ClientStatusRequest: ${request.undecodable}`, 'csds_undecodable');
     return respond(request);
   };
   const asStatus = (err: unknown): Partial<grpc.StatusObject> => {
-    if (err instanceof RequestError) return { code: err.code, details: err.message };
+    if (err instanceof RequestError) {
+      options.metrics.xdsRejectedRequests.inc({ reason: err.reason });
+      return { code: err.code, details: err.message };
+    }
     options.logger.error({ err }, 'CSDS request failed');
     return { code: grpc.status.INTERNAL, details: 'control plane failed to build the client status' };
   };
