@@ -13,3 +13,10 @@ export class RequestError extends Error {
     super(message);
   }
 }
+
+/** The build stopped because nobody waits for it any more (the caller went, or Herald is closing). */
+export class Abandoned extends Error {
+  constructor() {
+    super('CSDS answer abandoned');
+  }
+}
