@@ -33,7 +33,7 @@ import {
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
 import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
-import { csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
+import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
 
 export interface XdsServerOptions {
   cache: ResourceCache;
@@ -71,6 +71,8 @@ export interface XdsServerOptions {
   grpcFastPath?: boolean;
   /** Bounds on what one client can make the server hold or do; unset fields take DEFAULT_XDS_LIMITS. */
   limits?: Partial<XdsLimits>;
+  /** Bounds of the work CSDS requests may cause (see DEFAULT_CSDS_LIMITS). */
+  csdsLimits?: Partial<CsdsLimits>;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -177,7 +179,7 @@ export class XdsServer {
         [spec.method]: (call: ServerCall) => this.accept(spec, call),
       });
     }
-    this.csds = csdsService(options.protos, { logger: options.logger });
+    this.csds = csdsService(options.protos, { logger: options.logger, metrics: options.metrics, limits: options.csdsLimits });
     this.observers.add(this.csds.observer);
     this.server.addService(csdsServiceDefinition(options.protos), this.csds.handlers);
 

@@ -1,7 +1,15 @@
+import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import { Registry } from 'prom-client';
 import { TYPE_URLS } from '../../src/model/index.js';
-import { nodeFilter } from '../../src/xds/csds/csds.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import type { ResourceStatus } from '../../src/xds/bookkeeping/index.js';
+import { csdsLimits, csdsService, DEFAULT_CSDS_LIMITS } from '../../src/xds/csds/index.js';
+import { nodeFilter } from '../../src/xds/csds/node-filter.js';
+import { WorkGate } from '../../src/xds/csds/work-gate.js';
+import type { ObservedStream } from '../../src/xds/index.js';
 import { protos, startHarness, until, type Harness } from './helpers.js';
 import { DeltaTestStream } from './delta-helpers.js';
 
@@ -31,16 +39,50 @@ const decodeResponse = (bytes: Buffer): ClientConfig[] => {
   return raw.config;
 };
 
-function fetchStatus(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> {
+/** The raw answer: decoding a large one in the callback would itself stall the event loop being measured. */
+function fetchRaw(client: grpc.Client, fields: Record<string, unknown> = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
       `${SERVICE}/FetchClientStatus`,
       (b: Buffer) => b,
-      decodeResponse,
+      (b: Buffer) => b,
       encodeRequest(fields),
       (err, value) => (err ? reject(err) : resolve(value!)),
     );
   });
+}
+
+const fetchStatus = async (client: grpc.Client, fields: Record<string, unknown> = {}): Promise<ClientConfig[]> => decodeResponse(await fetchRaw(client, fields));
+
+/** A client that takes answers of any size (grpc-js clients refuse more than 4 MiB by default). */
+function bigClient(h: Harness): grpc.Client {
+  return new grpc.Client(`127.0.0.1:${h.port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+}
+
+async function rejected(h: Harness, reason: string): Promise<number> {
+  const metric = await h.metrics.xdsRejectedRequests.get();
+  return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+/** Connects an ADS stream for `id` that subscribes to `names` endpoints, and waits until the server holds them. */
+async function subscriber(h: Harness, id: string, names: string[]): Promise<void> {
+  const stream = h.stream();
+  stream.request('endpoint', { node: { id }, resource_names: names });
+  await until(() => h.server.clients().some((c) => c.node?.id === id && c.types.endpoint?.subscription.nameCount === names.length), 30_000, `${id} subscribed`);
+}
+
+const names = (count: number, prefix = 'svc'): string[] => Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+
+/** Runs `work` while watching the event loop; returns its result and the longest stall seen, in ms. */
+async function watchingLoop<T>(work: () => Promise<T>): Promise<{ result: T; maxStallMs: number }> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  try {
+    const result = await work();
+    return { result, maxStallMs: delay.max / 1e6 };
+  } finally {
+    delay.disable();
+  }
 }
 
 const byName = (configs: GenericConfig[]): Record<string, string> =>
@@ -199,5 +241,220 @@ describe('nodeFilter', () => {
     { matcher: { safe_regex: { regex: 'a+' } }, id: 'aab', want: false },
   ])('$matcher on $id → $want', ({ matcher, id, want }) => {
     expect(nodeFilter({ node_matchers: [{ node_id: matcher }] })(id)).toBe(want);
+  });
+});
+
+// The bounds: CSDS cannot be used to take Herald down. Hostile patterns run in linear time,
+// requests past a limit are refused by name, answers for huge clients are built in slices (no
+// stack overflow, the event loop keeps turning), and concurrent or abandoned calls cost bounded work.
+describe('CSDS node_matchers', () => {
+  it('runs a catastrophic-backtracking regex in linear time, while the event loop keeps turning', async () => {
+    h = await startHarness();
+    const long = 'a'.repeat(27);
+    await subscriber(h, `${long}!`, ['x']);
+    await subscriber(h, long, ['x']);
+    // (a+)+$ against a run of a's that ends in '!' takes a backtracking engine 2^27 steps (seconds).
+    const { result, maxStallMs } = await watchingLoop(() => fetchStatus(h!.client(), { node_matchers: [{ node_id: { safe_regex: { regex: '(a+)+$' } } }] }));
+    expect(result.map((c) => c.node?.id)).toEqual([long]);
+    expect(maxStallMs).toBeLessThan(200);
+  });
+
+  it('refuses more node_matchers than maxNodeMatchers, naming the limit, and counts it', async () => {
+    h = await startHarness();
+    const matchers = Array.from({ length: DEFAULT_CSDS_LIMITS.maxNodeMatchers + 1 }, (_, i) => ({ node_id: { exact: `node-${i}` } }));
+    await expect(fetchStatus(h.client(), { node_matchers: matchers })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('maxNodeMatchers (16)'),
+    });
+    expect(await rejected(h, 'csds_too_many_matchers')).toBe(1);
+    // At the limit is fine.
+    await expect(fetchStatus(h.client(), { node_matchers: matchers.slice(1) })).resolves.toEqual([]);
+  });
+
+  it('refuses a pattern longer than maxPatternBytes (in UTF-8 bytes), naming the limit, and counts it', async () => {
+    h = await startHarness();
+    const tooLong = [{ node_id: { safe_regex: { regex: 'a'.repeat(1025) } } }];
+    await expect(fetchStatus(h.client(), { node_matchers: tooLong })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('maxPatternBytes (1024 bytes)'),
+    });
+    // 513 two-byte characters: 1026 bytes, on a literal matcher.
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { prefix: 'é'.repeat(513) } }] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    expect(await rejected(h, 'csds_pattern_too_long')).toBe(2);
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { prefix: 'é'.repeat(512) } }] })).resolves.toEqual([]);
+  });
+
+  it('takes the limits from XdsServerOptions.csdsLimits', async () => {
+    h = await startHarness({ csdsLimits: { maxNodeMatchers: 1, maxPatternBytes: 4 } });
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { exact: 'a' } }, { node_id: { exact: 'b' } }] })).rejects.toMatchObject({
+      details: expect.stringContaining('maxNodeMatchers (1)'),
+    });
+    await expect(fetchStatus(h.client(), { node_matchers: [{ node_id: { exact: 'abcde' } }] })).rejects.toMatchObject({ details: expect.stringContaining('maxPatternBytes (4 bytes)') });
+  });
+});
+
+describe('nodeFilter with RE2', () => {
+  const matches = (regex: string, id: string): boolean => nodeFilter({ node_matchers: [{ node_id: { safe_regex: { regex } } }] })(id);
+
+  it('matches the whole id, as Envoy', () => {
+    expect(matches('a|ab', 'ab')).toBe(true);
+    expect(matches('web', 'web-1')).toBe(false);
+    expect(matches('web-\\d+', 'web-12')).toBe(true);
+    expect(matches('(?i)WEB-.*', 'web-1')).toBe(true);
+  });
+
+  it('refuses what RE2 does not accept (so no pattern can escape the whole-string match)', () => {
+    for (const regex of ['a)|(b', '(?=a)a', '(a)\\1', 'a{1001}']) {
+      expect(() => matches(regex, 'a'), regex).toThrow(/bad node_id regex/);
+    }
+  });
+
+  it('keeps ignore_case for the literal matchers', () => {
+    const select = nodeFilter({ node_matchers: [{ node_id: { prefix: 'WEB-', ignore_case: true } }, { node_id: { contains: 'DB', ignore_case: true } }] });
+    expect(['web-1', 'main-db-2', 'cache'].filter(select)).toEqual(['web-1', 'main-db-2']);
+  });
+});
+
+describe('CSDS answers for very large clients', () => {
+  it('answers for a stream holding 150,000 names, with all of them, while the event loop keeps turning', async () => {
+    h = await startHarness();
+    const many = names(150_000);
+    await subscriber(h, 'huge', many);
+    await subscriber(h, 'small', ['svc-1']);
+    const client = bigClient(h);
+    try {
+      const { result, maxStallMs } = await watchingLoop(() => fetchRaw(client));
+      const configs = decodeResponse(result);
+      const huge = configs.find((c) => c.node?.id === 'huge')!;
+      expect(huge.generic_xds_configs).toHaveLength(many.length);
+      expect(new Set(huge.generic_xds_configs.map((g) => g.name))).toEqual(new Set(many));
+      expect(huge.generic_xds_configs.every((g) => g.client_status === 'REQUESTED')).toBe(true);
+      expect(configs.find((c) => c.node?.id === 'small')!.generic_xds_configs.map((g) => g.name)).toEqual(['svc-1']);
+      // A whole-answer build of this size stalls the loop for far longer.
+      expect(maxStallMs).toBeLessThan(500);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses an answer past maxResponseBytes with RESOURCE_EXHAUSTED, and a narrower request still works', async () => {
+    h = await startHarness({ csdsLimits: { maxResponseBytes: 4096 } });
+    await subscriber(h, 'wide', names(500));
+    await subscriber(h, 'narrow', ['svc-1']);
+    await expect(fetchStatus(h.client())).rejects.toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details: expect.stringMatching(/maxResponseBytes \(4096 bytes\).*narrow node_matchers/),
+    });
+    expect(await rejected(h, 'csds_response_too_large')).toBe(1);
+    const narrow = await fetchStatus(h.client(), { node_matchers: [{ node_id: { exact: 'narrow' } }] });
+    expect(narrow.map((c) => c.node?.id)).toEqual(['narrow']);
+  });
+});
+
+describe('CSDS concurrency', () => {
+  it('builds maxConcurrent answers at once, queues maxQueued, and refuses the rest with RESOURCE_EXHAUSTED', async () => {
+    // sliceMs 0: every build pauses at each resource, so the first is still running when the others arrive.
+    h = await startHarness({ csdsLimits: { maxConcurrent: 1, maxQueued: 1, sliceMs: 0 } });
+    await subscriber(h, 'busy', names(2_000));
+    const client = bigClient(h);
+    try {
+      const outcomes = await Promise.allSettled([fetchStatus(client), fetchStatus(client), fetchStatus(client)]);
+      const answered = outcomes.filter((o): o is PromiseFulfilledResult<ClientConfig[]> => o.status === 'fulfilled');
+      const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(answered).toHaveLength(2);
+      for (const o of answered) expect(o.value[0]!.generic_xds_configs).toHaveLength(2_000);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.reason).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('maxConcurrent') });
+      expect(await rejected(h, 'csds_busy')).toBe(1);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+/** A stream CSDS can observe without a server: `pulled` counts the statuses read. */
+function fakeStream(id: string, count: number): ObservedStream & { pulled: number } {
+  const stream = {
+    id,
+    api: 'ads' as const,
+    protocol: 'sotw' as const,
+    peer: 'test',
+    node: { id } as ObservedStream['node'],
+    pulled: 0,
+    nodeBytes: () => undefined,
+    *resourceStatuses(): Generator<ResourceStatus> {
+      for (let i = 0; i < count; i++) {
+        stream.pulled += 1;
+        yield { kind: 'endpoint', name: `svc-${i}`, version: '', clientStatus: 'REQUESTED', configStatus: 'NOT_SENT', updatedAtMs: 0, error: undefined };
+      }
+    },
+  };
+  return stream;
+}
+
+describe('CSDS and callers that leave', () => {
+  it('stops building for a caller that cancelled, and frees its place', async () => {
+    const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
+    const csds = csdsService(protos(), { logger: silentLogger(), metrics, limits: { maxConcurrent: 1, maxQueued: 0, sliceMs: 0 } });
+    const big = fakeStream('big', 100_000);
+    csds.observer.opened!(big);
+    const fetch = (call: EventEmitter & { request: object; cancelled: boolean }) =>
+      new Promise<{ err: Partial<grpc.StatusObject> | null; value: Buffer | null | undefined }>((resolve) =>
+        (csds.handlers.FetchClientStatus as grpc.handleUnaryCall<object, Buffer>)(call as never, (err, value) => resolve({ err: err as Partial<grpc.StatusObject> | null, value })),
+      );
+    const first = Object.assign(new EventEmitter(), { request: {}, cancelled: false });
+    const firstAnswer = fetch(first);
+    await until(() => big.pulled > 10, 5_000, 'the build under way');
+    first.cancelled = true;
+    first.emit('cancelled');
+    expect((await firstAnswer).err).toMatchObject({ code: grpc.status.CANCELLED });
+    const pulledWhenStopped = big.pulled;
+    expect(pulledWhenStopped).toBeLessThan(100_000);
+    // The place is free again (no queue: a build still running would refuse this one), and the abandoned walk stays stopped.
+    csds.observer.closed!(big);
+    const second = await fetch(Object.assign(new EventEmitter(), { request: {}, cancelled: false }));
+    expect(second.err).toBeNull();
+    expect(big.pulled).toBe(pulledWhenStopped);
+  });
+
+  it('answers an undecodable request with INVALID_ARGUMENT', async () => {
+    const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
+    const csds = csdsService(protos(), { logger: silentLogger(), metrics });
+    const err = await new Promise<Partial<grpc.StatusObject> | null>((resolve) =>
+      (csds.handlers.FetchClientStatus as grpc.handleUnaryCall<object, Buffer>)(
+        Object.assign(new EventEmitter(), { request: { undecodable: 'truncated' }, cancelled: false }) as never,
+        (e) => resolve(e as Partial<grpc.StatusObject> | null),
+      ),
+    );
+    expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+  });
+});
+
+describe('WorkGate', () => {
+  it('runs up to its limit, queues in order, refuses past the queue, and lets a waiter leave', async () => {
+    const gate = new WorkGate(1, 2);
+    const a = gate.enter()!;
+    const b = gate.enter()!;
+    const c = gate.enter()!;
+    expect(gate.enter()).toBeUndefined();
+    expect(await a.turn).toBe(true);
+    expect([gate.running, gate.waiting]).toEqual([1, 2]);
+    b.leave();
+    expect(await b.turn).toBe(false);
+    a.leave();
+    a.leave();
+    expect(await c.turn).toBe(true);
+    expect([gate.running, gate.waiting]).toEqual([1, 0]);
+    c.leave();
+    expect([gate.running, gate.waiting]).toEqual([0, 0]);
+  });
+});
+
+describe('csdsLimits', () => {
+  it('applies overrides to the defaults and refuses nonsense', () => {
+    expect(csdsLimits({ maxQueued: 0 })).toEqual({ ...DEFAULT_CSDS_LIMITS, maxQueued: 0 });
+    expect(() => csdsLimits({ maxConcurrent: 0 })).toThrow(/maxConcurrent/);
+    expect(() => csdsLimits({ maxResponseBytes: 2 ** 32 })).toThrow(/maxResponseBytes/);
+    expect(() => csdsLimits({ maxNodeMatchers: 1.5 })).toThrow(/maxNodeMatchers/);
   });
 });

@@ -251,14 +251,14 @@ describe('DeltaState', () => {
     const s = ads();
     s.handleRequest(req('endpoint', { subscribe: ['a', 'b', 'missing'] }));
     const r1 = one(s, cache)!;
-    const before = Object.fromEntries(s.resourceStatuses(cache).map((x) => [x.name, [x.clientStatus, x.configStatus]]));
+    const before = Object.fromEntries([...s.resourceStatuses(cache)].map((x) => [x.name, [x.clientStatus, x.configStatus]]));
     expect(before).toEqual({ a: ['REQUESTED', 'STALE'], b: ['REQUESTED', 'STALE'], missing: ['DOES_NOT_EXIST', 'SYNCED'] });
     s.handleRequest(ack(r1));
     put(cache, 'endpoint', 'b', '2');
     s.markDirty('endpoint', ['b']);
     const r2 = one(s, cache)!;
     s.handleRequest(nack(r2));
-    const after = s.resourceStatuses(cache);
+    const after = [...s.resourceStatuses(cache)];
     expect(after.find((x) => x.name === 'a')).toMatchObject({ clientStatus: 'ACKED', configStatus: 'SYNCED', version: cache.get('endpoint', 'a')!.version });
     expect(after.find((x) => x.name === 'b')).toMatchObject({
       clientStatus: 'NACKED',

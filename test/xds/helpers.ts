@@ -7,7 +7,7 @@ import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
-import { XdsServer } from '../../src/xds/index.js';
+import { type CsdsLimits, XdsServer } from '../../src/xds/index.js';
 
 let shared: protobuf.Root | undefined;
 export function protos(): protobuf.Root {
@@ -186,7 +186,14 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { ready?: Promise<void>; maxConnectionAgeMs?: number; maxConnectionAgeGraceMs?: number; writePacing?: WritePacerOptions; grpcFastPath?: boolean } = {},
+  options: {
+    ready?: Promise<void>;
+    maxConnectionAgeMs?: number;
+    maxConnectionAgeGraceMs?: number;
+    writePacing?: WritePacerOptions;
+    grpcFastPath?: boolean;
+    csdsLimits?: Partial<CsdsLimits>;
+  } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
@@ -202,6 +209,7 @@ export async function startHarness(
     maxConnectionAgeGraceMs: options.maxConnectionAgeGraceMs,
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
     ...(options.grpcFastPath !== undefined ? { grpcFastPath: options.grpcFastPath } : {}),
+    ...(options.csdsLimits ? { csdsLimits: options.csdsLimits } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

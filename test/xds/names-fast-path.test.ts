@@ -173,7 +173,7 @@ describe('shared name slots', () => {
     expect(slots.endpoint.size).toBe(SERVICES.length);
     // Each stream holds a name twice: its CSDS record and what it was sent.
     expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(4);
-    expect(streams[0]!.resourceStatuses(cache)).toHaveLength(SERVICES.length);
+    expect([...streams[0]!.resourceStatuses(cache)]).toHaveLength(SERVICES.length);
     streams[0]!.dispose();
     expect(slots.endpoint.references(slots.endpoint.peek('svc-000'))).toBe(2);
     streams[1]!.dispose();

@@ -281,7 +281,7 @@ describe('SotwState', () => {
   it('keeps a per-resource record for CSDS: full-state omissions, named misses, NACKs and unchanged resources', () => {
     const cache = seeded();
     const s = ads();
-    const status = (): Record<string, string> => Object.fromEntries(s.resourceStatuses(cache).map((x) => [`${x.kind}/${x.name}`, `${x.clientStatus}/${x.configStatus}`]));
+    const status = (): Record<string, string> => Object.fromEntries([...s.resourceStatuses(cache)].map((x) => [`${x.kind}/${x.name}`, `${x.clientStatus}/${x.configStatus}`]));
     s.handleRequest(req('cluster', { resourceNames: ['a', 'ghost'] }));
     const [c1] = s.flush(cache);
     s.handleRequest(ack(c1!, ['a', 'ghost']));

@@ -154,8 +154,18 @@ export class ResourceLedger {
     if (capacity !== undefined) this.resize(capacity);
   }
 
+  /** Every record, sorted by name (for tests and small read-outs; CSDS walks eachStatus()). */
   statuses(kind: ResourceKind, view: ResourceView): ResourceStatus[] {
-    const out: ResourceStatus[] = [];
+    return [...this.eachStatus(kind, view)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * The records one at a time, in slot order: unsorted, because a reader that pauses between
+   * records (CSDS, for a client with very many names) must not first pay for one sort of
+   * them all. Each step reads the ledger as it is then: a record created or forgotten while the
+   * reader pauses may or may not be seen, and a disposed ledger yields nothing more.
+   */
+  *eachStatus(kind: ResourceKind, view: ResourceView): Generator<ResourceStatus, void, undefined> {
     for (let slot = 0; slot < this.states.length; slot++) {
       const state = this.states[slot]!;
       if (state === NONE) continue;
@@ -187,10 +197,8 @@ export class ResourceLedger {
           clientStatus = 'REQUESTED';
           configStatus = 'NOT_SENT';
       }
-      out.push({ kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.timeOf(slot), error: this.nacks.get(slot) });
+      yield { kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.timeOf(slot), error: this.nacks.get(slot) };
     }
-    out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return out;
   }
 
   /** Releases every slot this ledger holds and empties it; the stream is done with it. */

@@ -281,12 +281,15 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return out;
   }
 
-  resourceStatuses(view: ResourceView): ResourceStatus[] {
-    const out: ResourceStatus[] = [];
+  /**
+   * Every resource's status, kind by kind in push order, one at a time: a client may hold any
+   * number of names, so CSDS walks them in slices (one array of them all, spread into push(),
+   * overflowed the stack).
+   */
+  *resourceStatuses(view: ResourceView): Generator<ResourceStatus, void, undefined> {
     for (const kind of PUSH_ORDER) {
       const state = this.types.get(kind);
-      if (state) out.push(...state.ledger.statuses(kind, view));
+      if (state) yield* state.ledger.eachStatus(kind, view);
     }
-    return out;
   }
 }

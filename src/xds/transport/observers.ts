@@ -19,7 +19,7 @@ export interface ObservedStream {
   /** The client's first Node as it encoded it (every field it set). */
   nodeBytes(): Uint8Array | undefined;
   /** Per resource: what the stream was sent, ACKed and NACKed (for CSDS). */
-  resourceStatuses(): ResourceStatus[];
+  resourceStatuses(): Iterable<ResourceStatus>;
 }
 
 /** A resource as it left in a response: its name and the cache's change number. */

@@ -90,7 +90,7 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   subscription(kind: ResourceKind): Subscription | undefined;
   flush(view: ResourceView): Planned[];
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
-  resourceStatuses(view: ResourceView): ResourceStatus[];
+  resourceStatuses(view: ResourceView): Iterable<ResourceStatus>;
   dispose(): void;
   /** Resource names subscribed, summed over types. */
   nameCount(): number;
@@ -203,7 +203,7 @@ export class ServedStream implements PacedStream, ObservedStream {
     return this.keptNode && nodeBytes(this.keptNode);
   }
 
-  resourceStatuses(): ResourceStatus[] {
+  resourceStatuses(): Iterable<ResourceStatus> {
     return this.state.resourceStatuses(this.ctx.cache);
   }
 
