@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { DEFAULT_CSDS_LIMITS } from '../xds/index.js';
 import type protobuf from 'protobufjs';
 import { TYPE_OF_URL, type CsdsClient, type CsdsResource, type NodeSummary, type XdsType } from './types.js';
 
@@ -151,6 +152,8 @@ export async function fetchClientStatus(options: FetchOptions): Promise<CsdsClie
     'grpc.enable_channelz': 0,
     // A status query is one call: no reconnect attempts outlive it.
     'grpc.enable_retries': 0,
+    // A large mesh's answer passes grpc's default 4 MiB; the server caps it (CSDS maxResponseBytes).
+    'grpc.max_receive_message_length': DEFAULT_CSDS_LIMITS.maxResponseBytes,
   });
   const request = encodeClientStatusRequest(options.protos);
   try {

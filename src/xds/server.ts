@@ -101,7 +101,7 @@ export class XdsServer {
   private readonly acceptSockets: number;
   private readonly observers: StreamObservers;
   private readonly connections: ConnectionTable;
-  private readonly readTimeoutSweep: NodeJS.Timeout;
+  private readonly timeoutSweep: NodeJS.Timeout;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -179,19 +179,24 @@ export class XdsServer {
         [spec.method]: (call: ServerCall) => this.accept(spec, call),
       });
     }
-    this.csds = csdsService(options.protos, { logger: options.logger, metrics: options.metrics, limits: options.csdsLimits });
+    this.csds = csdsService(options.protos, {
+      logger: options.logger,
+      metrics: options.metrics,
+      limits: options.csdsLimits,
+      calls: { opened: (peer) => this.connections.streamOpened(peer), closed: (peer) => this.connections.streamClosed(peer) },
+    });
     this.observers.add(this.csds.observer);
     this.server.addService(csdsServiceDefinition(options.protos), this.csds.handlers);
 
-    // Half-read requests are looked for a few times per timeout; nothing on the hot path.
-    this.readTimeoutSweep = setInterval(
+    // Stalled writes and half-read requests are looked for a few times per timeout; nothing on the hot path.
+    this.timeoutSweep = setInterval(
       () => {
         const now = performance.now();
-        for (const stream of [...this.streams.values()]) stream.checkReadTimeout(now);
+        for (const stream of [...this.streams.values()]) stream.checkTimeouts(now);
       },
-      Math.max(100, Math.min(1_000, limits.requestReadTimeoutMs / 4)),
+      Math.max(100, Math.min(1_000, limits.requestReadTimeoutMs / 4, limits.writeStallTimeoutMs / 4)),
     );
-    this.readTimeoutSweep.unref();
+    this.timeoutSweep.unref();
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
     options.ready.then(
       () => {
@@ -254,7 +259,7 @@ export class XdsServer {
     for (const listener of this.listeners.splice(0)) listener.close();
     for (const admission of this.admissions.splice(0)) admission.close();
     this.connections.close();
-    clearInterval(this.readTimeoutSweep);
+    clearInterval(this.timeoutSweep);
     this.unsubscribeCache();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();

@@ -231,30 +231,10 @@ describe('limits on what one xDS client can make Herald hold', () => {
     const request = grpcFrame(encodeRequest({ node: { id: 'half-sent' }, type_url: CDS_URL }));
     // The first request whole, so the stream is Herald's; then half of another.
     half.stream.write(request);
-    half.stream.write(grpcFrame(Buffer.alloc(100_000), 4_000_000).subarray(0, 50_000));
+    half.stream.write(grpcFrame(Buffer.alloc(100_000), 500_000).subarray(0, 50_000));
     const { status, message } = await half.ended;
     expect(status).toBe(grpc.status.DEADLINE_EXCEEDED);
     expect(message).toContain('--request-read-timeout');
-    await expectUnharmed();
-  });
-
-  it('a client that does not read is ended at --max-unsent-bytes-per-stream, and drains stop waiting for it', async () => {
-    await start({ maxUnsentBytesPerStream: 4 * 1024 });
-    // A flow-control window of zero: nothing Herald writes can leave.
-    const stalled = call(session('127.0.0.2', { initialWindowSize: 0 }), ADS_PATH);
-    stalled.stream.write(grpcFrame(encodeRequest({ node: { id: 'not-reading' }, type_url: CDS_URL })));
-    stalled.stream.write(grpcFrame(encodeRequest({ node: { id: 'not-reading' }, type_url: EDS_URL, resource_names: ['echo', WATCHED] })));
-    // Each drain is one more response queued for it, until the bound.
-    let result: Awaited<RawCall['ended']> | undefined;
-    void stalled.ended.then((r) => (result = r));
-    for (let i = 0; i < 4 && result === undefined; i++) {
-      await drainOne();
-      const stalledInfo = herald!.daemon.xds.clients().find((c) => c.node?.id === 'not-reading');
-      if (stalledInfo) expect(stalledInfo.types.endpoint?.counts.responses ?? 0).toBeLessThanOrEqual(1);
-    }
-    const { status, message } = await stalled.ended;
-    expect(status).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    expect(message).toContain('--max-unsent-bytes-per-stream');
     await expectUnharmed();
   });
 

@@ -7,7 +7,7 @@ import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
-import { type CsdsLimits, XdsServer } from '../../src/xds/index.js';
+import { type CsdsLimits, XdsServer, type XdsLimits } from '../../src/xds/index.js';
 
 let shared: protobuf.Root | undefined;
 export function protos(): protobuf.Root {
@@ -193,6 +193,7 @@ export async function startHarness(
     writePacing?: WritePacerOptions;
     grpcFastPath?: boolean;
     csdsLimits?: Partial<CsdsLimits>;
+    limits?: Partial<XdsLimits>;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -210,6 +211,7 @@ export async function startHarness(
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
     ...(options.grpcFastPath !== undefined ? { grpcFastPath: options.grpcFastPath } : {}),
     ...(options.csdsLimits ? { csdsLimits: options.csdsLimits } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

@@ -21,6 +21,8 @@ export interface CsdsOptions {
   metrics: HeraldMetrics;
   /** Overrides of DEFAULT_CSDS_LIMITS. */
   limits?: Partial<CsdsLimits>;
+  /** Told when a CSDS call starts and ends on a connection (by grpc-js peer), so it counts as a stream there. */
+  calls?: { opened(peer: string): void; closed(peer: string): void };
 }
 
 type DecodedRequest = RawStatusRequest | { undecodable: string };
@@ -117,18 +119,33 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
 
   const logFailure = (err: unknown): void => options.logger.error({ err }, 'CSDS call failed');
 
+  /** Counts a call on its connection until the returned function is called (once). */
+  const counted = (peer: string): (() => void) => {
+    options.calls?.opened(peer);
+    let over = false;
+    return () => {
+      if (over) return;
+      over = true;
+      options.calls?.closed(peer);
+    };
+  };
   const handlers: grpc.UntypedServiceImplementation = {
     FetchClientStatus: (call: grpc.ServerUnaryCall<DecodedRequest, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const ended = counted(call.getPeer());
       answer(call.request, { gone: () => call.cancelled, onCancel: cancelOf(call) })
         .then(
           (bytes) => callback(null, bytes),
           (err: unknown) => callback(asStatus(err), null),
         )
-        .catch(logFailure);
+        .catch(logFailure)
+        .finally(ended);
     },
     StreamClientStatus: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => {
       open.add(call);
-      const done = (): void => void open.delete(call);
+      const ended = counted(call.getPeer());
+      const done = (): void => {
+        if (open.delete(call)) ended();
+      };
       const caller: Caller = { gone: () => call.cancelled || !open.has(call), onCancel: cancelOf(call) };
       call.on('data', (request: DecodedRequest) => {
         // One answer at a time, in order: the next request stays unread (and the client under

@@ -1,7 +1,7 @@
 // What Herald does below grpc-js's public API for one server call, each only where grpc-js's
 // internals have the shape relied on (test/xds/grpcjs-call.test.ts pins it for the installed
 // grpc-js); otherwise the public API is used.
-import type { ServerHttp2Stream } from 'node:http2';
+import { constants as http2constants, type ServerHttp2Stream } from 'node:http2';
 import { MessageSplitter } from '../wire/index.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
 import type * as grpc from '@grpc/grpc-js';
@@ -119,4 +119,16 @@ export function adoptMessageSplitter(call: ServerCall): MessageSplitter | undefi
   const splitter = new MessageSplitter(decoder.maxReadMessageLength);
   inner.decoder = splitter as unknown as Partial<GrpcJsDecoder>;
   return splitter;
+}
+
+/**
+ * Resets the call's HTTP/2 stream with ENHANCE_YOUR_CALM, which gRPC clients read as
+ * RESOURCE_EXHAUSTED. For a client that does not read: a status in trailers would wait behind
+ * the data it does not take, forever. False when grpc-js's internals are not as expected.
+ */
+export function resetCall(call: ServerCall): boolean {
+  const stream = grpcJsCallOf(call)?.stream;
+  if (!stream || typeof stream.close !== 'function' || stream.closed) return false;
+  stream.close(http2constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  return true;
 }

@@ -24,6 +24,11 @@ export interface XdsLimits {
   maxSessionMemoryMib: number;
   /** Response bytes handed to a stream and not yet taken by its socket. */
   maxUnsentBytesPerStream: number;
+  /**
+   * A stream whose oldest write to its socket has not completed for this long cannot take its
+   * writes (a client that stopped reading): it is ended, and drains stop waiting for it.
+   */
+  writeStallTimeoutMs: number;
   /** A connection that has opened no stream this long after it was accepted is closed. */
   handshakeTimeoutMs: number;
   /** A connection with no open stream for this long is closed. */
@@ -45,6 +50,7 @@ export const DEFAULT_XDS_LIMITS: Readonly<XdsLimits> = {
   maxConnectionsPerPeer: 64,
   maxSessionMemoryMib: 32,
   maxUnsentBytesPerStream: 32 * MiB,
+  writeStallTimeoutMs: 30_000,
   handshakeTimeoutMs: 10_000,
   idleConnectionTimeoutMs: 300_000,
   requestReadTimeoutMs: 30_000,
@@ -61,6 +67,7 @@ export const LIMIT_FLAGS: Readonly<Record<keyof XdsLimits, string>> = {
   maxConnectionsPerPeer: '--max-connections-per-peer',
   maxSessionMemoryMib: '--max-session-memory-mib',
   maxUnsentBytesPerStream: '--max-unsent-bytes-per-stream',
+  writeStallTimeoutMs: '--write-stall-timeout',
   handshakeTimeoutMs: '--handshake-timeout',
   idleConnectionTimeoutMs: '--idle-connection-timeout',
   requestReadTimeoutMs: '--request-read-timeout',

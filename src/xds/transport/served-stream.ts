@@ -22,7 +22,7 @@ import type { PacedStream, WritePacer } from './write-pacer.js';
 import type { ResponseTally } from '../bookkeeping/index.js';
 import type { ResourceWrappers } from '../wire/index.js';
 import type { MessageSplitter } from '../wire/index.js';
-import { adoptMessageSplitter, callWriter, type CallWriter, type ServerCall } from './grpcjs-call.js';
+import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type ServerCall } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
 import { nodeBytes, type KeptNode, type KeptNodes } from '../bookkeeping/index.js';
 
@@ -138,6 +138,9 @@ export class ServedStream implements PacedStream, ObservedStream {
   private readonly writer: CallWriter;
   /** Response bytes handed to the pacer or the call and not yet taken by the socket. */
   private unsentBytes = 0;
+  /** Writes handed to the call and not yet completed, and since when there have been any. */
+  private writing = 0;
+  private writingSince: number | undefined;
   /** The names this stream counts for in its peer address's total. */
   private namesCounted = 0;
   /** Herald's own request decoder on the fast path: it knows how long a message has been half-read. */
@@ -307,6 +310,7 @@ export class ServedStream implements PacedStream, ObservedStream {
         'maxUnsentBytesPerStream',
         grpc.status.RESOURCE_EXHAUSTED,
         `${this.unsentBytes} bytes of responses wait for the client to read them, over the limit of ${maxUnsentBytesPerStream}`,
+        { reset: true },
       );
       return false;
     }
@@ -319,7 +323,9 @@ export class ServedStream implements PacedStream, ObservedStream {
   writeNow(bytes: Framed, done: () => void): boolean {
     if (this.closed) return false;
     try {
+      if (this.writing++ === 0) this.writingSince = performance.now();
       this.writer.write(bytes, () => {
+        if (--this.writing === 0) this.writingSince = undefined;
         this.unsentBytes -= framedLength(bytes);
         done();
       });
@@ -354,11 +360,21 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   /**
-   * Ends the stream when a request message has been begun and not finished for longer than the
-   * limit: its bytes are held meanwhile. Only on the fast path (grpc-js's decoder does not say).
+   * Ends the stream when its writes have not reached the client for too long (it stopped
+   * reading), or when a request message has been begun and not finished for too long (its bytes
+   * are held meanwhile; only on the fast path, as grpc-js's decoder does not say).
    */
-  checkReadTimeout(now: number): void {
-    if (this.closed || !this.splitter) return;
+  checkTimeouts(now: number): void {
+    if (this.closed) return;
+    const { writeStallTimeoutMs } = this.ctx.limits;
+    const stalled = this.writingSince === undefined ? 0 : now - this.writingSince;
+    if (stalled > writeStallTimeoutMs) {
+      this.refuse('writeStallTimeoutMs', grpc.status.RESOURCE_EXHAUSTED, `the client has taken no response for ${Math.round(stalled)} ms, over the limit of ${writeStallTimeoutMs} ms`, {
+        reset: true,
+      });
+      return;
+    }
+    if (!this.splitter) return;
     const waited = this.splitter.gatheringForMs(now);
     const { requestReadTimeoutMs } = this.ctx.limits;
     if (waited > requestReadTimeoutMs) {
@@ -388,7 +404,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   /** Ends the stream for crossing a limit: a status naming it, a metric, and one log line per client. */
-  private refuse(limit: keyof XdsLimits, code: grpc.status, what: string): void {
+  private refuse(limit: keyof XdsLimits, code: grpc.status, what: string, options: { reset?: boolean } = {}): void {
     const details = `${what} (${LIMIT_FLAGS[limit]})`;
     this.ctx.metrics.xdsLimitExceeded.inc({ limit: LIMIT_FLAGS[limit].slice(2) });
     const client = this.node?.id ?? this.peer.slice(0, this.peer.lastIndexOf(':'));
@@ -399,6 +415,8 @@ export class ServedStream implements PacedStream, ObservedStream {
       );
     }
     this.fail(code, details);
+    // A client that does not read would never see the status behind its unread data.
+    if (options.reset) resetCall(this.call);
   }
 
   private fail(code: grpc.status, details: string): void {
