@@ -160,6 +160,9 @@ describe('prometheus-rules.yaml', () => {
     expect(uses('herald_drain_propagation_seconds_bucket').length).toBeGreaterThan(0);
     expect(uses('herald_xds_streams')).toContain('HeraldNoXdsClients');
     expect(uses('herald_process_start_time_seconds')).toContain('HeraldDown');
+    expect(uses('herald_nodejs_eventloop_lag_p99_seconds')).toContain('HeraldEventLoopLagHigh');
+    expect(uses('herald_xds_limit_exceeded_total')).toContain('HeraldXdsClientsOverLimits');
+    expect(uses('herald_xds_connections_refused_total')).toContain('HeraldXdsConnectionsRefused');
     expect(allRules.find((r) => r.alert === 'HeraldKubeClusterUnsynced')!.for).toBe('5m');
   });
 
