@@ -317,7 +317,8 @@ describe('nodeFilter with RE2', () => {
 
 describe('CSDS answers for very large clients', () => {
   it('answers for a stream holding 150,000 names, with all of them, while the event loop keeps turning', async () => {
-    h = await startHarness();
+    // Far past the default per-stream limits, which an operator may raise.
+    h = await startHarness({ limits: { maxNamesPerStream: 200_000, maxNamesPerPeer: 1_000_000, maxRequestBytes: 8 * 1024 * 1024 } });
     const many = names(150_000);
     await subscriber(h, 'huge', many);
     await subscriber(h, 'small', ['svc-1']);

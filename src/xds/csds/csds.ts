@@ -69,6 +69,15 @@ const cancelOf = (call: grpc.ServerUnaryCall<DecodedRequest, Buffer> | grpc.Serv
   return () => void call.removeListener('cancelled', listener);
 };
 
+/** The call's connection as grpc-js names it; only for counting streams per connection. */
+function peerOf(call: { getPeer?: () => string }): string {
+  try {
+    return typeof call.getPeer === 'function' ? call.getPeer() : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsService {
   const limits = csdsLimits(options.limits);
   const open = new Set<grpc.ServerDuplexStream<DecodedRequest, Buffer>>();
@@ -131,7 +140,7 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
   };
   const handlers: grpc.UntypedServiceImplementation = {
     FetchClientStatus: (call: grpc.ServerUnaryCall<DecodedRequest, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const ended = counted(call.getPeer());
+      const ended = counted(peerOf(call));
       answer(call.request, { gone: () => call.cancelled, onCancel: cancelOf(call) })
         .then(
           (bytes) => callback(null, bytes),
@@ -142,7 +151,7 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
     },
     StreamClientStatus: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => {
       open.add(call);
-      const ended = counted(call.getPeer());
+      const ended = counted(peerOf(call));
       const done = (): void => {
         if (open.delete(call)) ended();
       };
