@@ -180,6 +180,7 @@ describe('limits on what one xDS client can make Herald hold', () => {
     big.stream.write(grpcFrame(encodeRequest({ node: { id: 'huge-request' }, type_url: EDS_URL, resource_names: names(10_000, 'padding') })));
     const { status } = await big.ended;
     expect(status).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(await limitMetric('max-request-bytes')).toBe(1);
     await expectUnharmed();
   });
 

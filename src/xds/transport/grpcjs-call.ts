@@ -110,13 +110,13 @@ function publicWriter(call: ServerCall): CallWriter {
  * and every ACK of a drain would be copied once more.
  * Call it when the call is handed to Herald, before any request has been read.
  */
-export function adoptMessageSplitter(call: ServerCall): MessageSplitter | undefined {
+export function adoptMessageSplitter(call: ServerCall, onTooLarge?: (length: number) => void): MessageSplitter | undefined {
   const inner = grpcJsCallOf(call);
   const decoder = inner?.decoder;
   if (!inner || !decoder || typeof decoder.write !== 'function' || typeof decoder.readState !== 'number') return undefined;
   if (!Buffer.isBuffer(decoder.readCompressFlag) || !Array.isArray(decoder.readPartialMessage) || typeof decoder.maxReadMessageLength !== 'number') return undefined;
   if (decoder.readState !== DECODER_BETWEEN_MESSAGES || decoder.readPartialMessage.length > 0) return undefined;
-  const splitter = new MessageSplitter(decoder.maxReadMessageLength);
+  const splitter = new MessageSplitter(decoder.maxReadMessageLength, onTooLarge);
   inner.decoder = splitter as unknown as Partial<GrpcJsDecoder>;
   return splitter;
 }

@@ -158,7 +158,8 @@ export class ServedStream implements PacedStream, ObservedStream {
     this.connectedAtMs = ctx.clock();
     const fastPath = ctx.paths.enabled;
     this.writer = callWriter(call, { direct: fastPath });
-    this.splitter = fastPath ? adoptMessageSplitter(call) : undefined;
+    // grpc-js ends the call (RESOURCE_EXHAUSTED) when the splitter refuses; the count and the log line are Herald's.
+    this.splitter = fastPath ? adoptMessageSplitter(call, (length) => this.tooLarge(length)) : undefined;
     ctx.paths.record(this.writer.direct ? 'direct' : 'grpc-js', this.splitter ? 'splitter' : 'grpc-js');
     try {
       this.peer = call.getPeer();
@@ -386,6 +387,11 @@ export class ServedStream implements PacedStream, ObservedStream {
     }
   }
 
+  /** A request message over --max-request-bytes: grpc-js ends the call; it is counted and logged here. */
+  private tooLarge(length: number): void {
+    this.reportLimit('maxRequestBytes', `a request message of ${length} bytes, over the limit of ${this.ctx.limits.maxRequestBytes}`);
+  }
+
   /** Counts the stream's names against the per-stream and per-peer limits; false (stream ended) past either. */
   private namesWithinLimits(): boolean {
     const { maxNamesPerStream, maxNamesPerPeer } = this.ctx.limits;
@@ -404,7 +410,8 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   /** Ends the stream for crossing a limit: a status naming it, a metric, and one log line per client. */
-  private refuse(limit: keyof XdsLimits, code: grpc.status, what: string, options: { reset?: boolean } = {}): void {
+  /** Counts a crossed limit and logs it once per client and window; the details for the status. */
+  private reportLimit(limit: keyof XdsLimits, what: string): string {
     const details = `${what} (${LIMIT_FLAGS[limit]})`;
     this.ctx.metrics.xdsLimitExceeded.inc({ limit: LIMIT_FLAGS[limit].slice(2) });
     const client = this.node?.id ?? this.peer.slice(0, this.peer.lastIndexOf(':'));
@@ -414,6 +421,11 @@ export class ServedStream implements PacedStream, ObservedStream {
         `xDS stream ended: ${details}`,
       );
     }
+    return details;
+  }
+
+  private refuse(limit: keyof XdsLimits, code: grpc.status, what: string, options: { reset?: boolean } = {}): void {
+    const details = this.reportLimit(limit, what);
     this.fail(code, details);
     // A client that does not read would never see the status behind its unread data.
     if (options.reset) resetCall(this.call);

@@ -15,8 +15,11 @@ export class MessageSplitter {
   /** When the message being gathered began (performance.now()); undefined between messages. */
   private gatheringSince: number | undefined;
 
-  /** `maxMessageBytes` -1 for no limit, as grpc-js's option. */
-  constructor(private readonly maxMessageBytes: number) {}
+  /** `maxMessageBytes` -1 for no limit, as grpc-js's option; `onTooLarge` hears of a message over it before the refusal. */
+  constructor(
+    private readonly maxMessageBytes: number,
+    private readonly onTooLarge?: (length: number) => void,
+  ) {}
 
   /** The messages completed by `data`. Throws when a message announces more than the limit. */
   write(data: Buffer): Buffer[] {
@@ -61,6 +64,7 @@ export class MessageSplitter {
   private bodyLength(buffer: Buffer, at: number): number {
     const length = buffer.readUInt32BE(at + 1);
     if (this.maxMessageBytes !== -1 && length > this.maxMessageBytes) {
+      this.onTooLarge?.(length);
       throw new Error(`Received message larger than max (${length} vs ${this.maxMessageBytes})`);
     }
     return length;
