@@ -31,7 +31,9 @@ export interface PodRecord {
   gracePeriodSeconds: number | undefined;
 }
 
+/** A kube node (for the zone of its pods), not an xDS node. */
 export interface NodeRecord {
+  /** The kube cluster it belongs to. */
   cluster: string;
   name: string;
   region: string | undefined;
@@ -45,6 +47,7 @@ export function podKey(namespace: string, name: string): string {
 
 /** One endpoint of a service, as the store decided it should appear in the mesh. */
 export interface EndpointRecord {
+  /** The kube cluster of the pod (not an Envoy cluster: that is the service). */
   cluster: string;
   podKey: string;
   ip: string;
@@ -68,6 +71,7 @@ export interface ServiceEndpoints {
 export type ClusterSyncState = 'syncing' | 'synced' | 'unreachable';
 
 export interface ClusterStatus {
+  /** A kube cluster Herald watches. */
   cluster: string;
   state: ClusterSyncState;
   /** Has the cluster ever completed an initial list? */

@@ -87,8 +87,8 @@ function buildHealthCheck(options: HealthCheckOptions): HealthCheckResource {
 }
 
 /**
- * The CDS cluster of a service: EDS over ADS, without `service_name`, so the EDS resource name
- * is the cluster name itself.
+ * The Envoy cluster (CDS) of a service: EDS over ADS, without `service_name`, so the EDS
+ * resource name is the Envoy cluster's name itself.
  */
 export function buildCluster(service: string, options: ClusterOptions = {}): ClusterResource {
   const cluster: ClusterResource = {
@@ -134,16 +134,16 @@ function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
 }
 
 /**
- * Priority per endpoint: the local cluster first, the rest as failover. When the local cluster
- * has no endpoints the others become priority 0, because Envoy requires priorities to start at
+ * Priority per endpoint: endpoints in the local kube cluster first, the other kube clusters' as
+ * failover. When the local kube cluster has no endpoints the others become priority 0, because Envoy requires priorities to start at
  * 0 without gaps.
  */
-function priorityOf(endpoints: readonly EndpointRecord[], localCluster: string | undefined): (e: EndpointRecord) => number {
-  if (localCluster === undefined) return () => 0;
-  const hasLocal = endpoints.some((e) => e.cluster === localCluster);
-  const hasRemote = endpoints.some((e) => e.cluster !== localCluster);
+function priorityOf(endpoints: readonly EndpointRecord[], localKubeCluster: string | undefined): (e: EndpointRecord) => number {
+  if (localKubeCluster === undefined) return () => 0;
+  const hasLocal = endpoints.some((e) => e.cluster === localKubeCluster);
+  const hasRemote = endpoints.some((e) => e.cluster !== localKubeCluster);
   if (!hasLocal || !hasRemote) return () => 0;
-  return (e) => (e.cluster === localCluster ? 0 : 1);
+  return (e) => (e.cluster === localKubeCluster ? 0 : 1);
 }
 
 function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
@@ -154,9 +154,9 @@ function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
 }
 
 /**
- * One endpoint per ip:port. The same address twice (pod networks overlapping across clusters,
+ * One endpoint per ip:port. The same address twice (pod networks overlapping across kube clusters,
  * which the store reports) would make proxyless gRPC reject the whole assignment; Envoy would
- * merge them anyway. The survivor is the one of the better priority, then by cluster and pod
+ * merge them anyway. The survivor is the one of the better priority, then by kube cluster and pod
  * name, so the choice does not depend on input order.
  */
 function uniqueAddresses(endpoints: readonly EndpointRecord[], priority: (e: EndpointRecord) => number): EndpointRecord[] {
@@ -228,7 +228,7 @@ export function buildListener(service: string): ListenerResource {
   };
 }
 
-/** One virtual host matching any authority, sending every path to the service's cluster. */
+/** One virtual host matching any authority, sending every path to the service's Envoy cluster. */
 export function buildRouteConfiguration(service: string): RouteConfigurationResource {
   return {
     name: service,

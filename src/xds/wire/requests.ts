@@ -16,8 +16,10 @@ export interface XdsRequest {
   errorDetail: { code: number; message: string } | undefined;
 }
 
+/** The xDS node (the client as it describes itself), not a kube node. */
 export interface NodeInfo {
   id: string;
+  /** node.cluster as the client sent it (an Envoy sidecar puts the service it fronts here); not a kube cluster. */
   cluster: string;
   locality: { region: string; zone: string; subZone: string } | undefined;
   userAgent: string;
