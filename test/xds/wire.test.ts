@@ -98,3 +98,13 @@ describe('encodeDiscoveryResponse', () => {
 function assignmentAnyLazy(name: string, endpoints: number): () => Buffer {
   return () => assignmentAny(name, endpoints);
 }
+
+describe('countFields', () => {
+  it.each([0, 1, 2, 600, 3000])('counts %i length-delimited fields, long names included', async (n) => {
+    const { MessageWriter, tag } = await import('../../src/xds/wire/proto-writer.js');
+    const { countFields } = await import('../../src/xds/wire/wire-scan.js');
+    const writer = new MessageWriter();
+    for (let i = 0; i < n; i++) writer.string(tag(3), i % 7 === 0 ? `service-${'x'.repeat(200)}-${i}` : `s${i}`);
+    expect(countFields(writer.finish())).toBe(n);
+  });
+});

@@ -17,7 +17,10 @@ export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter
   });
   return {
     state,
-    namesListed: (request) => (request as DeltaRequest).subscribe.length,
+    namesOver: (request, limit) => {
+      const listed = (request as DeltaRequest).subscribe.length;
+      return listed > limit ? listed : undefined;
+    },
     handle(request: object): HandledRequest {
       const outcome = state.handleRequest(request as DeltaRequest);
       if (outcome.type === 'ignored') return { type: 'ignored', reason: outcome.reason, typeUrl: (request as DeltaRequest).typeUrl };

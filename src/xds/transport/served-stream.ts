@@ -116,8 +116,8 @@ export type HandledRequest =
 export interface ProtocolAdapter<Planned extends PlannedSend = PlannedSend> {
   readonly state: ProtocolMachine<Planned>;
   handle(request: object): HandledRequest;
-  /** How many names the request itself lists (resource_names, or Delta's subscribe). */
-  namesListed(request: object): number;
+  /** How many names the request itself lists (resource_names, or Delta's subscribe) when more than `limit`; else undefined. */
+  namesOver(request: object, limit: number): number | undefined;
   /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
   encode(response: Planned): Framed;
 }
@@ -262,8 +262,8 @@ export class ServedStream implements PacedStream, ObservedStream {
       return;
     }
     // A request that alone lists too many names is refused before any work is done on it.
-    const listed = this.adapter.namesListed(request);
-    if (listed > maxNamesPerStream) {
+    const listed = this.adapter.namesOver(request, maxNamesPerStream);
+    if (listed !== undefined) {
       this.refuse('maxNamesPerStream', grpc.status.RESOURCE_EXHAUSTED, `the request lists ${listed} resource names, over the limit of ${maxNamesPerStream} per stream`);
       return;
     }

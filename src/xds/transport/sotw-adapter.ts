@@ -1,6 +1,6 @@
 import { TYPE_URLS } from '../../model/index.js';
 import { SotwState, type PlannedResponse } from '../protocol/index.js';
-import { encodeSharedResponseHead, nonceField, type XdsRequest } from '../wire/index.js';
+import { countFields, encodeSharedResponseHead, nonceField, type XdsRequest } from '../wire/index.js';
 import { frame } from './framed.js';
 import type { ApiSpec } from './api-specs.js';
 import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-stream.js';
@@ -27,7 +27,7 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
     });
   return {
     state,
-    namesListed: (request) => (request as XdsRequest).resourceNames.length,
+    namesOver: (request, limit) => namesOver(request as XdsRequest, limit),
     handle(request: object): HandledRequest {
       const outcome = state.handleRequest(request as XdsRequest);
       switch (outcome.type) {
@@ -45,4 +45,15 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
       return frame(head, nonceField(response.nonce));
     },
   };
+}
+
+/**
+ * The names a request lists when more than `limit`. Names that came as an encoded run (every
+ * ACK of an Envoy) are not turned into strings: each field takes at least two bytes, so a run
+ * of n bytes lists at most n/2 names, and only a run that could pass the limit is counted.
+ */
+function namesOver(request: XdsRequest, limit: number): number | undefined {
+  const run = request.resourceNamesRun;
+  const count = run === undefined ? request.resourceNames.length : run.length / 2 <= limit ? 0 : countFields(run);
+  return count > limit ? count : undefined;
 }

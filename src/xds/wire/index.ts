@@ -6,4 +6,4 @@ export { MessageSplitter } from './message-splitter.js';
 export { GRPC_PREFIX_BYTES } from './proto-writer.js';
 export type { DeltaRequest, NodeInfo, XdsRequest } from './requests.js';
 export { encodeDiscoveryResponse, encodeSharedResponseHead, NONCE_CHARS, NONCE_FIELD_BYTES, nonceField } from './sotw-wire.js';
-export { EXTENSIONS_TAG, fieldRun } from './wire-scan.js';
+export { countFields, EXTENSIONS_TAG, fieldRun } from './wire-scan.js';

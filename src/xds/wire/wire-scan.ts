@@ -76,3 +76,16 @@ export function withoutNestedRun(bytes: Uint8Array, field: Uint8Array, tag: numb
 
 /** Node.extensions: field 9, length-delimited. */
 export const EXTENSIONS_TAG = (9 << 3) | 2;
+
+/** How many fields a run of length-delimited fields holds (each a one-byte tag, a length, its bytes). */
+export function countFields(run: Uint8Array): number {
+  const at = { pos: 0 };
+  let count = 0;
+  while (at.pos < run.length) {
+    at.pos += 1;
+    const length = readVarint(run, at);
+    at.pos += length;
+    count += 1;
+  }
+  return count;
+}
