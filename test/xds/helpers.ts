@@ -6,7 +6,7 @@ import { ResourceCache } from '../../src/cache/index.js';
 import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { HeraldMetrics, silentLogger, type Logger } from '../../src/telemetry/index.js';
 import { type CsdsLimits, XdsServer, type XdsLimits } from '../../src/xds/index.js';
 
 let shared: protobuf.Root | undefined;
@@ -194,6 +194,7 @@ export async function startHarness(
     grpcFastPath?: boolean;
     csdsLimits?: Partial<CsdsLimits>;
     limits?: Partial<XdsLimits>;
+    logger?: Logger;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -203,7 +204,7 @@ export async function startHarness(
     cache,
     protos: protos(),
     metrics,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     ready: options.ready ?? Promise.resolve(),
     controlPlaneId: 'herald-test',
     maxConnectionAgeMs: options.maxConnectionAgeMs,

@@ -76,3 +76,19 @@ describe('a client that stops reading', () => {
     expect(h.drainResults[0]).toMatchObject({ clients: 2, acked: 1, gone: 1, complete: true });
   });
 });
+
+describe('limit log lines', () => {
+  it('come once per peer address and limit, whatever node ids a client makes up', async () => {
+    const lines: string[] = [];
+    const { pino } = await import('pino');
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    harness = await startHarness({ limits: { maxNodeBytes: 1024 }, logger });
+    for (let i = 0; i < 5; i++) {
+      const s = harness.stream();
+      s.request('cluster', { node: { id: `made-up-${i}`, cluster: 'x'.repeat(2_000) } });
+      await until(() => s.status !== undefined, 5_000, 'the stream ended');
+      expect(s.status!.details).toContain('--max-node-bytes');
+    }
+    expect(lines.filter((line) => line.includes('--max-node-bytes'))).toHaveLength(1);
+  });
+});

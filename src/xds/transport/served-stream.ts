@@ -414,8 +414,9 @@ export class ServedStream implements PacedStream, ObservedStream {
   private reportLimit(limit: keyof XdsLimits, what: string): string {
     const details = `${what} (${LIMIT_FLAGS[limit]})`;
     this.ctx.metrics.xdsLimitExceeded.inc({ limit: LIMIT_FLAGS[limit].slice(2) });
-    const client = this.node?.id ?? this.peer.slice(0, this.peer.lastIndexOf(':'));
-    if (this.ctx.limitLog.shouldLog(`${limit} ${client}`)) {
+    // Keyed by peer address, not node id: a client chooses its node id, so a fresh one per stream would buy a log line each.
+    const address = this.peer.slice(0, this.peer.lastIndexOf(':'));
+    if (this.ctx.limitLog.shouldLog(`${limit} ${address}`)) {
       this.ctx.logger.warn(
         { stream: this.id, api: this.api, node: this.node?.id, peer: this.peer, limit: LIMIT_FLAGS[limit], value: this.ctx.limits[limit] },
         `xDS stream ended: ${details}`,
