@@ -358,7 +358,7 @@ function soakSection(soak: SoakResult, source: string): string[] {
       ? `${w.streams === 1 ? 'one stream' : `${w.streams} streams`}, never broke`
       : `broke ${w.breaks.length} times (${w.breaks.map((b) => `${b.atSeconds} s: ${grpc.status[b.code] ?? b.code}`).join(', ')})`;
   const p = d.propagationMs;
-  const logLines = Object.entries(soak.daemon.log);
+  const logLines = soak.daemon.log ? Object.entries(soak.daemon.log) : undefined;
   const metricRows = Object.entries(soak.metrics).flatMap(([family, samples]) =>
     Object.entries(samples).map(([labels, value]) => `| ${family} | ${labels ? `\`${labels}\`` : ''} | ${count(value)} |`),
   );
@@ -393,8 +393,9 @@ function soakSection(soak: SoakResult, source: string): string[] {
     '|---|---|---|---|---|',
     `| ${fmt(soak.rss.startMb)} / ${fmt(soak.rss.peakMb)} / ${fmt(soak.rss.endMb)} | ${fmt(soak.rss.hwmMb)} | ${fmt(soak.healthz.maxMs, 1)} / ${fmt(soak.healthz.p99Ms, 1)} over ${soak.healthz.probes} probes, ${soak.healthz.failures.length} failed | ${fmt(soak.eventLoop.p99MaxSeconds * 1000, 1)} / ${fmt(soak.eventLoop.lagMaxSeconds * 1000, 1)} | ${fmt(soak.daemon.cpuSeconds, 1)} |`,
     '',
-    logLines.length === 0 ? 'The daemon logged nothing at warn or above.' : `The daemon's log at warn and above: ${logLines.map(([k, v]) => `${count(v)} × ${k}`).join('; ')}.`,
-    '',
+    ...(logLines === undefined
+      ? []
+      : [logLines.length === 0 ? 'The daemon logged nothing at warn or above.' : `The daemon's log at warn and above: ${logLines.map(([k, v]) => `${count(v)} × ${k}`).join('; ')}.`, '']),
     '### Limit metrics at the end',
     '',
     "Read from `/metrics` 5 s after the attackers stopped. The event loop gauge is prom-client's, over the time since the previous scrape (10 s at most).",

@@ -50,8 +50,11 @@ export interface SoakResult {
     /** Its exit code once the soak sent it SIGTERM. */
     exitAfterStop: number | null;
     cpuSeconds: number;
-    /** Its log lines at warn and above, by level and message. */
-    log: Record<string, number>;
+    /**
+     * Its log lines at warn and above, by level and message (numbers left out), and its stderr
+     * lines. Absent in a result from before the soak read the log from the daemon's stdout.
+     */
+    log?: Record<string, number>;
   };
   minutes: number;
   /** From the attackers' start to their stop. */
@@ -138,10 +141,15 @@ class Demo {
         done(code);
       }),
     );
+    // All it writes goes to the file: its log is pino JSON on stdout, among the banner and the drain lines.
+    mkdirSync(dirname(logFile), { recursive: true });
+    const file = createWriteStream(logFile);
     let xds = 0;
     this.ports = new Promise((done, fail) => {
       void this.exited.then(() => fail(new Error(`the daemon ${this.died ?? 'exited'} before it listened`)));
       createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+        file.write(`${line}\n`);
+        if (line.startsWith('{')) return this.logLine(line);
         const port = /^\s+(xDS|admin)\s+(?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(line);
         if (port?.[1] === 'xDS') xds = Number(port[2]);
         else if (port) done({ xds, admin: Number(port[2]) });
@@ -149,18 +157,21 @@ class Demo {
         if (drain) this.drains.push({ ...drain, atMs: Date.now() });
       });
     });
-    mkdirSync(dirname(logFile), { recursive: true });
-    const file = createWriteStream(logFile);
     createInterface({ input: this.child.stderr, crlfDelay: Infinity }).on('line', (line) => {
       file.write(`${line}\n`);
-      try {
-        const entry = JSON.parse(line) as { level?: number; msg?: string };
-        if ((entry.level ?? 0) >= 40) this.count(`${entry.level! >= 50 ? 'error' : 'warn'}: ${entry.msg ?? '(no msg)'}`);
-      } catch {
-        this.count(`not JSON: ${line.slice(0, 120)}`);
-      }
+      this.count(`stderr: ${line.slice(0, 120)}`);
     });
-    this.child.once('exit', () => file.end());
+    this.child.once('close', () => file.end());
+  }
+
+  /** Counts a log line at warn or above by level and message, its numbers left out so alike lines count as one. */
+  private logLine(line: string): void {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string };
+      if ((entry.level ?? 0) >= 40) this.count(`${entry.level! >= 50 ? 'error' : 'warn'}: ${(entry.msg ?? '(no msg)').replace(/\d+/g, 'N')}`);
+    } catch {
+      this.count(`not JSON: ${line.slice(0, 120)}`);
+    }
   }
 
   private count(key: string): void {
