@@ -1,14 +1,18 @@
 // Turns one result file into bench/RESULTS.md and the drain plot bench/drain-p99.svg.
-//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR]
+//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json]
 // RESULT.json defaults to bench/results/full.json (what `npm run bench` writes), DIR to bench/.
-// Every figure in the report is read or computed from that one file.
-import { readFileSync, writeFileSync } from 'node:fs';
+// Every figure in the report is read or computed from that one file, but those of the "Soak"
+// section: from SOAK.json, by default bench/results/soak.json (what `npm run soak` writes) if
+// there is one.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import type { ResultFile } from './run.js';
 import { limitsOfCommand, type RecordedLimits } from './run-options.js';
 import type { RunResult } from './scenario.js';
+import type { SoakResult } from './soak.js';
 import { percentile, tailLabel } from './stats.js';
 import { COLORS, drainPlot, type Series } from './plot.js';
 
@@ -328,7 +332,82 @@ function limitsSection(file: ResultFile, limits: RecordedLimits): string[] {
   return lines;
 }
 
-export function renderReport(file: ResultFile, source: string): string {
+// ---- the soak ---------------------------------------------------------------------------------
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+function soakSection(soak: SoakResult, source: string): string[] {
+  const m = soak.machine;
+  const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
+  const d = soak.drains;
+  const w = soak.watcher;
+  const verdict =
+    soak.failures.length === 0
+      ? 'passed: the daemon lived through it, every `/healthz` probe answered 200, and the watcher was sent every drain the daemon completed.'
+      : `**failed**: ${soak.failures.join('; ')}.`;
+  const attackRows = soak.attacks.map((a) => {
+    const made = [`${count(a.attempts)} ${a.unit}`, ...Object.entries(a.figures).map(([k, v]) => `${count(v)} ${k}`)].join(', ');
+    const ended = Object.entries(a.outcomes)
+      .map(([k, v]) => `${count(v)} ${k}`)
+      .join('; ');
+    const after = a.endedAfterMs ? `${count(a.endedAfterMs.min)} – ${count(a.endedAfterMs.max)}` : '—';
+    return `| ${a.kind}: ${a.what} | ${a.from} | ${a.pace} | ${made} | ${ended || '—'} | ${after} |`;
+  });
+  const stream =
+    w.breaks.length === 0
+      ? `${w.streams === 1 ? 'one stream' : `${w.streams} streams`}, never broke`
+      : `broke ${w.breaks.length} times (${w.breaks.map((b) => `${b.atSeconds} s: ${grpc.status[b.code] ?? b.code}`).join(', ')})`;
+  const p = d.propagationMs;
+  const logLines = soak.daemon.log ? Object.entries(soak.daemon.log) : undefined;
+  const metricRows = Object.entries(soak.metrics).flatMap(([family, samples]) =>
+    Object.entries(samples).map(([labels, value]) => `| ${family} | ${labels ? `\`${labels}\`` : ''} | ${count(value)} |`),
+  );
+  return [
+    '## Soak',
+    '',
+    `\`npm run soak\` (\`bench/soak.ts\`): the daemon as an operator runs it, \`node dist/main.js demo\` (two simulated clusters whose rolling deploys drain a pod about every second, three simulated Envoys), with ${soak.attacks.length} attackers and one well-behaved watcher at once for ${soak.minutes} minute${soak.minutes === 1 ? '' : 's'}, all on loopback. Run of ${soak.date.slice(0, 16).replace('T', ' ')} UTC; generated from \`${source}\`.`,
+    '',
+    `**Verdict:** ${verdict} The soak asserts only these; the figures below are what it measured.`,
+    '',
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, shared with other work; load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after. The daemon and the soak under Node ${m.node}.`,
+    `- Command: \`${soak.command}\`; the daemon: \`${soak.daemon.command}\` (its default limits), ended by SIGTERM to its pid (exit code ${soak.daemon.exitAfterStop ?? '—'}).`,
+    `- The attackers ran ${fmt(soak.attackSeconds)} s, each from its own loopback address, so the per-peer limits fall on them and not on the watcher (127.0.0.1).`,
+    '',
+    '### Attackers',
+    '',
+    '| attacker | from | pace | made | how they ended | ended after (ms) |',
+    '|---|---|---|---|---|---|',
+    ...attackRows,
+    '',
+    '### Drains and the watcher',
+    '',
+    "The watcher is one Envoy-like ADS client (`src/xdsclient`): CDS wildcard, EDS for every cluster, every response ACKed. A drain is counted from the daemon's own line for it, while the attackers ran.",
+    '',
+    '| drains done by the daemon | complete / timed out / no client subscribed | endpoints sent to the watcher as DRAINING | completed drains the watcher was not sent | the watcher | propagation, observed → every stream ACKed (ms): p50 / p99 / max |',
+    '|---|---|---|---|---|---|',
+    `| ${count(d.done)} | ${d.complete} / ${d.timedOut} / ${d.noClient} | ${count(d.seenByWatcher)} | ${d.missed.length} | ${stream}, ${count(w.drainingUpdates)} DRAINING endpoints in the assignments it was sent, ${w.nacks} NACKs | ${fmt(p.p50)} / ${fmt(p.p99)} / ${fmt(p.max)} |`,
+    '',
+    '### The daemon',
+    '',
+    '| RSS at the start / peak / end (MiB) | VmHWM (MiB) | `/healthz`, one a second: max / p99 (ms) | event loop lag: largest 10 s p99 / max (ms) | CPU (s) |',
+    '|---|---|---|---|---|',
+    `| ${fmt(soak.rss.startMb)} / ${fmt(soak.rss.peakMb)} / ${fmt(soak.rss.endMb)} | ${fmt(soak.rss.hwmMb)} | ${fmt(soak.healthz.maxMs, 1)} / ${fmt(soak.healthz.p99Ms, 1)} over ${soak.healthz.probes} probes, ${soak.healthz.failures.length} failed | ${fmt(soak.eventLoop.p99MaxSeconds * 1000, 1)} / ${fmt(soak.eventLoop.lagMaxSeconds * 1000, 1)} | ${fmt(soak.daemon.cpuSeconds, 1)} |`,
+    '',
+    ...(logLines === undefined
+      ? []
+      : [logLines.length === 0 ? 'The daemon logged nothing at warn or above.' : `The daemon's log at warn and above: ${logLines.map(([k, v]) => `${count(v)} × ${k}`).join('; ')}.`, '']),
+    '### Limit metrics at the end',
+    '',
+    "Read from `/metrics` 5 s after the attackers stopped. The event loop gauge is prom-client's, over the time since the previous scrape (10 s at most).",
+    '',
+    '| metric | labels | value |',
+    '|---|---|---|',
+    ...metricRows,
+  ];
+}
+
+/** `soak`: the result of `npm run soak` and its path, for the "Soak" section; without it there is none. */
+export function renderReport(file: ResultFile, source: string, soak?: { result: SoakResult; source: string }): string {
   const limits = limitsOf(file);
   const m = file.machine;
   const subjects = subjectsOf(file);
@@ -370,7 +449,7 @@ export function renderReport(file: ResultFile, source: string): string {
     '`npm run bench` builds `bench/` and runs the whole matrix, writing `bench/results/full.json`, then this file and the plot; `bench/README.md` lists the options of `run.js`. To rebuild this file and the plot from the JSON without running anything:',
     '',
     '```sh',
-    'npx tsc -p bench/tsconfig.json && node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR]',
+    'npx tsc -p bench/tsconfig.json && node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json]',
     '```',
     '',
     '## Method',
@@ -383,19 +462,22 @@ export function renderReport(file: ResultFile, source: string): string {
     '',
     `Profiles, experiments and the CPU budget of a drain are in the [engineering notes](${NOTES_LINK}).`,
   );
+  if (soak) out.push('', ...soakSection(soak.result, soak.source));
   return `${out.join('\n').trim()}\n`;
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, soak: { type: 'string' } } });
   if (positionals.length > 1) throw new Error('report.js takes one result file');
   const input = resolve(positionals[0] ?? join(repo, 'bench/results/full.json'));
   const outDir = resolve(values.out ?? join(repo, 'bench'));
   const file = JSON.parse(readFileSync(input, 'utf8')) as ResultFile;
   const source = relative(repo, input);
-  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source));
+  const soakFile = resolve(values.soak ?? join(repo, 'bench/results/soak.json'));
+  const soak = values.soak !== undefined || existsSync(soakFile) ? { result: JSON.parse(readFileSync(soakFile, 'utf8')) as SoakResult, source: relative(repo, soakFile) } : undefined;
+  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source, soak));
   writeFileSync(join(outDir, PLOT_FILE), renderPlot(file, source));
-  process.stderr.write(`wrote RESULTS.md and ${PLOT_FILE} in ${outDir} from ${source}\n`);
+  process.stderr.write(`wrote RESULTS.md and ${PLOT_FILE} in ${outDir} from ${source}${soak ? ` and ${soak.source}` : ''}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

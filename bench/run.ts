@@ -7,7 +7,7 @@
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
 //            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import type { LoadgenSpec } from './loadgen/pool.js';
 import { runScenario, type Limits, type RunResult, type SizePoint, type SubjectSpec } from './scenario.js';
 import { parseRunArgs, runLimits, type RecordedLimits } from './run-options.js';
 import { IMAGE_ENV } from './image-env.js';
+import { linkProtos } from './bench-protos.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -51,15 +52,6 @@ function goBinaries(): { dir: string } | { failed: string } {
   const built = spawnSync('bash', [join(repo, 'bench/build-peer.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (built.status !== 0) return { failed: `build-peer.sh exited ${built.status}` };
   return { dir: built.stdout.trim() };
-}
-
-/**
- * Herald finds protos/ two directories above its compiled modules; the bench build puts them
- * under .cache/bench-js/, so protos/ is linked in there.
- */
-function linkProtos(): void {
-  const link = fileURLToPath(new URL('../protos', import.meta.url));
-  if (!existsSync(link)) symlinkSync(join(repo, 'protos'), link, 'dir');
 }
 
 function nodeVersion(binary: string): string {

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { didNotFinishMarks, drainPlot, layout, type Series } from '../../bench/plot.js';
 import { drainLabel, drainTail, renderPlot, renderReport, targets } from '../../bench/report.js';
 import { limitsOfCommand } from '../../bench/run-options.js';
 import type { ResultFile } from '../../bench/run.js';
 import type { RunResult } from '../../bench/scenario.js';
+import type { SoakResult } from '../../bench/soak.js';
 import { summarize, tailLabel } from '../../bench/stats.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -192,9 +193,11 @@ describe('the drain plot', () => {
 
 describe('bench/RESULTS.md and bench/drain-p99.svg', () => {
   const full = JSON.parse(read('bench/results/full.json')) as ResultFile;
+  const soakSource = 'bench/results/soak.json';
+  const soak = existsSync(new URL(`../../${soakSource}`, import.meta.url)) ? { result: JSON.parse(read(soakSource)) as SoakResult, source: soakSource } : undefined;
 
-  it('are what report.ts makes of bench/results/full.json', () => {
-    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json'));
+  it('are what report.ts makes of bench/results/full.json (and bench/results/soak.json, if there is one)', () => {
+    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json', soak));
     expect(read('bench/drain-p99.svg')).toBe(renderPlot(full, 'bench/results/full.json'));
   });
 
