@@ -1,7 +1,6 @@
 import { TYPE_URLS } from '../../model/index.js';
 import { SotwState, type PlannedResponse } from '../protocol/index.js';
 import { countFields, encodeSharedResponseHead, nonceField, type XdsRequest } from '../wire/index.js';
-import { frame } from './framed.js';
 import type { ApiSpec } from './api-specs.js';
 import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-stream.js';
 
@@ -42,7 +41,7 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
     // Streams sent the same content share its encoding; each adds its own nonce.
     encode: (response) => {
       const head = response.sharedKey === undefined ? encodeHead(response) : ctx.responses.bytes(response.sharedKey, () => encodeHead(response));
-      return frame(head, nonceField(response.nonce));
+      return [head, nonceField(response.nonce)] as const;
     },
   };
 }
