@@ -2,7 +2,7 @@ import { TYPE_URLS } from '../../model/index.js';
 import { DeltaState, type PlannedDeltaResponse } from '../protocol/index.js';
 import { encodeDeltaDiscoveryResponse, type DeltaRequest } from '../wire/index.js';
 import type { ApiSpec } from './api-specs.js';
-import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-stream.js';
+import type { HandledRequest, ProtocolAdapter, StreamContext } from './stream-contract.js';
 
 /** An incremental (delta) stream: DeltaAggregatedResources or one per-type Delta service. */
 export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<PlannedDeltaResponse> {

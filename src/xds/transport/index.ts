@@ -10,6 +10,7 @@ export { ConnectionAdmission } from './admission.js';
 export { API_SPECS, type ApiSpec, serviceDefinition, type XdsApi, type XdsProtocol } from './api-specs.js';
 export { deltaAdapter } from './delta-adapter.js';
 export { type ObservedStream, type SentResource, type StreamObserver, StreamObservers, streamMetricsObserver } from './observers.js';
-export { type ClientInfo, ServedStream, type StreamContext } from './served-stream.js';
+export { ServedStream } from './served-stream.js';
+export type { ClientInfo, StreamContext } from './stream-contract.js';
 export { sotwAdapter } from './sotw-adapter.js';
 export { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';

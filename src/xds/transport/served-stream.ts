@@ -1,126 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Clock, ResourceKind } from '../../model/index.js';
-import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
-import type { ObservedStream, StreamObservers } from './observers.js';
-import type { TransportPaths } from './fast-path.js';
-import type { NonceSource } from '../protocol/index.js';
+import type { ResourceKind } from '../../model/index.js';
+import type { ObservedStream } from './observers.js';
 import { framedLength, type Framed } from './framed.js';
 import { LIMIT_FLAGS, type XdsLimits } from './limits.js';
-import type { LogOnce } from './log-once.js';
-import type { ConnectionTable } from './connections.js';
-import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
-import type { AckedResource, NackInfo, Subscription, TypeInfo } from '../protocol/index.js';
 import type { NodeInfo } from '../wire/index.js';
 import type { ResourceStatus } from '../bookkeeping/index.js';
 import { isUndecodable, type UndecodableRequest, type WithNodeMessage } from '../wire/index.js';
 import type { ApiSpec, XdsApi, XdsProtocol } from './api-specs.js';
-import type { SubscriptionIndex } from '../protocol/index.js';
-import type { NameSetTable } from '../bookkeeping/index.js';
-import type { NameSlotsByKind } from '../protocol/index.js';
-import type { SharedResponses } from '../bookkeeping/index.js';
-import type { PacedStream, WritePacer } from './write-pacer.js';
-import type { ResponseTally } from '../bookkeeping/index.js';
-import type { ResourceWrappers } from '../wire/index.js';
+import type { PacedStream } from './write-pacer.js';
 import type { MessageSplitter } from '../wire/index.js';
 import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type ServerCall } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
-import { nodeBytes, type KeptNode, type KeptNodes } from '../bookkeeping/index.js';
-
-export interface ClientInfo {
-  id: string;
-  api: XdsApi;
-  protocol: XdsProtocol;
-  peer: string;
-  node: NodeInfo | undefined;
-  connectedAtMs: number;
-  types: Partial<Record<ResourceKind, TypeInfo>>;
-}
-
-/** What every stream shares with the server; passed in, never global. */
-export interface StreamContext {
-  cache: ResourceCache;
-  /** Told of every stream's opening, sends, ACK/NACKs and closing. */
-  observers: StreamObservers;
-  metrics: HeraldMetrics;
-  logger: Logger;
-  index: SubscriptionIndex;
-  /** Resource name → slot per kind, shared by every stream's per-resource records. */
-  nameSlots: NameSlotsByKind;
-  /** Resource version → slot per kind, for every stream's CSDS records. */
-  versionSlots: NameSlotsByKind;
-  /** Interned SotW subscription lists, shared by every stream. */
-  nameSets: NameSetTable;
-  /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
-  pacer: WritePacer;
-  /** Clients' Nodes, their extension lists shared by every stream that sent the same one. */
-  nodes: KeptNodes;
-  /** SotW responses encoded once for every stream that is sent the same content. */
-  responses: SharedResponses;
-  /** Per-type response counts, summed and handed to the metrics once per turn: a drain writes to every stream. */
-  responseTally: ResponseTally;
-  wrappers: ResourceWrappers;
-  limits: XdsLimits;
-  /** Which clients were already logged about for crossing a limit. */
-  limitLog: LogOnce;
-  /** Counts streams per connection, for the idle and handshake timeouts. */
-  connections: ConnectionTable;
-  /** Response nonces for every stream. */
-  nonces: NonceSource;
-  /** Whether streams may use grpc-js internals (grpcjs-call.ts), and which paths they took. */
-  paths: TransportPaths;
-  controlPlaneId: string | undefined;
-  clock: Clock;
-  maxResponseBytes: number | undefined;
-  maxListedNames: number;
-  isReady(): boolean;
-  /** Drops the stream from the server's table; called once, when it ends. */
-  forget(stream: ServedStream): void;
-}
-
-/** The part of a planned response the stream itself reads; the encoder reads the rest. */
-export interface PlannedSend {
-  kind: ResourceKind;
-  resources: readonly CachedResource[];
-}
-
-/** What a stream asks of its protocol machine (SotwState or DeltaState). */
-export interface ProtocolMachine<Planned extends PlannedSend> {
-  readonly node: NodeInfo | undefined;
-  markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
-  subscription(kind: ResourceKind): Subscription | undefined;
-  flush(view: ResourceView): Planned[];
-  info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>>;
-  resourceStatuses(view: ResourceView): Iterable<ResourceStatus>;
-  dispose(): void;
-  /** Resource names subscribed, summed over types. */
-  nameCount(): number;
-}
-
-/** The parts of a request outcome that are the same in both protocols. */
-export interface AcceptedRequest {
-  kind: ResourceKind;
-  acked: readonly AckedResource[] | undefined;
-  nack: NackInfo | undefined;
-  subscriptionChanged: boolean;
-}
-
-/** What one request came to, in the terms the stream acts on. */
-export type HandledRequest =
-  | { type: 'ignored'; reason: string; typeUrl: string }
-  /** A SotW request with a stale nonce: nothing else happens. */
-  | { type: 'stale'; kind: ResourceKind; unknownNonce: boolean }
-  /** `stale`: the nonce was stale, so any ACK/NACK part was void (Delta still applies subscriptions). */
-  | { type: 'accepted'; outcome: AcceptedRequest; stale: boolean; unknownNonce: boolean };
-
-/** What differs between SotW and Delta for a stream: its machine, how a request reaches it, how a response is encoded. */
-export interface ProtocolAdapter<Planned extends PlannedSend = PlannedSend> {
-  readonly state: ProtocolMachine<Planned>;
-  handle(request: object): HandledRequest;
-  /** How many names the request itself lists (resource_names, or Delta's subscribe) when more than `limit`; else undefined. */
-  namesOver(request: object, limit: number): number | undefined;
-  /** Serializes one planned response into the protocol's response message, gRPC prefix included. */
-  encode(response: Planned): Framed;
-}
+import { nodeBytes, type KeptNode } from '../bookkeeping/index.js';
+import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, StreamContext } from './stream-contract.js';
 
 /**
  * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up,
@@ -325,9 +217,10 @@ export class ServedStream implements PacedStream, ObservedStream {
     if (this.closed) return false;
     try {
       if (this.writing++ === 0) this.writingSince = performance.now();
+      const length = framedLength(bytes);
       this.writer.write(bytes, () => {
         if (--this.writing === 0) this.writingSince = undefined;
-        this.unsentBytes -= framedLength(bytes);
+        this.unsentBytes -= length;
         done();
       });
       return true;

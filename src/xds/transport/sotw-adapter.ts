@@ -2,7 +2,7 @@ import { TYPE_URLS } from '../../model/index.js';
 import { SotwState, type PlannedResponse } from '../protocol/index.js';
 import { countFields, encodeSharedResponseHead, nonceField, type XdsRequest } from '../wire/index.js';
 import type { ApiSpec } from './api-specs.js';
-import type { HandledRequest, ProtocolAdapter, StreamContext } from './served-stream.js';
+import type { HandledRequest, ProtocolAdapter, StreamContext } from './stream-contract.js';
 
 /** A state-of-the-world stream (ADS or one per-type service). */
 export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<PlannedResponse> {
