@@ -192,7 +192,8 @@ export class XdsServer {
     this.timeoutSweep = setInterval(
       () => {
         const now = performance.now();
-        for (const stream of [...this.streams.values()]) stream.checkTimeouts(now);
+        // A Map may lose the entry being visited (a stream ended here) without disturbing the walk.
+        for (const stream of this.streams.values()) stream.checkTimeouts(now);
       },
       Math.max(100, Math.min(1_000, limits.requestReadTimeoutMs / 4, limits.writeStallTimeoutMs / 4)),
     );
