@@ -29,6 +29,8 @@ export interface Readiness {
   /** Why not ready (empty when ready); also informative notes such as an unreachable cluster. */
   reasons: string[];
   xdsServing: boolean;
+  /** Kubernetes clusters that have never completed a first list, sorted. */
+  missingClusters: string[];
   clusters: ClusterStatus[];
 }
 
@@ -42,15 +44,22 @@ export interface ReadinessInput {
 }
 
 /**
- * Ready = initial sync finished (every cluster synced at least once, or the timeout passed)
- * AND xDS is serving. A cluster that synced once and became unreachable keeps the replica
+ * Ready = initial sync finished (every cluster synced at least once, or the timeout passed with
+ * at least one synced) AND xDS is serving. A replica that has synced no cluster is never ready:
+ * its CDS would be empty. A cluster that synced once and became unreachable keeps the replica
  * ready: its last endpoints are still served, and restarting the pod would not help.
  */
 export function assessReadiness(input: ReadinessInput): Readiness {
   const reasons: string[] = [];
-  const neverSynced = input.clusters.filter((c) => !c.everSynced).map((c) => c.cluster);
-  const syncDone = neverSynced.length === 0 || input.initialSyncTimedOut;
-  if (!syncDone) reasons.push(`initial sync pending: ${neverSynced.join(', ')}`);
+  const neverSynced = input.clusters
+    .filter((c) => !c.everSynced)
+    .map((c) => c.cluster)
+    .sort();
+  const noneSynced = input.clusters.length > 0 && neverSynced.length === input.clusters.length;
+  const syncDone = neverSynced.length === 0 || (input.initialSyncTimedOut && !noneSynced);
+  if (noneSynced && input.initialSyncTimedOut) {
+    reasons.push(`initial sync timed out with no cluster synced; xDS withheld until one syncs: ${neverSynced.join(', ')}`);
+  } else if (!syncDone) reasons.push(`initial sync pending: ${neverSynced.join(', ')}`);
   else if (neverSynced.length > 0) {
     reasons.push(`initial sync timed out; never synced: ${neverSynced.join(', ')}`);
   }
@@ -65,6 +74,7 @@ export function assessReadiness(input: ReadinessInput): Readiness {
     ready: syncDone && input.xdsServing && !input.shuttingDown,
     reasons,
     xdsServing: input.xdsServing,
+    missingClusters: neverSynced,
     clusters: input.clusters,
   };
 }

@@ -30,7 +30,7 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
     readiness: () =>
       assessReadiness({
         clusters: clusters(),
-        initialSyncTimedOut: deps.gate.state === 'timed_out',
+        initialSyncTimedOut: deps.gate.timedOut,
         xdsServing: deps.isServing() && deps.gate.state !== 'waiting',
         shuttingDown: deps.isShuttingDown?.() ?? false,
       }),

@@ -1,6 +1,10 @@
 import type { ClusterStatus } from '../model/index.js';
 import type { Logger } from '../telemetry/index.js';
 
+/**
+ * waiting: no answers yet. synced: every cluster listed once. timed_out: --initial-sync-timeout
+ * passed with at least one cluster synced, so xDS answers without the others.
+ */
 export type GateState = 'waiting' | 'synced' | 'timed_out';
 
 export interface SyncGateDeps {
@@ -13,12 +17,15 @@ export interface SyncGateDeps {
 }
 
 /**
- * Holds xDS answers until every Kubernetes cluster has completed its first list or the
- * initial-sync timeout passes: an early partial CDS would make Envoys delete clusters.
+ * Holds xDS answers until every Kubernetes cluster has completed its first list, or until the
+ * initial-sync timeout has passed and at least one has: an early partial CDS makes Envoys
+ * delete clusters, and an empty one makes them drop their whole configuration, so a replica
+ * that has synced nothing never answers, however long it waits.
  */
 export class InitialSyncGate {
   readonly ready: Promise<void>;
   private stateValue: GateState = 'waiting';
+  private timeoutPassed = false;
   private timer: NodeJS.Timeout | undefined;
   private open!: () => void;
 
@@ -30,6 +37,11 @@ export class InitialSyncGate {
     return this.stateValue;
   }
 
+  /** True once --initial-sync-timeout has passed, whether or not the gate could open then. */
+  get timedOut(): boolean {
+    return this.timeoutPassed;
+  }
+
   start(): void {
     const startedAt = Date.now();
     const pollMs = this.deps.pollMs ?? 50;
@@ -37,7 +49,13 @@ export class InitialSyncGate {
       const statuses = this.deps.statuses();
       const waitingFor = statuses.filter((s) => !s.everSynced).map((s) => s.cluster);
       if (waitingFor.length === 0) return this.finish('synced', []);
-      if (Date.now() - startedAt >= this.deps.timeoutMs) return this.finish('timed_out', waitingFor);
+      if (!this.timeoutPassed && Date.now() - startedAt >= this.deps.timeoutMs) {
+        this.timeoutPassed = true;
+        if (waitingFor.length === statuses.length) {
+          this.deps.logger.error({ clusters: waitingFor }, 'initial sync timed out with no cluster synced; xDS stays closed until one syncs');
+        }
+      }
+      if (this.timeoutPassed && waitingFor.length < statuses.length) return this.finish('timed_out', waitingFor);
       this.timer = setTimeout(check, pollMs);
     };
     check();

@@ -29,7 +29,7 @@ class FakeView implements AdminView {
   readonly metrics: Registry;
   readonly requests: Counter;
   alive = true;
-  ready: Readiness = { ready: false, reasons: ['initial sync pending: east'], xdsServing: false, clusters: [] };
+  ready: Readiness = { ready: false, reasons: ['initial sync pending: east'], xdsServing: false, missingClusters: ['east'], clusters: [] };
   clusterList: ClusterStatus[] = [
     { cluster: 'west', state: 'synced', everSynced: true, lastError: undefined, lastChangeMs: 1000 },
     { cluster: 'east', state: 'unreachable', everSynced: false, lastError: 'connect ECONNREFUSED', lastChangeMs: 2000 },
@@ -107,7 +107,7 @@ describe('AdminServer', () => {
     expect(notReady.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(notReady.body)).toEqual(view.ready);
 
-    view.ready = { ready: true, reasons: ['cluster east unreachable'], xdsServing: true, clusters: view.clusterList };
+    view.ready = { ready: true, reasons: ['cluster east unreachable'], xdsServing: true, missingClusters: [], clusters: view.clusterList };
     const ready = await request(port, '/readyz?verbose');
     expect(ready.status).toBe(200);
     const body = JSON.parse(ready.body) as Readiness;

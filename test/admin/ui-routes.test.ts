@@ -7,7 +7,7 @@ import type { ClusterStatus } from '../../src/model/index.js';
 function view(extra: Partial<AdminView> = {}): AdminView {
   return {
     metrics: new Registry(),
-    readiness: () => ({ ready: true, reasons: [], xdsServing: true, clusters: [] }),
+    readiness: () => ({ ready: true, reasons: [], xdsServing: true, missingClusters: [], clusters: [] }),
     clusters: () => [],
     services: () => [],
     service: () => undefined,

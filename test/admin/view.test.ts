@@ -28,6 +28,22 @@ describe('assessReadiness', () => {
     { name: 'synced once, now unreachable', clusters: [cluster('a', 'unreachable', true)], timedOut: false, serving: true, ready: true, reasonMatch: [/cluster a unreachable/] },
     { name: 'synced but xDS not serving', clusters: [cluster('a', 'synced', true)], timedOut: false, serving: false, ready: false, reasonMatch: [/xDS server not serving/] },
     { name: 'no clusters at all, serving', clusters: [], timedOut: false, serving: true, ready: true, reasonMatch: [] },
+    {
+      name: 'timeout passed with no cluster ever synced',
+      clusters: [cluster('b', 'unreachable', false, 'ECONNREFUSED'), cluster('a', 'syncing', false)],
+      timedOut: true,
+      serving: false,
+      ready: false,
+      reasonMatch: [/timed out with no cluster synced; xDS withheld until one syncs: a, b/, /xDS server not serving/, /cluster b unreachable/],
+    },
+    {
+      name: 'none synced, even if something claims xDS is serving',
+      clusters: [cluster('a', 'syncing', false)],
+      timedOut: true,
+      serving: true,
+      ready: false,
+      reasonMatch: [/no cluster synced/],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -35,6 +51,12 @@ describe('assessReadiness', () => {
       expect(r.ready).toBe(c.ready);
       expect(r.xdsServing).toBe(c.serving);
       expect(r.clusters).toEqual(c.clusters);
+      expect(r.missingClusters).toEqual(
+        c.clusters
+          .filter((x) => !x.everSynced)
+          .map((x) => x.cluster)
+          .sort(),
+      );
       expect(r.reasons).toHaveLength(c.reasonMatch.length);
       c.reasonMatch.forEach((re, i) => expect(r.reasons[i]).toMatch(re));
     });

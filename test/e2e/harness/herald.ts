@@ -26,6 +26,7 @@ export interface ReadyzBody {
   ready: boolean;
   reasons: string[];
   xdsServing: boolean;
+  missingClusters: string[];
   clusters: { cluster: string; state: string; everSynced: boolean; lastError?: string | null }[];
 }
 
