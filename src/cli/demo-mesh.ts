@@ -10,8 +10,8 @@ export function demoClusters(): Omit<SimulatedClusterOptions, 'timing'>[] {
     { name: 'frontend', namespace: 'shop', replicas: 4 },
     { name: 'checkout', namespace: 'shop', replicas: 3 },
     { name: 'payments', namespace: 'shop', replicas: 3 },
-    { name: 'catalog', namespace: 'catalog', replicas: 4 },
-    { name: 'search', namespace: 'catalog', replicas: 2 },
+    { name: 'catalog', namespace: 'browse', replicas: 4 },
+    { name: 'search', namespace: 'browse', replicas: 2 },
   ];
   return [
     { name: 'east', region: 'us-east-1', zones: ['us-east-1a', 'us-east-1b'], services, ipBase: '10.1.0.0' },
