@@ -91,8 +91,9 @@ function renderReady(r) {
 
 function renderClusters(list) {
   if (!list.length) return replace('clusters', [el('p', 'muted', ['no Kubernetes clusters configured'])]);
-  replace('clusters', [table(['cluster', 'state', 'ever synced', 'since', 'last error'], list.map(function (c) {
-    return row([c.cluster, badge(String(c.state), CLUSTER_TONE[c.state] || ''), c.everSynced ? 'yes' : 'no', ago(c.lastChangeMs), c.lastError || '']);
+  replace('clusters', [table(['cluster', 'state', 'ever synced', 'since', 'namespaces', 'last error'], list.map(function (c) {
+    var namespaces = Array.isArray(c.namespaces) ? c.namespaces.join(', ') : 'all';
+    return row([c.cluster, badge(String(c.state), CLUSTER_TONE[c.state] || ''), c.everSynced ? 'yes' : 'no', ago(c.lastChangeMs), namespaces, c.lastError || '']);
   }))]);
 }
 
@@ -110,10 +111,13 @@ function renderServices(summaries, details) {
   if (!summaries.length) nodes.push(el('p', 'muted', ['no services yet']));
   shown.forEach(function (s) {
     var detail = details[s.name];
-    var counts = s.endpoints + ' endpoints: ' + s.healthy + ' healthy, ' + s.draining + ' draining, ' + s.unhealthy + ' unhealthy · ' + s.pods + ' pods · ' + s.kubeClusters.join(', ');
+    var namespaces = Array.isArray(s.namespaces) ? s.namespaces : [];
+    var identity = (namespaces.length === 1 ? 'namespace ' : 'namespaces ') + namespaces.join(', ') + ' · label ' + s.label;
+    var counts = identity + ' · ' + s.endpoints + ' endpoints: ' + s.healthy + ' healthy, ' + s.draining + ' draining, ' + s.unhealthy + ' unhealthy · ' + s.pods + ' pods · ' + s.kubeClusters.join(', ');
     var eps = detail ? detail.endpoints.map(endpointChip) : [el('span', 'muted', ['(filter to see endpoints)'])];
     var block = el('div', 'svc', [el('span', 'svc-name', [s.name]), el('span', 'counts', [counts]), el('div', 'eps', eps)]);
     block.setAttribute('data-service', s.name);
+    block.setAttribute('data-namespaces', namespaces.join(' '));
     nodes.push(block);
   });
   if (shown.length > MAX_DETAILED) nodes.push(el('p', 'muted', ['endpoints shown for ' + MAX_DETAILED + ' of ' + shown.length + ' services (draining ones first); filter to narrow']));

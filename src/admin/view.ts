@@ -81,6 +81,10 @@ export function assessReadiness(input: ReadinessInput): Readiness {
 
 export interface ServiceSummary {
   name: string;
+  /** The service label value of its pods. */
+  label: string;
+  /** Namespaces of its pods: exactly one unless --service-scope mesh merges several. */
+  namespaces: string[];
   pods: number;
   endpoints: number;
   healthy: number;
@@ -103,6 +107,8 @@ export function summarizeService(s: ServiceEndpoints): ServiceSummary {
   }
   return {
     name: s.service,
+    label: s.label,
+    namespaces: s.namespaces,
     pods: s.podCount,
     endpoints: s.endpoints.length,
     healthy,

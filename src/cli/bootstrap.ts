@@ -41,7 +41,7 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
     describe: 'Print an Envoy sidecar bootstrap that takes clusters and endpoints from Herald over ADS',
     builder: (args) =>
       args
-        .option('service', { type: 'string', demandOption: true, describe: 'service this Envoy fronts (node.cluster)' })
+        .option('service', { type: 'string', demandOption: true, describe: "service this Envoy fronts, as Herald names it: '<app label>.<namespace>' (node.cluster)" })
         .option('xds-address', { type: 'string', default: DEFAULT_XDS_ADDRESS, describe: "Herald's headless Service DNS name, HOST[:PORT]" })
         .option('node-id', { type: 'string', describe: 'Envoy node id (default: $POD_NAME.$POD_NAMESPACE, else the host name)' })
         .option('zone', { type: 'string', describe: 'node.locality.zone' })
@@ -49,7 +49,7 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
         .option('lds', { type: 'boolean', default: true, describe: 'also take listeners over ADS' })
         .option('envoy-admin-port', { type: 'number', describe: "Envoy's admin port on 127.0.0.1 (omitted when not given)" })
         .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 routing by Host to --egress-service clusters' })
-        .option('egress-service', { type: 'string', array: true, describe: 'a service the egress listener routes to (repeatable)' })
+        .option('egress-service', { type: 'string', array: true, describe: "a service the egress listener routes to, e.g. 'ledger.shop' (repeatable)" })
         .option('format', { type: 'string', choices: ['json', 'yaml'], default: 'json', describe: 'output format' })
         .option('output', { type: 'string', describe: 'write to this file instead of stdout' }),
     handler: (argv) => {

@@ -34,6 +34,18 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('in-cluster', { type: 'string', describe: 'also watch the cluster Herald runs in, under this name' })
         .option('local-cluster', { type: 'string', describe: 'cluster whose endpoints get priority 0 (the others 1)' })
         .option('service-label', { type: 'string', default: SERVE_DEFAULTS.serviceLabel, describe: 'pod label naming the service' })
+        .option('service-scope', {
+          type: 'string',
+          choices: ['namespace', 'mesh'],
+          default: SERVE_DEFAULTS.serviceScope,
+          describe:
+            "namespace: a service is (namespace, label value), named '<label>.<namespace>'; mesh: the label value alone, pods of every namespace merge, so anyone who can create a pod in any namespace receives that service's traffic",
+        })
+        .option('namespace', {
+          type: 'string',
+          array: true,
+          describe: 'watch only the pods of this namespace (repeatable); none = every namespace',
+        })
         .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
         .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
@@ -59,6 +71,8 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             name: cluster.name,
             kubeConfig: cluster.kubeConfig,
             serviceLabel: config.serviceLabel,
+            serviceScope: config.serviceScope,
+            namespaces: config.namespaces,
             portName: config.portName,
             defaultPort: config.defaultPort,
             metrics,

@@ -1,6 +1,18 @@
 export { ConfigError } from './errors.js';
 export { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
 export { loadKubeConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './kubeconfig.js';
-export { validatePort, validateDuration, validateLabelKey, validatePortName, validateHost, validateBoolean, validateLogLevel, LOG_LEVELS, type LogLevel } from './values.js';
+export {
+  validatePort,
+  validateDuration,
+  validateLabelKey,
+  validatePortName,
+  validateNamespace,
+  validateServiceScope,
+  validateHost,
+  validateBoolean,
+  validateLogLevel,
+  LOG_LEVELS,
+  type LogLevel,
+} from './values.js';
 export { buildLimits, limitOptions, validateBytes } from './limits.js';
 export { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig, type ResolvedCluster, type ServeTlsConfig, type BuildServeOptions } from './serve.js';

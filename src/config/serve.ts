@@ -5,7 +5,19 @@ import { ConfigError } from './errors.js';
 import { buildLimits } from './limits.js';
 import type { XdsLimits } from '../xds/index.js';
 import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
-import { validateBoolean, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName, type LogLevel } from './values.js';
+import type { ServiceScope } from '../model/index.js';
+import {
+  validateBoolean,
+  validateDuration,
+  validateHost,
+  validateLabelKey,
+  validateLogLevel,
+  validateNamespace,
+  validatePort,
+  validatePortName,
+  validateServiceScope,
+  type LogLevel,
+} from './values.js';
 
 /** One Kubernetes cluster to watch, with its loaded (not yet contacted) client config. */
 export interface ResolvedCluster {
@@ -35,6 +47,10 @@ export interface HeraldServeConfig {
   adminHost: string;
   adminPort: number;
   serviceLabel: string;
+  /** `namespace`: a service is (namespace, label value); `mesh`: the label value alone, across namespaces. */
+  serviceScope: ServiceScope;
+  /** Namespaces whose pods are watched, sorted and distinct; empty = every namespace. */
+  namespaces: string[];
   portName: string;
   defaultPort: number | undefined;
   initialSyncTimeoutMs: number;
@@ -55,6 +71,7 @@ export const SERVE_DEFAULTS = {
   adminHost: '0.0.0.0',
   adminPort: 18001,
   serviceLabel: 'app',
+  serviceScope: 'namespace' as ServiceScope,
   portName: 'http',
   initialSyncTimeoutMs: 30_000,
   includeNotReady: false,
@@ -161,6 +178,8 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     throw new ConfigError(`--admin-port: ${adminPort} is also the --xds-port; they need different ports`);
   }
   const serviceLabel = get('serviceLabel', SERVE_DEFAULTS.serviceLabel, (v) => validateLabelKey('--service-label', v));
+  const serviceScope = get('serviceScope', SERVE_DEFAULTS.serviceScope, (v) => validateServiceScope('--service-scope', v));
+  const namespaces = [...new Set(stringList('--namespace', raw['namespace']).map((ns) => validateNamespace('--namespace', ns)))].sort();
   const portName = get('portName', SERVE_DEFAULTS.portName, (v) => validatePortName('--port-name', v));
   const defaultPort = get<number | undefined>('defaultPort', undefined, (v) => validatePort('--default-port', v, { allowZero: false }));
   const initialSyncTimeoutMs = get('initialSyncTimeout', SERVE_DEFAULTS.initialSyncTimeoutMs, (v) => validateDuration('--initial-sync-timeout', v));
@@ -187,6 +206,8 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     adminHost,
     adminPort,
     serviceLabel,
+    serviceScope,
+    namespaces,
     portName,
     defaultPort,
     initialSyncTimeoutMs,

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { SERVICE_SCOPES, type ServiceScope } from '../model/index.js';
 import { ConfigError } from './errors.js';
 
 /** A TCP port: 1..65535, or 0 meaning "any free port" (tests, side-by-side runs). */
@@ -57,6 +58,21 @@ export function validateLabelKey(flag: string, value: unknown): string {
     throw bad("name must be 1-63 characters of letters, digits, '-', '_' or '.', starting and ending alphanumeric");
   }
   return value;
+}
+
+/** A Kubernetes namespace name: a DNS label (RFC 1123), so never a dot: service names rely on it. */
+export function validateNamespace(flag: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length > 63 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value)) {
+    throw new ConfigError(`${flag}: '${String(value)}' is not a namespace name (1-63 lowercase letters, digits and '-', starting and ending with a letter or digit)`);
+  }
+  return value;
+}
+
+export function validateServiceScope(flag: string, value: unknown): ServiceScope {
+  if (typeof value !== 'string' || !(SERVICE_SCOPES as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag}: '${String(value)}' is not a service scope (${SERVICE_SCOPES.join(' or ')})`);
+  }
+  return value as ServiceScope;
 }
 
 /** A container port name (IANA_SVC_NAME), as Kubernetes accepts in `ports[].name`. */

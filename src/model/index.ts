@@ -13,8 +13,13 @@ export interface PodRecord {
   namespace: string;
   name: string;
   uid: string;
-  /** Value of the service label; undefined when the pod has none. */
+  /**
+   * Name of the pod's service as Herald serves it (see serviceName: `<label value>.<namespace>`
+   * by default); undefined when the pod has no service label.
+   */
   service: string | undefined;
+  /** Value of the service label as written on the pod, when it differs from `service`. */
+  serviceLabel?: string | undefined;
   /** Primary pod IP; undefined until the kubelet reports one. */
   ip: string | undefined;
   /** Endpoint port resolved from annotation, named container port or default. */
@@ -62,6 +67,10 @@ export interface EndpointRecord {
 /** Everything the mesh should know of one service, in a stable order. */
 export interface ServiceEndpoints {
   service: string;
+  /** The service label value its pods carry. */
+  label: string;
+  /** Namespaces of its pods, sorted: one in namespace scope, possibly several in mesh scope. */
+  namespaces: string[];
   /** Sorted by cluster, zone, ip, port so identical state encodes to identical bytes. */
   endpoints: EndpointRecord[];
   /** Pods of the service known to the store, including those left out of `endpoints`. */
@@ -78,8 +87,11 @@ export interface ClusterStatus {
   everSynced: boolean;
   lastError: string | undefined;
   lastChangeMs: number;
+  /** The namespaces whose pods are watched, when limited (--namespace); absent = every namespace. */
+  namespaces?: string[];
 }
 
+export { serviceName, SERVICE_SCOPES, type ServiceScope } from './service-name.js';
 export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS, TYPE_URLS, type ResourceKind, type ResourceKindSpec } from './kinds.js';
 
 /** Monotonic-enough wall clock in ms, injectable for tests. */

@@ -52,12 +52,13 @@ export function formatNack(row: StatusRow): string {
   return `${row.lastNack.type}: ${clip(row.lastNack.message || '(no message)', MAX_NACK_CHARS)}`;
 }
 
-export const TABLE_HEADER = ['NODE', 'SERVICE', 'KUBE CLUSTER', 'ZONE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
+export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
 
 export function rowCells(row: StatusRow, nowMs: number): string[] {
   return [
     row.nodeId || '(no node id)',
     row.service || '-',
+    row.namespace ?? '-',
     row.kubeCluster ?? '-',
     row.zone ?? '-',
     formatSince(row.connectedAtMs, nowMs),

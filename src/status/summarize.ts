@@ -11,6 +11,19 @@ export function kubeClusterOf(metadata: Record<string, unknown>): string | undef
   return undefined;
 }
 
+export const NAMESPACE_KEY = 'herald.io/namespace';
+
+/**
+ * The namespace a client says it runs in, else the one its service name carries: Herald names
+ * services `<label>.<namespace>` and namespaces never hold a dot. A flat (mesh scope) name has none.
+ */
+export function namespaceOf(metadata: Record<string, unknown>, service: string): string | undefined {
+  const value = metadata[NAMESPACE_KEY];
+  if (typeof value === 'string' && value !== '') return value;
+  const dot = service.lastIndexOf('.');
+  return dot > 0 && dot < service.length - 1 ? service.slice(dot + 1) : undefined;
+}
+
 export function zoneOf(region: string, zone: string): string | undefined {
   const parts = [region, zone].filter((part) => part !== '');
   return parts.length > 0 ? parts.join('/') : undefined;
@@ -139,6 +152,7 @@ export function buildRows(clients: readonly CsdsClient[], admin: readonly AdminC
     return {
       nodeId: group.nodeId,
       service: node?.cluster ?? '',
+      namespace: node ? namespaceOf(node.metadata, node.cluster) : undefined,
       kubeCluster: node ? kubeClusterOf(node.metadata) : undefined,
       zone: node ? zoneOf(node.region, node.zone) : undefined,
       connectedAtMs: connected.length > 0 ? Math.min(...connected) : undefined,

@@ -77,6 +77,8 @@ export interface NackSummary {
 export interface StatusRow {
   nodeId: string;
   service: string;
+  /** The client's namespace: node metadata `herald.io/namespace`, else the namespace part of `service`. */
+  namespace: string | undefined;
   kubeCluster: string | undefined;
   /** region/zone from node.locality, '' parts left out. */
   zone: string | undefined;

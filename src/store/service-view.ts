@@ -30,12 +30,25 @@ export function sameServiceEndpoints(a: ServiceEndpoints | undefined, b: Service
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   if (a.service !== b.service || a.podCount !== b.podCount || a.endpoints.length !== b.endpoints.length) return false;
+  if (a.label !== b.label || a.namespaces.length !== b.namespaces.length || a.namespaces.some((ns, i) => ns !== b.namespaces[i])) return false;
   for (let i = 0; i < a.endpoints.length; i++) {
     if (!sameEndpoint(a.endpoints[i], b.endpoints[i])) return false;
   }
   return true;
 }
 
-export function buildServiceEndpoints(service: string, endpoints: EndpointRecord[], podCount: number): ServiceEndpoints {
-  return { service, endpoints: [...endpoints].sort(compareEndpoints), podCount };
+export interface ServiceMembers {
+  label: string;
+  namespaces: Iterable<string>;
+  podCount: number;
+}
+
+export function buildServiceEndpoints(service: string, endpoints: EndpointRecord[], members: ServiceMembers): ServiceEndpoints {
+  return {
+    service,
+    label: members.label,
+    namespaces: [...new Set(members.namespaces)].sort(cmp),
+    endpoints: [...endpoints].sort(compareEndpoints),
+    podCount: members.podCount,
+  };
 }

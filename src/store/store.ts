@@ -327,15 +327,21 @@ export class EndpointStore implements SourceSink {
     const byCluster = this.members.get(service);
     if (byCluster === undefined) return undefined;
     const endpoints: EndpointRecord[] = [];
+    const namespaces = new Set<string>();
+    let label = service;
     let podCount = 0;
     for (const [cluster, keys] of byCluster) {
       const cs = this.clusters.get(cluster);
       podCount += keys.size;
       for (const key of keys) {
-        const view = cs?.pods.get(key)?.view;
-        if (view !== undefined) endpoints.push(view);
+        const entry = cs?.pods.get(key);
+        if (entry === undefined) continue;
+        namespaces.add(entry.pod.namespace);
+        // Every member carries the same label value: the service name is made from it.
+        label = entry.pod.serviceLabel ?? label;
+        if (entry.view !== undefined) endpoints.push(entry.view);
       }
     }
-    return buildServiceEndpoints(service, endpoints, podCount);
+    return buildServiceEndpoints(service, endpoints, { label, namespaces, podCount });
   }
 }

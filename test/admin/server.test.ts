@@ -67,6 +67,8 @@ class FakeView implements AdminView {
 
 const web: ServiceEndpoints = {
   service: 'web.v1',
+  label: 'web',
+  namespaces: ['v1'],
   podCount: 3,
   endpoints: [
     { cluster: 'west', podKey: 'default/web-1', ip: '10.0.0.1', port: 8080, health: 'HEALTHY', region: 'r1', zone: 'z1', drainingSinceMs: undefined },
@@ -82,7 +84,7 @@ describe('AdminServer', () => {
   beforeEach(async () => {
     view = new FakeView();
     view.serviceMap.set(web.service, web);
-    view.serviceMap.set('api', { service: 'api', podCount: 0, endpoints: [] });
+    view.serviceMap.set('api', { service: 'api', label: 'api', namespaces: ['default', 'shop'], podCount: 0, endpoints: [] });
     server = new AdminServer(view);
     port = await server.listen('127.0.0.1', 0);
   });

@@ -76,15 +76,19 @@ describe('summarizeService', () => {
   });
   it('counts endpoints by health and lists contributing kube clusters', () => {
     const s = summarizeService({
-      service: 'web',
+      service: 'web.shop',
+      label: 'web',
+      namespaces: ['shop'],
       podCount: 5,
       endpoints: [ep('west', '10.0.0.1', 'HEALTHY'), ep('east', '10.1.0.1', 'DRAINING'), ep('west', '10.0.0.2', 'UNHEALTHY'), ep('west', '10.0.0.3', 'HEALTHY')],
     });
-    expect(s).toEqual({ name: 'web', pods: 5, endpoints: 4, healthy: 2, unhealthy: 1, draining: 1, kubeClusters: ['east', 'west'] });
+    expect(s).toEqual({ name: 'web.shop', label: 'web', namespaces: ['shop'], pods: 5, endpoints: 4, healthy: 2, unhealthy: 1, draining: 1, kubeClusters: ['east', 'west'] });
   });
   it('handles a service with pods but no endpoints', () => {
-    expect(summarizeService({ service: 'idle', podCount: 2, endpoints: [] })).toEqual({
+    expect(summarizeService({ service: 'idle', label: 'idle', namespaces: ['a', 'b'], podCount: 2, endpoints: [] })).toEqual({
       name: 'idle',
+      label: 'idle',
+      namespaces: ['a', 'b'],
       pods: 2,
       endpoints: 0,
       healthy: 0,

@@ -7,9 +7,9 @@ import { parseMetrics } from '../../bench/soak-probes.js';
 
 describe('what the soak reads from the daemon', () => {
   it.each([
-    ['DRAINING west/default/frontend-00001 10.2.0.1:8080 (frontend): ACKed by 4/6 clients in 18 ms', { endpoint: '10.2.0.1:8080', kind: 'complete', ms: 18 }],
-    ['DRAINING east/default/search-0000f 10.1.0.15:8080 (search): only 3/4 clients ACKed within the timeout', { endpoint: '10.1.0.15:8080', kind: 'timedOut', ms: undefined }],
-    ['DRAINING east/default/search-0000g 10.1.0.16:8080 (search): no xDS client subscribed', { endpoint: '10.1.0.16:8080', kind: 'noClient', ms: undefined }],
+    ['DRAINING west/shop/frontend-00001 10.2.0.1:8080 (frontend.shop): ACKed by 4/6 clients in 18 ms', { endpoint: '10.2.0.1:8080', kind: 'complete', ms: 18 }],
+    ['DRAINING east/browse/search-0000f 10.1.0.15:8080 (search.browse): only 3/4 clients ACKed within the timeout', { endpoint: '10.1.0.15:8080', kind: 'timedOut', ms: undefined }],
+    ['DRAINING east/browse/search-0000g 10.1.0.16:8080 (search.browse): no xDS client subscribed', { endpoint: '10.1.0.16:8080', kind: 'noClient', ms: undefined }],
     ['  xDS   127.0.0.1:18000', undefined],
   ])('the demo line %j', (line, drain) => {
     expect(parseDrainLine(line)).toEqual(drain);

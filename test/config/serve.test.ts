@@ -51,6 +51,8 @@ describe('buildServeConfig', () => {
       adminHost: '0.0.0.0',
       adminPort: 18001,
       serviceLabel: 'app',
+      serviceScope: 'namespace',
+      namespaces: [],
       portName: 'http',
       defaultPort: undefined,
       initialSyncTimeoutMs: 30_000,
@@ -75,6 +77,8 @@ describe('buildServeConfig', () => {
         xdsHost: '127.0.0.1',
         adminHost: '::1',
         serviceLabel: 'app.kubernetes.io/name',
+        serviceScope: 'mesh',
+        namespace: ['shop', 'payments', 'shop'],
         portName: 'grpc',
         defaultPort: 8080,
         initialSyncTimeout: '5s',
@@ -100,6 +104,8 @@ describe('buildServeConfig', () => {
       xdsHost: '127.0.0.1',
       adminHost: '::1',
       serviceLabel: 'app.kubernetes.io/name',
+      serviceScope: 'mesh',
+      namespaces: ['payments', 'shop'],
       portName: 'grpc',
       defaultPort: 8080,
       initialSyncTimeoutMs: 5000,
@@ -112,6 +118,10 @@ describe('buildServeConfig', () => {
     expect(config.clusters.map((c) => c.name)).toEqual(['east', 'west']);
     expect(config.tls).toMatchObject({ certPath: cert, keyPath: key, caPath: ca, requireClientCert: true });
     expect(config.tls?.cert.toString()).toBe('CERT');
+  });
+
+  it('takes one --namespace as a plain string (a HERALD_NAMESPACE value)', () => {
+    expect(buildServeConfig({ cluster: `east=${east}`, namespace: 'shop' }, notInPod).namespaces).toEqual(['shop']);
   });
 
   it('serves TLS without client certificates when no CA is given', () => {
@@ -146,6 +156,13 @@ describe('buildServeConfig', () => {
     { title: 'same ports', raw: () => ({ cluster: [`east=${east}`], xdsPort: 9000, adminPort: 9000 }), error: /--admin-port: 9000 is also the --xds-port/ },
     { title: 'bad host', raw: () => ({ cluster: [`east=${east}`], adminHost: 'a b' }), error: /--admin-host: 'a b' is not an IP address or host name/ },
     { title: 'bad service label', raw: () => ({ cluster: [`east=${east}`], serviceLabel: 'a/b/c' }), error: /--service-label: 'a\/b\/c' is not a valid label key/ },
+    { title: 'unknown service scope', raw: () => ({ cluster: [`east=${east}`], serviceScope: 'global' }), error: /--service-scope: 'global' is not a service scope \(namespace or mesh\)/ },
+    { title: 'namespace with a dot', raw: () => ({ cluster: [`east=${east}`], namespace: ['shop', 'a.b'] }), error: /--namespace: 'a\.b' is not a namespace name \(1-63 lowercase/ },
+    { title: 'namespace in upper case', raw: () => ({ cluster: [`east=${east}`], namespace: ['Shop'] }), error: /--namespace: 'Shop' is not a namespace name/ },
+    { title: 'namespace with an underscore', raw: () => ({ cluster: [`east=${east}`], namespace: ['my_ns'] }), error: /--namespace: 'my_ns' is not a namespace name/ },
+    { title: 'namespace ending in a dash', raw: () => ({ cluster: [`east=${east}`], namespace: ['shop-'] }), error: /--namespace: 'shop-' is not a namespace name/ },
+    { title: 'namespace of 64 characters', raw: () => ({ cluster: [`east=${east}`], namespace: ['n'.repeat(64)] }), error: /--namespace: 'n{64}' is not a namespace name/ },
+    { title: 'empty namespace in a list', raw: () => ({ cluster: [`east=${east}`], namespace: ['shop', ''] }), error: /--namespace: '' is not a namespace name/ },
     { title: 'bad port name', raw: () => ({ cluster: [`east=${east}`], portName: 'HTTP' }), error: /--port-name: 'HTTP' is not a port name/ },
     { title: 'default port 0', raw: () => ({ cluster: [`east=${east}`], defaultPort: 0 }), error: /--default-port: '0' is not a port/ },
     { title: 'sync timeout without unit', raw: () => ({ cluster: [`east=${east}`], initialSyncTimeout: '30' }), error: /--initial-sync-timeout: '30' needs a unit/ },

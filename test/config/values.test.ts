@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName } from '../../src/config/index.js';
+import {
+  ConfigError,
+  validateDuration,
+  validateHost,
+  validateLabelKey,
+  validateLogLevel,
+  validateNamespace,
+  validatePort,
+  validatePortName,
+  validateServiceScope,
+} from '../../src/config/index.js';
 
 type Case = { value: unknown; want?: unknown; error?: RegExp };
 
@@ -89,4 +99,25 @@ table('validateHost', (v) => validateHost('--xds-host', v), [
 table('validateLogLevel', (v) => validateLogLevel('--log-level', v), [
   { value: 'debug', want: 'debug' },
   { value: 'verbose', error: /--log-level: 'verbose' is not a log level/ },
+]);
+
+table('validateNamespace', (v) => validateNamespace('--namespace', v), [
+  { value: 'shop', want: 'shop' },
+  { value: 'team-a2', want: 'team-a2' },
+  { value: '0', want: '0' },
+  { value: `n${'s'.repeat(61)}x`, want: `n${'s'.repeat(61)}x` },
+  { value: 'n'.repeat(64), error: /--namespace: 'n{64}' is not a namespace name/ },
+  { value: 'a.b', error: /--namespace: 'a\.b' is not a namespace name/ },
+  { value: 'Shop', error: /--namespace: 'Shop'/ },
+  { value: 'my_ns', error: /--namespace: 'my_ns'/ },
+  { value: '-shop', error: /--namespace: '-shop'/ },
+  { value: '', error: /--namespace: ''/ },
+  { value: 7, error: /--namespace: '7'/ },
+]);
+
+table('validateServiceScope', (v) => validateServiceScope('--service-scope', v), [
+  { value: 'namespace', want: 'namespace' },
+  { value: 'mesh', want: 'mesh' },
+  { value: 'Mesh', error: /--service-scope: 'Mesh' is not a service scope \(namespace or mesh\)/ },
+  { value: '', error: /--service-scope: ''/ },
 ]);

@@ -64,11 +64,11 @@ describe('deploy/examples/sidecar', () => {
 
   it('produces a bootstrap naming the pod, the service and the headless Service', async () => {
     const bootstrap = await runInitContainer();
-    expect(bootstrap.node).toEqual({ id: 'cart-5c9d-x2x4q.shop', cluster: 'cart' });
+    expect(bootstrap.node).toEqual({ id: 'cart-5c9d-x2x4q.shop', cluster: 'cart.shop' });
     const address = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'herald.herald.svc.cluster.local', port_value: 18000 });
     const hosts = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
-    expect(hosts.map((h: Obj) => h.name)).toEqual(['ledger']);
+    expect(hosts.map((h: Obj) => h.name)).toEqual(['ledger.shop']);
   });
 
   it.skipIf(!interop.tools)(`produces a bootstrap that passes Envoy validation${interop.reason ? ` (${interop.reason})` : ''}`, async () => {

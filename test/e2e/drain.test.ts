@@ -82,7 +82,7 @@ describe.skipIf(bins === '')('e2e: drain latency at 3 clusters × 300 pods', () 
     client.on('assignment', (_name: string, a: Assignment, receivedAtMs: number) => {
       for (const e of a.endpoints) if (e.health === 'DRAINING' && !drainingAt.has(e.address)) drainingAt.set(e.address, receivedAtMs);
     });
-    const total = (c: AdsClient) => Array.from({ length: SERVICES }, (_, s) => c.assignment(`svc${s}`)?.endpoints.length ?? 0).reduce((a, b) => a + b, 0);
+    const total = (c: AdsClient) => Array.from({ length: SERVICES }, (_, s) => c.assignment(`svc${s}.default`)?.endpoints.length ?? 0).reduce((a, b) => a + b, 0);
     await until(client, 'all 900 endpoints served', (c) => total(c) === pods.length, 120_000);
   });
 
@@ -124,7 +124,7 @@ describe.skipIf(bins === '')('e2e: drain latency at 3 clusters × 300 pods', () 
     // Drains changed health only: every other endpoint is still there and HEALTHY.
     const drained = new Set([...singles, ...burst].map((p) => p.ip));
     for (const p of pods) {
-      const e = client.assignment(p.service)?.endpoints.find((x) => x.address === p.ip);
+      const e = client.assignment(`${p.service}.default`)?.endpoints.find((x) => x.address === p.ip);
       expect(e?.health, p.ip).toBe(drained.has(p.ip) ? 'DRAINING' : 'HEALTHY');
     }
     const propagation = await herald.metric('herald_drain_propagation_seconds_count');

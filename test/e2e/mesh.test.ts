@@ -53,8 +53,8 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     await c2.kubelet.runPod({ name: 'shop-1', service: 'shop', node: 'west-n1', ip: '10.2.0.1', port: 8080, via: 'named-port' });
     await c3.kubelet.runPod({ name: 'shop-1', service: 'shop', node: 'north-n1', ip: '10.3.0.1', port: 9090 });
 
-    await until(client, 'shop has four endpoints', (c) => endpointMap(c, 'shop').size === 4, 60_000, ['shop']);
-    const eps = endpointMap(client, 'shop');
+    await until(client, 'shop has four endpoints', (c) => endpointMap(c, 'shop.default').size === 4, 60_000, ['shop.default']);
+    const eps = endpointMap(client, 'shop.default');
     const view = (key: string) => {
       const e = eps.get(key);
       return e && { health: e.health, zone: e.zone, region: e.region, priority: e.priority, weighted: e.localityWeight > 0 };
@@ -63,14 +63,14 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     expect(view('10.1.0.2:8080')).toEqual({ health: 'HEALTHY', zone: 'east-b', region: 'east', priority: 0, weighted: true });
     expect(view('10.2.0.1:8080')).toEqual({ health: 'HEALTHY', zone: 'west-a', region: 'west', priority: 1, weighted: true });
     expect(view('10.3.0.1:9090')).toEqual({ health: 'HEALTHY', zone: 'north-a', region: 'north', priority: 1, weighted: true });
-    expect(client.clusters()).toContain('shop');
+    expect(client.clusters()).toContain('shop.default');
   });
 
   it('b: rolling deploy: new pods join when Ready, old ones drain while they exist and leave when deleted', async () => {
     const k = c2.kubelet;
     await k.runPod({ name: 'web-v1-a', service: 'web', node: 'west-n1', ip: '10.2.1.1', port: 80, graceSeconds: 30 });
     await k.runPod({ name: 'web-v1-b', service: 'web', node: 'west-n1', ip: '10.2.1.2', port: 80, graceSeconds: 3 });
-    await until(client, 'v1 serving', (c) => healthView(c, 'web').join() === '10.2.1.1:80=HEALTHY,10.2.1.2:80=HEALTHY', 30_000, ['web']);
+    await until(client, 'v1 serving', (c) => healthView(c, 'web.default').join() === '10.2.1.1:80=HEALTHY,10.2.1.2:80=HEALTHY', 30_000, ['web.default']);
 
     // New pods: Running but not yet Ready are left out; Ready makes them HEALTHY.
     await k.runPod({ name: 'web-v2-a', service: 'web', node: 'west-n1', ip: '10.2.2.1', port: 80 }, false);
@@ -78,55 +78,55 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     const notReadySeen = await eventually(
       'herald saw the not-Ready pods',
       async () => {
-        const res = await herald.debug<{ podCount?: number }>('services/web');
+        const res = await herald.debug<{ podCount?: number }>('services/web.default');
         return res.body.podCount === 4 ? true : undefined;
       },
       30_000,
     );
     expect(notReadySeen).toBe(true);
-    expect(endpointMap(client, 'web').has('10.2.2.1:80')).toBe(false);
+    expect(endpointMap(client, 'web.default').has('10.2.2.1:80')).toBe(false);
     await k.setReady('default', 'web-v2-a', true);
     await k.setReady('default', 'web-v2-b', true);
-    await until(client, 'v2 healthy', (c) => ['10.2.2.1:80', '10.2.2.2:80'].every((a) => endpointMap(c, 'web').get(a)?.health === 'HEALTHY'), 30_000, ['web']);
+    await until(client, 'v2 healthy', (c) => ['10.2.2.1:80', '10.2.2.2:80'].every((a) => endpointMap(c, 'web.default').get(a)?.health === 'HEALTHY'), 30_000, ['web.default']);
 
     // Old pods: one that the kubelet never finishes, one that finishes after its 3 s grace.
     await k.deletePod('default', 'web-v1-a', { completion: 'never' });
     await k.deletePod('default', 'web-v1-b', { completion: 'after-grace' });
-    await until(client, 'v1-a draining', (c) => endpointMap(c, 'web').get('10.2.1.1:80')?.health === 'DRAINING', 30_000, ['web']);
+    await until(client, 'v1-a draining', (c) => endpointMap(c, 'web.default').get('10.2.1.1:80')?.health === 'DRAINING', 30_000, ['web.default']);
     const stillThere = await c2.kube.core().readNamespacedPod({ name: 'web-v1-a', namespace: 'default' });
     expect(stillThere.metadata?.deletionTimestamp).toBeDefined();
-    expect(endpointMap(client, 'web').get('10.2.1.1:80')?.health).toBe('DRAINING');
+    expect(endpointMap(client, 'web.default').get('10.2.1.1:80')?.health).toBe('DRAINING');
 
-    await until(client, 'v1-b gone after its grace period', (c) => !endpointMap(c, 'web').has('10.2.1.2:80'), 30_000, ['web']);
+    await until(client, 'v1-b gone after its grace period', (c) => !endpointMap(c, 'web.default').has('10.2.1.2:80'), 30_000, ['web.default']);
     expect(k.failures).toEqual([]);
     await k.finishDeletion('default', 'web-v1-a');
-    await until(client, 'only v2 left', (c) => healthView(c, 'web').join() === '10.2.2.1:80=HEALTHY,10.2.2.2:80=HEALTHY', 30_000, ['web']);
+    await until(client, 'only v2 left', (c) => healthView(c, 'web.default').join() === '10.2.2.1:80=HEALTHY,10.2.2.2:80=HEALTHY', 30_000, ['web.default']);
   });
 
   it('c: force delete (grace 0) removes the endpoint', async () => {
     await c3.kubelet.runPod({ name: 'api-1', service: 'api', node: 'north-n1', ip: '10.3.1.1', port: 7000 });
     await c3.kubelet.runPod({ name: 'api-2', service: 'api', node: 'north-n1', ip: '10.3.1.2', port: 7000 });
-    await until(client, 'api serving', (c) => endpointMap(c, 'api').size === 2, 30_000, ['api']);
+    await until(client, 'api serving', (c) => endpointMap(c, 'api.default').size === 2, 30_000, ['api.default']);
     await c3.kubelet.deletePod('default', 'api-1', { graceSeconds: 0 });
-    await until(client, 'api-1 removed', (c) => healthView(c, 'api').join() === '10.3.1.2:7000=HEALTHY', 30_000, ['api']);
+    await until(client, 'api-1 removed', (c) => healthView(c, 'api.default').join() === '10.3.1.2:7000=HEALTHY', 30_000, ['api.default']);
   });
 
   it('g: a terminating pod whose IP is reused by another service leaves its Envoy cluster at once', async () => {
     await c1.kubelet.runPod({ name: 'alpha-1', service: 'alpha', node: 'east-n1', ip: '10.1.5.5', port: 8000 });
     await c1.kubelet.runPod({ name: 'alpha-2', service: 'alpha', node: 'east-n1', ip: '10.1.5.6', port: 8000 });
-    await until(client, 'alpha serving', (c) => endpointMap(c, 'alpha').size === 2, 30_000, ['alpha']);
+    await until(client, 'alpha serving', (c) => endpointMap(c, 'alpha.default').size === 2, 30_000, ['alpha.default']);
     await c1.kubelet.deletePod('default', 'alpha-1', { graceSeconds: 120, completion: 'never' });
-    await until(client, 'alpha-1 draining', (c) => endpointMap(c, 'alpha').get('10.1.5.5:8000')?.health === 'DRAINING', 30_000, ['alpha']);
+    await until(client, 'alpha-1 draining', (c) => endpointMap(c, 'alpha.default').get('10.1.5.5:8000')?.health === 'DRAINING', 30_000, ['alpha.default']);
 
     await c1.kubelet.runPod({ name: 'beta-1', service: 'beta', node: 'east-n1', ip: '10.1.5.5', port: 8000 });
     await until(
       client,
       'IP 10.1.5.5 belongs to beta only',
-      (c) => endpointMap(c, 'beta').get('10.1.5.5:8000')?.health === 'HEALTHY' && !endpointMap(c, 'alpha').has('10.1.5.5:8000'),
+      (c) => endpointMap(c, 'beta.default').get('10.1.5.5:8000')?.health === 'HEALTHY' && !endpointMap(c, 'alpha.default').has('10.1.5.5:8000'),
       30_000,
-      ['alpha', 'beta'],
+      ['alpha.default', 'beta.default'],
     );
-    expect(healthView(client, 'alpha')).toEqual(['10.1.5.6:8000=HEALTHY']);
+    expect(healthView(client, 'alpha.default')).toEqual(['10.1.5.6:8000=HEALTHY']);
     // The old pod does still exist in the API: the drop came from the IP reuse, not a delete.
     const old = await c1.kube.core().readNamespacedPod({ name: 'alpha-1', namespace: 'default' });
     expect(old.metadata?.deletionTimestamp).toBeDefined();
@@ -161,7 +161,7 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     });
     const sa = envoy(asServiceAccount.xdsTarget, 'sa-envoy');
     try {
-      await until(sa, 'shop from east via the ServiceAccount', (c) => endpointMap(c, 'shop').has('10.1.0.1:8080'), 30_000, ['shop']);
+      await until(sa, 'shop from east via the ServiceAccount', (c) => endpointMap(c, 'shop.default').has('10.1.0.1:8080'), 30_000, ['shop.default']);
       const { body } = await asServiceAccount.readyz();
       expect(body.clusters).toMatchObject([{ cluster: 'east', state: 'synced' }]);
     } finally {

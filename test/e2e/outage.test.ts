@@ -69,7 +69,7 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
     }
     expect(servedWhilePending).toBe(false);
     expect(pendingSeen).toBeGreaterThan(0);
-    await until(c, 'cart from "up" served', (cl) => healthView(cl, 'cart').join() === '10.10.0.1:8080=HEALTHY', 60_000, ['cart']);
+    await until(c, 'cart from "up" served', (cl) => healthView(cl, 'cart.default').join() === '10.10.0.1:8080=HEALTHY', 60_000, ['cart.default']);
     const { status, body } = await herald.readyz();
     expect(status).toBe(200);
     expect(body.ready).toBe(true);
@@ -82,13 +82,13 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
 
     // The late cluster joins once its apiserver is back.
     await down.kube.startApiserver();
-    await until(c, 'cart from both clusters', (cl) => endpointMap(cl, 'cart').size === 5, 90_000, ['cart']);
+    await until(c, 'cart from both clusters', (cl) => endpointMap(cl, 'cart.default').size === 5, 90_000, ['cart.default']);
   });
 
   it('d: a killed apiserver keeps its endpoints served; changes made meanwhile are reconciled on return', async () => {
     const c = client!;
     await eventually('down synced', async () => ((await herald.metric('herald_kube_cluster_synced', { kube_cluster: 'down' })) === 1 ? true : undefined), 60_000);
-    const before = healthView(c, 'cart');
+    const before = healthView(c, 'cart.default');
     expect(before).toEqual(['10.10.0.1:8080=HEALTHY', '10.20.0.1:8080=HEALTHY', '10.20.0.2:8080=HEALTHY', '10.20.0.3:8080=HEALTHY', '10.20.0.4:8080=HEALTHY']);
 
     await down.kube.stopApiserver('kill');
@@ -100,8 +100,8 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
     expect(detail?.lastError ?? '').not.toBe('');
     expect(body.reasons.join('\n')).toMatch(/cluster down unreachable/);
     // Its last known endpoints stay in the mesh.
-    expect(healthView(c, 'cart')).toEqual(before);
-    const debug = await herald.debug<{ endpoints: { cluster: string }[] }>('services/cart');
+    expect(healthView(c, 'cart.default')).toEqual(before);
+    const debug = await herald.debug<{ endpoints: { cluster: string }[] }>('services/cart.default');
     expect(debug.body.endpoints.filter((e) => e.cluster === 'down')).toHaveLength(4);
 
     // The cluster goes on without Herald: through a second apiserver on the same etcd, two pods
@@ -121,12 +121,14 @@ describe.skipIf(bins === '')('e2e: unreachable clusters', () => {
       down.kubelet.use(down.kube.core());
     }
     // Nothing changed in the mesh while Herald was blind.
-    expect(healthView(c, 'cart')).toEqual(before);
+    expect(healthView(c, 'cart.default')).toEqual(before);
 
     await down.kube.startApiserver();
-    await until(c, 'relist reconciled "down"', (cl) => healthView(cl, 'cart').join() === '10.10.0.1:8080=HEALTHY,10.20.0.4:8080=HEALTHY,10.20.0.5:8080=HEALTHY', 120_000, ['cart']);
+    await until(c, 'relist reconciled "down"', (cl) => healthView(cl, 'cart.default').join() === '10.10.0.1:8080=HEALTHY,10.20.0.4:8080=HEALTHY,10.20.0.5:8080=HEALTHY', 120_000, [
+      'cart.default',
+    ]);
     await eventually('down synced again', async () => ((await herald.metric('herald_kube_cluster_synced', { kube_cluster: 'down' })) === 1 ? true : undefined), 60_000);
-    const after = await herald.debug<{ endpoints: { cluster: string; podKey: string }[] }>('services/cart');
+    const after = await herald.debug<{ endpoints: { cluster: string; podKey: string }[] }>('services/cart.default');
     expect(
       after.body.endpoints
         .filter((e) => e.cluster === 'down')

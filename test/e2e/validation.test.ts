@@ -12,7 +12,8 @@ import { HeraldProcess } from './harness/herald.js';
 import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
 
 const bins = e2eBins();
-const SERVICES = ['shop', 'cart'];
+// Names as Herald gives them: `<app label>.<namespace>`.
+const SERVICES = ['shop.default', 'cart.default'];
 const NAMED = [TYPE_URLS.endpoint, TYPE_URLS.listener, TYPE_URLS.route];
 const WAIT_MS = 60_000;
 
@@ -98,7 +99,7 @@ interopSuite('e2e: resources a Herald process serves pass envoy-validate', (tool
       sidecar.subscribe(TYPE_URLS.endpoint, SERVICES);
       for (const typeUrl of NAMED) delta.subscribe(typeUrl, SERVICES);
 
-      const allEndpoints = (assignments: Decoded[]) => healths(assignments.filter((d) => d.name === 'shop')).length >= 5;
+      const allEndpoints = (assignments: Decoded[]) => healths(assignments.filter((d) => d.name === 'shop.default')).length >= 5;
       await sidecar.waitFor((rs) => allEndpoints(sotwOf(rs, TYPE_URLS.endpoint)), WAIT_MS, 'SotW EDS with every shop endpoint');
       await proxyless.waitFor((rs) => [TYPE_URLS.cluster, ...NAMED].every((t) => hasAll(sotwOf(rs, t))), WAIT_MS, 'proxyless CDS, EDS, LDS and RDS');
       await delta.waitFor((rs) => NAMED.every((t) => hasAll(deltaOf(rs, t))) && allEndpoints(deltaOf(rs, TYPE_URLS.endpoint)), WAIT_MS, 'Delta EDS, LDS and RDS');

@@ -79,11 +79,11 @@ describe.skipIf(bins === '')('e2e: watch expiry', () => {
   });
 
   it('e: 410 after compaction → relist; nothing lost, nothing stale', async () => {
-    await until(client, 'db served', (c) => healthView(c, 'db').length === 4, 60_000, ['db']);
+    await until(client, 'db served', (c) => healthView(c, 'db.default').length === 4, 60_000, ['db.default']);
     const k = solo.kubelet;
     // A terminating pod Herald has seen DRAINING, which then goes away during the gap.
     await k.deletePod('default', 'db-4', { graceSeconds: 60, completion: 'never' });
-    await until(client, 'db-4 draining', (c) => healthView(c, 'db').includes('10.30.0.4:5432=DRAINING'), 30_000, ['db']);
+    await until(client, 'db-4 draining', (c) => healthView(c, 'db.default').includes('10.30.0.4:5432=DRAINING'), 30_000, ['db.default']);
 
     const admin = solo.kube.kubeConfig();
     const before = await solo.kube.core().listNamespacedPod({ namespace: 'default', labelSelector: 'app' });
@@ -103,15 +103,15 @@ describe.skipIf(bins === '')('e2e: watch expiry', () => {
     const compactedWatches = () => solo.kube.apiserverLog().match(/required revision has been compacted/g)?.length ?? 0;
     const beforeRestore = compactedWatches();
     expect(beforeRestore).toBeGreaterThan(0);
-    expect(healthView(client, 'db')).toEqual(['10.30.0.1:5432=HEALTHY', '10.30.0.2:5432=HEALTHY', '10.30.0.3:5432=HEALTHY', '10.30.0.4:5432=DRAINING']);
+    expect(healthView(client, 'db.default')).toEqual(['10.30.0.1:5432=HEALTHY', '10.30.0.2:5432=HEALTHY', '10.30.0.3:5432=HEALTHY', '10.30.0.4:5432=DRAINING']);
 
     proxy.restore();
-    await until(client, 'relisted state', (c) => healthView(c, 'db').join() === '10.30.0.3:5432=HEALTHY,10.30.0.5:5432=HEALTHY', 120_000, ['db']);
+    await until(client, 'relisted state', (c) => healthView(c, 'db.default').join() === '10.30.0.3:5432=HEALTHY,10.30.0.5:5432=HEALTHY', 120_000, ['db.default']);
     // Herald's own resumed watches hit the compaction too (nobody else watches this apiserver),
     // so what it served comes from a relist.
     await eventually("apiserver logged Herald's compacted watch", () => (compactedWatches() > beforeRestore ? true : undefined), 10_000);
     await eventually('solo synced', async () => ((await herald.metric('herald_kube_cluster_synced', { kube_cluster: 'solo' })) === 1 ? true : undefined), 60_000);
-    const debug = await herald.debug<{ endpoints: { podKey: string }[]; podCount: number }>('services/db');
+    const debug = await herald.debug<{ endpoints: { podKey: string }[]; podCount: number }>('services/db.default');
     expect(debug.body.endpoints.map((e) => e.podKey).sort()).toEqual(['default/db-3', 'default/db-5']);
     // db-2 is still a pod (not Ready), so it is known but left out.
     expect(debug.body.podCount).toBe(3);

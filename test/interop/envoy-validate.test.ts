@@ -23,7 +23,7 @@ function ep(cluster: string, ip: string, health: EndpointHealth = 'HEALTHY', zon
 }
 
 function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
-  return { service, endpoints, podCount: endpoints.length };
+  return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
 }
 
 const healthCheck = { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 2 };

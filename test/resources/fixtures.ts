@@ -24,7 +24,7 @@ export function ep(
 }
 
 export function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
-  return { service, endpoints, podCount: endpoints.length };
+  return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
 }
 
 /** Deterministic permutations of a list, so "shuffled input" tests are reproducible. */

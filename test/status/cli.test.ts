@@ -32,7 +32,7 @@ describe('herald status against a running Herald', () => {
 
   beforeAll(async () => {
     herald = await startHerald();
-    const good = herald.envoy({ nodeId: 'envoy-good', service: 'frontend', locality: { region: 'eu', zone: 'eu-a' }, metadata: { kube_cluster: 'east' } });
+    const good = herald.envoy({ nodeId: 'envoy-good', service: 'frontend.shop', locality: { region: 'eu', zone: 'eu-a' }, metadata: { kube_cluster: 'east' } });
     const rejected = new Set<string>();
     const nacker = herald.envoy({
       nodeId: 'envoy-nacker',
@@ -62,14 +62,14 @@ describe('herald status against a running Herald', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+KUBE CLUSTER\s+ZONE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
+    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+NAMESPACE\s+KUBE CLUSTER\s+ZONE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
     expect(lines).toHaveLength(4);
     // Delta clients show up the same way.
-    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
+    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+-\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
     const good = lines.find((line) => line.startsWith('envoy-good'))!;
     const nacker = lines.find((line) => line.startsWith('envoy-nacker'))!;
-    expect(good).toMatch(/^envoy-good\s+frontend\s+east\s+eu\/eu-a\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/);
-    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
+    expect(good).toMatch(/^envoy-good\s+frontend\.shop\s+shop\s+east\s+eu\/eu-a\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/);
+    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+-\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
     expect(nacker.endsWith(`EDS: ${nackMessage}`)).toBe(true);
   });
 

@@ -47,6 +47,7 @@ function row(nodeId: string, overrides: Partial<StatusRow> = {}): StatusRow {
   return {
     nodeId,
     service: 'echo',
+    namespace: undefined,
     kubeCluster: undefined,
     zone: undefined,
     connectedAtMs: undefined,
@@ -66,7 +67,7 @@ describe('formatTable', () => {
   it('aligns columns and shows every field of a line', () => {
     const text = formatTable(
       [
-        row('envoy-a', { kubeCluster: 'east', zone: 'r/z', connectedAtMs: now - 5_000 }),
+        row('envoy-a', { namespace: 'shop', kubeCluster: 'east', zone: 'r/z', connectedAtMs: now - 5_000 }),
         row('envoy-long-name', {
           types: { CDS: t('SYNCED'), EDS: t('NACKED', 1, '6'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
           lastNack: { type: 'EDS', message: 'endpoint\n  invalid', version: '7', atMs: 1 },
@@ -76,8 +77,8 @@ describe('formatTable', () => {
     );
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}KUBE CLUSTER {2,}ZONE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
-    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}east {2,}r\/z {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
+    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
+    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
     expect(lines[2]).toContain('NACKED(1) v6');
     expect(lines[2]).toMatch(/EDS: endpoint invalid$/);
     // Every column starts at the same offset on every line.

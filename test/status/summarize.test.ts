@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, kubeClusterOf, parseAdminClients, summarizeType, zoneOf, type AdminClient, type CsdsClient, type CsdsResource } from '../../src/status/index.js';
+import { buildRows, kubeClusterOf, namespaceOf, parseAdminClients, summarizeType, zoneOf, type AdminClient, type CsdsClient, type CsdsResource } from '../../src/status/index.js';
 
 const URL = {
   CDS: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -62,6 +62,22 @@ describe('summarizeType', () => {
     // A NACK long since followed by an ACK is history, still shown, while the state is SYNCED.
     const healed = summarizeType('CDS', [res('CDS', 'a', 'SYNCED', 'ACKED')], undefined, oldAdmin);
     expect([healed.state, healed.lastNack?.message]).toEqual(['SYNCED', 'ancient']);
+  });
+});
+
+describe('namespaceOf', () => {
+  it.each([
+    [{}, 'payments.shop', 'shop'],
+    [{ 'herald.io/namespace': 'billing' }, 'payments.shop', 'billing'],
+    [{ 'herald.io/namespace': '' }, 'payments.shop', 'shop'],
+    [{}, 'v1.2.payments.shop', 'shop'],
+    [{}, 'payments', undefined],
+    [{}, '', undefined],
+    [{}, 'payments.', undefined],
+    [{}, '.shop', undefined],
+    [{ 'herald.io/namespace': 7 }, 'flat', undefined],
+  ])('%j, %s → %s', (metadata, service, expected) => {
+    expect(namespaceOf(metadata, service)).toBe(expected);
   });
 });
 

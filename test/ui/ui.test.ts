@@ -78,8 +78,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const protos = loadEnvoyProtos();
     const target = `127.0.0.1:${daemon.xdsPort}`;
     sidecars = [
-      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend', protos }).start(),
-      new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout', protos }).start(),
+      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend.shop', protos }).start(),
+      new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
     await Promise.all(sidecars.map((s) => s.waitFor((c) => c.subscriptions().length === 5 && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
     base = `http://127.0.0.1:${daemon.adminPort}`;
@@ -111,12 +111,16 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     expect(await page.locator('#services [data-health="DRAINING"]').count()).toBe(0);
 
     // A pod starts terminating: the page shows its endpoint DRAINING, amber, within the polling.
-    const victim = clusters[0]!.pods().find((p) => p.service === 'payments')!;
+    const victim = clusters[0]!.pods().find((p) => p.service === 'payments.shop')!;
     void clusters[0]!.terminatePod(`${victim.namespace}/${victim.name}`);
-    const draining = page.locator('[data-service="payments"] [data-health="DRAINING"]');
+    // Each service shows its namespace and label value.
+    const payments = page.locator('[data-service="payments.shop"]');
+    expect(await payments.getAttribute('data-namespaces')).toBe('shop');
+    expect(await payments.locator('.counts').textContent()).toMatch(/^namespace shop · label payments · /);
+    const draining = page.locator('[data-service="payments.shop"] [data-health="DRAINING"]');
     await draining.waitFor({ timeout: 10_000 });
     expect(await draining.textContent()).toBe(`${victim.ip}:${victim.port}`);
-    expect(await colourOf(page, '[data-service="payments"] [data-health="DRAINING"]')).toBe('rgb(183, 121, 31)');
+    expect(await colourOf(page, '[data-service="payments.shop"] [data-health="DRAINING"]')).toBe('rgb(183, 121, 31)');
     expect(await colourOf(page, '#services [data-health="HEALTHY"]')).toBe('rgb(26, 127, 55)');
     // The finished drain shows in the recent list with both sidecars' ACKs.
     await page

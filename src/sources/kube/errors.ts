@@ -33,8 +33,8 @@ function reasonOf(error: unknown): string {
 }
 
 /** One line an operator can act on, e.g. "cluster east: forbidden to list pods: check the ClusterRole ...". */
-export function describeKubeError(cluster: string, operation: KubeOperation, kind: 'pod' | 'node', error: unknown): string {
-  const what = `${operation} ${kind}s`;
+export function describeKubeError(cluster: string, operation: KubeOperation, kind: 'pod' | 'node', error: unknown, namespace?: string): string {
+  const what = namespace === undefined ? `${operation} ${kind}s` : `${operation} ${kind}s in namespace ${namespace}`;
   const status = httpStatusOf(error);
   if (status === 401) {
     return `cluster ${cluster}: unauthorized (401) to ${what}: check the credentials of its kubeconfig user (expired token? exec plugin?)`;

@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import type { ClusterStatus, Clock } from '../../model/index.js';
+import type { ClusterStatus, Clock, ServiceScope } from '../../model/index.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { ClusterSource, SourceSink } from '../types.js';
 import { describeKubeError } from './errors.js';
@@ -10,6 +10,10 @@ export interface KubeClusterSourceOptions {
   name: string;
   kubeConfig: KubeConfig;
   serviceLabel: string;
+  /** How pods are grouped into services (see serviceName); default `namespace`. */
+  serviceScope?: ServiceScope;
+  /** Watch only these namespaces' pods; empty or absent = every namespace. */
+  namespaces?: readonly string[];
   portName: string;
   defaultPort?: number | undefined;
   metrics: HeraldMetrics;
@@ -25,34 +29,41 @@ export interface KubeClusterSourceOptions {
 
 type Kind = 'pod' | 'node';
 
-interface KindState {
+/** One list/watch: the nodes, or the pods of one namespace (undefined: of every namespace). */
+interface WatchState {
+  kind: Kind;
+  namespace: string | undefined;
   listed: boolean;
   error: string | undefined;
 }
 
 // Bookmarks keep the resourceVersion fresh on quiet clusters, so a reconnect resumes instead of
 // hitting 410 and relisting everything.
-const POD_PATH = '/api/v1/pods?allowWatchBookmarks=true';
-const NODE_PATH = '/api/v1/nodes?allowWatchBookmarks=true';
+const BOOKMARKS = '?allowWatchBookmarks=true';
+const NODE_PATH = `/api/v1/nodes${BOOKMARKS}`;
+
+function podPath(namespace: string | undefined): string {
+  return namespace === undefined ? `/api/v1/pods${BOOKMARKS}` : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods${BOOKMARKS}`;
+}
 
 /**
  * Pods (those carrying the service label) and Nodes of one Kubernetes cluster, delivered to the
  * store as translated records. Keeps the store's endpoints when the API becomes unreachable;
- * reconciles them with a full replacement after every (re)list.
+ * reconciles them with a full replacement after every (re)list. With namespaces given, pods are
+ * listed and watched per namespace (a namespaced Role is then enough for pods).
  */
 export class KubeClusterSource implements ClusterSource {
   readonly name: string;
   private readonly options: KubeClusterSourceOptions;
   private readonly translateOptions: PodTranslateOptions;
   private readonly logger: Logger;
-  private readonly pods: InformerLoop<V1Pod>;
+  private readonly pods: InformerLoop<V1Pod>[];
   private readonly nodes: InformerLoop<V1Node>;
-  private readonly kinds: Record<Kind, KindState> = {
-    pod: { listed: false, error: undefined },
-    node: { listed: false, error: undefined },
-  };
+  private readonly watches: WatchState[] = [];
   private sink: SourceSink | undefined;
   private current: ClusterStatus;
+  /** Shown in every status: which namespaces this cluster's pods come from. */
+  private readonly scope: Pick<ClusterStatus, 'namespaces'>;
 
   constructor(options: KubeClusterSourceOptions) {
     this.name = options.name;
@@ -61,52 +72,56 @@ export class KubeClusterSource implements ClusterSource {
     this.translateOptions = {
       cluster: options.name,
       serviceLabel: options.serviceLabel,
+      serviceScope: options.serviceScope ?? 'namespace',
       portName: options.portName,
       defaultPort: options.defaultPort,
     };
-    this.current = { cluster: options.name, state: 'syncing', everSynced: false, lastError: undefined, lastChangeMs: options.clock() };
+    const namespaces = options.namespaces !== undefined && options.namespaces.length > 0 ? [...new Set(options.namespaces)].sort() : undefined;
+    this.scope = namespaces === undefined ? {} : { namespaces };
+    this.current = { cluster: options.name, state: 'syncing', everSynced: false, lastError: undefined, lastChangeMs: options.clock(), ...this.scope };
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const backoff = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     const random = options.random ?? Math.random;
     const listTimeoutMs = options.listTimeoutMs;
     const events = options.metrics.kubeEvents;
     const cluster = options.name;
+    const labelSelector = options.serviceLabel;
 
-    this.pods = new InformerLoop<V1Pod>({
-      kubeConfig: options.kubeConfig,
-      path: POD_PATH,
-      // An existence selector: only pods that belong to some service.
-      labelSelector: options.serviceLabel,
-      list: () => api.listPodForAllNamespaces({ labelSelector: options.serviceLabel }),
-      backoff,
-      random,
-      listTimeoutMs,
-      hooks: {
-        onListed: (items) =>
-          this.withSink((sink) =>
-            sink.replacePods(
-              cluster,
-              items.map((pod) => this.translate(pod)),
-            ),
-          ),
-        onAdd: (pod) => {
-          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'add' });
-          this.withSink((sink) => sink.applyPod(this.translate(pod)));
+    this.pods = (namespaces ?? [undefined]).map((namespace) => {
+      const watch = this.track('pod', namespace);
+      return new InformerLoop<V1Pod>({
+        kubeConfig: options.kubeConfig,
+        path: podPath(namespace),
+        // An existence selector: only pods that belong to some service.
+        labelSelector,
+        list: () => (namespace === undefined ? api.listPodForAllNamespaces({ labelSelector }) : api.listNamespacedPod({ namespace, labelSelector })),
+        backoff,
+        random,
+        listTimeoutMs,
+        hooks: {
+          // A list covers one namespace; the store replaces the cluster's pods as a whole, so
+          // it gets every namespace's newest state, this one's fresh from the list.
+          onListed: () => this.withSink((sink) => sink.replacePods(cluster, this.allPods())),
+          onAdd: (pod) => {
+            events.inc({ kube_cluster: cluster, kind: 'pod', type: 'add' });
+            this.withSink((sink) => sink.applyPod(this.translate(pod)));
+          },
+          onUpdate: (pod) => {
+            events.inc({ kube_cluster: cluster, kind: 'pod', type: 'update' });
+            this.withSink((sink) => sink.applyPod(this.translate(pod)));
+          },
+          onDelete: (pod) => {
+            events.inc({ kube_cluster: cluster, kind: 'pod', type: 'delete' });
+            this.withSink((sink) => sink.removePod(cluster, translatePodKey(pod)));
+          },
+          onHealthy: () => this.healthy(watch),
+          onError: (error, operation, retryInMs) => this.failed(watch, error, operation, retryInMs),
+          onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'pod' }),
         },
-        onUpdate: (pod) => {
-          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'update' });
-          this.withSink((sink) => sink.applyPod(this.translate(pod)));
-        },
-        onDelete: (pod) => {
-          events.inc({ kube_cluster: cluster, kind: 'pod', type: 'delete' });
-          this.withSink((sink) => sink.removePod(cluster, translatePodKey(pod)));
-        },
-        onHealthy: () => this.healthy('pod'),
-        onError: (error, operation, retryInMs) => this.failed('pod', error, operation, retryInMs),
-        onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'pod' }),
-      },
+      });
     });
 
+    const nodeWatch = this.track('node', undefined);
     this.nodes = new InformerLoop<V1Node>({
       kubeConfig: options.kubeConfig,
       path: NODE_PATH,
@@ -134,8 +149,8 @@ export class KubeClusterSource implements ClusterSource {
           events.inc({ kube_cluster: cluster, kind: 'node', type: 'delete' });
           this.withSink((sink) => sink.removeNode(cluster, node.metadata?.name ?? ''));
         },
-        onHealthy: () => this.healthy('node'),
-        onError: (error, operation, retryInMs) => this.failed('node', error, operation, retryInMs),
+        onHealthy: () => this.healthy(nodeWatch),
+        onError: (error, operation, retryInMs) => this.failed(nodeWatch, error, operation, retryInMs),
         onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'node' }),
       },
     });
@@ -147,11 +162,11 @@ export class KubeClusterSource implements ClusterSource {
     sink.setClusterStatus({ ...this.current });
     // Nodes first: their zones are then known when the pods arrive.
     this.nodes.start();
-    this.pods.start();
+    for (const loop of this.pods) loop.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.pods.stop(), this.nodes.stop()]);
+    await Promise.all([...this.pods.map((loop) => loop.stop()), this.nodes.stop()]);
     this.sink = undefined;
   }
 
@@ -163,30 +178,39 @@ export class KubeClusterSource implements ClusterSource {
     return translatePod(pod, this.translateOptions);
   }
 
+  private allPods() {
+    return this.pods.flatMap((loop) => loop.items().map((pod) => this.translate(pod)));
+  }
+
+  private track(kind: Kind, namespace: string | undefined): WatchState {
+    const watch: WatchState = { kind, namespace, listed: false, error: undefined };
+    this.watches.push(watch);
+    return watch;
+  }
+
   private withSink(action: (sink: SourceSink) => void): void {
     if (this.sink !== undefined) action(this.sink);
   }
 
-  private healthy(kind: Kind): void {
-    const state = this.kinds[kind];
-    state.listed = true;
-    state.error = undefined;
+  private healthy(watch: WatchState): void {
+    watch.listed = true;
+    watch.error = undefined;
     this.update(undefined);
   }
 
-  private failed(kind: Kind, error: unknown, operation: KubeOperation, retryInMs: number): void {
-    const message = describeKubeError(this.name, operation, kind, error);
-    const repeated = this.kinds[kind].error === message;
-    this.kinds[kind].error = message;
+  private failed(watch: WatchState, error: unknown, operation: KubeOperation, retryInMs: number): void {
+    const message = describeKubeError(this.name, operation, watch.kind, error, watch.namespace);
+    const repeated = watch.error === message;
+    watch.error = message;
     if (repeated) this.logger.debug({ retryInMs }, message);
     this.update(message, retryInMs);
   }
 
   /** Recomputes the cluster state from both kinds and reports transitions once. */
   private update(newError: string | undefined, retryInMs?: number): void {
-    const { pod, node } = this.kinds;
-    const error = pod.error ?? node.error;
-    const state = error !== undefined ? 'unreachable' : pod.listed && node.listed ? 'synced' : 'syncing';
+    // A pod watch's error first, as the pods are what the mesh loses.
+    const error = this.watches.find((w) => w.kind === 'pod' && w.error !== undefined)?.error ?? this.watches.find((w) => w.error !== undefined)?.error;
+    const state = error !== undefined ? 'unreachable' : this.watches.every((w) => w.listed) ? 'synced' : 'syncing';
     const lastError = newError ?? this.current.lastError;
     if (state === this.current.state && lastError === this.current.lastError) return;
     const previous = this.current;
@@ -196,6 +220,7 @@ export class KubeClusterSource implements ClusterSource {
       everSynced: previous.everSynced || state === 'synced',
       lastError,
       lastChangeMs: this.options.clock(),
+      ...this.scope,
     };
     if (state === 'unreachable' && previous.state === 'unreachable' && newError !== undefined) {
       this.logger.warn({ retryInMs }, `${newError}; keeping the last known endpoints`);

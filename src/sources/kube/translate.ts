@@ -1,5 +1,5 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { podKey, type NodeRecord, type PodRecord } from '../../model/index.js';
+import { podKey, serviceName, type NodeRecord, type PodRecord, type ServiceScope } from '../../model/index.js';
 
 export const PORT_ANNOTATION = 'herald.io/port';
 export const REGION_LABEL = 'topology.kubernetes.io/region';
@@ -8,6 +8,7 @@ export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export interface PodTranslateOptions {
   cluster: string;
   serviceLabel: string;
+  serviceScope: ServiceScope;
   portName: string;
   defaultPort?: number | undefined;
 }
@@ -48,12 +49,15 @@ export function translatePod(pod: V1Pod, options: PodTranslateOptions): PodRecor
   const status = pod.status ?? {};
   const ready = (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   const terminating = metadata.deletionTimestamp !== undefined && metadata.deletionTimestamp !== null;
+  const namespace = metadata.namespace ?? '';
+  const label = metadata.labels?.[options.serviceLabel];
   return {
     cluster: options.cluster,
-    namespace: metadata.namespace ?? '',
+    namespace,
     name: metadata.name ?? '',
     uid: metadata.uid ?? '',
-    service: metadata.labels?.[options.serviceLabel],
+    service: serviceName(label, namespace, options.serviceScope),
+    serviceLabel: label,
     ip: status.podIP || undefined,
     port: resolvePort(pod, options.portName, options.defaultPort),
     ready,

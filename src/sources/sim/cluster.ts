@@ -1,9 +1,12 @@
-import { podKey, systemClock, type Clock, type ClusterStatus, type NodeRecord, type PodRecord } from '../../model/index.js';
+import { podKey, serviceName, systemClock, type Clock, type ClusterStatus, type NodeRecord, type PodRecord, type ServiceScope } from '../../model/index.js';
 import type { ClusterSource, SourceSink } from '../types.js';
 import { IpPool } from './ip-pool.js';
 
 export interface SimServiceSpec {
+  /** The service label value; unique within one simulated cluster. */
   name: string;
+  /** Namespace of its pods; the cluster's namespace when left out. */
+  namespace?: string;
   replicas: number;
   /** Endpoint port of every pod; 8080 when left out. */
   port?: number;
@@ -25,7 +28,10 @@ export interface SimulatedClusterOptions {
   ipBase: string;
   /** Addresses before the pool wraps (default 65534). */
   ipPoolSize?: number;
+  /** Namespace of services that name none (default `default`). */
   namespace?: string;
+  /** How the pods' service names are formed, as `herald serve --service-scope` (default `namespace`). */
+  serviceScope?: ServiceScope;
   clock?: Clock;
   random?: () => number;
   timing: SimTiming;
@@ -212,7 +218,7 @@ export class SimulatedCluster implements ClusterSource {
   }
 
   private livePods(service: string): PodRecord[] {
-    return [...this.podMap.values()].filter((p) => p.service === service && !p.terminating);
+    return [...this.podMap.values()].filter((p) => p.serviceLabel === service && !p.terminating);
   }
 
   private markReady(keys: string[]): void {
@@ -227,7 +233,7 @@ export class SimulatedCluster implements ClusterSource {
     const zones = this.options.zones;
     const perZone = new Map(zones.map((z) => [z, 0]));
     for (const p of this.podMap.values()) {
-      if (p.service !== spec.name || p.nodeName === undefined) continue;
+      if (p.serviceLabel !== spec.name || p.nodeName === undefined) continue;
       const zone = zones.find((z) => this.nodeName(z) === p.nodeName);
       if (zone !== undefined) perZone.set(zone, (perZone.get(zone) ?? 0) + 1);
     }
@@ -236,12 +242,14 @@ export class SimulatedCluster implements ClusterSource {
 
     const seq = ++this.seq;
     const name = `${spec.name}-${seq.toString(36).padStart(5, '0')}`;
+    const namespace = spec.namespace ?? this.namespace;
     const pod: PodRecord = {
       cluster: this.name,
-      namespace: this.namespace,
+      namespace,
       name,
       uid: `${this.name}-${seq}`,
-      service: spec.name,
+      service: serviceName(spec.name, namespace, this.options.serviceScope ?? 'namespace'),
+      serviceLabel: spec.name,
       ip: this.pool.allocate((ip) => this.usedIps.has(ip)),
       port: spec.port ?? DEFAULT_PORT,
       ready,

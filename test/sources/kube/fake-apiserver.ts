@@ -12,12 +12,22 @@ interface WatchEvent {
 interface OpenWatch {
   kind: Kind;
   selector: string | undefined;
+  namespace: string | undefined;
   res: ServerResponse;
 }
 
-function matches(obj: Obj, selector: string | undefined): boolean {
+function matches(obj: Obj, selector: string | undefined, namespace?: string): boolean {
+  if (namespace !== undefined && obj.metadata.namespace !== namespace) return false;
   // Only existence selectors ("key") are needed here.
   return selector === undefined || selector === '' || (obj.metadata.labels ?? {})[selector] !== undefined;
+}
+
+/** The kind and namespace a path asks for: all pods, one namespace's pods, or nodes. */
+function route(pathname: string): { kind: Kind; namespace: string | undefined } | undefined {
+  if (pathname === '/api/v1/pods') return { kind: 'pods', namespace: undefined };
+  if (pathname === '/api/v1/nodes') return { kind: 'nodes', namespace: undefined };
+  const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(pathname);
+  return namespaced ? { kind: 'pods', namespace: decodeURIComponent(namespaced[1]!) } : undefined;
 }
 
 function keyOf(obj: Obj): string {
@@ -37,7 +47,7 @@ export class FakeApiServer {
   private readonly history: Record<Kind, WatchEvent[]> = { pods: [], nodes: [] };
   private readonly watches = new Set<OpenWatch>();
   /** Every request seen: kind, whether it was a watch, its labelSelector. */
-  readonly requests: Array<{ kind: Kind; watch: boolean; labelSelector: string | undefined }> = [];
+  readonly requests: Array<{ kind: Kind; watch: boolean; labelSelector: string | undefined; namespace: string | undefined }> = [];
   /** When set, requests for that kind answer with this HTTP status. */
   readonly failWith: Partial<Record<Kind, number>> = {};
   /** When true, list requests get no answer at all. */
@@ -120,24 +130,25 @@ export class FakeApiServer {
     const event = { rv: this.rv, type, object };
     this.history[kind].push(event);
     for (const w of this.watches) {
-      if (w.kind === kind && matches(object, w.selector)) w.res.write(`${JSON.stringify({ type, object })}\n`);
+      if (w.kind === kind && matches(object, w.selector, w.namespace)) w.res.write(`${JSON.stringify({ type, object })}\n`);
     }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const kind: Kind | undefined = url.pathname === '/api/v1/pods' ? 'pods' : url.pathname === '/api/v1/nodes' ? 'nodes' : undefined;
+    const target = route(url.pathname);
     const watch = url.searchParams.get('watch') === 'true';
     const selector = url.searchParams.get('labelSelector') ?? undefined;
-    if (kind === undefined) return this.status(res, 404, 'NotFound', `no route ${url.pathname}`);
-    this.requests.push({ kind, watch, labelSelector: selector });
+    if (target === undefined) return this.status(res, 404, 'NotFound', `no route ${url.pathname}`);
+    const { kind, namespace } = target;
+    this.requests.push({ kind, watch, labelSelector: selector, namespace });
     const failure = this.failWith[kind];
     if (failure !== undefined) {
       return this.status(res, failure, failure === 403 ? 'Forbidden' : 'Failure', `${kind} is forbidden: User "test" cannot list resource "${kind}"`);
     }
     if (!watch) {
       if (this.hangLists) return;
-      const items = [...this.objects[kind].values()].filter((o) => matches(o, selector));
+      const items = [...this.objects[kind].values()].filter((o) => matches(o, selector, namespace));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kind: kind === 'pods' ? 'PodList' : 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items }));
       return;
@@ -147,9 +158,9 @@ export class FakeApiServer {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     for (const e of this.history[kind]) {
-      if (e.rv > from && matches(e.object, selector)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+      if (e.rv > from && matches(e.object, selector, namespace)) res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     }
-    const open: OpenWatch = { kind, selector, res };
+    const open: OpenWatch = { kind, selector, namespace, res };
     this.watches.add(open);
     res.on('close', () => this.watches.delete(open));
   }

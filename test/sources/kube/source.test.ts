@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterStatus, NodeRecord, PodRecord } from '../../../src/model/index.js';
-import { KubeClusterSource } from '../../../src/sources/kube/index.js';
+import { KubeClusterSource, type KubeClusterSourceOptions } from '../../../src/sources/kube/index.js';
 import type { SourceSink } from '../../../src/sources/types.js';
 import { HeraldMetrics, silentLogger } from '../../../src/telemetry/index.js';
 import { FakeApiServer } from './fake-apiserver.js';
@@ -47,10 +47,10 @@ class RecordingSink implements SourceSink {
   }
 }
 
-function pod(name: string, options: { app?: string; ip?: string; ready?: boolean; terminating?: boolean } = {}) {
+function pod(name: string, options: { app?: string; ip?: string; ready?: boolean; terminating?: boolean; namespace?: string } = {}) {
   return {
     metadata: {
-      namespace: 'shop',
+      namespace: options.namespace ?? 'shop',
       name,
       uid: `uid-${name}`,
       labels: (options.app === undefined ? { other: 'x' } : { app: options.app }) as Record<string, string>,
@@ -90,9 +90,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function makeSource(api: FakeApiServer, listTimeoutMs?: number) {
+function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<KubeClusterSourceOptions, 'namespaces' | 'serviceScope'> = {}) {
   const metrics = new HeraldMetrics({ defaultMetrics: false });
   const source = new KubeClusterSource({
+    ...scope,
     name: 'east',
     kubeConfig: api.kubeConfig(),
     serviceLabel: 'app',
@@ -130,7 +131,7 @@ describe('KubeClusterSource against a fake API server', () => {
 
     await until('synced', () => source.status().state === 'synced');
     expect(sink.calls).toContain('replace shop/cart-1');
-    expect(sink.pods.get('shop/cart-1')).toMatchObject({ cluster: 'east', service: 'cart', ip: '10.1.0.1', port: 8080, ready: true, terminating: false });
+    expect(sink.pods.get('shop/cart-1')).toMatchObject({ cluster: 'east', service: 'cart.shop', ip: '10.1.0.1', port: 8080, ready: true, terminating: false });
     expect(sink.nodes.get('node-a')).toEqual({ cluster: 'east', name: 'node-a', region: 'r1', zone: 'z1' });
     expect(source.status()).toMatchObject({ cluster: 'east', everSynced: true, lastError: undefined });
     expect(sink.statuses.at(-1)?.state).toBe('synced');
@@ -182,6 +183,51 @@ describe('KubeClusterSource against a fake API server', () => {
     expect(sink.calls).toEqual(['apply shop/cart-3', 'replace shop/cart-2']);
     expect(source.status().state).toBe('synced');
     await until('watch resumed', () => api.openWatches('pods') === 1);
+  });
+
+  it('with namespaces given, lists and watches only their pods, and a relist of both keeps both', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1' }));
+    api.upsert('pods', pod('front-1', { app: 'front', ip: '10.1.0.2', namespace: 'web' }));
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.3', namespace: 'intruder' }));
+
+    const { source, sink } = makeSource(api, undefined, { namespaces: ['web', 'shop', 'web'] });
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced' && sink.pods.size === 2);
+    expect([...sink.pods.keys()].sort()).toEqual(['shop/cart-1', 'web/front-1']);
+    expect(sink.pods.get('web/front-1')?.service).toBe('front.web');
+    expect(source.status().namespaces).toEqual(['shop', 'web']);
+    await until('pod watches open', () => api.openWatches('pods') === 2);
+    const podRequests = api.requests.filter((r) => r.kind === 'pods');
+    expect(new Set(podRequests.map((r) => r.namespace))).toEqual(new Set(['shop', 'web']));
+    expect(podRequests.every((r) => r.labelSelector === 'app')).toBe(true);
+
+    api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.4', namespace: 'intruder' }));
+    api.upsert('pods', pod('front-2', { app: 'front', ip: '10.1.0.5', namespace: 'web' }));
+    await until('front-2 applied', () => sink.pods.has('web/front-2'));
+    sink.calls.length = 0;
+    api.expireWatches();
+    await until('both namespaces relisted', () => sink.calls.filter((c) => c.startsWith('replace')).length === 2);
+    await until('watches resumed', () => api.openWatches('pods') === 2);
+    // Each namespace's relist replaces the cluster's pods with every watched namespace's pods.
+    expect(sink.calls).toEqual(['replace shop/cart-1,web/front-1,web/front-2', 'replace shop/cart-1,web/front-1,web/front-2']);
+    expect([...sink.pods.keys()].sort()).toEqual(['shop/cart-1', 'web/front-1', 'web/front-2']);
+  });
+
+  it('mesh scope names services by the label value alone', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1' }));
+    const { source, sink } = makeSource(api, undefined, { serviceScope: 'mesh' });
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced' && sink.pods.size === 1);
+    expect(sink.pods.get('shop/cart-1')?.service).toBe('cart');
+    expect(source.status().namespaces).toBeUndefined();
   });
 
   it('does not block on a cluster that is down at start, then syncs when it comes up', async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ServiceScope } from '../../../src/model/index.js';
 import { resolvePort, translateNode, translatePod } from '../../../src/sources/kube/translate.js';
 
-const options = { cluster: 'east', serviceLabel: 'app', portName: 'http' };
+const options = { cluster: 'east', serviceLabel: 'app', serviceScope: 'namespace' as const, portName: 'http' };
 
 function pod(overrides: {
+  namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ports?: Array<Array<{ name?: string; containerPort: number }>>;
@@ -18,7 +20,7 @@ function pod(overrides: {
 }): V1Pod {
   return {
     metadata: {
-      namespace: 'shop',
+      namespace: overrides.namespace ?? 'shop',
       name: 'cart-1',
       uid: 'u-1',
       labels: overrides.labels ?? { app: 'cart' },
@@ -68,7 +70,8 @@ describe('translatePod', () => {
       title: 'ready running pod',
       pod: pod({ podIP: '10.0.0.5', ready: 'True', nodeName: 'n1', creationTimestamp: new Date('2024-01-02T03:04:05Z') }),
       want: {
-        service: 'cart',
+        service: 'cart.shop',
+        serviceLabel: 'cart',
         ip: '10.0.0.5',
         port: 8080,
         ready: true,
@@ -92,7 +95,7 @@ describe('translatePod', () => {
       want: { createdAtMs: Date.UTC(2024, 0, 2, 3, 4, 5), terminating: true },
     },
     { title: 'no IP yet', pod: pod({ podIP: '' }), want: { ip: undefined } },
-    { title: 'no service label', pod: pod({ labels: { other: 'x' } }), want: { service: undefined } },
+    { title: 'no service label', pod: pod({ labels: { other: 'x' } }), want: { service: undefined, serviceLabel: undefined } },
     { title: 'phase Succeeded is carried', pod: pod({ phase: 'Succeeded' }), want: { phase: 'Succeeded' } },
     { title: 'identity', pod: pod({}), want: { cluster: 'east', namespace: 'shop', name: 'cart-1', uid: 'u-1', createdAtMs: 0 } },
   ];
@@ -102,7 +105,47 @@ describe('translatePod', () => {
 
   it('uses the configured service label', () => {
     const record = translatePod(pod({ labels: { 'example.com/svc': 'pay', app: 'cart' } }), { ...options, serviceLabel: 'example.com/svc' });
-    expect(record.service).toBe('pay');
+    expect(record.service).toBe('pay.shop');
+    expect(record.serviceLabel).toBe('pay');
+  });
+});
+
+describe('translatePod service names', () => {
+  const label63 = `a${'b'.repeat(61)}c`;
+  const namespace63 = `n${'s'.repeat(61)}x`;
+  const cases: Array<{ title: string; label: string | undefined; namespace: string; scope: ServiceScope; want: string | undefined }> = [
+    { title: 'label and namespace', label: 'payments', namespace: 'shop', scope: 'namespace', want: 'payments.shop' },
+    { title: 'same label, other namespace: another service', label: 'payments', namespace: 'attacker', scope: 'namespace', want: 'payments.attacker' },
+    { title: 'dots in the label value stay; the last dot splits', label: 'v1.payments', namespace: 'shop', scope: 'namespace', want: 'v1.payments.shop' },
+    { title: 'underscores are kept', label: 'pay_ments', namespace: 'shop', scope: 'namespace', want: 'pay_ments.shop' },
+    { title: 'upper case is kept, not folded into another service', label: 'Payments', namespace: 'shop', scope: 'namespace', want: 'Payments.shop' },
+    { title: '63-character label value', label: label63, namespace: 'shop', scope: 'namespace', want: `${label63}.shop` },
+    { title: '63-character namespace', label: 'payments', namespace: namespace63, scope: 'namespace', want: `payments.${namespace63}` },
+    { title: 'both at their longest', label: label63, namespace: namespace63, scope: 'namespace', want: `${label63}.${namespace63}` },
+    { title: 'no label: no service', label: undefined, namespace: 'shop', scope: 'namespace', want: undefined },
+    { title: 'empty label stays empty (counted as no service)', label: '', namespace: 'shop', scope: 'namespace', want: '' },
+    { title: 'no namespace: no service rather than a flat name', label: 'payments', namespace: '', scope: 'namespace', want: undefined },
+    { title: 'mesh scope: the label value alone', label: 'payments', namespace: 'shop', scope: 'mesh', want: 'payments' },
+    { title: 'mesh scope, other namespace: the same service', label: 'payments', namespace: 'attacker', scope: 'mesh', want: 'payments' },
+    { title: 'mesh scope keeps dots', label: 'v1.payments', namespace: 'shop', scope: 'mesh', want: 'v1.payments' },
+    { title: 'mesh scope, no label', label: undefined, namespace: 'shop', scope: 'mesh', want: undefined },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const labels: Record<string, string> = c.label === undefined ? {} : { app: c.label };
+      const record = translatePod(pod({ labels, namespace: c.namespace }), { ...options, serviceScope: c.scope });
+      expect(record.service).toBe(c.want);
+      expect(record.serviceLabel).toBe(c.label);
+      expect(record.namespace).toBe(c.namespace);
+    });
+  }
+
+  it('a namespaced name splits back at its last dot', () => {
+    for (const c of cases.filter((x) => x.scope === 'namespace' && x.want)) {
+      const name = c.want!;
+      const dot = name.lastIndexOf('.');
+      expect([name.slice(0, dot), name.slice(dot + 1)]).toEqual([c.label, c.namespace]);
+    }
   });
 });
 

@@ -47,10 +47,10 @@ describe('SimulatedCluster start', () => {
       ['east-b', 'us-east', 'b'],
       ['east-c', 'us-east', 'c'],
     ]);
-    const web = sink.podsOf('web');
+    const web = sink.podsOf('web.default');
     expect(web).toHaveLength(3);
     expect(new Set(web.map((p) => p.nodeName))).toEqual(new Set(['east-a', 'east-b', 'east-c']));
-    expect(sink.podsOf('api').every((p) => p.port === 9000)).toBe(true);
+    expect(sink.podsOf('api.default').every((p) => p.port === 9000)).toBe(true);
     expect(web.every((p) => p.port === 8080 && p.ready && p.phase === 'Running' && !p.terminating && p.cluster === 'east')).toBe(true);
     const ips = [...sink.pods.values()].map((p) => p.ip);
     expect(new Set(ips).size).toBe(5);
@@ -66,25 +66,25 @@ describe('SimulatedCluster rolling deploy', () => {
     let minServing = Infinity;
     const sink = new RecordingSink((s) => {
       if (s.events.at(-1)?.op !== 'apply' && s.events.at(-1)?.op !== 'remove') return;
-      minServing = Math.min(minServing, s.podsOf('web').filter((p) => p.ready && !p.terminating).length);
+      minServing = Math.min(minServing, s.podsOf('web.default').filter((p) => p.ready && !p.terminating).length);
     });
     const cluster = sim();
     await started(cluster, sink);
-    const before = new Set(sink.podsOf('web').map((p) => p.name));
-    const apiBefore = sink.podsOf('api').map((p) => p.name);
+    const before = new Set(sink.podsOf('web.default').map((p) => p.name));
+    const apiBefore = sink.podsOf('api.default').map((p) => p.name);
 
     const done = cluster.rollingDeploy('web');
     let finished = false;
     void done.then(() => (finished = true));
 
-    const fresh = sink.podsOf('web').filter((p) => !before.has(p.name));
+    const fresh = sink.podsOf('web.default').filter((p) => !before.has(p.name));
     expect(fresh).toHaveLength(1);
     expect(fresh[0]?.ready).toBe(false);
-    expect(sink.podsOf('web').some((p) => p.terminating)).toBe(false);
+    expect(sink.podsOf('web.default').some((p) => p.terminating)).toBe(false);
 
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs);
     expect(sink.pods.get(`default/${fresh[0]?.name}`)?.ready).toBe(true);
-    const draining = sink.podsOf('web').filter((p) => p.terminating);
+    const draining = sink.podsOf('web.default').filter((p) => p.terminating);
     expect(draining).toHaveLength(1);
     expect(before.has(draining[0]?.name ?? '')).toBe(true);
     expect(draining[0]?.gracePeriodSeconds).toBe(1);
@@ -92,10 +92,10 @@ describe('SimulatedCluster rolling deploy', () => {
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs * 2);
     await vi.advanceTimersByTimeAsync(timing.gracePeriodMs);
     expect(finished).toBe(true);
-    const after = sink.podsOf('web');
+    const after = sink.podsOf('web.default');
     expect(after).toHaveLength(3);
     expect(after.every((p) => !before.has(p.name) && p.ready && !p.terminating)).toBe(true);
-    expect(sink.podsOf('api').map((p) => p.name)).toEqual(apiBefore);
+    expect(sink.podsOf('api.default').map((p) => p.name)).toEqual(apiBefore);
     expect(minServing).toBeGreaterThanOrEqual(3);
     expect(cluster.deploying()).toEqual([]);
   });
@@ -105,12 +105,12 @@ describe('SimulatedCluster rolling deploy', () => {
     const cluster = sim();
     await started(cluster, sink);
     const done = cluster.rollingDeploy('web', { maxSurge: 3 });
-    expect(sink.podsOf('web').filter((p) => !p.ready)).toHaveLength(3);
+    expect(sink.podsOf('web.default').filter((p) => !p.ready)).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs);
-    expect(sink.podsOf('web').filter((p) => p.terminating)).toHaveLength(3);
+    expect(sink.podsOf('web.default').filter((p) => p.terminating)).toHaveLength(3);
     await vi.advanceTimersByTimeAsync(timing.gracePeriodMs);
     await done;
-    expect(sink.podsOf('web')).toHaveLength(3);
+    expect(sink.podsOf('web.default')).toHaveLength(3);
   });
 
   it('a second deploy of the same service joins the running one', async () => {
@@ -119,7 +119,7 @@ describe('SimulatedCluster rolling deploy', () => {
     await started(cluster, sink);
     const first = cluster.rollingDeploy('web');
     expect(cluster.rollingDeploy('web')).toBe(first);
-    expect(sink.podsOf('web').filter((p) => !p.ready)).toHaveLength(1);
+    expect(sink.podsOf('web.default').filter((p) => !p.ready)).toHaveLength(1);
     await expect(cluster.rollingDeploy('nope')).rejects.toThrow(/unknown/);
   });
 
@@ -145,7 +145,7 @@ describe('SimulatedCluster pod drivers', () => {
     const sink = new RecordingSink();
     const cluster = sim();
     await started(cluster, sink);
-    const key = `default/${sink.podsOf('web')[0]?.name}`;
+    const key = `default/${sink.podsOf('web.default')[0]?.name}`;
     const gone = cluster.terminatePod(key);
     expect(sink.pods.get(key)?.terminating).toBe(true);
     await vi.advanceTimersByTimeAsync(timing.gracePeriodMs - 1);
@@ -159,7 +159,7 @@ describe('SimulatedCluster pod drivers', () => {
     const sink = new RecordingSink();
     const cluster = sim();
     await started(cluster, sink);
-    const key = `default/${sink.podsOf('web')[0]?.name}`;
+    const key = `default/${sink.podsOf('web.default')[0]?.name}`;
     const gone = cluster.terminatePod(key);
     cluster.forceDelete(key);
     expect(sink.pods.has(key)).toBe(false);
@@ -175,24 +175,24 @@ describe('SimulatedCluster pod drivers', () => {
     const cluster = sim();
     await started(cluster, sink);
     const up = cluster.scale('web', 5);
-    expect(sink.podsOf('web').filter((p) => !p.ready)).toHaveLength(2);
+    expect(sink.podsOf('web.default').filter((p) => !p.ready)).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs);
     await up;
-    expect(sink.podsOf('web').filter((p) => p.ready)).toHaveLength(5);
+    expect(sink.podsOf('web.default').filter((p) => p.ready)).toHaveLength(5);
 
     const oldest = sink
-      .podsOf('web')
+      .podsOf('web.default')
       .sort((a, b) => a.createdAtMs - b.createdAtMs)
       .slice(0, 3)
       .map((p) => p.name)
       .sort();
     const down = cluster.scale('web', 3);
-    expect(sink.podsOf('web').filter((p) => p.terminating)).toHaveLength(2);
+    expect(sink.podsOf('web.default').filter((p) => p.terminating)).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(timing.gracePeriodMs);
     await down;
     expect(
       sink
-        .podsOf('web')
+        .podsOf('web.default')
         .map((p) => p.name)
         .sort(),
     ).toEqual(oldest);
@@ -200,7 +200,7 @@ describe('SimulatedCluster pod drivers', () => {
     const created = cluster.scale('cache', 1, 6379);
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs);
     await created;
-    expect(sink.podsOf('cache').map((p) => [p.port, p.ready])).toEqual([[6379, true]]);
+    expect(sink.podsOf('cache.default').map((p) => [p.port, p.ready])).toEqual([[6379, true]]);
   });
 
   it('allocates new IPs for new pods rather than reusing freed ones', async () => {
@@ -232,11 +232,11 @@ describe('SimulatedCluster autopilot', () => {
   it('starts deploys on its interval, never two at once for one service', async () => {
     let maxNew = 0;
     const sink = new RecordingSink((s) => {
-      maxNew = Math.max(maxNew, s.podsOf('web').filter((p) => !p.ready && !p.terminating).length);
+      maxNew = Math.max(maxNew, s.podsOf('web.default').filter((p) => !p.ready && !p.terminating).length);
     });
     const cluster = sim({ services: [{ name: 'web', replicas: 1 }] });
     await started(cluster, sink);
-    const initial = sink.podsOf('web')[0]?.name;
+    const initial = sink.podsOf('web.default')[0]?.name;
     cluster.startAutopilot({ intervalMs: 40 });
     expect(cluster.deploying()).toEqual([]);
     await vi.advanceTimersByTimeAsync(40);
@@ -245,7 +245,7 @@ describe('SimulatedCluster autopilot', () => {
     await vi.advanceTimersByTimeAsync(timing.readyDelayMs + timing.gracePeriodMs);
     expect(maxNew).toBe(1);
     expect(cluster.deploying()).toEqual([]);
-    expect(sink.podsOf('web').map((p) => [p.name === initial, p.ready, p.terminating])).toEqual([[false, true, false]]);
+    expect(sink.podsOf('web.default').map((p) => [p.name === initial, p.ready, p.terminating])).toEqual([[false, true, false]]);
     // The next tick (1160) finds the service idle again.
     await vi.advanceTimersByTimeAsync(20);
     expect(cluster.deploying()).toEqual(['web']);
