@@ -29,10 +29,20 @@ export function decideAccess(input: AccessInput): AccessDecision {
   return { allowed: true, via: 'token' };
 }
 
-/** The token of `Bearer <token>` (scheme case-insensitive, RFC 6750 token characters), else undefined. */
+/** RFC 6750's b64token: what an `authorization: Bearer` header can carry. */
+const B64TOKEN = '[A-Za-z0-9\\-._~+/]+=*';
+const BEARER_HEADER = new RegExp(`^\\s*bearer +(${B64TOKEN})\\s*$`, 'i');
+const TOKEN_ONLY = new RegExp(`^${B64TOKEN}$`);
+
+/** The token of `Bearer <token>` (scheme case-insensitive), else undefined. */
 export function bearerToken(authorization: string): string | undefined {
-  const match = /^\s*bearer +([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization);
+  const match = BEARER_HEADER.exec(authorization);
   return match?.[1];
+}
+
+/** Whether a configured token could ever be presented in a Bearer header. */
+export function isBearerToken(token: string): boolean {
+  return TOKEN_ONLY.test(token);
 }
 
 /**

@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../telemetry/index.js';
+import { isBearerToken } from './decide.js';
 
 export interface TokenFileOptions {
   path: string;
@@ -75,6 +76,7 @@ export class TokenFile {
     try {
       const token = tokenOf(await readFile(this.options.path, 'utf8'));
       if (token === undefined) problem = 'the file is empty';
+      else if (!isBearerToken(token)) problem = 'the file holds characters a Bearer header cannot carry';
       else if (token !== this.token) {
         this.token = token;
         this.options.logger.info({ file: this.options.path }, 'admin token reloaded');

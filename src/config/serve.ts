@@ -5,6 +5,7 @@ import { parseClusterSpec, validateClusterName, validateClusterSpecs, type Clust
 import { ConfigError } from './errors.js';
 import { buildLimits } from './limits.js';
 import type { XdsLimits } from '../xds/index.js';
+import { isBearerToken } from '../access/index.js';
 import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
 import { validateBoolean, validateDuration, validateHost, validateLabelKey, validateLogLevel, validatePort, validatePortName, type LogLevel } from './values.js';
 
@@ -130,7 +131,7 @@ function readAdminToken(value: unknown): { path: string; token: string } {
   const { path, bytes } = readTlsFile('--admin-token-file', value);
   const token = bytes.toString('utf8').trim();
   if (token === '') throw new ConfigError(`--admin-token-file: ${path}: the file is empty`);
-  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) {
+  if (!isBearerToken(token)) {
     throw new ConfigError(`--admin-token-file: ${path}: a bearer token is letters, digits and -._~+/ (then '=' padding), nothing else`);
   }
   return { path, token };

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { accessGuard, addressOfPeer, allowedHostSet, bearerToken, decideAccess, isAllowedHost, isLoopbackAddress, refusalMessage, type AccessDecision } from '../../src/access/index.js';
+import {
+  accessGuard,
+  addressOfPeer,
+  allowedHostSet,
+  bearerToken,
+  decideAccess,
+  isAllowedHost,
+  isBearerToken,
+  isLoopbackAddress,
+  refusalMessage,
+  type AccessDecision,
+} from '../../src/access/index.js';
 
 const TOKEN = 's3cr3t-Token_1';
 
@@ -28,6 +39,17 @@ describe('decideAccess', () => {
     expect(bearerToken('Bearer abc.DEF-1~+/==')).toBe('abc.DEF-1~+/==');
     expect(bearerToken('Bearer a b')).toBeUndefined();
     expect(bearerToken('Token abc')).toBeUndefined();
+  });
+
+  it.each([
+    ['abc-DEF_0.9~+/', true],
+    ['padded==', true],
+    ['two words', false],
+    ['=leading', false],
+    ['quote"', false],
+    ['', false],
+  ])('takes %j as a configurable token: %s', (token, expected) => {
+    expect(isBearerToken(token)).toBe(expected);
   });
 
   it('tells a refused caller how to get in without ever echoing a token', () => {

@@ -72,7 +72,7 @@ describe('TokenFile', () => {
     await until(() => file!.current() === 'second', 'the token of the new Secret version');
   });
 
-  it('keeps the last token while the file is missing or empty, logging the problem once', async () => {
+  it('keeps the last token while the file is missing, empty or unusable, logging each problem once', async () => {
     const tokenPath = path.join(dir, 'token');
     writeFileSync(tokenPath, 'first');
     const log = capturingLogger();
@@ -85,8 +85,12 @@ describe('TokenFile', () => {
     await file.reload();
     expect(file.current()).toBe('first');
     const warnings = log.messages().filter((m) => m === 'admin token file unreadable; keeping the last token');
-    // One line when the file went missing, one when the problem changed to "empty"; none per re-read.
+    // One line when the file went missing, one when the problem became "empty"; none per re-read.
     expect(warnings).toHaveLength(2);
+    writeFileSync(tokenPath, 'not a token');
+    await file.reload();
+    expect(file.current()).toBe('first');
+    expect(log.messages().filter((m) => m === 'admin token file unreadable; keeping the last token')).toHaveLength(3);
     writeFileSync(tokenPath, 'third');
     await file.reload();
     expect(file.current()).toBe('third');
