@@ -1,14 +1,24 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../telemetry/index.js';
+import { accessGuard, allowedHostSet, isAllowedHost, refusalMessage, type AccessGuard, type RefusalReason } from '../access/index.js';
+import { LogOnce, type HeraldMetrics, type Logger } from '../telemetry/index.js';
 import { UI_CSP, UI_HTML } from './ui.js';
 import { summarizeService, type AdminView } from './view.js';
 
 export interface AdminServerOptions {
   logger?: Logger;
+  /** Who may read the debug pages and the UI; default: loopback callers only. */
+  access?: AccessGuard;
+  /** Host names accepted in the Host header besides IP literals and localhost (--admin-allowed-host). */
+  allowedHosts?: readonly string[];
+  /** Counts refusals; absent in tests that do not look at them. */
+  metrics?: Pick<HeraldMetrics, 'adminRequestsRefused'>;
 }
 
 type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
+
+/** Open to anyone who reaches the port: the kubelet probes and Prometheus scrapes without credentials. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['healthz', 'readyz', 'metrics']);
 
 interface RequestContext {
   /** Path segments after the route prefix, still percent-encoded. */
@@ -57,16 +67,29 @@ export function parseTarget(rawTarget: string): { segments: string[]; query: URL
  * /readyz always answers JSON ({ ready, reasons, xdsServing, clusters }) with 200 or 503, so a
  * probe needs only the status while a human sees which Kubernetes cluster holds things up.
  * HEAD is accepted wherever GET is (HTTP requires it; probes and load balancers use it).
+ *
+ * Only /healthz, /readyz and /metrics are open. Everything else (debug pages, the UI, the
+ * index) names pods, IPs and clients, so it answers a trusted caller only (see AccessGuard):
+ * 401 without credentials, 403 with a wrong token. Every request, open paths included, must
+ * carry an allowed Host header (421 otherwise), so no browser page can reach the port by DNS
+ * rebinding.
  */
 export class AdminServer {
   private readonly view: AdminView;
   private readonly logger: Logger | undefined;
   private readonly server: http.Server;
   private readonly routes: { prefix: string[]; exact: boolean; handler: Handler }[];
+  private readonly access: AccessGuard;
+  private readonly allowedHosts: ReadonlySet<string>;
+  private readonly counters: Pick<HeraldMetrics, 'adminRequestsRefused'> | undefined;
+  private readonly refusalLog = new LogOnce();
 
   constructor(view: AdminView, options: AdminServerOptions = {}) {
     this.view = view;
     this.logger = options.logger;
+    this.access = options.access ?? accessGuard();
+    this.allowedHosts = allowedHostSet(options.allowedHosts ?? []);
+    this.counters = options.metrics;
     this.routes = [
       { prefix: [], exact: true, handler: () => this.index() },
       { prefix: ['healthz'], exact: true, handler: () => this.healthz() },
@@ -124,7 +147,20 @@ export class AdminServer {
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
+    if (!isAllowedHost(req.headers.host, this.allowedHosts)) {
+      this.refused(req, 'host_not_allowed');
+      return json(421, { error: 'host not allowed', detail: 'the Host header is not an IP address, localhost or a name given with --admin-allowed-host' });
+    }
     const { segments, query } = parseTarget(req.url ?? '/');
+    // Checked before routing, so an unauthenticated caller cannot tell which paths exist.
+    if (!(segments.length === 1 && OPEN_PATHS.has(segments[0]!))) {
+      const decision = this.access.check({ peerAddress: req.socket.remoteAddress, authorization: req.headers.authorization });
+      if (!decision.allowed) {
+        this.refused(req, decision.reason);
+        if (decision.reason === 'bad_token') return json(403, { error: 'forbidden', detail: refusalMessage(decision.reason) });
+        return { ...json(401, { error: 'unauthorized', detail: refusalMessage(decision.reason) }), headers: { 'www-authenticate': 'Bearer realm="herald-admin"' } };
+      }
+    }
     const route = this.routes.find((r) => (r.exact ? segments.length === r.prefix.length : segments.length >= r.prefix.length) && r.prefix.every((p, i) => segments[i] === p));
     if (!route) return json(404, { error: 'not found', path: segments.join('/') });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -132,6 +168,12 @@ export class AdminServer {
       return json(405, { error: 'method not allowed', allow: ALLOWED });
     }
     return route.handler({ rest: segments.slice(route.prefix.length), query });
+  }
+
+  private refused(req: http.IncomingMessage, reason: RefusalReason | 'host_not_allowed'): void {
+    this.counters?.adminRequestsRefused.inc({ reason });
+    const peer = req.socket.remoteAddress ?? 'unknown';
+    if (this.refusalLog.shouldLog(`${reason} ${peer}`)) this.logger?.warn({ peer, reason, host: req.headers.host }, 'admin request refused');
   }
 
   private index(): Reply {

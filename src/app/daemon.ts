@@ -9,6 +9,7 @@ import { ResourceCache } from '../cache/index.js';
 import { DrainTracker, type DrainResult } from '../drains/index.js';
 import { XdsServer, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
+import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
@@ -33,7 +34,15 @@ export interface DaemonOptions {
     /** Unset fields keep DEFAULT_XDS_LIMITS. */
     limits?: Partial<XdsLimits> | undefined;
   };
-  admin: { host: string; port: number } | undefined;
+  /** allowedHosts: Host header names accepted besides IP literals and localhost. */
+  admin: { host: string; port: number; allowedHosts?: readonly string[] | undefined } | undefined;
+  /**
+   * The bearer token that lets a non-loopback caller read the debug pages, the UI and CSDS, with
+   * the file it was read from (re-read when it changes). Absent: loopback callers only.
+   */
+  adminToken?: { path: string; token: string } | undefined;
+  /** Which caller addresses count as local, hence trusted (default: loopback); tests play remote callers with it. */
+  isLocalPeer?: (address: string | undefined) => boolean;
   drainTimeoutMs?: number;
   /**
    * On stop, how long /readyz fails while streams are still served, so the Service and its DNS
@@ -108,6 +117,11 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     batchWindowMs: options.batchWindowMs ?? SERVE_DEFAULTS.batchWindowMs,
   });
   const cache = new ResourceCache();
+  const tokenFile = options.adminToken ? new TokenFile({ path: options.adminToken.path, initial: options.adminToken.token, logger: logger.child({ stage: 'access' }) }) : undefined;
+  const access = accessGuard({
+    ...(tokenFile ? { token: () => tokenFile.current() } : {}),
+    ...(options.isLocalPeer ? { isLoopback: options.isLocalPeer } : {}),
+  });
   const drainListeners = new Set<DrainListener>();
   const recentDrains = new RecentList<RecentDrain>(options.recentDrains ?? 50);
   const gate = new InitialSyncGate({
@@ -126,6 +140,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
     credentials: options.xds.credentials,
     grpcFastPath: options.xds.grpcFastPath !== false,
+    csdsAccess: access,
     ...(options.xds.limits ? { limits: options.xds.limits } : {}),
   });
   const drains = new DrainTracker({
@@ -184,7 +199,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
         isShuttingDown: () => shuttingDown,
         recentDrains: () => recentDrains.newestFirst(),
       }),
-      { logger: logger.child({ stage: 'admin' }) },
+      { logger: logger.child({ stage: 'admin' }), access, allowedHosts: options.admin.allowedHosts ?? [], metrics },
     );
     adminPort = await admin.listen(options.admin.host, options.admin.port);
   }
@@ -230,6 +245,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     const sourcesStopped = await within(Promise.all(options.sources.map((source) => source.stop())), left());
     if (!sourcesStopped) logger.warn('sources did not stop within the shutdown grace; exiting anyway');
     await admin?.close();
+    tokenFile?.close();
     store.flush();
     drains.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');

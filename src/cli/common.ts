@@ -3,13 +3,17 @@ import type { Daemon } from '../app/index.js';
 import { ConfigError, validateDuration } from '../config/index.js';
 import type { Logger } from '../telemetry/index.js';
 
-/** Flags `serve` and `demo` share, so several Heralds can run side by side. */
-export function withListenerFlags<T>(args: Argv<T>) {
+/**
+ * Flags `serve` and `demo` share, so several Heralds can run side by side. `serve` binds every
+ * interface (Envoys, the kubelet and Prometheus reach it from outside the pod); `demo` binds
+ * loopback, since nothing outside the machine has business with it.
+ */
+export function withListenerFlags<T>(args: Argv<T>, defaultHost: string) {
   return args
     .option('xds-port', { type: 'number', default: 18000, describe: 'gRPC port for xDS (0 picks a free port)' })
-    .option('xds-host', { type: 'string', default: '0.0.0.0', describe: 'address the xDS server binds' })
+    .option('xds-host', { type: 'string', default: defaultHost, describe: 'address the xDS server binds' })
     .option('admin-port', { type: 'number', default: 18001, describe: 'HTTP port for /healthz, /readyz, /metrics, /debug/*' })
-    .option('admin-host', { type: 'string', default: '0.0.0.0', describe: 'address the admin server binds' })
+    .option('admin-host', { type: 'string', default: defaultHost, describe: 'address the admin server binds' })
     .option('log-level', {
       type: 'string',
       choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],

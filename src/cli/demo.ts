@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
 import type { DrainResult } from '../drains/index.js';
-import { ConfigError, validateLogLevel, validatePort } from '../config/index.js';
+import { ConfigError, validateHost, validateLogLevel, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
 import { SimulatedCluster } from '../sources/sim/index.js';
 import { createLogger, HeraldMetrics } from '../telemetry/index.js';
@@ -16,6 +16,24 @@ function positiveInt(flag: string, value: unknown, max: number): number {
   return value;
 }
 
+/** Where a local client dials a server bound to `host`: a wildcard bind is reached on loopback. */
+function dialHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+/** `host:port` a local client dials for a server bound to `host` (IPv6 in brackets). */
+function dialAddress(host: string, port: number): string {
+  const dial = dialHost(host);
+  return dial.includes(':') ? `[${dial}]:${port}` : `${dial}:${port}`;
+}
+
+/** Printed after an address when the port is open to other machines too. */
+function exposureNote(host: string): string {
+  return dialHost(host) === host ? '' : `  (bound to ${host}: reachable from other machines)`;
+}
+
 function drainLine(result: DrainResult): string {
   const who = `${result.cluster}/${result.podKey}`;
   const where = `${result.ip}:${result.port}`;
@@ -25,16 +43,21 @@ function drainLine(result: DrainResult): string {
   return `DRAINING ${who} ${where} (${result.service}): ${verdict}\n`;
 }
 
+/** Nothing outside the machine has business with a demo: it binds loopback unless told otherwise. */
+const DEMO_HOST = '127.0.0.1';
+
 export function demoCommand(setExitCode: (code: number) => void): CommandModule {
   return {
     command: 'demo',
     describe: 'Run Herald on built-in simulated clusters with rolling deploys; print every drain',
     builder: (args) =>
-      withListenerFlags(args)
+      withListenerFlags(args, DEMO_HOST)
         .option('envoys', { type: 'number', default: 3, describe: 'simulated Envoy sidecars connected over ADS (your own Envoys may connect too)' })
         .option('deploy-every', { type: 'number', default: 3, describe: 'seconds between rolling deploys in each simulated cluster' })
         .option('duration', { type: 'number', describe: 'stop after this many seconds (default: run until Ctrl-C)' }),
     handler: async (argv) => {
+      const xdsHost = validateHost('--xds-host', argv['xdsHost']);
+      const adminHost = validateHost('--admin-host', argv['adminHost']);
       const xdsPort = validatePort('--xds-port', argv['xdsPort']);
       const adminPort = validatePort('--admin-port', argv['adminPort']);
       const envoys = positiveInt('--envoys', argv['envoys'], 500);
@@ -51,8 +74,8 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
           sources: clusters,
           localCluster: clusters[0]!.name,
           initialSyncTimeoutMs: 10_000,
-          xds: { host: String(argv['xdsHost']), port: xdsPort },
-          admin: { host: String(argv['adminHost']), port: adminPort },
+          xds: { host: xdsHost, port: xdsPort },
+          admin: { host: adminHost, port: adminPort },
         },
         { logger, metrics },
       );
@@ -65,13 +88,13 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
 
       const protos = loadEnvoyProtos();
       const sidecars = Array.from({ length: envoys }, (_, i) =>
-        new AdsClient({ target: `127.0.0.1:${daemon.xdsPort}`, nodeId: `demo-envoy-${i}`, cluster: 'demo', zone: 'a', region: 'demo', protos }).start(),
+        new AdsClient({ target: dialAddress(xdsHost, daemon.xdsPort), nodeId: `demo-envoy-${i}`, cluster: 'demo', zone: 'a', region: 'demo', protos }).start(),
       );
       process.stdout.write(
         `Herald demo: ${clusters.length} simulated Kubernetes clusters, ${daemon.store.serviceNames().length} services, ` +
           `${envoys} simulated Envoys on ADS.\n` +
-          `  xDS   127.0.0.1:${daemon.xdsPort}\n` +
-          `  admin http://127.0.0.1:${daemon.adminPort}/ui  (live page; JSON at /debug/services, /debug/clients; /metrics, /readyz)\n` +
+          `  xDS   ${dialAddress(xdsHost, daemon.xdsPort)}${exposureNote(xdsHost)}\n` +
+          `  admin http://${dialAddress(adminHost, daemon.adminPort!)}/ui  (live page; JSON at /debug/services, /debug/clients; /metrics, /readyz)${exposureNote(adminHost)}\n` +
           `Rolling deploys start now; each line below is one terminating pod told to every Envoy as DRAINING.\n`,
       );
       for (const cluster of clusters) cluster.startAutopilot({ intervalMs: deployEverySeconds * 1000 });

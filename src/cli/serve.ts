@@ -25,7 +25,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
     command: 'serve',
     describe: 'Watch Kubernetes clusters and serve their pods to Envoys over xDS',
     builder: (args) =>
-      withLimitFlags(withShutdownFlags(withListenerFlags(args)))
+      withLimitFlags(withShutdownFlags(withListenerFlags(args, SERVE_DEFAULTS.xdsHost)))
         .option('cluster', {
           type: 'string',
           array: true,
@@ -59,7 +59,17 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         })
         .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
         .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
-        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' }),
+        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' })
+        .option('admin-token-file', {
+          type: 'string',
+          describe:
+            'file holding a bearer token that lets callers from outside the pod read /debug/*, /ui and CSDS (re-read when it changes); without it only loopback callers (kubectl port-forward) may',
+        })
+        .option('admin-allowed-host', {
+          type: 'string',
+          array: true,
+          describe: 'a host name the admin port accepts in the Host header, besides IP addresses and localhost (repeatable)',
+        }),
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
@@ -95,7 +105,8 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             limits: config.limits,
             credentials: xdsCredentials(config),
           },
-          admin: { host: config.adminHost, port: config.adminPort },
+          admin: { host: config.adminHost, port: config.adminPort, allowedHosts: config.adminAllowedHosts },
+          adminToken: config.adminToken,
           handoffDelayMs: shutdown.handoffDelayMs,
         },
         { logger, metrics },

@@ -52,6 +52,21 @@ function channelCredentials(argv: Record<string, unknown>): grpc.ChannelCredenti
   return grpc.credentials.createSsl(read('--tls-ca', ca), read('--tls-key', key), read('--tls-cert', cert));
 }
 
+/** The token in --token-file (HERALD_TOKEN_FILE), or undefined when none is given. */
+export function readToken(path: unknown): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  if (typeof path !== 'string') throw new ConfigError('--token-file: give one file path');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--token-file: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new ConfigError(`--token-file: ${path} is empty`);
+  return token;
+}
+
 export function statusCommand(setExitCode: (code: number) => void): CommandModule {
   return {
     command: 'status',
@@ -66,7 +81,11 @@ export function statusCommand(setExitCode: (code: number) => void): CommandModul
         .option('timeout', { type: 'string', default: '5s', describe: 'give up after this long' })
         .option('tls-ca', { type: 'string', describe: 'PEM CA bundle to verify a TLS xDS port' })
         .option('tls-cert', { type: 'string', describe: 'PEM client certificate, when Herald requires one' })
-        .option('tls-key', { type: 'string', describe: 'PEM key of --tls-cert' }),
+        .option('tls-key', { type: 'string', describe: 'PEM key of --tls-cert' })
+        .option('token-file', {
+          type: 'string',
+          describe: "file holding Herald's admin token (its --admin-token-file), for a Herald reached other than over loopback",
+        }),
     handler: async (argv) => {
       const target = resolveTarget({
         address: argv['address'] as string | undefined,
@@ -76,8 +95,9 @@ export function statusCommand(setExitCode: (code: number) => void): CommandModul
       });
       const timeoutMs = validateDuration('--timeout', argv['timeout'], { allowZero: false });
       const credentials = channelCredentials(argv as Record<string, unknown>);
+      const token = readToken(argv['tokenFile']);
       try {
-        const report = await collectStatus({ xdsAddress: target.xdsAddress, admin: target.admin, protos: loadEnvoyProtos(), timeoutMs, credentials });
+        const report = await collectStatus({ xdsAddress: target.xdsAddress, admin: target.admin, protos: loadEnvoyProtos(), timeoutMs, credentials, token });
         for (const warning of report.warnings) process.stderr.write(`herald status: warning: ${warning}\n`);
         process.stdout.write(argv['output'] === 'json' ? formatJson(report.rows) : formatTable(report.rows, Date.now()));
         setExitCode(0);

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
 import { ConfigError } from './errors.js';
 import { buildLimits } from './limits.js';
 import type { XdsLimits } from '../xds/index.js';
+import { isBearerToken } from '../access/index.js';
 import { inClusterConfig, loadKubeConfig, type InClusterOptions } from './kubeconfig.js';
 import type { ServiceScope } from '../model/index.js';
 import {
@@ -63,6 +65,10 @@ export interface HeraldServeConfig {
   limits: XdsLimits;
   logLevel: LogLevel;
   tls: ServeTlsConfig | undefined;
+  /** --admin-token-file and the token it held at start; undefined = only loopback callers are trusted. */
+  adminToken: { path: string; token: string } | undefined;
+  /** --admin-allowed-host: Host header names accepted besides IP literals and localhost. */
+  adminAllowedHosts: string[];
 }
 
 export const SERVE_DEFAULTS = {
@@ -134,6 +140,20 @@ function buildTls(raw: Record<string, unknown>): ServeTlsConfig | undefined {
   };
 }
 
+/**
+ * The admin token file must hold a token when Herald starts: a typo in the path would otherwise
+ * leave an operator believing the token works while every remote caller is refused.
+ */
+function readAdminToken(value: unknown): { path: string; token: string } {
+  const { path, bytes } = readTlsFile('--admin-token-file', value);
+  const token = bytes.toString('utf8').trim();
+  if (token === '') throw new ConfigError(`--admin-token-file: ${path}: the file is empty`);
+  if (!isBearerToken(token)) {
+    throw new ConfigError(`--admin-token-file: ${path}: a bearer token is letters, digits and -._~+/ (then '=' padding), nothing else`);
+  }
+  return { path, token };
+}
+
 function buildClusters(raw: Record<string, unknown>, options: BuildServeOptions): ResolvedCluster[] {
   const specs = validateClusterSpecs(stringList('--cluster', raw['cluster']).map(parseClusterSpec));
   const clusters: ResolvedCluster[] = specs.map((spec) => ({ name: spec.name, kubeConfig: loadKubeConfig(spec), spec }));
@@ -189,6 +209,11 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
   const grpcFastPath = get('grpcFastPath', SERVE_DEFAULTS.grpcFastPath, (v) => validateBoolean('--grpc-fast-path', v));
   const logLevel = get('logLevel', SERVE_DEFAULTS.logLevel, (v) => validateLogLevel('--log-level', v));
   const tls = buildTls(raw);
+  const adminToken = present(raw['adminTokenFile']) ? readAdminToken(raw['adminTokenFile']) : undefined;
+  const adminAllowedHosts = stringList('--admin-allowed-host', raw['adminAllowedHost']).map((name) => {
+    if (isIP(name) !== 0) throw new ConfigError(`--admin-allowed-host: '${name}' is an IP address; every IP literal is accepted already`);
+    return validateHost('--admin-allowed-host', name).toLowerCase();
+  });
 
   const clusters = buildClusters(raw, options);
   const localCluster = get<string | undefined>('localCluster', undefined, (v) => {
@@ -218,5 +243,7 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     limits: buildLimits(raw),
     logLevel,
     tls,
+    adminToken,
+    adminAllowedHosts,
   };
 }

@@ -53,12 +53,16 @@ export function parseAdminClients(json: unknown): AdminClient[] {
   return out;
 }
 
-/** GET http://host:port/debug/clients within timeoutMs; rejects with a message naming the address. */
-export function fetchAdminClients(host: string, port: number, timeoutMs: number): Promise<AdminClient[]> {
+/**
+ * GET http://host:port/debug/clients within timeoutMs, with the admin token when given;
+ * rejects with a message naming the address.
+ */
+export function fetchAdminClients(host: string, port: number, timeoutMs: number, token?: string): Promise<AdminClient[]> {
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${hostPart}:${port}/debug/clients`;
   return new Promise<AdminClient[]>((resolve, reject) => {
-    const request = http.get(url, (response) => {
+    const headers: http.OutgoingHttpHeaders = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    const request = http.get(url, { headers }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
@@ -68,6 +72,13 @@ export function fetchAdminClients(host: string, port: number, timeoutMs: number)
         else chunks.push(chunk);
       });
       response.on('end', () => {
+        if (response.statusCode === 401 || response.statusCode === 403) {
+          return reject(
+            new Error(
+              `${url} answered HTTP ${response.statusCode}: ${token === undefined ? 'pass --token-file, or reach Herald through kubectl port-forward' : 'the token of --token-file is not the one Herald accepts'}`,
+            ),
+          );
+        }
         if (response.statusCode !== 200) return reject(new Error(`${url} answered HTTP ${response.statusCode}`));
         try {
           resolve(parseAdminClients(JSON.parse(Buffer.concat(chunks).toString('utf8'))));

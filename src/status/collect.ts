@@ -14,6 +14,8 @@ export interface StatusQuery {
   timeoutMs: number;
   /** TLS for the xDS port; plaintext when absent. */
   credentials?: grpc.ChannelCredentials | undefined;
+  /** Herald's admin token (sent as a bearer token to CSDS and the admin port); not needed over loopback. */
+  token?: string | undefined;
 }
 
 export interface StatusReport {
@@ -26,13 +28,13 @@ export interface StatusReport {
 export async function collectStatus(query: StatusQuery): Promise<StatusReport> {
   const warnings: string[] = [];
   const adminClients: Promise<AdminClient[]> = query.admin
-    ? fetchAdminClients(query.admin.host, query.admin.port, query.timeoutMs).catch((err: unknown) => {
+    ? fetchAdminClients(query.admin.host, query.admin.port, query.timeoutMs, query.token).catch((err: unknown) => {
         warnings.push(`connection times unknown: ${err instanceof Error ? err.message : String(err)}`);
         return [];
       })
     : Promise.resolve([]);
   const [clients, admin] = await Promise.all([
-    fetchClientStatus({ address: query.xdsAddress, protos: query.protos, timeoutMs: query.timeoutMs, credentials: query.credentials }),
+    fetchClientStatus({ address: query.xdsAddress, protos: query.protos, timeoutMs: query.timeoutMs, credentials: query.credentials, token: query.token }),
     adminClients,
   ]);
   return { rows: buildRows(clients, admin), warnings };

@@ -144,6 +144,8 @@ export interface FetchOptions {
   protos: protobuf.Root;
   timeoutMs: number;
   credentials?: grpc.ChannelCredentials | undefined;
+  /** Sent as `authorization: Bearer <token>`; Herald answers CSDS without it only over loopback. */
+  token?: string | undefined;
 }
 
 /** Calls FetchClientStatus once, within timeoutMs; fails with a StatusError that names the address. */
@@ -156,6 +158,8 @@ export async function fetchClientStatus(options: FetchOptions): Promise<CsdsClie
     'grpc.max_receive_message_length': DEFAULT_CSDS_LIMITS.maxResponseBytes,
   });
   const request = encodeClientStatusRequest(options.protos);
+  const metadata = new grpc.Metadata();
+  if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
   try {
     const bytes = await new Promise<Buffer>((resolve, reject) => {
       client.makeUnaryRequest(
@@ -163,7 +167,7 @@ export async function fetchClientStatus(options: FetchOptions): Promise<CsdsClie
         (value: Buffer) => value,
         (value: Buffer) => value,
         request,
-        new grpc.Metadata(),
+        metadata,
         // Not waitForReady: a refused connection fails at once instead of at the deadline.
         { deadline: Date.now() + options.timeoutMs },
         (err, value) => (err ? reject(err) : resolve(value ?? Buffer.alloc(0))),
@@ -187,6 +191,10 @@ export function describeCallError(address: string, timeoutMs: number, err: { cod
     case grpc.status.DEADLINE_EXCEEDED:
     case grpc.status.UNAVAILABLE:
       return `cannot reach Herald's xDS port at ${address} within ${timeoutMs} ms (${err.details || err.message || 'no answer'})`;
+    case grpc.status.UNAUTHENTICATED:
+      return `Herald at ${address} answers CSDS only to trusted callers: pass --token-file with its admin token, or reach it through kubectl port-forward (${err.details || 'unauthenticated'})`;
+    case grpc.status.PERMISSION_DENIED:
+      return `Herald at ${address} refused the token of --token-file (${err.details || 'permission denied'})`;
     case grpc.status.UNIMPLEMENTED:
       return `the server at ${address} does not implement CSDS (envoy.service.status.v3.ClientStatusDiscoveryService); is it Herald's xDS port?`;
     default:

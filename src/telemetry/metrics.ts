@@ -23,6 +23,10 @@ export class HeraldMetrics {
   readonly xdsConnectionsClosed: Counter<'reason'>;
   /** Streams ended for crossing one of the xDS limits, by limit. */
   readonly xdsLimitExceeded: Counter<'limit'>;
+  /** Admin requests refused: a Host not on the allow-list, or a debug page without credentials. */
+  readonly adminRequestsRefused: Counter<'reason'>;
+  /** CSDS calls refused for lack of credentials (neither loopback nor the admin token). */
+  readonly csdsRequestsRefused: Counter<'reason'>;
 
   /** Endpoints in the mesh by Kubernetes cluster and health. */
   readonly endpoints: Gauge<'kube_cluster' | 'health'>;
@@ -69,6 +73,18 @@ export class HeraldMetrics {
       registers: reg,
     });
     this.xdsLimitExceeded = new Counter({ name: 'herald_xds_limit_exceeded_total', help: 'xDS streams ended for crossing a limit, by limit', labelNames: ['limit'], registers: reg });
+    this.adminRequestsRefused = new Counter({
+      name: 'herald_admin_requests_refused_total',
+      help: 'Admin HTTP requests refused, by reason (host_not_allowed, no_credentials, malformed_credentials, bad_token)',
+      labelNames: ['reason'],
+      registers: reg,
+    });
+    this.csdsRequestsRefused = new Counter({
+      name: 'herald_csds_requests_refused_total',
+      help: 'CSDS calls refused, by reason (no_credentials, malformed_credentials, bad_token)',
+      labelNames: ['reason'],
+      registers: reg,
+    });
     this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests ignored or refused, by reason', labelNames: ['reason'], registers: reg });
 
     this.endpoints = new Gauge({ name: 'herald_endpoints', help: 'Endpoints served by Kubernetes cluster and health', labelNames: ['kube_cluster', 'health'], registers: reg });

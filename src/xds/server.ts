@@ -5,6 +5,7 @@ import type protobuf from 'protobufjs';
 import { perKind, systemClock, type Clock, type ResourceKind } from '../model/index.js';
 import type { ResourceCache, ChangeSet } from '../cache/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
+import type { AccessGuard } from '../access/index.js';
 import {
   API_SPECS,
   TransportPaths,
@@ -73,6 +74,8 @@ export interface XdsServerOptions {
   limits?: Partial<XdsLimits>;
   /** Bounds of the work CSDS requests may cause (see DEFAULT_CSDS_LIMITS). */
   csdsLimits?: Partial<CsdsLimits>;
+  /** Who may call CSDS (see access/); default: loopback callers only. */
+  csdsAccess?: AccessGuard;
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
@@ -183,6 +186,7 @@ export class XdsServer {
       logger: options.logger,
       metrics: options.metrics,
       limits: options.csdsLimits,
+      ...(options.csdsAccess ? { access: options.csdsAccess } : {}),
       calls: { opened: (peer) => this.connections.streamOpened(peer), closed: (peer) => this.connections.streamClosed(peer) },
     });
     this.observers.add(this.csds.observer);

@@ -18,6 +18,9 @@ const one = (objects: Obj[], kind: string, name: string): Obj => {
 const podSpec = (objects: Obj[]) => one(objects, 'Deployment', 'herald').spec.template.spec;
 const container = (objects: Obj[]) => podSpec(objects).containers.find((c: Obj) => c.name === 'herald');
 
+/** A NetworkPolicy rule's `from`, which client-node's typed models name `_from`. */
+const sourcesOf = (rule: Obj): Obj[] => rule._from ?? rule.from;
+
 /** What `herald serve` gets: flag → values, from the container args. */
 function serveFlags(args: string[]): Map<string, string[]> {
   expect(args[0]).toBe('serve');
@@ -40,7 +43,9 @@ describe.each([
   ['overlays/cluster-b', clusterB],
 ])('kustomize build deploy/%s', (_dir, objects) => {
   it('renders every kind Herald needs, namespaced objects in herald', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort());
+    expect(objects.map((o) => o.kind).sort()).toEqual(
+      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort(),
+    );
     for (const o of objects) {
       const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
       expect([o.kind, o.metadata.namespace]).toEqual([o.kind, clusterScoped ? undefined : 'herald']);
@@ -99,6 +104,27 @@ describe.each([
     expect(labels).toMatchObject(one(objects, 'PodDisruptionBudget', 'herald').spec.selector.matchLabels);
   });
 
+  it('lets only mesh namespaces reach xDS and only monitoring reach the admin port', () => {
+    const policy = one(objects, 'NetworkPolicy', 'herald');
+    expect(one(objects, 'Deployment', 'herald').spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const byPort = new Map<string, Obj[]>(policy.spec.ingress.map((rule: Obj) => [rule.ports.map((p: Obj) => `${p.port}/${p.protocol}`).join(','), sourcesOf(rule)]));
+    expect([...byPort.keys()].sort()).toEqual(['grpc-xds/TCP', 'http-admin/TCP']);
+    expect(byPort.get('grpc-xds/TCP')).toEqual([{ namespaceSelector: { matchLabels: { 'herald.io/mesh': 'enabled' } } }]);
+    expect(byPort.get('http-admin/TCP')).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+    // Named ports: each names a port of the container, so renaming one cannot silently open or close it.
+    const names = container(objects).ports.map((p: Obj) => p.name);
+    for (const rule of policy.spec.ingress) for (const p of rule.ports) expect(names).toContain(p.port);
+  });
+
+  it('mounts the admin token Secret optionally, read-only, and starts without --admin-token-file', () => {
+    const volume = podSpec(objects).volumes.find((v: Obj) => v.name === 'admin-token');
+    expect(volume.secret).toMatchObject({ secretName: 'herald-admin-token', optional: true });
+    expect(container(objects).volumeMounts.find((m: Obj) => m.name === 'admin-token')).toMatchObject({ readOnly: true });
+    // A missing file would stop serve at start; the flag is added only once the Secret exists.
+    expect(serveFlags(container(objects).args).has('--admin-token-file')).toBe(false);
+  });
+
   it('points every --cluster at a kubeconfig in the mounted Secret and names a valid local cluster', () => {
     const flags = serveFlags(container(objects).args);
     const mount = container(objects).volumeMounts.find((m: Obj) => m.name === 'kubeconfigs');
@@ -126,6 +152,14 @@ describe('the overlay for a second cluster', () => {
   });
 });
 
+describe('the example application', () => {
+  it("runs in a namespace the base NetworkPolicy lets reach Herald's xDS port", () => {
+    const namespace = one(renderDeploy('examples/sidecar') as Obj[], 'Namespace', 'shop');
+    const xdsRule = one(base, 'NetworkPolicy', 'herald').spec.ingress.find((rule: Obj) => rule.ports.some((p: Obj) => p.port === 'grpc-xds'));
+    expect(namespace.metadata.labels).toMatchObject(sourcesOf(xdsRule)[0]!.namespaceSelector.matchLabels);
+  });
+});
+
 describe('deploy/ as a whole', () => {
   it('renders the base (`kubectl kustomize deploy/`)', () => {
     expect(renderYaml('.')).toBe(renderYaml('base'));
@@ -135,7 +169,7 @@ describe('deploy/ as a whole', () => {
     const rbacFiles = ['namespace.yaml', 'serviceaccount.yaml', 'clusterrole.yaml', 'clusterrolebinding.yaml'];
     const shipped = rbacFiles.flatMap((f) => loadAllYaml(readFileSync(path.join(DEPLOY_DIR, 'rbac', f), 'utf8')) as KubernetesObject[]) as Obj[];
     for (const object of shipped) expect(one(base, object.kind, object.metadata.name)).toEqual(object);
-    const ownFiles = ['deployment.yaml', 'service-xds.yaml', 'service-metrics.yaml', 'poddisruptionbudget.yaml'];
+    const ownFiles = ['deployment.yaml', 'service-xds.yaml', 'service-metrics.yaml', 'poddisruptionbudget.yaml', 'networkpolicy.yaml'];
     for (const f of ownFiles) expect(readFileSync(path.join(DEPLOY_DIR, 'base', f), 'utf8')).not.toMatch(/kind:\s*(Cluster)?Role/);
   });
 });

@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
+import { accessGuard } from '../../src/access/index.js';
 import { TYPE_URLS } from '../../src/model/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import type { ResourceStatus } from '../../src/xds/bookkeeping/index.js';
@@ -393,10 +394,13 @@ function fakeStream(id: string, count: number): ObservedStream & { pulled: numbe
   return stream;
 }
 
+/** The fake calls below have no peer or metadata; these tests are about building answers, not access. */
+const trustEveryone = accessGuard({ isLoopback: () => true });
+
 describe('CSDS and callers that leave', () => {
   it('stops building for a caller that cancelled, and frees its place', async () => {
     const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
-    const csds = csdsService(protos(), { logger: silentLogger(), metrics, limits: { maxConcurrent: 1, maxQueued: 0, sliceMs: 0 } });
+    const csds = csdsService(protos(), { logger: silentLogger(), metrics, limits: { maxConcurrent: 1, maxQueued: 0, sliceMs: 0 }, access: trustEveryone });
     const big = fakeStream('big', 100_000);
     csds.observer.opened!(big);
     const fetch = (call: EventEmitter & { request: object; cancelled: boolean }) =>
@@ -420,7 +424,7 @@ describe('CSDS and callers that leave', () => {
 
   it('answers an undecodable request with INVALID_ARGUMENT', async () => {
     const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
-    const csds = csdsService(protos(), { logger: silentLogger(), metrics });
+    const csds = csdsService(protos(), { logger: silentLogger(), metrics, access: trustEveryone });
     const err = await new Promise<Partial<grpc.StatusObject> | null>((resolve) =>
       (csds.handlers.FetchClientStatus as grpc.handleUnaryCall<object, Buffer>)(
         Object.assign(new EventEmitter(), { request: { undecodable: 'truncated' }, cancelled: false }) as never,

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { WritePacerOptions } from '../../src/xds/transport/write-pacer.js';
 import type protobuf from 'protobufjs';
 import { Registry } from 'prom-client';
+import type { AccessGuard } from '../../src/access/index.js';
 import { ResourceCache } from '../../src/cache/index.js';
 import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
@@ -193,6 +194,7 @@ export async function startHarness(
     writePacing?: WritePacerOptions;
     grpcFastPath?: boolean;
     csdsLimits?: Partial<CsdsLimits>;
+    csdsAccess?: AccessGuard;
     limits?: Partial<XdsLimits>;
     logger?: Logger;
   } = {},
@@ -212,6 +214,7 @@ export async function startHarness(
     ...(options.writePacing ? { writePacing: options.writePacing } : {}),
     ...(options.grpcFastPath !== undefined ? { grpcFastPath: options.grpcFastPath } : {}),
     ...(options.csdsLimits ? { csdsLimits: options.csdsLimits } : {}),
+    ...(options.csdsAccess ? { csdsAccess: options.csdsAccess } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
   });
   const drains = new DrainTracker({

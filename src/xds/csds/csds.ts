@@ -3,9 +3,12 @@
 // the xDS port can call it, so it is bounded everywhere (see limits.ts): patterns are checked
 // and run on RE2, answers are built in slices that let the event loop turn (status-response.ts),
 // a few are built at once while a short queue waits, and a caller that leaves stops its build.
+// It hands out every client's Node (metadata included), so only a trusted caller gets an answer
+// (loopback or the admin token, as for the admin pages' debug views).
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import { accessGuard, addressOfPeer, refusalMessage, type AccessGuard } from '../../access/index.js';
+import { LogOnce, type HeraldMetrics, type Logger } from '../../telemetry/index.js';
 import type { StreamObserver } from '../transport/index.js';
 import { csdsLimits, type CsdsLimits } from './limits.js';
 import { nodeFilter, type RawStatusRequest } from './node-filter.js';
@@ -23,6 +26,8 @@ export interface CsdsOptions {
   limits?: Partial<CsdsLimits>;
   /** Told when a CSDS call starts and ends on a connection (by grpc-js peer), so it counts as a stream there. */
   calls?: { opened(peer: string): void; closed(peer: string): void };
+  /** Who may call; default: loopback callers only. Refusals count in herald_csds_requests_refused_total. */
+  access?: AccessGuard;
 }
 
 type DecodedRequest = RawStatusRequest | { undecodable: string };
@@ -69,7 +74,7 @@ const cancelOf = (call: grpc.ServerUnaryCall<DecodedRequest, Buffer> | grpc.Serv
   return () => void call.removeListener('cancelled', listener);
 };
 
-/** The call's connection as grpc-js names it; only for counting streams per connection. */
+/** The call's connection as grpc-js names it (ADDRESS:PORT): for counting streams per connection and for the access check. */
 function peerOf(call: { getPeer?: () => string }): string {
   try {
     return typeof call.getPeer === 'function' ? call.getPeer() : 'unknown';
@@ -128,6 +133,19 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
 
   const logFailure = (err: unknown): void => options.logger.error({ err }, 'CSDS call failed');
 
+  const access = options.access ?? accessGuard();
+  const refusalLog = new LogOnce();
+  /** The status to end a call with when its caller is not trusted, else undefined. */
+  const refusal = (call: { metadata?: grpc.Metadata }, peer: string): grpc.StatusObject | undefined => {
+    const authorization = call.metadata?.get('authorization')[0];
+    const decision = access.check({ peerAddress: addressOfPeer(peer), authorization: typeof authorization === 'string' ? authorization : authorization?.toString('utf8') });
+    if (decision.allowed) return undefined;
+    options.metrics.csdsRequestsRefused.inc({ reason: decision.reason });
+    if (refusalLog.shouldLog(`${decision.reason} ${peer}`)) options.logger.warn({ peer, reason: decision.reason }, 'CSDS call refused');
+    const code = decision.reason === 'bad_token' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED;
+    return { code, details: `CSDS: ${refusalMessage(decision.reason)}`, metadata: new grpc.Metadata() };
+  };
+
   /** Counts a call on its connection until the returned function is called (once). */
   const counted = (peer: string): (() => void) => {
     options.calls?.opened(peer);
@@ -140,7 +158,10 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
   };
   const handlers: grpc.UntypedServiceImplementation = {
     FetchClientStatus: (call: grpc.ServerUnaryCall<DecodedRequest, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const ended = counted(peerOf(call));
+      const peer = peerOf(call);
+      const refused = refusal(call, peer);
+      if (refused) return void callback(refused, null);
+      const ended = counted(peer);
       answer(call.request, { gone: () => call.cancelled, onCancel: cancelOf(call) })
         .then(
           (bytes) => callback(null, bytes),
@@ -150,8 +171,11 @@ export function csdsService(root: protobuf.Root, options: CsdsOptions): CsdsServ
         .finally(ended);
     },
     StreamClientStatus: (call: grpc.ServerDuplexStream<DecodedRequest, Buffer>) => {
+      const peer = peerOf(call);
+      const refused = refusal(call, peer);
+      if (refused) return void call.emit('error', refused);
       open.add(call);
-      const ended = counted(peerOf(call));
+      const ended = counted(peer);
       const done = (): void => {
         if (open.delete(call)) ended();
       };
