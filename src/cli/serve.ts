@@ -4,13 +4,15 @@ import { startDaemon } from '../app/index.js';
 import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
-import { createLogger, HeraldMetrics } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, type Logger } from '../telemetry/index.js';
+import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
 
-function xdsCredentials(config: HeraldServeConfig): grpc.ServerCredentials {
+/** The TLS files, re-read as they rotate; undefined for plaintext xDS. Throws when they do not load. */
+function tlsReloader(config: HeraldServeConfig, logger: Logger, metrics: HeraldMetrics): TlsReloader | undefined {
   const tls = config.tls;
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.requireClientCert);
+  if (!tls) return undefined;
+  return new TlsReloader({ files: { certPath: tls.certPath, keyPath: tls.keyPath, caPath: tls.caPath }, logger: logger.child({ stage: 'tls' }), metrics });
 }
 
 /** The xDS limits' flags (--max-names-per-stream and the rest), from the limits table. */
@@ -45,14 +47,15 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           default: SERVE_DEFAULTS.grpcFastPath,
           describe: "let xDS streams write and read below grpc-js's public API where its internals have the known shape (--no-grpc-fast-path: never)",
         })
-        .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
-        .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
-        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' }),
+        .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server (re-read when the file changes)' })
+        .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server (re-read when the file changes)' })
+        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed (re-read when the file changes)' }),
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
       const logger = createLogger({ level: config.logLevel });
       const metrics = new HeraldMetrics();
+      const tls = tlsReloader(config, logger, metrics);
       const sources = config.clusters.map(
         (cluster) =>
           new KubeClusterSource({
@@ -79,7 +82,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             maxConnectionAgeMs: config.maxConnectionAgeMs,
             grpcFastPath: config.grpcFastPath,
             limits: config.limits,
-            credentials: xdsCredentials(config),
+            credentials: tls ? tls.credentials() : grpc.ServerCredentials.createInsecure(),
           },
           admin: { host: config.adminHost, port: config.adminPort },
           handoffDelayMs: shutdown.handoffDelayMs,
@@ -87,6 +90,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         { logger, metrics },
       );
       await runUntilSignalled(daemon, logger, shutdown.graceMs);
+      tls?.close();
       setExitCode(0);
     },
   };
