@@ -49,7 +49,16 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         })
         .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server (re-read when the file changes)' })
         .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server (re-read when the file changes)' })
-        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed (re-read when the file changes)' }),
+        .option('tls-ca', {
+          type: 'string',
+          describe:
+            "PEM CA bundle (re-read when the file changes); when given, xDS clients must present a certificate it signed, and the certificate's identity (SPIFFE URI SAN, else CN) binds the node id it may claim",
+        })
+        .option('tls-trust-domain', {
+          type: 'string',
+          array: true,
+          describe: 'TRUST_DOMAIN=KUBE_CLUSTER (repeatable): SPIFFE trust domains accepted from client certificates, and the kube cluster each stands for',
+        }),
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
@@ -83,6 +92,8 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             grpcFastPath: config.grpcFastPath,
             limits: config.limits,
             credentials: tls ? tls.credentials() : grpc.ServerCredentials.createInsecure(),
+            // With client certificates required, each certificate binds the node it may claim.
+            clientIdentity: config.tls?.requireClientCert ? { trustDomains: config.tls.trustDomains } : undefined,
           },
           admin: { host: config.adminHost, port: config.adminPort },
           handoffDelayMs: shutdown.handoffDelayMs,

@@ -2,9 +2,10 @@
 // directory: CAs, a serving certificate for loopback, client certificates with a CN and an
 // optional SPIFFE URI SAN.
 import { execFileSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomInt, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tls from 'node:tls';
 
 export interface Issued {
   cert: Buffer;
@@ -85,4 +86,21 @@ export function issue(dir: string, ca: TestCa, name: string, options: IssueOptio
     `${name}.crt`,
   ]);
   return { cert: readFileSync(join(dir, `${name}.crt`)), key: readFileSync(join(dir, `${name}.key`)) };
+}
+
+/** SHA-256 fingerprint of a certificate, as Node's getPeerCertificate() writes it. */
+export function fingerprintOf(issued: Issued): string {
+  return new X509Certificate(issued.cert).fingerprint256;
+}
+
+/** The fingerprint of the certificate a new TLS handshake with a loopback server is given. */
+export function servedFingerprint(port: number, identity: Issued): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['h2'], cert: identity.cert, key: identity.key });
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
 }

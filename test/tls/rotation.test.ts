@@ -1,10 +1,8 @@
 // Rotation on a live xDS server: the certificate, key and CA change under it while a client
 // stays connected on its old handshake; new handshakes get the new material at once.
-import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +10,7 @@ import { ResourceCache } from '../../src/cache/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { TlsReloader } from '../../src/tls/index.js';
 import { XdsServer } from '../../src/xds/index.js';
-import { issue, makeCa, type Issued, type TestCa } from '../helpers/pki.js';
+import { fingerprintOf as fingerprint, issue, makeCa, servedFingerprint, type Issued, type TestCa } from '../helpers/pki.js';
 import { SecretVolume } from '../helpers/secret-volume.js';
 import { protos, resourceAny, TestStream, until } from '../xds/helpers.js';
 
@@ -47,22 +45,6 @@ function connect(port: number, trust: Buffer, identity: Issued): TestStream {
   const client = new grpc.Client(`127.0.0.1:${port}`, creds, { 'grpc.ssl_target_name_override': 'localhost' });
   cleanup.push(() => client.close());
   return new TestStream(client);
-}
-
-/** The certificate a new handshake is served, as its SHA-256 fingerprint. */
-function servedFingerprint(port: number, identity: Issued): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['h2'], cert: identity.cert, key: identity.key });
-    socket.once('secureConnect', () => {
-      resolve(socket.getPeerCertificate().fingerprint256);
-      socket.destroy();
-    });
-    socket.once('error', reject);
-  });
-}
-
-function fingerprint(issued: Issued): string {
-  return new X509Certificate(issued.cert).fingerprint256;
 }
 
 async function count(metrics: HeraldMetrics, name: string): Promise<number> {
