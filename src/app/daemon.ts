@@ -7,7 +7,7 @@ import { EndpointStore } from '../store/index.js';
 import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainTracker, type DrainResult } from '../drains/index.js';
-import { XdsServer, type XdsLimits } from '../xds/index.js';
+import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
@@ -29,6 +29,8 @@ export interface DaemonOptions {
     /** After the max age, how long open streams may go on before the connection closes (XdsServer default 30 s). */
     maxConnectionAgeGraceMs?: number | undefined;
     credentials?: grpc.ServerCredentials;
+    /** With credentials that require client certificates: which nodes a certificate may claim. */
+    clientIdentity?: ClientIdentityPolicy | undefined;
     /** False keeps every stream on grpc-js's public API (default true). */
     grpcFastPath?: boolean | undefined;
     /** Unset fields keep DEFAULT_XDS_LIMITS. */
@@ -139,6 +141,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     maxConnectionAgeMs: options.xds.maxConnectionAgeMs,
     ...(options.xds.maxConnectionAgeGraceMs === undefined ? {} : { maxConnectionAgeGraceMs: options.xds.maxConnectionAgeGraceMs }),
     credentials: options.xds.credentials,
+    clientIdentity: options.xds.clientIdentity,
     grpcFastPath: options.xds.grpcFastPath !== false,
     csdsAccess: access,
     ...(options.xds.limits ? { limits: options.xds.limits } : {}),

@@ -4,13 +4,15 @@ import { startDaemon } from '../app/index.js';
 import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
-import { createLogger, HeraldMetrics } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, type Logger } from '../telemetry/index.js';
+import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
 
-function xdsCredentials(config: HeraldServeConfig): grpc.ServerCredentials {
+/** The TLS files, re-read as they rotate; undefined for plaintext xDS. Throws when they do not load. */
+function tlsReloader(config: HeraldServeConfig, logger: Logger, metrics: HeraldMetrics): TlsReloader | undefined {
   const tls = config.tls;
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.requireClientCert);
+  if (!tls) return undefined;
+  return new TlsReloader({ files: { certPath: tls.certPath, keyPath: tls.keyPath, caPath: tls.caPath }, logger: logger.child({ stage: 'tls' }), metrics });
 }
 
 /** The xDS limits' flags (--max-names-per-stream and the rest), from the limits table. */
@@ -57,9 +59,6 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           default: SERVE_DEFAULTS.grpcFastPath,
           describe: "let xDS streams write and read below grpc-js's public API where its internals have the known shape (--no-grpc-fast-path: never)",
         })
-        .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server' })
-        .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server' })
-        .option('tls-ca', { type: 'string', describe: 'PEM CA bundle; when given, xDS clients must present a certificate it signed' })
         .option('admin-token-file', {
           type: 'string',
           describe:
@@ -69,12 +68,25 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           type: 'string',
           array: true,
           describe: 'a host name the admin port accepts in the Host header, besides IP addresses and localhost (repeatable)',
+        })
+        .option('tls-cert', { type: 'string', describe: 'PEM certificate for the xDS server (re-read when the file changes)' })
+        .option('tls-key', { type: 'string', describe: 'PEM private key for the xDS server (re-read when the file changes)' })
+        .option('tls-ca', {
+          type: 'string',
+          describe:
+            "PEM CA bundle (re-read when the file changes); when given, xDS clients must present a certificate it signed, and the certificate's identity (SPIFFE URI SAN, else CN) binds the node id it may claim",
+        })
+        .option('tls-trust-domain', {
+          type: 'string',
+          array: true,
+          describe: 'TRUST_DOMAIN=KUBE_CLUSTER (repeatable): SPIFFE trust domains accepted from client certificates, and the kube cluster each stands for',
         }),
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
       const logger = createLogger({ level: config.logLevel });
       const metrics = new HeraldMetrics();
+      const tls = tlsReloader(config, logger, metrics);
       const sources = config.clusters.map(
         (cluster) =>
           new KubeClusterSource({
@@ -103,7 +115,9 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             maxConnectionAgeMs: config.maxConnectionAgeMs,
             grpcFastPath: config.grpcFastPath,
             limits: config.limits,
-            credentials: xdsCredentials(config),
+            credentials: tls ? tls.credentials() : grpc.ServerCredentials.createInsecure(),
+            // With client certificates required, each certificate binds the node it may claim.
+            clientIdentity: config.tls?.requireClientCert ? { trustDomains: config.tls.trustDomains } : undefined,
           },
           admin: { host: config.adminHost, port: config.adminPort, allowedHosts: config.adminAllowedHosts },
           adminToken: config.adminToken,
@@ -112,6 +126,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         { logger, metrics },
       );
       await runUntilSignalled(daemon, logger, shutdown.graceMs);
+      tls?.close();
       setExitCode(0);
     },
   };

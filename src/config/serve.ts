@@ -38,6 +38,8 @@ export interface ServeTlsConfig {
   ca: Buffer | undefined;
   /** True when --tls-ca is given: xDS clients must present a certificate signed by it. */
   requireClientCert: boolean;
+  /** --tls-trust-domain: SPIFFE trust domain → the kube cluster its clients run in; empty = any trust domain. */
+  trustDomains: ReadonlyMap<string, string>;
 }
 
 /** Everything `herald serve` needs, checked. */
@@ -126,6 +128,8 @@ function buildTls(raw: Record<string, unknown>): ServeTlsConfig | undefined {
   }
   if (!hasCert) throw new ConfigError('--tls-key: needs --tls-cert as well');
   if (!hasKey) throw new ConfigError('--tls-cert: needs --tls-key as well');
+  const trustDomains = buildTrustDomains(raw);
+  if (trustDomains.size > 0 && !hasCa) throw new ConfigError('--tls-trust-domain: needs --tls-ca (trust domains are read from client certificates)');
   const cert = readTlsFile('--tls-cert', raw['tlsCert']);
   const key = readTlsFile('--tls-key', raw['tlsKey']);
   const ca = hasCa ? readTlsFile('--tls-ca', raw['tlsCa']) : undefined;
@@ -137,6 +141,7 @@ function buildTls(raw: Record<string, unknown>): ServeTlsConfig | undefined {
     key: key.bytes,
     ca: ca?.bytes,
     requireClientCert: ca !== undefined,
+    trustDomains,
   };
 }
 
@@ -152,6 +157,23 @@ function readAdminToken(value: unknown): { path: string; token: string } {
     throw new ConfigError(`--admin-token-file: ${path}: a bearer token is letters, digits and -._~+/ (then '=' padding), nothing else`);
   }
   return { path, token };
+}
+
+/** SPIFFE trust domains: lower-case letters, digits, '.', '-' and '_'. */
+const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
+
+function buildTrustDomains(raw: Record<string, unknown>): Map<string, string> {
+  const domains = new Map<string, string>();
+  for (const item of stringList('--tls-trust-domain', raw['tlsTrustDomain'])) {
+    const eq = item.indexOf('=');
+    const domain = eq < 0 ? item : item.slice(0, eq);
+    if (eq < 0 || !TRUST_DOMAIN.test(domain)) {
+      throw new ConfigError(`--tls-trust-domain: '${item}' is not TRUST_DOMAIN=KUBE_CLUSTER (a trust domain is lower-case letters, digits, '.', '-' and '_')`);
+    }
+    if (domains.has(domain)) throw new ConfigError(`--tls-trust-domain: trust domain '${domain}' is given twice`);
+    domains.set(domain, validateClusterName('--tls-trust-domain', item.slice(eq + 1)));
+  }
+  return domains;
 }
 
 function buildClusters(raw: Record<string, unknown>, options: BuildServeOptions): ResolvedCluster[] {

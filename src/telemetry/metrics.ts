@@ -27,6 +27,15 @@ export class HeraldMetrics {
   readonly adminRequestsRefused: Counter<'reason'>;
   /** CSDS calls refused for lack of credentials (neither loopback nor the admin token). */
   readonly csdsRequestsRefused: Counter<'reason'>;
+  /** Streams ended because the client's certificate does not allow the node it claims, by reason. */
+  readonly xdsIdentityRefused: Counter<'reason'>;
+
+  /** TLS files re-read with new, valid material that new handshakes now use. */
+  readonly tlsReloads: Counter;
+  /** TLS files that changed but did not load (half-written, mismatched key); the old material stays. */
+  readonly tlsReloadFailures: Counter;
+  /** notAfter of the serving certificate and of the earliest-expiring CA in use. */
+  readonly tlsCertificateExpiry: Gauge<'certificate'>;
 
   /** Endpoints in the mesh by Kubernetes cluster and health. */
   readonly endpoints: Gauge<'kube_cluster' | 'health'>;
@@ -83,6 +92,24 @@ export class HeraldMetrics {
       name: 'herald_csds_requests_refused_total',
       help: 'CSDS calls refused, by reason (no_credentials, malformed_credentials, bad_token)',
       labelNames: ['reason'],
+      registers: reg,
+    });
+    this.xdsIdentityRefused = new Counter({
+      name: 'herald_xds_identity_refused_total',
+      help: "xDS streams refused because the client certificate's identity does not allow the node it claims, by reason",
+      labelNames: ['reason'],
+      registers: reg,
+    });
+    this.tlsReloads = new Counter({ name: 'herald_tls_reloads_total', help: 'TLS certificate, key or CA files reloaded with new valid material', registers: reg });
+    this.tlsReloadFailures = new Counter({
+      name: 'herald_tls_reload_failures_total',
+      help: 'TLS files that changed but did not load; the previous material stays in use',
+      registers: reg,
+    });
+    this.tlsCertificateExpiry = new Gauge({
+      name: 'herald_tls_certificate_expiry_timestamp_seconds',
+      help: 'When the certificate in use expires (Unix seconds): certificate="serving", or "ca" for the earliest-expiring CA',
+      labelNames: ['certificate'],
       registers: reg,
     });
     this.xdsRejectedRequests = new Counter({ name: 'herald_xds_rejected_requests_total', help: 'xDS requests ignored or refused, by reason', labelNames: ['reason'], registers: reg });

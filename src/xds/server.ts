@@ -16,6 +16,7 @@ import {
   type XdsLimits,
   type ApiSpec,
   type ClientInfo,
+  type ClientIdentityPolicy,
   ConnectionAdmission,
   DEFAULT_WRITE_PACING,
   deltaAdapter,
@@ -53,6 +54,11 @@ export interface XdsServerOptions {
   maxResponseBytes?: number;
   /** Transport security for listen(); insecure when absent (a mesh-internal port). */
   credentials?: grpc.ServerCredentials | undefined;
+  /**
+   * Set with credentials that require client certificates: a stream whose first request claims
+   * a node its certificate does not allow ends with PERMISSION_DENIED (see transport/client-identity.ts).
+   */
+  clientIdentity?: ClientIdentityPolicy | undefined;
   /** ControlPlane.identifier in every response. */
   controlPlaneId?: string;
   clock?: Clock;
@@ -154,6 +160,7 @@ export class XdsServer {
       maxListedNames: options.maxListedNames ?? 100,
       limits,
       limitLog: new LogOnce(),
+      clientIdentity: options.clientIdentity,
       connections: this.connections,
       isReady: () => this.isReady,
       forget: (stream) => {

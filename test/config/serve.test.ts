@@ -129,6 +129,15 @@ describe('buildServeConfig', () => {
     expect(config.tls).toMatchObject({ requireClientCert: false, ca: undefined });
   });
 
+  it('maps SPIFFE trust domains to kube clusters with --tls-trust-domain', () => {
+    const config = buildServeConfig({ cluster: `east=${east}`, tlsCert: cert, tlsKey: key, tlsCa: ca, tlsTrustDomain: ['east.example=east', 'west.example=west'] }, notInPod);
+    expect([...config.tls!.trustDomains]).toEqual([
+      ['east.example', 'east'],
+      ['west.example', 'west'],
+    ]);
+    expect(buildServeConfig({ cluster: `east=${east}`, tlsCert: cert, tlsKey: key, tlsCa: ca }, notInPod).tls!.trustDomains.size).toBe(0);
+  });
+
   it('uses the in-cluster config when no --cluster is given in a pod', () => {
     const config = buildServeConfig({}, { inCluster: { env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, pathPrefix: saPrefix } });
     expect(config.clusters.map((c) => c.name)).toEqual(['local']);
@@ -175,6 +184,31 @@ describe('buildServeConfig', () => {
     { title: 'key without cert', raw: () => ({ cluster: [`east=${east}`], tlsKey: key }), error: /--tls-key: needs --tls-cert as well/ },
     { title: 'ca alone', raw: () => ({ cluster: [`east=${east}`], tlsCa: ca }), error: /--tls-ca: needs --tls-cert and --tls-key/ },
     { title: 'missing cert file', raw: () => ({ cluster: [`east=${east}`], tlsCert: join(dir, 'none.crt'), tlsKey: key }), error: /--tls-cert: .*none\.crt: file not found/ },
+    {
+      title: 'trust domain without a CA',
+      raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsTrustDomain: 'td=east' }),
+      error: /--tls-trust-domain: needs --tls-ca/,
+    },
+    {
+      title: 'trust domain without a cluster',
+      raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsCa: ca, tlsTrustDomain: 'td' }),
+      error: /--tls-trust-domain: 'td' is not TRUST_DOMAIN=KUBE_CLUSTER/,
+    },
+    {
+      title: 'upper-case trust domain',
+      raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsCa: ca, tlsTrustDomain: 'TD=east' }),
+      error: /--tls-trust-domain: 'TD=east' is not TRUST_DOMAIN=KUBE_CLUSTER/,
+    },
+    {
+      title: 'trust domain given twice',
+      raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsCa: ca, tlsTrustDomain: ['td=east', 'td=west'] }),
+      error: /--tls-trust-domain: trust domain 'td' is given twice/,
+    },
+    {
+      title: 'trust domain with a bad cluster name',
+      raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsCa: ca, tlsTrustDomain: 'td=East_1' }),
+      error: /--tls-trust-domain: cluster name 'East_1' is not a DNS label/,
+    },
     { title: 'missing ca file', raw: () => ({ cluster: [`east=${east}`], tlsCert: cert, tlsKey: key, tlsCa: join(dir, 'none-ca.crt') }), error: /--tls-ca: .*none-ca\.crt: file not found/ },
   ];
   for (const c of cases) {

@@ -163,6 +163,9 @@ describe('prometheus-rules.yaml', () => {
     expect(uses('herald_nodejs_eventloop_lag_p99_seconds')).toContain('HeraldEventLoopLagHigh');
     expect(uses('herald_xds_limit_exceeded_total')).toContain('HeraldXdsClientsOverLimits');
     expect(uses('herald_xds_connections_refused_total')).toContain('HeraldXdsConnectionsRefused');
+    expect(uses('herald_tls_certificate_expiry_timestamp_seconds')).toContain('HeraldTlsCertificateExpiringSoon');
+    expect(uses('herald_tls_reload_failures_total')).toContain('HeraldTlsReloadFailing');
+    expect(uses('herald_xds_identity_refused_total')).toContain('HeraldXdsIdentityRefused');
     expect(allRules.find((r) => r.alert === 'HeraldKubeClusterUnsynced')!.for).toBe('5m');
   });
 

@@ -11,6 +11,7 @@ export { API_SPECS, type ApiSpec, serviceDefinition, type XdsApi, type XdsProtoc
 export { deltaAdapter } from './delta-adapter.js';
 export { type ObservedStream, type SentResource, type StreamObserver, StreamObservers, streamMetricsObserver } from './observers.js';
 export { ServedStream } from './served-stream.js';
+export { checkClientClaim, identityOf, subjectAltNames, type ClientIdentityPolicy, type IdentityRefusal, type IdentityRefusalReason, type PeerCertificateFields } from './client-identity.js';
 export type { ClientInfo, StreamContext } from './stream-contract.js';
 export { sotwAdapter } from './sotw-adapter.js';
 export { DEFAULT_WRITE_PACING, WritePacer, type WritePacerOptions } from './write-pacer.js';

@@ -12,6 +12,7 @@ import type { MessageSplitter } from '../wire/index.js';
 import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type ServerCall } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
 import { nodeBytes, type KeptNode } from '../bookkeeping/index.js';
+import { checkClientClaim, type PeerCertificateFields } from './client-identity.js';
 import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, StreamContext } from './stream-contract.js';
 
 /**
@@ -27,6 +28,8 @@ export class ServedStream implements PacedStream, ObservedStream {
   /** The first Node the client sent, with every field it set, kept encoded (for CSDS). */
   private keptNode: KeptNode | undefined;
   private warnedIgnored = false;
+  /** Whether the first request has been seen (and, with client identity on, its node checked). */
+  private sawFirstRequest = false;
   private readonly writer: CallWriter;
   /** Response bytes handed to the pacer or the call and not yet taken by the socket. */
   private unsentBytes = 0;
@@ -153,6 +156,10 @@ export class ServedStream implements PacedStream, ObservedStream {
       this.refuse('maxNodeBytes', grpc.status.INVALID_ARGUMENT, `the Node is ${node.length} bytes, over the limit of ${maxNodeBytes}`);
       return;
     }
+    if (!this.sawFirstRequest) {
+      this.sawFirstRequest = true;
+      if (this.ctx.clientIdentity && !this.claimAllowed((request as { node?: NodeInfo }).node)) return;
+    }
     // A request that alone lists too many names is refused before any work is done on it.
     const listed = this.adapter.namesOver(request, maxNamesPerStream);
     if (listed !== undefined) {
@@ -173,6 +180,29 @@ export class ServedStream implements PacedStream, ObservedStream {
         if (handled.stale) this.staleNonce(handled.outcome.kind, handled.unknownNonce);
         this.accepted(handled.outcome);
     }
+  }
+
+  /**
+   * With client certificates required, the node a stream claims must be one its certificate
+   * allows (client-identity.ts); otherwise the stream ends with PERMISSION_DENIED, counted and
+   * logged once per peer address.
+   */
+  private claimAllowed(node: NodeInfo | undefined): boolean {
+    const refused = checkClientClaim(peerCertificate(this.call), node, this.ctx.clientIdentity!);
+    if (!refused) return true;
+    this.ctx.metrics.xdsIdentityRefused.inc({ reason: refused.reason });
+    if (this.ctx.limitLog.shouldLog(`identity ${this.peerAddress()}`)) {
+      this.ctx.logger.warn(
+        { stream: this.id, api: this.api, peer: this.peer, node: node?.id.slice(0, 200), reason: refused.reason, detail: refused.detail },
+        'xDS stream refused: the client certificate does not allow the node it claims',
+      );
+    }
+    this.fail(grpc.status.PERMISSION_DENIED, refused.detail);
+    return false;
+  }
+
+  private peerAddress(): string {
+    return this.peer.slice(0, this.peer.lastIndexOf(':'));
   }
 
   /** A request answering a response other than the last one: ignored; one never sent is counted apart. */
@@ -308,8 +338,7 @@ export class ServedStream implements PacedStream, ObservedStream {
     const details = `${what} (${LIMIT_FLAGS[limit]})`;
     this.ctx.metrics.xdsLimitExceeded.inc({ limit: LIMIT_FLAGS[limit].slice(2) });
     // Keyed by peer address, not node id: a client chooses its node id, so a fresh one per stream would buy a log line each.
-    const address = this.peer.slice(0, this.peer.lastIndexOf(':'));
-    if (this.ctx.limitLog.shouldLog(`${limit} ${address}`)) {
+    if (this.ctx.limitLog.shouldLog(`${limit} ${this.peerAddress()}`)) {
       this.ctx.logger.warn(
         { stream: this.id, api: this.api, node: this.node?.id, peer: this.peer, limit: LIMIT_FLAGS[limit], value: this.ctx.limits[limit] },
         `xDS stream ended: ${details}`,
@@ -348,5 +377,14 @@ export class ServedStream implements PacedStream, ObservedStream {
     this.ctx.connections.namesChanged(this.peer, -this.namesCounted);
     this.namesCounted = 0;
     this.ctx.logger.debug({ stream: this.id, api: this.api, node: this.node?.id }, 'xDS stream closed');
+  }
+}
+
+/** The verified client certificate of the call's connection; undefined without TLS or a certificate. */
+function peerCertificate(call: ServerCall): PeerCertificateFields | undefined {
+  try {
+    return call.getAuthContext().sslPeerCertificate;
+  } catch {
+    return undefined;
   }
 }

@@ -11,6 +11,7 @@ import type { ConnectionTable } from './connections.js';
 import type { TransportPaths } from './fast-path.js';
 import type { Framed } from './framed.js';
 import type { XdsLimits } from './limits.js';
+import type { ClientIdentityPolicy } from './client-identity.js';
 import type { LogOnce } from './log-once.js';
 import type { StreamObservers } from './observers.js';
 import type { WritePacer } from './write-pacer.js';
@@ -49,8 +50,10 @@ export interface StreamContext {
   responseTally: ResponseTally;
   wrappers: ResourceWrappers;
   limits: XdsLimits;
-  /** Which clients were already logged about for crossing a limit. */
+  /** Which clients were already logged about for crossing a limit or claiming a node their certificate does not allow. */
   limitLog: LogOnce;
+  /** Set when client certificates are required: each stream's node must be one its certificate allows. */
+  clientIdentity: ClientIdentityPolicy | undefined;
   /** Counts streams per connection, for the idle and handshake timeouts. */
   connections: ConnectionTable;
   /** Response nonces for every stream. */

@@ -24,15 +24,33 @@ interface RawNode {
   cluster?: string;
   locality?: { region?: string; zone?: string; sub_zone?: string } | null;
   user_agent_name?: string;
+  /** google.protobuf.Struct: protobufjs names its Value's fields in camelCase whatever the load options. */
+  metadata?: { fields?: Record<string, { stringValue?: unknown } | null> } | null;
+}
+
+/** Only string values under this prefix are kept: they are all Herald reads, and a client controls the rest. */
+const HERALD_METADATA_PREFIX = 'herald.io/';
+
+function heraldMetadataOf(raw: RawNode): Record<string, string> | undefined {
+  const fields = raw.metadata?.fields;
+  if (!fields) return undefined;
+  let found: Record<string, string> | undefined;
+  for (const [key, value] of Object.entries(fields)) {
+    if (!key.startsWith(HERALD_METADATA_PREFIX) || typeof value?.stringValue !== 'string') continue;
+    (found ??= {})[key] = value.stringValue;
+  }
+  return found;
 }
 
 function toNodeInfo(raw: RawNode): NodeInfo {
   const locality = raw.locality;
+  const heraldMetadata = heraldMetadataOf(raw);
   return {
     id: raw.id ?? '',
     cluster: raw.cluster ?? '',
     locality: locality ? { region: locality.region ?? '', zone: locality.zone ?? '', subZone: locality.sub_zone ?? '' } : undefined,
     userAgent: raw.user_agent_name ?? '',
+    ...(heraldMetadata ? { heraldMetadata } : {}),
   };
 }
 

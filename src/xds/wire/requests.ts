@@ -23,6 +23,8 @@ export interface NodeInfo {
   cluster: string;
   locality: { region: string; zone: string; subZone: string } | undefined;
   userAgent: string;
+  /** The node metadata's string values under `herald.io/` (e.g. `herald.io/namespace`); absent when there are none. */
+  heraldMetadata?: Readonly<Record<string, string>>;
 }
 
 /** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */
