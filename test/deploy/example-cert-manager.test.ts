@@ -12,7 +12,7 @@ const heraldCert = () => find(objects, 'Certificate', 'herald-tls');
 describe('deploy/examples/cert-manager', () => {
   it('holds only cert-manager objects', () => {
     expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual(
-      ['cert-manager.io/v1 Certificate', 'cert-manager.io/v1 Certificate', 'cert-manager.io/v1 ClusterIssuer', 'cert-manager.io/v1 ClusterIssuer'].sort(),
+      ['cert-manager.io/v1 Certificate', 'cert-manager.io/v1 Certificate', 'cert-manager.io/v1 Certificate', 'cert-manager.io/v1 ClusterIssuer', 'cert-manager.io/v1 ClusterIssuer'].sort(),
     );
   });
 
@@ -28,9 +28,18 @@ describe('deploy/examples/cert-manager', () => {
     const { name, namespace } = service.metadata;
     expect(service.spec.clusterIP).toBe('None');
     const names = heraldCert().spec.dnsNames as string[];
-    expect(names).toEqual([name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`]);
+    expect(names).toEqual([name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`, 'localhost']);
+    // What `herald status` dials through kubectl port-forward.
+    expect(heraldCert().spec.ipAddresses).toEqual(['127.0.0.1']);
     expect(names).toContain(parseXdsAddress(DEFAULT_XDS_ADDRESS).host);
     expect(heraldCert().spec.usages).toContain('server auth');
+  });
+
+  it('gives operators a client certificate of the same CA for `herald status`', () => {
+    const operator = find(objects, 'Certificate', 'herald-operator');
+    expect(operator.spec.usages).toContain('client auth');
+    expect(operator.spec.usages).not.toContain('server auth');
+    expect(operator.spec.issuerRef).toEqual(heraldCert().spec.issuerRef);
   });
 
   it('chains Herald’s certificate to a CA issuer whose key pair is a CA certificate it makes', () => {

@@ -3,6 +3,7 @@
 // POD.NAMESPACE, as `herald bootstrap` writes it) sees a pod go DRAINING after its DELETE;
 // grpc-go's own xDS client, given a TLS bootstrap, stops calling that pod's backend; clients
 // without a certificate, without TLS, or with a certificate from another CA get nothing.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { GrpcGoProbe, type CallReport } from '../interop/grpc-go-probe.js';
 import { locateInteropTools } from '../interop/tools.js';
 import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
-import { HeraldProcess } from './harness/herald.js';
+import { HERALD_MAIN, HeraldProcess } from './harness/herald.js';
 import { makeMeshPki, type CertFiles, type MeshPki } from './harness/pki.js';
 import { endpointMap, healthView, until } from './harness/xds.js';
 
@@ -22,6 +23,11 @@ const NAMESPACE = 'shop';
 const SPIFFE_ID = `spiffe://cluster.local/ns/${NAMESPACE}/sa/cart`;
 // Loopback IPs of this file's own: the grpc-go client really calls these backends.
 const BACKEND_IPS = ['127.0.0.71', '127.0.0.72'] as const;
+
+/** Herald reads HERALD_* variables as flags: keep the developer's own out of the CLI it runs. */
+function withoutHeraldEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_')));
+}
 
 describe.skipIf(bins === '')('e2e: xDS over mTLS', () => {
   let env: E2eEnv;
@@ -100,6 +106,21 @@ describe.skipIf(bins === '')('e2e: xDS over mTLS', () => {
     const ids = JSON.stringify(body);
     expect(ids).toContain(`cart-7d9f.${NAMESPACE}`);
     for (const id of ['plain-1', 'anon-1', 'cart-rogue']) expect(ids).not.toContain(id);
+  });
+
+  it('answers `herald status` (CSDS) over mTLS with an operator certificate', () => {
+    const operator = pki.client('operator', undefined, 'herald-operator');
+    const args = ['status', '--address', herald.xdsTarget, '--admin-port', String(herald.adminPort), '-o', 'json'];
+    const tlsArgs = ['--tls-ca', pki.caCert, '--tls-cert', operator.cert, '--tls-key', operator.key];
+    const run = (extra: string[]) => spawnSync(process.execPath, [HERALD_MAIN, ...args, ...extra], { encoding: 'utf8', timeout: 30_000, env: withoutHeraldEnv() });
+    const ok = run(tlsArgs);
+    expect(ok.status, ok.stderr).toBe(0);
+    const rows = JSON.parse(ok.stdout) as { nodeId: string }[];
+    expect(rows.map((r) => r.nodeId)).toContain(`cart-7d9f.${NAMESPACE}`);
+    // The same without a certificate does not get through.
+    const anonymous = run(['--tls-ca', pki.caCert]);
+    expect(anonymous.status).not.toBe(0);
+    expect(anonymous.stdout).not.toContain('cart-7d9f');
   });
 
   const withProbe = it.skipIf(!interop.tools);

@@ -103,8 +103,8 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
 export interface MeshPki {
   caCert: string;
   herald: CertFiles;
-  /** A client certificate whose identity is a SPIFFE URI SAN (and the CN `cn`). */
-  client(name: string, spiffeId: string, cn?: string): CertFiles;
+  /** A client certificate with CN `cn` and, when given, a SPIFFE URI SAN. */
+  client(name: string, spiffeId: string | undefined, cn?: string): CertFiles;
 }
 
 /** `prefix` names the CA, so two meshes (a real one and a rogue one) can share a directory. */
@@ -119,6 +119,7 @@ export function makeMeshPki(dir: string, prefix = 'mesh'): MeshPki {
   return {
     caCert: ca.caCert,
     herald,
-    client: (name, spiffeId, cn = name) => signed(dir, ca, `${prefix}-client-${name}`, `/CN=${cn}`, [...CLIENT_EXTENSIONS, `subjectAltName=URI:${spiffeId}`]),
+    client: (name, spiffeId, cn = name) =>
+      signed(dir, ca, `${prefix}-client-${name}`, `/CN=${cn}`, [...CLIENT_EXTENSIONS, ...(spiffeId === undefined ? [] : [`subjectAltName=URI:${spiffeId}`])]),
   };
 }
