@@ -1,1 +1,2 @@
 export { buildSidecarBootstrap, durationJson, XDS_CLUSTER_NAME, type BootstrapObject, type SidecarBootstrapOptions } from './sidecar.js';
+export { buildSdsFiles, XDS_CA_SECRET, XDS_CLIENT_CERT_SECRET, type SdsFile, type SidecarTlsOptions } from './tls.js';

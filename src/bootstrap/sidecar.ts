@@ -6,6 +6,7 @@
 // Envoy does not expand environment variables inside a bootstrap file, so node identity is
 // resolved when the file is written (an init container runs `herald bootstrap` with the pod's
 // downward-API env) rather than left as placeholders.
+import { checkTlsOptions, xdsTransportSocket, type SidecarTlsOptions } from './tls.js';
 
 /** The name of the static cluster that carries ADS; generated clusters must not use it. */
 export const XDS_CLUSTER_NAME = 'herald_xds';
@@ -33,6 +34,8 @@ export interface SidecarBootstrapOptions {
   /** How often Envoy re-resolves the Herald Service name (ms); default 5000. */
   dnsRefreshMs?: number;
   connectTimeoutMs?: number;
+  /** TLS (mTLS with a client certificate) to Herald, from SDS files; plaintext when absent. */
+  tls?: SidecarTlsOptions;
 }
 
 export type BootstrapObject = Record<string, unknown>;
@@ -68,6 +71,7 @@ function checkOptions(options: SidecarBootstrapOptions): void {
     }
     if (options.egress.port === options.adminPort) throw new RangeError('egress.port: same as adminPort');
   }
+  if (options.tls) checkTlsOptions(options.tls);
 }
 
 function socketAddress(address: string, port: number): BootstrapObject {
@@ -97,6 +101,7 @@ function xdsCluster(options: SidecarBootstrapOptions): BootstrapObject {
       cluster_name: XDS_CLUSTER_NAME,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(options.xdsHost, options.xdsPort) } }] }],
     },
+    ...(options.tls ? { transport_socket: xdsTransportSocket(options.tls, options.xdsHost) } : {}),
   };
 }
 

@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { dumpYaml } from '@kubernetes/client-node';
 import type { CommandModule } from 'yargs';
-import { buildSidecarBootstrap, type BootstrapObject } from '../bootstrap/index.js';
+import { buildSdsFiles, buildSidecarBootstrap, type BootstrapObject, type SidecarTlsOptions } from '../bootstrap/index.js';
 import { ConfigError } from '../config/index.js';
 
 export const DEFAULT_XDS_ADDRESS = 'herald.herald.svc.cluster.local:18000';
@@ -35,6 +36,44 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * The TLS options from --tls-* and --sds-dir, or undefined for plaintext. The SDS files go next
+ * to the bootstrap unless --sds-dir says otherwise: both are read by the same Envoy.
+ */
+export function tlsFromFlags(argv: Record<string, unknown>, format: 'json' | 'yaml'): SidecarTlsOptions | undefined {
+  const caFile = optionalString(argv['tlsCa']);
+  const certFile = optionalString(argv['tlsCert']);
+  const keyFile = optionalString(argv['tlsKey']);
+  const sdsDirFlag = optionalString(argv['sdsDir']);
+  if (caFile === undefined) {
+    if (certFile !== undefined || keyFile !== undefined) throw new ConfigError("--tls-cert/--tls-key: need --tls-ca as well (Envoy must verify Herald's certificate)");
+    if (sdsDirFlag !== undefined) throw new ConfigError('--sds-dir: only used with --tls-ca');
+    return undefined;
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  for (const [flag, file] of [
+    ['--tls-ca', caFile],
+    ['--tls-cert', certFile],
+    ['--tls-key', keyFile],
+    ['--sds-dir', sdsDirFlag],
+  ] as const) {
+    // Envoy resolves a relative path from its own working directory, not the init container's.
+    if (file !== undefined && !path.posix.isAbsolute(file)) throw new ConfigError(`${flag}: '${file}' is not an absolute path`);
+  }
+  const output = optionalString(argv['output']);
+  const sdsDir = sdsDirFlag ?? (output === undefined ? undefined : path.dirname(path.resolve(output)));
+  if (sdsDir === undefined) throw new ConfigError('--sds-dir: needed with --tls-ca when the bootstrap goes to stdout');
+  return { caFile, certFile, keyFile, sdsDir, sdsFormat: format };
+}
+
+/** Write-then-rename, so an Envoy watching the directory never reads half a file. */
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  writeFileSync(temp, text);
+  renameSync(temp, file);
+}
+
 export function bootstrapCommand(setExitCode: (code: number) => void): CommandModule {
   return {
     command: 'bootstrap',
@@ -50,7 +89,11 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
         .option('envoy-admin-port', { type: 'number', describe: "Envoy's admin port on 127.0.0.1 (omitted when not given)" })
         .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 routing by Host to --egress-service clusters' })
         .option('egress-service', { type: 'string', array: true, describe: "a service the egress listener routes to, e.g. 'ledger.shop' (repeatable)" })
-        .option('format', { type: 'string', choices: ['json', 'yaml'], default: 'json', describe: 'output format' })
+        .option('tls-ca', { type: 'string', describe: "TLS to Herald: PEM CA bundle that signed Herald's certificate, path as the sidecar sees it" })
+        .option('tls-cert', { type: 'string', describe: "mTLS: the sidecar's PEM certificate (with --tls-key; required when Herald runs with --tls-ca)" })
+        .option('tls-key', { type: 'string', describe: "mTLS: the sidecar's PEM private key, in the directory of --tls-cert" })
+        .option('sds-dir', { type: 'string', describe: 'where to write the SDS files Envoy reads the TLS files through (default: the directory of --output)' })
+        .option('format', { type: 'string', choices: ['json', 'yaml'], default: 'json', describe: 'output format (also of the SDS files)' })
         .option('output', { type: 'string', describe: 'write to this file instead of stdout' }),
     handler: (argv) => {
       const { host, port } = parseXdsAddress(String(argv['xdsAddress']));
@@ -59,6 +102,8 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
       if ((egressPort === undefined) !== (egressServices.length === 0)) {
         throw new ConfigError('--egress-port and --egress-service go together');
       }
+      const format = argv['format'] === 'yaml' ? 'yaml' : 'json';
+      const tls = tlsFromFlags(argv as Record<string, unknown>, format);
       let bootstrap: BootstrapObject;
       try {
         bootstrap = buildSidecarBootstrap({
@@ -71,12 +116,15 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
           lds: argv['lds'] as boolean,
           adminPort: argv['envoyAdminPort'] as number | undefined,
           egress: egressPort === undefined ? undefined : { port: egressPort, services: egressServices },
+          tls,
         });
       } catch (error) {
         if (error instanceof RangeError) throw new ConfigError(error.message);
         throw error;
       }
-      const text = formatBootstrap(bootstrap, argv['format'] === 'yaml' ? 'yaml' : 'json');
+      // Envoy fails to start when an SDS file it names is missing: they go first.
+      for (const file of tls ? buildSdsFiles(tls) : []) writeAtomically(file.path, formatBootstrap(file.content, format));
+      const text = formatBootstrap(bootstrap, format);
       const output = optionalString(argv['output']);
       if (output === undefined) process.stdout.write(text);
       else writeFileSync(output, text);

@@ -1,24 +1,25 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadYaml } from '@kubernetes/client-node';
 import yargs from 'yargs';
 import { describe, expect, it } from 'vitest';
-import { buildSidecarBootstrap } from '../../src/bootstrap/index.js';
+import { buildSdsFiles, buildSidecarBootstrap } from '../../src/bootstrap/index.js';
 import { bootstrapCommand, defaultNodeId, formatBootstrap, parseXdsAddress } from '../../src/cli/bootstrap.js';
 
-async function runBootstrap(args: string[]): Promise<{ code: number | undefined; text: string }> {
+async function runBootstrap(args: string[], inspect: (dir: string) => void = () => {}): Promise<{ code: number | undefined; text: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-bootstrap-'));
   const out = path.join(dir, 'envoy.json');
   let code: number | undefined;
   try {
-    await yargs(['bootstrap', ...args, '--output', out])
+    await yargs(['bootstrap', ...args.map((a) => a.replace('$DIR', dir)), '--output', out])
       .command(bootstrapCommand((c) => (code = c)))
       .strict()
       .fail((message, error) => {
         throw error ?? new Error(message);
       })
       .parseAsync();
+    inspect(dir);
     return { code, text: readFileSync(out, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -46,7 +47,38 @@ describe('herald bootstrap', () => {
     );
   });
 
+  it('with --tls-*, writes the TLS bootstrap and its SDS files next to it, or into --sds-dir', async () => {
+    const tlsArgs = ['--tls-ca', '/ca/ca.crt', '--tls-cert', '/id/tls.crt', '--tls-key', '/id/tls.key'];
+    let written: string[] = [];
+    let sdsDir = '';
+    const sds = new Map<string, unknown>();
+    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', ...tlsArgs], (dir) => {
+      sdsDir = dir;
+      written = readdirSync(dir).sort();
+      for (const f of written.filter((name) => name.startsWith('herald-xds-'))) sds.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+    });
+    expect(written).toEqual(['envoy.json', 'herald-xds-ca.json', 'herald-xds-client-cert.json']);
+    const bootstrap = JSON.parse(text) as unknown;
+    const tls = { caFile: '/ca/ca.crt', certFile: '/id/tls.crt', keyFile: '/id/tls.key', sdsDir, sdsFormat: 'json' as const };
+    expect(bootstrap).toEqual(buildSidecarBootstrap({ service: 'cart', nodeId: 'n', xdsHost: 'herald.herald.svc.cluster.local', xdsPort: 18000, tls }));
+    expect([...sds.values()]).toEqual(buildSdsFiles(tls).map((f) => f.content));
+
+    let inOwnDir: string[] = [];
+    await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--tls-ca', '/ca/ca.crt', '--sds-dir', '$DIR/sds'], (dir) => {
+      inOwnDir = readdirSync(path.join(dir, 'sds'));
+      expect(loadYaml(readFileSync(path.join(dir, 'sds', 'herald-xds-ca.yaml'), 'utf8'))).toEqual(
+        buildSdsFiles({ caFile: '/ca/ca.crt', sdsDir: path.join(dir, 'sds'), sdsFormat: 'yaml' })[0]!.content,
+      );
+    });
+    expect(inOwnDir).toEqual(['herald-xds-ca.yaml']);
+  });
+
   it.each([
+    [['--service', 'cart', '--tls-cert', '/a/tls.crt', '--tls-key', '/a/tls.key'], /need --tls-ca/],
+    [['--service', 'cart', '--tls-ca', '/a/ca.crt', '--tls-cert', '/a/tls.crt'], /go together/],
+    [['--service', 'cart', '--tls-ca', 'ca.crt'], /--tls-ca: 'ca.crt' is not an absolute path/],
+    [['--service', 'cart', '--sds-dir', '/sds'], /only used with --tls-ca/],
+    [['--service', 'cart', '--tls-ca', '/a/ca.crt', '--tls-cert', '/a/tls.crt', '--tls-key', '/b/tls.key'], /directory/],
     [['--service', 'cart', '--xds-address', 'http://x:1'], /xds-address/],
     [['--service', 'cart', '--egress-port', '15001'], /go together/],
     [['--service', 'herald_xds'], /reserved/],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import yargs from 'yargs';
@@ -17,7 +17,7 @@ const init = spec.initContainers.find((c: Obj) => c.name === 'envoy-bootstrap');
 const envoy = spec.initContainers.find((c: Obj) => c.name === 'envoy');
 
 /** Runs the init container's `herald bootstrap` args here, with the pod's downward-API env. */
-async function runInitContainer(): Promise<Obj> {
+async function runInitContainer(): Promise<{ bootstrap: Obj; sds: Map<string, Obj>; outDir: string }> {
   const args = [...init.args] as string[];
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-example-'));
   const out = path.join(dir, 'envoy.json');
@@ -32,7 +32,9 @@ async function runInitContainer(): Promise<Obj> {
         throw e ?? new Error(m);
       })
       .parseAsync();
-    return JSON.parse(readFileSync(out, 'utf8')) as Obj;
+    const sds = new Map<string, Obj>();
+    for (const f of readdirSync(dir).filter((name) => name !== 'envoy.json')) sds.set(f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Obj);
+    return { bootstrap: JSON.parse(readFileSync(out, 'utf8')) as Obj, sds, outDir: dir };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -63,7 +65,7 @@ describe('deploy/examples/sidecar', () => {
   });
 
   it('produces a bootstrap naming the pod, the service and the headless Service', async () => {
-    const bootstrap = await runInitContainer();
+    const { bootstrap } = await runInitContainer();
     expect(bootstrap.node).toEqual({ id: 'cart-5c9d-x2x4q.shop', cluster: 'cart.shop' });
     const address = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'herald.herald.svc.cluster.local', port_value: 18000 });
@@ -71,9 +73,35 @@ describe('deploy/examples/sidecar', () => {
     expect(hosts.map((h: Obj) => h.name)).toEqual(['ledger.shop']);
   });
 
-  it.skipIf(!interop.tools)(`produces a bootstrap that passes Envoy validation${interop.reason ? ` (${interop.reason})` : ''}`, async () => {
-    const bootstrap = await runInitContainer();
-    const [result] = await runEnvoyValidate([{ source: 'examples/sidecar', bootstrap }]);
-    expect(result!.violations).toEqual([]);
+  it('talks mTLS to Herald with the SPIFFE files Envoy has mounted, through SDS files next to the bootstrap', async () => {
+    const { bootstrap, sds, outDir } = await runInitContainer();
+    const tls = bootstrap.static_resources.clusters[0].transport_socket.typed_config;
+    expect(tls.sni).toBe('herald.herald.svc.cluster.local');
+    const spiffe = envoy.volumeMounts.find((m: Obj) => m.name === 'spiffe');
+    expect(spec.volumes.find((v: Obj) => v.name === 'spiffe').csi.driver).toBe('spiffe.csi.cert-manager.io');
+    // Every PEM file an SDS secret names lies in the SPIFFE mount, and that mount is what is watched.
+    const secrets = [...sds.values()].map((f: Obj) => f.resources[0]);
+    const files = secrets.flatMap((s: Obj) =>
+      [s.validation_context?.trusted_ca, s.tls_certificate?.certificate_chain, s.tls_certificate?.private_key].filter(Boolean).map((d: Obj) => d.filename),
+    );
+    expect(files.sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key'].map((f) => `${spiffe.mountPath}/${f}`));
+    for (const s of secrets) expect((s.validation_context ?? s.tls_certificate).watched_directory).toEqual({ path: spiffe.mountPath });
+    // The SDS files go next to the bootstrap (no --sds-dir), which Envoy mounts from the same
+    // volume the init container writes (checked above).
+    expect(init.args).not.toContain('--sds-dir');
+    const sdsPaths = [tls.common_tls_context.combined_validation_context.validation_context_sds_secret_config, ...tls.common_tls_context.tls_certificate_sds_secret_configs].map(
+      (c: Obj) => c.sds_config.path_config_source.path as string,
+    );
+    expect(sdsPaths.map((p) => path.posix.dirname(p))).toEqual([outDir, outDir]);
+    expect(sdsPaths.map((p) => path.posix.basename(p)).sort()).toEqual([...sds.keys()].sort());
+  });
+
+  it.skipIf(!interop.tools)(`produces a bootstrap and SDS files that pass Envoy validation${interop.reason ? ` (${interop.reason})` : ''}`, async () => {
+    const { bootstrap, sds } = await runInitContainer();
+    const results = await runEnvoyValidate([
+      { source: 'examples/sidecar', bootstrap },
+      ...[...sds].map(([name, message]) => ({ source: name, type: 'envoy.service.discovery.v3.DiscoveryResponse', message })),
+    ]);
+    expect(results.map((r) => [r.source, r.violations])).toEqual(['examples/sidecar', ...sds.keys()].map((source) => [source, []]));
   });
 });

@@ -4,17 +4,13 @@ import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { shutdownSettings } from '../../src/cli/common.js';
 import { parseClusterSpec } from '../../src/config/index.js';
-import { DEPLOY_DIR, renderDeploy, renderYaml } from './kustomize.js';
+import { DEPLOY_DIR, findOne, renderDeploy, renderYaml } from './kustomize.js';
 
 type Obj = Record<string, any>;
 
 const base = renderDeploy('base') as Obj[];
 const clusterB = renderDeploy('overlays/cluster-b') as Obj[];
-const one = (objects: Obj[], kind: string, name: string): Obj => {
-  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  expect(found.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([`${kind}/${name}`]);
-  return found[0]!;
-};
+const one = (objects: Obj[], kind: string, name: string): Obj => findOne(objects, kind, name);
 const podSpec = (objects: Obj[]) => one(objects, 'Deployment', 'herald').spec.template.spec;
 const container = (objects: Obj[]) => podSpec(objects).containers.find((c: Obj) => c.name === 'herald');
 
@@ -137,6 +133,23 @@ describe.each([
     expect(inCluster).toHaveLength(1);
     expect(remotes.map((r) => r.name)).not.toContain(inCluster[0]);
     expect(flags.get('--local-cluster')).toEqual(inCluster);
+  });
+});
+
+describe.each([
+  ['base', base],
+  ['overlays/cluster-b', clusterB],
+])('deploy/%s serves xDS over mTLS', (_dir, objects) => {
+  it('points --tls-cert/--tls-key/--tls-ca at the keys of the herald-tls Secret, mounted read-only', () => {
+    const flags = serveFlags(container(objects).args);
+    const mount = container(objects).volumeMounts.find((m: Obj) => m.name === 'tls');
+    expect(mount).toMatchObject({ readOnly: true });
+    const volume = podSpec(objects).volumes.find((v: Obj) => v.name === 'tls');
+    // Required: a pod without its certificate must not start (it would serve plaintext).
+    expect(volume.secret).toEqual({ secretName: 'herald-tls', defaultMode: 0o440 });
+    // The key names of a kubernetes.io/tls Secret as cert-manager writes it.
+    const expected = { '--tls-cert': 'tls.crt', '--tls-key': 'tls.key', '--tls-ca': 'ca.crt' };
+    for (const [flag, key] of Object.entries(expected)) expect([flag, flags.get(flag)]).toEqual([flag, [path.posix.join(mount.mountPath, key)]]);
   });
 });
 

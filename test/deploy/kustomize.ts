@@ -33,3 +33,10 @@ export function renderYaml(dir: string): string {
 export function renderDeploy(dir: string): KubernetesObject[] {
   return loadAllYaml(renderYaml(dir)) as KubernetesObject[];
 }
+
+/** The one rendered object of this kind and name; throws when there is none or more than one. */
+export function findOne<T extends KubernetesObject>(objects: readonly T[], kind: string, name: string): T {
+  const found = objects.filter((o) => o.kind === kind && o.metadata?.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, rendered ${found.length}`);
+  return found[0]!;
+}

@@ -172,6 +172,26 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
     expect(results[2]!.violations).toEqual([]);
   });
 
+  it('validates any registered message given as JSON, the Anys inside it included', async () => {
+    const sds = (secret: Record<string, unknown>) => ({
+      resources: [{ '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret', name: 'ca', ...secret }],
+    });
+    const type = 'envoy.service.discovery.v3.DiscoveryResponse';
+    const results = await runEnvoyValidate(
+      [
+        { source: 'good SDS file', type, message: sds({ validation_context: { trusted_ca: { filename: '/tls/ca.crt' }, watched_directory: { path: '/tls' } } }) },
+        { source: 'bad SDS file', type, message: sds({ validation_context: { trusted_ca: { filename: '/tls/ca.crt' }, watched_directory: { path: '' } } }) },
+        { source: 'misspelt field', type, message: { resourcez: [] } },
+        { source: 'unknown type', type: 'herald.NoSuchType', message: {} },
+      ],
+      { binary: tools.envoyValidate },
+    );
+    expect(results[0]).toEqual({ source: 'good SDS file', typeUrl: `type.googleapis.com/${type}`, name: '', violations: [] });
+    expect(results[1]!.violations).toEqual(['resources[0](Secret): ValidationContext.WatchedDirectory.Path: value length must be at least 1 runes']);
+    expect(results[2]!.violations.join()).toMatch(/^decode: not a envoy\.service\.discovery\.v3\.DiscoveryResponse/);
+    expect(results[3]!.violations.join()).toMatch(/^decode: unknown message type "herald\.NoSuchType"/);
+  });
+
   it('validates bootstraps given as JSON, nested typed configs included', async () => {
     const bootstrap = (statPrefix: string) => ({
       node: { id: 'sidecar-1', cluster: 'echo', locality: { region: 'r1', zone: 'z1' } },

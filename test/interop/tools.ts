@@ -50,7 +50,11 @@ export function locateInteropTools(): Located {
   return { tools };
 }
 
-export type ValidateItem = { source: string; any: Uint8Array } | { source: string; bootstrap: object };
+/**
+ * What envoy-validate checks: a packed resource, a bootstrap, or any registered message by its
+ * full name (e.g. the DiscoveryResponse of an SDS file).
+ */
+export type ValidateItem = { source: string; any: Uint8Array } | { source: string; bootstrap: object } | { source: string; type: string; message: object };
 
 export interface ValidateResult {
   source: string;
@@ -77,11 +81,7 @@ export function runEnvoyValidate(items: readonly ValidateItem[], options: RunOpt
     if (!located.tools) return Promise.reject(new Error(located.reason));
     binary = located.tools.envoyValidate;
   }
-  const input = items
-    .map((item) =>
-      'any' in item ? JSON.stringify({ source: item.source, any: Buffer.from(item.any).toString('base64') }) : JSON.stringify({ source: item.source, bootstrap: item.bootstrap }),
-    )
-    .join('\n');
+  const input = items.map((item) => JSON.stringify('any' in item ? { source: item.source, any: Buffer.from(item.any).toString('base64') } : item)).join('\n');
   return new Promise((resolve, reject) => {
     const child = spawn(binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];

@@ -30,6 +30,8 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
+const CLIENT_EXTENSIONS = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth'];
+
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 function subject(cn: string, groups: string[]): string {
@@ -47,13 +49,10 @@ function signed(dir: string, pki: { caCert: string; caKey: string }, name: strin
   return { cert, key };
 }
 
-/**
- * A throw-away CA for one test cluster, a serving certificate for 127.0.0.1, and client
- * certificates for the given users (CN = user, O = groups: how kube-apiserver maps x509 users).
- */
-export function makeClusterPki(dir: string, users: Record<string, string[]>): ClusterPki {
-  const caCert = join(dir, 'ca.crt');
-  const caKey = join(dir, 'ca.key');
+/** A throw-away self-signed CA in `dir`, files `<name>.crt` and `<name>.key`. */
+function makeCa(dir: string, name: string, cn: string): { caCert: string; caKey: string } {
+  const caCert = join(dir, `${name}.crt`);
+  const caKey = join(dir, `${name}.key`);
   openssl(
     [
       'req',
@@ -66,7 +65,7 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
       '-days',
       '2',
       '-subj',
-      '/CN=herald-e2e-ca',
+      `/CN=${cn}`,
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',
@@ -74,7 +73,15 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
     ],
     dir,
   );
-  const ca = { caCert, caKey };
+  return { caCert, caKey };
+}
+
+/**
+ * A throw-away CA for one test cluster, a serving certificate for 127.0.0.1, and client
+ * certificates for the given users (CN = user, O = groups: how kube-apiserver maps x509 users).
+ */
+export function makeClusterPki(dir: string, users: Record<string, string[]>): ClusterPki {
+  const ca = makeCa(dir, 'ca', 'herald-e2e-ca');
   const serving = signed(dir, ca, 'serving', '/CN=kube-apiserver', [
     'basicConstraints=CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
@@ -83,14 +90,36 @@ export function makeClusterPki(dir: string, users: Record<string, string[]>): Cl
   ]);
   const issued = new Map<string, CertFiles>();
   for (const [user, groups] of Object.entries(users)) {
-    issued.set(
-      user,
-      signed(dir, ca, `user-${user}`, subject(user, groups), ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', 'extendedKeyUsage=clientAuth']),
-    );
+    issued.set(user, signed(dir, ca, `user-${user}`, subject(user, groups), CLIENT_EXTENSIONS));
   }
   const privateKey = join(dir, 'sa.key');
   const publicKey = join(dir, 'sa.pub');
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', privateKey], dir);
   openssl(['pkey', '-in', privateKey, '-pubout', '-out', publicKey], dir);
-  return { caCert, caKey, serving, users: issued, serviceAccount: { publicKey, privateKey } };
+  return { ...ca, serving, users: issued, serviceAccount: { publicKey, privateKey } };
+}
+
+/** The mesh's own PKI for xDS over mTLS: a CA, Herald's serving certificate, and issued clients. */
+export interface MeshPki {
+  caCert: string;
+  herald: CertFiles;
+  /** A client certificate with CN `cn` and, when given, a SPIFFE URI SAN. */
+  client(name: string, spiffeId: string | undefined, cn?: string): CertFiles;
+}
+
+/** `prefix` names the CA, so two meshes (a real one and a rogue one) can share a directory. */
+export function makeMeshPki(dir: string, prefix = 'mesh'): MeshPki {
+  const ca = makeCa(dir, `${prefix}-ca`, `${prefix} xDS CA`);
+  const herald = signed(dir, ca, `${prefix}-herald`, '/CN=herald', [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=DNS:herald.herald.svc.cluster.local,DNS:localhost,IP:127.0.0.1',
+  ]);
+  return {
+    caCert: ca.caCert,
+    herald,
+    client: (name, spiffeId, cn = name) =>
+      signed(dir, ca, `${prefix}-client-${name}`, `/CN=${cn}`, [...CLIENT_EXTENSIONS, ...(spiffeId === undefined ? [] : [`subjectAltName=URI:${spiffeId}`])]),
+  };
 }

@@ -1,10 +1,14 @@
 // Command envoy-validate checks xDS resources against the protoc-gen-validate rules that Envoy
 // enforces when it ingests config, using go-control-plane's generated types.
 //
-// Input (stdin): one JSON object per line, either
+// Input (stdin): one JSON object per line, one of
 //
 //	{"source": "...", "any": "<base64 of a serialized google.protobuf.Any>"}
 //	{"source": "...", "bootstrap": { ...envoy.config.bootstrap.v3.Bootstrap as JSON... }}
+//	{"source": "...", "type": "<full message name>", "message": { ...that message as JSON... }}
+//
+// The third form covers files Envoy reads that are not a bootstrap, e.g. the
+// envoy.service.discovery.v3.DiscoveryResponse of a path_config_source (SDS secrets from files).
 //
 // Output (stdout): one JSON object per input line, in order,
 //
@@ -28,6 +32,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -35,6 +40,8 @@ type input struct {
 	Source    string          `json:"source"`
 	Any       *string         `json:"any"`
 	Bootstrap json.RawMessage `json:"bootstrap"`
+	Type      string          `json:"type"`
+	Message   json.RawMessage `json:"message"`
 }
 
 type result struct {
@@ -58,7 +65,7 @@ const maxLineBytes = 64 << 20
 func main() {
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: envoy-validate < resources.ndjson\n\n"+
-			"Reads {\"source\",\"any\"} or {\"source\",\"bootstrap\"} JSON lines and prints one result line per input\n"+
+			"Reads {\"source\",\"any\"}, {\"source\",\"bootstrap\"} or {\"source\",\"type\",\"message\"} JSON lines and prints one result line per input\n"+
 			"plus a summary line. Registered types: %d.\n", registeredTypeCount())
 		flag.PrintDefaults()
 	}
@@ -109,13 +116,21 @@ func validateLine(line []byte) result {
 		return result{Violations: []string{"decode: line is not a JSON object: " + err.Error()}}
 	}
 	r := result{Source: in.Source, Violations: []string{}}
+	given := 0
+	for _, set := range []bool{in.Any != nil, in.Bootstrap != nil, in.Message != nil} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case in.Any != nil && in.Bootstrap == nil:
+	case given != 1:
+		r.Violations = append(r.Violations, `decode: exactly one of "any", "bootstrap" and "message" is required`)
+	case in.Any != nil:
 		validateAnyInput(*in.Any, &r)
-	case in.Bootstrap != nil && in.Any == nil:
+	case in.Bootstrap != nil:
 		validateBootstrap(in.Bootstrap, &r)
 	default:
-		r.Violations = append(r.Violations, `decode: exactly one of "any" and "bootstrap" is required`)
+		validateMessage(in.Type, in.Message, &r)
 	}
 	return r
 }
@@ -150,6 +165,22 @@ func validateBootstrap(raw json.RawMessage, r *result) {
 	}
 	r.Name = b.GetNode().GetId()
 	r.Violations = append(r.Violations, validateTree(&b, "")...)
+}
+
+func validateMessage(fullName string, raw json.RawMessage, r *result) {
+	r.TypeURL = "type.googleapis.com/" + fullName
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(fullName))
+	if err != nil {
+		r.Violations = append(r.Violations, fmt.Sprintf("decode: unknown message type %q: %v", fullName, err))
+		return
+	}
+	msg := mt.New().Interface()
+	if err := protojson.Unmarshal(raw, msg); err != nil {
+		r.Violations = append(r.Violations, fmt.Sprintf("decode: not a %s: %v", fullName, err))
+		return
+	}
+	r.Name = resourceName(msg)
+	r.Violations = append(r.Violations, validateTree(msg, "")...)
 }
 
 // resourceName is what xDS addresses the resource by: `name`, or `cluster_name` for a
