@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvoyProtos } from '../../src/resources/index.js';
 import { AdsClient } from '../../src/xdsclient/index.js';
+import { FakeApiServer } from '../sources/kube/fake-apiserver.js';
 
 // The real CLI process, SIGTERMed as Kubernetes does it (npm test builds dist/ first).
 const main = path.resolve('dist/main.js');
@@ -70,35 +71,19 @@ describe('herald process on SIGTERM', () => {
   describe('serve', () => {
     let dir: string;
     let kubeconfig: string;
-    beforeAll(() => {
+    let api: FakeApiServer;
+    beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-handoff-'));
       kubeconfig = path.join(dir, 'east.kubeconfig');
-      // An API server that refuses connections: the initial sync times out and Herald serves anyway.
-      fs.writeFileSync(
-        kubeconfig,
-        [
-          'apiVersion: v1',
-          'kind: Config',
-          'clusters:',
-          '- name: c',
-          '  cluster:',
-          '    server: https://127.0.0.1:9',
-          '    insecure-skip-tls-verify: true',
-          'users:',
-          '- name: u',
-          '  user:',
-          '    token: t',
-          'contexts:',
-          '- name: main',
-          '  context:',
-          '    cluster: c',
-          '    user: u',
-          'current-context: main',
-          '',
-        ].join('\n'),
-      );
+      // An empty cluster that syncs: xDS opens only once a cluster has synced.
+      api = new FakeApiServer();
+      await api.listen();
+      fs.writeFileSync(kubeconfig, api.kubeConfig().exportConfig());
     });
-    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    afterAll(async () => {
+      await api.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it('fails /readyz first, then ends xDS streams, then exits 0 within --shutdown-grace', async () => {
       const graceMs = 4_000;
