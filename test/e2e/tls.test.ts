@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdsClient } from '../../src/xdsclient/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
-import { GrpcGoProbe, type CallReport } from '../interop/grpc-go-probe.js';
+import { XdsProbe, type CallReport } from '../interop/xds-probe.js';
 import { locateInteropTools } from '../interop/tools.js';
 import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
 import { HERALD_MAIN, HeraldProcess } from './harness/herald.js';
@@ -38,7 +38,7 @@ describe.skipIf(bins === '')('e2e: xDS over mTLS', () => {
   let service: string;
   const backends: EchoBackend[] = [];
   const refused: AdsClient[] = [];
-  let probe: GrpcGoProbe | undefined;
+  let probe: XdsProbe | undefined;
   const protos = loadEnvoyProtos();
 
   function client(nodeId: string, credentials: grpc.ChannelCredentials): AdsClient {
@@ -136,8 +136,9 @@ describe.skipIf(bins === '')('e2e: xDS over mTLS', () => {
 
   withProbe(`grpc-go's xDS client, given a TLS bootstrap, balances over both${probeNote}`, async () => {
     const identity = pki.client('checkout', `spiffe://cluster.local/ns/${NAMESPACE}/sa/checkout`);
-    probe = await GrpcGoProbe.start({
-      binary: interop.tools!.grpcXdsProbe,
+    probe = await XdsProbe.start({
+      launch: { command: interop.tools!.grpcXdsProbe, args: [] },
+      label: 'grpc-go',
       target: `xds:///${service}`,
       bootstrap: {
         xds_servers: [

@@ -3,8 +3,9 @@
 // (GRPC_XDS_BOOTSTRAP_CONFIG or GRPC_XDS_BOOTSTRAP) and answers commands read from stdin, one per
 // line, with one JSON line each on stdout:
 //
-//	call N   make N unary calls (raw bytes, empty request); reply: {"backends": {...}, "errors": n}
-//	quit     exit
+//	call N    make N unary calls (raw bytes, empty request); reply: {"backends": {...}, "errors": n}
+//	watch T   open another channel, to target T, and start it connecting; reply: {"watching": T}
+//	quit      exit
 //
 // Every call has a deadline and the program exits when stdin closes, so a test that dies cannot
 // leave it running.
@@ -29,6 +30,9 @@ import (
 // maxCallsPerCommand bounds one command so a typo cannot keep the probe busy for hours.
 const maxCallsPerCommand = 10_000
 
+// maxWatched bounds the extra channels one probe opens.
+const maxWatched = 1_000
+
 type callReport struct {
 	Backends  map[string]int `json:"backends"`
 	Errors    int            `json:"errors"`
@@ -42,10 +46,10 @@ type errorReport struct {
 func main() {
 	target := flag.String("target", "", "dial target, e.g. xds:///echo (required)")
 	method := flag.String("method", "/herald.test.Echo/Who", "full method name to call")
-	deadline := flag.Duration("deadline", 5*time.Second, "deadline of each call")
+	deadlineMs := flag.Int("deadline-ms", 5000, "deadline of each call, in milliseconds")
 	waitForReady := flag.Bool("wait-for-ready", true, "queue calls until the channel is ready instead of failing fast")
 	flag.Parse()
-	if *target == "" || flag.NArg() != 0 {
+	if *target == "" || flag.NArg() != 0 || *deadlineMs <= 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -72,6 +76,14 @@ func main() {
 	}
 	emit(map[string]string{"started": *target})
 
+	deadline := time.Duration(*deadlineMs) * time.Millisecond
+	var watched []*grpc.ClientConn
+	defer func() {
+		for _, w := range watched {
+			w.Close()
+		}
+	}()
+
 	scanner := bufio.NewScanner(os.Stdin)
 	for scanner.Scan() {
 		fields := strings.Fields(scanner.Text())
@@ -87,9 +99,22 @@ func main() {
 				emit(errorReport{Error: fmt.Sprintf("call: N must be an integer in 0..%d", maxCallsPerCommand)})
 				continue
 			}
-			emit(callMany(conn, *method, n, *deadline))
+			emit(callMany(conn, *method, n, deadline))
+		case fields[0] == "watch" && len(fields) == 2:
+			if len(watched) >= maxWatched {
+				emit(errorReport{Error: fmt.Sprintf("watch: at most %d channels", maxWatched)})
+				continue
+			}
+			w, err := grpc.NewClient(fields[1], grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				emit(errorReport{Error: "watch: " + err.Error()})
+				continue
+			}
+			w.Connect()
+			watched = append(watched, w)
+			emit(map[string]string{"watching": fields[1]})
 		default:
-			emit(errorReport{Error: fmt.Sprintf("unknown command %q (want: call N | quit)", scanner.Text())})
+			emit(errorReport{Error: fmt.Sprintf("unknown command %q (want: call N | watch TARGET | quit)", scanner.Text())})
 		}
 	}
 }

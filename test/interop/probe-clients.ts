@@ -1,0 +1,26 @@
+// The proxyless xDS clients written by others that the interop tests run against Herald, each a
+// probe speaking xds-probe.ts's protocol. Each locates its built probe or says why it cannot.
+import { locateInteropTools } from './tools.js';
+import type { ProbeLaunch } from './xds-probe.js';
+
+export type LocatedProbe = { launch: ProbeLaunch; reason?: undefined } | { launch?: undefined; reason: string };
+
+export interface ProxylessClient {
+  /** Short name, used as a test title and node id prefix: grpc-go, grpc-java, grpc-core. */
+  name: string;
+  /** The implementation, for messages and docs. */
+  implementation: string;
+  locate(): LocatedProbe;
+}
+
+export const GRPC_GO: ProxylessClient = {
+  name: 'grpc-go',
+  implementation: "grpc-go's xDS resolver and balancers (test/interop/go/cmd/grpc-xds-probe)",
+  locate() {
+    const located = locateInteropTools();
+    return located.tools ? { launch: { command: located.tools.grpcXdsProbe, args: [] } } : { reason: located.reason };
+  },
+};
+
+/** Every client the interop tier runs, in the order their suites run. */
+export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_GO];
