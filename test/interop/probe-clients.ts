@@ -1,12 +1,14 @@
 // The proxyless xDS clients written by others that the interop tests run against Herald, each a
 // probe speaking xds-probe.ts's protocol. Each locates its built probe or says why it cannot.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { locateInteropTools } from './tools.js';
 import type { ProbeLaunch } from './xds-probe.js';
 
 export type LocatedProbe = { launch: ProbeLaunch; reason?: undefined } | { launch?: undefined; reason: string };
 
 export interface ProxylessClient {
-  /** Short name, used as a test title and node id prefix: grpc-go, grpc-java, grpc-core. */
+  /** Short name, used as a test title and node id prefix: grpc-js, grpc-go, grpc-java, grpc-core. */
   name: string;
   /** The implementation, for messages and docs. */
   implementation: string;
@@ -22,5 +24,14 @@ export const GRPC_GO: ProxylessClient = {
   },
 };
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const GRPC_JS: ProxylessClient = {
+  name: 'grpc-js',
+  implementation: "@grpc/grpc-js-xds's resolver and balancers (test/interop/node/xds-probe.mjs)",
+  // Nothing to build: the package is a dev dependency, run by the Node running the tests.
+  locate: () => ({ launch: { command: process.execPath, args: [path.join(here, 'node', 'xds-probe.mjs')] } }),
+};
+
 /** Every client the interop tier runs, in the order their suites run. */
-export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_GO];
+export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_JS, GRPC_GO];
