@@ -1,0 +1,162 @@
+// Property: whatever valid mesh Herald is fed, no proxyless client NACKs what it serves. Random
+// meshes (random-mesh.ts) are fed to a running daemon, round after round, while every client
+// holds a channel to every service; after each round all of them must have ACKed everything,
+// and a NACK fails the test with the client's message and the resource it names.
+// HERALD_PROPERTY_SEED replays a run; HERALD_PROPERTY_ROUNDS sets its length.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { ResourceKind } from '../../src/model/index.js';
+import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { ManualSource } from '../helpers/manual-source.js';
+import { randomMesh, Rng, type RandomMesh } from '../property/random-mesh.js';
+import { PROXYLESS_CLIENTS, type ProxylessClient } from './probe-clients.js';
+import type { ProbeLaunch } from './xds-probe.js';
+import { XdsProbe } from './xds-probe.js';
+
+const SEED = Number(process.env.HERALD_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const ROUNDS = Number(process.env.HERALD_PROPERTY_ROUNDS ?? 5);
+const CLUSTERS = ['kube-a', 'kube-b', 'kube-c'];
+const SHAPE = { clusters: CLUSTERS, maxServices: 8, maxPodsPerService: 6 };
+const SETTLE_TIMEOUT_MS = 60_000;
+
+function inCi(): boolean {
+  const value = process.env.CI;
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
+
+const located = PROXYLESS_CLIENTS.map((client) => ({ client, located: client.locate() }));
+const runnable = located.flatMap(({ client, located: l }) => (l.launch ? [{ client, launch: l.launch }] : []));
+const missing = located.flatMap(({ client, located: l }) => (l.reason !== undefined ? [`${client.name}: ${l.reason}`] : []));
+if (missing.length > 0 && !inCi()) console.warn(`[interop] the no-NACK property runs without ${missing.join('; ')}`);
+
+interface Running {
+  client: ProxylessClient;
+  probe: XdsProbe;
+  nodeId: string;
+}
+
+describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${SEED})`, () => {
+  const sources = CLUSTERS.map((name) => new ManualSource(name));
+  const rng = new Rng(SEED);
+  const encoder = new ResourceEncoder(loadEnvoyProtos());
+  const watched = new Set<string>();
+  const running: Running[] = [];
+  let daemon: Daemon;
+  let first: RandomMesh;
+
+  beforeAll(async () => {
+    daemon = await startDaemon(
+      { sources, localCluster: 'kube-a', initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
+      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+    );
+    await daemon.ready;
+    first = feed(randomMesh(rng, SHAPE));
+    const target = `xds:///${first.services[0] ?? 'none.default'}`;
+    watched.add(target.slice('xds:///'.length));
+    for (const { client, launch } of runnable) running.push(await start(client, launch, target));
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((r) => r.probe.close()));
+    await daemon?.stop(1_000);
+  });
+
+  async function start(client: ProxylessClient, launch: ProbeLaunch, target: string): Promise<Running> {
+    const nodeId = `${client.name}-property`;
+    const probe = await XdsProbe.start({
+      launch,
+      label: client.name,
+      target,
+      bootstrap: {
+        xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+        node: { id: nodeId, locality: { region: 'r1', zone: 'z1' } },
+      },
+    });
+    return { client, probe, nodeId };
+  }
+
+  function feed(mesh: RandomMesh): RandomMesh {
+    mesh.clusters.forEach((c, i) => sources[i]!.sync(c.pods, c.nodes));
+    return mesh;
+  }
+
+  /** Every client's streams: not behind on any type, with every watched listener subscribed. */
+  function behind(): string[] {
+    const problems: string[] = [];
+    for (const r of running) {
+      const streams = daemon.xds.clients().filter((c) => c.node?.id === r.nodeId);
+      if (streams.length === 0) problems.push(`${r.client.name}: no stream`);
+      const listeners = streams.reduce((n, s) => n + (s.types.listener?.subscription.nameCount ?? 0), 0);
+      if (listeners < watched.size) problems.push(`${r.client.name}: ${listeners} of ${watched.size} listeners subscribed`);
+      for (const s of streams) {
+        for (const [kind, info] of Object.entries(s.types)) {
+          if (info.pending || info.dirty || info.sync === 'behind') problems.push(`${r.client.name}: ${kind} ${info.sync}${info.pending ? ' (unACKed)' : ''}`);
+        }
+      }
+    }
+    return problems;
+  }
+
+  async function settle(round: number): Promise<void> {
+    const until = Date.now() + SETTLE_TIMEOUT_MS;
+    let calm = 0;
+    let last: string[] = [];
+    // Three quiet looks in a row: a batch of changes may still be on its way after the first.
+    while (calm < 3) {
+      if (Date.now() > until) throw new Error(`round ${round}: clients still behind after ${SETTLE_TIMEOUT_MS} ms: ${last.join('; ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      last = behind();
+      calm = last.length === 0 ? calm + 1 : 0;
+    }
+  }
+
+  /** Every NACK any client sent, with the resources of that type its message names. */
+  function nacks(): string[] {
+    const found: string[] = [];
+    for (const r of running) {
+      for (const s of daemon.xds.clients().filter((c) => c.node?.id === r.nodeId)) {
+        for (const [kind, info] of Object.entries(s.types) as [ResourceKind, NonNullable<(typeof s.types)[ResourceKind]>][]) {
+          if (info.counts.nacks === 0) continue;
+          const message = info.lastNack?.message ?? '';
+          const named = [...daemon.cache.list(kind)].filter((res) => res.name !== '' && message.includes(res.name));
+          const shown = (named.length > 0 ? named : [...daemon.cache.list(kind)].slice(0, 3)).map((res) => JSON.stringify(encoder.decodeAny(res.any).message));
+          found.push(`${r.client.name} NACKed ${info.counts.nacks} ${kind} response(s): "${message}"\n  resource(s): ${shown.join('\n  ')}`);
+        }
+      }
+    }
+    return found;
+  }
+
+  /** Per client, the types its streams subscribe to and have ACKed at least once. */
+  function subscribedKinds(): [string, string[]][] {
+    return running.map((r) => {
+      const kinds = new Set<string>();
+      for (const s of daemon.xds.clients().filter((c) => c.node?.id === r.nodeId)) {
+        for (const [kind, info] of Object.entries(s.types)) if (info.subscription.nameCount > 0 && info.counts.acks > 0) kinds.add(kind);
+      }
+      return [r.client.name, [...kinds].sort()];
+    });
+  }
+
+  it('has every client to run (CI builds them all)', () => {
+    if (inCi()) expect(missing).toEqual([]);
+    expect(running.length).toBeGreaterThan(0);
+  });
+
+  it(`ACKs ${ROUNDS} random meshes on every client, never NACKs`, async () => {
+    let mesh = first;
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0) mesh = feed(randomMesh(rng, SHAPE));
+      for (const service of mesh.services) {
+        if (watched.has(service)) continue;
+        watched.add(service);
+        for (const r of running) await r.probe.watch(`xds:///${service}`);
+      }
+      await settle(round);
+      expect(subscribedKinds(), `round ${round}: every client takes every type`).toEqual(running.map((r) => [r.client.name, ['cluster', 'endpoint', 'listener', 'route']]));
+      const problems = nacks();
+      expect(problems, `round ${round} of seed ${SEED} (${mesh.services.length} services: ${mesh.services.join(', ')})`).toEqual([]);
+    }
+  });
+});
