@@ -1,0 +1,169 @@
+// What each proxyless client does with what Herald serves, observed rather than assumed, and
+// checked against the table in docs/XDS-CLIENTS.md so the table cannot drift from the clients.
+// One Herald per client, local cluster kube-a: a-0 and a-1 in kube-a (priority 0), b-0 in kube-b
+// (priority 1), all three backends running, so where calls land shows what the client chose.
+import * as grpc from '@grpc/grpc-js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../../src/app/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
+import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { PROXYLESS_CLIENTS } from './probe-clients.js';
+import { probeSuite } from './suite.js';
+import { XdsProbe, type CallReport } from './xds-probe.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DOC = path.join(repo, 'docs', 'XDS-CLIENTS.md');
+
+/** Row title in the doc → observed value, per client. */
+type Observations = Record<string, string>;
+const observed = new Map<string, Observations>();
+
+/** The doc's table: row title → client → cell. */
+function docTable(): Map<string, Map<string, string>> {
+  const lines = readFileSync(DOC, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('| observed |'));
+  if (start < 0) throw new Error(`${DOC} has no table whose header starts with "| observed |"`);
+  const cells = (line: string) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
+  const clients = cells(lines[start]!).slice(1);
+  const table = new Map<string, Map<string, string>>();
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    const [title, ...values] = cells(line);
+    table.set(title!, new Map(clients.map((c, i) => [c, values[i] ?? ''])));
+  }
+  return table;
+}
+
+const ROWS = {
+  protocol: 'xDS transport',
+  userAgent: 'user_agent_name',
+  priority: 'EDS priorities: only priority 0 takes traffic while it has healthy hosts',
+  unhealthy: 'EDS `UNHEALTHY` hosts',
+  draining: 'EDS `DRAINING` hosts',
+  failover: 'priority 0 without healthy hosts: traffic moves to priority 1',
+} as const;
+
+function landed(report: CallReport): string {
+  return Object.keys(report.backends).sort().join('+') || 'nothing';
+}
+
+PROXYLESS_CLIENTS.forEach((client, index) => {
+  const ip = (host: number) => `127.0.${32 + index}.${host}`;
+  const nodeId = `${client.name}-matrix`;
+
+  probeSuite(`${client.name}: what it honours`, client, (launch) => {
+    const seen: Observations = {};
+    const backends: EchoBackend[] = [];
+    let kubeA: ManualSource;
+    let kubeB: ManualSource;
+    let daemon: Daemon;
+    let probe: XdsProbe;
+
+    beforeAll(async () => {
+      backends.push(await startEchoBackend('a-0', ip(1)), await startEchoBackend('a-1', ip(2)), await startEchoBackend('b-0', ip(3)));
+      const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
+      const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
+      kubeA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
+      kubeB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
+      daemon = await startDaemon(
+        { sources: [kubeA, kubeB], localCluster: 'kube-a', includeNotReady: true, initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
+        { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+      );
+      await daemon.ready;
+      probe = await XdsProbe.start({
+        launch,
+        label: client.name,
+        target: 'xds:///echo',
+        bootstrap: {
+          xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+          node: { id: nodeId, locality: { region: 'r1', zone: 'z1' } },
+        },
+      });
+    });
+
+    afterAll(async () => {
+      observed.set(client.name, seen);
+      await probe?.close();
+      await daemon?.stop(1_000);
+      await Promise.all(backends.map((b) => b.stop()));
+    });
+
+    /** Calls in rounds until one round lands on a stable set of backends twice in a row. */
+    async function settledLanding(): Promise<string> {
+      let previous = '';
+      for (let round = 0; round < 30; round++) {
+        const report = await probe.call(30);
+        if (report.errors > 0) throw new Error(`${report.errors} calls failed: ${report.lastError}; ${probe.stderr}`);
+        const now = landed(report);
+        if (now === previous) return now;
+        previous = now;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`no stable landing within 30 rounds; last: ${previous}`);
+    }
+
+    it('connects, and which transport and user agent it uses', async () => {
+      await settledLanding();
+      const streams = daemon.xds.clients().filter((c) => c.node?.id === nodeId);
+      expect(streams.length).toBeGreaterThan(0);
+      seen[ROWS.protocol] = [...new Set(streams.map((s) => `${s.protocol === 'delta' ? 'Delta' : 'SotW'} ${s.api.replace('delta-', '').toUpperCase()}`))].join(', ');
+      seen[ROWS.userAgent] = [...new Set(streams.map((s) => s.node?.userAgent ?? ''))].join(', ');
+    });
+
+    it('priorities: with a-0 and a-1 healthy in priority 0, does b-0 (priority 1) get calls?', async () => {
+      const landing = await settledLanding();
+      seen[ROWS.priority] = landing === 'a-0+a-1' ? 'honoured' : `ignored (calls landed on ${landing})`;
+      expect(landing).toMatch(/a-0/);
+    });
+
+    it('UNHEALTHY: a-1 not Ready (sent as UNHEALTHY)', async () => {
+      kubeA.update('default/a-1', { ready: false });
+      const landing = await settledLanding();
+      seen[ROWS.unhealthy] = landing.includes('a-1') ? `picked (calls landed on ${landing})` : 'not picked';
+    });
+
+    it('DRAINING and failover: a-0 terminating leaves priority 0 with no healthy host', async () => {
+      kubeA.update('default/a-0', { terminating: true, gracePeriodSeconds: 60 });
+      const landing = await settledLanding();
+      seen[ROWS.draining] = landing.includes('a-0') ? `picked (calls landed on ${landing})` : 'not picked';
+      seen[ROWS.failover] = landing === 'b-0' ? 'yes' : `no (calls landed on ${landing})`;
+      // a-0 still answers a direct call: where calls land was the client's choice.
+      const direct = new grpc.Client(`${backends[0]!.host}:${backends[0]!.port}`, grpc.credentials.createInsecure());
+      try {
+        expect(await callWho(direct)).toBe('a-0');
+      } finally {
+        direct.close();
+      }
+    });
+
+    it(`ACKed everything, NACKed nothing`, () => {
+      for (const s of daemon.xds.clients().filter((c) => c.node?.id === nodeId)) {
+        for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks, lastNack: info.lastNack?.message }).toEqual({ kind, nacks: 0, lastNack: undefined });
+      }
+    });
+  });
+});
+
+describe('docs/XDS-CLIENTS.md', () => {
+  it('says what the clients were seen doing', () => {
+    const table = docTable();
+    const results = Object.fromEntries(observed);
+    const dir = path.join(repo, '.cache', 'test-results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'xds-clients.json'), `${JSON.stringify(results, null, 2)}\n`);
+    expect(observed.size, 'no client ran').toBeGreaterThan(0);
+    for (const [clientName, rows] of observed) {
+      for (const title of Object.values(ROWS)) {
+        expect(table.get(title)?.get(clientName), `${clientName}, row "${title}"`).toBe(rows[title]);
+      }
+    }
+  });
+});
