@@ -1,7 +1,8 @@
 // What each proxyless client does with what Herald serves, observed rather than assumed, and
 // checked against the table in docs/XDS-CLIENTS.md so the table cannot drift from the clients.
-// One Herald per client, local cluster kube-a: a-0 and a-1 in kube-a (priority 0), b-0 in kube-b
-// (priority 1), all three backends running, so where calls land shows what the client chose.
+// One Herald per client, local cluster kube-a: a-0 (zone z1) and a-1..a-3 (zone z2) in kube-a
+// (priority 0), b-0 in kube-b (priority 1), every backend running, so where calls land shows what
+// the client chose.
 import * as grpc from '@grpc/grpc-js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -46,6 +47,7 @@ const ROWS = {
   protocol: 'xDS transport',
   userAgent: 'user_agent_name',
   priority: 'EDS priorities: only priority 0 takes traffic while it has healthy hosts',
+  localities: 'hosts of a priority share its traffic evenly across localities (locality weight = healthy hosts)',
   unhealthy: 'EDS `UNHEALTHY` hosts',
   draining: 'EDS `DRAINING` hosts',
   failover: 'priority 0 without healthy hosts: traffic moves to priority 1',
@@ -68,11 +70,14 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
     let probe: XdsProbe;
 
     beforeAll(async () => {
-      backends.push(await startEchoBackend('a-0', ip(1)), await startEchoBackend('a-1', ip(2)), await startEchoBackend('b-0', ip(3)));
-      const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
-      const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
-      kubeA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
-      kubeB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
+      for (const [i, name] of ['a-0', 'a-1', 'a-2', 'a-3', 'b-0'].entries()) backends.push(await startEchoBackend(name, ip(i + 1)));
+      const pod = (cluster: string, b: EchoBackend, zone: string) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-${zone}` });
+      const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-${zone}`, region: 'r1', zone });
+      kubeA = new ManualSource('kube-a', {
+        pods: [pod('kube-a', backends[0]!, 'z1'), ...backends.slice(1, 4).map((b) => pod('kube-a', b, 'z2'))],
+        nodes: [node('kube-a', 'z1'), node('kube-a', 'z2')],
+      });
+      kubeB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[4]!, 'z3')], nodes: [node('kube-b', 'z3')] });
       daemon = await startDaemon(
         { sources: [kubeA, kubeB], localCluster: 'kube-a', includeNotReady: true, initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
         { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
@@ -118,10 +123,19 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       seen[ROWS.userAgent] = [...new Set(streams.map((s) => s.node?.userAgent ?? ''))].join(', ');
     });
 
-    it('priorities: with a-0 and a-1 healthy in priority 0, does b-0 (priority 1) get calls?', async () => {
+    it('priorities: with a-0..a-3 healthy in priority 0, does b-0 (priority 1) get calls?', async () => {
       const landing = await settledLanding();
-      seen[ROWS.priority] = landing === 'a-0+a-1' ? 'honoured' : `ignored (calls landed on ${landing})`;
+      seen[ROWS.priority] = landing === 'a-0+a-1+a-2+a-3' ? 'honoured' : `ignored (calls landed on ${landing})`;
       expect(landing).toMatch(/a-0/);
+    });
+
+    it("localities: z1 (a-0, weight 1) beside z2 (a-1..a-3, weight 3): does a-0 get a host's share or a locality's?", async () => {
+      const report = await probe.call(200);
+      expect(report.errors).toBe(0);
+      // Even per host: a-0 takes about 1/4 (50 of 200); even per locality, about 1/2 (100).
+      // The cut at 3/8 is more than four standard deviations from either.
+      const share = report.backends['a-0'] ?? 0;
+      seen[ROWS.localities] = share < 75 ? 'yes' : `no (a-0, alone in z1, took ${share} of 200 calls)`;
     });
 
     it('UNHEALTHY: a-1 not Ready (sent as UNHEALTHY)', async () => {
@@ -130,10 +144,10 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       seen[ROWS.unhealthy] = landing.includes('a-1') ? `picked (calls landed on ${landing})` : 'not picked';
     });
 
-    it('DRAINING and failover: a-0 terminating leaves priority 0 with no healthy host', async () => {
-      kubeA.update('default/a-0', { terminating: true, gracePeriodSeconds: 60 });
+    it('DRAINING and failover: a-0, a-2 and a-3 terminating leave priority 0 with no healthy host', async () => {
+      for (const name of ['a-0', 'a-2', 'a-3']) kubeA.update(`default/${name}`, { terminating: true, gracePeriodSeconds: 60 });
       const landing = await settledLanding();
-      seen[ROWS.draining] = landing.includes('a-0') ? `picked (calls landed on ${landing})` : 'not picked';
+      seen[ROWS.draining] = /a-[023]/.test(landing) ? `picked (calls landed on ${landing})` : 'not picked';
       seen[ROWS.failover] = landing === 'b-0' ? 'yes' : `no (calls landed on ${landing})`;
       // a-0 still answers a direct call: where calls land was the client's choice.
       const direct = new grpc.Client(`${backends[0]!.host}:${backends[0]!.port}`, grpc.credentials.createInsecure());
