@@ -46,6 +46,7 @@ function docTable(): Map<string, Map<string, string>> {
 const ROWS = {
   protocol: 'xDS transport',
   userAgent: 'user_agent_name',
+  streams: 'ADS connections for two channel targets',
   priority: 'EDS priorities: only priority 0 takes traffic while it has healthy hosts',
   localities: 'hosts of a priority share its traffic evenly across localities (locality weight = healthy hosts)',
   unhealthy: 'EDS `UNHEALTHY` hosts',
@@ -121,6 +122,14 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       expect(streams.length).toBeGreaterThan(0);
       seen[ROWS.protocol] = [...new Set(streams.map((s) => `${s.protocol === 'delta' ? 'Delta' : 'SotW'} ${s.api.replace('delta-', '').toUpperCase()}`))].join(', ');
       seen[ROWS.userAgent] = [...new Set(streams.map((s) => s.node?.userAgent ?? ''))].join(', ');
+    });
+
+    it('how many ADS connections it opens for a second channel target', async () => {
+      await probe.watch('xds:///second-target');
+      const subscribed = () => daemon.xds.clients().some((c) => c.node?.id === nodeId && c.types.listener?.subscription.names.includes('second-target'));
+      await expect.poll(subscribed, { timeout: 20_000 }).toBe(true);
+      const peers = new Set(daemon.xds.clients().flatMap((c) => (c.node?.id === nodeId ? [c.peer] : [])));
+      seen[ROWS.streams] = peers.size === 1 ? '1, shared' : `${peers.size}, one per target`;
     });
 
     it('priorities: with a-0..a-3 healthy in priority 0, does b-0 (priority 1) get calls?', async () => {
