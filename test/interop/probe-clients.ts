@@ -1,5 +1,6 @@
 // The proxyless xDS clients written by others that the interop tests run against Herald, each a
 // probe speaking xds-probe.ts's protocol. Each locates its built probe or says why it cannot.
+import { locateJavaProbe } from './java/locate.js';
 import { locateInteropTools } from './tools.js';
 import type { ProbeLaunch } from './xds-probe.js';
 
@@ -22,5 +23,11 @@ export const GRPC_GO: ProxylessClient = {
   },
 };
 
+export const GRPC_JAVA: ProxylessClient = {
+  name: 'grpc-java',
+  implementation: "grpc-java's xDS resolver and balancers, grpc-xds (test/interop/java)",
+  locate: locateJavaProbe,
+};
+
 /** Every client the interop tier runs, in the order their suites run. */
-export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_GO];
+export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_GO, GRPC_JAVA];
