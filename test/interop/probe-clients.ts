@@ -2,6 +2,7 @@
 // probe speaking xds-probe.ts's protocol. Each locates its built probe or says why it cannot.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { locateJavaProbe } from './java/locate.js';
 import { locateInteropTools } from './tools.js';
 import type { ProbeLaunch } from './xds-probe.js';
 
@@ -33,5 +34,11 @@ export const GRPC_JS: ProxylessClient = {
   locate: () => ({ launch: { command: process.execPath, args: [path.join(here, 'node', 'xds-probe.mjs')] } }),
 };
 
+export const GRPC_JAVA: ProxylessClient = {
+  name: 'grpc-java',
+  implementation: "grpc-java's xDS resolver and balancers, grpc-xds (test/interop/java)",
+  locate: locateJavaProbe,
+};
+
 /** Every client the interop tier runs, in the order their suites run. */
-export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_JS, GRPC_GO];
+export const PROXYLESS_CLIENTS: readonly ProxylessClient[] = [GRPC_JS, GRPC_GO, GRPC_JAVA];
