@@ -51,9 +51,9 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
         sources,
         localCluster: 'kube-a',
         initialSyncTimeoutMs: 5_000,
-        // Every probe connects from 127.0.0.1, and grpc-go opens an ADS connection per channel
-        // target (docs/XDS-CLIENTS.md): the per-address default of 64 would refuse the rest.
-        xds: { host: '127.0.0.1', port: 0, limits: { maxConnectionsPerPeer: 4_096 } },
+        // Every probe connects from 127.0.0.1 and opens an ADS stream per channel target, some a
+        // connection each (docs/XDS-CLIENTS.md): the defaults would stall a long run.
+        xds: { host: '127.0.0.1', port: 0, limits: { maxConnectionsPerPeer: 4_096, maxStreamsPerConnection: 4_096 } },
         admin: undefined,
       },
       { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
@@ -100,11 +100,16 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
       if (listeners < watched.size) {
         const names = new Set(streams.flatMap((s) => s.types.listener?.subscription.names ?? []));
         const absent = [...watched].filter((w) => !names.has(w));
-        problems.push(`${r.client.name}: ${listeners} of ${watched.size} listeners subscribed (not among the names listed: ${absent.slice(0, 5).join(', ')})`);
+        const lds = streams.map((s) => s.types.listener).map((i) => i && `[${i.sync} sent ${i.lastSent?.version} acked ${i.ackedVersion} ${JSON.stringify(i.counts)}]`);
+        problems.push(`${r.client.name}: ${listeners} of ${watched.size} listeners subscribed (not among the names listed: ${absent.slice(0, 5).join(', ')}) ${lds.join(' ')}`);
       }
       for (const s of streams) {
         for (const [kind, info] of Object.entries(s.types)) {
-          if (info.pending || info.dirty || info.sync === 'behind') problems.push(`${r.client.name}: ${kind} ${info.sync}${info.pending ? ' (unACKed)' : ''}`);
+          if (info.pending || info.dirty || info.sync === 'behind') {
+            problems.push(
+              `${r.client.name}: ${kind} ${info.sync}${info.pending ? ' (unACKed)' : ''} [sent ${info.lastSent?.version} acked ${info.ackedVersion} ${JSON.stringify(info.counts)} subscribed ${info.subscription.nameCount}]`,
+            );
+          }
         }
       }
     }
@@ -117,7 +122,10 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     let last: string[] = [];
     // Three quiet looks in a row: a batch of changes may still be on its way after the first.
     while (calm < 3) {
-      if (Date.now() > until) throw new Error(`round ${round}: clients still behind after ${SETTLE_TIMEOUT_MS} ms: ${last.join('; ')}`);
+      if (Date.now() > until) {
+        const logs = running.filter((r) => last.some((p) => p.startsWith(`${r.client.name}:`))).map((r) => `--- ${r.client.name} stderr:\n${r.probe.stderr}`);
+        throw new Error(`round ${round}: clients still behind after ${SETTLE_TIMEOUT_MS} ms: ${last.join('; ')}\n${logs.join('\n')}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 200));
       last = behind();
       calm = last.length === 0 ? calm + 1 : 0;

@@ -236,7 +236,12 @@ describe('SotwState', () => {
     const [r1] = s.flush(cache);
     s.handleRequest(ack(r1!, []));
     expect(s.subscription('cluster')).toEqual({ wildcard: false, names: new Set() });
-    expect(names(s.flush(cache)[0])).toEqual([]);
+    // Nothing to say: the client dropped its clusters itself (and grpc-java would not ACK an answer).
+    expect(s.flush(cache)).toEqual([]);
+    expect(s.info(10).cluster).toMatchObject({ pending: false, dirty: false, sync: 'synced' });
+    // Naming a cluster again gets it, though it was sent before.
+    s.handleRequest(ack(r1!, ['a']));
+    expect(names(s.flush(cache)[0])).toEqual(['a']);
   });
 
   it('keeps legacy wildcard when a wildcard client repeats an empty list', () => {

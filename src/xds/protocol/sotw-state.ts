@@ -212,6 +212,9 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     // LDS and CDS responses hold every subscribed resource, EDS and RDS only those that changed: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#grouping-resources-into-responses
     if (fullState(kind)) {
       const named = !KINDS[kind].wildcardReceives || !state.wildcard;
+      // A client that unsubscribed from every name has dropped them itself, and some (grpc-java)
+      // never ACK a response for a type they no longer watch: nothing is sent.
+      if (named && state.names.size === 0 && !state.wildcard) return undefined;
       resources = named ? this.lookup(kind, state.names, view) : [...view.list(kind)];
       // The client holds all of it already: no response. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#when-to-send-an-update
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {

@@ -45,9 +45,12 @@ export const DEFAULT_XDS_LIMITS: Readonly<XdsLimits> = {
   maxNamesPerPeer: 100_000,
   maxNodeBytes: 64 * KiB,
   maxRequestBytes: 1 * MiB,
-  maxStreamsPerConnection: 16,
+  // Proxyless gRPC opens an ADS stream per xds:/// target: gRPC C-core multiplexes them on one
+  // connection, grpc-go and grpc-java open a connection each (docs/XDS-CLIENTS.md). These two
+  // bound one pod's targets; lower, an application calling many services stalls or is refused.
+  maxStreamsPerConnection: 100,
   maxConnections: 20_000,
-  maxConnectionsPerPeer: 64,
+  maxConnectionsPerPeer: 128,
   maxSessionMemoryMib: 32,
   maxUnsentBytesPerStream: 32 * MiB,
   writeStallTimeoutMs: 30_000,
