@@ -6,10 +6,19 @@
 // Envoy does not expand environment variables inside a bootstrap file, so node identity is
 // resolved when the file is written (an init container runs `herald bootstrap` with the pod's
 // downward-API env) rather than left as placeholders.
+//
+// Start order: CDS and LDS wait for Herald's first answer with no timeout, so Envoy stays
+// INITIALIZING (admin /ready 503, no listener serving) until its first clusters and listeners
+// arrived; the optional readiness listener lets kubelet see that state.
+import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../xds/transport/client-identity.js';
 import { checkTlsOptions, xdsTransportSocket, type SidecarTlsOptions } from './tls.js';
 
 /** The name of the static cluster that carries ADS; generated clusters must not use it. */
 export const XDS_CLUSTER_NAME = 'herald_xds';
+/** The static cluster the readiness listener forwards GET /ready to: Envoy's own admin. */
+export const ADMIN_CLUSTER_NAME = 'herald_admin';
+/** The one path the readiness listener answers. */
+export const READINESS_PATH = '/ready';
 
 export interface SidecarBootstrapOptions {
   /** The service this Envoy fronts; becomes node.cluster. */
@@ -22,10 +31,19 @@ export interface SidecarBootstrapOptions {
   /** node.locality; Herald and proxyless clients use it for locality-aware routing. */
   zone?: string;
   region?: string;
+  /** Node metadata `herald.io/kube-cluster`: the kube cluster the pod runs in, as Herald names it. */
+  kubeCluster?: string;
+  /** Node metadata `herald.io/namespace`: the pod's namespace. */
+  namespace?: string;
   /** Also take listeners over ADS (Herald answers a wildcard LDS with none today). */
   lds?: boolean;
   /** Envoy's admin listener, on loopback only; omitted when undefined. */
   adminPort?: number;
+  /**
+   * A listener on 0.0.0.0 (kubelet probes the pod IP) that answers GET /ready from Envoy's admin
+   * /ready — 200 only once Envoy is LIVE — and 404 to anything else. Needs adminPort.
+   */
+  readinessPort?: number;
   /**
    * A plain-HTTP egress listener on 127.0.0.1: a request whose Host (or :authority) is one of
    * these services goes to the Envoy cluster of the same name, which Herald serves over EDS.
@@ -42,6 +60,7 @@ export type BootstrapObject = Record<string, unknown>;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SERVICE_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const RESERVED_CLUSTERS = new Set([XDS_CLUSTER_NAME, ADMIN_CLUSTER_NAME]);
 
 /** Proto3 JSON durations are decimal seconds with an `s` suffix. */
 export function durationJson(ms: number): string {
@@ -55,21 +74,34 @@ function checkPort(what: string, port: number): void {
 
 function checkOptions(options: SidecarBootstrapOptions): void {
   if (!SERVICE_NAME.test(options.service)) throw new RangeError(`service: '${options.service}' is not a valid service name`);
-  if (options.service === XDS_CLUSTER_NAME) throw new RangeError(`service: '${XDS_CLUSTER_NAME}' is reserved for the xDS cluster`);
+  if (RESERVED_CLUSTERS.has(options.service)) throw new RangeError(`service: '${options.service}' is reserved for a static cluster of the bootstrap`);
   if (options.nodeId.trim() === '') throw new RangeError('nodeId: must not be empty');
   const host = options.xdsHost.replace(/\.$/, '');
   if (host === '' || host.length > 253 || !host.split('.').every((label) => DNS_LABEL.test(label))) {
     throw new RangeError(`xdsHost: '${options.xdsHost}' is not a DNS name`);
   }
   checkPort('xdsPort', options.xdsPort);
+  for (const [what, value] of [
+    ['kubeCluster', options.kubeCluster],
+    ['namespace', options.namespace],
+  ] as const) {
+    // Herald's kube cluster names and Kubernetes namespaces are both DNS labels.
+    if (value !== undefined && (value.length > 63 || !DNS_LABEL.test(value))) throw new RangeError(`${what}: '${value}' is not a DNS label`);
+  }
   if (options.adminPort !== undefined) checkPort('adminPort', options.adminPort);
+  if (options.readinessPort !== undefined) {
+    checkPort('readinessPort', options.readinessPort);
+    if (options.adminPort === undefined) throw new RangeError("readinessPort: needs adminPort (the listener forwards to Envoy's admin /ready)");
+    if (options.readinessPort === options.adminPort) throw new RangeError('readinessPort: same as adminPort');
+  }
   if (options.egress) {
     checkPort('egress.port', options.egress.port);
     if (options.egress.services.length === 0) throw new RangeError('egress.services: name at least one service');
     for (const name of options.egress.services) {
-      if (!SERVICE_NAME.test(name) || name === XDS_CLUSTER_NAME) throw new RangeError(`egress.services: '${name}' is not a usable service name`);
+      if (!SERVICE_NAME.test(name) || RESERVED_CLUSTERS.has(name)) throw new RangeError(`egress.services: '${name}' is not a usable service name`);
     }
     if (options.egress.port === options.adminPort) throw new RangeError('egress.port: same as adminPort');
+    if (options.egress.port === options.readinessPort) throw new RangeError('egress.port: same as readinessPort');
   }
   if (options.tls) checkTlsOptions(options.tls);
 }
@@ -105,6 +137,66 @@ function xdsCluster(options: SidecarBootstrapOptions): BootstrapObject {
   };
 }
 
+const routerFilter = (): BootstrapObject => ({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
+
+/** Envoy's admin interface as an upstream; only the readiness route uses it. */
+function adminCluster(adminPort: number): BootstrapObject {
+  return {
+    name: ADMIN_CLUSTER_NAME,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: ADMIN_CLUSTER_NAME,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', adminPort) } }] }],
+    },
+  };
+}
+
+/**
+ * GET /ready (exact path, query ignored as admin ignores it) goes to admin /ready; every other
+ * method or path gets a 404 from Envoy itself, so nothing else of admin is reachable. Envoy
+ * serves on its listeners only after initialization, so before that the probe gets no answer,
+ * and afterwards admin's (503 again while draining).
+ */
+function readinessListener(port: number): BootstrapObject {
+  return {
+    name: 'herald_readiness',
+    address: socketAddress('0.0.0.0', port),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              stat_prefix: 'herald_readiness',
+              normalize_path: true,
+              merge_slashes: true,
+              route_config: {
+                name: 'herald_readiness',
+                virtual_hosts: [
+                  {
+                    name: 'readiness',
+                    domains: ['*'],
+                    routes: [
+                      {
+                        match: { path: READINESS_PATH, headers: [{ name: ':method', string_match: { exact: 'GET' } }] },
+                        route: { cluster: ADMIN_CLUSTER_NAME, timeout: '1s' },
+                      },
+                      { match: { prefix: '/' }, direct_response: { status: 404 } },
+                    ],
+                  },
+                ],
+              },
+              http_filters: [routerFilter()],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 function egressListener(egress: { port: number; services: string[] }): BootstrapObject {
   const services = [...new Set(egress.services)].sort();
   return {
@@ -126,7 +218,7 @@ function egressListener(egress: { port: number; services: string[] }): Bootstrap
                   routes: [{ match: { prefix: '/' }, route: { cluster: service } }],
                 })),
               },
-              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+              http_filters: [routerFilter()],
             },
           },
         ],
@@ -146,8 +238,14 @@ export function buildSidecarBootstrap(options: SidecarBootstrapOptions): Bootstr
   if (options.zone || options.region) {
     node.locality = { ...(options.region ? { region: options.region } : {}), ...(options.zone ? { zone: options.zone } : {}) };
   }
-  // A fresh object each time: a shared reference would come out as a YAML anchor.
-  const viaAds = () => ({ ads: {}, resource_api_version: 'V3' });
+  const metadata: Record<string, string> = {};
+  if (options.kubeCluster !== undefined) metadata[KUBE_CLUSTER_METADATA] = options.kubeCluster;
+  if (options.namespace !== undefined) metadata[NAMESPACE_METADATA] = options.namespace;
+  if (Object.keys(metadata).length > 0) node.metadata = metadata;
+  // A fresh object each time: a shared reference would come out as a YAML anchor. No initial
+  // fetch timeout (0s; the default is 15s): Envoy must not go LIVE without its clusters and
+  // listeners. Herald answers a wildcard CDS or LDS even when it has nothing to send.
+  const viaAds = () => ({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
   const dynamic: BootstrapObject = {
     ads_config: {
       api_type: 'GRPC',
@@ -160,7 +258,13 @@ export function buildSidecarBootstrap(options: SidecarBootstrapOptions): Bootstr
   if (options.lds ?? true) dynamic.lds_config = viaAds();
 
   const staticResources: BootstrapObject = { clusters: [xdsCluster(options)] };
-  if (options.egress) staticResources.listeners = [egressListener(options.egress)];
+  const listeners: BootstrapObject[] = [];
+  if (options.egress) listeners.push(egressListener(options.egress));
+  if (options.readinessPort !== undefined && options.adminPort !== undefined) {
+    listeners.push(readinessListener(options.readinessPort));
+    (staticResources.clusters as BootstrapObject[]).push(adminCluster(options.adminPort));
+  }
+  if (listeners.length > 0) staticResources.listeners = listeners;
 
   const bootstrap: BootstrapObject = { node, static_resources: staticResources, dynamic_resources: dynamic };
   if (options.adminPort !== undefined) bootstrap.admin = { address: socketAddress('127.0.0.1', options.adminPort) };

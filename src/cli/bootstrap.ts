@@ -85,8 +85,14 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
         .option('node-id', { type: 'string', describe: 'Envoy node id (default: $POD_NAME.$POD_NAMESPACE, else the host name)' })
         .option('zone', { type: 'string', describe: 'node.locality.zone' })
         .option('region', { type: 'string', describe: 'node.locality.region' })
+        .option('kube-cluster', { type: 'string', describe: "node metadata herald.io/kube-cluster: the kube cluster this pod runs in, as Herald's --cluster names it" })
+        .option('namespace', { type: 'string', describe: 'node metadata herald.io/namespace (default: $POD_NAMESPACE; omitted when neither is set)' })
         .option('lds', { type: 'boolean', default: true, describe: 'also take listeners over ADS' })
         .option('envoy-admin-port', { type: 'number', describe: "Envoy's admin port on 127.0.0.1 (omitted when not given)" })
+        .option('readiness-port', {
+          type: 'number',
+          describe: "a listener on 0.0.0.0 answering only GET /ready from Envoy's admin /ready (200 once Envoy is LIVE with its config); needs --envoy-admin-port; off when not given",
+        })
         .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 routing by Host to --egress-service clusters' })
         .option('egress-service', { type: 'string', array: true, describe: "a service the egress listener routes to, e.g. 'ledger.shop' (repeatable)" })
         .option('tls-ca', { type: 'string', describe: "TLS to Herald: PEM CA bundle that signed Herald's certificate, path as the sidecar sees it" })
@@ -102,6 +108,11 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
       if ((egressPort === undefined) !== (egressServices.length === 0)) {
         throw new ConfigError('--egress-port and --egress-service go together');
       }
+      const readinessPort = argv['readinessPort'] as number | undefined;
+      const adminPort = argv['envoyAdminPort'] as number | undefined;
+      if (readinessPort !== undefined && adminPort === undefined) {
+        throw new ConfigError("--readiness-port: needs --envoy-admin-port (the readiness listener forwards GET /ready to Envoy's admin)");
+      }
       const format = argv['format'] === 'yaml' ? 'yaml' : 'json';
       const tls = tlsFromFlags(argv as Record<string, unknown>, format);
       let bootstrap: BootstrapObject;
@@ -113,8 +124,11 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
           xdsPort: port,
           zone: optionalString(argv['zone']),
           region: optionalString(argv['region']),
+          kubeCluster: optionalString(argv['kubeCluster']),
+          namespace: optionalString(argv['namespace']) ?? optionalString(process.env['POD_NAMESPACE']),
           lds: argv['lds'] as boolean,
-          adminPort: argv['envoyAdminPort'] as number | undefined,
+          adminPort,
+          readinessPort,
           egress: egressPort === undefined ? undefined : { port: egressPort, services: egressServices },
           tls,
         });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadYaml } from '@kubernetes/client-node';
 import yargs from 'yargs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildSdsFiles, buildSidecarBootstrap } from '../../src/bootstrap/index.js';
 import { bootstrapCommand, defaultNodeId, formatBootstrap, parseXdsAddress } from '../../src/cli/bootstrap.js';
 
@@ -26,11 +26,49 @@ async function runBootstrap(args: string[], inspect: (dir: string) => void = () 
   }
 }
 
+// The pod's namespace becomes node metadata; tests that want it set it themselves.
+beforeEach(() => {
+  vi.stubEnv('POD_NAMESPACE', '');
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
 describe('herald bootstrap', () => {
   it('writes the builder output as JSON with the given flags', async () => {
     const { code, text } = await runBootstrap(['--service', 'cart', '--xds-address', 'herald.mesh.svc:19000', '--node-id', 'cart-1.shop', '--zone', 'z1', '--no-lds']);
     expect(code).toBe(0);
     expect(JSON.parse(text)).toEqual(buildSidecarBootstrap({ service: 'cart', nodeId: 'cart-1.shop', xdsHost: 'herald.mesh.svc', xdsPort: 19000, zone: 'z1', lds: false }));
+  });
+
+  it('writes the readiness listener, kube cluster and namespace from their flags', async () => {
+    vi.stubEnv('POD_NAMESPACE', 'from-env');
+    const args = ['--service', 'cart', '--node-id', 'cart-1.shop', '--envoy-admin-port', '9901', '--readiness-port', '15021', '--kube-cluster', 'eu-1', '--namespace', 'shop'];
+    const { text } = await runBootstrap(args);
+    expect(JSON.parse(text)).toEqual(
+      buildSidecarBootstrap({
+        service: 'cart',
+        nodeId: 'cart-1.shop',
+        xdsHost: 'herald.herald.svc.cluster.local',
+        xdsPort: 18000,
+        adminPort: 9901,
+        readinessPort: 15021,
+        kubeCluster: 'eu-1',
+        namespace: 'shop',
+      }),
+    );
+  });
+
+  it.each<[string, Record<string, string>, string[], Record<string, string> | undefined]>([
+    ['namespace from $POD_NAMESPACE', { POD_NAMESPACE: 'shop' }, [], { 'herald.io/namespace': 'shop' }],
+    ['--namespace over $POD_NAMESPACE', { POD_NAMESPACE: 'shop' }, ['--namespace', 'books'], { 'herald.io/namespace': 'books' }],
+    ['neither: no metadata', { POD_NAMESPACE: '' }, [], undefined],
+    ['--kube-cluster alone', { POD_NAMESPACE: '' }, ['--kube-cluster', 'us-2'], { 'herald.io/kube-cluster': 'us-2' }],
+  ])('node metadata: %s', async (_name, env, args, metadata) => {
+    for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', ...args]);
+    expect((JSON.parse(text) as { node: { metadata?: unknown } }).node.metadata).toEqual(metadata);
   });
 
   it('writes YAML that reads back to the same object', async () => {
@@ -82,6 +120,11 @@ describe('herald bootstrap', () => {
     [['--service', 'cart', '--xds-address', 'http://x:1'], /xds-address/],
     [['--service', 'cart', '--egress-port', '15001'], /go together/],
     [['--service', 'herald_xds'], /reserved/],
+    [['--service', 'cart', '--readiness-port', '15021'], /--readiness-port: needs --envoy-admin-port/],
+    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', '9901'], /same as adminPort/],
+    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', 'x'], /readinessPort/],
+    [['--service', 'cart', '--kube-cluster', 'EU 1'], /kubeCluster: 'EU 1' is not a DNS label/],
+    [['--service', 'cart', '--namespace', 'Shop'], /namespace/],
     [['--xds-address', 'x'], /service/],
   ])('refuses %j', async (args, message) => {
     await expect(runBootstrap(args)).rejects.toThrow(message);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSidecarBootstrap, durationJson, XDS_CLUSTER_NAME, type SidecarBootstrapOptions } from '../../src/bootstrap/index.js';
+import { ADMIN_CLUSTER_NAME, buildSidecarBootstrap, durationJson, READINESS_PATH, XDS_CLUSTER_NAME, type SidecarBootstrapOptions } from '../../src/bootstrap/index.js';
 import { locateInteropTools, runEnvoyValidate } from '../interop/tools.js';
 
 // Built by `bash test/interop/build.sh` (CI setup); the test says why when it is missing.
@@ -20,6 +20,17 @@ describe('buildSidecarBootstrap', () => {
     expect(build().node).toEqual({ id: BASE.nodeId, cluster: 'payments' });
     expect(build({ zone: 'eu-west-1a', region: 'eu-west-1' }).node.locality).toEqual({ region: 'eu-west-1', zone: 'eu-west-1a' });
     expect(build({ zone: 'a' }).node.locality).toEqual({ zone: 'a' });
+  });
+
+  it.each<[string, Partial<SidecarBootstrapOptions>, Record<string, string> | undefined]>([
+    ['no flags: no metadata', {}, undefined],
+    ['kube cluster', { kubeCluster: 'eu-1' }, { 'herald.io/kube-cluster': 'eu-1' }],
+    ['namespace', { namespace: 'shop' }, { 'herald.io/namespace': 'shop' }],
+    ['both', { kubeCluster: 'eu-1', namespace: 'shop' }, { 'herald.io/kube-cluster': 'eu-1', 'herald.io/namespace': 'shop' }],
+  ])('node metadata, %s', (_name, extra, metadata) => {
+    const node = build(extra).node;
+    expect(node.metadata).toEqual(metadata);
+    expect('metadata' in node).toBe(metadata !== undefined);
   });
 
   it('points a STRICT_DNS HTTP/2 cluster at the headless Service', () => {
@@ -45,8 +56,9 @@ describe('buildSidecarBootstrap', () => {
       transport_api_version: 'V3',
       grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }],
     });
-    expect(dynamic.cds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
-    expect(dynamic.lds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    // initial_fetch_timeout 0s: no going LIVE before Herald's first CDS and LDS answers.
+    expect(dynamic.cds_config).toEqual({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
+    expect(dynamic.lds_config).toEqual({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
     expect(build({ lds: false }).dynamic_resources.lds_config).toBeUndefined();
   });
 
@@ -69,6 +81,45 @@ describe('buildSidecarBootstrap', () => {
     expect(build().static_resources.listeners).toBeUndefined();
   });
 
+  it('with a readiness port, forwards only GET /ready from 0.0.0.0 to the admin address', () => {
+    const bootstrap = build({ adminPort: 9901, readinessPort: 15021, egress: { port: 15001, services: ['ledger'] } });
+    const listeners = bootstrap.static_resources.listeners as Obj[];
+    expect(listeners.map((l) => [l.name, l.address.socket_address])).toEqual([
+      ['herald_egress', { address: '127.0.0.1', port_value: 15001 }],
+      ['herald_readiness', { address: '0.0.0.0', port_value: 15021 }],
+    ]);
+    const clusters = bootstrap.static_resources.clusters as Obj[];
+    expect(clusters.map((c) => c.name)).toEqual([XDS_CLUSTER_NAME, ADMIN_CLUSTER_NAME]);
+    expect(clusters[1]!.type).toBe('STATIC');
+    expect(clusters[1]!.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
+
+    const hcm = listeners[1]!.filter_chains[0].filters[0].typed_config;
+    expect(hcm.normalize_path).toBe(true);
+    expect(hcm.http_filters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.router']);
+    const hosts = hcm.route_config.virtual_hosts as Obj[];
+    expect(hosts.map((h) => h.domains)).toEqual([['*']]);
+    // The only route to the admin cluster: exact path /ready, method GET, no rewrite.
+    const routes = hosts[0]!.routes as Obj[];
+    const toAdmin = routes.filter((r) => r.route?.cluster === ADMIN_CLUSTER_NAME);
+    expect(toAdmin).toHaveLength(1);
+    expect(toAdmin[0]!.match).toEqual({ path: READINESS_PATH, headers: [{ name: ':method', string_match: { exact: 'GET' } }] });
+    expect(Object.keys(toAdmin[0]!.route).sort()).toEqual(['cluster', 'timeout']);
+    // Everything else is answered by Envoy itself.
+    for (const route of routes.filter((r) => r !== toAdmin[0])) {
+      expect(route.route).toBeUndefined();
+      expect(route.direct_response.status).toBe(404);
+    }
+    expect(routes.at(-1)!.match).toEqual({ prefix: '/' });
+    // No other listener or route anywhere reaches the admin cluster.
+    expect(JSON.stringify(listeners[0]).includes(ADMIN_CLUSTER_NAME)).toBe(false);
+  });
+
+  it('has no readiness listener or admin cluster without a readiness port', () => {
+    const bootstrap = build({ adminPort: 9901 });
+    expect(bootstrap.static_resources.listeners).toBeUndefined();
+    expect((bootstrap.static_resources.clusters as Obj[]).map((c) => c.name)).toEqual([XDS_CLUSTER_NAME]);
+  });
+
   it('is pure and free of shared references', () => {
     const options = { ...BASE, egress: { port: 15001, services: ['a'] }, adminPort: 9901 };
     const first = buildSidecarBootstrap(options);
@@ -80,6 +131,15 @@ describe('buildSidecarBootstrap', () => {
   it.each<[string, Partial<SidecarBootstrapOptions>, RegExp]>([
     ['empty service', { service: '' }, /service/],
     ['reserved service name', { service: XDS_CLUSTER_NAME }, /reserved/],
+    ['admin cluster as service', { service: ADMIN_CLUSTER_NAME }, /reserved/],
+    ['admin cluster as egress service', { egress: { port: 15001, services: [ADMIN_CLUSTER_NAME] } }, /egress.services/],
+    ['readiness port without admin', { readinessPort: 15021 }, /readinessPort: needs adminPort/],
+    ['readiness on the admin port', { adminPort: 9901, readinessPort: 9901 }, /readinessPort: same as adminPort/],
+    ['readiness port 0', { adminPort: 9901, readinessPort: 0 }, /readinessPort/],
+    ['egress on the readiness port', { adminPort: 9901, readinessPort: 15021, egress: { port: 15021, services: ['a'] } }, /same as readinessPort/],
+    ['kube cluster not a DNS label', { kubeCluster: 'EU_1' }, /kubeCluster/],
+    ['namespace too long', { namespace: 'a'.repeat(64) }, /namespace/],
+    ['namespace with a dot', { namespace: 'a.b' }, /namespace/],
     ['blank node id', { nodeId: '  ' }, /nodeId/],
     ['host with a scheme', { xdsHost: 'http://herald' }, /xdsHost/],
     ['host with upper case', { xdsHost: 'Herald.svc' }, /xdsHost/],
@@ -111,6 +171,17 @@ describe.skipIf(!interop.tools)(`Envoy validation rules (go-control-plane checke
       minimal: build(),
       'no LDS': build({ lds: false }),
       full: build({ zone: 'a', region: 'r', adminPort: 9901, egress: { port: 15001, services: ['ledger', 'accounts'] } }),
+      'readiness and metadata': build({ zone: 'a', region: 'r', kubeCluster: 'eu-1', namespace: 'shop', adminPort: 9901, readinessPort: 15021 }),
+      everything: build({
+        zone: 'a',
+        region: 'r',
+        kubeCluster: 'eu-1',
+        namespace: 'shop',
+        adminPort: 9901,
+        readinessPort: 15021,
+        egress: { port: 15001, services: ['ledger'] },
+        lds: false,
+      }),
       'IP literal host': build({ xdsHost: '127.0.0.1', xdsPort: 18000 }),
     };
     const broken = build();
@@ -124,5 +195,13 @@ describe.skipIf(!interop.tools)(`Envoy validation rules (go-control-plane checke
       expect(result.typeUrl).toBe('type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap');
     }
     expect(results.at(-1)!.violations.join('\n')).toMatch(/ConnectTimeout|lb_policy|NO_SUCH_POLICY/);
+  });
+
+  it('places initial_fetch_timeout where Envoy reads it: on the ConfigSource, not the ADS ApiConfigSource', async () => {
+    const misplaced = build();
+    delete misplaced.dynamic_resources.cds_config.initial_fetch_timeout;
+    misplaced.dynamic_resources.ads_config.initial_fetch_timeout = '0s';
+    const [result] = await runEnvoyValidate([{ source: 'misplaced', bootstrap: misplaced }]);
+    expect(result!.violations.join('\n')).toMatch(/initial_fetch_timeout/);
   });
 });

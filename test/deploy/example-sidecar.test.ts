@@ -59,6 +59,21 @@ describe('deploy/examples/sidecar', () => {
     for (const name of ['POD_NAME', 'POD_NAMESPACE']) expect(init.env.map((e: Obj) => e.name)).toContain(name);
   });
 
+  it('starts the app only after Envoy is LIVE: startup and readiness probes on the readiness listener', async () => {
+    const { bootstrap } = await runInitContainer();
+    const readiness = bootstrap.static_resources.listeners.find((l: Obj) => l.name === 'herald_readiness');
+    expect(readiness.address.socket_address.address).toBe('0.0.0.0');
+    const port = readiness.address.socket_address.port_value as number;
+    expect(port).toBe(Number(init.args[init.args.indexOf('--readiness-port') + 1]));
+    for (const probe of [envoy.startupProbe, envoy.readinessProbe]) expect(probe.httpGet).toEqual({ path: '/ready', port });
+    expect(envoy.ports).toContainEqual({ name: 'envoy-ready', containerPort: port });
+    // Kubelet waits for a native sidecar's startup probe before starting the app containers.
+    expect(envoy.restartPolicy).toBe('Always');
+    expect(spec.containers.map((c: Obj) => c.name)).not.toContain('envoy');
+    // Envoy holds back going LIVE until Herald answered CDS and LDS.
+    for (const source of [bootstrap.dynamic_resources.cds_config, bootstrap.dynamic_resources.lds_config]) expect(source.initial_fetch_timeout).toBe('0s');
+  });
+
   it('is itself a Herald endpoint: service label and a port named http', () => {
     expect(deployment.spec.template.metadata.labels.app).toBe('cart');
     expect(spec.containers[0].ports).toContainEqual({ name: 'http', containerPort: 8080 });
@@ -66,7 +81,11 @@ describe('deploy/examples/sidecar', () => {
 
   it('produces a bootstrap naming the pod, the service and the headless Service', async () => {
     const { bootstrap } = await runInitContainer();
-    expect(bootstrap.node).toEqual({ id: 'cart-5c9d-x2x4q.shop', cluster: 'cart.shop' });
+    expect(bootstrap.node).toEqual({
+      id: 'cart-5c9d-x2x4q.shop',
+      cluster: 'cart.shop',
+      metadata: { 'herald.io/kube-cluster': 'cluster-a', 'herald.io/namespace': 'shop' },
+    });
     const address = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'herald.herald.svc.cluster.local', port_value: 18000 });
     const hosts = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
