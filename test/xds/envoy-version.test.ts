@@ -73,6 +73,18 @@ describe('Envoy versions through the xDS server', () => {
     await grpc.next();
 
     expect(await bySupport(h)).toEqual({ ok: 1, old: 2, unknown: 1 });
+    // /debug/clients shows each stream's version and, for Envoys, the verdict.
+    const shown = h.server
+      .clients()
+      .map((c) => [c.node?.id, c.node?.userAgentVersion, c.envoySupport])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(shown).toEqual([
+      ['grpc-client', '1.20.0', undefined],
+      ['mystery-envoy', undefined, 'unknown'],
+      ['new-envoy', '1.33.2', 'ok'],
+      ['old-envoy', '1.28.7', 'old'],
+      ['old-envoy', '1.28.7', 'old'],
+    ]);
     expect(oldWarnings()).toHaveLength(1);
     expect(lines.filter((l) => l.level === WARN && l.node !== 'old-envoy')).toEqual([]);
 

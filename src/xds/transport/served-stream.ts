@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ResourceKind } from '../../model/index.js';
+import { envoySupport, type ResourceKind } from '../../model/index.js';
 import type { ObservedStream } from './observers.js';
 import { framedLength, type Framed } from './framed.js';
 import { LIMIT_FLAGS, type XdsLimits } from './limits.js';
@@ -88,12 +88,14 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   info(): ClientInfo {
+    const support = envoySupport(this.state.node);
     return {
       id: this.id,
       api: this.api,
       protocol: this.protocol,
       peer: this.peer,
       node: this.state.node,
+      ...(support ? { envoySupport: support } : {}),
       connectedAtMs: this.connectedAtMs,
       types: this.state.info(this.ctx.maxListedNames),
     };
