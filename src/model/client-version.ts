@@ -2,13 +2,14 @@
 
 /**
  * The first Envoy release that, by default, leaves EDS-DRAINING hosts out of the panic,
- * priority-spillover and locality-weight arithmetic (envoyproxy/envoy PR 30622, behind the
- * runtime guard envoy.reloadable_features.exclude_host_in_eds_status_draining, default on;
- * the guard was removed in 1.33.0 by PR 37185). An older Envoy counts a DRAINING host as
+ * priority-spillover and locality-weight arithmetic: 1.30.0 (its changelog, under
+ * minor_behavior_changes/upstream; envoyproxy/envoy PR 30622, behind the runtime guard
+ * envoy.reloadable_features.exclude_host_in_eds_status_draining, default on; the guard and the
+ * old path were removed in 1.33.0 by PR 37185). An older Envoy counts a DRAINING host as
  * unhealthy, so scaling a service down by more than half can spill traffic to other priorities
  * or send it, in panic, to the very pods being drained.
  */
-export const MIN_ENVOY_VERSION = '1.29.0';
+export const MIN_ENVOY_VERSION = '1.30.0';
 
 /** 'ok': at or above MIN_ENVOY_VERSION; 'old': below it; 'unknown': an Envoy that sent no version. */
 export type EnvoySupport = 'ok' | 'old' | 'unknown';

@@ -22,16 +22,18 @@ describe('parseVersion', () => {
 
 describe('envoySupport', () => {
   it('names the release that first excluded EDS-DRAINING hosts by default', () => {
-    expect(MIN_ENVOY_VERSION).toBe('1.29.0');
+    expect(MIN_ENVOY_VERSION).toBe('1.30.0');
   });
 
   it.each([
     // Envoy below, at and above the minimum, compared by number not by text.
     ['envoy', '1.28.7', 'old'],
+    ['envoy', '1.29.0', 'old'],
     ['envoy', '1.9.0', 'old'],
     ['envoy', '0.99.99', 'old'],
-    ['envoy', '1.29.0', 'ok'],
-    ['envoy', '1.29.12', 'ok'],
+    ['envoy', '1.29.12', 'old'],
+    ['envoy', '1.30.0', 'ok'],
+    ['envoy', '1.30.1', 'ok'],
     ['envoy', '1.100.0', 'ok'],
     ['envoy', '2.0.0', 'ok'],
     ['Envoy', '1.20.0', 'old'],

@@ -149,13 +149,13 @@ describe('buildRows', () => {
   it("carries each client's user agent and version, and for an Envoy whether the version is supported", () => {
     const rows = buildRows([
       client('a-old', [synced('CDS')], { userAgentVersion: '1.28.7' }),
-      client('b-new', [synced('CDS')], { userAgentVersion: '1.29.0' }),
+      client('b-new', [synced('CDS')], { userAgentVersion: '1.30.0' }),
       client('c-unversioned', [synced('CDS')]),
       client('d-grpc', [synced('CDS')], { userAgent: 'gRPC Go', userAgentVersion: '1.20.0' }),
     ]);
     expect(rows.map((r) => [r.nodeId, r.client, r.envoySupport])).toEqual([
       ['a-old', { userAgent: 'envoy', version: '1.28.7' }, 'old'],
-      ['b-new', { userAgent: 'envoy', version: '1.29.0' }, 'ok'],
+      ['b-new', { userAgent: 'envoy', version: '1.30.0' }, 'ok'],
       ['c-unversioned', { userAgent: 'envoy', version: '' }, 'unknown'],
       ['d-grpc', { userAgent: 'gRPC Go', version: '1.20.0' }, undefined],
     ]);

@@ -54,7 +54,7 @@ describe('Envoy versions through the xDS server', () => {
     // The ACK carries the Node again (Envoy sends it on every request unless told otherwise): not a second count.
     old1.request('cluster', { node: envoyNode('old-envoy', [1, 28, 7]), version_info: first.version_info, response_nonce: first.nonce });
     await until(() => oldWarnings().length > 0, 5_000, 'the old-Envoy warning');
-    expect(oldWarnings()).toEqual([expect.objectContaining({ envoyVersion: '1.28.7', minimum: '1.29.0' })]);
+    expect(oldWarnings()).toEqual([expect.objectContaining({ envoyVersion: '1.28.7', minimum: '1.30.0' })]);
     expect(oldWarnings()[0]!.msg).toMatch(/DRAINING/);
 
     // The same Envoy reconnecting (a second stream, same node id): counted again, not warned again.
