@@ -111,18 +111,22 @@ const OLD_ENVOY_LOG_WINDOW_MS = 24 * 3600_000;
 
 /**
  * Counts open Envoy streams by whether the Envoy's version keeps DRAINING hosts out of its
- * panic and spillover arithmetic, and warns once per node id about each old one. Work happens
- * once per stream (its first Node), never per request.
+ * panic and spillover arithmetic, and warns about each old one once a day per node id (and
+ * once per 10 minutes per peer address). Work happens once per stream (its first Node), never
+ * per request.
  */
-export function envoyVersionObserver(metrics: Pick<HeraldMetrics, 'xdsEnvoyStreams'>, logger: Logger, log = new LogOnce(OLD_ENVOY_LOG_WINDOW_MS)): StreamObserver {
+export function envoyVersionObserver(metrics: Pick<HeraldMetrics, 'xdsEnvoyStreams'>, logger: Logger): StreamObserver {
   const counted = new Map<string, EnvoySupport>();
+  const byNode = new LogOnce(OLD_ENVOY_LOG_WINDOW_MS);
+  // A client chooses its node id: a fresh one per stream must not buy a log line each.
+  const byAddress = new LogOnce();
   return {
     identified: (stream, node) => {
       const support = envoySupport(node);
       if (support === undefined) return;
       counted.set(stream.id, support);
       metrics.xdsEnvoyStreams.inc({ support });
-      if (support === 'old' && log.shouldLog(node.id)) {
+      if (support === 'old' && byNode.shouldLog(node.id) && byAddress.shouldLog(stream.peer.slice(0, stream.peer.lastIndexOf(':')))) {
         logger.warn(
           { node: node.id.slice(0, 200), envoyVersion: node.userAgentVersion, minimum: MIN_ENVOY_VERSION, peer: stream.peer },
           `Envoy older than ${MIN_ENVOY_VERSION}: it counts DRAINING endpoints as unhealthy, so a large scale-down can spill or panic-route traffic to draining pods`,
