@@ -137,13 +137,20 @@ function clientSync(c) {
   return { text: 'synced', tone: 'ok' };
 }
 
+// "envoy/1.33.2"; an Envoy too old to keep DRAINING hosts out of panic arithmetic gets a red badge.
+function clientVersion(c) {
+  if (!c.node || (!c.node.userAgent && !c.node.userAgentVersion)) return '';
+  var text = (c.node.userAgent || '?') + '/' + (c.node.userAgentVersion || '?');
+  return c.envoySupport === 'old' ? badge(text + ' (old Envoy)', 'bad') : text;
+}
+
 function renderClients(list) {
   if (!list.length) return replace('clients', [el('p', 'muted', ['no xDS clients connected'])]);
-  replace('clients', [table(['node', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
+  replace('clients', [table(['node', 'client', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
     var sync = clientSync(c);
     var node = c.node && c.node.id ? c.node.id : '(no node id)';
     var kinds = c.types ? Object.keys(c.types).join(', ') : '';
-    var tr = row([node, String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
+    var tr = row([node, clientVersion(c), String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
     tr.setAttribute('data-synced', sync.text === 'synced' ? 'true' : 'false');
     return tr;
   }))]);

@@ -97,3 +97,4 @@ export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS,
 /** Monotonic-enough wall clock in ms, injectable for tests. */
 export type Clock = () => number;
 export const systemClock: Clock = () => performance.timeOrigin + performance.now();
+export { ENVOY_SUPPORT_VALUES, envoySupport, MIN_ENVOY_VERSION, parseVersion, type EnvoySupport } from './client-version.js';

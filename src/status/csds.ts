@@ -32,7 +32,16 @@ interface RawNode {
   cluster?: string;
   locality?: { region?: string; zone?: string; sub_zone?: string } | null;
   user_agent_name?: string;
+  user_agent_version?: string;
+  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } | null } | null;
   metadata?: { fields?: Record<string, RawStructValue> } | null;
+}
+
+/** "1.33.2" from user_agent_build_version (Envoy), else the user_agent_version string (gRPC), else ''. */
+function versionOf(node: RawNode): string {
+  const version = node.user_agent_build_version?.version;
+  if (version) return `${version.major_number ?? 0}.${version.minor_number ?? 0}.${version.patch ?? 0}`;
+  return node.user_agent_version ?? '';
 }
 
 interface RawGeneric {
@@ -91,6 +100,7 @@ function decodeNode(node: RawNode | null | undefined): NodeSummary | undefined {
     zone: node.locality?.zone ?? '',
     subZone: node.locality?.sub_zone ?? '',
     userAgent: node.user_agent_name ?? '',
+    userAgentVersion: versionOf(node),
     metadata: structObject(node.metadata?.fields),
   };
 }

@@ -2,6 +2,7 @@ import { XDS_TYPES, type StatusRow, type TypeSummary } from './types.js';
 
 const MAX_NACK_CHARS = 80;
 const MAX_VERSION_CHARS = 16;
+const MAX_CLIENT_CHARS = 28;
 
 function clip(text: string, max: number): string {
   // Messages can hold newlines (Envoy joins per-resource errors); a table line must stay one line.
@@ -52,7 +53,15 @@ export function formatNack(row: StatusRow): string {
   return `${row.lastNack.type}: ${clip(row.lastNack.message || '(no message)', MAX_NACK_CHARS)}`;
 }
 
-export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
+/** "envoy/1.33.2", "envoy/1.28.7 (old)", "envoy/?" (no version sent), "gRPC Go/1.70.0", or "-" without a node. */
+export function formatClient(row: StatusRow): string {
+  if (!row.client || (!row.client.userAgent && !row.client.version)) return '-';
+  const name = clip(row.client.userAgent || '?', MAX_CLIENT_CHARS);
+  const version = clip(row.client.version || '?', MAX_VERSION_CHARS);
+  return `${name}/${version}${row.envoySupport === 'old' ? ' (old)' : ''}`;
+}
+
+export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CLIENT', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
 
 export function rowCells(row: StatusRow, nowMs: number): string[] {
   return [
@@ -61,6 +70,7 @@ export function rowCells(row: StatusRow, nowMs: number): string[] {
     row.namespace ?? '-',
     row.kubeCluster ?? '-',
     row.zone ?? '-',
+    formatClient(row),
     formatSince(row.connectedAtMs, nowMs),
     ...XDS_TYPES.map((type) => formatTypeCell(row.types[type])),
     formatNack(row),

@@ -1,3 +1,4 @@
+import { envoySupport } from '../model/index.js';
 import { TYPE_OF_URL, XDS_TYPES, type AdminClient, type CsdsClient, type CsdsResource, type NackSummary, type StatusRow, type TypeSummary, type XdsType } from './types.js';
 
 /** node.metadata keys that may name the Kubernetes cluster a client runs in, most specific first. */
@@ -155,6 +156,8 @@ export function buildRows(clients: readonly CsdsClient[], admin: readonly AdminC
       namespace: node ? namespaceOf(node.metadata, node.cluster) : undefined,
       kubeCluster: node ? kubeClusterOf(node.metadata) : undefined,
       zone: node ? zoneOf(node.region, node.zone) : undefined,
+      client: node ? { userAgent: node.userAgent, version: node.userAgentVersion } : undefined,
+      envoySupport: node ? envoySupport({ userAgent: node.userAgent, userAgentVersion: node.userAgentVersion || undefined }) : undefined,
       connectedAtMs: connected.length > 0 ? Math.min(...connected) : undefined,
       types,
       lastNack,

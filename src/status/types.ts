@@ -1,6 +1,6 @@
 // Plain shapes `herald status` works on, decoupled from protobufjs and from the admin JSON so the
 // summarising and formatting functions can be tested with hand-built tables.
-import { RESOURCE_KINDS, type ResourceKindSpec } from '../model/index.js';
+import { RESOURCE_KINDS, type EnvoySupport, type ResourceKindSpec } from '../model/index.js';
 
 export const XDS_TYPES = RESOURCE_KINDS.map((spec) => spec.short);
 export type XdsType = ResourceKindSpec['short'];
@@ -16,6 +16,8 @@ export interface NodeSummary {
   zone: string;
   subZone: string;
   userAgent: string;
+  /** user_agent_build_version as "1.33.2", else user_agent_version; '' when the client sent neither. */
+  userAgentVersion: string;
   /** node.metadata as plain JSON. */
   metadata: Record<string, unknown>;
 }
@@ -82,6 +84,10 @@ export interface StatusRow {
   kubeCluster: string | undefined;
   /** region/zone from node.locality, '' parts left out. */
   zone: string | undefined;
+  /** node.user_agent_name and its version ('' when unsent); undefined without a node. */
+  client: { userAgent: string; version: string } | undefined;
+  /** For an Envoy: whether its version keeps DRAINING hosts out of panic/spillover arithmetic. */
+  envoySupport: EnvoySupport | undefined;
   connectedAtMs: number | undefined;
   types: Record<XdsType, TypeSummary>;
   /** The newest NACK of any type. */

@@ -9,6 +9,8 @@ export class HeraldMetrics {
 
   /** Open xDS streams by gRPC API (ads, cds, eds, lds, rds). */
   readonly xdsStreams: Gauge<'api'>;
+  /** Open streams from Envoy clients by whether their version keeps DRAINING hosts out of panic/spillover arithmetic. */
+  readonly xdsEnvoyStreams: Gauge<'support'>;
   /** DiscoveryResponses sent, by resource type (cluster, endpoint, listener, route). */
   readonly xdsResponses: Counter<'type'>;
   readonly xdsResponseBytes: Counter<'type'>;
@@ -58,6 +60,14 @@ export class HeraldMetrics {
     const reg = [registry];
 
     this.xdsStreams = new Gauge({ name: 'herald_xds_streams', help: 'Open xDS streams by gRPC API', labelNames: ['api'], registers: reg });
+    this.xdsEnvoyStreams = new Gauge({
+      name: 'herald_xds_envoy_streams',
+      help: 'Open xDS streams from Envoy clients, by version support: ok, old (counts DRAINING hosts as unhealthy), unknown (no version sent)',
+      labelNames: ['support'],
+      registers: reg,
+    });
+    // Every value from the start, so an alert on support="old" compares with 0 rather than nothing.
+    for (const support of ['ok', 'old', 'unknown']) this.xdsEnvoyStreams.set({ support }, 0);
     this.xdsResponses = new Counter({ name: 'herald_xds_responses_total', help: 'xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsResponseBytes = new Counter({ name: 'herald_xds_response_bytes_total', help: 'Bytes of xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsNacks = new Counter({ name: 'herald_xds_nacks_total', help: 'xDS NACKs received by resource type', labelNames: ['type'], registers: reg });

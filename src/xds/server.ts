@@ -27,6 +27,7 @@ import {
   sotwAdapter,
   type StreamContext,
   streamMetricsObserver,
+  envoyVersionObserver,
   type StreamObserver,
   StreamObservers,
   WritePacer,
@@ -137,6 +138,7 @@ export class XdsServer {
     });
     this.observers = new StreamObservers(options.logger);
     this.observers.add(streamMetricsObserver(options.metrics));
+    this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
     this.context = {
       cache: options.cache,

@@ -118,6 +118,8 @@ export interface EnvoyLikeOptions {
   /** node.cluster; Envoy puts the service it fronts there. */
   service?: string;
   locality?: { region?: string; zone?: string };
+  /** Say "envoy" with this build version (user_agent_build_version) instead of "envoy-like". */
+  envoyVersion?: readonly [number, number, number];
   metadata?: Record<string, string>;
   nack?: NackPolicy;
   /** Version the first CDS request claims, as after a reconnect. */
@@ -170,7 +172,10 @@ export class EnvoyLike {
     return {
       id: this.options.nodeId,
       cluster: this.options.service ?? 'conformance',
-      user_agent_name: 'envoy-like',
+      user_agent_name: this.options.envoyVersion ? 'envoy' : 'envoy-like',
+      ...(this.options.envoyVersion
+        ? { user_agent_build_version: { version: { major_number: this.options.envoyVersion[0], minor_number: this.options.envoyVersion[1], patch: this.options.envoyVersion[2] } } }
+        : {}),
       ...(this.options.locality ? { locality: this.options.locality } : {}),
       ...(this.options.metadata ? { metadata: { fields: metadata } } : {}),
     };

@@ -166,6 +166,7 @@ describe('prometheus-rules.yaml', () => {
     expect(uses('herald_tls_certificate_expiry_timestamp_seconds')).toContain('HeraldTlsCertificateExpiringSoon');
     expect(uses('herald_tls_reload_failures_total')).toContain('HeraldTlsReloadFailing');
     expect(uses('herald_xds_identity_refused_total')).toContain('HeraldXdsIdentityRefused');
+    expect(uses('herald_xds_envoy_streams')).toContain('HeraldOldEnvoys');
     expect(allRules.find((r) => r.alert === 'HeraldKubeClusterUnsynced')!.for).toBe('5m');
   });
 

@@ -10,11 +10,12 @@ describe('herald status against a running Herald', () => {
 
   beforeAll(async () => {
     herald = await startHerald();
-    const good = herald.envoy({ nodeId: 'envoy-good', service: 'frontend.shop', locality: { region: 'eu', zone: 'eu-a' }, metadata: { kube_cluster: 'east' } });
+    const good = herald.envoy({ nodeId: 'envoy-good', service: 'frontend.shop', locality: { region: 'eu', zone: 'eu-a' }, metadata: { kube_cluster: 'east' }, envoyVersion: [1, 33, 2] });
     const rejected = new Set<string>();
     const nacker = herald.envoy({
       nodeId: 'envoy-nacker',
       service: 'billing',
+      envoyVersion: [1, 28, 7],
       nack: (r) => {
         if (r.typeUrl !== EDS_URL || rejected.has(r.typeUrl)) return undefined;
         rejected.add(r.typeUrl);
@@ -40,22 +41,36 @@ describe('herald status against a running Herald', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+NAMESPACE\s+KUBE CLUSTER\s+ZONE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
+    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+NAMESPACE\s+KUBE CLUSTER\s+ZONE\s+CLIENT\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
     expect(lines).toHaveLength(4);
     // Delta clients show up the same way.
-    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+-\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
+    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+-\s+envoy-like-delta\/\?\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
     const good = lines.find((line) => line.startsWith('envoy-good'))!;
     const nacker = lines.find((line) => line.startsWith('envoy-nacker'))!;
-    expect(good).toMatch(/^envoy-good\s+frontend\.shop\s+shop\s+east\s+eu\/eu-a\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/);
-    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+-\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
+    expect(good).toMatch(
+      /^envoy-good\s+frontend\.shop\s+shop\s+east\s+eu\/eu-a\s+envoy\/1\.33\.2\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/,
+    );
+    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+-\s+envoy\/1\.28\.7 \(old\)\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
     expect(nacker.endsWith(`EDS: ${nackMessage}`)).toBe(true);
   });
 
   it('answers from CSDS alone with --admin-port 0, and as JSON', async () => {
     const result = await run(['status', '--address', `127.0.0.1:${herald.daemon.xdsPort}`, '--admin-port', '0', '--output', 'json']);
     expect(result.code).toBe(0);
-    const rows = JSON.parse(result.stdout) as Array<{ nodeId: string; connectedAt: string | null; types: Record<string, { state: string }>; lastNack?: { message: string } }>;
+    const rows = JSON.parse(result.stdout) as Array<{
+      nodeId: string;
+      connectedAt: string | null;
+      client?: { userAgent: string; version: string };
+      envoySupport?: string;
+      types: Record<string, { state: string }>;
+      lastNack?: { message: string };
+    }>;
     expect(rows.map((r) => r.nodeId)).toEqual(['envoy-delta', 'envoy-good', 'envoy-nacker']);
+    expect(rows.map((r) => [r.client, r.envoySupport])).toEqual([
+      [{ userAgent: 'envoy-like-delta', version: '' }, undefined],
+      [{ userAgent: 'envoy', version: '1.33.2' }, 'ok'],
+      [{ userAgent: 'envoy', version: '1.28.7' }, 'old'],
+    ]);
     expect(rows.map((r) => r.connectedAt)).toEqual([null, null, null]);
     rows.shift();
     expect(rows[0]!.types['EDS']!.state).toBe('SYNCED');

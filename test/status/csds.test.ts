@@ -24,6 +24,7 @@ const SAMPLE = {
         cluster: 'frontend',
         locality: { region: 'eu', zone: 'eu-a' },
         user_agent_name: 'envoy',
+        user_agent_build_version: { version: { major_number: 1, minor_number: 33, patch: 2 } },
         // protobufjs' own google.protobuf.Value is camelCase.
         metadata: { fields: { kube_cluster: { stringValue: 'east' }, replicas: { numberValue: 3 }, tags: { listValue: { values: [{ boolValue: true }] } } } },
       },
@@ -42,7 +43,7 @@ const SAMPLE = {
       ],
     },
     {
-      node: { id: 'old-style' },
+      node: { id: 'old-style', user_agent_name: 'gRPC Go', user_agent_version: '1.20.0' },
       xds_config: [
         { status: 'STALE', cluster_config: {} },
         { status: 'SYNCED', listener_config: {} },
@@ -61,6 +62,7 @@ describe('decodeClientStatusResponse', () => {
       zone: 'eu-a',
       subZone: '',
       userAgent: 'envoy',
+      userAgentVersion: '1.33.2',
       metadata: { kube_cluster: 'east', replicas: 3, tags: [true] },
     });
     expect(first!.scope).toBe('stream-4');
@@ -68,6 +70,7 @@ describe('decodeClientStatusResponse', () => {
     expect(first!.resources.map((r) => r.typeUrl)).toEqual([CDS, EDS]);
     expect(first!.resources[0]).toMatchObject({ name: 'echo', version: 'c1', configStatus: 'SYNCED', clientStatus: 'ACKED', lastUpdatedMs: 1_700_000_000_500, error: undefined });
     expect(first!.resources[1]!.error).toEqual({ details: 'duplicate endpoint', version: 'e2', atMs: 1_700_000_001_000 });
+    expect(second!.node).toMatchObject({ userAgent: 'gRPC Go', userAgentVersion: '1.20.0' });
     expect(second!.resources).toEqual([]);
     expect(second!.perType).toEqual([
       { type: 'CDS', status: 'STALE' },

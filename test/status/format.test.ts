@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatJson, formatSince, formatTable, formatTypeCell, type StatusRow, type TypeSummary } from '../../src/status/index.js';
+import { formatAge, formatClient, formatJson, formatSince, formatTable, formatTypeCell, type StatusRow, type TypeSummary } from '../../src/status/index.js';
 
 // null, not undefined, for "no version": undefined would pick the default.
 const t = (state: TypeSummary['state'], behind = 0, ackedVersion: string | null = '7'): TypeSummary => ({
@@ -50,6 +50,8 @@ function row(nodeId: string, overrides: Partial<StatusRow> = {}): StatusRow {
     namespace: undefined,
     kubeCluster: undefined,
     zone: undefined,
+    client: undefined,
+    envoySupport: undefined,
     connectedAtMs: undefined,
     types: { CDS: t('SYNCED'), EDS: t('SYNCED'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
     lastNack: undefined,
@@ -67,7 +69,7 @@ describe('formatTable', () => {
   it('aligns columns and shows every field of a line', () => {
     const text = formatTable(
       [
-        row('envoy-a', { namespace: 'shop', kubeCluster: 'east', zone: 'r/z', connectedAtMs: now - 5_000 }),
+        row('envoy-a', { namespace: 'shop', kubeCluster: 'east', zone: 'r/z', client: { userAgent: 'envoy', version: '1.33.2' }, envoySupport: 'ok', connectedAtMs: now - 5_000 }),
         row('envoy-long-name', {
           types: { CDS: t('SYNCED'), EDS: t('NACKED', 1, '6'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
           lastNack: { type: 'EDS', message: 'endpoint\n  invalid', version: '7', atMs: 1 },
@@ -77,8 +79,8 @@ describe('formatTable', () => {
     );
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
-    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
+    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CLIENT {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
+    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}envoy\/1\.33\.2 {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
     expect(lines[2]).toContain('NACKED(1) v6');
     expect(lines[2]).toMatch(/EDS: endpoint invalid$/);
     // Every column starts at the same offset on every line.
@@ -86,6 +88,7 @@ describe('formatTable', () => {
     expect(start(lines[1]!, 'echo')).toBe(start(lines[0]!, 'SERVICE'));
     expect(start(lines[2]!, 'echo')).toBe(start(lines[0]!, 'SERVICE'));
     expect(start(lines[2]!, 'EDS: ')).toBe(start(lines[0]!, 'LAST NACK'));
+    expect(start(lines[1]!, 'envoy/1.33.2')).toBe(start(lines[0]!, 'CLIENT'));
     for (const line of lines) expect(line).toBe(line.trimEnd());
   });
 
@@ -98,6 +101,21 @@ describe('formatTable', () => {
 
   it('marks a client without node id', () => {
     expect(formatTable([row('')], now)).toContain('(no node id)');
+  });
+});
+
+describe('formatClient', () => {
+  it.each([
+    ['an Envoy at or above the minimum', { userAgent: 'envoy', version: '1.33.2' }, 'ok', 'envoy/1.33.2'],
+    ['an old Envoy, marked', { userAgent: 'envoy', version: '1.28.7' }, 'old', 'envoy/1.28.7 (old)'],
+    ['an Envoy without a version', { userAgent: 'envoy', version: '' }, 'unknown', 'envoy/?'],
+    ['a gRPC client', { userAgent: 'gRPC Go', version: '1.70.0' }, undefined, 'gRPC Go/1.70.0'],
+    ['a version but no name', { userAgent: '', version: '1.2.3' }, undefined, '?/1.2.3'],
+    ['a node that says neither', { userAgent: '', version: '' }, undefined, '-'],
+    ['no node at all', undefined, undefined, '-'],
+    ['long strings, clipped to keep the column narrow', { userAgent: 'u'.repeat(100), version: '9'.repeat(100) }, undefined, `${'u'.repeat(27)}…/${'9'.repeat(15)}…`],
+  ] as const)('%s', (_label, client, envoySupport, expected) => {
+    expect(formatClient(row('n', { client, envoySupport }))).toBe(expected);
   });
 });
 

@@ -14,7 +14,7 @@ function res(type: keyof typeof URL, name: string, configStatus: string, clientS
 
 function client(id: string, resources: CsdsResource[], node: Partial<NonNullable<CsdsClient['node']>> = {}): CsdsClient {
   return {
-    node: { id, cluster: 'echo', region: '', zone: '', subZone: '', userAgent: 'envoy', metadata: {}, ...node },
+    node: { id, cluster: 'echo', region: '', zone: '', subZone: '', userAgent: 'envoy', userAgentVersion: '', metadata: {}, ...node },
     scope: '',
     resources,
     perType: [],
@@ -146,9 +146,24 @@ describe('buildRows', () => {
     expect(rows[0]!.lastNack).toMatchObject({ type: 'EDS', message: 'eds broke' });
   });
 
+  it("carries each client's user agent and version, and for an Envoy whether the version is supported", () => {
+    const rows = buildRows([
+      client('a-old', [synced('CDS')], { userAgentVersion: '1.28.7' }),
+      client('b-new', [synced('CDS')], { userAgentVersion: '1.30.0' }),
+      client('c-unversioned', [synced('CDS')]),
+      client('d-grpc', [synced('CDS')], { userAgent: 'gRPC Go', userAgentVersion: '1.20.0' }),
+    ]);
+    expect(rows.map((r) => [r.nodeId, r.client, r.envoySupport])).toEqual([
+      ['a-old', { userAgent: 'envoy', version: '1.28.7' }, 'old'],
+      ['b-new', { userAgent: 'envoy', version: '1.30.0' }, 'ok'],
+      ['c-unversioned', { userAgent: 'envoy', version: '' }, 'unknown'],
+      ['d-grpc', { userAgent: 'gRPC Go', version: '1.20.0' }, undefined],
+    ]);
+  });
+
   it('handles a client that never sent a node', () => {
     const rows = buildRows([{ node: undefined, scope: '', resources: [], perType: [] }]);
-    expect(rows[0]).toMatchObject({ nodeId: '', service: '', kubeCluster: undefined, zone: undefined });
+    expect(rows[0]).toMatchObject({ nodeId: '', service: '', kubeCluster: undefined, zone: undefined, client: undefined, envoySupport: undefined });
   });
 });
 

@@ -204,3 +204,31 @@ describe('request decoders: the node as the client encoded it', () => {
     expect(request.nodeBytes).toBeUndefined();
   });
 });
+
+describe('the decoded Node: userAgentVersion', () => {
+  const root = loadEnvoyProtos();
+  const Request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
+  const Delta = root.lookupType('envoy.service.discovery.v3.DeltaDiscoveryRequest');
+  const sotw = makeRequestDecoder(root);
+  const delta = makeDeltaRequestDecoder(root);
+
+  it.each([
+    ['Envoy build version', { user_agent_name: 'envoy', user_agent_build_version: { version: { major_number: 1, minor_number: 33, patch: 2 } } }, '1.33.2'],
+    ['zero patch', { user_agent_name: 'envoy', user_agent_build_version: { version: { major_number: 1, minor_number: 28 } } }, '1.28.0'],
+    ['build version with metadata only', { user_agent_name: 'envoy', user_agent_build_version: { metadata: { fields: {} } } }, undefined],
+    ['gRPC version string', { user_agent_name: 'gRPC Go', user_agent_version: '1.70.0' }, '1.70.0'],
+    ['an over-long string, clipped', { user_agent_name: 'x', user_agent_version: '9'.repeat(500) }, '9'.repeat(64)],
+    ['neither', { user_agent_name: 'envoy' }, undefined],
+    ['with the extension list cut out', { user_agent_name: 'envoy', extensions, user_agent_build_version: { version: { major_number: 1, minor_number: 27, patch: 1 } } }, '1.27.1'],
+  ] as const)('%s', (_label, node, expected) => {
+    const fields = { id: 'n', ...node };
+    const viaSotw = sotw(Buffer.from(Request.encode(Request.fromObject({ node: fields, type_url: 't' })).finish()));
+    const viaDelta = delta(Buffer.from(Delta.encode(Delta.fromObject({ node: fields, type_url: 't' })).finish()));
+    for (const request of [viaSotw, viaDelta]) {
+      const decodedNode = (request as { node?: { userAgentVersion?: string } }).node;
+      expect(decodedNode).toBeDefined();
+      expect(decodedNode!.userAgentVersion).toBe(expected);
+      expect('userAgentVersion' in decodedNode!).toBe(expected !== undefined);
+    }
+  });
+});

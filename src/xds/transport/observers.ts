@@ -1,8 +1,8 @@
 // The one narrow interface through which the rest of Herald learns what the xDS server does
 // with its streams: drain tracking, CSDS and the stream metrics all subscribe here, so the
 // server holds no reference to any of them.
-import type { ResourceKind } from '../../model/index.js';
-import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import { envoySupport, MIN_ENVOY_VERSION, type EnvoySupport, type ResourceKind } from '../../model/index.js';
+import { LogOnce, type HeraldMetrics, type Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo } from '../protocol/index.js';
 import type { ResourceStatus } from '../bookkeeping/index.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -38,6 +38,8 @@ export interface SentResource {
  */
 export interface StreamObserver {
   opened?(stream: ObservedStream): void;
+  /** The stream's first request that carried a Node arrived (once per stream, before any answer to it). */
+  identified?(stream: ObservedStream, node: NodeInfo): void;
   sent?(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void;
   /** `acked`: the resources of the response the client ACKed; `nack`: set when it rejected it. */
   answered?(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, nack: NackInfo | undefined): void;
@@ -48,7 +50,7 @@ type EventName = keyof StreamObserver;
 
 /** Fans each event out to the observers that listen for it; the xDS server owns one. */
 export class StreamObservers {
-  private readonly byEvent: { [E in EventName]: StreamObserver[] } = { opened: [], sent: [], answered: [], closed: [] };
+  private readonly byEvent: { [E in EventName]: StreamObserver[] } = { opened: [], identified: [], sent: [], answered: [], closed: [] };
 
   constructor(private readonly logger: Logger) {}
 
@@ -65,6 +67,10 @@ export class StreamObservers {
 
   opened(stream: ObservedStream): void {
     for (const observer of this.byEvent.opened) this.guard('opened', () => observer.opened!(stream));
+  }
+
+  identified(stream: ObservedStream, node: NodeInfo): void {
+    for (const observer of this.byEvent.identified) this.guard('identified', () => observer.identified!(stream, node));
   }
 
   sent(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void {
@@ -97,5 +103,41 @@ export function streamMetricsObserver(metrics: Pick<HeraldMetrics, 'xdsStreams' 
       if (nack) metrics.xdsNacks.inc({ type: kind });
     },
     closed: (stream) => metrics.xdsStreams.dec({ api: stream.api }),
+  };
+}
+
+/** An Envoy's version does not change while it runs: once a day per node id is reminder enough. */
+const OLD_ENVOY_LOG_WINDOW_MS = 24 * 3600_000;
+
+/**
+ * Counts open Envoy streams by whether the Envoy's version keeps DRAINING hosts out of its
+ * panic and spillover arithmetic, and warns about each old one once a day per node id (and
+ * once per 10 minutes per peer address). Work happens once per stream (its first Node), never
+ * per request.
+ */
+export function envoyVersionObserver(metrics: Pick<HeraldMetrics, 'xdsEnvoyStreams'>, logger: Logger): StreamObserver {
+  const counted = new Map<string, EnvoySupport>();
+  const byNode = new LogOnce(OLD_ENVOY_LOG_WINDOW_MS);
+  // A client chooses its node id: a fresh one per stream must not buy a log line each.
+  const byAddress = new LogOnce();
+  return {
+    identified: (stream, node) => {
+      const support = envoySupport(node);
+      if (support === undefined) return;
+      counted.set(stream.id, support);
+      metrics.xdsEnvoyStreams.inc({ support });
+      if (support === 'old' && byNode.shouldLog(node.id) && byAddress.shouldLog(stream.peer.slice(0, stream.peer.lastIndexOf(':')))) {
+        logger.warn(
+          { node: node.id.slice(0, 200), envoyVersion: node.userAgentVersion, minimum: MIN_ENVOY_VERSION, peer: stream.peer },
+          `Envoy older than ${MIN_ENVOY_VERSION}: it counts DRAINING endpoints as unhealthy, so a large scale-down can spill or panic-route traffic to draining pods`,
+        );
+      }
+    },
+    closed: (stream) => {
+      const support = counted.get(stream.id);
+      if (support === undefined) return;
+      counted.delete(stream.id);
+      metrics.xdsEnvoyStreams.dec({ support });
+    },
   };
 }

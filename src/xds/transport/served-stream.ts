@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ResourceKind } from '../../model/index.js';
+import { envoySupport, type ResourceKind } from '../../model/index.js';
 import type { ObservedStream } from './observers.js';
 import { framedLength, type Framed } from './framed.js';
 import { LIMIT_FLAGS, type XdsLimits } from './limits.js';
@@ -30,6 +30,8 @@ export class ServedStream implements PacedStream, ObservedStream {
   private warnedIgnored = false;
   /** Whether the first request has been seen (and, with client identity on, its node checked). */
   private sawFirstRequest = false;
+  /** Whether observers have heard of the stream's Node. */
+  private identified = false;
   private readonly writer: CallWriter;
   /** Response bytes handed to the pacer or the call and not yet taken by the socket. */
   private unsentBytes = 0;
@@ -86,12 +88,14 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   info(): ClientInfo {
+    const support = envoySupport(this.state.node);
     return {
       id: this.id,
       api: this.api,
       protocol: this.protocol,
       peer: this.peer,
       node: this.state.node,
+      ...(support ? { envoySupport: support } : {}),
       connectedAtMs: this.connectedAtMs,
       types: this.state.info(this.ctx.maxListedNames),
     };
@@ -167,6 +171,13 @@ export class ServedStream implements PacedStream, ObservedStream {
       return;
     }
     if (this.keptNode === undefined && node !== undefined) this.keptNode = this.ctx.nodes.keep(node);
+    if (!this.identified) {
+      const claimed = (request as { node?: NodeInfo }).node;
+      if (claimed) {
+        this.identified = true;
+        this.ctx.observers.identified(this, claimed);
+      }
+    }
     const handled = this.adapter.handle(request);
     if (handled.type === 'accepted' && handled.outcome.subscriptionChanged && !this.namesWithinLimits()) return;
     switch (handled.type) {

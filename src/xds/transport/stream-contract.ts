@@ -1,6 +1,6 @@
 // The contract between a served stream, the server that creates it and the per-protocol
 // adapters: what every stream shares with the server, and what SotW and Delta each supply.
-import type { Clock, ResourceKind } from '../../model/index.js';
+import type { Clock, EnvoySupport, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, NameSlotsByKind, NonceSource, Subscription, SubscriptionIndex, TypeInfo } from '../protocol/index.js';
@@ -22,6 +22,8 @@ export interface ClientInfo {
   protocol: XdsProtocol;
   peer: string;
   node: NodeInfo | undefined;
+  /** For an Envoy client: whether its version keeps DRAINING hosts out of panic/spillover arithmetic. */
+  envoySupport?: EnvoySupport;
   connectedAtMs: number;
   types: Partial<Record<ResourceKind, TypeInfo>>;
 }

@@ -24,6 +24,8 @@ interface RawNode {
   cluster?: string;
   locality?: { region?: string; zone?: string; sub_zone?: string } | null;
   user_agent_name?: string;
+  user_agent_version?: string;
+  user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } | null } | null;
   /** google.protobuf.Struct: protobufjs names its Value's fields in camelCase whatever the load options. */
   metadata?: { fields?: Record<string, { stringValue?: unknown } | null> } | null;
 }
@@ -42,14 +44,30 @@ function heraldMetadataOf(raw: RawNode): Record<string, string> | undefined {
   return found;
 }
 
+/**
+ * user_agent_build_version.version as "1.33.2" (Envoy sets it), else user_agent_version (gRPC
+ * sets this string instead; the two are a oneof). The v2 build_version string is gone from the v3
+ * Node, the only one Herald serves.
+ */
+function userAgentVersionOf(raw: RawNode): string | undefined {
+  const version = raw.user_agent_build_version?.version;
+  if (version) return `${version.major_number ?? 0}.${version.minor_number ?? 0}.${version.patch ?? 0}`;
+  return raw.user_agent_version ? raw.user_agent_version.slice(0, MAX_VERSION_CHARS) : undefined;
+}
+
+/** A client chooses its version string; Herald keeps (and logs, and shows) no more than this of it. */
+const MAX_VERSION_CHARS = 64;
+
 function toNodeInfo(raw: RawNode): NodeInfo {
   const locality = raw.locality;
   const heraldMetadata = heraldMetadataOf(raw);
+  const userAgentVersion = userAgentVersionOf(raw);
   return {
     id: raw.id ?? '',
     cluster: raw.cluster ?? '',
     locality: locality ? { region: locality.region ?? '', zone: locality.zone ?? '', subZone: locality.sub_zone ?? '' } : undefined,
     userAgent: raw.user_agent_name ?? '',
+    ...(userAgentVersion !== undefined ? { userAgentVersion } : {}),
     ...(heraldMetadata ? { heraldMetadata } : {}),
   };
 }

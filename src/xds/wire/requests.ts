@@ -23,6 +23,11 @@ export interface NodeInfo {
   cluster: string;
   locality: { region: string; zone: string; subZone: string } | undefined;
   userAgent: string;
+  /**
+   * The client's version: user_agent_build_version as "major.minor.patch" (Envoy), else the
+   * user_agent_version string (gRPC); undefined when it sent neither.
+   */
+  userAgentVersion?: string;
   /** The node metadata's string values under `herald.io/` (e.g. `herald.io/namespace`); absent when there are none. */
   heraldMetadata?: Readonly<Record<string, string>>;
 }
