@@ -10,7 +10,7 @@
 // Start order: CDS and LDS wait for Herald's first answer with no timeout, so Envoy stays
 // INITIALIZING (admin /ready 503, no listener serving) until its first clusters and listeners
 // arrived; the optional readiness listener lets kubelet see that state.
-import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../xds/transport/client-identity.js';
+import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../model/index.js';
 import { checkTlsOptions, xdsTransportSocket, type SidecarTlsOptions } from './tls.js';
 
 /** The name of the static cluster that carries ADS; generated clusters must not use it. */

@@ -1,5 +1,6 @@
 // Which nodes a client certificate may claim. Pure: the certificate's fields and the node's
 // first request in, a refusal (or none) out.
+import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../../model/index.js';
 
 /** How certificate identities map onto the mesh: SPIFFE trust domain → the kube cluster it stands for. */
 export interface ClientIdentityPolicy {
@@ -29,9 +30,6 @@ export interface IdentityRefusal {
   /** For the client's status and the log; names what was claimed and what the certificate allows. */
   detail: string;
 }
-
-export const NAMESPACE_METADATA = 'herald.io/namespace';
-export const KUBE_CLUSTER_METADATA = 'herald.io/kube-cluster';
 
 /**
  * Node's `subjectaltname`: `TYPE:value` entries joined by ", ", where a value holding a
