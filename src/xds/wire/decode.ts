@@ -1,4 +1,5 @@
 import type protobuf from 'protobufjs';
+import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../../model/index.js';
 import type { DeltaRequest, NodeInfo, XdsRequest } from './requests.js';
 import { EXTENSIONS_TAG, fieldRun, readVarint, singleMessageField, withoutNestedRun } from './wire-scan.js';
 
@@ -31,15 +32,16 @@ interface RawNode {
 }
 
 /** Only string values under this prefix are kept: they are all Herald reads, and a client controls the rest. */
-const HERALD_METADATA_PREFIX = 'herald.io/';
+/** The node metadata keys Herald reads; a client's other keys are not kept with its stream. */
+const HERALD_METADATA_KEYS = [NAMESPACE_METADATA, KUBE_CLUSTER_METADATA] as const;
 
 function heraldMetadataOf(raw: RawNode): Record<string, string> | undefined {
   const fields = raw.metadata?.fields;
   if (!fields) return undefined;
   let found: Record<string, string> | undefined;
-  for (const [key, value] of Object.entries(fields)) {
-    if (!key.startsWith(HERALD_METADATA_PREFIX) || typeof value?.stringValue !== 'string') continue;
-    (found ??= {})[key] = value.stringValue;
+  for (const key of HERALD_METADATA_KEYS) {
+    const value = Object.hasOwn(fields, key) ? fields[key]?.stringValue : undefined;
+    if (typeof value === 'string') (found ??= {})[key] = value;
   }
   return found;
 }

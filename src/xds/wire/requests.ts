@@ -28,7 +28,7 @@ export interface NodeInfo {
    * user_agent_version string (gRPC); undefined when it sent neither.
    */
   userAgentVersion?: string;
-  /** The node metadata's string values under `herald.io/` (e.g. `herald.io/namespace`); absent when there are none. */
+  /** The node metadata Herald reads (`herald.io/namespace`, `herald.io/kube-cluster`), string values only; absent when there are none. */
   heraldMetadata?: Readonly<Record<string, string>>;
 }
 
