@@ -4,13 +4,14 @@ import { systemClock } from '../model/index.js';
 import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource } from '../sources/types.js';
 import { EndpointStore } from '../store/index.js';
-import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
+import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainTracker, type DrainResult } from '../drains/index.js';
 import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
+import { EgressRoutes } from './egress-routes.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   batchWindowMs?: number;
   initialSyncTimeoutMs: number;
   clusterOptions?: ClusterOptions;
+  /** The DNS suffix of in-cluster Service names, for the names sidecar egress routes answer (default cluster.local). */
+  clusterDomain?: string | undefined;
   xds: {
     host: string;
     port: number;
@@ -182,6 +185,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
+  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
 
   const xdsPort = await xdsServer.listen(options.xds.host, options.xds.port);
   let serving = true;

@@ -93,8 +93,12 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
           type: 'number',
           describe: "a listener on 0.0.0.0 answering only GET /ready from Envoy's admin /ready (200 once Envoy is LIVE with its config); needs --envoy-admin-port; off when not given",
         })
-        .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 routing by Host to --egress-service clusters' })
-        .option('egress-service', { type: 'string', array: true, describe: "a service the egress listener routes to, e.g. 'ledger.shop' (repeatable)" })
+        .option('egress-service', {
+          type: 'string',
+          array: true,
+          describe: "a service the application calls, e.g. 'ledger.pay' (repeatable or comma-separated): node metadata herald.io/dependencies, so Herald sends only these",
+        })
+        .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 whose routes to the --egress-service services come from Herald over RDS' })
         .option('tls-ca', { type: 'string', describe: "TLS to Herald: PEM CA bundle that signed Herald's certificate, path as the sidecar sees it" })
         .option('tls-cert', { type: 'string', describe: "mTLS: the sidecar's PEM certificate (with --tls-key; required when Herald runs with --tls-ca)" })
         .option('tls-key', { type: 'string', describe: "mTLS: the sidecar's PEM private key, in the directory of --tls-cert" })
@@ -104,9 +108,16 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
     handler: (argv) => {
       const { host, port } = parseXdsAddress(String(argv['xdsAddress']));
       const egressPort = argv['egressPort'] as number | undefined;
-      const egressServices = ((argv['egressService'] as string[] | undefined) ?? []).filter((name) => name !== '');
-      if ((egressPort === undefined) !== (egressServices.length === 0)) {
-        throw new ConfigError('--egress-port and --egress-service go together');
+      const egressFlags = argv['egressService'] as string[] | undefined;
+      const dependencies =
+        egressFlags === undefined
+          ? undefined
+          : egressFlags
+              .flatMap((value) => String(value).split(','))
+              .map((name) => name.trim())
+              .filter((name) => name !== '');
+      if (egressPort !== undefined && !dependencies?.length) {
+        throw new ConfigError('--egress-port: name the services the listener routes to with --egress-service');
       }
       const readinessPort = argv['readinessPort'] as number | undefined;
       const adminPort = argv['envoyAdminPort'] as number | undefined;
@@ -129,7 +140,8 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
           lds: argv['lds'] as boolean,
           adminPort,
           readinessPort,
-          egress: egressPort === undefined ? undefined : { port: egressPort, services: egressServices },
+          ...(dependencies !== undefined ? { dependencies } : {}),
+          ...(egressPort !== undefined ? { egressPort } : {}),
           tls,
         });
       } catch (error) {

@@ -51,6 +51,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
         .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
+        .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
         .option('batch-window', { type: 'string', default: `${SERVE_DEFAULTS.batchWindowMs}ms`, describe: 'coalesce pod changes arriving within this window' })
         .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
@@ -107,6 +108,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           sources,
           localCluster: config.localCluster,
           includeNotReady: config.includeNotReady,
+          clusterDomain: config.clusterDomain,
           batchWindowMs: config.batchWindowMs,
           initialSyncTimeoutMs: config.initialSyncTimeoutMs,
           xds: {

@@ -12,7 +12,6 @@ import type {
   LbEndpointResource,
   ListenerResource,
   LocalityLbEndpointsResource,
-  RouteConfigurationResource,
 } from './types.js';
 
 export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -225,13 +224,5 @@ export function buildListener(service: string): ListenerResource {
         http_filters: [{ name: ROUTER_FILTER_NAME, typed_config: { '@type': ROUTER_TYPE } }],
       },
     },
-  };
-}
-
-/** One virtual host matching any authority, sending every path to the service's Envoy cluster. */
-export function buildRouteConfiguration(service: string): RouteConfigurationResource {
-  return {
-    name: service,
-    virtual_hosts: [{ name: service, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: service } }] }],
   };
 }

@@ -2,7 +2,8 @@
 // that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
 // inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
 import type { ResourceKind, ServiceEndpoints } from '../model/index.js';
-import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, type ClusterOptions } from './builders.js';
+import { buildCluster, buildListener, buildLoadAssignment, type ClusterOptions } from './builders.js';
+import { buildRouteConfiguration } from './routes.js';
 
 /**
  * What a resource is built from. `endpoints`: the service's endpoints in the store;

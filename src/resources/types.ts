@@ -66,11 +66,13 @@ export interface ListenerResource {
   api_listener: { api_listener: AnyOf };
 }
 
+export interface VirtualHostResource {
+  name: string;
+  domains: string[];
+  routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+}
+
 export interface RouteConfigurationResource {
   name: string;
-  virtual_hosts: Array<{
-    name: string;
-    domains: string[];
-    routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
-  }>;
+  virtual_hosts: VirtualHostResource[];
 }

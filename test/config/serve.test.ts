@@ -42,6 +42,17 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('buildServeConfig', () => {
+  it.each([
+    ['corp.internal', 'corp.internal'],
+    ['Cluster.Local.', 'cluster.local'],
+  ])('takes --cluster-domain %s', (value, want) => {
+    expect(buildServeConfig({ cluster: [`east=${east}`], clusterDomain: value }, notInPod).clusterDomain).toBe(want);
+  });
+
+  it.each(['10.0.0.1', 'not a domain', 'under_score.local'])('refuses --cluster-domain %s', (value) => {
+    expect(() => buildServeConfig({ cluster: [`east=${east}`], clusterDomain: value }, notInPod)).toThrow(/--cluster-domain/);
+  });
+
   it('applies defaults', () => {
     const config = buildServeConfig({ cluster: [`east=${east}`] }, notInPod);
     expect(config).toMatchObject({
@@ -55,6 +66,7 @@ describe('buildServeConfig', () => {
       namespaces: [],
       portName: 'http',
       defaultPort: undefined,
+      clusterDomain: 'cluster.local',
       initialSyncTimeoutMs: 30_000,
       includeNotReady: false,
       maxConnectionAgeMs: undefined,

@@ -9,6 +9,7 @@ import {
   buildCluster,
   buildListener,
   buildLoadAssignment,
+  buildEgressRouteConfiguration,
   buildRouteConfiguration,
   loadEnvoyProtos,
   ResourceEncoder,
@@ -60,6 +61,7 @@ function builtShapes(): [string, ResourceKind, object][] {
     ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
+    ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
   ];
 }
 
