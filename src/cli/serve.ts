@@ -49,7 +49,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           describe: 'watch only the pods of this namespace (repeatable); none = every namespace',
         })
         .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
-        .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
+        .option('default-port', { type: 'string', describe: 'endpoint port when neither annotation nor named port applies' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
         .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })

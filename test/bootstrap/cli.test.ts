@@ -12,7 +12,7 @@ async function runBootstrap(args: string[], inspect: (dir: string) => void = () 
   const out = path.join(dir, 'envoy.json');
   let code: number | undefined;
   try {
-    await yargs(['bootstrap', ...args.map((a) => a.replace('$DIR', dir)), '--output', out])
+    await yargs(['bootstrap', ...args.map((a) => a.replace('$DIR', dir)), '--file', out])
       .command(bootstrapCommand((c) => (code = c)))
       .strict()
       .fail((message, error) => {
@@ -78,7 +78,7 @@ describe('herald bootstrap', () => {
   });
 
   it('writes YAML that reads back to the same object', async () => {
-    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--egress-port', '15001', '--egress-service', 'ledger.pay']);
+    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', '--output', 'yaml', '--egress-port', '15001', '--egress-service', 'ledger.pay']);
     expect(text).not.toMatch(/[&*]ref|^\s*[{[]/m);
     expect(loadYaml(text)).toEqual(
       buildSidecarBootstrap({
@@ -109,7 +109,7 @@ describe('herald bootstrap', () => {
     expect([...sds.values()]).toEqual(buildSdsFiles(tls).map((f) => f.content));
 
     let inOwnDir: string[] = [];
-    await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--tls-ca', '/ca/ca.crt', '--sds-dir', '$DIR/sds'], (dir) => {
+    await runBootstrap(['--service', 'cart', '--node-id', 'n', '--output', 'yaml', '--tls-ca', '/ca/ca.crt', '--sds-dir', '$DIR/sds'], (dir) => {
       inOwnDir = readdirSync(path.join(dir, 'sds'));
       expect(loadYaml(readFileSync(path.join(dir, 'sds', 'herald-xds-ca.yaml'), 'utf8'))).toEqual(
         buildSdsFiles({ caFile: '/ca/ca.crt', sdsDir: path.join(dir, 'sds'), sdsFormat: 'yaml' })[0]!.content,
@@ -129,7 +129,7 @@ describe('herald bootstrap', () => {
     [['--service', 'herald_xds'], /reserved/],
     [['--service', 'cart', '--readiness-port', '15021'], /--readiness-port: needs --envoy-admin-port/],
     [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', '9901'], /same as adminPort/],
-    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', 'x'], /readinessPort/],
+    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', 'x'], /--readiness-port: 'x' is not a number/],
     [['--service', 'cart', '--kube-cluster', 'EU 1'], /kubeCluster: 'EU 1' is not a DNS label/],
     [['--service', 'cart', '--namespace', 'Shop'], /namespace/],
     [['--xds-address', 'x'], /service/],

@@ -90,7 +90,7 @@ describe('herald CLI: bad input fails fast with a clear message', () => {
 
 describe('herald demo', () => {
   it('shows pods draining to its simulated Envoys with no Kubernetes at hand', async () => {
-    const result = await runHerald(['demo', '--xds-port', '0', '--admin-port', '0', '--duration', '12', '--deploy-every', '1'], 40_000);
+    const result = await runHerald(['demo', '--xds-port', '0', '--admin-port', '0', '--duration', '12s', '--deploy-every', '1s'], 40_000);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Herald demo: 2 simulated Kubernetes clusters/);
