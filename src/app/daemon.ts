@@ -187,7 +187,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   store.onChange((dirty) => pipeline.rebuild(dirty));
   xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
 
-  const xdsPort = await xdsServer.listen(options.xds.host, options.xds.port);
+  const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
   let serving = true;
   let shuttingDown = false;
 
@@ -208,7 +208,14 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
       }),
       { logger: logger.child({ stage: 'admin' }), access, allowedHosts: options.admin.allowedHosts ?? [], metrics },
     );
-    adminPort = await admin.listen(options.admin.host, options.admin.port);
+    const adminListener = admin;
+    const { host, port } = options.admin;
+    try {
+      adminPort = await listenOrExplain('admin', host, port, () => adminListener.listen(host, port));
+    } catch (error) {
+      await xdsServer.close(0);
+      throw error;
+    }
   }
 
   for (const source of options.sources) await source.start(store);
@@ -256,5 +263,27 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     store.flush();
     drains.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
+  }
+}
+
+/** A listener of the daemon could not bind: which one, where, and the system's reason (EADDRINUSE…). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(
+    readonly listener: 'xds' | 'admin',
+    readonly host: string,
+    readonly port: number,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    super(`${listener} listener on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+async function listenOrExplain(listener: 'xds' | 'admin', host: string, port: number, listen: () => Promise<number>): Promise<number> {
+  try {
+    return await listen();
+  } catch (error) {
+    throw new ListenError(listener, host, port, (error as NodeJS.ErrnoException).code, error);
   }
 }

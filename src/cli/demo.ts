@@ -4,7 +4,7 @@ import type { DrainResult } from '../drains/index.js';
 import { ConfigError, validateDuration, validateHost, validateLogLevel, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
 import { SimulatedCluster } from '../sources/sim/index.js';
-import { createLogger, HeraldMetrics } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, stdoutIsTerminal } from '../telemetry/index.js';
 import { AdsClient } from '../xdsclient/index.js';
 import { demoClusters, DEMO_TIMING } from './demo-mesh.js';
 import { runUntilSignalled, withListenerFlags } from './common.js';
@@ -73,7 +73,7 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
       const logLevel = argv['logLevel'] === undefined ? 'warn' : validateLogLevel('--log-level', argv['logLevel']);
       if (xdsPort !== 0 && xdsPort === adminPort) throw new ConfigError(`--admin-port: ${adminPort} is also the --xds-port`);
 
-      const logger = createLogger({ level: logLevel });
+      const logger = createLogger({ level: logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: DEMO_TIMING }));
       const daemon = await startDaemon(

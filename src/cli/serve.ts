@@ -4,7 +4,7 @@ import { startDaemon } from '../app/index.js';
 import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
-import { createLogger, HeraldMetrics, type Logger } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, stdoutIsTerminal, type Logger } from '../telemetry/index.js';
 import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
 
@@ -85,7 +85,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
-      const logger = createLogger({ level: config.logLevel });
+      const logger = createLogger({ level: config.logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const tls = tlsReloader(config, logger, metrics);
       const sources = config.clusters.map(

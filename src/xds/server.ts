@@ -263,7 +263,8 @@ export class XdsServer {
         });
       } catch (err) {
         firstError ??= err;
-        this.logger.warn({ err, address }, 'xDS listener could not bind one address');
+        // The reason, not a stack: an address in use is an operator's matter, not a bug.
+        this.logger.warn({ address, port, code: (err as NodeJS.ErrnoException).code, error: err instanceof Error ? err.message : String(err) }, 'xDS listener could not bind one address');
         continue;
       }
       this.listeners.push(...servers);

@@ -178,6 +178,13 @@ export class KubeClusterSource implements ClusterSource {
     return translatePod(pod, this.translateOptions);
   }
 
+  /** What the mesh keeps of this cluster while its API cannot be reached, as a log line says it. */
+  private whatIsKept(): string {
+    const pods = this.pods.reduce((sum, loop) => sum + loop.items().length, 0);
+    if (pods > 0) return `keeping the last known endpoints (${pods} pod${pods === 1 ? '' : 's'})`;
+    return this.current.everSynced ? 'it had no pods in the mesh to keep; retrying' : 'no endpoints are known from it yet; retrying';
+  }
+
   private allPods() {
     return this.pods.flatMap((loop) => loop.items().map((pod) => this.translate(pod)));
   }
@@ -223,10 +230,10 @@ export class KubeClusterSource implements ClusterSource {
       ...this.scope,
     };
     if (state === 'unreachable' && previous.state === 'unreachable' && newError !== undefined) {
-      this.logger.warn({ retryInMs }, `${newError}; keeping the last known endpoints`);
+      this.logger.warn({ retryInMs }, `${newError}; ${this.whatIsKept()}`);
     }
     if (state !== previous.state) {
-      if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; keeping the last known endpoints`);
+      if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; ${this.whatIsKept()}`);
       else if (state === 'synced' && previous.everSynced) this.logger.info(`cluster ${this.name}: API reachable again; watches resumed (a relist reconciles if the watch had expired)`);
       else if (state === 'synced') this.logger.info(`cluster ${this.name}: synced`);
       this.options.metrics.kubeClusterSynced.set({ kube_cluster: this.name }, state === 'synced' ? 1 : 0);
