@@ -8,6 +8,8 @@ export {
   durationFromMs,
   localityWeight,
   HTTP_CONNECTION_MANAGER_TYPE,
+  HTTP_PROTOCOL_OPTIONS_KEY,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
 } from './builders.js';
@@ -15,5 +17,5 @@ export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from '
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
-export { kindsReading, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
+export { kindsReading, serviceProtocol, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';
