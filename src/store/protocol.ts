@@ -45,7 +45,8 @@ export function aggregateProtocol(votes: readonly ProtocolVote[]): ServiceProtoc
     protocol,
     basis: readyVotes.length > 0 ? 'ready_pods' : 'all_pods',
     votes: count,
-    sources: PROTOCOL_SOURCES.filter((s) => sourcesSeen.has(s)),
+    // No pod at all: nothing said otherwise, so the default decided.
+    sources: basisVotes.length === 0 ? ['default'] : PROTOCOL_SOURCES.filter((s) => sourcesSeen.has(s)),
     mixed: seen.size > 1,
     ignored,
   };

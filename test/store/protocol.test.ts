@@ -19,7 +19,7 @@ function votes(spec: string): ProtocolVote[] {
 
 describe('aggregateProtocol', () => {
   const cases: Array<{ title: string; spec: string; want: Omit<ServiceProtocol, 'ignored'> }> = [
-    { title: 'no pods: HTTP/1.1', spec: '', want: { protocol: 'HTTP/1.1', basis: 'all_pods', votes: { 'HTTP/1.1': 0, 'HTTP/2': 0 }, sources: [], mixed: false } },
+    { title: 'no pods: HTTP/1.1 by default', spec: '', want: { protocol: 'HTTP/1.1', basis: 'all_pods', votes: { 'HTTP/1.1': 0, 'HTTP/2': 0 }, sources: ['default'], mixed: false } },
     { title: 'all HTTP/2', spec: 'HH', want: { protocol: 'HTTP/2', basis: 'ready_pods', votes: { 'HTTP/1.1': 0, 'HTTP/2': 2 }, sources: ['port_name'], mixed: false } },
     { title: 'all HTTP/1.1', spec: 'OU', want: { protocol: 'HTTP/1.1', basis: 'ready_pods', votes: { 'HTTP/1.1': 2, 'HTTP/2': 0 }, sources: ['default'], mixed: false } },
     {
