@@ -1,10 +1,21 @@
 // Public face of the resources stage: pure builders, the encoder and the proto loader.
 
-export { buildCluster, buildListener, buildLoadAssignment, durationFromMs, localityWeight, HTTP_CONNECTION_MANAGER_TYPE, ROUTER_FILTER_NAME, ROUTER_TYPE } from './builders.js';
+export {
+  buildCluster,
+  buildListener,
+  buildLoadAssignment,
+  durationFromMs,
+  localityWeight,
+  HTTP_CONNECTION_MANAGER_TYPE,
+  HTTP_PROTOCOL_OPTIONS_KEY,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
+  ROUTER_FILTER_NAME,
+  ROUTER_TYPE,
+} from './builders.js';
 export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from './builders.js';
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
 export { buildEgressRouteConfiguration, buildRouteConfiguration, DEFAULT_CLUSTER_DOMAIN, egressDomains, serviceRoutes } from './routes.js';
-export { kindsReading, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
+export { kindsReading, serviceProtocol, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';

@@ -8,6 +8,7 @@ import {
   durationFromMs,
   egressDomains,
   HTTP_CONNECTION_MANAGER_TYPE,
+  HTTP_PROTOCOL_OPTIONS_KEY,
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
   type ClusterLoadAssignmentResource,
@@ -36,6 +37,26 @@ describe('durationFromMs', () => {
 });
 
 describe('buildCluster', () => {
+  it.each<[string, ClusterOptions]>([
+    ['defaults', {}],
+    ['health check', { healthCheck: HC }],
+  ])('HTTP/2 (%s): the HTTP/1.1 cluster plus explicit HTTP/2 upstream options', (_name, options) => {
+    const h2 = buildCluster('grpc.shop', options, 'HTTP/2');
+    const { typed_extension_protocol_options: extensions, ...rest } = h2;
+    expect(rest).toEqual(buildCluster('grpc.shop', options));
+    expect(extensions).toEqual({
+      [HTTP_PROTOCOL_OPTIONS_KEY]: {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    });
+  });
+
+  it('HTTP/1.1 is the default and sets no protocol option', () => {
+    expect(buildCluster('web.shop', {}, 'HTTP/1.1')).toStrictEqual(buildCluster('web.shop'));
+    expect('typed_extension_protocol_options' in buildCluster('web.shop', { healthCheck: HC }, 'HTTP/1.1')).toBe(false);
+  });
+
   it('is an EDS cluster over ADS whose EDS name is the cluster name', () => {
     const c = buildCluster('payments');
     expect(c.name).toBe('payments');

@@ -122,6 +122,30 @@ async function counter(metrics: HeraldMetrics, name: string, labels: Record<stri
 }
 
 describe('KubeClusterSource against a fake API server', () => {
+  it('carries each pod protocol, and warns once per service about an ignored herald.io/app-protocol', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    const annotated = (name: string, ip: string, value: string) => {
+      const p = pod(name, { app: 'ledger', ip });
+      return { ...p, metadata: { ...p.metadata, annotations: { 'herald.io/app-protocol': value } } };
+    };
+    api.upsert('pods', annotated('ledger-1', '10.1.0.1', 'grpc'));
+    api.upsert('pods', annotated('ledger-2', '10.1.0.2', 'quic'));
+    api.upsert('pods', annotated('ledger-3', '10.1.0.3', 'quic'));
+    const lines: string[] = [];
+    const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    const { source, sink } = makeSource(api, undefined, {}, logger);
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced' && sink.pods.size === 3);
+    expect(sink.pods.get('shop/ledger-1')?.protocol).toEqual({ protocol: 'HTTP/2', source: 'annotation', detail: 'grpc' });
+    expect(sink.pods.get('shop/ledger-2')?.protocol).toMatchObject({ protocol: 'HTTP/1.1', source: 'default', ignored: expect.stringContaining('"quic"') });
+    const warnings = lines.filter((l) => l.includes('herald.io/app-protocol'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, service: 'ledger.shop', kube_cluster: 'east' });
+  });
+
   it('lists with the service-label selector, then follows watch events', async () => {
     const api = new FakeApiServer();
     await api.listen();
