@@ -19,8 +19,10 @@ afterEach(async () => {
   daemon = undefined;
 });
 
+let clusters: SimulatedCluster[] = [];
+
 async function start(clusterDomain?: string): Promise<Daemon> {
-  const clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 0, gracePeriodMs: 30_000 } }));
+  clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 0, gracePeriodMs: 30_000 } }));
   daemon = await startDaemon(
     {
       sources: clusters,
@@ -104,5 +106,44 @@ describe('sidecar egress routes over RDS', () => {
     await client.waitFor((c) => c.routes(routeName) !== undefined, 10_000);
     expect(client.routeFor(routeName, 'payments.shop.svc.corp.internal:8080')).toBe('payments.shop');
     expect(client.routeFor(routeName, 'payments.shop.svc.cluster.local')).toBeUndefined();
+  });
+
+  it('routes only to services that exist, however many names a client declares, and beside it drains go on', async () => {
+    const d = await start();
+    const good = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop']);
+    await good.client.waitFor((c) => c.routes(good.routeName) !== undefined && c.assignment('payments.shop') !== undefined, 10_000);
+
+    // Declarations of thousands of made-up names (each Node under --max-node-bytes), from several streams.
+    const junk = (i: number) => Array.from({ length: 2_000 }, (_, n) => `junk-${i}-${n}.nowhere`);
+    const attackers = [0, 1, 2, 3].map((i) => sidecarFromBootstrap(d, `attacker-${i}`, ['payments.shop', ...junk(i)]));
+    for (const a of attackers) await a.client.waitFor((c) => c.routes(a.routeName) !== undefined, 10_000);
+    for (const a of attackers) {
+      expect(a.client.routes(a.routeName)!.virtualHosts.map((vh) => vh.name)).toEqual(['payments.shop']);
+      // As small as the good client's own: the made-up names cost no route bytes.
+      expect(d.cache.get('route', a.routeName)!.any.length).toBe(d.cache.get('route', good.routeName)!.any.length - good.routeName.length + a.routeName.length);
+    }
+
+    // The good client still hears of a drain at once.
+    const victim = clusters[0]!.pods().find((p) => p.service === 'payments.shop')!;
+    void clusters[0]!.terminatePod(`${victim.namespace}/${victim.name}`);
+    await good.client.waitFor((c) => c.assignment('payments.shop')!.endpoints.some((e) => e.address === victim.ip && e.health === 'DRAINING'), 10_000);
+  });
+
+  it('gives a declared service its virtual host when it appears, and takes it away when it goes', async () => {
+    const d = await start();
+    // The simulated cluster puts a service it is told to create in its namespace, 'default'.
+    const { client, routeName } = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop', 'late.default']);
+    await client.waitFor((c) => c.routes(routeName) !== undefined, 10_000);
+    expect(client.routes(routeName)!.virtualHosts.map((vh) => vh.name)).toEqual(['payments.shop']);
+    expect(client.routeFor(routeName, 'late.default')).toBeUndefined();
+
+    await clusters[0]!.scale('late', 1);
+    await client.waitFor((c) => c.routes(routeName)!.virtualHosts.length === 2, 10_000);
+    expect(client.routeFor(routeName, 'late.default:8080')).toBe('late.default');
+    expect(client.clusters().sort()).toEqual(['late.default', 'payments.shop']);
+
+    await clusters[0]!.scale('late', 0);
+    for (const cluster of clusters) for (const pod of cluster.pods().filter((p) => p.service === 'late.default')) cluster.forceDelete(`${pod.namespace}/${pod.name}`);
+    await client.waitFor((c) => c.routes(routeName)!.virtualHosts.length === 1, 10_000);
   });
 });
