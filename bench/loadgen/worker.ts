@@ -3,7 +3,7 @@
 import { AdsStream, now, type StreamContext } from './ads-stream.js';
 
 export type WorkerCommand =
-  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number }
+  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[] }
   | { op: 'watch'; service: string; ip: string }
   | { op: 'collect'; ips: string[] }
   | { op: 'status' }
@@ -13,13 +13,28 @@ export interface DrainTimes {
   /** Per stream that saw it: when the DRAINING assignment arrived, and when its ACK was written. */
   received: number[];
   acked: number[];
+  /** Streams that do not depend on the address's service and were sent the drain anyway. */
+  leaked?: number;
+  /** Live streams that depend on the service, when collected (Go worker). */
+  expected?: number;
 }
 
 export type WorkerEvent =
   | { event: 'full'; at: number }
   | { event: 'done'; ip: string }
   | { event: 'collected'; drains: Record<string, DrainTimes> }
-  | { event: 'status'; streams: number; alive: number; full: number; bytes: number; responses: number; firstGone: string | undefined; lastFullAt: number | undefined };
+  | {
+      event: 'status';
+      streams: number;
+      alive: number;
+      full: number;
+      bytes: number;
+      responses: number;
+      /** Resources sent to scoped streams outside their declared sets. */
+      outOfScope?: number;
+      firstGone: string | undefined;
+      lastFullAt: number | undefined;
+    };
 
 const CONNECT_BATCH = 200;
 
