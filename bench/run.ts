@@ -6,8 +6,9 @@
 //            --rollout-pods 100 --deploy-step-ms 50 --storm-timeout-s 180 --label NAME --cpu-prof DIR (profile Herald) --no-peer
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
 //            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
+//            --append (add to the label's result file, e.g. a Herald-only point to a run of all servers)
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +151,13 @@ async function main(): Promise<void> {
   const outDir = smoke ? join(repo, '.cache/bench-smoke') : join(repo, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, `${file.label}.json`);
+  if (values.append && existsSync(outFile)) {
+    const earlier = JSON.parse(readFileSync(outFile, 'utf8')) as ResultFile;
+    file.runs = earlier.runs;
+    file.command = `${earlier.command} && ${file.command}`;
+    file.date = earlier.date;
+    file.machine.loadBefore = earlier.machine.loadBefore;
+  }
   for (const point of points) {
     for (const subject of subjects) {
       const scope = point.scope ? ` D=${point.scope.dependencies} G=${point.scope.sets}` : '';
