@@ -144,13 +144,24 @@ function clientVersion(c) {
   return c.envoySupport === 'old' ? badge(text + ' (old Envoy)', 'bad') : text;
 }
 
+// What the client's wildcard covers: "whole mesh", or its declared services (unknown ones flagged).
+function clientScope(c) {
+  var s = c.scope;
+  if (!s || !s.declared) return 'whole mesh';
+  var text = s.count + (s.count === 1 ? ' service' : ' services');
+  var span = el('span', '', [text]);
+  span.title = s.names.join(', ') + (s.names.length < s.count ? ', …' : '');
+  if (!s.unknownCount) return span;
+  return el('span', '', [span, ' ', badge(s.unknownCount + ' unknown: ' + s.unknown.join(', '), 'warn')]);
+}
+
 function renderClients(list) {
   if (!list.length) return replace('clients', [el('p', 'muted', ['no xDS clients connected'])]);
-  replace('clients', [table(['node', 'client', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
+  replace('clients', [table(['node', 'client', 'scope', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
     var sync = clientSync(c);
     var node = c.node && c.node.id ? c.node.id : '(no node id)';
     var kinds = c.types ? Object.keys(c.types).join(', ') : '';
-    var tr = row([node, clientVersion(c), String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
+    var tr = row([node, clientVersion(c), clientScope(c), String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
     tr.setAttribute('data-synced', sync.text === 'synced' ? 'true' : 'false');
     return tr;
   }))]);

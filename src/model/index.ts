@@ -98,4 +98,4 @@ export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS,
 export type Clock = () => number;
 export const systemClock: Clock = () => performance.timeOrigin + performance.now();
 export { ENVOY_SUPPORT_VALUES, envoySupport, MIN_ENVOY_VERSION, parseVersion, type EnvoySupport } from './client-version.js';
-export { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';
+export { declaredDependencies, DEPENDENCIES_METADATA, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';

@@ -61,7 +61,13 @@ export function formatClient(row: StatusRow): string {
   return `${name}/${version}${row.envoySupport === 'old' ? ' (old)' : ''}`;
 }
 
-export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CLIENT', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
+/** "all" for a client that declared no dependencies, else how many it declared ("1 service", "20 services"). */
+export function formatScope(row: StatusRow): string {
+  if (row.dependencies === undefined) return 'all';
+  return `${row.dependencies.length} service${row.dependencies.length === 1 ? '' : 's'}`;
+}
+
+export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CLIENT', 'SCOPE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
 
 export function rowCells(row: StatusRow, nowMs: number): string[] {
   return [
@@ -71,6 +77,7 @@ export function rowCells(row: StatusRow, nowMs: number): string[] {
     row.kubeCluster ?? '-',
     row.zone ?? '-',
     formatClient(row),
+    formatScope(row),
     formatSince(row.connectedAtMs, nowMs),
     ...XDS_TYPES.map((type) => formatTypeCell(row.types[type])),
     formatNack(row),

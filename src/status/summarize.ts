@@ -1,4 +1,4 @@
-import { envoySupport } from '../model/index.js';
+import { declaredDependencies, DEPENDENCIES_METADATA, envoySupport } from '../model/index.js';
 import { TYPE_OF_URL, XDS_TYPES, type AdminClient, type CsdsClient, type CsdsResource, type NackSummary, type StatusRow, type TypeSummary, type XdsType } from './types.js';
 
 /** node.metadata keys that may name the Kubernetes cluster a client runs in, most specific first. */
@@ -23,6 +23,13 @@ export function namespaceOf(metadata: Record<string, unknown>, service: string):
   if (typeof value === 'string' && value !== '') return value;
   const dot = service.lastIndexOf('.');
   return dot > 0 && dot < service.length - 1 ? service.slice(dot + 1) : undefined;
+}
+
+/** The declared dependencies in node metadata, read as Herald's xDS server reads them; undefined when there are none. */
+export function dependenciesOf(metadata: Record<string, unknown>): string[] | undefined {
+  const value = metadata[DEPENDENCIES_METADATA];
+  if (typeof value === 'string' || Array.isArray(value)) return declaredDependencies(value as string | unknown[]);
+  return undefined;
 }
 
 export function zoneOf(region: string, zone: string): string | undefined {
@@ -158,6 +165,7 @@ export function buildRows(clients: readonly CsdsClient[], admin: readonly AdminC
       zone: node ? zoneOf(node.region, node.zone) : undefined,
       client: node ? { userAgent: node.userAgent, version: node.userAgentVersion } : undefined,
       envoySupport: node ? envoySupport({ userAgent: node.userAgent, userAgentVersion: node.userAgentVersion || undefined }) : undefined,
+      dependencies: node ? dependenciesOf(node.metadata) : undefined,
       connectedAtMs: connected.length > 0 ? Math.min(...connected) : undefined,
       types,
       lastNack,

@@ -88,6 +88,8 @@ export interface StatusRow {
   client: { userAgent: string; version: string } | undefined;
   /** For an Envoy: whether its version keeps DRAINING hosts out of panic/spillover arithmetic. */
   envoySupport: EnvoySupport | undefined;
+  /** The services the client declared it calls (node metadata herald.io/dependencies); undefined: the whole mesh. */
+  dependencies: string[] | undefined;
   connectedAtMs: number | undefined;
   types: Record<XdsType, TypeSummary>;
   /** The newest NACK of any type. */

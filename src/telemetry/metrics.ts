@@ -11,6 +11,12 @@ export class HeraldMetrics {
   readonly xdsStreams: Gauge<'api'>;
   /** Open streams from Envoy clients by whether their version keeps DRAINING hosts out of panic/spillover arithmetic. */
   readonly xdsEnvoyStreams: Gauge<'support'>;
+  /** Open streams whose client declared the services it calls (node metadata herald.io/dependencies). */
+  readonly xdsScopedStreams: Gauge;
+  /** Distinct declared dependency lists held by open streams. */
+  readonly xdsDependencyScopes: Gauge;
+  /** Declared services Herald had no cluster for when a scoped stream got its first CDS response. */
+  readonly xdsUnknownDependencies: Counter;
   /** DiscoveryResponses sent, by resource type (cluster, endpoint, listener, route). */
   readonly xdsResponses: Counter<'type'>;
   readonly xdsResponseBytes: Counter<'type'>;
@@ -68,6 +74,17 @@ export class HeraldMetrics {
     });
     // Every value from the start, so an alert on support="old" compares with 0 rather than nothing.
     for (const support of ['ok', 'old', 'unknown']) this.xdsEnvoyStreams.set({ support }, 0);
+    this.xdsScopedStreams = new Gauge({
+      name: 'herald_xds_scoped_streams',
+      help: 'Open xDS streams whose client declared the services it calls (node metadata herald.io/dependencies)',
+      registers: reg,
+    });
+    this.xdsDependencyScopes = new Gauge({ name: 'herald_xds_dependency_scopes', help: 'Distinct declared dependency lists held by open xDS streams', registers: reg });
+    this.xdsUnknownDependencies = new Counter({
+      name: 'herald_xds_unknown_dependencies_total',
+      help: 'Services a client declared in herald.io/dependencies that Herald had no cluster for at its first CDS response (once per stream)',
+      registers: reg,
+    });
     this.xdsResponses = new Counter({ name: 'herald_xds_responses_total', help: 'xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsResponseBytes = new Counter({ name: 'herald_xds_response_bytes_total', help: 'Bytes of xDS responses sent by resource type', labelNames: ['type'], registers: reg });
     this.xdsNacks = new Counter({ name: 'herald_xds_nacks_total', help: 'xDS NACKs received by resource type', labelNames: ['type'], registers: reg });

@@ -28,6 +28,7 @@ import {
   type StreamContext,
   streamMetricsObserver,
   envoyVersionObserver,
+  scopeObserver,
   type StreamObserver,
   StreamObservers,
   WritePacer,
@@ -35,7 +36,7 @@ import {
 } from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
-import { KeptNodes, NameSetTable, ResponseTally, SharedResponses } from './bookkeeping/index.js';
+import { KeptNodes, NameSetTable, ResponseTally, ScopeTable, SharedResponses } from './bookkeeping/index.js';
 import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
 
 export interface XdsServerOptions {
@@ -140,6 +141,8 @@ export class XdsServer {
     this.observers.add(streamMetricsObserver(options.metrics));
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
+    const scopes = new ScopeTable();
+    this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
     this.context = {
       cache: options.cache,
       observers: this.observers,
@@ -147,6 +150,7 @@ export class XdsServer {
       logger: options.logger,
       index: this.index,
       nameSets: new NameSetTable(),
+      scopes,
       nameSlots: newNameSlotsByKind(),
       nonces: new NonceSource(),
       versionSlots: newNameSlotsByKind(),

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { TYPE_URLS, systemClock, type Clock } from '../model/index.js';
+import { DEPENDENCIES_METADATA, TYPE_URLS, systemClock, type Clock } from '../model/index.js';
 import { XdsCodec, backoffDelay, type Assignment, type DecodedResponse, type RequestInit } from './codec.js';
 
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
@@ -20,6 +20,8 @@ export interface AdsClientOptions {
   cluster?: string;
   zone?: string;
   region?: string;
+  /** Node metadata herald.io/dependencies: the services this sidecar calls (its CDS scope); unset: the whole mesh. */
+  dependencies?: readonly string[];
   protos: protobuf.Root;
   credentials?: grpc.ChannelCredentials;
   /** Return an error message to NACK a response instead of applying it (tests). */
@@ -256,6 +258,9 @@ export class AdsClient extends EventEmitter {
         cluster: this.options.cluster ?? '',
         locality: { region: this.options.region ?? '', zone: this.options.zone ?? '' },
         user_agent_name: 'herald-xdsclient',
+        ...(this.options.dependencies
+          ? { metadata: { fields: { [DEPENDENCIES_METADATA]: { listValue: { values: this.options.dependencies.map((name) => ({ stringValue: name })) } } } } }
+          : {}),
       };
       this.firstOnStream = false;
     }

@@ -220,7 +220,16 @@ describe('DrainTracker', () => {
 });
 
 describe('DrainTracker as a stream observer', () => {
-  const stream = (id: string) => ({ id, api: 'ads' as const, protocol: 'sotw' as const, peer: 'test', node: undefined, nodeBytes: () => undefined, resourceStatuses: () => [] });
+  const stream = (id: string) => ({
+    id,
+    api: 'ads' as const,
+    protocol: 'sotw' as const,
+    peer: 'test',
+    node: undefined,
+    declaredDependencies: undefined,
+    nodeBytes: () => undefined,
+    resourceStatuses: () => [],
+  });
   const nack = { version: '', rejectedVersion: 'v', message: 'no', atMs: 0 };
 
   it.each([

@@ -26,7 +26,14 @@ const SAMPLE = {
         user_agent_name: 'envoy',
         user_agent_build_version: { version: { major_number: 1, minor_number: 33, patch: 2 } },
         // protobufjs' own google.protobuf.Value is camelCase.
-        metadata: { fields: { kube_cluster: { stringValue: 'east' }, replicas: { numberValue: 3 }, tags: { listValue: { values: [{ boolValue: true }] } } } },
+        metadata: {
+          fields: {
+            kube_cluster: { stringValue: 'east' },
+            replicas: { numberValue: 3 },
+            tags: { listValue: { values: [{ boolValue: true }] } },
+            'herald.io/dependencies': { listValue: { values: [{ stringValue: 'ledger.pay' }, { stringValue: 'cart.shop' }] } },
+          },
+        },
       },
       client_scope: 'stream-4',
       generic_xds_configs: [
@@ -63,7 +70,7 @@ describe('decodeClientStatusResponse', () => {
       subZone: '',
       userAgent: 'envoy',
       userAgentVersion: '1.33.2',
-      metadata: { kube_cluster: 'east', replicas: 3, tags: [true] },
+      metadata: { kube_cluster: 'east', replicas: 3, tags: [true], 'herald.io/dependencies': ['ledger.pay', 'cart.shop'] },
     });
     expect(first!.scope).toBe('stream-4');
     // Types Herald does not serve are dropped.
@@ -182,7 +189,7 @@ describe('collectStatus', () => {
     const report = await collectStatus({ xdsAddress: address, admin: { host: '127.0.0.1', port: adminPort }, protos, timeoutMs: 5_000 });
     expect(report.warnings).toEqual([]);
     const envoy = report.rows.find((r) => r.nodeId === 'envoy-1')!;
-    expect(envoy).toMatchObject({ service: 'frontend', kubeCluster: 'east', zone: 'eu/eu-a', connectedAtMs: 1234 });
+    expect(envoy).toMatchObject({ service: 'frontend', kubeCluster: 'east', zone: 'eu/eu-a', connectedAtMs: 1234, dependencies: ['cart.shop', 'ledger.pay'] });
     expect(envoy.types.EDS).toMatchObject({ state: 'NACKED', ackedVersion: '9' });
     expect(envoy.lastNack).toMatchObject({ type: 'EDS', message: 'duplicate endpoint' });
   });

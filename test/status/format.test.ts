@@ -52,6 +52,7 @@ function row(nodeId: string, overrides: Partial<StatusRow> = {}): StatusRow {
     zone: undefined,
     client: undefined,
     envoySupport: undefined,
+    dependencies: undefined,
     connectedAtMs: undefined,
     types: { CDS: t('SYNCED'), EDS: t('SYNCED'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
     lastNack: undefined,
@@ -69,7 +70,15 @@ describe('formatTable', () => {
   it('aligns columns and shows every field of a line', () => {
     const text = formatTable(
       [
-        row('envoy-a', { namespace: 'shop', kubeCluster: 'east', zone: 'r/z', client: { userAgent: 'envoy', version: '1.33.2' }, envoySupport: 'ok', connectedAtMs: now - 5_000 }),
+        row('envoy-a', {
+          namespace: 'shop',
+          kubeCluster: 'east',
+          zone: 'r/z',
+          client: { userAgent: 'envoy', version: '1.33.2' },
+          envoySupport: 'ok',
+          dependencies: ['cart.shop', 'ledger.pay'],
+          connectedAtMs: now - 5_000,
+        }),
         row('envoy-long-name', {
           types: { CDS: t('SYNCED'), EDS: t('NACKED', 1, '6'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
           lastNack: { type: 'EDS', message: 'endpoint\n  invalid', version: '7', atMs: 1 },
@@ -79,8 +88,10 @@ describe('formatTable', () => {
     );
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CLIENT {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
-    expect(lines[1]).toMatch(/^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}envoy\/1\.33\.2 {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/);
+    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CLIENT {2,}SCOPE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
+    expect(lines[1]).toMatch(
+      /^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}envoy\/1\.33\.2 {2,}2 services {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/,
+    );
     expect(lines[2]).toContain('NACKED(1) v6');
     expect(lines[2]).toMatch(/EDS: endpoint invalid$/);
     // Every column starts at the same offset on every line.
@@ -89,6 +100,8 @@ describe('formatTable', () => {
     expect(start(lines[2]!, 'echo')).toBe(start(lines[0]!, 'SERVICE'));
     expect(start(lines[2]!, 'EDS: ')).toBe(start(lines[0]!, 'LAST NACK'));
     expect(start(lines[1]!, 'envoy/1.33.2')).toBe(start(lines[0]!, 'CLIENT'));
+    expect(start(lines[1]!, '2 services')).toBe(start(lines[0]!, 'SCOPE'));
+    expect(lines[2]!.slice(start(lines[0]!, 'SCOPE')).startsWith('all ')).toBe(true);
     for (const line of lines) expect(line).toBe(line.trimEnd());
   });
 

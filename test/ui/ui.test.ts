@@ -78,10 +78,12 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const protos = loadEnvoyProtos();
     const target = `127.0.0.1:${daemon.xdsPort}`;
     sidecars = [
-      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend.shop', protos }).start(),
+      // Scoped to what it calls (one name that does not exist); the other takes the whole mesh.
+      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend.shop', dependencies: ['payments.shop', 'checkout.shop', 'ghost.shop'], protos }).start(),
       new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
-    await Promise.all(sidecars.map((s) => s.waitFor((c) => c.subscriptions().length === 5 && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
+    const clusterCounts = [2, 5];
+    await Promise.all(sidecars.map((s, i) => s.waitFor((c) => c.subscriptions().length === clusterCounts[i] && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
     base = `http://127.0.0.1:${daemon.adminPort}`;
     browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -117,6 +119,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const payments = page.locator('[data-service="payments.shop"]');
     expect(await payments.getAttribute('data-namespaces')).toBe('shop');
     expect(await payments.locator('.counts').textContent()).toMatch(/^namespace shop · label payments · /);
+    // And the protocol its cluster speaks upstream, with where it came from (the demo's pods say nothing: the default).
+    expect(await payments.locator('.counts').textContent()).toMatch(/ · HTTP\/1\.1 \(default\)$/);
     const draining = page.locator('[data-service="payments.shop"] [data-health="DRAINING"]');
     await draining.waitFor({ timeout: 10_000 });
     expect(await draining.textContent()).toBe(`${victim.ip}:${victim.port}`);
@@ -127,6 +131,12 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       .locator('#drains tr', { hasText: victim.name })
       .locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ })
       .waitFor({ timeout: 10_000 });
+
+    // Each client's scope: the declared services (an unknown one flagged), or the whole mesh.
+    const frontend = page.locator('#clients tr', { hasText: 'frontend-7d9f-abc12' });
+    expect(await frontend.textContent()).toContain('3 services');
+    expect(await frontend.locator('.badge', { hasText: '1 unknown: ghost.shop' }).count()).toBe(1);
+    expect(await page.locator('#clients tr', { hasText: HOSTILE_NODE_ID }).textContent()).toContain('whole mesh');
 
     // A node id is shown as text, never run as markup.
     await page.locator('#clients td', { hasText: HOSTILE_NODE_ID }).waitFor({ timeout: 5_000 });

@@ -383,6 +383,7 @@ function fakeStream(id: string, count: number): ObservedStream & { pulled: numbe
     peer: 'test',
     node: { id } as ObservedStream['node'],
     pulled: 0,
+    declaredDependencies: undefined,
     nodeBytes: () => undefined,
     *resourceStatuses(): Generator<ResourceStatus> {
       for (let i = 0; i < count; i++) {

@@ -60,7 +60,7 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
   }
 
   private wants(kind: ResourceKind, state: TypeState, name: string): boolean {
-    return state.names.has(name) || (state.wildcard && KINDS[kind].wildcardReceives);
+    return state.names.has(name) || (state.wildcard && KINDS[kind].wildcardReceives && this.inScope(name));
   }
 
   private updateSubscription(kind: ResourceKind, state: TypeState, request: DeltaRequest): boolean {
@@ -155,7 +155,10 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
   private candidates(kind: ResourceKind, state: TypeState, view: ResourceView): Iterable<string> {
     if (!state.dirtyAll) return state.dirtyNames;
     const all = new Set<string>([...state.names, ...state.known.keys()]);
-    if (state.wildcard && KINDS[kind].wildcardReceives) for (const resource of view.list(kind)) all.add(resource.name);
+    if (state.wildcard && KINDS[kind].wildcardReceives) {
+      if (this.scope) for (const name of this.scope.names) all.add(name);
+      else for (const resource of view.list(kind)) all.add(resource.name);
+    }
     return all;
   }
 
@@ -222,6 +225,6 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
   subscription(kind: ResourceKind): Subscription | undefined {
     const state = this.types.get(kind);
     // A copy: the index diffs against the previous set, and this one changes in place.
-    return state?.requested ? { wildcard: state.wildcard, names: new Set(state.names) } : undefined;
+    return state?.requested ? { wildcard: state.wildcard, names: new Set(state.names), scope: this.scope?.names } : undefined;
   }
 }

@@ -5,7 +5,7 @@
 import { KINDS, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
-import { NameSlots } from '../bookkeeping/index.js';
+import { NameSlots, ScopeTable, type Scope } from '../bookkeeping/index.js';
 import { NonceSource } from './nonces.js';
 import type { AckedResource, NackInfo, TypeInfo } from './types.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -27,6 +27,8 @@ export interface ProtocolStateOptions {
   versionSlots?: NameSlotsByKind;
   /** Where response nonces come from (a private source otherwise). */
   nonces?: NonceSource;
+  /** Declared dependency lists shared by every stream of a server (a private table otherwise). */
+  scopes?: ScopeTable;
 }
 
 export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
@@ -113,7 +115,10 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   /** The same states in PUSH_ORDER, for flush(): a drain flushes every stream, and most hold two types. */
   private readonly pushOrdered: { kind: ResourceKind; state: S }[] = [];
   private readonly nonces: NonceSource;
+  private readonly scopes: ScopeTable;
   private nodeInfo: NodeInfo | undefined;
+  private sawRequest = false;
+  private scopeHeld: Scope | undefined;
 
   constructor(options: ProtocolStateOptions) {
     this.kinds = new Set(options.kinds);
@@ -123,6 +128,26 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     this.nameSlots = options.nameSlots ?? newNameSlotsByKind();
     this.versionSlots = options.versionSlots ?? newNameSlotsByKind();
     this.nonces = options.nonces ?? new NonceSource();
+    this.scopes = options.scopes ?? new ScopeTable();
+  }
+
+  /**
+   * The services the client declared it calls, from the Node of its first request; undefined
+   * when it declared none. Fixed for the stream's life: a client changes it by reconnecting.
+   */
+  get scope(): Scope | undefined {
+    return this.scopeHeld;
+  }
+
+  /** Whether a wildcard subscription covers the name: any name, or one the client declared. */
+  protected inScope(name: string): boolean {
+    return this.scopeHeld === undefined || this.scopeHeld.names.has(name);
+  }
+
+  /** The names a scoped wildcard subscription with these named ones covers (the scope's own Set when it names none). */
+  protected scopedNames(names: ReadonlySet<string>): ReadonlySet<string> {
+    const scope = this.scopeHeld!.names;
+    return names.size === 0 ? scope : new Set([...scope, ...names]);
   }
 
   /**
@@ -156,6 +181,13 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
    */
   protected accept(request: TypedRequest): { kind: ResourceKind; state: S } | IgnoredRequest {
     if (!this.nodeInfo && request.node) this.nodeInfo = request.node;
+    if (!this.sawRequest) {
+      // Only the first request may scope the stream: a scope arriving later would change what
+      // subscriptions already answered cover.
+      this.sawRequest = true;
+      const declared = request.node?.dependencies;
+      if (declared) this.scopeHeld = this.scopes.acquire(declared);
+    }
     let kind = kindOfTypeUrl(request.typeUrl);
     // A per-type service knows its type even when a client leaves type_url out.
     if (!kind && request.typeUrl === '' && !this.ads && this.kinds.size === 1) kind = [...this.kinds][0];
@@ -251,9 +283,9 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return out;
   }
 
-  /** Resource names subscribed, summed over types. */
+  /** Resource names subscribed, summed over types, plus the names the client declared it calls. */
   nameCount(): number {
-    let count = 0;
+    let count = this.scopeHeld?.names.size ?? 0;
     for (const state of this.types.values()) count += state.names.size;
     return count;
   }
@@ -261,6 +293,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   /** Lets go of whatever the stream holds in structures shared with other streams; it is gone. */
   dispose(): void {
     for (const state of this.types.values()) state.ledger.dispose();
+    if (this.scopeHeld) this.scopes.release(this.scopeHeld);
+    this.scopeHeld = undefined;
   }
 
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {

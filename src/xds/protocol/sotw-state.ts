@@ -187,13 +187,18 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
   protected markNamesDirty(kind: ResourceKind, state: TypeState, names: Iterable<string>): boolean {
     let relevant = false;
     for (const name of names) {
-      if (!state.wildcard && !state.names.has(name)) continue;
+      if (!this.wants(state, name)) continue;
       relevant = true;
       if (fullState(kind)) break;
       state.dirtyNames.add(name);
     }
     if (relevant && fullState(kind)) state.dirtyAll = true;
     return relevant;
+  }
+
+  /** Whether the subscription covers the name: named, or under a wildcard (within the client's declared scope). */
+  private wants(state: TypeState, name: string): boolean {
+    return state.names.has(name) || (state.wildcard && this.inScope(name));
   }
 
   protected needsSend(state: TypeState): boolean {
@@ -215,18 +220,18 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
       // A client that unsubscribed from every name has dropped them itself, and some (grpc-java)
       // never ACK a response for a type they no longer watch: nothing is sent.
       if (named && state.names.size === 0 && !state.wildcard) return undefined;
-      resources = named ? this.lookup(kind, state.names, view) : [...view.list(kind)];
+      resources = named ? this.lookup(kind, state.names, view) : this.scope ? this.lookup(kind, this.scopedNames(state.names), view) : [...view.list(kind)];
       // The client holds all of it already: no response. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#when-to-send-an-update
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
       }
       this.recordFullState(state, resources, now);
     } else {
-      const names = candidates ?? (state.wildcard ? [...view.list(kind)].map((r) => r.name) : state.names);
+      const names = candidates ?? (!state.wildcard ? state.names : this.scope ? this.scopedNames(state.names) : [...view.list(kind)].map((r) => r.name));
       resources = [];
       let bytes = 0;
       for (const name of names) {
-        if (!state.wildcard && !state.names.has(name)) continue;
+        if (!this.wants(state, name)) continue;
         const resource = view.get(kind, name);
         if (!resource) {
           // SotW has no removal for EDS and RDS resources: https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#deleting-resources
@@ -296,6 +301,6 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
 
   subscription(kind: ResourceKind): Subscription | undefined {
     const state = this.types.get(kind);
-    return state?.requested ? { wildcard: state.wildcard, names: state.names } : undefined;
+    return state?.requested ? { wildcard: state.wildcard, names: state.names, scope: this.scope?.names } : undefined;
   }
 }

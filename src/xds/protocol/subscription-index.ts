@@ -16,6 +16,17 @@ interface KindIndex {
 const newKindIndex = (): KindIndex => ({ groups: new Map(), byName: new Map(), wildcard: new Set() });
 
 /**
+ * What a stream is grouped under: its named resources, or for a wildcard scoped to declared
+ * dependencies, those (the scope's shared Set when it names nothing else, so every client of
+ * one declaration is one group). An unscoped wildcard stream is indexed as wildcard besides.
+ */
+function indexedNames(subscription: Subscription): ReadonlySet<string> {
+  const { scope, names } = subscription;
+  if (!subscription.wildcard || scope === undefined) return names;
+  return names.size === 0 ? scope : new Set([...scope, ...names]);
+}
+
+/**
  * Which streams want which resources, so a change reaches only the streams subscribed to it
  * (one drained pod touches the streams of one service, not the whole mesh). Streams are
  * grouped by their subscription's Set object: the Envoys of a mesh mostly share one interned
@@ -23,34 +34,36 @@ const newKindIndex = (): KindIndex => ({ groups: new Map(), byName: new Map(), w
  */
 export class SubscriptionIndex {
   private readonly kinds = perKind(newKindIndex);
-  private readonly current = new Map<string, Map<ResourceKind, Subscription>>();
+  /** Per stream and kind, the name Set the stream is grouped under. */
+  private readonly current = new Map<string, Map<ResourceKind, ReadonlySet<string>>>();
 
   update(streamId: string, kind: ResourceKind, subscription: Subscription): void {
     let kinds = this.current.get(streamId);
-    if (!kinds) this.current.set(streamId, (kinds = new Map<ResourceKind, Subscription>()));
+    if (!kinds) this.current.set(streamId, (kinds = new Map<ResourceKind, ReadonlySet<string>>()));
     const index = this.kinds[kind];
     const previous = kinds.get(kind);
-    if (previous?.names !== subscription.names) {
-      if (previous) this.leave(index, streamId, previous.names);
-      this.join(index, streamId, subscription.names);
+    const names = indexedNames(subscription);
+    if (previous !== names) {
+      if (previous) this.leave(index, streamId, previous);
+      this.join(index, streamId, names);
     }
-    if (subscription.wildcard) index.wildcard.add(streamId);
+    if (subscription.wildcard && subscription.scope === undefined) index.wildcard.add(streamId);
     else index.wildcard.delete(streamId);
-    kinds.set(kind, subscription);
+    kinds.set(kind, names);
   }
 
   remove(streamId: string): void {
     const kinds = this.current.get(streamId);
     if (!kinds) return;
-    for (const [kind, subscription] of kinds) {
+    for (const [kind, names] of kinds) {
       const index = this.kinds[kind];
-      this.leave(index, streamId, subscription.names);
+      this.leave(index, streamId, names);
       index.wildcard.delete(streamId);
     }
     this.current.delete(streamId);
   }
 
-  /** Streams subscribed to the name, by name or by wildcard. */
+  /** Streams subscribed to the name, by name or by wildcard (within a declared scope). */
   subscribers(kind: ResourceKind, name: string): Set<string> {
     const index = this.kinds[kind];
     const out = new Set(index.wildcard);

@@ -14,6 +14,8 @@ export interface NackInfo {
 export interface Subscription {
   wildcard: boolean;
   names: ReadonlySet<string>;
+  /** The names the client declared it calls: its wildcard covers only these. Undefined: the whole mesh. */
+  scope?: ReadonlySet<string> | undefined;
 }
 
 export interface TypeInfo {

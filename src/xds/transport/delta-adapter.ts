@@ -14,6 +14,7 @@ export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter
     nameSlots: ctx.nameSlots,
     versionSlots: ctx.versionSlots,
     nonces: ctx.nonces,
+    scopes: ctx.scopes,
   });
   return {
     state,

@@ -16,6 +16,8 @@ export interface ObservedStream {
   readonly peer: string;
   /** The node from the stream's first request that carried one. */
   readonly node: NodeInfo | undefined;
+  /** The services the client declared it calls (from its first request), sorted; undefined when it declared none. */
+  readonly declaredDependencies: readonly string[] | undefined;
   /** The client's first Node as it encoded it (every field it set). */
   nodeBytes(): Uint8Array | undefined;
   /** Per resource: what the stream was sent, ACKed and NACKed (for CSDS). */
@@ -38,7 +40,7 @@ export interface SentResource {
  */
 export interface StreamObserver {
   opened?(stream: ObservedStream): void;
-  /** The stream's first request that carried a Node arrived (once per stream, before any answer to it). */
+  /** The stream's first request that carried a Node arrived and was taken by the protocol (once per stream, before any answer to it). */
   identified?(stream: ObservedStream, node: NodeInfo): void;
   sent?(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void;
   /** `acked`: the resources of the response the client ACKed; `nack`: set when it rejected it. */

@@ -13,7 +13,7 @@ import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type Serv
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
 import { nodeBytes, type KeptNode } from '../bookkeeping/index.js';
 import { checkClientClaim, type PeerCertificateFields } from './client-identity.js';
-import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, StreamContext } from './stream-contract.js';
+import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, ScopeInfo, StreamContext } from './stream-contract.js';
 
 /**
  * One open xDS stream over gRPC: call wiring, failure handling, drain bookkeeping and clean-up,
@@ -73,6 +73,10 @@ export class ServedStream implements PacedStream, ObservedStream {
     return this.state.node;
   }
 
+  get declaredDependencies(): readonly string[] | undefined {
+    return this.state.scope?.declared;
+  }
+
   /** Notes changed resources; true when this stream cares and should be flushed. */
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean {
     return this.state.markDirty(kind, names);
@@ -97,8 +101,17 @@ export class ServedStream implements PacedStream, ObservedStream {
       node: this.state.node,
       ...(support ? { envoySupport: support } : {}),
       connectedAtMs: this.connectedAtMs,
+      scope: this.scopeInfo(),
       types: this.state.info(this.ctx.maxListedNames),
     };
+  }
+
+  private scopeInfo(): ScopeInfo {
+    const scope = this.state.scope;
+    if (!scope) return { declared: false };
+    const max = this.ctx.maxListedNames;
+    const unknown = scope.declared.filter((name) => this.ctx.cache.get('cluster', name) === undefined);
+    return { declared: true, count: scope.declared.length, names: scope.declared.slice(0, max), unknownCount: unknown.length, unknown: unknown.slice(0, max) };
   }
 
   /** The client's first Node as it encoded it; undefined before it sent one. */
@@ -171,6 +184,8 @@ export class ServedStream implements PacedStream, ObservedStream {
       return;
     }
     if (this.keptNode === undefined && node !== undefined) this.keptNode = this.ctx.nodes.keep(node);
+    const handled = this.adapter.handle(request);
+    // After the protocol took the request (it reads the Node's scope), before anything is sent.
     if (!this.identified) {
       const claimed = (request as { node?: NodeInfo }).node;
       if (claimed) {
@@ -178,7 +193,6 @@ export class ServedStream implements PacedStream, ObservedStream {
         this.ctx.observers.identified(this, claimed);
       }
     }
-    const handled = this.adapter.handle(request);
     if (handled.type === 'accepted' && handled.outcome.subscriptionChanged && !this.namesWithinLimits()) return;
     switch (handled.type) {
       case 'ignored':

@@ -16,6 +16,7 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
     nameSlots: ctx.nameSlots,
     versionSlots: ctx.versionSlots,
     nonces: ctx.nonces,
+    scopes: ctx.scopes,
   });
   const encodeHead = (response: PlannedResponse): Buffer =>
     encodeSharedResponseHead({

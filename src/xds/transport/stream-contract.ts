@@ -4,7 +4,7 @@ import type { Clock, EnvoySupport, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, NameSlotsByKind, NonceSource, Subscription, SubscriptionIndex, TypeInfo } from '../protocol/index.js';
-import type { NameSetTable, ResourceStatus, ResponseTally, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
+import type { NameSetTable, ResourceStatus, ResponseTally, Scope, ScopeTable, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
 import type { NodeInfo, ResourceWrappers } from '../wire/index.js';
 import type { XdsApi, XdsProtocol } from './api-specs.js';
 import type { ConnectionTable } from './connections.js';
@@ -25,8 +25,22 @@ export interface ClientInfo {
   /** For an Envoy client: whether its version keeps DRAINING hosts out of panic/spillover arithmetic. */
   envoySupport?: EnvoySupport;
   connectedAtMs: number;
+  /** What the client's wildcard subscriptions cover: the services it declared it calls, or the whole mesh. */
+  scope: ScopeInfo;
   types: Partial<Record<ResourceKind, TypeInfo>>;
 }
+
+export type ScopeInfo =
+  | { declared: false }
+  | {
+      declared: true;
+      /** How many services it declared, and the first of them (sorted). */
+      count: number;
+      names: string[];
+      /** Declared services Herald serves no cluster for (yet), and the first of them. */
+      unknownCount: number;
+      unknown: string[];
+    };
 
 /** What every stream shares with the server; passed in, never global. */
 export interface StreamContext {
@@ -42,6 +56,8 @@ export interface StreamContext {
   versionSlots: NameSlotsByKind;
   /** Interned SotW subscription lists, shared by every stream. */
   nameSets: NameSetTable;
+  /** Interned declared dependency lists, shared by every stream. */
+  scopes: ScopeTable;
   /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
   pacer: WritePacer;
   /** Clients' Nodes, their extension lists shared by every stream that sent the same one. */
@@ -80,6 +96,8 @@ export interface PlannedSend {
 /** What a stream asks of its protocol machine (SotwState or DeltaState). */
 export interface ProtocolMachine<Planned extends PlannedSend> {
   readonly node: NodeInfo | undefined;
+  /** The services the client declared it calls; undefined when it declared none. */
+  readonly scope: Scope | undefined;
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
   subscription(kind: ResourceKind): Subscription | undefined;
   flush(view: ResourceView): Planned[];

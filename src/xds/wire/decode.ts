@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../../model/index.js';
+import { declaredDependencies, DEPENDENCIES_METADATA, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../../model/index.js';
 import type { DeltaRequest, NodeInfo, XdsRequest } from './requests.js';
 import { EXTENSIONS_TAG, fieldRun, readVarint, singleMessageField, withoutNestedRun } from './wire-scan.js';
 
@@ -28,11 +28,16 @@ interface RawNode {
   user_agent_version?: string;
   user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } | null } | null;
   /** google.protobuf.Struct: protobufjs names its Value's fields in camelCase whatever the load options. */
-  metadata?: { fields?: Record<string, { stringValue?: unknown } | null> } | null;
+  metadata?: { fields?: Record<string, RawValue | null> } | null;
 }
 
-/** Only string values under this prefix are kept: they are all Herald reads, and a client controls the rest. */
-/** The node metadata keys Herald reads; a client's other keys are not kept with its stream. */
+/** A google.protobuf.Value as protobufjs decodes it: only the kinds Herald reads. */
+interface RawValue {
+  stringValue?: unknown;
+  listValue?: { values?: (RawValue | null)[] | null } | null;
+}
+
+/** The string-valued node metadata keys Herald reads; a client's other keys are not kept with its stream. */
 const HERALD_METADATA_KEYS = [NAMESPACE_METADATA, KUBE_CLUSTER_METADATA] as const;
 
 function heraldMetadataOf(raw: RawNode): Record<string, string> | undefined {
@@ -40,10 +45,26 @@ function heraldMetadataOf(raw: RawNode): Record<string, string> | undefined {
   if (!fields) return undefined;
   let found: Record<string, string> | undefined;
   for (const key of HERALD_METADATA_KEYS) {
-    const value = Object.hasOwn(fields, key) ? fields[key]?.stringValue : undefined;
-    if (typeof value === 'string') (found ??= {})[key] = value;
+    const value = Object.hasOwn(fields, key) ? stringOf(fields[key]) : undefined;
+    if (value !== undefined) (found ??= {})[key] = value;
   }
   return found;
+}
+
+/** The services the client declared it calls (herald.io/dependencies), or undefined when it declared none. */
+function dependenciesOf(raw: RawNode): string[] | undefined {
+  const fields = raw.metadata?.fields;
+  const value = fields && Object.hasOwn(fields, DEPENDENCIES_METADATA) ? fields[DEPENDENCIES_METADATA] : undefined;
+  if (!value) return undefined;
+  const text = stringOf(value);
+  if (text !== undefined) return declaredDependencies(text);
+  if (value.listValue) return declaredDependencies((value.listValue.values ?? []).map(stringOf));
+  return undefined;
+}
+
+/** A Value's string, if that is the kind it holds: protobufjs reads an unset one as '' (its default), which is not a string sent. */
+function stringOf(value: RawValue | null | undefined): string | undefined {
+  return value && Object.hasOwn(value, 'stringValue') && typeof value.stringValue === 'string' ? value.stringValue : undefined;
 }
 
 /**
@@ -64,6 +85,7 @@ function toNodeInfo(raw: RawNode): NodeInfo {
   const locality = raw.locality;
   const heraldMetadata = heraldMetadataOf(raw);
   const userAgentVersion = userAgentVersionOf(raw);
+  const dependencies = dependenciesOf(raw);
   return {
     id: raw.id ?? '',
     cluster: raw.cluster ?? '',
@@ -71,6 +93,7 @@ function toNodeInfo(raw: RawNode): NodeInfo {
     userAgent: raw.user_agent_name ?? '',
     ...(userAgentVersion !== undefined ? { userAgentVersion } : {}),
     ...(heraldMetadata ? { heraldMetadata } : {}),
+    ...(dependencies ? { dependencies } : {}),
   };
 }
 

@@ -30,6 +30,12 @@ export interface NodeInfo {
   userAgentVersion?: string;
   /** The node metadata Herald reads (`herald.io/namespace`, `herald.io/kube-cluster`), string values only; absent when there are none. */
   heraldMetadata?: Readonly<Record<string, string>>;
+  /**
+   * The services the client calls (node metadata `herald.io/dependencies`), sorted and each
+   * once; absent when it declared none (it then receives the whole mesh). An empty list is a
+   * declaration too: it calls nothing.
+   */
+  dependencies?: readonly string[];
 }
 
 /** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */
