@@ -101,11 +101,15 @@ export class Mesh {
     return out;
   }
 
-  /** `count` pods, one of each of `count` services spread evenly over `services` (in its order). */
+  /**
+   * `count` pods, one of each of `count` services spread evenly over `services` (in its order):
+   * the middle of each of `count` equal runs, so the first service (in a scoped mesh, the most
+   * popular) is not picked more often than any other.
+   */
   drainTargetsOver(services: readonly string[], count: number): BenchEndpoint[] {
     const step = services.length / Math.max(1, Math.min(count, services.length));
     const out: BenchEndpoint[] = [];
-    for (let i = 0; i < count && i < services.length; i++) out.push(this.podsOf(services[Math.floor(i * step)]!)[0]!);
+    for (let i = 0; i < count && i < services.length; i++) out.push(this.podsOf(services[Math.floor((i + 0.5) * step)]!)[0]!);
     return out;
   }
 

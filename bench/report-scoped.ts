@@ -22,6 +22,7 @@ export const UNSCOPED_SLACK = 0.1;
 
 const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
 const count = (n: number): string => n.toLocaleString('en-US');
+const mb = (bytes: number | undefined): string => (bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / 1e6).toFixed(2)} MB`);
 const DNF = 'did not finish';
 
 const median = (values: readonly number[]): number => percentile(values, 50);
@@ -144,7 +145,7 @@ function resultsTable(runs: RunResult[]): string {
   const drains = runs[0]!.point.drains;
   const per = tailLabel(drains, 'drain');
   const lines = [
-    `| server | storm → full config (s) | uniform drains → every dependent stream (ms): median / ${per} (done/tried) | dependents per drain: min – max | most popular service's drains (ms): median / ${per} (done/tried) | HTTP/2 floor for as many streams (ms): median of ${runs.find((r) => r.scope?.floorMs)?.scope?.floorMs?.length ?? 0} rounds | bytes per drain: uniform / popular | rolling deploy → every dependent stream (s) | drains leaked / resources out of scope | server CPU (s) | server peak RSS (MiB) |`,
+    `| server | storm → full config (s) | uniform drains → every dependent stream (ms): median / ${per} (done/tried) | dependents per drain: min – max | most popular service's drains (ms): median / ${per} (done/tried) | HTTP/2 floor for as many streams (ms): median of its rounds | bytes per drain: uniform / popular | rolling deploy → every dependent stream (s) | drains leaked / resources out of scope | server CPU (s) | server peak RSS (MiB) |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of runs) {
@@ -159,8 +160,8 @@ function resultsTable(runs: RunResult[]): string {
       : tail(p) === null
         ? `${DNF} (${p.completed}/${p.attempted})`
         : `${fmt(median(p.everyReceivedMs))} / ${fmt(tail(p))} (${p.completed}/${p.attempted})`;
-    const floor = r.scope?.floorMs && r.scope.floorMs.length > 0 ? fmt(median(r.scope.floorMs)) : '—';
-    const bytes = `${fmt(d.bytesPerDrain / 1e3)} KB / ${p ? fmt(p.bytesPerDrain / 1e3) : '—'} KB`;
+    const floor = r.scope?.floorMs && r.scope.floorMs.length > 0 ? `${fmt(median(r.scope.floorMs))} (${r.scope.floorMs.join(', ')})` : '—';
+    const bytes = `${mb(d.bytesPerDrain)} / ${mb(p?.bytesPerDrain)}`;
     const deploy = r.deploy?.seconds === null || r.deploy === undefined ? DNF : fmt(r.deploy.seconds, 1);
     lines.push(
       `| ${nameOf(r.subject)} | ${r.storm.seconds === null ? `${DNF} (${r.storm.fullStreams}/${r.point.streams})` : fmt(r.storm.seconds, 2)} | ${uniform} | ${deps} | ${pop} | ${floor} | ${bytes} | ${deploy} | ${count(leaks(r))} / ${count(r.scope?.outOfScope ?? 0)} | ${fmt(r.server.cpuSeconds, 1)} | ${fmt(r.server.peakRssMb)} |`,
@@ -179,7 +180,7 @@ export function scopedSection(file: ResultFile, source: string, baseline?: { fil
     '',
     `Each simulated Envoy declares the services it calls in its Node metadata (\`herald.io/dependencies\`), and is to be sent only those clusters and their assignments. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`${baseline ? ` (today's unscoped figures from \`${baseline.source}\`)` : ''}; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node}, the load generator (${file.machine.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine.`,
     '',
-    '**Shape.** At a point `S:N:E:D:G`, G dependency sets stand for G apps: each names D distinct services drawn with Zipf-like popularity (weight 1/rank over the N services; `bench/scope.ts`, seeded), and the S Envoys are dealt out over the sets in turn, S/G Envoys per app. The rollout service is ranked 10th. **Drains:** as many pods as the run has drains, one each of services spread evenly (in name order) over those with at least one dependent, each timed from the moment the server applied it to the last *dependent* stream receiving it DRAINING; then as many drains of pods of the most popular service, and, for the Herald run, `bench/http2-floor.ts` under the same Node for that many streams (one server thread, one DATA frame per stream: the floor under a single-threaded fan-out). A stream that receives a drain of a service it does not depend on, or any cluster or assignment it did not declare, is counted as an error.',
+    '**Shape.** At a point `S:N:E:D:G`, G dependency sets stand for G apps: each names D distinct services drawn with Zipf-like popularity (weight 1/rank over the N services; `bench/scope.ts`, seeded), and the S Envoys are dealt out over the sets in turn, S/G Envoys per app. The rollout service is ranked 10th. **Drains:** as many pods as the run has drains, one each of services spread evenly (in name order, the middle of each of as many equal runs) over those with at least one dependent, each timed from the moment the server applied it to the last *dependent* stream receiving it DRAINING; then as many drains of pods of the most popular service, and, for the Herald run, `bench/http2-floor.ts` under the same Node for that many streams (one server thread, one DATA frame per stream: the floor under a single-threaded fan-out). A stream that receives a drain of a service it does not depend on, or any cluster or assignment it did not declare, is counted as an error.',
     '',
     "**Peers, scoped.** SnapshotCache keys nodes by their declared set (one snapshot per distinct set, holding only its clusters and assignments, set again only when one of its services changes). LinearCache: a scoped node's wildcard CDS request is rewritten in the stream callback to name its declared services, so a CDS LinearCache watches exactly those for the stream; EDS is the LinearCache watch on the names the stream asks for, as unscoped.",
     '',
