@@ -134,7 +134,7 @@ export function scopedTargets(file: ResultFile, baseline?: ResultFile): ScopedVe
     out.push({
       id: 'unscoped',
       target: `the unscoped S=10000 N=600 E=30000 K=3 figures no worse than today's (${baseline!.label} of ${baseline!.date.slice(0, 10)}, within ${UNSCOPED_SLACK * 100}%)`,
-      measured: figures.map(([name, a, b, unit]) => `${name} ${fmt(a, unit === 's' ? 2 : 0)} vs ${fmt(b, unit === 's' ? 2 : 0)} ${unit}`).join('; '),
+      measured: `${figures.map(([name, a, b, unit]) => `${name} ${fmt(a, unit === 's' ? 2 : 0)} vs ${fmt(b, unit === 's' ? 2 : 0)} ${unit}`).join('; ')} (1-minute load average before the run ${fmt(file.machine.loadBefore[0], 1)} vs ${fmt(baseline!.machine.loadBefore[0], 1)})`,
       met: ok,
     });
   }
@@ -200,6 +200,15 @@ export function scopedSection(file: ResultFile, source: string, baseline?: { fil
         '',
       );
     out.push(resultsTable(runs), '');
+    const herald = runs.find((r) => r.subject === 'herald');
+    const after = herald?.scope?.memoryAfter;
+    const before = herald?.serverMemory;
+    if (herald && before && after) {
+      const mem = (m: { heapUsedMb: number; externalMb: number; rssMb: number }): string => `V8 heap used ${fmt(m.heapUsedMb)}, external ${fmt(m.externalMb)}, RSS ${fmt(m.rssMb)}`;
+      out.push(`Herald's memory (MiB) after the uniform drains: ${mem(before)}; after the most popular service's: ${mem(after)}.`, '');
+    }
+    const tracked = herald?.scope?.serverTrackedMs;
+    if (tracked && tracked.length > 0) out.push(`Herald's own tracker for the most popular service's drains (observed → the last ACK it received): median ${fmt(median(tracked))} ms.`, '');
     const notes = runs.flatMap((r) => r.notes.map((n) => `- ${nameOf(r.subject)}: ${n}`));
     if (notes.length > 0) out.push(...notes, '');
   }

@@ -72,6 +72,9 @@ export interface ScopeResult {
   floorMs?: number[];
   /** Resources sent to scoped streams outside their declared sets, over the whole run (an error). */
   outOfScope: number;
+  /** Herald only: its memory after the most popular service's drains (MiB), and its tracker's figure for each (ms). */
+  memoryAfter?: { heapUsedMb: number; externalMb: number; arrayBuffersMb: number; rssMb: number };
+  serverTrackedMs?: number[];
 }
 
 export interface RunResult {
@@ -337,7 +340,16 @@ async function runPopular(
 ): Promise<void> {
   const service = scoping.mostPopular();
   const counts = mesh.serviceNames.map((s) => scoping.dependentsOf(s));
-  const popular = await drainSeries(server, pool, mesh.podsToDrain(service, point.drains, drained), limits, result.subject, result.notes, log);
+  const targets = mesh.podsToDrain(service, point.drains, drained);
+  const popular = await drainSeries(server, pool, targets, limits, result.subject, result.notes, log);
+  const stats = (await server.request({ op: 'stats' }, 10_000).catch(() => undefined))?.stats;
+  const mib = (key: string): number => (typeof stats?.[key] === 'number' ? stats[key] : Number.NaN);
+  const memoryAfter =
+    stats && typeof stats.heapUsedMb === 'number' ? { heapUsedMb: mib('heapUsedMb'), externalMb: mib('externalMb'), arrayBuffersMb: mib('arrayBuffersMb'), rssMb: mib('rssMb') } : undefined;
+  const serverTrackedMs = targets.flatMap((t) => {
+    const tracked = stats?.[`drain:${t.pod}`];
+    return Array.isArray(tracked) ? [tracked[0]!] : [];
+  });
   result.scope = {
     dependencies: scoping.spec.dependencies,
     sets: scoping.spec.sets,
@@ -347,6 +359,8 @@ async function runPopular(
     dependentsMean: counts.reduce((a, b) => a + b, 0) / counts.length,
     popular: { ...popular, service, dependentsOfService: scoping.dependentsOf(service) },
     outOfScope: 0,
+    ...(memoryAfter ? { memoryAfter } : {}),
+    ...(serverTrackedMs.length > 0 ? { serverTrackedMs } : {}),
   };
 }
 

@@ -93,4 +93,14 @@ describe('the scoped targets', () => {
     for (const name of ['| Herald |', '| SnapshotCache |', '| LinearCache |']) expect(text).toContain(name);
     expect(text).not.toContain('**not met**');
   });
+
+  it("give Herald's memory after each series of drains and its tracker's figure, when recorded", () => {
+    const herald = run('herald', [40], [150], { floorMs: [120] });
+    herald.serverMemory = { heapUsedMb: 265, externalMb: 180, arrayBuffersMb: 170, rssMb: 830 };
+    herald.scope!.memoryAfter = { heapUsedMb: 531, externalMb: 190, arrayBuffersMb: 176, rssMb: 1098 };
+    herald.scope!.serverTrackedMs = [200, 180, 220];
+    const text = scopedSection(file([herald]), 'bench/results/scoped.json').join('\n');
+    expect(text).toContain("after the uniform drains: V8 heap used 265, external 180, RSS 830; after the most popular service's: V8 heap used 531, external 190, RSS 1098.");
+    expect(text).toContain('median 200 ms');
+  });
 });
