@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const values = parseRunArgs(process.argv.slice(2));
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
-  const allPoints = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
+  const points = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
   const limits: Limits = runLimits(values);
 
   const wanted = new Set(values.subjects.split(','));
@@ -126,9 +126,6 @@ async function main(): Promise<void> {
   const loadgen: LoadgenSpec = goDir && values.loadgen !== 'node' ? { kind: 'go', binary: join(goDir, 'herald-bench-loadgen') } : { kind: 'node' };
   limits.loadgen = loadgen;
   log(`load generator: ${loadgen.kind}, ${limits.workers} worker${limits.workers === 1 ? '' : 's'}`);
-  // Only the Go worker declares dependency sets and counts dependents.
-  const points = loadgen.kind === 'go' ? allPoints : allPoints.filter((p) => !p.scope);
-  if (points.length < allPoints.length) log(`scoped points skipped: they need the Go load generator`);
 
   const file: ResultFile = {
     label: values.label ?? (smoke ? 'smoke' : 'full'),

@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -224,6 +225,10 @@ func TestDependenciesMetadata(t *testing.T) {
 	}
 	if got := declared(node); !slices.Equal(got, []string{"svc-a", "svc-b"}) {
 		t.Fatalf("declared %v", got)
+	}
+	// test/bench/loadgen-node.test.ts pins the same digest: both load generators declare sets alike.
+	if digest := fmt.Sprintf("%x", sha256.Sum256(encodeNodeWithMetadata("n-1", "bench", sc.metadata))); digest != "ecce57f94154c5a58fdcfb67362f27060dc94a8f536cd75f337df6dd6b983d78" {
+		t.Errorf("scoped node digest %s", digest)
 	}
 	if !sc.has([]byte("svc-a")) || sc.has([]byte("svc-c")) || !(*scope)(nil).has([]byte("anything")) {
 		t.Fatal("scope membership")
