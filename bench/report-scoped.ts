@@ -141,7 +141,7 @@ export function scopedTargets(file: ResultFile, baseline?: ResultFile): ScopedVe
   return out;
 }
 
-function resultsTable(runs: RunResult[]): string {
+function resultsTable(runs: RunResult[], rssLimitMb: number | undefined): string {
   const drains = runs[0]!.point.drains;
   const per = tailLabel(drains, 'drain');
   const lines = [
@@ -164,7 +164,7 @@ function resultsTable(runs: RunResult[]): string {
     const bytes = `${mb(d.bytesPerDrain)} / ${mb(p?.bytesPerDrain)}`;
     const deploy = r.deploy?.seconds === null || r.deploy === undefined ? DNF : fmt(r.deploy.seconds, 1);
     lines.push(
-      `| ${nameOf(r.subject)} | ${r.storm.seconds === null ? `${DNF} (${r.storm.fullStreams}/${r.point.streams})` : fmt(r.storm.seconds, 2)} | ${uniform} | ${deps} | ${pop} | ${floor} | ${bytes} | ${deploy} | ${count(leaks(r))} / ${count(r.scope?.outOfScope ?? 0)} | ${fmt(r.server.cpuSeconds, 1)} | ${fmt(r.server.peakRssMb)} |`,
+      `| ${nameOf(r.subject)} | ${r.storm.seconds === null ? `${DNF} (${r.storm.fullStreams}/${r.point.streams})` : fmt(r.storm.seconds, 2)} | ${uniform} | ${deps} | ${pop} | ${floor} | ${bytes} | ${deploy} | ${count(leaks(r))} / ${count(r.scope?.outOfScope ?? 0)} | ${fmt(r.server.cpuSeconds, 1)} | ${fmt(r.server.peakRssMb)}${rssLimitMb !== undefined && r.server.peakRssMb > rssLimitMb ? ', killed at the cap' : ''} |`,
     );
   }
   return lines.join('\n');
@@ -199,7 +199,7 @@ export function scopedSection(file: ResultFile, source: string, baseline?: { fil
         `${count(scope.distinctSets)} distinct sets of D=${scope.dependencies}; dependents per service ${count(scope.dependentsMin)} – ${count(scope.dependentsMax)} (mean ${fmt(scope.dependentsMean)}); the most popular service, ${scope.popular.service}, has ${count(scope.popular.dependentsOfService)}.`,
         '',
       );
-    out.push(resultsTable(runs), '');
+    out.push(resultsTable(runs, file.limits?.serverRssLimitMb), '');
     const herald = runs.find((r) => r.subject === 'herald');
     const after = herald?.scope?.memoryAfter;
     const before = herald?.serverMemory;
