@@ -221,7 +221,7 @@ async function main(): Promise<number> {
   const soakMs = Math.round(opts.minutes * 60_000);
   const loadBefore = loadavg();
   // The daemon stops itself a while after the soak would have, should the soak not stop it.
-  const args = ['demo', '--duration', String(Math.ceil(soakMs / 1000) + 90), '--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-host', '127.0.0.1', '--admin-port', '0'];
+  const args = ['demo', '--duration', `${Math.ceil(soakMs / 1000) + 90}s`, '--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-host', '127.0.0.1', '--admin-port', '0'];
   const demo = new Demo(args, join(repo, '.cache/soak/daemon.log'));
   const onSignal = (): void => {
     void demo.stop(5_000).then(() => process.exit(130));

@@ -105,6 +105,14 @@ function endpointChip(e) {
   return chip;
 }
 
+function protocolText(s) {
+  if (!s.protocol) return '';
+  var text = ' · ' + s.protocol + (Array.isArray(s.protocolFrom) && s.protocolFrom.length ? ' (' + s.protocolFrom.join(', ').replace(/_/g, ' ') + ')' : '');
+  if (s.protocolMixed) text += ' · pods disagree: ' + s.protocolMixed.votes['HTTP/2'] + ' HTTP/2, ' + s.protocolMixed.votes['HTTP/1.1'] + ' HTTP/1.1';
+  if (Array.isArray(s.protocolIgnored) && s.protocolIgnored.length) text += ' · ' + s.protocolIgnored.length + ' pod(s) with an ignored herald.io/app-protocol';
+  return text;
+}
+
 function renderServices(summaries, details) {
   var shown = summaries.filter(function (s) { return s.name.indexOf(state.filter) !== -1; });
   var nodes = [];
@@ -113,7 +121,7 @@ function renderServices(summaries, details) {
     var detail = details[s.name];
     var namespaces = Array.isArray(s.namespaces) ? s.namespaces : [];
     var identity = (namespaces.length === 1 ? 'namespace ' : 'namespaces ') + namespaces.join(', ') + ' · label ' + s.label;
-    var counts = identity + ' · ' + s.endpoints + ' endpoints: ' + s.healthy + ' healthy, ' + s.draining + ' draining, ' + s.unhealthy + ' unhealthy · ' + s.pods + ' pods · ' + s.kubeClusters.join(', ');
+    var counts = identity + ' · ' + s.endpoints + ' endpoints: ' + s.healthy + ' healthy, ' + s.draining + ' draining, ' + s.unhealthy + ' unhealthy · ' + s.pods + ' pods · ' + s.kubeClusters.join(', ') + protocolText(s);
     var eps = detail ? detail.endpoints.map(endpointChip) : [el('span', 'muted', ['(filter to see endpoints)'])];
     var block = el('div', 'svc', [el('span', 'svc-name', [s.name]), el('span', 'counts', [counts]), el('div', 'eps', eps)]);
     block.setAttribute('data-service', s.name);

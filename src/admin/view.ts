@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { ClusterStatus, ServiceEndpoints } from '../model/index.js';
+import type { ClusterStatus, ProtocolSource, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
 
 /**
  * What the admin server may read. The composition root implements it from the store, the
@@ -92,6 +92,14 @@ export interface ServiceSummary {
   draining: number;
   /** Kubernetes clusters contributing endpoints, sorted. */
   kubeClusters: string[];
+  /** What its Envoy cluster speaks upstream. */
+  protocol: UpstreamProtocol;
+  /** Where that came from: the sources of the pods that decided it (`herald.io/app-protocol`, the port name, the default). */
+  protocolFrom: ProtocolSource[];
+  /** Its pods disagree on the protocol (a rollout changing it): the pods that decided, per protocol. */
+  protocolMixed?: { basis: string; votes: Record<UpstreamProtocol, number> };
+  /** Pods whose `herald.io/app-protocol` annotation was ignored, and why (at most a few). */
+  protocolIgnored?: Array<{ pod: string; reason: string }>;
 }
 
 export function summarizeService(s: ServiceEndpoints): ServiceSummary {
@@ -115,5 +123,9 @@ export function summarizeService(s: ServiceEndpoints): ServiceSummary {
     unhealthy,
     draining,
     kubeClusters: [...kubeClusters].sort(),
+    protocol: s.protocol?.protocol ?? 'HTTP/1.1',
+    protocolFrom: s.protocol?.sources ?? ['default'],
+    ...(s.protocol?.mixed ? { protocolMixed: { basis: s.protocol.basis, votes: s.protocol.votes } } : {}),
+    ...(s.protocol && s.protocol.ignored.length > 0 ? { protocolIgnored: s.protocol.ignored } : {}),
   };
 }

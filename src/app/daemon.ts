@@ -4,13 +4,14 @@ import { systemClock } from '../model/index.js';
 import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource } from '../sources/types.js';
 import { EndpointStore } from '../store/index.js';
-import { loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
+import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainTracker, type DrainResult } from '../drains/index.js';
 import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
+import { EgressRoutes } from './egress-routes.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   batchWindowMs?: number;
   initialSyncTimeoutMs: number;
   clusterOptions?: ClusterOptions;
+  /** The DNS suffix of in-cluster Service names, for the names sidecar egress routes answer (default cluster.local). */
+  clusterDomain?: string | undefined;
   xds: {
     host: string;
     port: number;
@@ -182,8 +185,9 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
+  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
 
-  const xdsPort = await xdsServer.listen(options.xds.host, options.xds.port);
+  const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
   let serving = true;
   let shuttingDown = false;
 
@@ -204,7 +208,14 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
       }),
       { logger: logger.child({ stage: 'admin' }), access, allowedHosts: options.admin.allowedHosts ?? [], metrics },
     );
-    adminPort = await admin.listen(options.admin.host, options.admin.port);
+    const adminListener = admin;
+    const { host, port } = options.admin;
+    try {
+      adminPort = await listenOrExplain('admin', host, port, () => adminListener.listen(host, port));
+    } catch (error) {
+      await xdsServer.close(0);
+      throw error;
+    }
   }
 
   for (const source of options.sources) await source.start(store);
@@ -252,5 +263,27 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     store.flush();
     drains.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
+  }
+}
+
+/** A listener of the daemon could not bind: which one, where, and the system's reason (EADDRINUSE…). */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(
+    readonly listener: 'xds' | 'admin',
+    readonly host: string,
+    readonly port: number,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    super(`${listener} listener on ${host}:${port}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+async function listenOrExplain(listener: 'xds' | 'admin', host: string, port: number, listen: () => Promise<number>): Promise<number> {
+  try {
+    return await listen();
+  } catch (error) {
+    throw new ListenError(listener, host, port, (error as NodeJS.ErrnoException).code, error);
   }
 }

@@ -1,2 +1,2 @@
-export { startDaemon, type Daemon, type DaemonOptions, type DaemonDeps, type DrainListener, type RecentDrain } from './daemon.js';
+export { ListenError, startDaemon, type Daemon, type DaemonOptions, type DaemonDeps, type DrainListener, type RecentDrain } from './daemon.js';
 export { InitialSyncGate, type GateState } from './sync-gate.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '../telemetry/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
-import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type ServiceEndpoints } from '../model/index.js';
-import { kindsReading, TRANSLATORS, type ClusterOptions, type ResourceEncoder, type TranslationSettings, type TranslatorInput } from '../resources/index.js';
+import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type ServiceEndpoints, type UpstreamProtocol } from '../model/index.js';
+import { kindsReading, serviceProtocol, TRANSLATORS, type ClusterOptions, type ResourceEncoder, type TranslationSettings, type TranslatorInput } from '../resources/index.js';
 import type { CacheEntry, ResourceCache } from '../cache/index.js';
 import type { DrainTracker } from '../drains/index.js';
 
@@ -23,6 +23,7 @@ export interface PipelineDeps {
 
 const ENDPOINTS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['endpoints']);
 const SETTINGS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['settings']);
+const PROTOCOL_CHANGED: ReadonlySet<TranslatorInput> = new Set(['protocol']);
 
 /**
  * Turns dirty service names from the store into cache updates: rebuilds, for those services
@@ -31,12 +32,16 @@ const SETTINGS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['settings']);
  * their propagation can be measured.
  */
 export class ResourcePipeline {
-  /** Services whose resources are in the cache. */
-  private readonly published = new Set<string>();
+  /**
+   * Services whose resources are in the cache, with the protocol they were last built with: a
+   * protocol-reading kind (the cluster) is rebuilt when it differs, not on every endpoint change.
+   */
+  private readonly published = new Map<string, UpstreamProtocol>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
   private settings: TranslationSettings;
   private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
+  private readonly kindsOnProtocolChange = kindsReading(PROTOCOL_CHANGED, PUSH_ORDER);
 
   constructor(private readonly deps: PipelineDeps) {
     this.settings = { clusterOptions: deps.clusterOptions, localCluster: deps.localCluster };
@@ -50,7 +55,7 @@ export class ResourcePipeline {
   /** New settings: every published service's kinds that read them are rebuilt. */
   updateSettings(settings: TranslationSettings): void {
     this.settings = settings;
-    this.rebuildKinds([...this.published], kindsReading(SETTINGS_CHANGED, PUSH_ORDER));
+    this.rebuildKinds([...this.published.keys()], kindsReading(SETTINGS_CHANGED, PUSH_ORDER));
   }
 
   private rebuildKinds(services: Iterable<string>, kinds: readonly ResourceKind[]): void {
@@ -65,14 +70,21 @@ export class ResourcePipeline {
         this.draining.delete(service);
         continue;
       }
-      const fresh = !this.published.has(service);
-      for (const kind of fresh ? PUSH_ORDER : kinds) entries.push({ kind, name: service, any: this.encode(kind, view) });
-      this.published.add(service);
+      const protocol = serviceProtocol(view);
+      const before = this.published.get(service);
+      const due = before === undefined ? PUSH_ORDER : before !== protocol ? this.withProtocolKinds(kinds) : kinds;
+      for (const kind of due) entries.push({ kind, name: service, any: this.encode(kind, view) });
+      this.published.set(service, protocol);
       newlyDraining.push(...this.diffDraining(view).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;
     // Drains are tracked between the store and the fan-out, so every send of the notice is seen.
     this.deps.cache.apply(entries, newlyDraining.length === 0 ? undefined : () => this.trackDrains(newlyDraining));
+  }
+
+  /** `kinds` plus the kinds that read the protocol, in push order. */
+  private withProtocolKinds(kinds: readonly ResourceKind[]): ResourceKind[] {
+    return PUSH_ORDER.filter((kind) => kinds.includes(kind) || this.kindsOnProtocolChange.includes(kind));
   }
 
   private encode(kind: ResourceKind, view: ServiceEndpoints): Buffer {

@@ -10,7 +10,7 @@
 // Start order: CDS and LDS wait for Herald's first answer with no timeout, so Envoy stays
 // INITIALIZING (admin /ready 503, no listener serving) until its first clusters and listeners
 // arrived; the optional readiness listener lets kubelet see that state.
-import { KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../model/index.js';
+import { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from '../model/index.js';
 import { checkTlsOptions, xdsTransportSocket, type SidecarTlsOptions } from './tls.js';
 
 /** The name of the static cluster that carries ADS; generated clusters must not use it. */
@@ -45,10 +45,16 @@ export interface SidecarBootstrapOptions {
    */
   readinessPort?: number;
   /**
-   * A plain-HTTP egress listener on 127.0.0.1: a request whose Host (or :authority) is one of
-   * these services goes to the Envoy cluster of the same name, which Herald serves over EDS.
+   * The services this Envoy's application calls (node metadata `herald.io/dependencies`): Herald
+   * then sends it just those clusters, their endpoints and their drains. Unset: the whole mesh.
    */
-  egress?: { port: number; services: string[] };
+  dependencies?: string[];
+  /**
+   * A plain-HTTP egress listener on 127.0.0.1 for the application: its routes come from Herald
+   * over RDS, one virtual host per dependency (the service name, name:port and the in-cluster
+   * DNS forms), so route policy reaches the sidecar with no new bootstrap. Needs dependencies.
+   */
+  egressPort?: number;
   /** How often Envoy re-resolves the Herald Service name (ms); default 5000. */
   dnsRefreshMs?: number;
   connectTimeoutMs?: number;
@@ -94,14 +100,14 @@ function checkOptions(options: SidecarBootstrapOptions): void {
     if (options.adminPort === undefined) throw new RangeError("readinessPort: needs adminPort (the listener forwards to Envoy's admin /ready)");
     if (options.readinessPort === options.adminPort) throw new RangeError('readinessPort: same as adminPort');
   }
-  if (options.egress) {
-    checkPort('egress.port', options.egress.port);
-    if (options.egress.services.length === 0) throw new RangeError('egress.services: name at least one service');
-    for (const name of options.egress.services) {
-      if (!SERVICE_NAME.test(name) || RESERVED_CLUSTERS.has(name)) throw new RangeError(`egress.services: '${name}' is not a usable service name`);
-    }
-    if (options.egress.port === options.adminPort) throw new RangeError('egress.port: same as adminPort');
-    if (options.egress.port === options.readinessPort) throw new RangeError('egress.port: same as readinessPort');
+  for (const name of options.dependencies ?? []) {
+    if (!SERVICE_NAME.test(name) || RESERVED_CLUSTERS.has(name)) throw new RangeError(`dependencies: '${name}' is not a usable service name`);
+  }
+  if (options.egressPort !== undefined) {
+    checkPort('egressPort', options.egressPort);
+    if (!options.dependencies?.length) throw new RangeError('egressPort: name at least one dependency for the egress listener to route to');
+    if (options.egressPort === options.adminPort) throw new RangeError('egressPort: same as adminPort');
+    if (options.egressPort === options.readinessPort) throw new RangeError('egressPort: same as readinessPort');
   }
   if (options.tls) checkTlsOptions(options.tls);
 }
@@ -197,11 +203,16 @@ function readinessListener(port: number): BootstrapObject {
   };
 }
 
-function egressListener(egress: { port: number; services: string[] }): BootstrapObject {
-  const services = [...new Set(egress.services)].sort();
+/**
+ * The application's way out: plain HTTP on loopback, routed by Host (or :authority) with the
+ * RouteConfiguration Herald serves for this dependency list. Envoy does not serve on the
+ * listener until the routes arrived (no initial fetch timeout), so the readiness listener keeps
+ * the pod unready until then.
+ */
+function egressListener(port: number, dependencies: readonly string[]): BootstrapObject {
   return {
     name: 'herald_egress',
-    address: socketAddress('127.0.0.1', egress.port),
+    address: socketAddress('127.0.0.1', port),
     filter_chains: [
       {
         filters: [
@@ -210,14 +221,7 @@ function egressListener(egress: { port: number; services: string[] }): Bootstrap
             typed_config: {
               '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
               stat_prefix: 'herald_egress',
-              route_config: {
-                name: 'herald_egress',
-                virtual_hosts: services.map((service) => ({
-                  name: service,
-                  domains: [service, `${service}:*`],
-                  routes: [{ match: { prefix: '/' }, route: { cluster: service } }],
-                })),
-              },
+              rds: { config_source: viaAds(), route_config_name: egressRouteName(dependencies) },
               http_filters: [routerFilter()],
             },
           },
@@ -226,6 +230,11 @@ function egressListener(egress: { port: number; services: string[] }): Bootstrap
     ],
   };
 }
+
+// A fresh object each time: a shared reference would come out as a YAML anchor. No initial
+// fetch timeout (0s; the default is 15s): Envoy must not go LIVE without its clusters,
+// listeners and routes. Herald answers a wildcard CDS or LDS even when it has nothing to send.
+const viaAds = (): BootstrapObject => ({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
 
 /**
  * Builds an envoy.config.bootstrap.v3.Bootstrap in proto3 JSON form (snake_case field names,
@@ -238,14 +247,12 @@ export function buildSidecarBootstrap(options: SidecarBootstrapOptions): Bootstr
   if (options.zone || options.region) {
     node.locality = { ...(options.region ? { region: options.region } : {}), ...(options.zone ? { zone: options.zone } : {}) };
   }
-  const metadata: Record<string, string> = {};
+  const dependencies = options.dependencies === undefined ? undefined : declaredDependencies(options.dependencies);
+  const metadata: Record<string, string | string[]> = {};
   if (options.kubeCluster !== undefined) metadata[KUBE_CLUSTER_METADATA] = options.kubeCluster;
   if (options.namespace !== undefined) metadata[NAMESPACE_METADATA] = options.namespace;
+  if (dependencies !== undefined) metadata[DEPENDENCIES_METADATA] = dependencies;
   if (Object.keys(metadata).length > 0) node.metadata = metadata;
-  // A fresh object each time: a shared reference would come out as a YAML anchor. No initial
-  // fetch timeout (0s; the default is 15s): Envoy must not go LIVE without its clusters and
-  // listeners. Herald answers a wildcard CDS or LDS even when it has nothing to send.
-  const viaAds = () => ({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
   const dynamic: BootstrapObject = {
     ads_config: {
       api_type: 'GRPC',
@@ -259,7 +266,7 @@ export function buildSidecarBootstrap(options: SidecarBootstrapOptions): Bootstr
 
   const staticResources: BootstrapObject = { clusters: [xdsCluster(options)] };
   const listeners: BootstrapObject[] = [];
-  if (options.egress) listeners.push(egressListener(options.egress));
+  if (options.egressPort !== undefined && dependencies) listeners.push(egressListener(options.egressPort, dependencies));
   if (options.readinessPort !== undefined && options.adminPort !== undefined) {
     listeners.push(readinessListener(options.readinessPort));
     (staticResources.clusters as BootstrapObject[]).push(adminCluster(options.adminPort));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { dumpYaml } from '@kubernetes/client-node';
 import type { CommandModule } from 'yargs';
 import { buildSdsFiles, buildSidecarBootstrap, type BootstrapObject, type SidecarTlsOptions } from '../bootstrap/index.js';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, validatePort } from '../config/index.js';
 
 export const DEFAULT_XDS_ADDRESS = 'herald.herald.svc.cluster.local:18000';
 
@@ -36,6 +36,11 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** A port flag's value (text as typed, so 'abc' is reported as such), or undefined when not given. */
+function optionalPort(flag: string, value: unknown): number | undefined {
+  return value === undefined || value === '' ? undefined : validatePort(flag, value, { allowZero: false });
+}
+
 /**
  * The TLS options from --tls-* and --sds-dir, or undefined for plaintext. The SDS files go next
  * to the bootstrap unless --sds-dir says otherwise: both are read by the same Envoy.
@@ -60,8 +65,8 @@ export function tlsFromFlags(argv: Record<string, unknown>, format: 'json' | 'ya
     // Envoy resolves a relative path from its own working directory, not the init container's.
     if (file !== undefined && !path.posix.isAbsolute(file)) throw new ConfigError(`${flag}: '${file}' is not an absolute path`);
   }
-  const output = optionalString(argv['output']);
-  const sdsDir = sdsDirFlag ?? (output === undefined ? undefined : path.dirname(path.resolve(output)));
+  const file = optionalString(argv['file']);
+  const sdsDir = sdsDirFlag ?? (file === undefined ? undefined : path.dirname(path.resolve(file)));
   if (sdsDir === undefined) throw new ConfigError('--sds-dir: needed with --tls-ca when the bootstrap goes to stdout');
   return { caFile, certFile, keyFile, sdsDir, sdsFormat: format };
 }
@@ -88,32 +93,43 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
         .option('kube-cluster', { type: 'string', describe: "node metadata herald.io/kube-cluster: the kube cluster this pod runs in, as Herald's --cluster names it" })
         .option('namespace', { type: 'string', describe: 'node metadata herald.io/namespace (default: $POD_NAMESPACE; omitted when neither is set)' })
         .option('lds', { type: 'boolean', default: true, describe: 'also take listeners over ADS' })
-        .option('envoy-admin-port', { type: 'number', describe: "Envoy's admin port on 127.0.0.1 (omitted when not given)" })
+        .option('envoy-admin-port', { type: 'string', describe: "Envoy's admin port on 127.0.0.1 (omitted when not given)" })
         .option('readiness-port', {
-          type: 'number',
+          type: 'string',
           describe: "a listener on 0.0.0.0 answering only GET /ready from Envoy's admin /ready (200 once Envoy is LIVE with its config); needs --envoy-admin-port; off when not given",
         })
-        .option('egress-port', { type: 'number', describe: 'add an HTTP egress listener on 127.0.0.1 routing by Host to --egress-service clusters' })
-        .option('egress-service', { type: 'string', array: true, describe: "a service the egress listener routes to, e.g. 'ledger.shop' (repeatable)" })
+        .option('egress-service', {
+          type: 'string',
+          array: true,
+          describe: "a service the application calls, e.g. 'ledger.pay' (repeatable or comma-separated): node metadata herald.io/dependencies, so Herald sends only these",
+        })
+        .option('egress-port', { type: 'string', describe: 'add an HTTP egress listener on 127.0.0.1 whose routes to the --egress-service services come from Herald over RDS' })
         .option('tls-ca', { type: 'string', describe: "TLS to Herald: PEM CA bundle that signed Herald's certificate, path as the sidecar sees it" })
         .option('tls-cert', { type: 'string', describe: "mTLS: the sidecar's PEM certificate (with --tls-key; required when Herald runs with --tls-ca)" })
         .option('tls-key', { type: 'string', describe: "mTLS: the sidecar's PEM private key, in the directory of --tls-cert" })
-        .option('sds-dir', { type: 'string', describe: 'where to write the SDS files Envoy reads the TLS files through (default: the directory of --output)' })
-        .option('format', { type: 'string', choices: ['json', 'yaml'], default: 'json', describe: 'output format (also of the SDS files)' })
-        .option('output', { type: 'string', describe: 'write to this file instead of stdout' }),
+        .option('sds-dir', { type: 'string', describe: 'where to write the SDS files Envoy reads the TLS files through (default: the directory of --file)' })
+        .option('output', { alias: 'o', type: 'string', choices: ['json', 'yaml'], default: 'json', describe: 'output format (also of the SDS files)' })
+        .option('file', { type: 'string', describe: 'write the bootstrap to this file instead of stdout' }),
     handler: (argv) => {
       const { host, port } = parseXdsAddress(String(argv['xdsAddress']));
-      const egressPort = argv['egressPort'] as number | undefined;
-      const egressServices = ((argv['egressService'] as string[] | undefined) ?? []).filter((name) => name !== '');
-      if ((egressPort === undefined) !== (egressServices.length === 0)) {
-        throw new ConfigError('--egress-port and --egress-service go together');
+      const egressPort = optionalPort('--egress-port', argv['egressPort']);
+      const egressFlags = argv['egressService'] as string[] | undefined;
+      const dependencies =
+        egressFlags === undefined
+          ? undefined
+          : egressFlags
+              .flatMap((value) => String(value).split(','))
+              .map((name) => name.trim())
+              .filter((name) => name !== '');
+      if (egressPort !== undefined && !dependencies?.length) {
+        throw new ConfigError('--egress-port: name the services the listener routes to with --egress-service');
       }
-      const readinessPort = argv['readinessPort'] as number | undefined;
-      const adminPort = argv['envoyAdminPort'] as number | undefined;
+      const readinessPort = optionalPort('--readiness-port', argv['readinessPort']);
+      const adminPort = optionalPort('--envoy-admin-port', argv['envoyAdminPort']);
       if (readinessPort !== undefined && adminPort === undefined) {
         throw new ConfigError("--readiness-port: needs --envoy-admin-port (the readiness listener forwards GET /ready to Envoy's admin)");
       }
-      const format = argv['format'] === 'yaml' ? 'yaml' : 'json';
+      const format = argv['output'] === 'yaml' ? 'yaml' : 'json';
       const tls = tlsFromFlags(argv as Record<string, unknown>, format);
       let bootstrap: BootstrapObject;
       try {
@@ -129,7 +145,8 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
           lds: argv['lds'] as boolean,
           adminPort,
           readinessPort,
-          egress: egressPort === undefined ? undefined : { port: egressPort, services: egressServices },
+          ...(dependencies !== undefined ? { dependencies } : {}),
+          ...(egressPort !== undefined ? { egressPort } : {}),
           tls,
         });
       } catch (error) {
@@ -139,9 +156,9 @@ export function bootstrapCommand(setExitCode: (code: number) => void): CommandMo
       // Envoy fails to start when an SDS file it names is missing: they go first.
       for (const file of tls ? buildSdsFiles(tls) : []) writeAtomically(file.path, formatBootstrap(file.content, format));
       const text = formatBootstrap(bootstrap, format);
-      const output = optionalString(argv['output']);
-      if (output === undefined) process.stdout.write(text);
-      else writeFileSync(output, text);
+      const file = optionalString(argv['file']);
+      if (file === undefined) process.stdout.write(text);
+      else writeFileSync(file, text);
       setExitCode(0);
     },
   };

@@ -10,9 +10,9 @@ import type { Logger } from '../telemetry/index.js';
  */
 export function withListenerFlags<T>(args: Argv<T>, defaultHost: string) {
   return args
-    .option('xds-port', { type: 'number', default: 18000, describe: 'gRPC port for xDS (0 picks a free port)' })
+    .option('xds-port', { type: 'string', default: '18000', describe: 'gRPC port for xDS (0 picks a free port)' })
     .option('xds-host', { type: 'string', default: defaultHost, describe: 'address the xDS server binds' })
-    .option('admin-port', { type: 'number', default: 18001, describe: 'HTTP port for /healthz, /readyz, /metrics, /debug/*' })
+    .option('admin-port', { type: 'string', default: '18001', describe: 'HTTP port for /healthz, /readyz, /metrics, /debug/*' })
     .option('admin-host', { type: 'string', default: defaultHost, describe: 'address the admin server binds' })
     .option('log-level', {
       type: 'string',

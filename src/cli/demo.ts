@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
 import type { DrainResult } from '../drains/index.js';
-import { ConfigError, validateHost, validateLogLevel, validatePort } from '../config/index.js';
+import { ConfigError, validateDuration, validateHost, validateLogLevel, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
 import { SimulatedCluster } from '../sources/sim/index.js';
-import { createLogger, HeraldMetrics } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, stdoutIsTerminal } from '../telemetry/index.js';
 import { AdsClient } from '../xdsclient/index.js';
 import { demoClusters, DEMO_TIMING } from './demo-mesh.js';
 import { runUntilSignalled, withListenerFlags } from './common.js';
@@ -17,6 +17,13 @@ function positiveInt(flag: string, value: unknown, max: number): number {
 }
 
 /** Where a local client dials a server bound to `host`: a wildcard bind is reached on loopback. */
+/** A duration flag ('3s', '2m') from more than 0 up to max. */
+function boundedDuration(flag: string, value: unknown, maxMs: number): number {
+  const ms = validateDuration(flag, value, { allowZero: false });
+  if (ms > maxMs) throw new ConfigError(`${flag}: at most ${maxMs / 3_600_000}h`);
+  return ms;
+}
+
 function dialHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '::1';
@@ -53,20 +60,20 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
     builder: (args) =>
       withListenerFlags(args, DEMO_HOST)
         .option('envoys', { type: 'number', default: 3, describe: 'simulated Envoy sidecars connected over ADS (your own Envoys may connect too)' })
-        .option('deploy-every', { type: 'number', default: 3, describe: 'seconds between rolling deploys in each simulated cluster' })
-        .option('duration', { type: 'number', describe: 'stop after this many seconds (default: run until Ctrl-C)' }),
+        .option('deploy-every', { type: 'string', default: '3s', describe: 'time between rolling deploys in each simulated cluster' })
+        .option('duration', { type: 'string', describe: 'stop after this long, e.g. 2m (default: run until Ctrl-C)' }),
     handler: async (argv) => {
       const xdsHost = validateHost('--xds-host', argv['xdsHost']);
       const adminHost = validateHost('--admin-host', argv['adminHost']);
       const xdsPort = validatePort('--xds-port', argv['xdsPort']);
       const adminPort = validatePort('--admin-port', argv['adminPort']);
       const envoys = positiveInt('--envoys', argv['envoys'], 500);
-      const deployEverySeconds = positiveInt('--deploy-every', argv['deployEvery'], 3600);
-      const durationSeconds = argv['duration'] === undefined ? undefined : positiveInt('--duration', argv['duration'], 86_400);
+      const deployEveryMs = boundedDuration('--deploy-every', argv['deployEvery'], 3_600_000);
+      const durationMs = argv['duration'] === undefined ? undefined : boundedDuration('--duration', argv['duration'], 86_400_000);
       const logLevel = argv['logLevel'] === undefined ? 'warn' : validateLogLevel('--log-level', argv['logLevel']);
       if (xdsPort !== 0 && xdsPort === adminPort) throw new ConfigError(`--admin-port: ${adminPort} is also the --xds-port`);
 
-      const logger = createLogger({ level: logLevel });
+      const logger = createLogger({ level: logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: DEMO_TIMING }));
       const daemon = await startDaemon(
@@ -97,9 +104,9 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
           `  admin http://${dialAddress(adminHost, daemon.adminPort!)}/ui  (live page; JSON at /debug/services, /debug/clients; /metrics, /readyz)${exposureNote(adminHost)}\n` +
           `Rolling deploys start now; each line below is one terminating pod told to every Envoy as DRAINING.\n`,
       );
-      for (const cluster of clusters) cluster.startAutopilot({ intervalMs: deployEverySeconds * 1000 });
+      for (const cluster of clusters) cluster.startAutopilot({ intervalMs: deployEveryMs });
 
-      const stopTimer = durationSeconds === undefined ? undefined : setTimeout(() => process.kill(process.pid, 'SIGTERM'), durationSeconds * 1000);
+      const stopTimer = durationMs === undefined ? undefined : setTimeout(() => process.kill(process.pid, 'SIGTERM'), durationMs);
       await runUntilSignalled(
         {
           ...daemon,

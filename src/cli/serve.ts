@@ -4,7 +4,7 @@ import { startDaemon } from '../app/index.js';
 import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
-import { createLogger, HeraldMetrics, type Logger } from '../telemetry/index.js';
+import { createLogger, HeraldMetrics, stdoutIsTerminal, type Logger } from '../telemetry/index.js';
 import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
 
@@ -49,8 +49,9 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           describe: 'watch only the pods of this namespace (repeatable); none = every namespace',
         })
         .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
-        .option('default-port', { type: 'number', describe: 'endpoint port when neither annotation nor named port applies' })
+        .option('default-port', { type: 'string', describe: 'endpoint port when neither annotation nor named port applies' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
+        .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
         .option('batch-window', { type: 'string', default: `${SERVE_DEFAULTS.batchWindowMs}ms`, describe: 'coalesce pod changes arriving within this window' })
         .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
@@ -84,7 +85,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
-      const logger = createLogger({ level: config.logLevel });
+      const logger = createLogger({ level: config.logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const tls = tlsReloader(config, logger, metrics);
       const sources = config.clusters.map(
@@ -107,6 +108,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           sources,
           localCluster: config.localCluster,
           includeNotReady: config.includeNotReady,
+          clusterDomain: config.clusterDomain,
           batchWindowMs: config.batchWindowMs,
           initialSyncTimeoutMs: config.initialSyncTimeoutMs,
           xds: {

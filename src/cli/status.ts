@@ -74,9 +74,9 @@ export function statusCommand(setExitCode: (code: number) => void): CommandModul
     builder: (args) =>
       args
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'host of the Herald to ask' })
-        .option('xds-port', { type: 'number', default: 18000, describe: "Herald's xDS port (CSDS is served there)" })
+        .option('xds-port', { type: 'string', default: '18000', describe: "Herald's xDS port (CSDS is served there)" })
         .option('address', { type: 'string', describe: 'HOST:PORT of the xDS port; overrides --host and --xds-port' })
-        .option('admin-port', { type: 'number', default: 18001, describe: "Herald's admin port, for connection times (0: do not ask)" })
+        .option('admin-port', { type: 'string', default: '18001', describe: "Herald's admin port, for connection times (0: do not ask)" })
         .option('output', { alias: 'o', type: 'string', choices: ['table', 'json'], default: 'table', describe: 'output format' })
         .option('timeout', { type: 'string', default: '5s', describe: 'give up after this long' })
         .option('tls-ca', { type: 'string', describe: 'PEM CA bundle to verify a TLS xDS port' })

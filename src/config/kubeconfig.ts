@@ -1,5 +1,5 @@
-import { readFileSync, accessSync, constants as fsConstants } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterSpec } from './clusters.js';
@@ -93,6 +93,13 @@ export function loadKubeConfig(spec: ClusterSpec): KubeConfig {
     }
     checkReadable(where, `user '${user.name}' client-certificate`, user.certFile);
     checkReadable(where, `user '${user.name}' client-key`, user.keyFile);
+    const plugin: unknown = (user.exec as { command?: unknown } | undefined)?.command;
+    if (typeof plugin === 'string' && plugin !== '' && findExecutable(plugin, process.env['PATH'] ?? '') === undefined) {
+      // Otherwise every list fails and the cluster is retried for ever as "unreachable".
+      throw new ConfigError(
+        `${where}: user '${user.name}' gets its credentials from the plugin '${plugin}', which is not ${plugin.includes('/') ? 'an executable file' : 'on PATH'}; install it in Herald's image or use a token or certificate kubeconfig`,
+      );
+    }
   }
   checkReadable(where, `cluster '${cluster.name}' certificate-authority`, cluster.caFile);
   let server: URL;
@@ -142,4 +149,25 @@ export function inClusterConfig(name: string, options: InClusterOptions = {}): K
     currentContext: 'in-cluster',
   });
   return kc;
+}
+
+/** Where a command resolves as execve would find it: a path is taken as is, a bare name searched on PATH. */
+export function findExecutable(command: string, searchPath: string): string | undefined {
+  const candidates = command.includes('/')
+    ? [command]
+    : searchPath
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      if (statSync(candidate).isFile()) {
+        accessSync(candidate, fsConstants.X_OK);
+        return candidate;
+      }
+    } catch {
+      // Not here; try the next one.
+    }
+  }
+  return undefined;
 }

@@ -57,6 +57,8 @@ export interface HeraldServeConfig {
   namespaces: string[];
   portName: string;
   defaultPort: number | undefined;
+  /** The DNS suffix of in-cluster Service names (`cart.shop.svc.<domain>`), for sidecar egress routes. */
+  clusterDomain: string;
   initialSyncTimeoutMs: number;
   includeNotReady: boolean;
   batchWindowMs: number;
@@ -81,6 +83,7 @@ export const SERVE_DEFAULTS = {
   serviceLabel: 'app',
   serviceScope: 'namespace' as ServiceScope,
   portName: 'http',
+  clusterDomain: 'cluster.local',
   initialSyncTimeoutMs: 30_000,
   includeNotReady: false,
   batchWindowMs: 10,
@@ -224,6 +227,12 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
   const namespaces = [...new Set(stringList('--namespace', raw['namespace']).map((ns) => validateNamespace('--namespace', ns)))].sort();
   const portName = get('portName', SERVE_DEFAULTS.portName, (v) => validatePortName('--port-name', v));
   const defaultPort = get<number | undefined>('defaultPort', undefined, (v) => validatePort('--default-port', v, { allowZero: false }));
+  const clusterDomain = get('clusterDomain', SERVE_DEFAULTS.clusterDomain, (v) => {
+    // A fully qualified form (trailing dot) names the same suffix.
+    const domain = validateHost('--cluster-domain', typeof v === 'string' ? v.replace(/\.$/, '') : v);
+    if (isIP(domain) !== 0) throw new ConfigError(`--cluster-domain: '${domain}' is an IP address, not a DNS suffix`);
+    return domain.toLowerCase();
+  });
   const initialSyncTimeoutMs = get('initialSyncTimeout', SERVE_DEFAULTS.initialSyncTimeoutMs, (v) => validateDuration('--initial-sync-timeout', v));
   const includeNotReady = get('includeNotReady', SERVE_DEFAULTS.includeNotReady, (v) => validateBoolean('--include-not-ready', v));
   const batchWindowMs = get('batchWindow', SERVE_DEFAULTS.batchWindowMs, (v) => validateDuration('--batch-window', v));
@@ -257,6 +266,7 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     namespaces,
     portName,
     defaultPort,
+    clusterDomain,
     initialSyncTimeoutMs,
     includeNotReady,
     batchWindowMs,

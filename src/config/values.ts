@@ -7,7 +7,8 @@ export function validatePort(flag: string, value: unknown, options: { allowZero?
   const allowZero = options.allowZero ?? true;
   const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   const low = allowZero ? 0 : 1;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < low || n > 65535) {
+  if (typeof n !== 'number' || Number.isNaN(n)) throw new ConfigError(`${flag}: '${String(value)}' is not a number (a port is an integer ${low}..65535)`);
+  if (!Number.isInteger(n) || n < low || n > 65535) {
     throw new ConfigError(`${flag}: '${String(value)}' is not a port (an integer ${low}..65535)`);
   }
   return n;

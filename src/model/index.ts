@@ -1,4 +1,5 @@
 // Types shared by every pipeline stage. Nothing here has behaviour beyond tiny helpers.
+import type { PodProtocol, ServiceProtocol, UpstreamProtocol } from './protocol.js';
 
 /** Envoy's HealthStatus values that Herald emits. */
 export type EndpointHealth = 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
@@ -24,6 +25,8 @@ export interface PodRecord {
   ip: string | undefined;
   /** Endpoint port resolved from annotation, named container port or default. */
   port: number | undefined;
+  /** The HTTP protocol the pod's endpoint speaks (annotation or port name); absent = HTTP/1.1 by default. */
+  protocol?: PodProtocol | undefined;
   ready: boolean;
   /** deletionTimestamp is set: the pod is on its way out. */
   terminating: boolean;
@@ -62,6 +65,8 @@ export interface EndpointRecord {
   zone: string | undefined;
   /** When the store first saw this pod terminating (ms, from the injected clock). */
   drainingSinceMs: number | undefined;
+  /** The pod's upstream protocol; absent = HTTP/1.1. */
+  protocol?: UpstreamProtocol | undefined;
 }
 
 /** Everything the mesh should know of one service, in a stable order. */
@@ -75,6 +80,8 @@ export interface ServiceEndpoints {
   endpoints: EndpointRecord[];
   /** Pods of the service known to the store, including those left out of `endpoints`. */
   podCount: number;
+  /** The protocol its Envoy cluster speaks upstream, from its pods; absent = HTTP/1.1. */
+  protocol?: ServiceProtocol | undefined;
 }
 
 export type ClusterSyncState = 'syncing' | 'synced' | 'unreachable';
@@ -91,6 +98,7 @@ export interface ClusterStatus {
   namespaces?: string[];
 }
 
+export { DEFAULT_POD_PROTOCOL, PROTOCOL_SOURCES, type PodProtocol, type ProtocolBasis, type ProtocolSource, type ServiceProtocol, type UpstreamProtocol } from './protocol.js';
 export { serviceName, SERVICE_SCOPES, type ServiceScope } from './service-name.js';
 export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS, TYPE_URLS, type ResourceKind, type ResourceKindSpec } from './kinds.js';
 
@@ -98,4 +106,4 @@ export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS,
 export type Clock = () => number;
 export const systemClock: Clock = () => performance.timeOrigin + performance.now();
 export { ENVOY_SUPPORT_VALUES, envoySupport, MIN_ENVOY_VERSION, parseVersion, type EnvoySupport } from './client-version.js';
-export { declaredDependencies, DEPENDENCIES_METADATA, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';
+export { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Node metadata keys a client may send to say where it runs; the bootstrap writes them, the xDS server checks them against certificates. */
 export const NAMESPACE_METADATA = 'herald.io/namespace';
 export const KUBE_CLUSTER_METADATA = 'herald.io/kube-cluster';
@@ -20,4 +22,15 @@ export function declaredDependencies(value: string | readonly unknown[]): string
     if (name !== '') names.add(name);
   }
   return [...names].sort();
+}
+
+/**
+ * The RouteConfiguration a sidecar's egress listener takes over RDS, named after the client's
+ * declared dependencies (sorted, each once) so that every client of one declaration shares it
+ * and the bootstrap can name it without asking Herald. '~' keeps it apart from every service
+ * name (label values and namespaces have none).
+ */
+export function egressRouteName(dependencies: readonly string[]): string {
+  const digest = createHash('sha256').update(dependencies.join('\n')).digest('hex');
+  return `herald~egress~${digest.slice(0, 16)}`;
 }

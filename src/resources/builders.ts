@@ -2,7 +2,7 @@
 // input always yields an equal object, so the encoder yields the same bytes and the cache can
 // tell "nothing changed" by comparing content versions.
 
-import type { EndpointRecord, ServiceEndpoints } from '../model/index.js';
+import type { EndpointRecord, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -12,12 +12,14 @@ import type {
   LbEndpointResource,
   ListenerResource,
   LocalityLbEndpointsResource,
-  RouteConfigurationResource,
 } from './types.js';
 
 export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
+/** The key Envoy reads a cluster's upstream HTTP options under, and the type it expects there. */
+export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
 
 export interface HealthCheckOptions {
   /** HTTP path probed on every endpoint. */
@@ -88,9 +90,12 @@ function buildHealthCheck(options: HealthCheckOptions): HealthCheckResource {
 
 /**
  * The Envoy cluster (CDS) of a service: EDS over ADS, without `service_name`, so the EDS
- * resource name is the Envoy cluster's name itself.
+ * resource name is the Envoy cluster's name itself. An HTTP/2 service (gRPC, h2c) gets explicit
+ * HTTP/2 upstream options, with Envoy's defaults: Envoy would otherwise speak HTTP/1.1 to it
+ * whatever the downstream spoke. An HTTP/1.1 service gets no option at all, so its cluster is
+ * the same bytes as before protocols existed.
  */
-export function buildCluster(service: string, options: ClusterOptions = {}): ClusterResource {
+export function buildCluster(service: string, options: ClusterOptions = {}, protocol: UpstreamProtocol = 'HTTP/1.1'): ClusterResource {
   const cluster: ClusterResource = {
     name: service,
     type: 'EDS',
@@ -105,6 +110,11 @@ export function buildCluster(service: string, options: ClusterOptions = {}): Clu
     cluster.health_checks = [buildHealthCheck(options.healthCheck)];
     // A host removed from EDS would otherwise linger for as long as it passes health checks.
     cluster.ignore_health_on_host_removal = true;
+  }
+  if (protocol === 'HTTP/2') {
+    cluster.typed_extension_protocol_options = {
+      [HTTP_PROTOCOL_OPTIONS_KEY]: { '@type': HTTP_PROTOCOL_OPTIONS_TYPE, explicit_http_config: { http2_protocol_options: {} } },
+    };
   }
   return cluster;
 }
@@ -225,13 +235,5 @@ export function buildListener(service: string): ListenerResource {
         http_filters: [{ name: ROUTER_FILTER_NAME, typed_config: { '@type': ROUTER_TYPE } }],
       },
     },
-  };
-}
-
-/** One virtual host matching any authority, sending every path to the service's Envoy cluster. */
-export function buildRouteConfiguration(service: string): RouteConfigurationResource {
-  return {
-    name: service,
-    virtual_hosts: [{ name: service, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: service } }] }],
   };
 }

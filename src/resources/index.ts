@@ -4,10 +4,11 @@ export {
   buildCluster,
   buildListener,
   buildLoadAssignment,
-  buildRouteConfiguration,
   durationFromMs,
   localityWeight,
   HTTP_CONNECTION_MANAGER_TYPE,
+  HTTP_PROTOCOL_OPTIONS_KEY,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
 } from './builders.js';
@@ -15,5 +16,6 @@ export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from '
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
-export { kindsReading, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
+export { buildEgressRouteConfiguration, buildRouteConfiguration, DEFAULT_CLUSTER_DOMAIN, egressDomains, serviceRoutes } from './routes.js';
+export { kindsReading, serviceProtocol, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';

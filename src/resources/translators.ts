@@ -1,14 +1,17 @@
 // One translator per resource kind: what it reads (its declared inputs) and the pure function
 // that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
 // inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
-import type { ResourceKind, ServiceEndpoints } from '../model/index.js';
-import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, type ClusterOptions } from './builders.js';
+import type { ResourceKind, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
+import { buildCluster, buildListener, buildLoadAssignment, type ClusterOptions } from './builders.js';
+import { buildRouteConfiguration } from './routes.js';
 
 /**
  * What a resource is built from. `endpoints`: the service's endpoints in the store;
- * `settings`: Herald's own configuration (cluster options, the local kube cluster).
+ * `protocol`: the service's upstream protocol in the store (ServiceEndpoints.protocol), which
+ * changes far less often than its endpoints; `settings`: Herald's own configuration (cluster
+ * options, the local kube cluster).
  */
-export type TranslatorInput = 'endpoints' | 'settings';
+export type TranslatorInput = 'endpoints' | 'protocol' | 'settings';
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
@@ -22,9 +25,18 @@ export interface KindTranslator {
   build(service: ServiceEndpoints, settings: TranslationSettings): object;
 }
 
+/** The protocol the pipeline compares to decide whether `protocol` readers need a rebuild. */
+export function serviceProtocol(service: ServiceEndpoints): UpstreamProtocol {
+  return service.protocol?.protocol ?? 'HTTP/1.1';
+}
+
 /** Keyed by kind, so a kind without a translator does not compile. */
 export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
-  cluster: { kind: 'cluster', inputs: new Set(['settings']), build: (svc, settings) => buildCluster(svc.service, settings.clusterOptions) },
+  cluster: {
+    kind: 'cluster',
+    inputs: new Set(['protocol', 'settings']),
+    build: (svc, settings) => buildCluster(svc.service, settings.clusterOptions, serviceProtocol(svc)),
+  },
   endpoint: {
     kind: 'endpoint',
     inputs: new Set(['endpoints', 'settings']),

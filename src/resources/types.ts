@@ -42,6 +42,8 @@ export interface ClusterResource {
   common_lb_config: { update_merge_window: Duration };
   health_checks?: HealthCheckResource[];
   ignore_health_on_host_removal?: boolean;
+  /** Keyed by extension name; Herald sets only the upstream HTTP protocol options. */
+  typed_extension_protocol_options?: Record<string, AnyOf>;
 }
 
 export interface LbEndpointResource {
@@ -66,11 +68,13 @@ export interface ListenerResource {
   api_listener: { api_listener: AnyOf };
 }
 
+export interface VirtualHostResource {
+  name: string;
+  domains: string[];
+  routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+}
+
 export interface RouteConfigurationResource {
   name: string;
-  virtual_hosts: Array<{
-    name: string;
-    domains: string[];
-    routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
-  }>;
+  virtual_hosts: VirtualHostResource[];
 }

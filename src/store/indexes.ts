@@ -1,5 +1,6 @@
 import type { PodRecord } from '../model/index.js';
 import { isTerminalPhase } from './health.js';
+import { samePodProtocol } from './protocol.js';
 
 /** Multimap helpers: a key disappears with its last value, so map sizes stay meaningful. */
 export function addToIndex<K>(index: Map<K, Set<string>>, key: K, value: string): void {
@@ -36,6 +37,7 @@ export function samePod(a: PodRecord, b: PodRecord): boolean {
     a.service === b.service &&
     a.ip === b.ip &&
     a.port === b.port &&
+    samePodProtocol(a.protocol, b.protocol) &&
     a.ready === b.ready &&
     a.terminating === b.terminating &&
     a.phase === b.phase &&

@@ -1,4 +1,5 @@
-import type { EndpointRecord, ServiceEndpoints } from '../model/index.js';
+import type { EndpointRecord, ServiceEndpoints, ServiceProtocol } from '../model/index.js';
+import { sameServiceProtocol } from './protocol.js';
 
 // Plain code-unit comparison: localeCompare would make the order (and so the encoded bytes)
 // depend on the machine's locale.
@@ -21,7 +22,8 @@ export function sameEndpoint(a: EndpointRecord | undefined, b: EndpointRecord | 
     a.health === b.health &&
     a.region === b.region &&
     a.zone === b.zone &&
-    a.drainingSinceMs === b.drainingSinceMs
+    a.drainingSinceMs === b.drainingSinceMs &&
+    a.protocol === b.protocol
   );
 }
 
@@ -30,6 +32,7 @@ export function sameServiceEndpoints(a: ServiceEndpoints | undefined, b: Service
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   if (a.service !== b.service || a.podCount !== b.podCount || a.endpoints.length !== b.endpoints.length) return false;
+  if (!sameServiceProtocol(a.protocol, b.protocol)) return false;
   if (a.label !== b.label || a.namespaces.length !== b.namespaces.length || a.namespaces.some((ns, i) => ns !== b.namespaces[i])) return false;
   for (let i = 0; i < a.endpoints.length; i++) {
     if (!sameEndpoint(a.endpoints[i], b.endpoints[i])) return false;
@@ -41,6 +44,7 @@ export interface ServiceMembers {
   label: string;
   namespaces: Iterable<string>;
   podCount: number;
+  protocol: ServiceProtocol;
 }
 
 export function buildServiceEndpoints(service: string, endpoints: EndpointRecord[], members: ServiceMembers): ServiceEndpoints {
@@ -50,5 +54,6 @@ export function buildServiceEndpoints(service: string, endpoints: EndpointRecord
     namespaces: [...new Set(members.namespaces)].sort(cmp),
     endpoints: [...endpoints].sort(compareEndpoints),
     podCount: members.podCount,
+    protocol: members.protocol,
   };
 }

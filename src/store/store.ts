@@ -6,6 +6,7 @@ import { CrossClusterIps } from './cross-cluster.js';
 import { endpointForPod, type EndpointDecision } from './health.js';
 import { addToIndex, claimedIpOf, removeFromIndex, samePod } from './indexes.js';
 import { pickIpOwner } from './ip-owner.js';
+import { aggregateProtocol, samePodProtocol, type ProtocolVote } from './protocol.js';
 import { buildServiceEndpoints, sameEndpoint } from './service-view.js';
 import type { DirtyServicesListener, ClusterStats, EndpointStoreOptions, HealthCounts, StoreSkipReason, StoreStats } from './types.js';
 
@@ -89,6 +90,8 @@ export class EndpointStore implements SourceSink {
       if (prev?.service !== undefined) this.leaveService(prev.service, cs.name, key);
       if (pod.service !== undefined) this.joinService(pod.service, cs.name, key);
     }
+    // The service's protocol counts every member pod, with an endpoint or not.
+    if (prev !== undefined && pod.service !== undefined && prev.service === pod.service && !samePodProtocol(prev.protocol, pod.protocol)) this.batcher.touch(pod.service);
     if (prev?.nodeName !== pod.nodeName) {
       if (prev?.nodeName !== undefined) removeFromIndex(cs.podsByNode, prev.nodeName, key);
       if (pod.nodeName !== undefined) addToIndex(cs.podsByNode, pod.nodeName, key);
@@ -295,6 +298,7 @@ export class EndpointStore implements SourceSink {
       region: node?.region,
       zone: node?.zone,
       drainingSinceMs: decision.health === 'DRAINING' ? entry.drainingSinceMs : undefined,
+      protocol: pod.protocol?.protocol ?? 'HTTP/1.1',
     };
     this.setView(cs, entry, view, undefined);
   }
@@ -328,6 +332,7 @@ export class EndpointStore implements SourceSink {
     if (byCluster === undefined) return undefined;
     const endpoints: EndpointRecord[] = [];
     const namespaces = new Set<string>();
+    const votes: ProtocolVote[] = [];
     let label = service;
     let podCount = 0;
     for (const [cluster, keys] of byCluster) {
@@ -340,8 +345,9 @@ export class EndpointStore implements SourceSink {
         // Every member carries the same label value: the service name is made from it.
         label = entry.pod.serviceLabel ?? label;
         if (entry.view !== undefined) endpoints.push(entry.view);
+        votes.push({ pod: `${cluster}/${key}`, protocol: entry.pod.protocol, ready: entry.view?.health === 'HEALTHY' });
       }
     }
-    return buildServiceEndpoints(service, endpoints, { label, namespaces, podCount });
+    return buildServiceEndpoints(service, endpoints, { label, namespaces, podCount, protocol: aggregateProtocol(votes) });
   }
 }

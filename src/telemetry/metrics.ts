@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { buildInfo, type BuildInfo } from './build-info.js';
 
 /**
  * Every metric Herald exports, created on one injected registry. Stages receive this object
@@ -59,11 +60,16 @@ export class HeraldMetrics {
   readonly resourceBuilds: Counter<'type'>;
   readonly drainPropagation: Histogram;
 
-  constructor(options: { registry?: Registry; defaultMetrics?: boolean } = {}) {
+  constructor(options: { registry?: Registry; defaultMetrics?: boolean; build?: BuildInfo } = {}) {
     const registry = options.registry ?? new Registry();
     this.registry = registry;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
     const reg = [registry];
+    const build = options.build ?? buildInfo();
+    new Gauge({ name: 'herald_build_info', help: 'Always 1; labels say which Herald runs, on which Node.js', labelNames: ['version', 'nodejs'], registers: reg }).set(
+      { version: build.version, nodejs: build.node },
+      1,
+    );
 
     this.xdsStreams = new Gauge({ name: 'herald_xds_streams', help: 'Open xDS streams by gRPC API', labelNames: ['api'], registers: reg });
     this.xdsEnvoyStreams = new Gauge({

@@ -39,6 +39,12 @@ import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/i
 import { KeptNodes, NameSetTable, ResponseTally, ScopeTable, SharedResponses } from './bookkeeping/index.js';
 import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
 
+/** The distinct dependency lists clients declared (each sorted, each name once). */
+export interface DependencySetListener {
+  added(dependencies: readonly string[]): void;
+  removed(dependencies: readonly string[]): void;
+}
+
 export interface XdsServerOptions {
   cache: ResourceCache;
   /** Told of every stream's opening, sends, ACK/NACKs and closing (more can be added with observe()). */
@@ -113,6 +119,7 @@ export class XdsServer {
   private readonly observers: StreamObservers;
   private readonly connections: ConnectionTable;
   private readonly timeoutSweep: NodeJS.Timeout;
+  private readonly dependencySetListeners = new Set<DependencySetListener>();
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -141,7 +148,10 @@ export class XdsServer {
     this.observers.add(streamMetricsObserver(options.metrics));
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
-    const scopes = new ScopeTable();
+    const scopes = new ScopeTable({
+      added: (scope) => this.guardListeners('dependency set added', (listener) => listener.added(scope.declared)),
+      removed: (scope) => this.guardListeners('dependency set removed', (listener) => listener.removed(scope.declared)),
+    });
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
     this.context = {
       cache: options.cache,
@@ -253,7 +263,8 @@ export class XdsServer {
         });
       } catch (err) {
         firstError ??= err;
-        this.logger.warn({ err, address }, 'xDS listener could not bind one address');
+        // The reason, not a stack: an address in use is an operator's matter, not a bug.
+        this.logger.warn({ address, port, code: (err as NodeJS.ErrnoException).code, error: err instanceof Error ? err.message : String(err) }, 'xDS listener could not bind one address');
         continue;
       }
       this.listeners.push(...servers);
@@ -296,6 +307,26 @@ export class XdsServer {
   /** Adds an observer of every stream's events; the returned function removes it. */
   observe(observer: StreamObserver): () => void {
     return this.observers.add(observer);
+  }
+
+  /**
+   * Follows the distinct dependency lists that connected clients declared: `added` when a list
+   * gets its first client, `removed` when its last one goes. Called inside a stream's request
+   * handling, so a listener must not call back into the server at once.
+   */
+  onDependencySets(listener: DependencySetListener): () => void {
+    this.dependencySetListeners.add(listener);
+    return () => this.dependencySetListeners.delete(listener);
+  }
+
+  private guardListeners(what: string, call: (listener: DependencySetListener) => void): void {
+    for (const listener of this.dependencySetListeners) {
+      try {
+        call(listener);
+      } catch (err) {
+        this.logger.error({ err, what }, 'xDS internal error');
+      }
+    }
   }
 
   /** Stream ids subscribed to a resource, by name or wildcard. */

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { DEPENDENCIES_METADATA, TYPE_URLS, systemClock, type Clock } from '../model/index.js';
 import { XdsCodec, backoffDelay, type Assignment, type DecodedResponse, type RequestInit } from './codec.js';
+import { decodeRouteTable, matchVirtualHost, type RouteTable } from './routes.js';
 
 const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';
 /** google.rpc.Code INVALID_ARGUMENT, what Envoy puts in error_detail when it rejects a config. */
@@ -22,6 +23,8 @@ export interface AdsClientOptions {
   region?: string;
   /** Node metadata herald.io/dependencies: the services this sidecar calls (its CDS scope); unset: the whole mesh. */
   dependencies?: readonly string[];
+  /** RouteConfigurations to take over RDS, as a static listener with `rds` in the bootstrap does. */
+  routeConfigs?: readonly string[];
   protos: protobuf.Root;
   credentials?: grpc.ChannelCredentials;
   /** Return an error message to NACK a response instead of applying it (tests). */
@@ -87,6 +90,9 @@ export class AdsClient extends EventEmitter {
   private streamTarget: string | undefined;
   private readonly cds: TypeState = { acked: '', nonce: '', requested: false };
   private readonly eds: TypeState = { acked: '', nonce: '', requested: false };
+  private readonly rds: TypeState = { acked: '', nonce: '', requested: false };
+  private readonly routeTables = new Map<string, RouteTable>();
+  private readonly routeType: protobuf.Type;
   private clusterNames: string[] = [];
   /** EDS names currently subscribed, sorted. */
   private edsNames: string[] = [];
@@ -105,6 +111,7 @@ export class AdsClient extends EventEmitter {
     this.setMaxListeners(64);
     this.options = options;
     this.codec = new XdsCodec(options.protos);
+    this.routeType = options.protos.lookupType('envoy.config.route.v3.RouteConfiguration');
     this.clock = options.clock ?? systemClock;
     this.targets = typeof options.target === 'string' ? [options.target] : [...options.target];
     if (this.targets.length === 0) throw new Error('AdsClient needs at least one target');
@@ -143,6 +150,17 @@ export class AdsClient extends EventEmitter {
 
   assignment(name: string): Assignment | undefined {
     return this.assignments.get(name);
+  }
+
+  /** A RouteConfiguration taken over RDS (see routeConfigs). */
+  routes(name: string): RouteTable | undefined {
+    return this.routeTables.get(name);
+  }
+
+  /** The cluster a request with this Host would go to through the named RouteConfiguration, as Envoy picks it. */
+  routeFor(routeConfig: string, host: string): string | undefined {
+    const table = this.routeTables.get(routeConfig);
+    return table && matchVirtualHost(table, host)?.cluster;
   }
 
   ackedVersion(typeUrl: string): string | undefined {
@@ -220,6 +238,8 @@ export class AdsClient extends EventEmitter {
     this.eds.nonce = '';
     this.cds.requested = false;
     this.eds.requested = false;
+    this.rds.nonce = '';
+    this.rds.requested = false;
     call.on('data', (res: DecodedResponse) => {
       if (call !== this.call) return;
       this.attempt = 0;
@@ -239,7 +259,14 @@ export class AdsClient extends EventEmitter {
     this.send(this.cds, { type_url: TYPE_URLS.cluster, version_info: this.cds.acked, response_nonce: '', resource_names: [] });
     // After a reconnect, re-subscribe what we hold so the server can answer at once.
     if (this.edsNames.length > 0) this.sendEdsRequest();
+    if (this.options.routeConfigs?.length) this.sendRdsRequest();
     this.emit('change');
+  }
+
+  private sendRdsRequest(errorDetail?: string): void {
+    const req: RequestInit = { type_url: TYPE_URLS.route, version_info: this.rds.acked, response_nonce: this.rds.nonce, resource_names: [...(this.options.routeConfigs ?? [])] };
+    if (errorDetail !== undefined) req.error_detail = { code: INVALID_ARGUMENT, message: errorDetail };
+    this.send(this.rds, req);
   }
 
   private scheduleReconnect(): void {
@@ -283,6 +310,7 @@ export class AdsClient extends EventEmitter {
     this.counters.responses++;
     if (res.type_url === TYPE_URLS.cluster) this.onClusters(res);
     else if (res.type_url === TYPE_URLS.endpoint) this.onAssignments(res);
+    else if (res.type_url === TYPE_URLS.route && this.options.routeConfigs?.length) this.onRoutes(res);
     // Other types were never requested; like Envoy, say nothing about them.
     this.emit('change');
   }
@@ -345,10 +373,29 @@ export class AdsClient extends EventEmitter {
     for (const a of updated) this.emit('assignment', a.cluster, a, receivedAtMs);
   }
 
+  private onRoutes(res: DecodedResponse): void {
+    this.rds.nonce = res.nonce;
+    let tables: RouteTable[];
+    try {
+      tables = res.resources.map((r) => decodeRouteTable(this.routeType, r));
+      const reason = this.rejection(res);
+      if (reason !== undefined) throw new Error(reason);
+    } catch (err) {
+      this.nack(this.rds, res, (err as Error).message);
+      return;
+    }
+    this.rds.acked = res.version_info;
+    // RDS is changed-only in SotW: what a response leaves out stays as it was.
+    for (const table of tables) if (this.options.routeConfigs?.includes(table.name)) this.routeTables.set(table.name, table);
+    this.counters.acks++;
+    this.sendRdsRequest();
+  }
+
   private nack(state: TypeState, res: DecodedResponse, message: string): void {
     this.counters.nacks++;
     this.counters.lastNack = { typeUrl: res.type_url, nonce: res.nonce, message };
     if (state === this.eds) this.sendEdsRequest(message);
+    else if (state === this.rds) this.sendRdsRequest(message);
     else {
       this.send(state, {
         type_url: res.type_url,

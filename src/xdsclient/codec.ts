@@ -68,12 +68,14 @@ export class XdsCodec {
   private readonly response: protobuf.Type;
   private readonly cluster: protobuf.Type;
   private readonly assignment: protobuf.Type;
+  private readonly route: protobuf.Type;
 
   constructor(root: protobuf.Root) {
     this.request = root.lookupType('envoy.service.discovery.v3.DiscoveryRequest');
     this.response = root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
     this.cluster = root.lookupType('envoy.config.cluster.v3.Cluster');
     this.assignment = root.lookupType('envoy.config.endpoint.v3.ClusterLoadAssignment');
+    this.route = root.lookupType('envoy.config.route.v3.RouteConfiguration');
   }
 
   encodeRequest(req: RequestInit): Buffer {
@@ -100,7 +102,7 @@ export class XdsCodec {
 
   /** Plain snake_case object of a resource (enums as names), for hooks and debugging. */
   toPlain(resource: AnyResource): Record<string, unknown> {
-    const type = resource.type_url === TYPE_URLS.cluster ? this.cluster : this.assignment;
+    const type = resource.type_url === TYPE_URLS.cluster ? this.cluster : resource.type_url === TYPE_URLS.route ? this.route : this.assignment;
     return type.toObject(type.decode(resource.value), { enums: String, longs: Number });
   }
 

@@ -82,7 +82,19 @@ describe('summarizeService', () => {
       podCount: 5,
       endpoints: [ep('west', '10.0.0.1', 'HEALTHY'), ep('east', '10.1.0.1', 'DRAINING'), ep('west', '10.0.0.2', 'UNHEALTHY'), ep('west', '10.0.0.3', 'HEALTHY')],
     });
-    expect(s).toEqual({ name: 'web.shop', label: 'web', namespaces: ['shop'], pods: 5, endpoints: 4, healthy: 2, unhealthy: 1, draining: 1, kubeClusters: ['east', 'west'] });
+    expect(s).toEqual({
+      name: 'web.shop',
+      label: 'web',
+      namespaces: ['shop'],
+      pods: 5,
+      endpoints: 4,
+      healthy: 2,
+      unhealthy: 1,
+      draining: 1,
+      kubeClusters: ['east', 'west'],
+      protocol: 'HTTP/1.1',
+      protocolFrom: ['default'],
+    });
   });
   it('handles a service with pods but no endpoints', () => {
     expect(summarizeService({ service: 'idle', label: 'idle', namespaces: ['a', 'b'], podCount: 2, endpoints: [] })).toEqual({
@@ -95,6 +107,29 @@ describe('summarizeService', () => {
       unhealthy: 0,
       draining: 0,
       kubeClusters: [],
+      protocol: 'HTTP/1.1',
+      protocolFrom: ['default'],
+    });
+  });
+  it('shows the protocol, where it came from, a disagreement among pods and ignored annotations', () => {
+    const base = { service: 'grpc.shop', label: 'grpc', namespaces: ['shop'], podCount: 3, endpoints: [ep('east', '10.0.0.1', 'HEALTHY')] };
+    const agreed = summarizeService({
+      ...base,
+      protocol: { protocol: 'HTTP/2', basis: 'ready_pods', votes: { 'HTTP/1.1': 0, 'HTTP/2': 3 }, sources: ['annotation', 'port_name'], mixed: false, ignored: [] },
+    });
+    expect(agreed).toMatchObject({ protocol: 'HTTP/2', protocolFrom: ['annotation', 'port_name'] });
+    expect(agreed).not.toHaveProperty('protocolMixed');
+    expect(agreed).not.toHaveProperty('protocolIgnored');
+    const ignored = [{ pod: 'east/shop/grpc-1', reason: 'herald.io/app-protocol "quic" is not one of grpc, …' }];
+    const rollout = summarizeService({
+      ...base,
+      protocol: { protocol: 'HTTP/1.1', basis: 'ready_pods', votes: { 'HTTP/1.1': 1, 'HTTP/2': 1 }, sources: ['default'], mixed: true, ignored },
+    });
+    expect(rollout).toMatchObject({
+      protocol: 'HTTP/1.1',
+      protocolFrom: ['default'],
+      protocolMixed: { basis: 'ready_pods', votes: { 'HTTP/1.1': 1, 'HTTP/2': 1 } },
+      protocolIgnored: ignored,
     });
   });
 });

@@ -6,7 +6,7 @@ import { ResourceCache } from '../../src/cache/index.js';
 import type { DrainNotice } from '../../src/drains/index.js';
 import { ResourcePipeline } from '../../src/app/pipeline.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
-import { ep, svc } from '../resources/fixtures.js';
+import { agreed, ep, svc } from '../resources/fixtures.js';
 
 let encoder: ResourceEncoder;
 beforeAll(() => {
@@ -46,6 +46,7 @@ describe('translators', () => {
 
   it.each([
     { changed: ['endpoints'], kinds: ['endpoint'] },
+    { changed: ['protocol'], kinds: ['cluster'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
   ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {
@@ -54,6 +55,41 @@ describe('translators', () => {
 });
 
 describe('ResourcePipeline', () => {
+  it('rebuilds a service cluster when its protocol changes, and only then', async () => {
+    const { services, pipeline, cache, seqs, builds } = setup();
+    const h1 = [ep('east', '10.0.0.1'), ep('east', '10.0.0.2')];
+    services.set('a', { ...svc('a', h1), protocol: agreed('HTTP/1.1', 2) });
+    services.set('b', { ...svc('b', [ep('east', '10.0.1.1')]), protocol: agreed('HTTP/2') });
+    pipeline.rebuild(['a', 'b']);
+    const first = seqs('a');
+    const h1Bytes = cache.get('cluster', 'a')!.any;
+    const bClusterSeq = seqs('b').cluster;
+    expect(encoder.decodeAny(cache.get('cluster', 'b')!.any).message).toHaveProperty('typed_extension_protocol_options');
+
+    // A drain: endpoints change, the protocol does not. No cluster is encoded again.
+    services.set('a', { ...svc('a', [ep('east', '10.0.0.1', 'DRAINING'), ep('east', '10.0.0.2')]), protocol: agreed('HTTP/1.1', 1) });
+    pipeline.rebuild(['a']);
+    expect(seqs('a').cluster).toBe(first.cluster);
+    expect(await builds()).toEqual({ cluster: 2, endpoint: 3, listener: 2, route: 2 });
+
+    // The rollout finished: HTTP/2 now. The cluster is rebuilt with the options, nothing else but the assignment.
+    services.set('a', { ...svc('a', h1), protocol: agreed('HTTP/2', 2) });
+    pipeline.rebuild(['a']);
+    const second = seqs('a');
+    expect(second.cluster).toBeGreaterThan(first.cluster!);
+    expect(second.listener).toBe(first.listener);
+    expect(second.route).toBe(first.route);
+    expect(encoder.decodeAny(cache.get('cluster', 'a')!.any).message).toHaveProperty('typed_extension_protocol_options');
+    expect(await builds()).toEqual({ cluster: 3, endpoint: 4, listener: 2, route: 2 });
+    expect(seqs('b').cluster).toBe(bClusterSeq);
+
+    // And back: the HTTP/1.1 cluster is the same bytes as before.
+    services.set('a', { ...svc('a', h1), protocol: agreed('HTTP/1.1', 2) });
+    pipeline.rebuild(['a']);
+    expect(cache.get('cluster', 'a')!.any.equals(h1Bytes)).toBe(true);
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 5, listener: 2, route: 2 });
+  });
+
   it('publishes every kind for a new service, then rebuilds only the assignment on endpoint changes', async () => {
     const { services, pipeline, seqs, builds } = setup();
     services.set('a', svc('a', [ep('east', '10.0.0.1')]));

@@ -12,7 +12,7 @@ async function runBootstrap(args: string[], inspect: (dir: string) => void = () 
   const out = path.join(dir, 'envoy.json');
   let code: number | undefined;
   try {
-    await yargs(['bootstrap', ...args.map((a) => a.replace('$DIR', dir)), '--output', out])
+    await yargs(['bootstrap', ...args.map((a) => a.replace('$DIR', dir)), '--file', out])
       .command(bootstrapCommand((c) => (code = c)))
       .strict()
       .fail((message, error) => {
@@ -60,11 +60,17 @@ describe('herald bootstrap', () => {
     );
   });
 
-  it.each<[string, Record<string, string>, string[], Record<string, string> | undefined]>([
+  it.each<[string, Record<string, string>, string[], Record<string, string | string[]> | undefined]>([
     ['namespace from $POD_NAMESPACE', { POD_NAMESPACE: 'shop' }, [], { 'herald.io/namespace': 'shop' }],
     ['--namespace over $POD_NAMESPACE', { POD_NAMESPACE: 'shop' }, ['--namespace', 'books'], { 'herald.io/namespace': 'books' }],
     ['neither: no metadata', { POD_NAMESPACE: '' }, [], undefined],
     ['--kube-cluster alone', { POD_NAMESPACE: '' }, ['--kube-cluster', 'us-2'], { 'herald.io/kube-cluster': 'us-2' }],
+    [
+      '--egress-service, repeated and comma-separated',
+      { POD_NAMESPACE: '' },
+      ['--egress-service', 'ledger.pay,cart.shop', '--egress-service', 'auth.id'],
+      { 'herald.io/dependencies': ['auth.id', 'cart.shop', 'ledger.pay'] },
+    ],
   ])('node metadata: %s', async (_name, env, args, metadata) => {
     for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
     const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', ...args]);
@@ -72,7 +78,7 @@ describe('herald bootstrap', () => {
   });
 
   it('writes YAML that reads back to the same object', async () => {
-    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--egress-port', '15001', '--egress-service', 'ledger']);
+    const { text } = await runBootstrap(['--service', 'cart', '--node-id', 'n', '--output', 'yaml', '--egress-port', '15001', '--egress-service', 'ledger.pay']);
     expect(text).not.toMatch(/[&*]ref|^\s*[{[]/m);
     expect(loadYaml(text)).toEqual(
       buildSidecarBootstrap({
@@ -80,7 +86,8 @@ describe('herald bootstrap', () => {
         nodeId: 'n',
         xdsHost: 'herald.herald.svc.cluster.local',
         xdsPort: 18000,
-        egress: { port: 15001, services: ['ledger'] },
+        dependencies: ['ledger.pay'],
+        egressPort: 15001,
       }),
     );
   });
@@ -102,7 +109,7 @@ describe('herald bootstrap', () => {
     expect([...sds.values()]).toEqual(buildSdsFiles(tls).map((f) => f.content));
 
     let inOwnDir: string[] = [];
-    await runBootstrap(['--service', 'cart', '--node-id', 'n', '--format', 'yaml', '--tls-ca', '/ca/ca.crt', '--sds-dir', '$DIR/sds'], (dir) => {
+    await runBootstrap(['--service', 'cart', '--node-id', 'n', '--output', 'yaml', '--tls-ca', '/ca/ca.crt', '--sds-dir', '$DIR/sds'], (dir) => {
       inOwnDir = readdirSync(path.join(dir, 'sds'));
       expect(loadYaml(readFileSync(path.join(dir, 'sds', 'herald-xds-ca.yaml'), 'utf8'))).toEqual(
         buildSdsFiles({ caFile: '/ca/ca.crt', sdsDir: path.join(dir, 'sds'), sdsFormat: 'yaml' })[0]!.content,
@@ -118,11 +125,11 @@ describe('herald bootstrap', () => {
     [['--service', 'cart', '--sds-dir', '/sds'], /only used with --tls-ca/],
     [['--service', 'cart', '--tls-ca', '/a/ca.crt', '--tls-cert', '/a/tls.crt', '--tls-key', '/b/tls.key'], /directory/],
     [['--service', 'cart', '--xds-address', 'http://x:1'], /xds-address/],
-    [['--service', 'cart', '--egress-port', '15001'], /go together/],
+    [['--service', 'cart', '--egress-port', '15001'], /--egress-port: name the services/],
     [['--service', 'herald_xds'], /reserved/],
     [['--service', 'cart', '--readiness-port', '15021'], /--readiness-port: needs --envoy-admin-port/],
     [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', '9901'], /same as adminPort/],
-    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', 'x'], /readinessPort/],
+    [['--service', 'cart', '--envoy-admin-port', '9901', '--readiness-port', 'x'], /--readiness-port: 'x' is not a number/],
     [['--service', 'cart', '--kube-cluster', 'EU 1'], /kubeCluster: 'EU 1' is not a DNS label/],
     [['--service', 'cart', '--namespace', 'Shop'], /namespace/],
     [['--xds-address', 'x'], /service/],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_CLUSTER_NAME, buildSidecarBootstrap, durationJson, READINESS_PATH, XDS_CLUSTER_NAME, type SidecarBootstrapOptions } from '../../src/bootstrap/index.js';
 import { locateInteropTools, runEnvoyValidate } from '../interop/tools.js';
+import { egressRouteName } from '../../src/model/index.js';
 
 // Built by `bash test/interop/build.sh` (CI setup); the test says why when it is missing.
 const interop = locateInteropTools();
@@ -67,22 +68,33 @@ describe('buildSidecarBootstrap', () => {
     expect(build({ adminPort: 9901 }).admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
   });
 
-  it('routes the egress listener by Host to the Herald-served cluster of that name', () => {
-    const listeners = build({ egress: { port: 15001, services: ['ledger', 'accounts', 'ledger'] } }).static_resources.listeners as Obj[];
+  it("takes the egress listener's routes from Herald over RDS, named after the declared dependencies", () => {
+    const bootstrap = build({ dependencies: ['ledger.pay', 'accounts.pay', 'ledger.pay'], egressPort: 15001 });
+    const listeners = bootstrap.static_resources.listeners as Obj[];
     expect(listeners).toHaveLength(1);
     expect(listeners[0]!.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 15001 });
     const hcm = listeners[0]!.filter_chains[0].filters[0].typed_config;
-    const hosts = hcm.route_config.virtual_hosts as Obj[];
-    expect(hosts.map((h) => [h.domains, h.routes[0].route.cluster])).toEqual([
-      [['accounts', 'accounts:*'], 'accounts'],
-      [['ledger', 'ledger:*'], 'ledger'],
-    ]);
+    expect(hcm.route_config).toBeUndefined();
+    expect(hcm.rds).toEqual({
+      config_source: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' },
+      route_config_name: egressRouteName(['accounts.pay', 'ledger.pay']),
+    });
     expect(hcm.http_filters.at(-1).name).toBe('envoy.filters.http.router');
+    // The same list written in another order or with repeats is the same route.
+    const again = build({ dependencies: ['accounts.pay', 'ledger.pay'], egressPort: 15001 }).static_resources.listeners[0];
+    expect(again.filter_chains[0].filters[0].typed_config.rds.route_config_name).toBe(hcm.rds.route_config_name);
     expect(build().static_resources.listeners).toBeUndefined();
   });
 
+  it('writes the declared dependencies into node metadata, with or without an egress listener', () => {
+    expect(build({ dependencies: ['ledger.pay', 'cart.shop'] }).node.metadata).toEqual({ 'herald.io/dependencies': ['cart.shop', 'ledger.pay'] });
+    expect(build({ dependencies: ['ledger.pay', 'cart.shop'] }).static_resources.listeners).toBeUndefined();
+    expect(build({ dependencies: [] }).node.metadata).toEqual({ 'herald.io/dependencies': [] });
+    expect(build().node.metadata).toBeUndefined();
+  });
+
   it('with a readiness port, forwards only GET /ready from 0.0.0.0 to the admin address', () => {
-    const bootstrap = build({ adminPort: 9901, readinessPort: 15021, egress: { port: 15001, services: ['ledger'] } });
+    const bootstrap = build({ adminPort: 9901, readinessPort: 15021, dependencies: ['ledger.pay'], egressPort: 15001 });
     const listeners = bootstrap.static_resources.listeners as Obj[];
     expect(listeners.map((l) => [l.name, l.address.socket_address])).toEqual([
       ['herald_egress', { address: '127.0.0.1', port_value: 15001 }],
@@ -121,7 +133,7 @@ describe('buildSidecarBootstrap', () => {
   });
 
   it('is pure and free of shared references', () => {
-    const options = { ...BASE, egress: { port: 15001, services: ['a'] }, adminPort: 9901 };
+    const options = { ...BASE, dependencies: ['a'], egressPort: 15001, adminPort: 9901 };
     const first = buildSidecarBootstrap(options);
     expect(buildSidecarBootstrap(options)).toEqual(first);
     const d = (first as Obj).dynamic_resources;
@@ -132,11 +144,12 @@ describe('buildSidecarBootstrap', () => {
     ['empty service', { service: '' }, /service/],
     ['reserved service name', { service: XDS_CLUSTER_NAME }, /reserved/],
     ['admin cluster as service', { service: ADMIN_CLUSTER_NAME }, /reserved/],
-    ['admin cluster as egress service', { egress: { port: 15001, services: [ADMIN_CLUSTER_NAME] } }, /egress.services/],
+    ['admin cluster as a dependency', { dependencies: [ADMIN_CLUSTER_NAME] }, /dependencies/],
+    ['a dependency that is no service name', { dependencies: ['a b'] }, /dependencies: 'a b'/],
     ['readiness port without admin', { readinessPort: 15021 }, /readinessPort: needs adminPort/],
     ['readiness on the admin port', { adminPort: 9901, readinessPort: 9901 }, /readinessPort: same as adminPort/],
     ['readiness port 0', { adminPort: 9901, readinessPort: 0 }, /readinessPort/],
-    ['egress on the readiness port', { adminPort: 9901, readinessPort: 15021, egress: { port: 15021, services: ['a'] } }, /same as readinessPort/],
+    ['egress on the readiness port', { adminPort: 9901, readinessPort: 15021, dependencies: ['a'], egressPort: 15021 }, /same as readinessPort/],
     ['kube cluster not a DNS label', { kubeCluster: 'EU_1' }, /kubeCluster/],
     ['namespace too long', { namespace: 'a'.repeat(64) }, /namespace/],
     ['namespace with a dot', { namespace: 'a.b' }, /namespace/],
@@ -146,8 +159,9 @@ describe('buildSidecarBootstrap', () => {
     ['port 0', { xdsPort: 0 }, /xdsPort/],
     ['port too big', { xdsPort: 70000 }, /xdsPort/],
     ['admin port fraction', { adminPort: 1.5 }, /adminPort/],
-    ['egress with no services', { egress: { port: 15001, services: [] } }, /egress/],
-    ['egress on the admin port', { adminPort: 9901, egress: { port: 9901, services: ['a'] } }, /egress/],
+    ['egress with no dependencies', { egressPort: 15001 }, /egressPort: name at least one dependency/],
+    ['egress with an empty dependency list', { egressPort: 15001, dependencies: [] }, /egressPort/],
+    ['egress on the admin port', { adminPort: 9901, dependencies: ['a'], egressPort: 9901 }, /egressPort: same as adminPort/],
   ])('rejects %s', (_name, extra, message) => {
     expect(() => build(extra)).toThrow(message);
   });
@@ -170,7 +184,8 @@ describe.skipIf(!interop.tools)(`Envoy validation rules (go-control-plane checke
     const variants = {
       minimal: build(),
       'no LDS': build({ lds: false }),
-      full: build({ zone: 'a', region: 'r', adminPort: 9901, egress: { port: 15001, services: ['ledger', 'accounts'] } }),
+      full: build({ zone: 'a', region: 'r', adminPort: 9901, dependencies: ['ledger.pay', 'accounts.pay'], egressPort: 15001 }),
+      'scoped, no egress listener': build({ dependencies: ['ledger.pay'] }),
       'readiness and metadata': build({ zone: 'a', region: 'r', kubeCluster: 'eu-1', namespace: 'shop', adminPort: 9901, readinessPort: 15021 }),
       everything: build({
         zone: 'a',
@@ -179,7 +194,8 @@ describe.skipIf(!interop.tools)(`Envoy validation rules (go-control-plane checke
         namespace: 'shop',
         adminPort: 9901,
         readinessPort: 15021,
-        egress: { port: 15001, services: ['ledger'] },
+        dependencies: ['ledger.pay'],
+        egressPort: 15001,
         lds: false,
       }),
       'IP literal host': build({ xdsHost: '127.0.0.1', xdsPort: 18000 }),

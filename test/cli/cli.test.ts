@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,18 @@ describe('herald CLI: bad input fails fast with a clear message', () => {
     { title: 'unknown command', args: () => ['serv'], message: /serv/ },
     { title: 'no cluster and not in a pod', args: () => ['serve'], message: /in-cluster|--cluster/ },
     { title: 'demo with a bad port', args: () => ['demo', '--admin-port', '-3'], message: /--admin-port/ },
+    { title: 'a port that is not a number', args: () => ['serve', '--cluster', `east=${good}`, '--xds-port', 'abc'], message: /--xds-port: 'abc' is not a number/ },
+    { title: 'a misspelt flag gets the closest one', args: () => ['serve', '--xds-prot', '1'], message: /--xds-prot: did you mean --xds-port\?/ },
+    { title: 'a duration without a unit', args: () => ['demo', '--duration', '12'], message: /--duration: '12' needs a unit/ },
+    {
+      title: 'a credential plugin that is not installed',
+      args: () => {
+        const file = path.join(dir, 'plugin.kubeconfig');
+        fs.writeFileSync(file, kubeconfig('main').replace('    token: t', '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: herald-test-missing-auth-plugin'));
+        return ['serve', '--cluster', `east=${file}`];
+      },
+      message: /plugin 'herald-test-missing-auth-plugin', which is not on PATH/,
+    },
   ];
 
   it.each(cases)('$title', async ({ args, message }) => {
@@ -88,9 +101,34 @@ describe('herald CLI: bad input fails fast with a clear message', () => {
   });
 });
 
+describe('herald --version and a busy port', () => {
+  it('prints the version of package.json', async () => {
+    const result = await runHerald(['--version']);
+    const pkg = JSON.parse(fs.readFileSync(path.resolve('package.json'), 'utf8')) as { version: string };
+    expect(result).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  it('runs from a clone with npx (the built entry point is executable)', () => {
+    expect(fs.statSync(main).mode & 0o111).not.toBe(0);
+  });
+
+  it('names the flag of a port already in use, without a stack trace', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const result = await runHerald(['demo', '--admin-port', '0', '--xds-port', String(port), '--log-level', 'silent']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`herald: error: --xds-port: 127.0.0.1:${port} is already in use; pick another port (0 picks a free one) or stop what listens there\n`);
+    } finally {
+      busy.close();
+    }
+  });
+});
+
 describe('herald demo', () => {
   it('shows pods draining to its simulated Envoys with no Kubernetes at hand', async () => {
-    const result = await runHerald(['demo', '--xds-port', '0', '--admin-port', '0', '--duration', '12', '--deploy-every', '1'], 40_000);
+    const result = await runHerald(['demo', '--xds-port', '0', '--admin-port', '0', '--duration', '12s', '--deploy-every', '1s'], 40_000);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Herald demo: 2 simulated Kubernetes clusters/);

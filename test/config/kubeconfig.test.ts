@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, inClusterConfig, loadKubeConfig, SERVICE_ACCOUNT_DIR } from '../../src/config/index.js';
+import { ConfigError, findExecutable, inClusterConfig, loadKubeConfig, SERVICE_ACCOUNT_DIR } from '../../src/config/index.js';
 
 let dir: string;
 
@@ -89,6 +89,26 @@ describe('loadKubeConfig', () => {
       error: /user 'u1' client-certificate .*gone\.crt does not exist/,
     },
     {
+      title: 'a credential plugin that is not on PATH',
+      setup: () => ({
+        path: file(
+          'plugin.yaml',
+          kubeconfig({ current: 'one', users: [{ name: 'u1', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'herald-test-no-such-auth-plugin' } } }] }),
+        ),
+      }),
+      error: /user 'u1' gets its credentials from the plugin 'herald-test-no-such-auth-plugin', which is not on PATH/,
+    },
+    {
+      title: 'a credential plugin path that is no executable',
+      setup: () => ({
+        path: file(
+          'plugin-path.yaml',
+          kubeconfig({ current: 'one', users: [{ name: 'u1', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'missing-plugin') } } }] }),
+        ),
+      }),
+      error: /the plugin '.*missing-plugin', which is not an executable file/,
+    },
+    {
       title: 'plain http without skip-tls-verify',
       setup: () => ({ path: file('http.yaml', kubeconfig({ current: 'one', clusters: [{ name: 'c1', cluster: { server: 'http://127.0.0.1:8080' } }] })) }),
       error: /uses plain http .*insecure-skip-tls-verify: true/,
@@ -102,6 +122,15 @@ describe('loadKubeConfig', () => {
       expect(load).toThrow(c.error);
     });
   }
+
+  it('accepts a credential plugin found on PATH or by path', () => {
+    const plugin = file('auth-plugin', '#!/bin/sh\necho {}\n');
+    chmodSync(plugin, 0o755);
+    const byPath = file('plugin-ok.yaml', kubeconfig({ current: 'one', users: [{ name: 'u1', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin } } }] }));
+    expect(() => loadKubeConfig({ name: 'east', kubeconfigPath: byPath })).not.toThrow();
+    expect(findExecutable('auth-plugin', ['/nonexistent', dir].join(delimiter))).toBe(plugin);
+    expect(findExecutable('auth-plugin', '/nonexistent')).toBeUndefined();
+  });
 
   it.skipIf(process.getuid?.() === 0)('unreadable file', () => {
     const path = file('secret.yaml', kubeconfig({ current: 'one' }));

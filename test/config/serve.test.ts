@@ -42,6 +42,17 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('buildServeConfig', () => {
+  it.each([
+    ['corp.internal', 'corp.internal'],
+    ['Cluster.Local.', 'cluster.local'],
+  ])('takes --cluster-domain %s', (value, want) => {
+    expect(buildServeConfig({ cluster: [`east=${east}`], clusterDomain: value }, notInPod).clusterDomain).toBe(want);
+  });
+
+  it.each(['10.0.0.1', 'not a domain', 'under_score.local'])('refuses --cluster-domain %s', (value) => {
+    expect(() => buildServeConfig({ cluster: [`east=${east}`], clusterDomain: value }, notInPod)).toThrow(/--cluster-domain/);
+  });
+
   it('applies defaults', () => {
     const config = buildServeConfig({ cluster: [`east=${east}`] }, notInPod);
     expect(config).toMatchObject({
@@ -55,6 +66,7 @@ describe('buildServeConfig', () => {
       namespaces: [],
       portName: 'http',
       defaultPort: undefined,
+      clusterDomain: 'cluster.local',
       initialSyncTimeoutMs: 30_000,
       includeNotReady: false,
       maxConnectionAgeMs: undefined,
@@ -161,7 +173,7 @@ describe('buildServeConfig', () => {
     { title: '--in-cluster name clash', raw: () => ({ cluster: [`east=${east}`], inCluster: 'east' }), error: /--in-cluster: cluster name 'east' is also given with --cluster/ },
     { title: '--in-cluster outside a pod', raw: () => ({ cluster: [`east=${east}`], inCluster: 'home' }), error: /cluster home \(in-cluster\): not running in a Kubernetes pod/ },
     { title: 'bad xds port', raw: () => ({ cluster: [`east=${east}`], xdsPort: 70000 }), error: /--xds-port: '70000' is not a port/ },
-    { title: 'bad admin port', raw: () => ({ cluster: [`east=${east}`], adminPort: 'x' }), error: /--admin-port: 'x' is not a port/ },
+    { title: 'bad admin port', raw: () => ({ cluster: [`east=${east}`], adminPort: 'x' }), error: /--admin-port: 'x' is not a number/ },
     { title: 'same ports', raw: () => ({ cluster: [`east=${east}`], xdsPort: 9000, adminPort: 9000 }), error: /--admin-port: 9000 is also the --xds-port/ },
     { title: 'bad host', raw: () => ({ cluster: [`east=${east}`], adminHost: 'a b' }), error: /--admin-host: 'a b' is not an IP address or host name/ },
     { title: 'bad service label', raw: () => ({ cluster: [`east=${east}`], serviceLabel: 'a/b/c' }), error: /--service-label: 'a\/b\/c' is not a valid label key/ },

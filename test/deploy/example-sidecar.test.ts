@@ -4,6 +4,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bootstrapCommand } from '../../src/cli/bootstrap.js';
+import { egressRouteName } from '../../src/model/index.js';
 import { locateInteropTools, runEnvoyValidate } from '../interop/tools.js';
 import { renderDeploy } from './kustomize.js';
 
@@ -21,7 +22,7 @@ async function runInitContainer(): Promise<{ bootstrap: Obj; sds: Map<string, Ob
   const args = [...init.args] as string[];
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-example-'));
   const out = path.join(dir, 'envoy.json');
-  args[args.indexOf('--output') + 1] = out;
+  args[args.indexOf('--file') + 1] = out;
   vi.stubEnv('POD_NAME', 'cart-5c9d-x2x4q');
   vi.stubEnv('POD_NAMESPACE', 'shop');
   try {
@@ -50,7 +51,7 @@ describe('deploy/examples/sidecar', () => {
     expect(init.args[0]).toBe('bootstrap');
     expect(envoy.restartPolicy).toBe('Always');
     expect(spec.initContainers.indexOf(init)).toBeLessThan(spec.initContainers.indexOf(envoy));
-    const written = init.args[init.args.indexOf('--output') + 1];
+    const written = init.args[init.args.indexOf('--file') + 1];
     const read = envoy.args[envoy.args.indexOf('--config-path') + 1];
     expect(read).toBe(written);
     const mountOf = (c: Obj) => c.volumeMounts.find((m: Obj) => written.startsWith(`${m.mountPath}/`));
@@ -84,12 +85,13 @@ describe('deploy/examples/sidecar', () => {
     expect(bootstrap.node).toEqual({
       id: 'cart-5c9d-x2x4q.shop',
       cluster: 'cart.shop',
-      metadata: { 'herald.io/kube-cluster': 'cluster-a', 'herald.io/namespace': 'shop' },
+      metadata: { 'herald.io/kube-cluster': 'cluster-a', 'herald.io/namespace': 'shop', 'herald.io/dependencies': ['ledger.shop'] },
     });
     const address = bootstrap.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'herald.herald.svc.cluster.local', port_value: 18000 });
-    const hosts = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
-    expect(hosts.map((h: Obj) => h.name)).toEqual(['ledger.shop']);
+    // The egress listener's routes come from Herald, named after the declared dependencies.
+    const hcm = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    expect(hcm.rds.route_config_name).toBe(egressRouteName(['ledger.shop']));
   });
 
   it('talks mTLS to Herald with the SPIFFE files Envoy has mounted, through SDS files next to the bootstrap', async () => {

@@ -53,7 +53,7 @@ describe('image runtime stage', () => {
   });
 
   it('prints a bootstrap with production dependencies only', () => {
-    const result = herald(['bootstrap', '--service', 'cart', '--node-id', 'cart-0.shop', '--format', 'yaml']);
+    const result = herald(['bootstrap', '--service', 'cart', '--node-id', 'cart-0.shop', '--output', 'yaml']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^\s+- name: herald_xds$/m);
@@ -67,7 +67,7 @@ describe('image runtime stage', () => {
   });
 
   it('runs the whole daemon (demo) on loopback, Envoy protos loaded from the installed package', () => {
-    const args = ['demo', '--duration', '2', '--envoys', '2', '--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-host', '127.0.0.1', '--admin-port', '0'];
+    const args = ['demo', '--duration', '2s', '--envoys', '2', '--xds-host', '127.0.0.1', '--xds-port', '0', '--admin-host', '127.0.0.1', '--admin-port', '0'];
     const result = herald(args);
     expect(result.stderr).not.toMatch(/Error|fatal/);
     expect(result.status).toBe(0);

@@ -57,8 +57,9 @@ interopSuite('e2e: resources a Herald process serves pass envoy-validate', (tool
       await west.kubelet.runPod({ name: 'shop-w1', service: 'shop', node: 'west-n1', ip: '10.2.0.1', port: 8080, via: 'named-port' });
       await west.kubelet.runPod({ name: 'shop-w2', service: 'shop', node: 'west-n1', ip: '10.2.0.2', port: 8080, graceSeconds: 120 });
       await north.kubelet.runPod({ name: 'shop-n1', service: 'shop', node: 'north-n1', ip: '10.3.0.1', port: 9090 });
-      await east.kubelet.runPod({ name: 'cart-e1', service: 'cart', node: 'east-n1', ip: '10.1.1.1', port: 7000 });
-      await north.kubelet.runPod({ name: 'cart-n1', service: 'cart', node: 'north-n1', ip: '10.3.1.1', port: 7000, graceSeconds: 120 });
+      // cart is a gRPC service: one pod says so by annotation, the other by its port's name.
+      await east.kubelet.runPod({ name: 'cart-e1', service: 'cart', node: 'east-n1', ip: '10.1.1.1', port: 7000, appProtocol: 'grpc' });
+      await north.kubelet.runPod({ name: 'cart-n1', service: 'cart', node: 'north-n1', ip: '10.3.1.1', port: 7000, portName: 'grpc-cart', graceSeconds: 120 });
 
       herald = await HeraldProcess.start({
         group: env.group,
@@ -136,6 +137,17 @@ interopSuite('e2e: resources a Herald process serves pass envoy-validate', (tool
       for (const assignments of [sotwOf(sidecar.responses, TYPE_URLS.endpoint), sotwOf(proxyless.responses, TYPE_URLS.endpoint), deltaOf(delta.responses, TYPE_URLS.endpoint)]) {
         expect(new Set(healths(assignments))).toEqual(new Set(['HEALTHY', 'DRAINING']));
         expect(new Set(priorities(assignments))).toEqual(new Set([0, 1]));
+      }
+      // cart's cluster speaks HTTP/2 upstream, shop's has no protocol options (HTTP/1.1), on every protocol.
+      for (const clusters of [sotwOf(sidecar.responses, TYPE_URLS.cluster), sotwOf(proxyless.responses, TYPE_URLS.cluster), deltaOf(delta.responses, TYPE_URLS.cluster)]) {
+        const options = (name: string) => clusters.filter((d) => d.name === name).map((d) => d.message.typed_extension_protocol_options);
+        expect(options('cart.default')).toContainEqual({
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        });
+        expect(options('shop.default').every((o) => o === undefined)).toBe(true);
       }
       // A wildcard LDS subscriber (a sidecar) gets no API listeners; named ones get one each.
       expect(sotwOf(sidecar.responses, TYPE_URLS.listener)).toEqual([]);

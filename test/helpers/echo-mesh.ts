@@ -25,7 +25,10 @@ export interface EchoMesh {
 export async function startEchoMesh(hosts: readonly [string, string, string]): Promise<EchoMesh> {
   const backends = [await startEchoBackend('a-0', hosts[0]), await startEchoBackend('a-1', hosts[1]), await startEchoBackend('b-0', hosts[2])];
   const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
-  const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node` });
+  // The backends are gRPC servers, and say so as a pod would (a port named grpc): their cluster
+  // carries HTTP/2 upstream options, which every proxyless client then has to accept and call through.
+  const pod = (cluster: string, b: EchoBackend) =>
+    makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-node`, protocol: { protocol: 'HTTP/2', source: 'port_name', detail: 'grpc' } });
   const clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
   const clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
   const daemon = await startDaemon(

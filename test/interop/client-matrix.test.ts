@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { PodProtocol } from '../../src/model/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
@@ -52,7 +53,11 @@ const ROWS = {
   unhealthy: 'EDS `UNHEALTHY` hosts',
   draining: 'EDS `DRAINING` hosts',
   failover: 'priority 0 without healthy hosts: traffic moves to priority 1',
+  http2: 'Cluster with HTTP/2 upstream options (`typed_extension_protocol_options`)',
 } as const;
+
+/** What a pod whose endpoint port is named `grpc` carries. */
+const GRPC_POD: PodProtocol = { protocol: 'HTTP/2', source: 'port_name', detail: 'grpc' };
 
 function landed(report: CallReport): string {
   return Object.keys(report.backends).sort().join('+') || 'nothing';
@@ -130,6 +135,24 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       await expect.poll(subscribed, { timeout: 20_000 }).toBe(true);
       const peers = new Set(daemon.xds.clients().flatMap((c) => (c.node?.id === nodeId ? [c.peer] : [])));
       seen[ROWS.streams] = peers.size === 1 ? '1, shared' : `${peers.size}, one per target`;
+    });
+
+    it('HTTP/2 upstream options: the echo pods name their port grpc, so the echo cluster gets them', async () => {
+      for (const name of ['a-0', 'a-1', 'a-2', 'a-3']) kubeA.update(`default/${name}`, { protocol: GRPC_POD });
+      kubeB.update('default/b-0', { protocol: GRPC_POD });
+      const options = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+      await expect.poll(() => daemon.cache.get('cluster', 'echo')?.any.includes(options), { timeout: 10_000 }).toBe(true);
+      // The streams that watch the echo cluster have answered the response carrying it.
+      const answered = () => {
+        const infos = daemon.xds.clients().flatMap((c) => (c.node?.id === nodeId && c.types.cluster?.subscription.names.includes('echo') ? [c.types.cluster] : []));
+        const nacked = infos.find((i) => i.counts.nacks > 0);
+        if (nacked) return `NACKed: ${nacked.lastNack?.message ?? ''}`;
+        return infos.length > 0 && infos.every((i) => !i.pending && !i.dirty && i.ackedVersion === daemon.cache.version('cluster')) ? 'ACKed' : undefined;
+      };
+      await expect.poll(answered, { timeout: 20_000 }).toBeDefined();
+      const verdict = answered()!;
+      const report = await probe.call(30);
+      seen[ROWS.http2] = verdict === 'ACKed' && report.errors === 0 ? 'ACKed; calls go on' : `${verdict}; ${report.errors} of 30 calls failed`;
     });
 
     it('priorities: with a-0..a-3 healthy in priority 0, does b-0 (priority 1) get calls?', async () => {

@@ -9,6 +9,7 @@ import {
   buildCluster,
   buildListener,
   buildLoadAssignment,
+  buildEgressRouteConfiguration,
   buildRouteConfiguration,
   loadEnvoyProtos,
   ResourceEncoder,
@@ -35,6 +36,8 @@ function builtShapes(): [string, ResourceKind, object][] {
     ['cluster: health check', 'cluster', buildCluster('echo', { healthCheck })],
     ['cluster: sub-second timeouts', 'cluster', buildCluster('echo', { connectTimeoutMs: 250, updateMergeWindowMs: 1_500 })],
     ['cluster: dotted name', 'cluster', buildCluster('payments.v2-canary')],
+    ['cluster: HTTP/2 upstream', 'cluster', buildCluster('echo', {}, 'HTTP/2')],
+    ['cluster: HTTP/2 upstream with health check', 'cluster', buildCluster('echo', { healthCheck }, 'HTTP/2')],
     ['assignment: empty', 'endpoint', buildLoadAssignment(svc('echo', []))],
     ['assignment: one endpoint, no locality labels', 'endpoint', buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1')]))],
     [
@@ -60,6 +63,7 @@ function builtShapes(): [string, ResourceKind, object][] {
     ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
+    ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
   ];
 }
 
@@ -110,6 +114,20 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
   const negatives: [string, ResourceKind, Record<string, unknown>, RegExp][] = [
     ['cluster with connect_timeout 0', 'cluster', { ...buildCluster('echo'), connect_timeout: { seconds: 0, nanos: 0 } }, /ConnectTimeout: value must be greater than 0s/],
     ['cluster with an empty name', 'cluster', { ...buildCluster('echo'), name: '' }, /Name: value length must be at least 1/],
+    [
+      'HttpProtocolOptions (inside the cluster map Any) with max_concurrent_streams 0',
+      'cluster',
+      {
+        ...buildCluster('echo'),
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 0 } } },
+          },
+        },
+      },
+      /\(HttpProtocolOptions\): ExplicitHttpConfig\.Http2ProtocolOptions\.MaxConcurrentStreams: value must be inside range/,
+    ],
     [
       'endpoint port 70000',
       'endpoint',

@@ -1,7 +1,8 @@
 // Property: whatever valid mesh Herald is fed, no proxyless client NACKs what it serves. Random
 // meshes (random-mesh.ts) are fed to a running daemon, round after round, while every client
 // holds a channel to every service; after each round all of them must have ACKed everything,
-// and a NACK fails the test with the client's message and the resource it names.
+// and a NACK fails the test with the client's message and the resource it names. Meshes include
+// HTTP/2 services, whose clusters carry upstream HttpProtocolOptions.
 // HERALD_PROPERTY_SEED replays a run; HERALD_PROPERTY_ROUNDS sets its length.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
@@ -149,6 +150,11 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     return found;
   }
 
+  /** Served clusters with HTTP/2 upstream options. */
+  function http2Clusters(): string[] {
+    return [...daemon.cache.list('cluster')].filter((res) => 'typed_extension_protocol_options' in encoder.decodeAny(res.any).message).map((res) => res.name);
+  }
+
   /** Per client, the types its streams have ACKed at least once. */
   function ackedKinds(): [string, string[]][] {
     return running.map((r) => {
@@ -169,6 +175,7 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     `ACKs ${ROUNDS} random meshes on every client, never NACKs`,
     async () => {
       let mesh = first;
+      const http2Seen = new Set<string>();
       for (let round = 0; round < ROUNDS; round++) {
         if (round > 0) mesh = feed(randomMesh(rng, SHAPE));
         for (const service of mesh.services) {
@@ -179,7 +186,10 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
         await settle(round);
         const problems = nacks();
         expect(problems, `round ${round} of seed ${SEED} (${mesh.services.length} services: ${mesh.services.join(', ')})`).toEqual([]);
+        for (const name of http2Clusters()) http2Seen.add(name);
       }
+      // The generator makes the first service of every mesh HTTP/2: some round served one, and every client ACKed it.
+      expect(http2Seen.size, `seed ${SEED}`).toBeGreaterThan(0);
       // A round may leave a type with nothing to serve (every pod of every service pending); over
       // the run, every client must have taken and ACKed every type.
       expect(ackedKinds()).toEqual(running.map((r) => [r.client.name, ['cluster', 'endpoint', 'listener', 'route']]));

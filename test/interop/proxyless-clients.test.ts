@@ -52,6 +52,9 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       const report = await callUntil((r) => r.errors === 0 && Object.keys(r.backends).length === 3, 30);
       expect(Object.keys(report.backends).sort()).toEqual(['a-0', 'a-1', 'b-0']);
       expect(Object.values(report.backends).reduce((a, b) => a + b, 0)).toBe(30);
+      // The calls went through a cluster with HTTP/2 upstream options (the echo pods are gRPC).
+      expect(daemon.store.service('echo')?.protocol?.protocol).toBe('HTTP/2');
+      expect(daemon.cache.get('cluster', 'echo')?.any.includes('type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions')).toBe(true);
     });
 
     it('stops picking a backend whose pod is terminating, while the backend still runs', async () => {

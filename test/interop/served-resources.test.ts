@@ -23,7 +23,9 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
   let delta: RawDeltaClient;
 
   // These addresses are only data in EDS: nothing ever connects to them.
-  const pod = (cluster: string, name: string, service: string, ip: string, nodeName: string, ready = true) => makePod({ cluster, name, service, ip, port: 8080, nodeName, ready });
+  // payments is a gRPC service (herald.io/app-protocol: grpc): its cluster carries HTTP/2 options.
+  const pod = (cluster: string, name: string, service: string, ip: string, nodeName: string, ready = true) =>
+    makePod({ cluster, name, service, ip, port: 8080, nodeName, ready, ...(service === 'payments' ? { protocol: { protocol: 'HTTP/2', source: 'annotation', detail: 'grpc' } } : {}) });
 
   beforeAll(async () => {
     root = loadEnvoyProtos();
@@ -101,6 +103,10 @@ interopSuite('envoy-validate: resources served by a running Herald', (tools) => 
     delta.subscribe(TYPE_URLS.cluster, []);
     await client.waitFor((rs) => services.every((s) => namesIn(rs, TYPE_URLS.cluster).has(s)), 10_000, 'CDS with both services');
     await delta.waitFor((rs) => services.every((s) => deltaNamesIn(rs, TYPE_URLS.cluster).has(s)), 10_000, 'Delta CDS with both services');
+    const served = client.responses.filter((r) => r.type_url === TYPE_URLS.cluster).flatMap((r) => decoded(r));
+    const protocolOptions = (name: string) => served.find((d) => d.name === name)?.message.typed_extension_protocol_options;
+    expect(protocolOptions('payments')).toBeDefined();
+    expect(protocolOptions('echo')).toBeUndefined();
     for (const typeUrl of named) {
       client.subscribe(typeUrl, services);
       delta.subscribe(typeUrl, services);

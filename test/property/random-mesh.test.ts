@@ -41,6 +41,24 @@ describe('randomMesh', () => {
     expect(pods.some((p) => p.terminating) && pods.some((p) => !p.ready) && pods.some((p) => p.ip === undefined)).toBe(true);
   });
 
+  it('draws HTTP/2 and HTTP/1.1 services, and services whose pods disagree', () => {
+    // A pod's uid is `<seed>-<service index>-<pod index>`.
+    const serviceOf = (uid: string): string => uid.split('-').slice(0, 2).join('-');
+    const byService = new Map<string, Set<string>>();
+    for (const p of pods) {
+      const set = byService.get(serviceOf(p.uid)) ?? new Set<string>();
+      set.add(p.protocol?.protocol ?? 'HTTP/1.1');
+      byService.set(serviceOf(p.uid), set);
+    }
+    const kinds = [...byService.values()].map((set) => [...set].sort().join('+'));
+    expect(kinds).toContain('HTTP/2');
+    expect(kinds).toContain('HTTP/1.1');
+    expect(kinds).toContain('HTTP/1.1+HTTP/2');
+    expect(pods.some((p) => p.protocol === undefined) && pods.some((p) => p.protocol?.ignored !== undefined)).toBe(true);
+    // The first service of every mesh speaks HTTP/2, so the no-NACK property serves one each round it has pods.
+    for (const p of pods.filter((x) => x.uid.split('-')[1] === '0')) expect(p.protocol?.protocol).toBe('HTTP/2');
+  });
+
   it('keeps IPs unique and pods unique per cluster, and lists only services that have pods', () => {
     for (const mesh of meshes) {
       const ips = mesh.clusters.flatMap((c) => c.pods.flatMap((p) => (p.ip ? [p.ip] : [])));

@@ -2,8 +2,9 @@
 // pods (services, IPs, ports, readiness, termination), drawn from a seeded generator so a failure
 // can be replayed from its seed. Names go to the edges of what Kubernetes accepts: label values
 // of 1 and 63 characters with dots, underscores and capitals, namespaces of 1 and 63 characters,
-// pod names up to 253, ports 1 and 65535, nodes without zone labels, services without endpoints.
-import { serviceName, type NodeRecord, type PodRecord } from '../../src/model/index.js';
+// pod names up to 253, ports 1 and 65535, nodes without zone labels, services without endpoints,
+// services speaking HTTP/2 upstream (gRPC, h2c), HTTP/1.1, or both while a rollout is under way.
+import { serviceName, type NodeRecord, type PodProtocol, type PodRecord } from '../../src/model/index.js';
 
 /** A small, fast, seeded generator (mulberry32); the same seed gives the same sequence. */
 export class Rng {
@@ -110,6 +111,32 @@ class LoopbackIps {
   }
 }
 
+const HTTP2_PODS: readonly PodProtocol[] = [
+  { protocol: 'HTTP/2', source: 'annotation', detail: 'grpc' },
+  { protocol: 'HTTP/2', source: 'annotation', detail: 'kubernetes.io/h2c' },
+  { protocol: 'HTTP/2', source: 'port_name', detail: 'grpc-api' },
+  { protocol: 'HTTP/2', source: 'port_name', detail: 'h2c' },
+];
+const HTTP1_PODS: readonly (PodProtocol | undefined)[] = [
+  undefined,
+  { protocol: 'HTTP/1.1', source: 'default' },
+  { protocol: 'HTTP/1.1', source: 'annotation', detail: 'http' },
+  { protocol: 'HTTP/1.1', source: 'default', ignored: 'herald.io/app-protocol "quic" is not one Herald knows' },
+];
+
+type ServiceProtocolMode = 'http2' | 'http1' | 'mixed';
+
+/** Every third service speaks HTTP/2, so each mesh of three services or more has one. */
+function protocolMode(rng: Rng, index: number): ServiceProtocolMode {
+  if (index % 3 === 0) return 'http2';
+  return rng.chance(0.2) ? 'mixed' : 'http1';
+}
+
+function podProtocol(rng: Rng, mode: ServiceProtocolMode): PodProtocol | undefined {
+  const http2 = mode === 'http2' || (mode === 'mixed' && rng.chance(0.5));
+  return http2 ? rng.pick(HTTP2_PODS) : rng.pick(HTTP1_PODS);
+}
+
 function port(rng: Rng): number {
   const r = rng.next();
   if (r < 0.1) return 1;
@@ -136,10 +163,12 @@ export function randomMesh(rng: Rng, shape: MeshShape): RandomMesh {
     const label = labelValue(rng);
     const service = serviceName(label, namespace, 'namespace')!;
     const podCount = rng.int(0, shape.maxPodsPerService);
+    const mode = protocolMode(rng, s);
     for (let p = 0; p < podCount; p++) {
       const cluster = rng.pick(clusters);
       const state = rng.next();
       const pending = state < 0.05;
+      const protocol = podProtocol(rng, mode);
       cluster.pods.push({
         cluster: cluster.name,
         namespace,
@@ -149,6 +178,7 @@ export function randomMesh(rng: Rng, shape: MeshShape): RandomMesh {
         serviceLabel: label,
         ip: pending ? undefined : ips.take(),
         port: port(rng),
+        ...(protocol === undefined ? {} : { protocol }),
         ready: !pending && state >= 0.15,
         terminating: state >= 0.85,
         phase: pending ? 'Pending' : 'Running',

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildCluster,
+  buildEgressRouteConfiguration,
   buildListener,
   buildLoadAssignment,
   buildRouteConfiguration,
   durationFromMs,
+  egressDomains,
   HTTP_CONNECTION_MANAGER_TYPE,
+  HTTP_PROTOCOL_OPTIONS_KEY,
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
   type ClusterLoadAssignmentResource,
@@ -34,6 +37,26 @@ describe('durationFromMs', () => {
 });
 
 describe('buildCluster', () => {
+  it.each<[string, ClusterOptions]>([
+    ['defaults', {}],
+    ['health check', { healthCheck: HC }],
+  ])('HTTP/2 (%s): the HTTP/1.1 cluster plus explicit HTTP/2 upstream options', (_name, options) => {
+    const h2 = buildCluster('grpc.shop', options, 'HTTP/2');
+    const { typed_extension_protocol_options: extensions, ...rest } = h2;
+    expect(rest).toEqual(buildCluster('grpc.shop', options));
+    expect(extensions).toEqual({
+      [HTTP_PROTOCOL_OPTIONS_KEY]: {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    });
+  });
+
+  it('HTTP/1.1 is the default and sets no protocol option', () => {
+    expect(buildCluster('web.shop', {}, 'HTTP/1.1')).toStrictEqual(buildCluster('web.shop'));
+    expect('typed_extension_protocol_options' in buildCluster('web.shop', { healthCheck: HC }, 'HTTP/1.1')).toBe(false);
+  });
+
   it('is an EDS cluster over ADS whose EDS name is the cluster name', () => {
     const c = buildCluster('payments');
     expect(c.name).toBe('payments');
@@ -223,5 +246,45 @@ describe('buildRouteConfiguration', () => {
       name: 'checkout',
       virtual_hosts: [{ name: 'checkout', domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: 'checkout' } }] }],
     });
+  });
+});
+
+describe('sidecar egress routes', () => {
+  it.each([
+    {
+      what: 'a namespaced name',
+      service: 'cart.shop',
+      domain: undefined,
+      want: ['cart.shop', 'cart.shop:*', 'cart.shop.svc', 'cart.shop.svc:*', 'cart.shop.svc.cluster.local', 'cart.shop.svc.cluster.local:*'],
+    },
+    {
+      what: 'another cluster domain',
+      service: 'cart.shop',
+      domain: 'corp.internal',
+      want: ['cart.shop', 'cart.shop:*', 'cart.shop.svc', 'cart.shop.svc:*', 'cart.shop.svc.corp.internal', 'cart.shop.svc.corp.internal:*'],
+    },
+    { what: 'a mesh-scope name (no namespace)', service: 'cart', domain: undefined, want: ['cart', 'cart:*'] },
+  ])('answers $what by the forms applications use', ({ service, domain, want }) => {
+    expect(egressDomains(service, domain)).toEqual(want);
+  });
+
+  it('has one virtual host per service in name order, routing to its cluster', () => {
+    const config = buildEgressRouteConfiguration('herald~egress~x', ['ledger.pay', 'cart.shop', 'ledger.pay']);
+    expect(config.name).toBe('herald~egress~x');
+    expect(config.virtual_hosts.map((vh) => vh.name)).toEqual(['cart.shop', 'ledger.pay']);
+    expect(config.virtual_hosts[1]).toEqual({ name: 'ledger.pay', domains: egressDomains('ledger.pay'), routes: [{ match: { prefix: '' }, route: { cluster: 'ledger.pay' } }] });
+  });
+
+  it('never lists a domain twice (Envoy rejects the whole RouteConfiguration)', () => {
+    // A label with a dot makes one service's name another's DNS form.
+    const config = buildEgressRouteConfiguration('r', ['cart.shop', 'cart.shop.svc', 'cart']);
+    const all = config.virtual_hosts.flatMap((vh) => vh.domains);
+    expect(new Set(all).size).toBe(all.length);
+    expect(config.virtual_hosts.find((vh) => vh.name === 'cart.shop.svc')!.domains).not.toContain('cart.shop.svc');
+    expect(buildEgressRouteConfiguration('r', [])).toEqual({ name: 'r', virtual_hosts: [] });
+  });
+
+  it('shares its routes with the per-service RouteConfiguration of proxyless clients', () => {
+    expect(buildRouteConfiguration('cart.shop').virtual_hosts[0]!.routes).toEqual(buildEgressRouteConfiguration('r', ['cart.shop']).virtual_hosts[0]!.routes);
   });
 });

@@ -211,3 +211,49 @@ describe('content versions', () => {
     expect(contentVersion(after)).not.toBe(contentVersion(before));
   });
 });
+
+describe('cluster bytes by protocol', () => {
+  const HC = { path: '/healthz', intervalMs: 5000, timeoutMs: 1000, unhealthyThreshold: 2, healthyThreshold: 1 };
+  // Encoded by the builder before upstream protocols existed (commit f575301): an HTTP/1.1
+  // service must keep exactly these bytes, so upgrading Herald re-sends no CDS.
+  const BEFORE_PROTOCOLS: Array<[string, Parameters<typeof buildCluster>[1], string]> = [
+    [
+      'defaults',
+      {},
+      '0a33747970652e676f6f676c65617069732e636f6d2f656e766f792e636f6e6669672e636c75737465722e76332e436c7573746572122a0a0d7061796d656e74732e73686f7010031a060a041a0030022204080110003000da0106220408001000',
+    ],
+    [
+      'health check, 250 ms connect timeout',
+      { healthCheck: HC, connectTimeoutMs: 250 },
+      '0a33747970652e676f6f676c65617069732e636f6d2f656e766f792e636f6e6669672e636c75737465722e76332e436c757374657212520a0d7061796d656e74732e73686f7010031a060a041a003002220708001080e59a77300042200a0408011000120408051000220208022a020801420a12082f6865616c74687ada0106220408001000800201',
+    ],
+  ];
+  it.each(BEFORE_PROTOCOLS)('HTTP/1.1 (%s) encodes to the bytes of before', (_name, options, hex) => {
+    expect(encoder.encodeAny('cluster', buildCluster('payments.shop', options, 'HTTP/1.1')).toString('hex')).toBe(hex);
+    expect(encoder.encodeAny('cluster', buildCluster('payments.shop', options)).toString('hex')).toBe(hex);
+  });
+
+  it('HTTP/2 carries HttpProtocolOptions as a typed Any that decodes back, and passes the PGV rules', () => {
+    const any = encoder.encodeAny('cluster', buildCluster('payments.shop', {}, 'HTTP/2'));
+    const { message } = encoder.decodeAny(any);
+    expect(message.typed_extension_protocol_options).toEqual({
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    });
+    const type = root.lookupType('envoy.config.cluster.v3.Cluster');
+    expect(validateMessage(type, rawDecode(any).message, type.name)).toEqual([]);
+    // The checker does look inside the options' Any: a rule broken there is found.
+    const badOptions = encoder.encodeAny('cluster', {
+      ...buildCluster('payments.shop'),
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+          explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 0 } } },
+        },
+      },
+    });
+    expect(validateMessage(type, rawDecode(badOptions).message, type.name).join('\n')).toMatch(/max_concurrent_streams/);
+  });
+});

@@ -1,6 +1,6 @@
 // Small helpers shared by the resources tests.
 
-import type { EndpointHealth, EndpointRecord, ServiceEndpoints } from '../../src/model/index.js';
+import type { EndpointHealth, EndpointRecord, ServiceEndpoints, ServiceProtocol, UpstreamProtocol } from '../../src/model/index.js';
 
 export function ep(
   cluster: string,
@@ -25,6 +25,18 @@ export function ep(
 
 export function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
   return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
+}
+
+/** A service protocol as the store would aggregate it from `pods` pods that all agree. */
+export function agreed(protocol: UpstreamProtocol, pods = 1): ServiceProtocol {
+  return {
+    protocol,
+    basis: 'ready_pods',
+    votes: { 'HTTP/1.1': protocol === 'HTTP/1.1' ? pods : 0, 'HTTP/2': protocol === 'HTTP/2' ? pods : 0 },
+    sources: [protocol === 'HTTP/2' ? 'port_name' : 'default'],
+    mixed: false,
+    ignored: [],
+  };
 }
 
 /** Deterministic permutations of a list, so "shuffled input" tests are reproducible. */

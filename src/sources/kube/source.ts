@@ -1,6 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterStatus, Clock, ServiceScope } from '../../model/index.js';
-import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
+import { LogOnce, type HeraldMetrics, type Logger } from '../../telemetry/index.js';
 import type { ClusterSource, SourceSink } from '../types.js';
 import { describeKubeError } from './errors.js';
 import { InformerLoop, type KubeOperation } from './informer-loop.js';
@@ -64,6 +64,8 @@ export class KubeClusterSource implements ClusterSource {
   private current: ClusterStatus;
   /** Shown in every status: which namespaces this cluster's pods come from. */
   private readonly scope: Pick<ClusterStatus, 'namespaces'>;
+  /** One warning per service and ignored app-protocol reason per window, not one per pod event. */
+  private readonly ignoredProtocols = new LogOnce();
 
   constructor(options: KubeClusterSourceOptions) {
     this.name = options.name;
@@ -175,7 +177,19 @@ export class KubeClusterSource implements ClusterSource {
   }
 
   private translate(pod: V1Pod) {
-    return translatePod(pod, this.translateOptions);
+    const record = translatePod(pod, this.translateOptions);
+    const ignored = record.protocol?.ignored;
+    if (ignored !== undefined && this.ignoredProtocols.shouldLog(`${record.service ?? ''}\n${ignored}`)) {
+      this.logger.warn({ service: record.service, pod: `${record.namespace}/${record.name}` }, `${ignored}; the port name or HTTP/1.1 decides`);
+    }
+    return record;
+  }
+
+  /** What the mesh keeps of this cluster while its API cannot be reached, as a log line says it. */
+  private whatIsKept(): string {
+    const pods = this.pods.reduce((sum, loop) => sum + loop.items().length, 0);
+    if (pods > 0) return `keeping the last known endpoints (${pods} pod${pods === 1 ? '' : 's'})`;
+    return this.current.everSynced ? 'it had no pods in the mesh to keep; retrying' : 'no endpoints are known from it yet; retrying';
   }
 
   private allPods() {
@@ -223,10 +237,10 @@ export class KubeClusterSource implements ClusterSource {
       ...this.scope,
     };
     if (state === 'unreachable' && previous.state === 'unreachable' && newError !== undefined) {
-      this.logger.warn({ retryInMs }, `${newError}; keeping the last known endpoints`);
+      this.logger.warn({ retryInMs }, `${newError}; ${this.whatIsKept()}`);
     }
     if (state !== previous.state) {
-      if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; keeping the last known endpoints`);
+      if (state === 'unreachable') this.logger.warn({ retryInMs }, `${error}; ${this.whatIsKept()}`);
       else if (state === 'synced' && previous.everSynced) this.logger.info(`cluster ${this.name}: API reachable again; watches resumed (a relist reconciles if the watch had expired)`);
       else if (state === 'synced') this.logger.info(`cluster ${this.name}: synced`);
       this.options.metrics.kubeClusterSynced.set({ kube_cluster: this.name }, state === 'synced' ? 1 : 0);

@@ -1,5 +1,6 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { podKey, serviceName, type NodeRecord, type PodRecord, type ServiceScope } from '../../model/index.js';
+import { podKey, serviceName, type NodeRecord, type PodProtocol, type PodRecord, type ServiceScope } from '../../model/index.js';
+import { APP_PROTOCOL_ANNOTATION, podProtocol } from './protocol.js';
 
 export const PORT_ANNOTATION = 'herald.io/port';
 export const REGION_LABEL = 'topology.kubernetes.io/region';
@@ -19,21 +20,47 @@ function parsePort(text: string | undefined): number | undefined {
   return port >= 1 && port <= 65535 ? port : undefined;
 }
 
+/** The endpoint port and the name of the container port it is, when one has that number and a name. */
+export interface ResolvedPort {
+  port: number;
+  name: string | undefined;
+}
+
+function nameOfContainerPort(pod: V1Pod, port: number): string | undefined {
+  for (const container of pod.spec?.containers ?? []) {
+    for (const p of container.ports ?? []) {
+      if (p.containerPort === port && p.name) return p.name;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Endpoint port, first that applies: the `herald.io/port` annotation, the container port named
  * `portName` in any container, `defaultPort`. An annotation that is not an integer 1..65535 is
  * ignored (falls through to the named port) rather than dropping the pod: a typo in one
- * annotation should not take a serving pod out of the mesh.
+ * annotation should not take a serving pod out of the mesh. The port's name (for the protocol)
+ * is that of the container port with the same number when the port was not found by name.
  */
-export function resolvePort(pod: V1Pod, portName: string, defaultPort: number | undefined): number | undefined {
+export function resolveEndpointPort(pod: V1Pod, portName: string, defaultPort: number | undefined): ResolvedPort | undefined {
   const annotated = parsePort(pod.metadata?.annotations?.[PORT_ANNOTATION]);
-  if (annotated !== undefined) return annotated;
+  if (annotated !== undefined) return { port: annotated, name: nameOfContainerPort(pod, annotated) };
   for (const container of pod.spec?.containers ?? []) {
     for (const port of container.ports ?? []) {
-      if (port.name === portName && Number.isInteger(port.containerPort) && port.containerPort > 0) return port.containerPort;
+      if (port.name === portName && Number.isInteger(port.containerPort) && port.containerPort > 0) return { port: port.containerPort, name: portName };
     }
   }
-  return defaultPort;
+  return defaultPort === undefined ? undefined : { port: defaultPort, name: nameOfContainerPort(pod, defaultPort) };
+}
+
+/** The endpoint port alone (see resolveEndpointPort). */
+export function resolvePort(pod: V1Pod, portName: string, defaultPort: number | undefined): number | undefined {
+  return resolveEndpointPort(pod, portName, defaultPort)?.port;
+}
+
+/** The pod's upstream protocol (see podProtocol), from its annotation and its endpoint port's name. */
+export function resolveProtocol(pod: V1Pod, resolved: ResolvedPort | undefined): PodProtocol {
+  return podProtocol(pod.metadata?.annotations?.[APP_PROTOCOL_ANNOTATION], resolved?.name);
 }
 
 // Objects from the list API carry Date instances; objects from the watch stream carry the raw
@@ -51,6 +78,7 @@ export function translatePod(pod: V1Pod, options: PodTranslateOptions): PodRecor
   const terminating = metadata.deletionTimestamp !== undefined && metadata.deletionTimestamp !== null;
   const namespace = metadata.namespace ?? '';
   const label = metadata.labels?.[options.serviceLabel];
+  const resolved = resolveEndpointPort(pod, options.portName, options.defaultPort);
   return {
     cluster: options.cluster,
     namespace,
@@ -59,7 +87,8 @@ export function translatePod(pod: V1Pod, options: PodTranslateOptions): PodRecor
     service: serviceName(label, namespace, options.serviceScope),
     serviceLabel: label,
     ip: status.podIP || undefined,
-    port: resolvePort(pod, options.portName, options.defaultPort),
+    port: resolved?.port,
+    protocol: resolveProtocol(pod, resolved),
     ready,
     terminating,
     phase: status.phase ?? 'Unknown',

@@ -16,9 +16,17 @@ interface Entry extends Scope {
   holders: number;
 }
 
+/** Told when a declaration gets its first holder and when its last one lets go. */
+export interface ScopeEvents {
+  added(scope: Scope): void;
+  removed(scope: Scope): void;
+}
+
 /** Interns declared dependency lists; the last holder to release one drops it. */
 export class ScopeTable {
   private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly events?: ScopeEvents) {}
 
   /** The shared scope of a declaration already sorted and de-duplicated (as the decoder hands it). */
   acquire(declared: readonly string[]): Scope {
@@ -31,13 +39,16 @@ export class ScopeTable {
     }
     const entry: Entry = { key, declared: [...declared], names: new Set(declared), holders: 1 };
     this.entries.set(key, entry);
+    this.events?.added(entry);
     return entry;
   }
 
   release(scope: Scope): void {
     const entry = scope as Entry;
     entry.holders -= 1;
-    if (entry.holders === 0 && this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+    if (entry.holders !== 0 || this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    this.events?.removed(entry);
   }
 
   /** Distinct scopes held. */

@@ -16,6 +16,10 @@ export interface PodSpec {
   /** Endpoint port; through the `herald.io/port` annotation when `via` is 'annotation'. */
   port: number;
   via?: 'annotation' | 'named-port';
+  /** With `via: 'annotation'`: a container port of that name and the endpoint port's number. */
+  portName?: string;
+  /** The `herald.io/app-protocol` annotation. */
+  appProtocol?: string;
   /** terminationGracePeriodSeconds. */
   graceSeconds?: number;
 }
@@ -70,12 +74,21 @@ export class KubeletStandIn {
         metadata: {
           name: spec.name,
           labels: { app: spec.service },
-          annotations: named ? {} : { 'herald.io/port': String(spec.port) },
+          annotations: {
+            ...(named ? {} : { 'herald.io/port': String(spec.port) }),
+            ...(spec.appProtocol === undefined ? {} : { 'herald.io/app-protocol': spec.appProtocol }),
+          },
         },
         spec: {
           nodeName: spec.node,
           terminationGracePeriodSeconds: spec.graceSeconds ?? 30,
-          containers: [{ name: 'app', image: 'registry.invalid/app:1', ports: named ? [{ name: 'http', containerPort: spec.port }] : [] }],
+          containers: [
+            {
+              name: 'app',
+              image: 'registry.invalid/app:1',
+              ports: named ? [{ name: 'http', containerPort: spec.port }] : spec.portName === undefined ? [] : [{ name: spec.portName, containerPort: spec.port }],
+            },
+          ],
         },
       },
     });

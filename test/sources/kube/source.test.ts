@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterStatus, NodeRecord, PodRecord } from '../../../src/model/index.js';
 import { KubeClusterSource, type KubeClusterSourceOptions } from '../../../src/sources/kube/index.js';
 import type { SourceSink } from '../../../src/sources/types.js';
-import { HeraldMetrics, silentLogger } from '../../../src/telemetry/index.js';
+import { createLogger, HeraldMetrics, silentLogger, type Logger } from '../../../src/telemetry/index.js';
 import { FakeApiServer } from './fake-apiserver.js';
 
 /** Keeps what a store would keep, plus a log of calls. */
@@ -90,7 +90,12 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<KubeClusterSourceOptions, 'namespaces' | 'serviceScope'> = {}) {
+/** A logger whose lines (messages only) land in `lines`. */
+function recordingLogger(lines: string[]): Logger {
+  return createLogger({ level: 'info', destination: { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) } });
+}
+
+function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<KubeClusterSourceOptions, 'namespaces' | 'serviceScope'> = {}, logger: Logger = silentLogger()) {
   const metrics = new HeraldMetrics({ defaultMetrics: false });
   const source = new KubeClusterSource({
     ...scope,
@@ -99,7 +104,7 @@ function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<Kube
     serviceLabel: 'app',
     portName: 'http',
     metrics,
-    logger: silentLogger(),
+    logger,
     clock: () => Date.now(),
     backoff: { initialMs: 20, maxMs: 200 },
     random: () => 0.5,
@@ -117,6 +122,30 @@ async function counter(metrics: HeraldMetrics, name: string, labels: Record<stri
 }
 
 describe('KubeClusterSource against a fake API server', () => {
+  it('carries each pod protocol, and warns once per service about an ignored herald.io/app-protocol', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    const annotated = (name: string, ip: string, value: string) => {
+      const p = pod(name, { app: 'ledger', ip });
+      return { ...p, metadata: { ...p.metadata, annotations: { 'herald.io/app-protocol': value } } };
+    };
+    api.upsert('pods', annotated('ledger-1', '10.1.0.1', 'grpc'));
+    api.upsert('pods', annotated('ledger-2', '10.1.0.2', 'quic'));
+    api.upsert('pods', annotated('ledger-3', '10.1.0.3', 'quic'));
+    const lines: string[] = [];
+    const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    const { source, sink } = makeSource(api, undefined, {}, logger);
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced' && sink.pods.size === 3);
+    expect(sink.pods.get('shop/ledger-1')?.protocol).toEqual({ protocol: 'HTTP/2', source: 'annotation', detail: 'grpc' });
+    expect(sink.pods.get('shop/ledger-2')?.protocol).toMatchObject({ protocol: 'HTTP/1.1', source: 'default', ignored: expect.stringContaining('"quic"') });
+    const warnings = lines.filter((l) => l.includes('herald.io/app-protocol'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, service: 'ledger.shop', kube_cluster: 'east' });
+  });
+
   it('lists with the service-label selector, then follows watch events', async () => {
     const api = new FakeApiServer();
     await api.listen();
@@ -237,10 +266,14 @@ describe('KubeClusterSource against a fake API server', () => {
     api.upsert('nodes', node);
     api.upsert('pods', pod('cart-1', { app: 'cart' }));
 
-    const { source, sink, metrics } = makeSource(api);
+    const lines: string[] = [];
+    const { source, sink, metrics } = makeSource(api, undefined, {}, recordingLogger(lines));
     await source.start(sink);
     await until('unreachable', () => source.status().state === 'unreachable');
     expect(source.status().lastError).toMatch(/^cluster east: list (pods|nodes) failed: /);
+    // Nothing was ever known from it, so the log does not claim to keep anything.
+    expect(lines.some((line) => line.endsWith('no endpoints are known from it yet; retrying'))).toBe(true);
+    expect(lines.some((line) => line.includes('keeping the last known endpoints'))).toBe(false);
     expect(source.status().everSynced).toBe(false);
     expect(sink.pods.size).toBe(0);
     let restarts = 0;
@@ -263,7 +296,8 @@ describe('KubeClusterSource against a fake API server', () => {
     const port = await api.listen();
     api.upsert('nodes', node);
     api.upsert('pods', pod('cart-1', { app: 'cart' }));
-    const { source, sink } = makeSource(api);
+    const lines: string[] = [];
+    const { source, sink } = makeSource(api, undefined, {}, recordingLogger(lines));
     await source.start(sink);
     await until('synced', () => source.status().state === 'synced');
     await until('pod watch open', () => api.openWatches('pods') === 1);
@@ -271,6 +305,7 @@ describe('KubeClusterSource against a fake API server', () => {
     await api.close();
     await until('unreachable', () => source.status().state === 'unreachable');
     expect(sink.pods.has('shop/cart-1')).toBe(true);
+    expect(lines.some((line) => line.endsWith('keeping the last known endpoints (1 pod)'))).toBe(true);
 
     const listsBefore = api.requests.filter((r) => r.kind === 'pods' && !r.watch).length;
     api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.2' }));
