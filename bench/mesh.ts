@@ -1,5 +1,6 @@
 // The synthetic mesh and the control protocol every benchmarked server speaks, so Herald and the
 // go-control-plane peer are fed the identical event script.
+import { ROLLOUT_RANK, type ScopeSpec } from './scope.js';
 
 /** One pod of the synthetic mesh, as the control protocol carries it. */
 export interface BenchEndpoint {
@@ -20,6 +21,8 @@ export interface MeshSpec {
   clusters: number;
   /** Pods of the service the rolling deploy replaces (part of `endpoints`). */
   rolloutPods: number;
+  /** A scoped mesh: each Envoy declares D of the N services (see scope.ts); absent, every Envoy takes all. */
+  scope?: ScopeSpec;
 }
 
 export const ROLLOUT_SERVICE = 'rollout';
@@ -96,6 +99,42 @@ export class Mesh {
     const out: BenchEndpoint[] = [];
     for (let i = 0; i < count && i * step < regular.length; i++) out.push(regular[i * step]!);
     return out;
+  }
+
+  /**
+   * `count` pods, one of each of `count` services spread evenly over `services` (in its order):
+   * the middle of each of `count` equal runs, so the first service (in a scoped mesh, the most
+   * popular) is not picked more often than any other.
+   */
+  drainTargetsOver(services: readonly string[], count: number): BenchEndpoint[] {
+    const step = services.length / Math.max(1, Math.min(count, services.length));
+    const out: BenchEndpoint[] = [];
+    for (let i = 0; i < count && i < services.length; i++) out.push(this.podsOf(services[Math.floor((i + 0.5) * step)]!)[0]!);
+    return out;
+  }
+
+  /** `count` different pods of one service, spread over its pods, leaving out the pods in `drained`. */
+  podsToDrain(service: string, count: number, drained: ReadonlySet<string> = new Set()): BenchEndpoint[] {
+    const pods = this.podsOf(service).filter((e) => !drained.has(e.pod));
+    const step = Math.max(1, Math.floor(pods.length / Math.max(1, count)));
+    const out: BenchEndpoint[] = [];
+    for (let i = 0; i < count && i * step < pods.length; i++) out.push(pods[i * step]!);
+    return out;
+  }
+
+  podsOf(service: string): BenchEndpoint[] {
+    return this.endpoints.filter((e) => e.service === service);
+  }
+
+  /**
+   * Every service, most popular first, for a scoped mesh: the regular services in name order with
+   * the rollout service at rank ROLLOUT_RANK, so the rolling deploy reaches many Envoys but not
+   * the most.
+   */
+  popularityRanking(): string[] {
+    const regular = this.serviceNames.filter((s) => s !== ROLLOUT_SERVICE);
+    const at = Math.min(ROLLOUT_RANK - 1, regular.length);
+    return [...regular.slice(0, at), ROLLOUT_SERVICE, ...regular.slice(at)];
   }
 
   rolloutPods(): BenchEndpoint[] {

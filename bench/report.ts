@@ -1,9 +1,10 @@
 // Turns one result file into bench/RESULTS.md and the drain plot bench/drain-p99.svg.
-//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json]
+//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json] [--scoped SCOPED.json]
 // RESULT.json defaults to bench/results/full.json (what `npm run bench` writes), DIR to bench/.
 // Every figure in the report is read or computed from that one file, but those of the "Soak"
 // section: from SOAK.json, by default bench/results/soak.json (what `npm run soak` writes) if
-// there is one.
+// there is one, and those of the "Scoped mesh" section: from SCOPED.json, by default
+// bench/results/scoped.json (what `npm run bench:scoped` writes) if there is one.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import type { RunResult } from './scenario.js';
 import type { SoakResult } from './soak.js';
 import { percentile, tailLabel } from './stats.js';
 import { COLORS, drainPlot, type Series } from './plot.js';
+import { scopedSection } from './report-scoped.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 export const PLOT_FILE = 'drain-p99.svg';
@@ -406,8 +408,11 @@ function soakSection(soak: SoakResult, source: string): string[] {
   ];
 }
 
-/** `soak`: the result of `npm run soak` and its path, for the "Soak" section; without it there is none. */
-export function renderReport(file: ResultFile, source: string, soak?: { result: SoakResult; source: string }): string {
+/**
+ * `soak`: the result of `npm run soak` and its path, for the "Soak" section; `scoped`: a run of
+ * scoped points and its path, for the "Scoped mesh" section; without them there is none.
+ */
+export function renderReport(file: ResultFile, source: string, soak?: { result: SoakResult; source: string }, scoped?: { result: ResultFile; source: string }): string {
   const limits = limitsOf(file);
   const m = file.machine;
   const subjects = subjectsOf(file);
@@ -462,12 +467,13 @@ export function renderReport(file: ResultFile, source: string, soak?: { result: 
     '',
     `Profiles, experiments and the CPU budget of a drain are in the [engineering notes](${NOTES_LINK}).`,
   );
+  if (scoped) out.push('', ...scopedSection(scoped.result, scoped.source, { file, source }));
   if (soak) out.push('', ...soakSection(soak.result, soak.source));
   return `${out.join('\n').trim()}\n`;
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, soak: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, soak: { type: 'string' }, scoped: { type: 'string' } } });
   if (positionals.length > 1) throw new Error('report.js takes one result file');
   const input = resolve(positionals[0] ?? join(repo, 'bench/results/full.json'));
   const outDir = resolve(values.out ?? join(repo, 'bench'));
@@ -475,9 +481,13 @@ function main(): void {
   const source = relative(repo, input);
   const soakFile = resolve(values.soak ?? join(repo, 'bench/results/soak.json'));
   const soak = values.soak !== undefined || existsSync(soakFile) ? { result: JSON.parse(readFileSync(soakFile, 'utf8')) as SoakResult, source: relative(repo, soakFile) } : undefined;
-  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source, soak));
+  const scopedFile = resolve(values.scoped ?? join(repo, 'bench/results/scoped.json'));
+  const scoped =
+    values.scoped !== undefined || existsSync(scopedFile) ? { result: JSON.parse(readFileSync(scopedFile, 'utf8')) as ResultFile, source: relative(repo, scopedFile) } : undefined;
+  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source, soak, scoped));
   writeFileSync(join(outDir, PLOT_FILE), renderPlot(file, source));
-  process.stderr.write(`wrote RESULTS.md and ${PLOT_FILE} in ${outDir} from ${source}${soak ? ` and ${soak.source}` : ''}\n`);
+  const also = [soak?.source, scoped?.source].filter((s) => s !== undefined);
+  process.stderr.write(`wrote RESULTS.md and ${PLOT_FILE} in ${outDir} from ${source}${also.length > 0 ? ` and ${also.join(' and ')}` : ''}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -2,12 +2,13 @@
 //
 //   node .cache/bench-js/bench/run.js            full matrix (see DEFAULT_POINTS), writes bench/results/
 //   node .cache/bench-js/bench/run.js --smoke    tiny size, one drain, for CI (no timing assertions)
-//   options: --points S:N:E[,…] --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
+//   options: --points S:N:E[:D:G][,…] (D:G: a scoped mesh, each Envoy declaring D services, G distinct sets) --subjects herald,peer-snapshot,peer-linear --drains 10 --workers 2
 //            --rollout-pods 100 --deploy-step-ms 50 --storm-timeout-s 180 --label NAME --cpu-prof DIR (profile Herald) --no-peer
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
 //            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+//            --append (add to the label's result file, e.g. a Herald-only point to a run of all servers)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,9 +42,37 @@ function parsePoints(text: string, clusters: number, drains: number, rolloutPods
   // would ever see all N (the storm would wait out its timeout).
   if (!Number.isInteger(rolloutPods) || rolloutPods < 1) throw new Error(`--rollout-pods must be a whole number of at least 1, got ${rolloutPods}`);
   return text.split(',').map((part) => {
-    const [s, n, e] = part.split(':').map(Number);
-    if (!s || !n || !e) throw new Error(`bad point ${part} (want S:N:E)`);
-    return { streams: s, services: n, endpoints: e, clusters, rolloutPods: Math.min(rolloutPods, e - n), drains };
+    const fields = part.split(':').map(Number);
+    const [s, n, e, d, g] = fields;
+    if (!s || !n || !e || (fields.length !== 3 && fields.length !== 5) || (fields.length === 5 && (!d || !g))) throw new Error(`bad point ${part} (want S:N:E or S:N:E:D:G)`);
+    const point: SizePoint = { streams: s, services: n, endpoints: e, clusters, rolloutPods: Math.min(rolloutPods, e - n), drains };
+    if (d && g) point.scope = { dependencies: d, sets: g };
+    return point;
+  });
+}
+
+/** The smoke points: the unscoped one, and a scoped one (5 of 20 services per Envoy, 10 sets). */
+const SMOKE_POINTS: SizePoint[] = [
+  { streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 },
+  { streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1, scope: { dependencies: 5, sets: 10 } },
+];
+
+/**
+ * bench/http2-floor.ts for `streams` streams under `node` (the one that runs Herald): "every
+ * message received" of each round, ms. Run between servers, so nothing else is serving.
+ */
+function http2Floor(node: string, streams: number, rounds: number): Promise<number[]> {
+  const script = fileURLToPath(new URL('./http2-floor.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [script, String(streams), String(rounds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const rounds = [...out.matchAll(/every message received (\d+) ms/g)].map((m) => Number(m[1]));
+      if (code !== 0 || rounds.length === 0) reject(new Error(`http2-floor.js ${streams} exited ${code}: ${out.trim().slice(-200)}`));
+      else resolve(rounds);
+    });
   });
 }
 
@@ -68,9 +97,7 @@ async function main(): Promise<void> {
   const values = parseRunArgs(process.argv.slice(2));
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
-  const points = smoke
-    ? [{ streams: 50, services: 20, endpoints: 200, clusters: 3, rolloutPods: 20, drains: 1 }]
-    : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
+  const points = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
   const limits: Limits = runLimits(values);
 
   const wanted = new Set(values.subjects.split(','));
@@ -121,10 +148,28 @@ async function main(): Promise<void> {
   const outDir = smoke ? join(repo, '.cache/bench-smoke') : join(repo, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const outFile = join(outDir, `${file.label}.json`);
+  if (values.append && existsSync(outFile)) {
+    const earlier = JSON.parse(readFileSync(outFile, 'utf8')) as ResultFile;
+    file.runs = earlier.runs;
+    file.command = `${earlier.command} && ${file.command}`;
+    file.date = earlier.date;
+    file.machine.loadBefore = earlier.machine.loadBefore;
+  }
   for (const point of points) {
     for (const subject of subjects) {
-      log(`${subject.name} at S=${point.streams} N=${point.services} E=${point.endpoints} K=${point.clusters}`);
+      const scope = point.scope ? ` D=${point.scope.dependencies} G=${point.scope.sets}` : '';
+      log(`${subject.name} at S=${point.streams} N=${point.services} E=${point.endpoints} K=${point.clusters}${scope}`);
       const run = await runScenario(subject, point, limits, log);
+      if (run.scope && subject.name === 'herald') {
+        // The floor for the most popular service's fan-out, under the same Node, in the same run.
+        const streams = run.scope.popular.dependentsOfService;
+        try {
+          run.scope.floorMs = await http2Floor(heraldNode, streams, 5);
+          log(`HTTP/2 floor for ${streams} streams: ${run.scope.floorMs.join(', ')} ms`);
+        } catch (err) {
+          run.notes.push(`HTTP/2 floor for ${streams} streams not measured: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       for (const note of run.notes) log(`${subject.name}: ${note}`);
       file.runs.push(run);
       file.machine.loadAfter = loadavg();
@@ -135,8 +180,12 @@ async function main(): Promise<void> {
   log(`results in ${outFile}`);
   if (smoke) {
     // The smoke run proves the harness end to end; it asserts completion, never speed.
+    // Scoped: the most popular service's drains done too, and nothing sent outside a stream's set.
+    const scopedBroken = (r: RunResult): boolean =>
+      r.point.scope !== undefined &&
+      (!r.scope || r.scope.popular.completed === 0 || r.scope.popular.completed < r.scope.popular.attempted || r.scope.outOfScope > 0 || (r.drains.leaked ?? 0) + r.scope.popular.leaked > 0);
     const broken = file.runs.filter(
-      (r) => r.storm.seconds === null || r.drains.completed < r.drains.attempted || r.drains.completed === 0 || (r.deploy?.completed ?? 0) < (r.deploy?.pods ?? 1),
+      (r) => r.storm.seconds === null || r.drains.completed < r.drains.attempted || r.drains.completed === 0 || (r.deploy?.completed ?? 0) < (r.deploy?.pods ?? 1) || scopedBroken(r),
     );
     for (const r of broken) log(`SMOKE FAILED: ${r.subject}: ${r.notes.join('; ') || 'incomplete'}`);
     if (broken.length > 0 || file.runs.length === 0) process.exit(1);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LoadPool, type LoadgenSpec } from './loadgen/pool.js';
 import { Mesh, ROLLOUT_SERVICE, type BenchEndpoint, type MeshSpec } from './mesh.js';
 import { ServerProcess, type ProcStats } from './procs.js';
+import { Scoping } from './scope.js';
 import { maxOf, summarize, type Summary } from './stats.js';
 
 export interface SizePoint extends MeshSpec {
@@ -39,6 +40,43 @@ export interface PhaseCpu {
   loadgenCpuSeconds: number;
 }
 
+/** One series of single drains, one after another, each timed to every stream that depends on the service. */
+export interface DrainSeries {
+  attempted: number;
+  completed: number;
+  /** Per drain: observed → DRAINING received by the last dependent stream (ms). */
+  everyReceivedMs: number[];
+  /** Per drain: observed → ACK written by the last dependent stream (ms). */
+  everyAckedMs: number[];
+  /** Per drain: how many streams depended on the drained service (all of them, unscoped). */
+  dependents: number[];
+  /** Streams sent a drain of a service they do not depend on, over the series (an error). */
+  leaked: number;
+  perStream: Summary;
+  bytesPerDrain: number;
+}
+
+/** What a scoped point adds: the shape, the most popular service's drains, and what leaked. */
+export interface ScopeResult {
+  /** D, G as asked, and how many of the G sets came out distinct. */
+  dependencies: number;
+  sets: number;
+  distinctSets: number;
+  /** Dependents of the least and the most popular service, and the mean over the N. */
+  dependentsMin: number;
+  dependentsMax: number;
+  dependentsMean: number;
+  /** Drains of pods of the most popular service. */
+  popular: DrainSeries & { service: string; dependentsOfService: number };
+  /** Node's HTTP/2 floor (bench/http2-floor.ts) for that many streams, same run: every message received, ms per round. */
+  floorMs?: number[];
+  /** Resources sent to scoped streams outside their declared sets, over the whole run (an error). */
+  outOfScope: number;
+  /** Herald only: its memory after the most popular service's drains (MiB), and its tracker's figure for each (ms). */
+  memoryAfter?: { heapUsedMb: number; externalMb: number; arrayBuffersMb: number; rssMb: number };
+  serverTrackedMs?: number[];
+}
+
 export interface RunResult {
   subject: string;
   point: SizePoint;
@@ -57,7 +95,12 @@ export interface RunResult {
     /** Herald only: its own tracker (observed → last ACK received by the server), ms per drain. */
     serverTrackedMs: number[];
     cpu: PhaseCpu | undefined;
+    /** Scoped points: per drain, the streams that depended on the service; and any leaks. */
+    dependents?: number[];
+    leaked?: number;
   };
+  /** Scoped points only. */
+  scope?: ScopeResult;
   deploy:
     | {
         pods: number;
@@ -107,6 +150,7 @@ class PhaseMeter {
 
 export async function runScenario(subject: SubjectSpec, point: SizePoint, limits: Limits, log: (line: string) => void): Promise<RunResult> {
   const mesh = new Mesh(point);
+  const scoping = point.scope ? new Scoping(point.scope, mesh.popularityRanking(), point.streams) : undefined;
   const notes: string[] = [];
   const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...subject.env });
   const pool = new LoadPool(limits.workers, limits.loadgen);
@@ -144,7 +188,7 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     // Connect storm: every stream at once, as after a replica restart.
     const storm = new PhaseMeter(server, pool);
     const t0 = now();
-    pool.connect(port, point.streams, point.services, `${subject.name}-node`);
+    pool.connect(port, point.streams, point.services, `${subject.name}-node`, scoping);
     const fullAt = await pool.waitFull(limits.stormTimeoutMs);
     result.storm.cpu = storm.end();
     const afterStorm = await pool.status();
@@ -159,7 +203,8 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     log(`${subject.name}: storm to full config ${result.storm.seconds.toFixed(2)} s`);
     await sleep(1_000);
 
-    const drainsOk = await runDrains(server, pool, mesh, point, limits, result, log);
+    const drainsOk = await runDrains(server, pool, mesh, scoping, point, limits, result, log);
+    if (drainsOk && scoping) await runPopular(server, pool, mesh, scoping, new Set(uniformTargets(mesh, scoping, point.drains).map((e) => e.pod)), point, limits, result, log);
     if (drainsOk) await runDeploy(server, pool, mesh, limits, result, log);
   } catch (err) {
     notes.push(`aborted: ${err instanceof Error ? err.message : String(err)}`);
@@ -168,6 +213,11 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     const serverStats = server.stats();
     result.server = { cpuSeconds: serverStats.cpuSeconds, peakRssMb: serverStats.peakRssMb, endRssMb: serverStats.rssMb };
     const workers = pool.stats();
+    if (result.scope) {
+      const outOfScope = (await pool.status().catch(() => undefined))?.outOfScope ?? 0;
+      result.scope.outOfScope = outOfScope;
+      if (outOfScope > 0) notes.push(`${outOfScope} clusters or assignments were sent to streams that had not declared them`);
+    }
     result.loadgen = { cpuSeconds: workers.reduce((a, w) => a + w.cpuSeconds, 0), peakRssMb: workers.reduce((a, w) => a + w.peakRssMb, 0) };
     await pool.close();
     await server.stop();
@@ -175,12 +225,21 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
   return result;
 }
 
-async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, point: SizePoint, limits: Limits, result: RunResult, log: (line: string) => void): Promise<boolean> {
-  const meter = new PhaseMeter(server, pool);
+/** Drains `targets` one after another; each is timed to every stream that depends on its service. */
+async function drainSeries(
+  server: ServerProcess,
+  pool: LoadPool,
+  targets: BenchEndpoint[],
+  limits: Limits,
+  subject: string,
+  notes: string[],
+  log: (line: string) => void,
+): Promise<DrainSeries> {
+  const series: DrainSeries = { attempted: 0, completed: 0, everyReceivedMs: [], everyAckedMs: [], dependents: [], leaked: 0, perStream: summarize([]), bytesPerDrain: Number.NaN };
   const perStream: number[] = [];
   let bytes = 0;
-  for (const target of mesh.drainTargets(point.drains)) {
-    result.drains.attempted += 1;
+  for (const target of targets) {
+    series.attempted += 1;
     pool.watch(target.service, target.ip);
     const before = (await pool.status()).bytes;
     const reply = await server.request({ op: 'drain', pod: target.pod });
@@ -188,20 +247,61 @@ async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, poin
     const ok = await pool.waitDone([target.ip], limits.drainTimeoutMs);
     const times = (await pool.collect([target.ip])).get(target.ip)!;
     bytes += (await pool.status()).bytes - before;
+    const expected = times.expected ?? (await pool.status()).alive;
+    series.leaked += times.leaked ?? 0;
+    if (times.leaked) notes.push(`drain of ${target.pod}: ${times.leaked} streams that do not depend on ${target.service} were sent it`);
     if (!ok) {
-      result.notes.push(`drain of ${target.pod}: ${times.received.length}/${point.streams} streams saw DRAINING within ${limits.drainTimeoutMs / 1000} s; later drains skipped`);
+      notes.push(`drain of ${target.pod}: ${times.received.length}/${expected} dependent streams saw DRAINING within ${limits.drainTimeoutMs / 1000} s; later drains skipped`);
       break;
     }
-    result.drains.completed += 1;
-    result.drains.everyReceivedMs.push(maxOf(times.received) - observed);
-    result.drains.everyAckedMs.push(maxOf(times.acked) - observed);
+    series.completed += 1;
+    series.dependents.push(expected);
+    // A drain no stream depends on (possible in a scoped mesh) reaches every dependent at once.
+    const last = times.received.length > 0 ? maxOf(times.received) - observed : 0;
+    series.everyReceivedMs.push(last);
+    series.everyAckedMs.push(times.acked.length > 0 ? maxOf(times.acked) - observed : 0);
     for (const t of times.received) perStream.push(t - observed);
-    log(`${result.subject}: drain ${target.pod} → every stream in ${(maxOf(times.received) - observed).toFixed(1)} ms`);
+    log(`${subject}: drain ${target.pod} → every dependent stream (${expected}) in ${last.toFixed(1)} ms`);
     await sleep(200);
   }
+  series.perStream = summarize(perStream);
+  series.bytesPerDrain = series.completed > 0 ? bytes / series.completed : Number.NaN;
+  return series;
+}
+
+/** Scoped: one pod of each of `drains` services spread evenly over those with a dependent; else over the mesh. */
+function uniformTargets(mesh: Mesh, scoping: Scoping | undefined, count: number): BenchEndpoint[] {
+  if (!scoping) return mesh.drainTargets(count);
+  const services = mesh.serviceNames.filter((s) => s !== ROLLOUT_SERVICE && scoping.dependentsOf(s) > 0);
+  return mesh.drainTargetsOver(services, count);
+}
+
+async function runDrains(
+  server: ServerProcess,
+  pool: LoadPool,
+  mesh: Mesh,
+  scoping: Scoping | undefined,
+  point: SizePoint,
+  limits: Limits,
+  result: RunResult,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const meter = new PhaseMeter(server, pool);
+  const targets = uniformTargets(mesh, scoping, point.drains);
+  const series = await drainSeries(server, pool, targets, limits, result.subject, result.notes, log);
+  Object.assign(result.drains, {
+    attempted: series.attempted,
+    completed: series.completed,
+    everyReceivedMs: series.everyReceivedMs,
+    everyAckedMs: series.everyAckedMs,
+    perStream: series.perStream,
+    bytesPerDrain: series.bytesPerDrain,
+  });
+  if (scoping) {
+    result.drains.dependents = series.dependents;
+    result.drains.leaked = series.leaked;
+  }
   result.drains.cpu = meter.end();
-  result.drains.perStream = summarize(perStream);
-  result.drains.bytesPerDrain = result.drains.completed > 0 ? bytes / result.drains.completed : Number.NaN;
   const stats = await server.request({ op: 'stats' }, 10_000).catch(() => undefined);
   const memory = stats?.stats;
   if (memory && typeof memory.heapUsedMb === 'number') {
@@ -219,11 +319,49 @@ async function runDrains(server: ServerProcess, pool: LoadPool, mesh: Mesh, poin
       heapSpacesMb,
     };
   }
-  for (const target of mesh.drainTargets(point.drains)) {
+  for (const target of targets) {
     const tracked = stats?.stats?.[`drain:${target.pod}`];
     if (Array.isArray(tracked)) result.drains.serverTrackedMs.push(tracked[0]!);
   }
   return result.drains.completed === result.drains.attempted && result.drains.completed > 0;
+}
+
+/** Scoped: drains of the most popular service's pods, the widest fan-out of the mesh. */
+async function runPopular(
+  server: ServerProcess,
+  pool: LoadPool,
+  mesh: Mesh,
+  scoping: Scoping,
+  drained: ReadonlySet<string>,
+  point: SizePoint,
+  limits: Limits,
+  result: RunResult,
+  log: (line: string) => void,
+): Promise<void> {
+  const service = scoping.mostPopular();
+  const counts = mesh.serviceNames.map((s) => scoping.dependentsOf(s));
+  const targets = mesh.podsToDrain(service, point.drains, drained);
+  const popular = await drainSeries(server, pool, targets, limits, result.subject, result.notes, log);
+  const stats = (await server.request({ op: 'stats' }, 10_000).catch(() => undefined))?.stats;
+  const mib = (key: string): number => (typeof stats?.[key] === 'number' ? stats[key] : Number.NaN);
+  const memoryAfter =
+    stats && typeof stats.heapUsedMb === 'number' ? { heapUsedMb: mib('heapUsedMb'), externalMb: mib('externalMb'), arrayBuffersMb: mib('arrayBuffersMb'), rssMb: mib('rssMb') } : undefined;
+  const serverTrackedMs = targets.flatMap((t) => {
+    const tracked = stats?.[`drain:${t.pod}`];
+    return Array.isArray(tracked) ? [tracked[0]!] : [];
+  });
+  result.scope = {
+    dependencies: scoping.spec.dependencies,
+    sets: scoping.spec.sets,
+    distinctSets: scoping.distinctSets(),
+    dependentsMin: Math.min(...counts),
+    dependentsMax: Math.max(...counts),
+    dependentsMean: counts.reduce((a, b) => a + b, 0) / counts.length,
+    popular: { ...popular, service, dependentsOfService: scoping.dependentsOf(service) },
+    outOfScope: 0,
+    ...(memoryAfter ? { memoryAfter } : {}),
+    ...(serverTrackedMs.length > 0 ? { serverTrackedMs } : {}),
+  };
 }
 
 /** Replaces every pod of the rollout service one at a time; old pods go only after the new ones are in. */
@@ -258,7 +396,8 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
     if (t.received.length === 0) continue;
     const lastReceived = maxOf(t.received);
     last = Math.max(last, lastReceived);
-    if (t.received.length >= alive) {
+    // Scoped: the streams that depend on the rollout service (the Go worker counts them).
+    if (t.received.length >= (t.expected ?? alive)) {
       deploy.completed += 1;
       deploy.everyReceivedMs.push(lastReceived - observed.get(ip)!);
     }

@@ -7,13 +7,24 @@ import { ADS_PATH, CDS_TYPE, EDS_TYPE, encodeNames, encodeNode, firstStringField
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/** A declared dependency set, shared by the streams that declare it. */
+export interface StreamScope {
+  names: string[];
+  members: Set<string>;
+  /** Node.metadata declaring the names (wire.ts encodeDependencies). */
+  metadata: Buffer;
+}
+
 /** What every stream of a worker shares: which drains to look for, and where to report. */
 export interface StreamContext {
   /** service → addresses whose DRAINING flip is being timed. */
   watched: Map<string, Set<string>>;
   expectedClusters: number;
   onFull(stream: AdsStream): void;
-  onDraining(stream: AdsStream, ip: string, receivedAt: number, ackedAt: number): void;
+  /** `leaked`: the stream does not depend on the address's service. */
+  onDraining(stream: AdsStream, ip: string, receivedAt: number, ackedAt: number, leaked: boolean): void;
+  /** A resource the stream's declared set does not name. */
+  onOutOfScope(): void;
   onGone(stream: AdsStream, reason: string): void;
 }
 
@@ -37,12 +48,23 @@ export class AdsStream {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
+  private readonly expected: number;
+
+  /** `scope`: the services this Envoy declares; undefined, it takes every service. */
   constructor(
     readonly index: number,
     nodeId: string,
     private readonly ctx: StreamContext,
+    readonly scope?: StreamScope,
   ) {
-    this.node = encodeNode(nodeId, 'bench');
+    this.node = encodeNode(nodeId, 'bench', scope?.metadata);
+    this.expected = scope ? scope.names.length : ctx.expectedClusters;
+  }
+
+  private inScope(name: string): boolean {
+    if (!this.scope || this.scope.members.has(name)) return true;
+    this.ctx.onOutOfScope();
+    return false;
   }
 
   connect(port: number): void {
@@ -105,6 +127,7 @@ export class AdsStream {
     if (response.typeUrl === CDS_TYPE) {
       const names: string[] = [];
       for (let i = 0; i < resources.length; i += 2) names.push(firstStringField(message, resources[i]!, resources[i + 1]!));
+      for (const name of names) this.inScope(name);
       names.sort();
       this.write(frameRequest({ version: response.version, type: TYPE_FIELDS.cds, nonce: response.nonce }));
       if (!sameList(names, this.clusters)) {
@@ -115,26 +138,27 @@ export class AdsStream {
       return;
     }
     if (response.typeUrl !== EDS_TYPE) return;
-    const drained: string[] = [];
+    const drained: Array<{ ip: string; leaked: boolean }> = [];
     const watched = this.ctx.watched;
     for (let i = 0; i < resources.length; i += 2) {
       const name = firstStringField(message, resources[i]!, resources[i + 1]!);
       if (this.fullAt === undefined) this.assignments.add(name);
+      const leaked = !this.inScope(name);
       const ips = watched.get(name);
       if (ips === undefined) continue;
       forEachDraining(message, resources[i]!, resources[i + 1]!, (ip) => {
-        if (ips.has(ip) && !this.seen.has(ip)) drained.push(ip);
+        if (ips.has(ip) && !this.seen.has(ip)) drained.push({ ip, leaked });
       });
     }
     this.edsVersion = response.version;
     this.edsNonce = response.nonce;
     this.write(frameRequest({ version: response.version, names: this.edsNames, type: TYPE_FIELDS.eds, nonce: response.nonce }));
     const ackedAt = now();
-    for (const ip of drained) {
+    for (const { ip, leaked } of drained) {
       this.seen.add(ip);
-      this.ctx.onDraining(this, ip, receivedAt, ackedAt);
+      this.ctx.onDraining(this, ip, receivedAt, ackedAt, leaked);
     }
-    if (this.fullAt === undefined && this.clusters.length >= this.ctx.expectedClusters && this.assignments.size >= this.ctx.expectedClusters) {
+    if (this.fullAt === undefined && this.clusters.length >= this.expected && this.assignments.size >= this.expected) {
       this.fullAt = ackedAt;
       this.assignments.clear();
       this.ctx.onFull(this);

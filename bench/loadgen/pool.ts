@@ -15,7 +15,14 @@ export interface PoolStatus {
   full: number;
   bytes: number;
   responses: number;
+  outOfScope: number;
   firstGone: string | undefined;
+}
+
+/** A scoped connect: stream i of the run declares sets[setOf[i]] (see scope.ts). */
+export interface StreamScopes {
+  sets: string[][];
+  setOf: number[];
 }
 
 /** Which load generator runs the simulated Envoys. */
@@ -75,12 +82,15 @@ export class LoadPool {
     if (!worker.exited) worker.send(command);
   }
 
-  /** Opens `streams` ADS streams spread over the workers, all at once. */
-  connect(port: number, streams: number, expectedClusters: number, prefix: string): void {
+  /** Opens `streams` ADS streams spread over the workers, all at once; scoped, each declares its set. */
+  connect(port: number, streams: number, expectedClusters: number, prefix: string, scopes?: StreamScopes): void {
+    let first = 0;
     this.workers.forEach((worker, i) => {
       const count = Math.floor(streams / this.workers.length) + (i < streams % this.workers.length ? 1 : 0);
       worker.fullAt = undefined;
-      this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters });
+      const scoped = scopes ? { sets: scopes.sets, setOf: scopes.setOf.slice(first, first + count) } : {};
+      this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters, ...scoped });
+      first += count;
     });
   }
 
@@ -146,12 +156,14 @@ export class LoadPool {
   async collect(ips: string[]): Promise<Map<string, DrainTimes>> {
     const answers = await this.ask({ op: 'collect', ips }, 'collected');
     const out = new Map<string, DrainTimes>();
-    for (const ip of ips) out.set(ip, { received: [], acked: [] });
+    for (const ip of ips) out.set(ip, { received: [], acked: [], leaked: 0 });
     for (const answer of answers) {
       for (const [ip, times] of Object.entries(answer.drains)) {
         const merged = out.get(ip)!;
         for (const t of times.received) merged.received.push(t);
         for (const t of times.acked) merged.acked.push(t);
+        merged.leaked! += times.leaked ?? 0;
+        if (times.expected !== undefined) merged.expected = (merged.expected ?? 0) + times.expected;
       }
     }
     return out;
@@ -166,6 +178,7 @@ export class LoadPool {
       full: sum('full'),
       bytes: sum('bytes'),
       responses: sum('responses'),
+      outOfScope: answers.reduce((total, a) => total + (a.outOfScope ?? 0), 0),
       firstGone: answers.find((a) => a.firstGone !== undefined)?.firstGone,
     };
   }

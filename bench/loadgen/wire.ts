@@ -65,17 +65,29 @@ function extensionsField(): Buffer {
 }
 
 /** DiscoveryRequest.node (field 2): id 1, cluster 2, user_agent_name 6, extensions 9, client_features 10. */
-export function encodeNode(id: string, cluster: string): Buffer {
+export function encodeNode(id: string, cluster: string, metadata: Buffer = Buffer.alloc(0)): Buffer {
   return lenField(
     2,
     Buffer.concat([
       lenField(1, Buffer.from(id)),
       lenField(2, Buffer.from(cluster)),
+      metadata,
       lenField(6, Buffer.from('envoy')),
       extensionsField(),
       lenField(10, Buffer.from('envoy.lb.does_not_support_overprovisioning')),
     ]),
   );
+}
+
+/**
+ * Node.metadata (field 3) declaring `names` under herald.io/dependencies: a Struct whose fields
+ * map (1) has one entry, key (1) and a Value (2) whose list_value (6) holds values (1), each a
+ * Value with string_value (3). The Go worker's encodeDependencies writes the same bytes.
+ */
+export function encodeDependencies(names: readonly string[]): Buffer {
+  const list = Buffer.concat(names.map((name) => lenField(1, lenField(3, Buffer.from(name)))));
+  const entry = Buffer.concat([lenField(1, Buffer.from('herald.io/dependencies')), lenField(2, lenField(6, list))]);
+  return lenField(3, lenField(1, entry));
 }
 
 /** resource_names (field 3) repeated, pre-encoded once per subscription and reused by every ACK. */

@@ -1,9 +1,10 @@
 // A load generator process: many simulated Envoys on one event loop. Runs in its own process so
 // its CPU shows apart from the server's. Talks to the orchestrator over the fork IPC channel.
-import { AdsStream, now, type StreamContext } from './ads-stream.js';
+import { AdsStream, now, type StreamContext, type StreamScope } from './ads-stream.js';
+import { encodeDependencies } from './wire.js';
 
 export type WorkerCommand =
-  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number }
+  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[] }
   | { op: 'watch'; service: string; ip: string }
   | { op: 'collect'; ips: string[] }
   | { op: 'status' }
@@ -13,18 +14,39 @@ export interface DrainTimes {
   /** Per stream that saw it: when the DRAINING assignment arrived, and when its ACK was written. */
   received: number[];
   acked: number[];
+  /** Streams that do not depend on the address's service and were sent the drain anyway. */
+  leaked?: number;
+  /** Live streams that depend on the service, when collected. */
+  expected?: number;
 }
 
 export type WorkerEvent =
   | { event: 'full'; at: number }
   | { event: 'done'; ip: string }
   | { event: 'collected'; drains: Record<string, DrainTimes> }
-  | { event: 'status'; streams: number; alive: number; full: number; bytes: number; responses: number; firstGone: string | undefined; lastFullAt: number | undefined };
+  | {
+      event: 'status';
+      streams: number;
+      alive: number;
+      full: number;
+      bytes: number;
+      responses: number;
+      /** Resources sent to scoped streams outside their declared sets. */
+      outOfScope?: number;
+      firstGone: string | undefined;
+      lastFullAt: number | undefined;
+    };
 
 const CONNECT_BATCH = 200;
 
 const streams: AdsStream[] = [];
 const drains = new Map<string, DrainTimes>();
+/** The service of each watched address. */
+const drainService = new Map<string, string>();
+/** Live streams that take every service, and live scoped streams per service they declare. */
+let unscoped = 0;
+const dependents = new Map<string, number>();
+let outOfScope = 0;
 let alive = 0;
 let full = 0;
 let fullReported = false;
@@ -42,9 +64,20 @@ function checkFull(): void {
   }
 }
 
+function countStream(scope: StreamScope | undefined, delta: number): void {
+  if (!scope) {
+    unscoped += delta;
+    return;
+  }
+  for (const name of scope.names) dependents.set(name, (dependents.get(name) ?? 0) + delta);
+}
+
+/** Live streams that depend on the service: a drain of it is done once they all have it. */
+const expectedFor = (service: string | undefined): number => unscoped + (service === undefined ? 0 : (dependents.get(service) ?? 0));
+
 function checkDone(ip: string): void {
   const times = drains.get(ip);
-  if (times && times.received.length >= alive) send({ event: 'done', ip });
+  if (times && times.received.length >= expectedFor(drainService.get(ip))) send({ event: 'done', ip });
 }
 
 const ctx: StreamContext = {
@@ -55,15 +88,23 @@ const ctx: StreamContext = {
     lastFullAt = stream.fullAt;
     checkFull();
   },
-  onDraining(_stream, ip, receivedAt, ackedAt) {
+  onDraining(_stream, ip, receivedAt, ackedAt, leaked) {
     const times = drains.get(ip);
     if (!times) return;
+    if (leaked) {
+      times.leaked = (times.leaked ?? 0) + 1;
+      return;
+    }
     times.received.push(receivedAt);
     times.acked.push(ackedAt);
     checkDone(ip);
   },
+  onOutOfScope() {
+    outOfScope += 1;
+  },
   onGone(stream, reason) {
     alive -= 1;
+    countStream(stream.scope, -1);
     if (stream.fullAt !== undefined) full -= 1;
     firstGone ??= reason;
     checkFull();
@@ -73,14 +114,20 @@ const ctx: StreamContext = {
 
 function connect(command: Extract<WorkerCommand, { op: 'connect' }>): void {
   ctx.expectedClusters = command.expectedClusters;
+  const scopes: StreamScope[] = (command.sets ?? []).map((set) => {
+    const names = [...set].sort();
+    return { names, members: new Set(names), metadata: encodeDependencies(names) };
+  });
   let next = 0;
   // Batches keep the event loop answering while thousands of connections open "at once".
   const batch = (): void => {
     const end = Math.min(command.count, next + CONNECT_BATCH);
     for (; next < end; next++) {
-      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx);
+      const scope = scopes[command.setOf?.[next] ?? -1];
+      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx, scope);
       streams.push(stream);
       alive += 1;
+      countStream(scope, 1);
       stream.connect(command.port);
     }
     if (next < command.count) setImmediate(batch);
@@ -97,15 +144,19 @@ process.on('message', (command: WorkerCommand) => {
       let ips = ctx.watched.get(command.service);
       if (!ips) ctx.watched.set(command.service, (ips = new Set()));
       ips.add(command.ip);
-      drains.set(command.ip, { received: [], acked: [] });
+      drains.set(command.ip, { received: [], acked: [], leaked: 0 });
+      drainService.set(command.ip, command.service);
+      // A worker none of whose streams depends on the service is done at once.
+      checkDone(command.ip);
       return;
     }
     case 'collect': {
       const out: Record<string, DrainTimes> = {};
       for (const ip of command.ips) {
         const times = drains.get(ip);
-        if (times) out[ip] = times;
+        if (times) out[ip] = { ...times, expected: expectedFor(drainService.get(ip)) };
         drains.delete(ip);
+        drainService.delete(ip);
         for (const ips of ctx.watched.values()) ips.delete(ip);
       }
       send({ event: 'collected', drains: out });
@@ -118,7 +169,7 @@ process.on('message', (command: WorkerCommand) => {
         bytes += s.bytes;
         responses += s.responses;
       }
-      send({ event: 'status', streams: streams.length, alive, full, bytes, responses, firstGone, lastFullAt });
+      send({ event: 'status', streams: streams.length, alive, full, bytes, responses, outOfScope, firstGone, lastFullAt });
       return;
     }
     case 'close':

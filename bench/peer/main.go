@@ -4,6 +4,10 @@
 //
 //	-mode snapshot  SnapshotCache, one snapshot per node (Dyplomat's way)
 //	-mode linear    LinearCache for EDS plus one shared snapshot for CDS (Contour's way)
+//
+// A node that declares the services it calls (Node metadata herald.io/dependencies) is served
+// only those: in snapshot mode from one snapshot per distinct set, in linear mode from a CDS
+// LinearCache it is subscribed to by name (scope.go, publish.go).
 package main
 
 import (

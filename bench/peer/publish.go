@@ -17,11 +17,14 @@ import (
 
 // snapshotPublisher keeps one snapshot per node ID, set for every node on every change, as
 // Dyplomat does. Versions are per type, so an endpoint change does not resend CDS (kinder to
-// the peer than one version for the whole snapshot).
+// the peer than one version for the whole snapshot). A scoped node (one that declares its
+// dependencies) is keyed by its set instead: one snapshot per distinct set, holding only the
+// set's clusters and assignments, set again only when one of its services changes.
 type snapshotPublisher struct {
-	c         cache.SnapshotCache
-	mu        sync.Mutex
-	nodes     map[string]bool
+	c  cache.SnapshotCache
+	mu sync.Mutex
+	// nodes maps each snapshot key to its set (nil: every service).
+	nodes     map[string][]string
 	current   *cache.Snapshot
 	clusters  map[string]types.ResourceWithTTL
 	endpoints map[string]types.ResourceWithTTL
@@ -31,8 +34,8 @@ type snapshotPublisher struct {
 
 func newSnapshotPublisher() *snapshotPublisher {
 	return &snapshotPublisher{
-		c:         cache.NewSnapshotCache(true, cache.IDHash{}, nil),
-		nodes:     map[string]bool{},
+		c:         cache.NewSnapshotCache(true, setHash{}, nil),
+		nodes:     map[string][]string{},
 		clusters:  map[string]types.ResourceWithTTL{},
 		endpoints: map[string]types.ResourceWithTTL{},
 	}
@@ -43,21 +46,42 @@ func (s *snapshotPublisher) cache() cache.Cache { return s.c }
 // callbacks gives a node its snapshot on its first request, before the cache opens the watch.
 func (s *snapshotPublisher) callbacks() server.Callbacks {
 	return server.CallbackFuncs{StreamRequestFunc: func(_ int64, req *discovery.DiscoveryRequest) error {
-		id := req.GetNode().GetId()
+		id := setHash{}.ID(req.GetNode())
 		if id == "" {
 			return nil
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.nodes[id] {
+		if _, known := s.nodes[id]; known {
 			return nil
 		}
-		s.nodes[id] = true
+		deps := dependencies(req.GetNode())
+		s.nodes[id] = deps
 		if s.current != nil {
-			return s.c.SetSnapshot(context.Background(), id, s.current)
+			return s.c.SetSnapshot(context.Background(), id, s.snapshotOf(deps))
 		}
 		return nil
 	}}
+}
+
+// snapshotOf is the snapshot for a set: the shared one for every service, else the set's own.
+// Called with mu held.
+func (s *snapshotPublisher) snapshotOf(deps []string) *cache.Snapshot {
+	if deps == nil {
+		return s.current
+	}
+	snap := &cache.Snapshot{}
+	clusters := make(map[string]types.ResourceWithTTL, len(deps))
+	endpoints := make(map[string]types.ResourceWithTTL, len(deps))
+	for _, name := range deps {
+		if c, ok := s.clusters[name]; ok {
+			clusters[name] = c
+			endpoints[name] = s.endpoints[name]
+		}
+	}
+	snap.Resources[types.Cluster] = cache.Resources{Version: strconv.Itoa(s.cdsVer), Items: clusters}
+	snap.Resources[types.Endpoint] = cache.Resources{Version: strconv.Itoa(s.edsVer), Items: endpoints}
+	return snap
 }
 
 func (s *snapshotPublisher) snapshot() *cache.Snapshot {
@@ -82,7 +106,7 @@ func (s *snapshotPublisher) load(m *mesh) {
 	}
 	s.cdsVer++
 	s.edsVer++
-	s.publish()
+	s.publish(nil)
 }
 
 func (s *snapshotPublisher) update(m *mesh, services []string) {
@@ -100,28 +124,38 @@ func (s *snapshotPublisher) update(m *mesh, services []string) {
 		s.endpoints[name] = types.ResourceWithTTL{Resource: m.buildAssignment(name)}
 	}
 	s.edsVer++
-	s.publish()
+	s.publish(services)
 }
 
-func (s *snapshotPublisher) publish() {
+// publish sets the snapshot of every node key whose set names one of changed (nil: all).
+func (s *snapshotPublisher) publish(changed []string) {
 	s.mu.Lock()
 	s.current = s.snapshot()
-	nodes := make([]string, 0, len(s.nodes))
-	for id := range s.nodes {
-		nodes = append(nodes, id)
+	ids := make([]string, 0, len(s.nodes))
+	snaps := make([]*cache.Snapshot, 0, len(s.nodes))
+	for id, deps := range s.nodes {
+		if deps != nil && changed != nil && !intersects(deps, changed) {
+			continue
+		}
+		ids = append(ids, id)
+		snaps = append(snaps, s.snapshotOf(deps))
 	}
 	s.mu.Unlock()
-	for _, id := range nodes {
-		if err := s.c.SetSnapshot(context.Background(), id, s.current); err != nil {
+	for i, id := range ids {
+		if err := s.c.SetSnapshot(context.Background(), id, snaps[i]); err != nil {
 			fmt.Fprintf(os.Stderr, "set snapshot %s: %v\n", id, err)
 		}
 	}
 }
 
 // linearPublisher serves EDS from a LinearCache (one entry per assignment, only changed ones are
-// sent) and CDS from one snapshot shared by every node, muxed by type as Contour does.
+// sent) and CDS from one snapshot shared by every node, muxed by type as Contour does. A scoped
+// node's CDS comes from a second LinearCache instead: its wildcard CDS request is turned into an
+// explicit subscription to the names it declared (see callbacks), and its EDS request already
+// names only the clusters it was sent, so each stream is subscribed to its own set.
 type linearPublisher struct {
 	eds      *cache.LinearCache
+	cds      *cache.LinearCache
 	other    cache.SnapshotCache
 	mux      *cache.MuxCache
 	clusters map[string]types.Resource
@@ -134,27 +168,46 @@ func (constantHash) ID(*corev3.Node) string { return "mesh" }
 
 func newLinearPublisher() *linearPublisher {
 	eds := cache.NewLinearCache(resource.EndpointType)
+	cds := cache.NewLinearCache(resource.ClusterType)
 	other := cache.NewSnapshotCache(true, constantHash{}, nil)
-	classify := func(typeURL string) string {
-		if typeURL == resource.EndpointType {
+	classify := func(typeURL string, node *corev3.Node) string {
+		switch {
+		case typeURL == resource.EndpointType:
 			return "eds"
+		case typeURL == resource.ClusterType && dependencies(node) != nil:
+			return "cds"
 		}
 		return "other"
 	}
 	return &linearPublisher{
 		eds:   eds,
+		cds:   cds,
 		other: other,
 		mux: &cache.MuxCache{
-			Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl()) },
-			ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl()) },
-			Caches:        map[string]cache.Cache{"eds": eds, "other": other},
+			Classify:      func(r *cache.Request) string { return classify(r.GetTypeUrl(), r.GetNode()) },
+			ClassifyDelta: func(r *cache.DeltaRequest) string { return classify(r.GetTypeUrl(), r.GetNode()) },
+			Caches:        map[string]cache.Cache{"eds": eds, "cds": cds, "other": other},
 		},
 		clusters: map[string]types.Resource{},
 	}
 }
 
-func (l *linearPublisher) cache() cache.Cache            { return l.mux }
-func (l *linearPublisher) callbacks() server.Callbacks { return server.CallbackFuncs{} }
+func (l *linearPublisher) cache() cache.Cache { return l.mux }
+
+// callbacks names a scoped node's declared services in each of its CDS requests before the
+// server reads the subscription from it (the load generator, like Envoy, asks for CDS by
+// wildcard), so the CDS LinearCache watches exactly those names for the stream.
+func (l *linearPublisher) callbacks() server.Callbacks {
+	return server.CallbackFuncs{StreamRequestFunc: func(_ int64, req *discovery.DiscoveryRequest) error {
+		if req.GetTypeUrl() != resource.ClusterType {
+			return nil
+		}
+		if deps := dependencies(req.GetNode()); deps != nil {
+			req.ResourceNames = deps
+		}
+		return nil
+	}}
+}
 
 func (l *linearPublisher) load(m *mesh) {
 	assignments := map[string]types.Resource{}
@@ -164,10 +217,16 @@ func (l *linearPublisher) load(m *mesh) {
 	}
 	l.eds.SetResources(assignments)
 	l.publishClusters()
+	clusters := make(map[string]types.Resource, len(l.clusters))
+	for name, c := range l.clusters {
+		clusters[name] = c
+	}
+	l.cds.SetResources(clusters)
 }
 
 func (l *linearPublisher) update(m *mesh, services []string) {
 	clustersChanged := false
+	clustersAdded := map[string]types.Resource{}
 	toUpdate := map[string]types.Resource{}
 	var toDelete []string
 	for _, name := range services {
@@ -179,9 +238,15 @@ func (l *linearPublisher) update(m *mesh, services []string) {
 		}
 		if _, ok := l.clusters[name]; !ok {
 			l.clusters[name] = buildCluster(name)
+			clustersAdded[name] = l.clusters[name]
 			clustersChanged = true
 		}
 		toUpdate[name] = m.buildAssignment(name)
+	}
+	if clustersChanged {
+		if err := l.cds.UpdateResources(clustersAdded, toDelete); err != nil {
+			fmt.Fprintf(os.Stderr, "linear cluster update: %v\n", err)
+		}
 	}
 	if err := l.eds.UpdateResources(toUpdate, toDelete); err != nil {
 		fmt.Fprintf(os.Stderr, "linear update: %v\n", err)

@@ -195,9 +195,11 @@ describe('bench/RESULTS.md and bench/drain-p99.svg', () => {
   const full = JSON.parse(read('bench/results/full.json')) as ResultFile;
   const soakSource = 'bench/results/soak.json';
   const soak = existsSync(new URL(`../../${soakSource}`, import.meta.url)) ? { result: JSON.parse(read(soakSource)) as SoakResult, source: soakSource } : undefined;
+  const scopedSource = 'bench/results/scoped.json';
+  const scoped = existsSync(new URL(`../../${scopedSource}`, import.meta.url)) ? { result: JSON.parse(read(scopedSource)) as ResultFile, source: scopedSource } : undefined;
 
-  it('are what report.ts makes of bench/results/full.json (and bench/results/soak.json, if there is one)', () => {
-    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json', soak));
+  it('are what report.ts makes of bench/results/full.json (and bench/results/soak.json and scoped.json, if there are)', () => {
+    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json', soak, scoped));
     expect(read('bench/drain-p99.svg')).toBe(renderPlot(full, 'bench/results/full.json'));
   });
 

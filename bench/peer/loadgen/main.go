@@ -26,20 +26,29 @@ type command struct {
 	Service          string   `json:"service"`
 	IP               string   `json:"ip"`
 	IPs              []string `json:"ips"`
+	// Sets and SetOf make a scoped connect: stream i declares Sets[SetOf[i]].
+	Sets  [][]string `json:"sets"`
+	SetOf []int      `json:"setOf"`
 }
 
 type drainTimes struct {
 	Received []float64 `json:"received"`
 	Acked    []float64 `json:"acked"`
+	// Leaked counts streams that do not depend on the service and were sent the drain anyway.
+	Leaked int `json:"leaked"`
+	// Expected is how many live streams depend on the service, when collected.
+	Expected int `json:"expected"`
 }
 
 type statusEvent struct {
-	Event      string   `json:"event"`
-	Streams    int      `json:"streams"`
-	Alive      int      `json:"alive"`
-	Full       int      `json:"full"`
-	Bytes      int64    `json:"bytes"`
-	Responses  int64    `json:"responses"`
+	Event     string `json:"event"`
+	Streams   int    `json:"streams"`
+	Alive     int    `json:"alive"`
+	Full      int    `json:"full"`
+	Bytes     int64  `json:"bytes"`
+	Responses int64  `json:"responses"`
+	// OutOfScope counts resources sent to a scoped stream that its set does not name.
+	OutOfScope int64    `json:"outOfScope"`
 	FirstGone  *string  `json:"firstGone,omitempty"`
 	LastFullAt *float64 `json:"lastFullAt,omitempty"`
 }
@@ -107,14 +116,27 @@ func (w *worker) handle(cmd command) {
 }
 
 func (w *worker) connect(cmd command) {
+	scopes := make([]*scope, len(cmd.Sets))
+	for i, set := range cmd.Sets {
+		scopes[i] = newScope(set)
+	}
+	streamScopes := make([]*scope, cmd.Count)
+	for i := range streamScopes {
+		if i < len(cmd.SetOf) && cmd.SetOf[i] >= 0 && cmd.SetOf[i] < len(scopes) {
+			streamScopes[i] = scopes[cmd.SetOf[i]]
+		}
+	}
 	w.mu.Lock()
 	w.streams += cmd.Count
 	w.alive += cmd.Count
+	for _, sc := range streamScopes {
+		w.scopes.add(sc, 1)
+	}
 	w.mu.Unlock()
 	header := requestHeaders(cmd.Port)
 	go func() {
 		for i := 0; i < cmd.Count; i++ {
-			s := newStream(w, fmt.Sprintf("%s-%d", cmd.Prefix, i), cmd.ExpectedClusters)
+			s := newStream(w, fmt.Sprintf("%s-%d", cmd.Prefix, i), cmd.ExpectedClusters, streamScopes[i])
 			go s.run(cmd.Port, header)
 			if (i+1)%connectBatch == 0 {
 				time.Sleep(time.Millisecond)

@@ -3,7 +3,8 @@ package main
 // One simulated Envoy's xDS behaviour, mirroring bench/loadgen/ads-stream.ts: a CDS wildcard
 // request first (with the node), then an EDS request naming every cluster it got (sorted), an
 // ACK for every response (version, nonce, the same names), and a new EDS request whenever the
-// CDS name list changes.
+// CDS name list changes. A scoped Envoy declares its dependency set in the node, and counts
+// whatever it is sent outside that set.
 
 import (
 	"bytes"
@@ -14,6 +15,8 @@ type adsStream struct {
 	w                *worker
 	node             []byte
 	expectedClusters int
+	// scope is the declared dependency set; nil for an Envoy that takes every service.
+	scope *scope
 
 	c          *h2conn
 	clusters   *nameList
@@ -25,12 +28,26 @@ type adsStream struct {
 	// seen holds the drained addresses already seen DRAINING on this stream.
 	seen    map[string]struct{}
 	resp    response
-	drained []string
+	drained []drainedIP
 	gone    bool
 }
 
-func newStream(w *worker, nodeID string, expectedClusters int) *adsStream {
-	return &adsStream{w: w, node: encodeNode(nodeID, "bench"), expectedClusters: expectedClusters, seen: map[string]struct{}{}}
+// drainedIP is a watched address a response flipped to DRAINING; leaked if the stream does not
+// depend on its service.
+type drainedIP struct {
+	ip     string
+	leaked bool
+}
+
+func newStream(w *worker, nodeID string, expectedClusters int, sc *scope) *adsStream {
+	s := &adsStream{w: w, expectedClusters: expectedClusters, scope: sc, seen: map[string]struct{}{}}
+	if sc != nil {
+		s.node = encodeNodeWithMetadata(nodeID, "bench", sc.metadata)
+		s.expectedClusters = len(sc.names)
+	} else {
+		s.node = encodeNode(nodeID, "bench")
+	}
+	return s
 }
 
 func (s *adsStream) run(port int, header []byte) {
@@ -55,7 +72,7 @@ func (s *adsStream) fail(err error) {
 		return
 	}
 	s.gone = true
-	s.w.onGone(s.full, err.Error())
+	s.w.onGone(s.full, err.Error(), s.scope)
 }
 
 func (s *adsStream) onData(n int) { s.w.bytes.Add(int64(n)) }
@@ -84,6 +101,9 @@ func (s *adsStream) onClusters(msg []byte) error {
 			return goneError("bad response: " + err.Error())
 		}
 		names = append(names, name)
+		if !s.scope.has(name) {
+			s.w.outOfScope.Add(1)
+		}
 	}
 	if !slices.IsSortedFunc(names, bytes.Compare) {
 		slices.SortFunc(names, bytes.Compare)
@@ -111,6 +131,10 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 		if !s.full {
 			s.assignments.add(name)
 		}
+		inScope := s.scope.has(name)
+		if !inScope {
+			s.w.outOfScope.Add(1)
+		}
 		ips, ok := watched[string(name)]
 		if !ok {
 			continue
@@ -120,7 +144,7 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 				return
 			}
 			if _, done := s.seen[string(ip)]; !done {
-				s.drained = append(s.drained, string(ip))
+				s.drained = append(s.drained, drainedIP{ip: string(ip), leaked: !inScope})
 			}
 		})
 		if err != nil {
@@ -136,9 +160,9 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 	// Written as call.write() in ads-stream.ts writes: framed and queued for the socket, which
 	// the read loop flushes once no whole frame is waiting.
 	ackedAt := nowMs()
-	for _, ip := range s.drained {
-		s.seen[ip] = struct{}{}
-		s.w.onDraining(ip, receivedAt, ackedAt)
+	for _, d := range s.drained {
+		s.seen[d.ip] = struct{}{}
+		s.w.onDraining(d.ip, receivedAt, ackedAt, d.leaked)
 	}
 	if !s.full && s.clusters.size() >= s.expectedClusters && s.assignments.count >= s.expectedClusters {
 		s.full = true

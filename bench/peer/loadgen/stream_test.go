@@ -3,14 +3,19 @@ package main
 // The worker against a real go-control-plane ADS server (grpc-go) on loopback: full config on
 // every stream, a drain seen and ACKed by every stream, EDS ACKs larger than the server's
 // initial 64 KiB window (so they wait for WINDOW_UPDATE), and the server decoding them intact.
+// Scoped Envoys against a server that keys snapshots by the declared set: each stream holds its
+// own set, a drain is done once every dependent has it, and what a server sends outside a
+// stream's set is counted (out of scope, and leaked drains).
 
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -59,15 +64,47 @@ func testSnapshot(t *testing.T, version string, drainingIP string) *cache.Snapsh
 }
 
 type event struct {
-	Event     string                 `json:"event"`
-	IP        string                 `json:"ip"`
-	At        float64                `json:"at"`
-	Alive     int                    `json:"alive"`
-	Full      int                    `json:"full"`
-	Responses int                    `json:"responses"`
-	Bytes     int64                  `json:"bytes"`
-	FirstGone *string                `json:"firstGone"`
-	Drains    map[string]*drainTimes `json:"drains"`
+	Event      string                 `json:"event"`
+	IP         string                 `json:"ip"`
+	At         float64                `json:"at"`
+	Alive      int                    `json:"alive"`
+	Full       int                    `json:"full"`
+	Responses  int                    `json:"responses"`
+	Bytes      int64                  `json:"bytes"`
+	OutOfScope int64                  `json:"outOfScope"`
+	FirstGone  *string                `json:"firstGone"`
+	Drains     map[string]*drainTimes `json:"drains"`
+}
+
+// serveADS serves xds on a loopback port; the caller stops the server.
+func serveADS(t *testing.T, xds server.Server) (*grpc.Server, int) {
+	t.Helper()
+	grpcServer := grpc.NewServer()
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(grpcServer, xds)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = grpcServer.Serve(lis) }()
+	return grpcServer, lis.Addr().(*net.TCPAddr).Port
+}
+
+// eventPipe is a worker's stdout whose events arrive, decoded, on events.
+func eventPipe(t *testing.T, events chan<- event) io.Writer {
+	reader, writer := io.Pipe()
+	go func() {
+		lines := bufio.NewScanner(reader)
+		lines.Buffer(make([]byte, 1<<16), 1<<24)
+		for lines.Scan() {
+			var e event
+			if err := json.Unmarshal(lines.Bytes(), &e); err != nil {
+				t.Errorf("bad event %q: %v", lines.Text(), err)
+				continue
+			}
+			events <- e
+		}
+	}()
+	return writer
 }
 
 // waitEvent returns the next event named want, failing the test at the deadline.
@@ -105,31 +142,11 @@ func TestStreamsAgainstGoControlPlane(t *testing.T) {
 		}
 		return nil
 	}}
-	grpcServer := grpc.NewServer()
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(grpcServer, server.NewServer(ctx, snapshots, callbacks))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = grpcServer.Serve(lis) }()
+	grpcServer, port := serveADS(t, server.NewServer(ctx, snapshots, callbacks))
 	defer grpcServer.Stop()
 
-	reader, writer := io.Pipe()
 	events := make(chan event, 64)
-	go func() {
-		lines := bufio.NewScanner(reader)
-		lines.Buffer(make([]byte, 1<<16), 1<<24)
-		for lines.Scan() {
-			var e event
-			if err := json.Unmarshal(lines.Bytes(), &e); err != nil {
-				t.Errorf("bad event %q: %v", lines.Text(), err)
-				continue
-			}
-			events <- e
-		}
-	}()
-	w := newWorker(newEventWriter(writer))
-	port := lis.Addr().(*net.TCPAddr).Port
+	w := newWorker(newEventWriter(eventPipe(t, events)))
 	before := nowMs()
 	w.handle(command{Op: "connect", Port: port, Count: testStreams, Prefix: "t", ExpectedClusters: testClusters})
 	full := waitEvent(t, events, "full")
@@ -197,4 +214,133 @@ func TestStreamsAgainstGoControlPlane(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("streams still alive 30 s after the server stopped")
+}
+
+func TestDependenciesMetadata(t *testing.T) {
+	sc := newScope([]string{"svc-b", "svc-a"})
+	req := decodeRequest(t, appendRequest(nil, nil, encodeNodeWithMetadata("n-1", "bench", sc.metadata), nil, cdsTypeField, nil))
+	node := req.GetNode()
+	if node.GetId() != "n-1" || node.GetCluster() != "bench" || len(node.GetExtensions()) != envoyExtensions {
+		t.Fatalf("node %v %v, %d extensions", node.GetId(), node.GetCluster(), len(node.GetExtensions()))
+	}
+	if got := declared(node); !slices.Equal(got, []string{"svc-a", "svc-b"}) {
+		t.Fatalf("declared %v", got)
+	}
+	// test/bench/loadgen-node.test.ts pins the same digest: both load generators declare sets alike.
+	if digest := fmt.Sprintf("%x", sha256.Sum256(encodeNodeWithMetadata("n-1", "bench", sc.metadata))); digest != "ecce57f94154c5a58fdcfb67362f27060dc94a8f536cd75f337df6dd6b983d78" {
+		t.Errorf("scoped node digest %s", digest)
+	}
+	if !sc.has([]byte("svc-a")) || sc.has([]byte("svc-c")) || !(*scope)(nil).has([]byte("anything")) {
+		t.Fatal("scope membership")
+	}
+	var counts scopeCounts
+	counts.add(nil, 1)
+	counts.add(sc, 2)
+	counts.add(sc, -1)
+	if counts.expected("svc-a") != 2 || counts.expected("svc-c") != 1 {
+		t.Fatalf("expected %d and %d", counts.expected("svc-a"), counts.expected("svc-c"))
+	}
+}
+
+// declared reads herald.io/dependencies the way a control plane does.
+func declared(node *corev3.Node) []string {
+	var out []string
+	for _, v := range node.GetMetadata().GetFields()[dependenciesKey].GetListValue().GetValues() {
+		out = append(out, v.GetStringValue())
+	}
+	return out
+}
+
+type bySet struct{}
+
+func (bySet) ID(node *corev3.Node) string { return strings.Join(declared(node), ",") }
+
+func setSnapshot(t *testing.T, version string, services []string, drainingIP string) *cache.Snapshot {
+	t.Helper()
+	var clusters, assignments []types.Resource
+	for _, name := range services {
+		clusters = append(clusters, &clusterv3.Cluster{Name: name})
+		eps := []testEndpoint{{"10.0.0." + name[len(name)-1:], corev3.HealthStatus_HEALTHY}}
+		if eps[0].ip == drainingIP {
+			eps[0].health = corev3.HealthStatus_DRAINING
+		}
+		assignments = append(assignments, assignment(name, eps))
+	}
+	snap, err := cache.NewSnapshot(version, map[resource.Type][]types.Resource{resource.ClusterType: clusters, resource.EndpointType: assignments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func TestScopedStreams(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Set 0 declares a and b and gets exactly those; set 1 declares b and c but the server also
+	// sends it a, as a control plane that ignored the declaration would.
+	setA, setB := []string{"svc-1", "svc-2"}, []string{"svc-2", "svc-3"}
+	sentToB := []string{"svc-1", "svc-2", "svc-3"}
+	snapshots := cache.NewSnapshotCache(true, bySet{}, nil)
+	publish := func(version, drainingIP string) {
+		if err := snapshots.SetSnapshot(ctx, strings.Join(setB, ","), setSnapshot(t, version, sentToB, drainingIP)); err != nil {
+			t.Fatal(err)
+		}
+		if err := snapshots.SetSnapshot(ctx, strings.Join(setA, ","), setSnapshot(t, version, setA, drainingIP)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("1", "")
+	grpcServer, port := serveADS(t, server.NewServer(ctx, snapshots, server.CallbackFuncs{}))
+	defer grpcServer.Stop()
+
+	events := make(chan event, 64)
+	w := newWorker(newEventWriter(eventPipe(t, events)))
+	// Four streams, two per set; ExpectedClusters is the unscoped figure, which a scoped stream ignores.
+	w.handle(command{Op: "connect", Port: port, Count: 4, Prefix: "s", ExpectedClusters: 99, Sets: [][]string{setA, setB}, SetOf: []int{0, 1, 0, 1}})
+	waitEvent(t, events, "full")
+	w.handle(command{Op: "status"})
+	if status := waitEvent(t, events, "status"); status.Full != 4 || status.OutOfScope < 2*2 {
+		t.Fatalf("status %+v: want 4 full and svc-1's cluster and assignment out of scope on both set-1 streams", status)
+	}
+
+	// svc-2 is in both sets: all four streams depend on it.
+	w.handle(command{Op: "watch", Service: "svc-2", IP: "10.0.0.2"})
+	publish("2", "10.0.0.2")
+	if done := waitEvent(t, events, "done"); done.IP != "10.0.0.2" {
+		t.Fatalf("done for %s", done.IP)
+	}
+	w.handle(command{Op: "collect", IPs: []string{"10.0.0.2"}})
+	if times := waitEvent(t, events, "collected").Drains["10.0.0.2"]; times == nil || len(times.Received) != 4 || times.Expected != 4 || times.Leaked != 0 {
+		t.Fatalf("drain of svc-2: %+v", times)
+	}
+
+	// svc-1 is only set 0's: done with its two streams; set 1's two are leaks.
+	w.handle(command{Op: "watch", Service: "svc-1", IP: "10.0.0.1"})
+	publish("3", "10.0.0.1")
+	if done := waitEvent(t, events, "done"); done.IP != "10.0.0.1" {
+		t.Fatalf("done for %s", done.IP)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for leaked(w, "10.0.0.1") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.handle(command{Op: "collect", IPs: []string{"10.0.0.1"}})
+	if times := waitEvent(t, events, "collected").Drains["10.0.0.1"]; times == nil || len(times.Received) != 2 || times.Expected != 2 || times.Leaked != 2 {
+		t.Fatalf("drain of svc-1: %+v", times)
+	}
+
+	// A service no stream of the worker depends on is done as soon as it is watched.
+	w.handle(command{Op: "watch", Service: "svc-9", IP: "10.0.0.9"})
+	if done := waitEvent(t, events, "done"); done.IP != "10.0.0.9" {
+		t.Fatalf("done for %s", done.IP)
+	}
+}
+
+func leaked(w *worker, ip string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if times := w.drains[ip]; times != nil {
+		return times.Leaked
+	}
+	return 0
 }

@@ -81,9 +81,13 @@ var extensionsField = sync.OnceValue(func() []byte {
 
 // encodeNode is the DiscoveryRequest.node field (2): Node.id (1), cluster (2),
 // user_agent_name (6), extensions (9, each name 1, category 2, type_urls 6), client_features (10).
-func encodeNode(id, cluster string) []byte {
+func encodeNode(id, cluster string) []byte { return encodeNodeWithMetadata(id, cluster, nil) }
+
+// encodeNodeWithMetadata is encodeNode with an encoded Node.metadata field (3), nil for none.
+func encodeNodeWithMetadata(id, cluster string, metadata []byte) []byte {
 	inner := appendLenField(nil, 1, []byte(id))
 	inner = appendLenField(inner, 2, []byte(cluster))
+	inner = append(inner, metadata...)
 	inner = appendLenField(inner, 6, []byte("envoy"))
 	inner = append(inner, extensionsField()...)
 	inner = appendLenField(inner, 10, []byte("envoy.lb.does_not_support_overprovisioning"))

@@ -18,6 +18,8 @@ type worker struct {
 	watched   atomic.Pointer[watchSet]
 	bytes     atomic.Int64
 	responses atomic.Int64
+	// outOfScope counts resources sent to scoped streams outside their sets.
+	outOfScope atomic.Int64
 
 	mu           sync.Mutex
 	streams      int
@@ -27,16 +29,22 @@ type worker struct {
 	lastFullAt   *float64
 	firstGone    *string
 	drains       map[string]*drainTimes
+	// drainService is the service of each watched address.
+	drainService map[string]string
 	services     map[string]map[string]struct{}
+	// scopes counts the live streams depending on each service.
+	scopes scopeCounts
 
 	buffers bufferPool
 
 	namesMu sync.Mutex
-	names   *nameList
+	// names is the list handed out last; nameLists every list handed out, by its names.
+	names     *nameList
+	nameLists map[string]*nameList
 }
 
 func newWorker(events *eventWriter) *worker {
-	w := &worker{events: events, drains: map[string]*drainTimes{}, services: map[string]map[string]struct{}{}}
+	w := &worker{events: events, drains: map[string]*drainTimes{}, drainService: map[string]string{}, services: map[string]map[string]struct{}{}}
 	w.publishWatched()
 	return w
 }
@@ -64,7 +72,10 @@ func (w *worker) watch(service, ip string) {
 	}
 	ips[ip] = struct{}{}
 	w.drains[ip] = &drainTimes{Received: []float64{}, Acked: []float64{}}
+	w.drainService[ip] = service
 	w.publishWatched()
+	// A worker none of whose streams depends on the service is done at once.
+	w.checkDone(ip)
 }
 
 func (w *worker) collect(ips []string) map[string]*drainTimes {
@@ -73,9 +84,11 @@ func (w *worker) collect(ips []string) map[string]*drainTimes {
 	out := map[string]*drainTimes{}
 	for _, ip := range ips {
 		if times := w.drains[ip]; times != nil {
+			times.Expected = w.scopes.expected(w.drainService[ip])
 			out[ip] = times
 		}
 		delete(w.drains, ip)
+		delete(w.drainService, ip)
 		for _, watched := range w.services {
 			delete(watched, ip)
 		}
@@ -87,7 +100,7 @@ func (w *worker) collect(ips []string) map[string]*drainTimes {
 func (w *worker) status() statusEvent {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return statusEvent{Event: "status", Streams: w.streams, Alive: w.alive, Full: w.full, Bytes: w.bytes.Load(), Responses: w.responses.Load(), FirstGone: w.firstGone, LastFullAt: w.lastFullAt}
+	return statusEvent{Event: "status", Streams: w.streams, Alive: w.alive, Full: w.full, Bytes: w.bytes.Load(), Responses: w.responses.Load(), OutOfScope: w.outOfScope.Load(), FirstGone: w.firstGone, LastFullAt: w.lastFullAt}
 }
 
 // checkFull and checkDone are called with mu held; like the Node worker, done may be sent more
@@ -104,7 +117,7 @@ func (w *worker) checkFull() {
 }
 
 func (w *worker) checkDone(ip string) {
-	if times := w.drains[ip]; times != nil && len(times.Received) >= w.alive {
+	if times := w.drains[ip]; times != nil && len(times.Received) >= w.scopes.expected(w.drainService[ip]) {
 		w.events.send(map[string]any{"event": "done", "ip": ip})
 	}
 }
@@ -117,11 +130,17 @@ func (w *worker) onFull(at float64) {
 	w.checkFull()
 }
 
-func (w *worker) onDraining(ip string, receivedAt, ackedAt float64) {
+// onDraining records a stream's DRAINING flip of ip; leaked when the stream does not depend on
+// the address's service.
+func (w *worker) onDraining(ip string, receivedAt, ackedAt float64, leaked bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	times := w.drains[ip]
 	if times == nil {
+		return
+	}
+	if leaked {
+		times.Leaked++
 		return
 	}
 	times.Received = append(times.Received, receivedAt)
@@ -129,10 +148,11 @@ func (w *worker) onDraining(ip string, receivedAt, ackedAt float64) {
 	w.checkDone(ip)
 }
 
-func (w *worker) onGone(wasFull bool, reason string) {
+func (w *worker) onGone(wasFull bool, reason string, sc *scope) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.alive--
+	w.scopes.add(sc, -1)
 	if wasFull {
 		w.full--
 	}
@@ -146,12 +166,39 @@ func (w *worker) onGone(wasFull bool, reason string) {
 }
 
 // sharedNames returns the worker's list for a sorted cluster list, so that streams holding the
-// same list (all of them, in practice) share one copy, one encoding and one index.
+// same list (all of them unscoped, those of one dependency set scoped) share one copy, one
+// encoding and one index. The last list handed out is compared first, without allocating.
 func (w *worker) sharedNames(names [][]byte) *nameList {
 	w.namesMu.Lock()
 	defer w.namesMu.Unlock()
-	if w.names == nil || !w.names.equal(names) {
-		w.names = newNameList(names)
+	if w.names != nil && w.names.equal(names) {
+		return w.names
 	}
-	return w.names
+	key := joinNames(names)
+	list := w.nameLists[key]
+	if list == nil {
+		list = newNameList(names)
+		// Bounded: a run has one list per dependency set, and changes to a set are few.
+		if w.nameLists == nil || len(w.nameLists) >= maxNameLists {
+			w.nameLists = map[string]*nameList{}
+		}
+		w.nameLists[key] = list
+	}
+	w.names = list
+	return list
+}
+
+const maxNameLists = 4096
+
+func joinNames(names [][]byte) string {
+	size := 0
+	for _, n := range names {
+		size += len(n) + 1
+	}
+	out := make([]byte, 0, size)
+	for _, n := range names {
+		out = append(out, n...)
+		out = append(out, 0)
+	}
+	return string(out)
 }
