@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { statusCommand } from './status.js';
+import { remoteSecretCommand } from './remote-secret.js';
 import { buildInfo } from '../telemetry/index.js';
 import { suggestFlags } from './suggest.js';
 import { ListenError } from '../app/index.js';
@@ -35,6 +36,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(demoCommand((code) => (exitCode = code)))
     .command(bootstrapCommand((code) => (exitCode = code)))
     .command(statusCommand((code) => (exitCode = code)))
+    .command(remoteSecretCommand((code) => (exitCode = code)))
     .demandCommand(1, 'name a command: serve, demo, bootstrap or status')
     .strict()
     .recommendCommands()

@@ -1,6 +1,6 @@
 export { ConfigError } from './errors.js';
 export { parseClusterSpec, validateClusterName, validateClusterSpecs, type ClusterSpec } from './clusters.js';
-export { findExecutable, loadKubeConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './kubeconfig.js';
+export { findExecutable, loadKubeConfig, FileKubeConfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './kubeconfig.js';
 export {
   validatePort,
   validateDuration,

@@ -1,7 +1,7 @@
 import { readFileSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { isIPv6 } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, loadYaml } from '@kubernetes/client-node';
 import type { ClusterSpec } from './clusters.js';
 import { ConfigError } from './errors.js';
 
@@ -42,16 +42,66 @@ function checkReadable(where: string, what: string, path: string | undefined): v
   }
 }
 
+/** `token-file` of a kubeconfig user: client-node reads it once at load and keeps no trace of its path. */
+function tokenFileOf(text: string, userName: string | undefined, baseDir: string): string | undefined {
+  try {
+    const raw = loadYaml(text) as { users?: { name?: string; user?: Record<string, unknown> }[] } | undefined;
+    const file = raw?.users?.find((u) => u.name === userName)?.user?.['token-file'];
+    return typeof file === 'string' && file !== '' ? resolve(baseDir, file) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A kubeconfig loaded from a file, which can be loaded again: a mounted Secret that is updated
+ * (credential rotation) changes the file, or a file it names, under a running Herald. The kube
+ * source follows these files (see sources/kube/credentials.ts) and reconnects with `reload()`.
+ */
+export class FileKubeConfig extends KubeConfig {
+  private text = '';
+  private tokenFile: string | undefined;
+
+  constructor(readonly spec: ClusterSpec) {
+    super();
+  }
+
+  /** The files this config's current context depends on: the kubeconfig itself first. */
+  credentialFiles(): string[] {
+    const user = this.getCurrentUser();
+    const cluster = this.getCurrentCluster();
+    const provider = user?.authProvider as { config?: Record<string, unknown> } | undefined;
+    const named = [user?.certFile, user?.keyFile, cluster?.caFile, provider?.config?.['tokenFile'], this.tokenFile];
+    return [this.spec.kubeconfigPath, ...new Set(named.filter((f): f is string => typeof f === 'string' && f !== ''))];
+  }
+
+  /** The same file(s) read again and checked as at startup; throws ConfigError when they do not load. */
+  reload(): FileKubeConfig {
+    return loadKubeConfig(this.spec);
+  }
+
+  // The text is only at hand here; `token-file` is looked up for the context chosen later.
+  override loadFromString(config: string, opts?: Parameters<KubeConfig['loadFromString']>[1]): void {
+    super.loadFromString(config, opts);
+    this.text = config;
+  }
+
+  override setCurrentContext(context: string): void {
+    super.setCurrentContext(context);
+    this.tokenFile = tokenFileOf(this.text, this.getCurrentUser()?.name, dirname(this.spec.kubeconfigPath));
+  }
+}
+
 /**
  * Loads and checks one cluster's kubeconfig without touching the network, so a typo fails at
  * startup instead of showing up later as an "unreachable" cluster.
  */
-export function loadKubeConfig(spec: ClusterSpec): KubeConfig {
+export function loadKubeConfig(spec: ClusterSpec): FileKubeConfig {
   const where = `--cluster ${spec.name}: kubeconfig ${spec.kubeconfigPath}`;
   const text = readKubeconfigText(spec);
   if (text.trim() === '') throw new ConfigError(`${where}: file is empty`);
 
-  const kc = new KubeConfig();
+  const kc = new FileKubeConfig(spec);
   try {
     kc.loadFromString(text);
   } catch (error) {
@@ -115,6 +165,8 @@ export function loadKubeConfig(spec: ClusterSpec): KubeConfig {
   if (server.protocol !== 'http:' && server.protocol !== 'https:') {
     throw new ConfigError(`${where}: cluster '${cluster.name}' server URL '${cluster.server}' is neither http nor https`);
   }
+  // Also picks the kubeconfig's `token-file`, if any, for the context in use.
+  kc.setCurrentContext(contextName);
   return kc;
 }
 

@@ -52,6 +52,8 @@ export class HeraldMetrics {
   readonly kubeClusterSynced: Gauge<'kube_cluster'>;
   readonly kubeEvents: Counter<'kube_cluster' | 'kind' | 'type'>;
   readonly kubeWatchRestarts: Counter<'kube_cluster' | 'kind'>;
+  /** A cluster's kubeconfig (or a file it names) changed: reconnected with it, or kept the old one because it did not load. */
+  readonly kubeCredentialReloads: Counter<'kube_cluster' | 'result'>;
   /** Pods that give no endpoint, by reason (no_port, no_service, not_ready, ip_conflict, ...). */
   readonly podsSkipped: Counter<'kube_cluster' | 'reason'>;
   /** IP ownership conflicts: reuse inside one cluster, or overlap across clusters. */
@@ -162,6 +164,12 @@ export class HeraldMetrics {
       registers: reg,
     });
     this.kubeWatchRestarts = new Counter({ name: 'herald_kube_watch_restarts_total', help: 'Informer restarts after errors', labelNames: ['kube_cluster', 'kind'], registers: reg });
+    this.kubeCredentialReloads = new Counter({
+      name: 'herald_kube_credential_reloads_total',
+      help: 'Kubeconfig or credential file changes of a cluster: result=reconnected, or failed (the previous credentials stay in use)',
+      labelNames: ['kube_cluster', 'result'],
+      registers: reg,
+    });
     this.podsSkipped = new Counter({ name: 'herald_pods_skipped_total', help: 'Pod observations that gave no endpoint, by reason', labelNames: ['kube_cluster', 'reason'], registers: reg });
     this.ipConflicts = new Counter({ name: 'herald_ip_conflicts_total', help: 'Pod IP conflicts: reuse within a cluster or overlap across clusters', labelNames: ['kind'], registers: reg });
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { realpathSync, watch } from 'node:fs';
-import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { DirectoryWatches, directoriesOf, type DirectoryWatch } from '../files/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { checkTlsMaterial, readTlsBytes, sameTlsBytes, type TlsFiles, type TlsMaterial } from './material.js';
 
@@ -9,10 +8,7 @@ type CertificateProvider = grpc.experimental.CertificateProvider;
 type CaListener = grpc.experimental.CaCertificateUpdateListener;
 type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
 
-/** Stops watching one directory. */
-export interface DirectoryWatch {
-  close(): void;
-}
+export type { DirectoryWatch };
 
 export interface TlsReloaderOptions {
   files: TlsFiles;
@@ -28,12 +24,6 @@ export interface TlsReloaderOptions {
 
 const DEFAULT_POLL_INTERVAL_MS = 60_000;
 const DEFAULT_SETTLE_MS = 200;
-
-function watchWithFs(dir: string, onEvent: () => void, onError: (err: Error) => void): DirectoryWatch {
-  const watcher = watch(dir, { persistent: false }, () => onEvent());
-  watcher.on('error', onError);
-  return watcher;
-}
 
 /** What a failed reload was about, so the same bad files are logged and counted once, not every poll. */
 function failureKey(message: string, bytes: Buffer[]): string {
@@ -57,7 +47,7 @@ export class TlsReloader implements CertificateProvider {
   private readonly caListeners = new Set<CaListener>();
   private readonly identityListeners = new Set<IdentityListener>();
   /** Watched directories: each file's own and, for a symlink, its target's (which a swap moves). */
-  private readonly watches = new Map<string, DirectoryWatch>();
+  private readonly watches: DirectoryWatches;
   private readonly poll: NodeJS.Timeout;
   private settleTimer: NodeJS.Timeout | undefined;
   private lastFailure: string | undefined;
@@ -67,6 +57,11 @@ export class TlsReloader implements CertificateProvider {
   constructor(private readonly options: TlsReloaderOptions) {
     this.material = checkTlsMaterial(readTlsBytes(options.files));
     this.setExpiry();
+    this.watches = new DirectoryWatches(
+      () => this.soon(),
+      (err, dir) => options.logger.warn({ err, dir }, 'TLS file watch failed; the files are still re-read periodically'),
+      options.watchDirectory,
+    );
     this.rewatch();
     this.poll = setInterval(() => this.reload(), options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.poll.unref();
@@ -135,8 +130,7 @@ export class TlsReloader implements CertificateProvider {
     this.closed = true;
     clearInterval(this.poll);
     if (this.settleTimer) clearTimeout(this.settleTimer);
-    for (const watch of this.watches.values()) watch.close();
-    this.watches.clear();
+    this.watches.close();
   }
 
   addCaCertificateListener(listener: CaListener): void {
@@ -174,33 +168,7 @@ export class TlsReloader implements CertificateProvider {
   /** Watches the directories that hold the files now, and stops watching those that no longer do. */
   private rewatch(): void {
     const { certPath, keyPath, caPath } = this.options.files;
-    const wanted = new Set<string>();
-    for (const path of [certPath, keyPath, ...(caPath === undefined ? [] : [caPath])]) {
-      wanted.add(dirname(path));
-      try {
-        wanted.add(dirname(realpathSync(path)));
-      } catch {
-        // Gone for now; the next event or poll looks again.
-      }
-    }
-    for (const [dir, watch] of this.watches) {
-      if (wanted.has(dir)) continue;
-      watch.close();
-      this.watches.delete(dir);
-    }
-    const watchDirectory = this.options.watchDirectory ?? watchWithFs;
-    for (const dir of wanted) {
-      if (this.watches.has(dir)) continue;
-      const onError = (err: Error) => this.options.logger.warn({ err, dir }, 'TLS file watch failed; the files are still re-read periodically');
-      try {
-        this.watches.set(
-          dir,
-          watchDirectory(dir, () => this.soon(), onError),
-        );
-      } catch (err) {
-        onError(err as Error);
-      }
-    }
+    this.watches.update(directoriesOf([certPath, keyPath, ...(caPath === undefined ? [] : [caPath])]));
   }
 
   /** A burst of events (a rotation writes several files) becomes one read once it settles. */

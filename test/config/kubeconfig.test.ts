@@ -161,3 +161,44 @@ describe('inClusterConfig', () => {
     expect(kc.getCurrentCluster()?.caFile).toBe(join(prefix, SERVICE_ACCOUNT_DIR, 'ca.crt'));
   });
 });
+
+describe('FileKubeConfig: the files a rotation may change', () => {
+  it('names the kubeconfig and every file its current context depends on', () => {
+    file('ca.crt', 'ca');
+    file('token', 'tok');
+    const path = file(
+      'files.yaml',
+      kubeconfig({
+        clusters: [{ name: 'c1', cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority': 'ca.crt' } }],
+        users: [
+          // client-node reads a token-file relative to the working directory: absolute here.
+          { name: 'u1', user: { 'token-file': join(dir, 'token') } },
+          { name: 'u2', user: { token: 'inline' } },
+        ],
+        contexts: [
+          { name: 'one', context: { cluster: 'c1', user: 'u1' } },
+          { name: 'two', context: { cluster: 'c1', user: 'u2' } },
+        ],
+        current: 'two',
+      }),
+    );
+    const table: [string | undefined, string[]][] = [
+      [undefined, [path, join(dir, 'ca.crt')]],
+      ['one', [path, join(dir, 'ca.crt'), join(dir, 'token')]],
+    ];
+    for (const [context, files] of table) {
+      const kc = loadKubeConfig({ name: 'east', kubeconfigPath: path, ...(context ? { context } : {}) });
+      expect(kc.credentialFiles().sort(), String(context)).toEqual(files.sort());
+    }
+  });
+
+  it('reloads from the same file and context', () => {
+    const path = file('reload.yaml', kubeconfig({ current: 'one' }));
+    const kc = loadKubeConfig({ name: 'east', kubeconfigPath: path, context: 'two' });
+    writeFileSync(path, kubeconfig({ current: 'one', clusters: [{ name: 'c1', cluster: { server: 'https://127.0.0.2:6443' } }] }));
+    const next = kc.reload();
+    expect([next.getCurrentContext(), next.getCurrentCluster()?.server]).toEqual(['two', 'https://127.0.0.2:6443']);
+    writeFileSync(path, '');
+    expect(() => kc.reload()).toThrow(ConfigError);
+  });
+});

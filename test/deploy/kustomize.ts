@@ -1,6 +1,6 @@
 // Renders deploy/ kustomizations into Kubernetes objects, for tests here and for the e2e tier
 // (which applies them with server-side dry-run). kustomize is the pinned build from
-// deploy/tools/build-kustomize.sh, made on first use; HERALD_KUSTOMIZE names another binary.
+// deploy/tools/build-go-tool.sh, made on first use; HERALD_KUSTOMIZE names another binary.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,16 +9,27 @@ import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEPLOY_DIR = path.join(REPO_ROOT, 'deploy');
 
-let cachedBinary: string | undefined;
+const cachedBinaries = new Map<string, string>();
 
-/** Path of a kustomize binary, building the pinned one if needed (~1 min the first time). */
+/**
+ * Path of a pinned deployment tool built from its Go module by deploy/tools/build-go-tool.sh
+ * (~1 min or more the first time), or the binary the environment variable names.
+ */
+export function goToolBinary(tool: 'kustomize' | 'helm', envVar: string): string {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) return fromEnv;
+  const cached = cachedBinaries.get(tool);
+  if (cached) return cached;
+  const script = path.join(DEPLOY_DIR, 'tools', 'build-go-tool.sh');
+  const out = execFileSync('bash', [script, tool], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 540_000 });
+  const binary = out.trim().split('\n').at(-1)!;
+  cachedBinaries.set(tool, binary);
+  return binary;
+}
+
+/** Path of a kustomize binary, building the pinned one if needed. */
 export function kustomizeBinary(): string {
-  if (process.env['HERALD_KUSTOMIZE']) return process.env['HERALD_KUSTOMIZE'];
-  if (cachedBinary) return cachedBinary;
-  const script = path.join(DEPLOY_DIR, 'tools', 'build-kustomize.sh');
-  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 540_000 });
-  cachedBinary = out.trim().split('\n').at(-1)!;
-  return cachedBinary;
+  return goToolBinary('kustomize', 'HERALD_KUSTOMIZE');
 }
 
 /** `kustomize build` of a directory relative to deploy/ (e.g. 'base', 'overlays/cluster-b'), as YAML text. */

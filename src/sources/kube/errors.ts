@@ -9,7 +9,8 @@ export function httpStatusOf(error: unknown): number | undefined {
   return undefined;
 }
 
-function reasonOf(error: unknown): string {
+/** The apiserver's Status message of a client-node failure, else the error's first line (with its network cause). */
+export function kubeErrorReason(error: unknown): string {
   if (typeof error !== 'object' || error === null) return String(error);
   const body = (error as { body?: unknown }).body;
   // ApiException messages carry the whole body and headers; the Status message is what helps.
@@ -42,6 +43,6 @@ export function describeKubeError(cluster: string, operation: KubeOperation, kin
   if (status === 403) {
     return `cluster ${cluster}: forbidden to ${what}: check the ClusterRole (get/list/watch on pods and nodes)`;
   }
-  if (status !== undefined) return `cluster ${cluster}: ${what} failed: HTTP ${status}: ${reasonOf(error)}`;
-  return `cluster ${cluster}: ${what} failed: ${reasonOf(error)}`;
+  if (status !== undefined) return `cluster ${cluster}: ${what} failed: HTTP ${status}: ${kubeErrorReason(error)}`;
+  return `cluster ${cluster}: ${what} failed: ${kubeErrorReason(error)}`;
 }

@@ -84,9 +84,9 @@ class ReportingWatch extends Watch {
  * the watch from the last resourceVersion; a 410 makes the informer relist by itself.
  */
 export class InformerLoop<T extends KubernetesObject> {
-  private readonly informer: ListWatch<T>;
+  private informer: ListWatch<T>;
   private readonly hooks: InformerLoopHooks<T>;
-  private readonly options: InformerLoopOptions<T>;
+  private options: InformerLoopOptions<T>;
   private operation: KubeOperation = 'list';
   /** True between a list's return and the informer having applied it (callbacks are list replay). */
   private applyingList = false;
@@ -94,21 +94,13 @@ export class InformerLoop<T extends KubernetesObject> {
   private stopped = true;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** After a reconnect, the previous informer's objects, until the new one has listed. */
+  private carried: readonly T[] | undefined;
 
   constructor(options: InformerLoopOptions<T>) {
     this.options = options;
     this.hooks = options.hooks;
-    const watch = new ReportingWatch(
-      options.kubeConfig,
-      () => this.stopped,
-      () => (this.operation = 'watch'),
-      () => this.healthy(),
-    );
-    this.informer = new ListWatch<T>(options.path, watch, () => this.list(), false, options.labelSelector);
-    this.informer.on('add', (obj) => this.applyingList || this.hooks.onAdd(obj));
-    this.informer.on('update', (obj) => this.applyingList || this.hooks.onUpdate(obj));
-    this.informer.on('delete', (obj) => this.applyingList || this.hooks.onDelete(obj));
-    this.informer.on('error', (error) => this.failed(error));
+    this.informer = this.makeInformer(options);
   }
 
   start(): void {
@@ -124,25 +116,64 @@ export class InformerLoop<T extends KubernetesObject> {
     await this.informer.stop();
   }
 
+  /**
+   * Goes on with other credentials (a rotated kubeconfig): a new informer on the new config
+   * lists afresh, and until it has, items() keeps answering with the old informer's objects, so
+   * a relist of another namespace's loop does not make the store drop these. Events of the old
+   * informer after this call are ignored; the new list reconciles whatever happened meanwhile.
+   */
+  async reconnect(kubeConfig: KubeConfig, list: InformerLoopOptions<T>['list']): Promise<void> {
+    const previous = this.informer;
+    this.carried = this.carried ?? previous.list();
+    this.options = { ...this.options, kubeConfig, list };
+    this.informer = this.makeInformer(this.options);
+    this.applyingList = false;
+    this.failures = 0;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await previous.stop();
+    if (!this.stopped) this.run();
+  }
+
   /** The informer's cache: the newest state of every object it holds. */
   items(): readonly T[] {
-    return this.informer.list();
+    return this.carried ?? this.informer.list();
+  }
+
+  private makeInformer(options: InformerLoopOptions<T>): ListWatch<T> {
+    // Every callback checks that its informer is still the current one: one replaced by a
+    // reconnect may still finish a list or report its abort.
+    const current = () => informer === this.informer;
+    const watch = new ReportingWatch(
+      options.kubeConfig,
+      () => this.stopped || !current(),
+      () => (this.operation = 'watch'),
+      () => current() && this.healthy(),
+    );
+    const informer: ListWatch<T> = new ListWatch<T>(options.path, watch, () => this.list(current), false, options.labelSelector);
+    informer.on('add', (obj) => current() && !this.applyingList && this.hooks.onAdd(obj));
+    informer.on('update', (obj) => current() && !this.applyingList && this.hooks.onUpdate(obj));
+    informer.on('delete', (obj) => current() && !this.applyingList && this.hooks.onDelete(obj));
+    informer.on('error', (error) => current() && this.failed(error));
+    return informer;
   }
 
   private run(): void {
     // start() resolves after the list and the watch connect, or after reporting an error; it
     // does not throw for API failures. Never await it: an unreachable cluster must not block.
-    this.informer.start().catch((error: unknown) => this.failed(error));
+    const informer = this.informer;
+    informer.start().catch((error: unknown) => informer === this.informer && this.failed(error));
   }
 
-  private async list(): Promise<KubernetesListObject<T>> {
+  private async list(current: () => boolean): Promise<KubernetesListObject<T>> {
     this.operation = 'list';
     const result = await this.withTimeout(this.options.list(), this.options.listTimeoutMs ?? 60_000);
     for (const item of result.items ?? []) slim(item);
+    if (!current()) return result;
     // The informer applies the list synchronously once this promise settles (its delete/add/update
     // callbacks are replay, not news); by the time an immediate runs, its cache is the new list.
     this.applyingList = true;
-    setImmediate(() => this.listApplied());
+    setImmediate(() => current() && this.listApplied());
     return result;
   }
 
@@ -160,6 +191,7 @@ export class InformerLoop<T extends KubernetesObject> {
 
   private listApplied(): void {
     this.applyingList = false;
+    this.carried = undefined;
     if (this.stopped) return;
     this.everListed = true;
     this.hooks.onListed(this.informer.list());

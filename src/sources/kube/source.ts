@@ -3,6 +3,7 @@ import type { ClusterStatus, Clock, ServiceScope } from '../../model/index.js';
 import { LogOnce, type HeraldMetrics, type Logger } from '../../telemetry/index.js';
 import type { ClusterSource, SourceSink } from '../types.js';
 import { describeKubeError } from './errors.js';
+import { CredentialWatcher, isReloadable, type ReloadableKubeConfig } from './credentials.js';
 import { InformerLoop, type KubeOperation } from './informer-loop.js';
 import { translateNode, translatePod, translatePodKey, type PodTranslateOptions } from './translate.js';
 
@@ -25,6 +26,8 @@ export interface KubeClusterSourceOptions {
   random?: () => number;
   /** How long a list may take before it counts as failed (default 60 s). */
   listTimeoutMs?: number;
+  /** Options of the credential file watch (for a kubeconfig loaded from a file); tests shorten them. */
+  credentialWatch?: { pollIntervalMs?: number; settleMs?: number };
 }
 
 type Kind = 'pod' | 'node';
@@ -57,7 +60,7 @@ export class KubeClusterSource implements ClusterSource {
   private readonly options: KubeClusterSourceOptions;
   private readonly translateOptions: PodTranslateOptions;
   private readonly logger: Logger;
-  private readonly pods: InformerLoop<V1Pod>[];
+  private readonly pods: { loop: InformerLoop<V1Pod>; list: (api: CoreV1Api) => ReturnType<CoreV1Api['listPodForAllNamespaces']> }[];
   private readonly nodes: InformerLoop<V1Node>;
   private readonly watches: WatchState[] = [];
   private sink: SourceSink | undefined;
@@ -66,6 +69,10 @@ export class KubeClusterSource implements ClusterSource {
   private readonly scope: Pick<ClusterStatus, 'namespaces'>;
   /** One warning per service and ignored app-protocol reason per window, not one per pod event. */
   private readonly ignoredProtocols = new LogOnce();
+  private kubeConfig: KubeConfig;
+  private credentials: CredentialWatcher | undefined;
+  /** Reconnects run one after the other: a second rotation waits for the first. */
+  private reconnecting: Promise<void> = Promise.resolve();
 
   constructor(options: KubeClusterSourceOptions) {
     this.name = options.name;
@@ -81,6 +88,7 @@ export class KubeClusterSource implements ClusterSource {
     const namespaces = options.namespaces !== undefined && options.namespaces.length > 0 ? [...new Set(options.namespaces)].sort() : undefined;
     this.scope = namespaces === undefined ? {} : { namespaces };
     this.current = { cluster: options.name, state: 'syncing', everSynced: false, lastError: undefined, lastChangeMs: options.clock(), ...this.scope };
+    this.kubeConfig = options.kubeConfig;
     const api = options.kubeConfig.makeApiClient(CoreV1Api);
     const backoff = options.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     const random = options.random ?? Math.random;
@@ -91,12 +99,13 @@ export class KubeClusterSource implements ClusterSource {
 
     this.pods = (namespaces ?? [undefined]).map((namespace) => {
       const watch = this.track('pod', namespace);
-      return new InformerLoop<V1Pod>({
+      const list = (client: CoreV1Api) => (namespace === undefined ? client.listPodForAllNamespaces({ labelSelector }) : client.listNamespacedPod({ namespace, labelSelector }));
+      const loop = new InformerLoop<V1Pod>({
         kubeConfig: options.kubeConfig,
         path: podPath(namespace),
         // An existence selector: only pods that belong to some service.
         labelSelector,
-        list: () => (namespace === undefined ? api.listPodForAllNamespaces({ labelSelector }) : api.listNamespacedPod({ namespace, labelSelector })),
+        list: () => list(api),
         backoff,
         random,
         listTimeoutMs,
@@ -121,6 +130,7 @@ export class KubeClusterSource implements ClusterSource {
           onRestart: () => options.metrics.kubeWatchRestarts.inc({ kube_cluster: cluster, kind: 'pod' }),
         },
       });
+      return { loop, list };
     });
 
     const nodeWatch = this.track('node', undefined);
@@ -164,12 +174,61 @@ export class KubeClusterSource implements ClusterSource {
     sink.setClusterStatus({ ...this.current });
     // Nodes first: their zones are then known when the pods arrive.
     this.nodes.start();
-    for (const loop of this.pods) loop.start();
+    for (const { loop } of this.pods) loop.start();
+    this.followCredentials();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.pods.map((loop) => loop.stop()), this.nodes.stop()]);
+    this.credentials?.close();
+    this.credentials = undefined;
+    await this.reconnecting;
+    await Promise.all([...this.pods.map(({ loop }) => loop.stop()), this.nodes.stop()]);
     this.sink = undefined;
+  }
+
+  /**
+   * Goes on with new credentials: every list/watch starts again on `kubeConfig`. The store keeps
+   * this cluster's endpoints meanwhile (xDS goes on serving them), and each new list replaces
+   * them whole, so whatever changed while reconnecting is reconciled and nothing is lost.
+   */
+  reconnect(kubeConfig: KubeConfig): Promise<void> {
+    const next = this.reconnecting.then(async () => {
+      this.kubeConfig = kubeConfig;
+      const api = kubeConfig.makeApiClient(CoreV1Api);
+      await Promise.all([this.nodes.reconnect(kubeConfig, () => api.listNode()), ...this.pods.map(({ loop, list }) => loop.reconnect(kubeConfig, () => list(api)))]);
+    });
+    this.reconnecting = next.catch(() => undefined);
+    return next;
+  }
+
+  /** For a kubeconfig loaded from files: reconnect when they change (a rotated Secret). */
+  private followCredentials(): void {
+    if (this.credentials !== undefined || !isReloadable(this.kubeConfig)) return;
+    this.credentials = new CredentialWatcher({
+      files: () => (isReloadable(this.kubeConfig) ? this.kubeConfig.credentialFiles() : []),
+      onChange: () => this.credentialsChanged(),
+      onWatchError: (err, dir) => this.logger.warn({ err, dir }, 'kubeconfig watch failed; the files are still re-read periodically'),
+      ...this.options.credentialWatch,
+    });
+  }
+
+  private credentialsChanged(): void {
+    const current = this.kubeConfig as ReloadableKubeConfig;
+    let next: ReloadableKubeConfig;
+    try {
+      next = current.reload();
+    } catch (error) {
+      this.options.metrics.kubeCredentialReloads.inc({ kube_cluster: this.name, result: 'failed' });
+      this.logger.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        `cluster ${this.name}: kubeconfig changed but does not load; going on with the previous credentials`,
+      );
+      return;
+    }
+    this.options.metrics.kubeCredentialReloads.inc({ kube_cluster: this.name, result: 'reconnected' });
+    this.logger.info(`cluster ${this.name}: kubeconfig changed; reconnecting with the new credentials (the last endpoints are served until the new list)`);
+    this.kubeConfig = next;
+    this.reconnect(next).catch((error: unknown) => this.logger.warn({ err: error }, `cluster ${this.name}: reconnect failed`));
   }
 
   status(): ClusterStatus {
@@ -187,13 +246,13 @@ export class KubeClusterSource implements ClusterSource {
 
   /** What the mesh keeps of this cluster while its API cannot be reached, as a log line says it. */
   private whatIsKept(): string {
-    const pods = this.pods.reduce((sum, loop) => sum + loop.items().length, 0);
+    const pods = this.pods.reduce((sum, { loop }) => sum + loop.items().length, 0);
     if (pods > 0) return `keeping the last known endpoints (${pods} pod${pods === 1 ? '' : 's'})`;
     return this.current.everSynced ? 'it had no pods in the mesh to keep; retrying' : 'no endpoints are known from it yet; retrying';
   }
 
   private allPods() {
-    return this.pods.flatMap((loop) => loop.items().map((pod) => this.translate(pod)));
+    return this.pods.flatMap(({ loop }) => loop.items().map((pod) => this.translate(pod)));
   }
 
   private track(kind: Kind, namespace: string | undefined): WatchState {

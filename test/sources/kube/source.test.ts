@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterStatus, NodeRecord, PodRecord } from '../../../src/model/index.js';
@@ -95,7 +98,12 @@ function recordingLogger(lines: string[]): Logger {
   return createLogger({ level: 'info', destination: { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) } });
 }
 
-function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<KubeClusterSourceOptions, 'namespaces' | 'serviceScope'> = {}, logger: Logger = silentLogger()) {
+function makeSource(
+  api: FakeApiServer,
+  listTimeoutMs?: number,
+  scope: Pick<KubeClusterSourceOptions, 'namespaces' | 'serviceScope'> = {},
+  overrides: Partial<KubeClusterSourceOptions> = {},
+) {
   const metrics = new HeraldMetrics({ defaultMetrics: false });
   const source = new KubeClusterSource({
     ...scope,
@@ -104,11 +112,12 @@ function makeSource(api: FakeApiServer, listTimeoutMs?: number, scope: Pick<Kube
     serviceLabel: 'app',
     portName: 'http',
     metrics,
-    logger,
+    logger: silentLogger(),
     clock: () => Date.now(),
     backoff: { initialMs: 20, maxMs: 200 },
     random: () => 0.5,
     listTimeoutMs,
+    ...overrides,
   });
   const sink = new RecordingSink();
   cleanups.push(() => source.stop());
@@ -136,7 +145,7 @@ describe('KubeClusterSource against a fake API server', () => {
     api.upsert('pods', annotated('ledger-3', '10.1.0.3', 'quic'));
     const lines: string[] = [];
     const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
-    const { source, sink } = makeSource(api, undefined, {}, logger);
+    const { source, sink } = makeSource(api, undefined, {}, { logger });
     await source.start(sink);
     await until('synced', () => source.status().state === 'synced' && sink.pods.size === 3);
     expect(sink.pods.get('shop/ledger-1')?.protocol).toEqual({ protocol: 'HTTP/2', source: 'annotation', detail: 'grpc' });
@@ -267,7 +276,7 @@ describe('KubeClusterSource against a fake API server', () => {
     api.upsert('pods', pod('cart-1', { app: 'cart' }));
 
     const lines: string[] = [];
-    const { source, sink, metrics } = makeSource(api, undefined, {}, recordingLogger(lines));
+    const { source, sink, metrics } = makeSource(api, undefined, {}, { logger: recordingLogger(lines) });
     await source.start(sink);
     await until('unreachable', () => source.status().state === 'unreachable');
     expect(source.status().lastError).toMatch(/^cluster east: list (pods|nodes) failed: /);
@@ -297,7 +306,7 @@ describe('KubeClusterSource against a fake API server', () => {
     api.upsert('nodes', node);
     api.upsert('pods', pod('cart-1', { app: 'cart' }));
     const lines: string[] = [];
-    const { source, sink } = makeSource(api, undefined, {}, recordingLogger(lines));
+    const { source, sink } = makeSource(api, undefined, {}, { logger: recordingLogger(lines) });
     await source.start(sink);
     await until('synced', () => source.status().state === 'synced');
     await until('pod watch open', () => api.openWatches('pods') === 1);
@@ -347,5 +356,93 @@ describe('KubeClusterSource against a fake API server', () => {
 
     api.hangLists = false;
     await until('synced', () => source.status().state === 'synced' && sink.pods.has('shop/cart-1'), 15_000);
+  });
+});
+
+describe('KubeClusterSource: new credentials without a restart', () => {
+  /** A kubeconfig of `from` that, like config's FileKubeConfig, follows `file` and reloads as `to`'s. */
+  function reloadable(from: FakeApiServer, to: () => FakeApiServer, file: string) {
+    return Object.assign(from.kubeConfig(), {
+      credentialFiles: () => [file],
+      reload: () => Object.assign(to().kubeConfig(), { credentialFiles: () => [file], reload: () => to().kubeConfig() }),
+    });
+  }
+
+  it('reconnects when its kubeconfig file changes: keeps every namespace served until the new lists, then follows only the new API', async () => {
+    const [a, b] = [new FakeApiServer(), new FakeApiServer()];
+    for (const api of [a, b]) {
+      await api.listen();
+      cleanups.push(() => api.close());
+      api.upsert('nodes', node);
+    }
+    a.upsert('pods', pod('cart-1', { app: 'cart', namespace: 'shop', ip: '10.1.0.1' }));
+    a.upsert('pods', pod('pay-1', { app: 'pay', namespace: 'bank', ip: '10.1.0.2' }));
+    // Meanwhile (seen only through the new credentials): pay-1 gone, pay-2 new.
+    b.upsert('pods', pod('cart-1', { app: 'cart', namespace: 'shop', ip: '10.1.0.1' }));
+    b.upsert('pods', pod('pay-2', { app: 'pay', namespace: 'bank', ip: '10.1.0.3' }));
+
+    const dir = mkdtempSync(join(tmpdir(), 'herald-reconnect-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, 'v1');
+    const { source, sink, metrics } = makeSource(
+      a,
+      undefined,
+      { namespaces: ['shop', 'bank'] },
+      { kubeConfig: reloadable(a, () => b, file), credentialWatch: { settleMs: 10, pollIntervalMs: 100 } },
+    );
+    await source.start(sink);
+    await until('synced on a', () => source.status().state === 'synced' && sink.pods.size === 2);
+    await until('watches open on a', () => a.openWatches('pods') === 2);
+    const before = sink.calls.length;
+    const statusesBefore = sink.statuses.length;
+
+    writeFileSync(file, 'v2');
+    await until('b listed', () => sink.pods.has('bank/pay-2') && !sink.pods.has('bank/pay-1'));
+    await until('watches moved to b', () => b.openWatches('pods') === 2 && a.openWatches('pods') === 0);
+
+    // Every whole replacement during the reconnect still held both namespaces' pods.
+    const replaces = sink.calls.slice(before).filter((c) => c.startsWith('replace '));
+    expect(replaces.length).toBeGreaterThan(0);
+    for (const r of replaces) {
+      expect(r, r).toMatch(/shop\/cart-1/);
+      expect(r, r).toMatch(/bank\/pay-[12]/);
+    }
+    // Never back to 'syncing': the cluster stayed served.
+    expect(sink.statuses.slice(statusesBefore).map((s) => s.state)).not.toContain('syncing');
+    expect(await counter(metrics, 'herald_kube_credential_reloads_total', { kube_cluster: 'east', result: 'reconnected' })).toBe(1);
+
+    // The old API is no longer followed; the new one is.
+    a.upsert('pods', pod('ghost', { app: 'cart', namespace: 'shop', ip: '10.1.0.9' }));
+    b.upsert('pods', pod('cart-2', { app: 'cart', namespace: 'shop', ip: '10.1.0.4' }));
+    await until('cart-2 from b', () => sink.pods.has('shop/cart-2'));
+    expect(sink.pods.has('shop/ghost')).toBe(false);
+  });
+
+  it('keeps the old credentials when the changed kubeconfig does not load', async () => {
+    const api = new FakeApiServer();
+    await api.listen();
+    cleanups.push(() => api.close());
+    api.upsert('nodes', node);
+    api.upsert('pods', pod('cart-1', { app: 'cart', ip: '10.1.0.1' }));
+    const dir = mkdtempSync(join(tmpdir(), 'herald-reconnect-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, 'v1');
+    const kubeConfig = Object.assign(api.kubeConfig(), {
+      credentialFiles: () => [file],
+      reload: () => {
+        throw new Error('not a kubeconfig');
+      },
+    });
+    const { source, sink, metrics } = makeSource(api, undefined, {}, { kubeConfig, credentialWatch: { settleMs: 10 } });
+    await source.start(sink);
+    await until('synced', () => source.status().state === 'synced');
+    writeFileSync(file, 'broken');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await counter(metrics, 'herald_kube_credential_reloads_total', { kube_cluster: 'east', result: 'failed' })).toBe(1);
+    api.upsert('pods', pod('cart-2', { app: 'cart', ip: '10.1.0.2' }));
+    await until('cart-2 over the old watch', () => sink.pods.has('shop/cart-2'));
+    expect(source.status().state).toBe('synced');
   });
 });

@@ -1,0 +1,1 @@
+export { DirectoryWatches, directoriesOf, watchWithFs, type DirectoryWatch, type WatchDirectory } from './watch.js';
