@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { statusCommand } from './status.js';
+import { waitDrainedCommand } from './wait-drained.js';
 
 /** A usage error the CLI reports in one line before exiting non-zero. */
 export class UsageError extends Error {}
@@ -17,7 +18,8 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(demoCommand((code) => (exitCode = code)))
     .command(bootstrapCommand((code) => (exitCode = code)))
     .command(statusCommand((code) => (exitCode = code)))
-    .demandCommand(1, 'name a command: serve, demo, bootstrap or status')
+    .command(waitDrainedCommand((code) => (exitCode = code)))
+    .demandCommand(1, 'name a command: serve, demo, bootstrap, status or wait-drained')
     .strict()
     .recommendCommands()
     .help()
