@@ -17,6 +17,7 @@ import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
 import { DrainReceipts } from './drain-receipts.js';
+import { DrainEvents, type DrainEventsOptions } from './drain-events.js';
 
 export interface DaemonOptions {
   sources: ClusterSource[];
@@ -63,6 +64,8 @@ export interface DaemonOptions {
   replicaName?: string | undefined;
   /** Requests that may wait on /debug/drains/wait at once (default 64). */
   maxDrainWaiters?: number | undefined;
+  /** Report each finished drain as a Kubernetes Event on the pod (--drain-events); absent: no Events. */
+  drainEvents?: DrainEventsOptions | undefined;
 }
 
 /** A finished drain as the admin pages show it. */
@@ -183,16 +186,21 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
       recentDrains.push(record);
       drainHistory.record(record);
       receipts.finished(record);
+      drainEvents?.drained(record);
       for (const listener of drainListeners) listener(result, record);
     },
   });
+  const replica = options.replicaName ?? hostname();
+  const drainEvents = options.drainEvents
+    ? new DrainEvents(options.drainEvents, { clock, metrics, logger: logger.child({ stage: 'drain-events' }), replica, uidOf: (cluster, podKey) => store.pod(cluster, podKey)?.uid })
+    : undefined;
   const receipts = new DrainReceipts({
     store,
     tracker: drains,
     history: drainHistory,
     clusters: () => options.sources.map((source) => source.name),
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
-    replica: options.replicaName ?? hostname(),
+    replica,
   });
   const pipeline = new ResourcePipeline({
     store,
@@ -284,6 +292,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     tokenFile?.close();
     store.flush();
     drains.close();
+    drainEvents?.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
   }
 }

@@ -4,3 +4,7 @@
 export { DrainTracker, type DrainNotice, type DrainResult, type DrainTrackerOptions, type PendingDrain } from './tracker.js';
 export { DrainHistory, type DrainRecord } from './history.js';
 export { DONE_STATES, FINAL_STATES, podDrainStatus, type DrainState, type PodDrainStatus, type PodFacts, type StatusInput } from './status.js';
+export { EventQueue, type AggregatedEvent, type EventQueueOptions } from './event-queue.js';
+export { TokenBucket } from './token-bucket.js';
+export { drainEventContent, drainEventKey, formatSeconds, type DrainEventContent, type DrainEventReason } from './event-text.js';
+export { drainEventBody, kubeEventWriter, microTime, REPORTING_CONTROLLER } from './kube-events.js';
