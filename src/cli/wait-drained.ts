@@ -1,4 +1,6 @@
 import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { ConfigError, validateDuration, validatePort } from '../config/index.js';
@@ -163,21 +165,73 @@ export function waitDrainedCommand(setExitCode: (code: number) => void): Command
         .option('pod', { type: 'string', describe: "the pod's name" })
         .option('ip', { type: 'string', describe: "the pod's IP, instead of --namespace and --pod" })
         .option('timeout', { type: 'string', default: '30s', describe: 'give up after this long (keep it below terminationGracePeriodSeconds)' })
-        .option('token-file', { type: 'string', describe: "file holding Herald's admin token (its --admin-token-file); required unless Herald is on loopback" }),
+        .option('token-file', { type: 'string', describe: "file holding Herald's admin token (its --admin-token-file); required unless Herald is on loopback" })
+        .option('listen', {
+          type: 'number',
+          describe:
+            'instead of waiting once, serve GET /wait-drained on this port and wait on each request (200 drained, 503 not): a preStop httpGet hook for an application container without a shell',
+        }),
     handler: async (argv) => {
       const timeoutMs = validateDuration('--timeout', argv['timeout'], { allowZero: false });
       const { query, label } = podQuery(argv as Record<string, unknown>);
-      const token = readToken(argv['tokenFile']);
       const explicit = (argv['replica'] as string[] | undefined) ?? [];
-      const replicas =
-        explicit.length > 0
-          ? explicit.map((value) => parseAddress(value))
-          : await resolveReplicas(String(argv['replicas']), validatePort('--admin-port', argv['adminPort'], { allowZero: false }));
-      const started = performance.now();
-      const answers = await waitDrained({ replicas, query, timeoutMs, token });
-      const { code, line } = verdict(label, answers, performance.now() - started);
+      const adminPort = validatePort('--admin-port', argv['adminPort'], { allowZero: false });
+      const once = async (): Promise<{ code: number; line: string }> => {
+        // Asked again each time: the token may have rotated and replicas come and gone.
+        const token = readToken(argv['tokenFile']);
+        const replicas = explicit.length > 0 ? explicit.map((value) => parseAddress(value)) : await resolveReplicas(String(argv['replicas']), adminPort);
+        const started = performance.now();
+        return verdict(label, await waitDrained({ replicas, query, timeoutMs, token }), performance.now() - started);
+      };
+      if (argv['listen'] !== undefined) {
+        readToken(argv['tokenFile']);
+        const { port, close } = await serveGate(validatePort('--listen', argv['listen']), once);
+        process.stdout.write(`wait-drained: serving GET /wait-drained on port ${port} for ${label}\n`);
+        await new Promise<void>((resolve) => {
+          for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+        });
+        close();
+        setExitCode(0);
+        return;
+      }
+      const { code, line } = await once();
       process.stdout.write(`${line}\n`);
       setExitCode(code);
     },
   };
+}
+
+/**
+ * The preStop gate: kubelet's httpGet hook holds the application container until the answer
+ * comes. Concurrent requests share one wait, so the port cannot be used to multiply the load
+ * on Herald; anything but GET /wait-drained is 404.
+ */
+function serveGate(port: number, once: () => Promise<{ code: number; line: string }>): Promise<{ port: number; close: () => void }> {
+  let inFlight: Promise<{ code: number; line: string }> | undefined;
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/wait-drained') {
+      res.writeHead(404).end();
+      return;
+    }
+    inFlight ??= once().finally(() => (inFlight = undefined));
+    inFlight.then(
+      ({ code, line }) => {
+        process.stdout.write(`${line}\n`);
+        res.writeHead(code === 0 ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(`${line}\n`);
+      },
+      (err: unknown) => res.writeHead(500).end(`${err instanceof Error ? err.message : String(err)}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => {
+          server.close();
+          server.closeAllConnections();
+        },
+      }),
+    );
+  });
 }

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +148,32 @@ describe('herald wait-drained against real xDS clients', () => {
     const run = await runHerald(['wait-drained', '--replica', admin(), '--pod', 'a-1']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--pod needs --namespace');
+  });
+});
+
+describe('herald wait-drained --listen (a preStop httpGet gate)', () => {
+  it('answers GET /wait-drained with the verdict, 404 elsewhere, and exits on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [path.resolve('dist/main.js'), 'wait-drained', '--listen', '0', '--replica', `127.0.0.1:${await closedPort()}`, '--namespace', 'shop', '--pod', 'cart-1', '--timeout', '1s'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const start = performance.now();
+      while (!/port (\d+)/.test(out) && performance.now() - start < 10_000) await new Promise((r) => setTimeout(r, 50));
+      const port = /port (\d+)/.exec(out)![1];
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+      const res = await fetch(`http://127.0.0.1:${port}/wait-drained`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toMatch(/^not drained after [\d.]+s: pod shop\/cart-1: 1\/1 replicas do not agree: .*unreachable \(ECONNREFUSED\)\n$/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
