@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drainEventBody, drainEventContent, drainEventKey, formatSeconds, microTime, type DrainRecord } from '../../src/drains/index.js';
+import { drainEventBody, drainEventContent, drainEventKey, formatSeconds, kubeEventWriter, microTime, type DrainRecord } from '../../src/drains/index.js';
 import { buildDrainConfig } from '../../src/config/index.js';
 
 function drain(over: Partial<DrainRecord> = {}): DrainRecord {
@@ -105,5 +105,24 @@ describe('buildDrainConfig', () => {
     [{ replicaName: 'x'.repeat(129) }, /128/],
   ])('refuses %o', (raw, message) => {
     expect(() => buildDrainConfig(raw, {})).toThrow(message);
+  });
+});
+
+describe('kubeEventWriter', () => {
+  it("writes each Event to its pod's own cluster, and fails for a cluster it has no client for", async () => {
+    const written: Record<string, unknown[]> = { dc1: [], dc2: [] };
+    const api = (cluster: string) => ({ createNamespacedEvent: async (req: unknown) => void written[cluster]!.push(req) }) as never;
+    const write = kubeEventWriter({
+      apis: new Map([
+        ['dc1', api('dc1')],
+        ['dc2', api('dc2')],
+      ]),
+      replica: 'herald-0',
+    });
+    const content = drainEventContent(drain({ cluster: 'dc2' }), 'herald-0', undefined);
+    await write({ key: 'k', latest: content, count: 1, firstAtMs: 0, lastAtMs: 0 });
+    expect(written['dc1']).toEqual([]);
+    expect(written['dc2']).toEqual([expect.objectContaining({ namespace: 'shop', body: expect.objectContaining({ reason: 'HeraldDrained', reportingInstance: 'herald-0' }) })]);
+    await expect(write({ key: 'k', latest: { ...content, cluster: 'dc3' }, count: 1, firstAtMs: 0, lastAtMs: 0 })).rejects.toThrow('no Kubernetes client for cluster dc3');
   });
 });
