@@ -85,6 +85,12 @@ describe.skipIf(bins === '')('e2e: drain Events and wait-drained', () => {
       reportingInstance: 'herald-e2e-0',
       regarding: { kind: 'Pod', namespace: 'default', name: 'cart-0', uid: pod.metadata!.uid },
     });
+    // What `kubectl describe pod` asks: core/v1 Events selected by the pod's name, kind and uid.
+    const described = await cluster.kube.core().listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=cart-0,involvedObject.uid=${pod.metadata!.uid}`,
+    });
+    expect(described.items.map((e) => e.reason)).toContain('HeraldDrained');
   });
 
   it(`keeps a burst of ${BURST_PODS} deletions within the Event rate limit, with nothing lost from the counts`, async () => {
