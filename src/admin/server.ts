@@ -4,6 +4,7 @@ import { accessGuard, allowedHostSet, isAllowedHost, refusalMessage, type Access
 import { LogOnce, type HeraldMetrics, type Logger } from '../telemetry/index.js';
 import { UI_CSP, UI_HTML } from './ui.js';
 import { summarizeService, type AdminView } from './view.js';
+import { parseDrainQuery, WaiterGate } from './drain-query.js';
 
 export interface AdminServerOptions {
   logger?: Logger;
@@ -12,7 +13,9 @@ export interface AdminServerOptions {
   /** Host names accepted in the Host header besides IP literals and localhost (--admin-allowed-host). */
   allowedHosts?: readonly string[];
   /** Counts refusals; absent in tests that do not look at them. */
-  metrics?: Pick<HeraldMetrics, 'adminRequestsRefused'>;
+  metrics?: Pick<HeraldMetrics, 'adminRequestsRefused'> & Partial<Pick<HeraldMetrics, 'drainWaiters'>>;
+  /** Requests that may wait on /debug/drains/wait at once (default 64); more are answered 429. */
+  maxDrainWaiters?: number;
 }
 
 type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
@@ -24,6 +27,8 @@ interface RequestContext {
   /** Path segments after the route prefix, still percent-encoded. */
   rest: string[];
   query: URLSearchParams;
+  /** Aborts when the caller goes away, so a long-poll stops holding anything for it. */
+  signal: AbortSignal;
 }
 
 interface Reply {
@@ -81,8 +86,9 @@ export class AdminServer {
   private readonly routes: { prefix: string[]; exact: boolean; handler: Handler }[];
   private readonly access: AccessGuard;
   private readonly allowedHosts: ReadonlySet<string>;
-  private readonly counters: Pick<HeraldMetrics, 'adminRequestsRefused'> | undefined;
+  private readonly counters: AdminServerOptions['metrics'];
   private readonly refusalLog = new LogOnce();
+  private readonly waiters: WaiterGate;
 
   constructor(view: AdminView, options: AdminServerOptions = {}) {
     this.view = view;
@@ -90,6 +96,7 @@ export class AdminServer {
     this.access = options.access ?? accessGuard();
     this.allowedHosts = allowedHostSet(options.allowedHosts ?? []);
     this.counters = options.metrics;
+    this.waiters = new WaiterGate(options.maxDrainWaiters ?? 64);
     this.routes = [
       { prefix: [], exact: true, handler: () => this.index() },
       { prefix: ['healthz'], exact: true, handler: () => this.healthz() },
@@ -98,7 +105,8 @@ export class AdminServer {
       { prefix: ['debug', 'clusters'], exact: true, handler: () => json(200, this.view.clusters()) },
       { prefix: ['debug', 'services'], exact: false, handler: (ctx) => this.services(ctx) },
       { prefix: ['debug', 'clients'], exact: true, handler: () => json(200, this.view.clients()) },
-      { prefix: ['debug', 'drains'], exact: true, handler: () => this.drains() },
+      { prefix: ['debug', 'drains'], exact: true, handler: (ctx) => this.drains(ctx) },
+      { prefix: ['debug', 'drains', 'wait'], exact: true, handler: (ctx) => this.drainWait(ctx) },
       { prefix: ['debug', 'drains', 'recent'], exact: true, handler: () => this.recentDrains() },
       { prefix: ['ui'], exact: true, handler: () => ui() },
     ];
@@ -130,8 +138,10 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: Reply;
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
     try {
-      reply = await this.route(req, res);
+      reply = await this.route(req, res, gone.signal);
     } catch (err) {
       this.logger?.error({ err, url: req.url }, 'admin request failed');
       reply = json(500, { error: 'internal error' });
@@ -146,7 +156,7 @@ export class AdminServer {
     res.end(reply.body);
   }
 
-  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<Reply> {
+  private async route(req: http.IncomingMessage, res: http.ServerResponse, signal: AbortSignal): Promise<Reply> {
     if (!isAllowedHost(req.headers.host, this.allowedHosts)) {
       this.refused(req, 'host_not_allowed');
       return json(421, { error: 'host not allowed', detail: 'the Host header is not an IP address, localhost or a name given with --admin-allowed-host' });
@@ -167,7 +177,7 @@ export class AdminServer {
       res.setHeader('allow', ALLOWED);
       return json(405, { error: 'method not allowed', allow: ALLOWED });
     }
-    return route.handler({ rest: segments.slice(route.prefix.length), query });
+    return route.handler({ rest: segments.slice(route.prefix.length), query, signal });
   }
 
   private refused(req: http.IncomingMessage, reason: RefusalReason | 'host_not_allowed'): void {
@@ -180,6 +190,7 @@ export class AdminServer {
     const paths = ['/ui', '/healthz', '/readyz', '/metrics', '/debug/clusters', '/debug/services', '/debug/services/NAME', '/debug/clients'];
     if (this.view.drains) paths.push('/debug/drains');
     if (this.view.recentDrains) paths.push('/debug/drains/recent');
+    if (this.view.drainReceipt) paths.push('/debug/drains/wait');
     return json(200, { service: 'herald', paths });
   }
 
@@ -217,9 +228,40 @@ export class AdminServer {
     return json(200, { summary: summarizeService(service), ...service });
   }
 
-  private drains(): Reply {
+  /** In-flight drains; with ?pod=NAMESPACE/NAME (or namespace=, name=, cluster=, ip=) one pod's drains and where it stands. */
+  private drains(ctx: RequestContext): Reply {
     if (!this.view.drains) return json(404, { error: 'not found', path: 'debug/drains' });
-    return json(200, this.view.drains());
+    if (!['pod', 'name', 'namespace', 'ip', 'cluster'].some((key) => ctx.query.has(key)) || !this.view.podDrains) return json(200, this.view.drains());
+    const parsed = parseDrainQuery(ctx.query, false);
+    if ('error' in parsed) return json(400, { error: parsed.error });
+    const found = this.view.podDrains(parsed.pod);
+    return 'error' in found ? json(400, { error: found.error }) : json(200, found.body);
+  }
+
+  /**
+   * Has the mesh stopped sending to this pod? 200 when every stream this replica serves has
+   * ACKed the pod's DRAINING state, 503 otherwise (the body says where it stands). With
+   * ?wait=DURATION (at most MAX_DRAIN_WAIT_MS) it answers as soon as that is settled; a bounded
+   * number of callers may wait at once, the others get 429 and Retry-After.
+   */
+  private async drainWait(ctx: RequestContext): Promise<Reply> {
+    if (!this.view.drainReceipt) return json(404, { error: 'not found', path: 'debug/drains/wait' });
+    const parsed = parseDrainQuery(ctx.query, true);
+    if ('error' in parsed) return json(400, { error: parsed.error });
+    const waits = parsed.waitMs > 0;
+    if (waits && !this.waiters.tryEnter()) {
+      this.counters?.adminRequestsRefused.inc({ reason: 'too_many_waiters' });
+      return { ...json(429, { error: 'too many callers waiting for drains', maxWaiters: this.waiters.max }), headers: { 'retry-after': '1' } };
+    }
+    this.counters?.drainWaiters?.set(this.waiters.waiting);
+    try {
+      const answer = await this.view.drainReceipt(parsed.pod, parsed.waitMs, ctx.signal);
+      if ('error' in answer) return json(400, { error: answer.error });
+      return json(answer.drained ? 200 : 503, answer.body);
+    } finally {
+      if (waits) this.waiters.leave();
+      this.counters?.drainWaiters?.set(this.waiters.waiting);
+    }
   }
 
   private recentDrains(): Reply {

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { ClusterStatus, ProtocolSource, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
+import type { DrainAnswer, PodQuery } from './drain-query.js';
 
 /**
  * What the admin server may read. The composition root implements it from the store, the
@@ -22,6 +23,13 @@ export interface AdminView {
   drains?(): unknown[];
   /** Drains that finished (propagated or timed out), newest first, bounded; optional. */
   recentDrains?(): unknown[];
+  /** One pod's drain: in flight and finished drains, with where it stands; optional. */
+  podDrains?(query: PodQuery): { error: string } | { body: unknown };
+  /**
+   * Whether every stream subscribed to the pod's service ACKed its DRAINING state; waits up to
+   * waitMs (already capped) for a final answer, and stops waiting when the signal aborts.
+   */
+  drainReceipt?(query: PodQuery, waitMs: number, signal: AbortSignal): Promise<{ error: string } | DrainAnswer>;
 }
 
 export interface Readiness {

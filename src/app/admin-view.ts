@@ -6,6 +6,7 @@ import type { EndpointStore } from '../store/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
 import type { XdsServer } from '../xds/index.js';
 import type { InitialSyncGate } from './sync-gate.js';
+import type { DrainReceipts } from './drain-receipts.js';
 
 export interface AdminViewDeps {
   sources: ClusterSource[];
@@ -20,6 +21,8 @@ export interface AdminViewDeps {
   isShuttingDown?: () => boolean;
   /** Finished drains, newest first. */
   recentDrains?: () => unknown[];
+  /** Per-pod drain status and waiting (/debug/drains?pod=, /debug/drains/wait). */
+  receipts?: DrainReceipts;
 }
 
 /** The admin server's read-only window onto the running stages. */
@@ -43,5 +46,11 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
     clients: () => deps.xds.clients(),
     drains: () => deps.drains.pending(),
     ...(deps.recentDrains ? { recentDrains: deps.recentDrains } : {}),
+    ...(deps.receipts
+      ? {
+          podDrains: (query) => deps.receipts!.podDrains(query),
+          drainReceipt: (query, waitMs, signal) => deps.receipts!.wait(query, waitMs, signal),
+        }
+      : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../model/index.js';
 import { systemClock } from '../model/index.js';
@@ -6,7 +7,7 @@ import type { ClusterSource } from '../sources/types.js';
 import { EndpointStore } from '../store/index.js';
 import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
-import { DrainTracker, type DrainResult } from '../drains/index.js';
+import { DrainHistory, DrainTracker, type DrainRecord, type DrainResult } from '../drains/index.js';
 import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
 import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
@@ -15,6 +16,8 @@ import { EgressRoutes } from './egress-routes.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
+import { DrainReceipts } from './drain-receipts.js';
+import { DrainEvents, type DrainEventsOptions } from './drain-events.js';
 
 export interface DaemonOptions {
   sources: ClusterSource[];
@@ -57,13 +60,16 @@ export interface DaemonOptions {
   handoffDelayMs?: number;
   /** Finished drains kept for /debug/drains/recent and the UI (default 50). */
   recentDrains?: number;
+  /** This replica's name in drain receipts and Events (its pod name; default the host name). */
+  replicaName?: string | undefined;
+  /** Requests that may wait on /debug/drains/wait at once (default 64). */
+  maxDrainWaiters?: number | undefined;
+  /** Report each finished drain as a Kubernetes Event on the pod (--drain-events); absent: no Events. */
+  drainEvents?: DrainEventsOptions | undefined;
 }
 
 /** A finished drain as the admin pages show it. */
-export interface RecentDrain extends DrainResult {
-  /** When the drain finished (propagated or timed out), epoch ms from the daemon's clock. */
-  completedAtMs: number;
-}
+export type RecentDrain = DrainRecord;
 
 export interface DaemonDeps {
   logger: Logger;
@@ -71,7 +77,7 @@ export interface DaemonDeps {
   clock?: Clock;
 }
 
-export type DrainListener = (result: DrainResult) => void;
+export type DrainListener = (result: DrainResult, record: DrainRecord) => void;
 
 /** A running Herald: the same wiring serves `herald serve`, `herald demo`, tests and benchmarks. */
 export interface Daemon {
@@ -129,6 +135,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   const drainListeners = new Set<DrainListener>();
   const recentDrains = new RecentList<RecentDrain>(options.recentDrains ?? 50);
+  const drainHistory = new DrainHistory();
   const gate = new InitialSyncGate({
     statuses: () => options.sources.map((source) => source.status()),
     beforeOpen: () => store.flush(),
@@ -153,8 +160,14 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     clock,
     subscribersOf: (name) => xdsServer.subscribersOf('endpoint', name),
     timeoutMs: options.drainTimeoutMs ?? 60_000,
-    onComplete: (result) => {
+    onComplete: (result, neverAcked) => {
       if (result.complete) metrics.drainPropagation.observe(result.propagationSeconds);
+      metrics.drainsFinished.inc({ outcome: result.complete ? 'complete' : 'incomplete' });
+      const record: DrainRecord = {
+        ...result,
+        completedAtMs: clock(),
+        neverAckedNodes: neverAcked.slice(0, 5).map((id) => xdsServer.nodeIdOf(id) ?? `stream ${id}`),
+      };
       logger.info(
         {
           service: result.service,
@@ -166,12 +179,28 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
           gone: result.gone,
           seconds: result.propagationSeconds,
           complete: result.complete,
+          ...(result.complete ? {} : { neverAcked: record.neverAckedNodes }),
         },
-        'drain propagated',
+        result.complete ? 'drain propagated' : 'drain incomplete: clients never ACKed DRAINING',
       );
-      recentDrains.push({ ...result, completedAtMs: clock() });
-      for (const listener of drainListeners) listener(result);
+      recentDrains.push(record);
+      drainHistory.record(record);
+      receipts.finished(record);
+      drainEvents?.drained(record);
+      for (const listener of drainListeners) listener(result, record);
     },
+  });
+  const replica = options.replicaName ?? hostname();
+  const drainEvents = options.drainEvents
+    ? new DrainEvents(options.drainEvents, { clock, metrics, logger: logger.child({ stage: 'drain-events' }), replica, uidOf: (cluster, podKey) => store.pod(cluster, podKey)?.uid })
+    : undefined;
+  const receipts = new DrainReceipts({
+    store,
+    tracker: drains,
+    history: drainHistory,
+    clusters: () => options.sources.map((source) => source.name),
+    nodeIdOf: (id) => xdsServer.nodeIdOf(id),
+    replica,
   });
   const pipeline = new ResourcePipeline({
     store,
@@ -182,6 +211,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     logger,
     clusterOptions: options.clusterOptions ?? {},
     localCluster: options.localCluster,
+    graceOf: (cluster, podKey) => store.pod(cluster, podKey)?.gracePeriodSeconds,
   });
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
@@ -205,8 +235,15 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
         isServing: () => serving,
         isShuttingDown: () => shuttingDown,
         recentDrains: () => recentDrains.newestFirst(),
+        receipts,
       }),
-      { logger: logger.child({ stage: 'admin' }), access, allowedHosts: options.admin.allowedHosts ?? [], metrics },
+      {
+        logger: logger.child({ stage: 'admin' }),
+        access,
+        allowedHosts: options.admin.allowedHosts ?? [],
+        metrics,
+        ...(options.maxDrainWaiters === undefined ? {} : { maxDrainWaiters: options.maxDrainWaiters }),
+      },
     );
     const adminListener = admin;
     const { host, port } = options.admin;
@@ -262,6 +299,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     tokenFile?.close();
     store.flush();
     drains.close();
+    drainEvents?.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
   }
 }

@@ -19,6 +19,8 @@ export interface PipelineDeps {
   logger: Logger;
   clusterOptions: ClusterOptions;
   localCluster: string | undefined;
+  /** The pod's termination grace in seconds, when known: a drain is incomplete once it passes. */
+  graceOf?: (cluster: string, podKey: string) => number | undefined;
 }
 
 const ENDPOINTS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['endpoints']);
@@ -96,7 +98,9 @@ export class ResourcePipeline {
     for (const { service, endpoint } of newlyDraining) {
       const cached = this.deps.cache.get('endpoint', service);
       if (!cached || endpoint.drainingSinceMs === undefined) continue;
+      const graceSeconds = this.deps.graceOf?.(endpoint.cluster, endpoint.podKey);
       this.deps.drains.track({
+        ...(graceSeconds === undefined ? {} : { graceMs: graceSeconds * 1000 }),
         service,
         cluster: endpoint.cluster,
         podKey: endpoint.podKey,

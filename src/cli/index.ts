@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { demoCommand } from './demo.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { statusCommand } from './status.js';
+import { waitDrainedCommand } from './wait-drained.js';
 import { remoteSecretCommand } from './remote-secret.js';
 import { buildInfo } from '../telemetry/index.js';
 import { suggestFlags } from './suggest.js';
@@ -37,7 +38,8 @@ export async function runCli(argv: string[]): Promise<number> {
     .command(bootstrapCommand((code) => (exitCode = code)))
     .command(statusCommand((code) => (exitCode = code)))
     .command(remoteSecretCommand((code) => (exitCode = code)))
-    .demandCommand(1, 'name a command: serve, demo, bootstrap or status')
+    .command(waitDrainedCommand((code) => (exitCode = code)))
+    .demandCommand(1, 'name a command: serve, demo, bootstrap, status, remote-secret or wait-drained')
     .strict()
     .recommendCommands()
     .help()

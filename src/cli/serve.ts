@@ -1,7 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Argv, CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
-import { buildServeConfig, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
+import { EventsV1Api } from '@kubernetes/client-node';
+import { buildDrainConfig, buildServeConfig, DRAIN_DEFAULTS, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
+import { kubeEventWriter } from '../drains/index.js';
 import { systemClock } from '../model/index.js';
 import { KubeClusterSource } from '../sources/kube/index.js';
 import { createLogger, HeraldMetrics, stdoutIsTerminal, type Logger } from '../telemetry/index.js';
@@ -77,6 +79,32 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           describe:
             "PEM CA bundle (re-read when the file changes); when given, xDS clients must present a certificate it signed, and the certificate's identity (SPIFFE URI SAN, else CN) binds the node id it may claim",
         })
+        .option('drain-timeout', {
+          type: 'string',
+          default: DRAIN_DEFAULTS.drainTimeout,
+          describe: "a drain not ACKed by every xDS client within this (or the pod's termination grace, if shorter) is reported incomplete",
+          group: 'Drain receipts:',
+        })
+        .option('drain-events', {
+          type: 'boolean',
+          default: false,
+          describe: "write a Kubernetes Event on each drained pod (HeraldDrained, HeraldDrainIncomplete), in the pod's cluster; needs deploy/rbac-events",
+          group: 'Drain receipts:',
+        })
+        .option('drain-events-qps', {
+          type: 'number',
+          default: DRAIN_DEFAULTS.eventsPerSecond,
+          describe: 'drain Events written per second per replica, on average',
+          group: 'Drain receipts:',
+        })
+        .option('drain-events-burst', { type: 'number', default: DRAIN_DEFAULTS.eventBurst, describe: 'drain Events written at once after a quiet spell', group: 'Drain receipts:' })
+        .option('drain-events-queue', {
+          type: 'number',
+          default: DRAIN_DEFAULTS.eventQueue,
+          describe: 'drain Events that may wait for the rate limit; more are dropped (herald_drain_events_dropped_total)',
+          group: 'Drain receipts:',
+        })
+        .option('replica-name', { type: 'string', describe: 'this replica in drain receipts and Events (default: $POD_NAME, else the host name)', group: 'Drain receipts:' })
         .option('tls-trust-domain', {
           type: 'string',
           array: true,
@@ -85,6 +113,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
     handler: async (argv) => {
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
+      const drains = buildDrainConfig(argv as Record<string, unknown>);
       const logger = createLogger({ level: config.logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const tls = tlsReloader(config, logger, metrics);
@@ -124,6 +153,13 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           admin: { host: config.adminHost, port: config.adminPort, allowedHosts: config.adminAllowedHosts },
           adminToken: config.adminToken,
           handoffDelayMs: shutdown.handoffDelayMs,
+          drainTimeoutMs: drains.drainTimeoutMs,
+          replicaName: drains.replicaName,
+          drainEvents: drains.events && {
+            ...drains.events,
+            // Each pod's Event goes to its own cluster, with the credentials Herald watches it with.
+            send: kubeEventWriter({ apis: new Map(config.clusters.map((c) => [c.name, c.kubeConfig.makeApiClient(EventsV1Api)])), replica: drains.replicaName }),
+          },
         },
         { logger, metrics },
       );

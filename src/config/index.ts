@@ -16,3 +16,4 @@ export {
 } from './values.js';
 export { buildLimits, limitOptions, validateBytes } from './limits.js';
 export { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig, type ResolvedCluster, type ServeTlsConfig, type BuildServeOptions } from './serve.js';
+export { buildDrainConfig, DRAIN_DEFAULTS, type DrainConfig } from './drains.js';

@@ -13,6 +13,11 @@ export interface DrainNotice {
   observedAtMs: number;
   /** Seq of the endpoint resource that first carried DRAINING: any later seq carries it too. */
   seq: number;
+  /**
+   * The pod's termination grace (deletionGracePeriodSeconds) in ms, when known: past it the
+   * pod is gone, so the drain is reported incomplete then rather than at the tracker's timeout.
+   */
+  graceMs?: number | undefined;
 }
 
 export interface DrainResult extends DrainNotice {
@@ -43,7 +48,8 @@ export interface DrainTrackerOptions {
   clock: Clock;
   /** Ids of the streams subscribed (by name or wildcard) to the service's assignment. */
   subscribersOf: (name: string) => Iterable<string>;
-  onComplete: (result: DrainResult) => void;
+  /** `neverAcked`: ids of the streams that neither ACKed nor went away (empty when complete). */
+  onComplete: (result: DrainResult, neverAcked: readonly string[]) => void;
   timeoutMs?: number;
 }
 
@@ -77,7 +83,7 @@ interface Tracked {
 export class DrainTracker implements StreamObserver {
   private readonly clock: Clock;
   private readonly subscribersOf: (name: string) => Iterable<string>;
-  private readonly onComplete: (result: DrainResult) => void;
+  private readonly onComplete: (result: DrainResult, neverAcked: readonly string[]) => void;
   private readonly timeoutMs: number;
   private readonly tracked = new Set<Tracked>();
   /** service → its tracked drains. */
@@ -108,12 +114,18 @@ export class DrainTracker implements StreamObserver {
       this.finish(entry, true);
       return;
     }
-    entry.timer = setTimeout(() => {
-      if (this.tracked.delete(entry)) {
-        this.unindex(entry);
-        this.finish(entry, false);
-      }
-    }, this.timeoutMs);
+    // A grace of 0 (force delete) says nothing of how long clients may take: keep the timeout.
+    // The grace runs from the deletion, seen at observedAtMs.
+    const grace = notice.graceMs !== undefined && notice.graceMs > 0 ? Math.max(0, notice.observedAtMs + notice.graceMs - this.clock()) : Infinity;
+    entry.timer = setTimeout(
+      () => {
+        if (this.tracked.delete(entry)) {
+          this.unindex(entry);
+          this.finish(entry, false);
+        }
+      },
+      Math.min(grace, this.timeoutMs),
+    );
     entry.timer.unref();
     this.tracked.add(entry);
     let entries = this.byService.get(notice.service);
@@ -186,6 +198,19 @@ export class DrainTracker implements StreamObserver {
     }));
   }
 
+  /**
+   * Ids of the streams a pending drain of this pod still waits on (at most `limit`, sorted), so
+   * an operator can be told which clients hold a drain up. Empty when no drain of it is pending.
+   */
+  waitingOn(cluster: string, podKey: string, limit = 5): string[] {
+    const ids = new Set<string>();
+    for (const entry of this.tracked) {
+      if (entry.notice.cluster !== cluster || entry.notice.podKey !== podKey) continue;
+      for (const id of entry.waiting) ids.add(id);
+    }
+    return [...ids].sort(byNumberThenText).slice(0, limit);
+  }
+
   /** Stops every timer; pending drains are dropped without a result. */
   close(): void {
     for (const entry of this.tracked) clearTimeout(entry.timer);
@@ -214,15 +239,24 @@ export class DrainTracker implements StreamObserver {
     const now = this.clock();
     // With no subscriber the drain is vacuously done when tracked.
     const end = complete ? (entry.lastAckMs ?? now) : now;
-    this.onComplete({
-      ...entry.notice,
-      clients: entry.clients,
-      sent: entry.sent,
-      acked: entry.acked,
-      gone: entry.gone,
-      deliveredSeconds: Math.max(0, (entry.lastSentMs ?? now) - observed) / 1000,
-      propagationSeconds: Math.max(0, end - observed) / 1000,
-      complete,
-    });
+    const neverAcked = complete ? [] : [...entry.waiting].sort(byNumberThenText);
+    this.onComplete(
+      {
+        ...entry.notice,
+        clients: entry.clients,
+        sent: entry.sent,
+        acked: entry.acked,
+        gone: entry.gone,
+        deliveredSeconds: Math.max(0, (entry.lastSentMs ?? now) - observed) / 1000,
+        propagationSeconds: Math.max(0, end - observed) / 1000,
+        complete,
+      },
+      neverAcked,
+    );
   }
+}
+
+/** Stream ids are decimal counters: "9" sorts before "10". */
+function byNumberThenText(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }

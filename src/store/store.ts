@@ -33,6 +33,34 @@ interface ClusterState {
   ipConflicts: number;
 }
 
+/** A pod as the store's readers see it. */
+export interface StoredPod {
+  cluster: string;
+  podKey: string;
+  uid: string;
+  ip: string | undefined;
+  terminating: boolean;
+  /** When the store first saw it terminating (ms, the store's clock). */
+  terminatingSinceMs: number | undefined;
+  /** Has an endpoint in the mesh (HEALTHY, UNHEALTHY or DRAINING). */
+  inMesh: boolean;
+  gracePeriodSeconds: number | undefined;
+}
+
+function storedPod(cluster: string, entry: PodEntry): StoredPod {
+  const { pod } = entry;
+  return {
+    cluster,
+    podKey: entry.key,
+    uid: pod.uid,
+    ip: pod.ip,
+    terminating: pod.terminating,
+    terminatingSinceMs: entry.drainingSinceMs,
+    inMesh: entry.view !== undefined,
+    gracePeriodSeconds: pod.gracePeriodSeconds,
+  };
+}
+
 const zeroCounts = (): HealthCounts => ({ HEALTHY: 0, UNHEALTHY: 0, DRAINING: 0 });
 
 /**
@@ -158,6 +186,27 @@ export class EndpointStore implements SourceSink {
 
   service(name: string): ServiceEndpoints | undefined {
     return this.batcher.current(name);
+  }
+
+  /**
+   * One pod as the store holds it, for the drain receipts: whether it is terminating, whether it
+   * has an endpoint in the mesh, and its uid and grace. Undefined when the store does not know it.
+   */
+  pod(cluster: string, podKey: string): StoredPod | undefined {
+    const entry = this.clusters.get(cluster)?.pods.get(podKey);
+    return entry && storedPod(cluster, entry);
+  }
+
+  /** The pods that hold this IP (claimants in every cluster: usually one). */
+  podsWithIp(ip: string): StoredPod[] {
+    const found: StoredPod[] = [];
+    for (const cs of this.clusters.values()) {
+      for (const key of cs.ipClaimants.get(ip) ?? []) {
+        const entry = cs.pods.get(key);
+        if (entry) found.push(storedPod(cs.name, entry));
+      }
+    }
+    return found;
   }
 
   serviceNames(): string[] {

@@ -61,6 +61,16 @@ export class HeraldMetrics {
 
   readonly resourceBuilds: Counter<'type'>;
   readonly drainPropagation: Histogram;
+  /** Drains finished, by outcome: complete (every stream ACKed or went away) or incomplete (time ran out). */
+  readonly drainsFinished: Counter<'outcome'>;
+  /** Requests waiting on /debug/drains/wait. */
+  readonly drainWaiters: Gauge;
+  /** Drain Events written to Kubernetes, by reason and result (created, failed). */
+  readonly drainEvents: Counter<'reason' | 'result'>;
+  /** Drain Events dropped before being written, by why (queue_full). */
+  readonly drainEventsDropped: Counter<'reason'>;
+  /** Drain Events waiting for the rate limit. */
+  readonly drainEventsQueued: Gauge;
 
   constructor(options: { registry?: Registry; defaultMetrics?: boolean; build?: BuildInfo } = {}) {
     const registry = options.registry ?? new Registry();
@@ -180,5 +190,26 @@ export class HeraldMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30],
       registers: reg,
     });
+    this.drainsFinished = new Counter({
+      name: 'herald_drains_total',
+      help: 'Drains finished, by outcome: complete (every subscribed stream ACKed DRAINING or went away) or incomplete (the grace or drain timeout ran out first)',
+      labelNames: ['outcome'],
+      registers: reg,
+    });
+    for (const outcome of ['complete', 'incomplete']) this.drainsFinished.inc({ outcome }, 0);
+    this.drainWaiters = new Gauge({ name: 'herald_drain_waiters', help: 'Requests waiting on /debug/drains/wait for a pod to be drained', registers: reg });
+    this.drainEvents = new Counter({
+      name: 'herald_drain_events_total',
+      help: 'Kubernetes Events about drains (HeraldDrained, HeraldDrainIncomplete) by reason and result: created, failed',
+      labelNames: ['reason', 'result'],
+      registers: reg,
+    });
+    this.drainEventsDropped = new Counter({
+      name: 'herald_drain_events_dropped_total',
+      help: 'Drain Events dropped without being written, by why: queue_full (more drains than the rate limit lets out), shutdown',
+      labelNames: ['reason'],
+      registers: reg,
+    });
+    this.drainEventsQueued = new Gauge({ name: 'herald_drain_events_queued', help: 'Drain Events waiting for the Event rate limit', registers: reg });
   }
 }

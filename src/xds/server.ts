@@ -334,6 +334,11 @@ export class XdsServer {
     return this.index.subscribers(kind, name);
   }
 
+  /** The node id an open stream's client sent, or undefined (no such stream, or no node yet). */
+  nodeIdOf(streamId: string): string | undefined {
+    return this.streams.get(streamId)?.node?.id;
+  }
+
   clients(): ClientInfo[] {
     return [...this.streams.values()].map((stream) => stream.info());
   }

@@ -1,36 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHerald } from '../helpers/run-herald.js';
 
 // These tests run the built CLI exactly as an operator would (npm test builds first).
-const main = path.resolve('dist/main.js');
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runHerald(args: string[], timeoutMs = 20_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBERNETES_SERVICE_HOST: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`herald ${args.join(' ')} did not exit within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const kubeconfig = (context: string) => `apiVersion: v1
 kind: Config
@@ -109,7 +84,7 @@ describe('herald --version and a busy port', () => {
   });
 
   it('runs from a clone with npx (the built entry point is executable)', () => {
-    expect(fs.statSync(main).mode & 0o111).not.toBe(0);
+    expect(fs.statSync(path.resolve('dist/main.js')).mode & 0o111).not.toBe(0);
   });
 
   it('names the flag of a port already in use, without a stack trace', async () => {

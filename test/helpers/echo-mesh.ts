@@ -1,4 +1,4 @@
-import { startDaemon, type Daemon } from '../../src/app/index.js';
+import { startDaemon, type Daemon, type DaemonOptions } from '../../src/app/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from './echo-backend.js';
 import { ManualSource, makePod } from './manual-source.js';
@@ -22,7 +22,7 @@ export interface EchoMesh {
  * Kubernetes cluster an IP has one owner, and test files may run at the same time) and a Herald
  * watching both clusters; resolves once Herald answers xDS.
  */
-export async function startEchoMesh(hosts: readonly [string, string, string]): Promise<EchoMesh> {
+export async function startEchoMesh(hosts: readonly [string, string, string], extra: Partial<Pick<DaemonOptions, 'admin' | 'drainTimeoutMs' | 'replicaName'>> = {}): Promise<EchoMesh> {
   const backends = [await startEchoBackend('a-0', hosts[0]), await startEchoBackend('a-1', hosts[1]), await startEchoBackend('b-0', hosts[2])];
   const node = (cluster: string, zone: string) => ({ cluster, name: `${cluster}-node`, region: 'r1', zone });
   // The backends are gRPC servers, and say so as a pod would (a port named grpc): their cluster
@@ -32,7 +32,7 @@ export async function startEchoMesh(hosts: readonly [string, string, string]): P
   const clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!), pod('kube-a', backends[1]!)], nodes: [node('kube-a', 'z1')] });
   const clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!)], nodes: [node('kube-b', 'z2')] });
   const daemon = await startDaemon(
-    { sources: [clusterA, clusterB], initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
+    { sources: [clusterA, clusterB], initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined, ...extra },
     { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
   );
   await daemon.ready;
