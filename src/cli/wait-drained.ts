@@ -159,7 +159,7 @@ export function waitDrainedCommand(setExitCode: (code: number) => void): Command
       args
         .option('replicas', { type: 'string', default: 'herald.herald.svc', describe: 'DNS name whose every address is a Herald replica (a headless Service)' })
         .option('replica', { type: 'string', array: true, describe: "HOST:PORT of one replica's admin port (repeatable); replaces --replicas" })
-        .option('admin-port', { type: 'number', default: 18001, describe: "the replicas' admin port" })
+        .option('admin-port', { type: 'string', default: '18001', describe: "the replicas' admin port" })
         .option('cluster', { type: 'string', describe: "the pod's kube cluster, as Herald names it (needed only when several clusters have the pod)" })
         .option('namespace', { type: 'string', describe: "the pod's namespace (e.g. from the downward API)" })
         .option('pod', { type: 'string', describe: "the pod's name" })
@@ -167,7 +167,7 @@ export function waitDrainedCommand(setExitCode: (code: number) => void): Command
         .option('timeout', { type: 'string', default: '30s', describe: 'give up after this long (keep it below terminationGracePeriodSeconds)' })
         .option('token-file', { type: 'string', describe: "file holding Herald's admin token (its --admin-token-file); required unless Herald is on loopback" })
         .option('listen', {
-          type: 'number',
+          type: 'string',
           describe:
             'instead of waiting once, serve GET /wait-drained on this port and wait on each request (200 drained, 503 not): a preStop httpGet hook for an application container without a shell',
         }),
