@@ -100,6 +100,7 @@ export class AdminServer {
       { prefix: ['debug', 'clients'], exact: true, handler: () => json(200, this.view.clients()) },
       { prefix: ['debug', 'drains'], exact: true, handler: () => this.drains() },
       { prefix: ['debug', 'drains', 'recent'], exact: true, handler: () => this.recentDrains() },
+      { prefix: ['debug', 'policies'], exact: true, handler: () => this.policies() },
       { prefix: ['ui'], exact: true, handler: () => ui() },
     ];
     this.server = http.createServer((req, res) => {
@@ -180,6 +181,7 @@ export class AdminServer {
     const paths = ['/ui', '/healthz', '/readyz', '/metrics', '/debug/clusters', '/debug/services', '/debug/services/NAME', '/debug/clients'];
     if (this.view.drains) paths.push('/debug/drains');
     if (this.view.recentDrains) paths.push('/debug/drains/recent');
+    if (this.view.policies) paths.push('/debug/policies');
     return json(200, { service: 'herald', paths });
   }
 
@@ -225,6 +227,11 @@ export class AdminServer {
   private recentDrains(): Reply {
     if (!this.view.recentDrains) return json(404, { error: 'not found', path: 'debug/drains/recent' });
     return json(200, this.view.recentDrains());
+  }
+
+  private policies(): Reply {
+    if (!this.view.policies) return json(404, { error: 'not found', path: 'debug/policies' });
+    return json(200, this.view.policies());
   }
 }
 

@@ -22,6 +22,8 @@ export interface AdminView {
   drains?(): unknown[];
   /** Drains that finished (propagated or timed out), newest first, bounded; optional. */
   recentDrains?(): unknown[];
+  /** ServicePolicies: each service's effective policy and its origins, rejections, conflicts; optional. */
+  policies?(): unknown;
 }
 
 export interface Readiness {

@@ -6,6 +6,7 @@ import type { EndpointStore } from '../store/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
 import type { XdsServer } from '../xds/index.js';
 import type { InitialSyncGate } from './sync-gate.js';
+import type { PolicyRegistry } from '../policy/index.js';
 
 export interface AdminViewDeps {
   sources: ClusterSource[];
@@ -20,11 +21,13 @@ export interface AdminViewDeps {
   isShuttingDown?: () => boolean;
   /** Finished drains, newest first. */
   recentDrains?: () => unknown[];
+  policies?: PolicyRegistry;
 }
 
 /** The admin server's read-only window onto the running stages. */
 export function buildAdminView(deps: AdminViewDeps): AdminView {
   const clusters = () => deps.sources.map((source) => source.status());
+  const policies = deps.policies;
   return {
     metrics: deps.metrics.registry,
     readiness: () =>
@@ -43,5 +46,6 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
     clients: () => deps.xds.clients(),
     drains: () => deps.drains.pending(),
     ...(deps.recentDrains ? { recentDrains: deps.recentDrains } : {}),
+    ...(policies ? { policies: () => policies.debug(deps.store.serviceNames()) } : {}),
   };
 }
