@@ -1,8 +1,8 @@
 // Pure: which set fields of a policy proxyless gRPC clients do not act on. They accept the
 // Cluster (nothing here makes them NACK) and go on as if the field were unset; Envoy applies
-// all of them. The reasons follow the gRFCs each client implements (A27 CDS, A32 circuit
-// breaking, A50 outlier detection, A52 custom LB policies) and what the probe clients of
-// test/interop showed; docs/XDS-CLIENTS.md has the per-client table.
+// all of them. The reasons follow the gRFCs the clients implement (A27 CDS, A32 circuit
+// breaking, A50 outlier detection, A52 custom LB policies); docs/XDS-CLIENTS.md lists the
+// fields.
 import type { ServicePolicySpec } from '../model/index.js';
 
 export interface IgnoredField {
@@ -30,7 +30,7 @@ const REASONS: Readonly<Record<string, string>> = {
 
 /** Balancers a gRPC client may lack: it then takes round_robin, the policy list's last entry. */
 const LB_FALLBACK: Readonly<Record<string, string>> = {
-  LeastRequest: 'grpc-go and grpc-java pick least request; grpc-js and gRPC C-core fall back to round robin',
+  LeastRequest: 'gRPC clients that implement least request (gRFC A48) use it; the others (grpc-js among them) fall back to round robin',
   Random: 'no gRPC client has a random balancer; all fall back to round robin',
 };
 

@@ -6,7 +6,9 @@ import { LB_POLICIES, type PolicySection } from '../model/index.js';
 
 export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
 
-const MAX_UINT32 = 4_294_967_295;
+// Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
+// in a signed int, where larger values turn negative; no mesh needs more.
+const MAX_COUNT = 2_147_483_647;
 /** Durations are whole milliseconds; a day is more than any of them needs. */
 const DAY_MS = 86_400_000;
 
@@ -15,7 +17,7 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
   connection: {
     connectTimeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
     idleTimeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
-    maxRequestsPerConnection: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
+    maxRequestsPerConnection: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
   loadBalancing: {
     policy: { type: 'string', enum: LB_POLICIES },
@@ -23,15 +25,15 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     slowStartWindowMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
   },
   circuitBreakers: {
-    maxConnections: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
-    maxPendingRequests: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
-    maxRequests: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
-    maxRetries: { type: 'integer', minimum: 0, maximum: MAX_UINT32 },
-    perHostMaxConnections: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
+    maxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxPendingRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxRetries: { type: 'integer', minimum: 0, maximum: MAX_COUNT },
+    perHostMaxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
   outlierDetection: {
-    consecutive5xx: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
-    consecutiveGatewayErrors: { type: 'integer', minimum: 1, maximum: MAX_UINT32 },
+    consecutive5xx: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    consecutiveGatewayErrors: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
     intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },

@@ -15,7 +15,7 @@ describe('validatePolicySpec', () => {
       },
     },
     { name: 'slow start without a policy (round robin)', spec: { loadBalancing: { slowStartWindowMs: 1 } } },
-    { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 4_294_967_295 } } },
+    { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 2_147_483_647 } } },
   ])('accepts $name', ({ spec, want }) => {
     expect(validatePolicySpec(spec)).toEqual({ ok: true, spec: want ?? spec });
   });

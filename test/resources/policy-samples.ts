@@ -8,14 +8,14 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
   ['least request with slow start and panic threshold', { loadBalancing: { policy: 'LeastRequest', slowStartWindowMs: 30_000, panicThresholdPercent: 0 } }],
   ['round robin with slow start', { loadBalancing: { policy: 'RoundRobin', slowStartWindowMs: 1 } }],
   ['random', { loadBalancing: { policy: 'Random', panicThresholdPercent: 100 } }],
-  ['circuit breakers, every threshold', { circuitBreakers: { maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 0, perHostMaxConnections: 4_294_967_295 } }],
+  ['circuit breakers, every threshold', { circuitBreakers: { maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 0, perHostMaxConnections: 2_147_483_647 } }],
   ['per-host connections only', { circuitBreakers: { perHostMaxConnections: 5 } }],
   ['outlier detection on gateway errors', { outlierDetection: { consecutiveGatewayErrors: 3, intervalMs: 1500, baseEjectionTimeMs: 86_400_000, maxEjectionPercent: 0 } }],
   ['outlier detection on 5xx', { outlierDetection: { consecutive5xx: 7 } }],
   [
     'everything',
     {
-      connection: { connectTimeoutMs: 300_000, idleTimeoutMs: 1, maxRequestsPerConnection: 4_294_967_295 },
+      connection: { connectTimeoutMs: 300_000, idleTimeoutMs: 1, maxRequestsPerConnection: 2_147_483_647 },
       loadBalancing: { policy: 'LeastRequest', panicThresholdPercent: 50, slowStartWindowMs: 3_600_000 },
       circuitBreakers: { maxConnections: 100, maxPendingRequests: 100, maxRequests: 100, maxRetries: 3, perHostMaxConnections: 10 },
       outlierDetection: { consecutive5xx: 5, consecutiveGatewayErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10 },
