@@ -2,14 +2,16 @@
 // say the same thing. Every bound, enum and CEL rule is compared, in both directions.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { load } from 'js-yaml';
+import { loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { POLICY_SECTIONS } from '../../src/model/index.js';
 import { FIELD_RULES, SECTION_RULES, validatePolicySpec } from '../../src/policy/index.js';
 import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../../src/sources/kube/index.js';
 
 type Obj = Record<string, any>;
-const crd = load(readFileSync(fileURLToPath(new URL('../../deploy/crd/servicepolicies.yaml', import.meta.url)), 'utf8')) as Obj;
+// client-node's loader gives the typed model (V1JSONSchemaProps): `enum` is `_enum`,
+// `x-kubernetes-validations` is `x_kubernetes_validations`.
+const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(fileURLToPath(new URL('../../deploy/crd/servicepolicies.yaml', import.meta.url)), 'utf8')) as Obj;
 const version = (crd.spec.versions as Obj[]).find((v) => v.name === POLICY_VERSION)!;
 const specSchema = version.schema.openAPIV3Schema.properties.spec as Obj;
 
@@ -28,13 +30,15 @@ describe('deploy/crd/servicepolicies.yaml and src/policy/rules.ts', () => {
     '$path has the same type and bounds',
     ({ section, field, rule }) => {
       const schema = specSchema.properties[section].properties[field] as Obj;
-      expect(schema).toEqual(rule.type === 'string' ? { type: 'string', enum: [...rule.enum] } : { type: 'integer', minimum: rule.minimum, maximum: rule.maximum });
+      expect(Object.fromEntries(Object.entries(schema).flatMap(([k, v]) => (v === undefined ? [] : [[k === '_enum' ? 'enum' : k, v]])))).toEqual(
+        rule.type === 'string' ? { type: 'string', enum: [...rule.enum] } : { type: 'integer', minimum: rule.minimum, maximum: rule.maximum },
+      );
     },
   );
 
   it('carries the same CEL rules, with the same messages and field paths', () => {
     const fromCrd = POLICY_SECTIONS.flatMap((section) =>
-      ((specSchema.properties[section]['x-kubernetes-validations'] ?? []) as Obj[]).map((v) => ({ section, rule: v.rule, message: v.message, fieldPath: v.fieldPath })),
+      ((specSchema.properties[section].x_kubernetes_validations ?? []) as Obj[]).map((v) => ({ section, rule: v.rule, message: v.message, fieldPath: v.fieldPath })),
     );
     expect(fromCrd).toEqual(SECTION_RULES.map((r) => ({ section: r.section, rule: r.rule, message: r.message, fieldPath: `.${r.field}` })));
   });
