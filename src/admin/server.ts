@@ -108,6 +108,7 @@ export class AdminServer {
       { prefix: ['debug', 'drains'], exact: true, handler: (ctx) => this.drains(ctx) },
       { prefix: ['debug', 'drains', 'wait'], exact: true, handler: (ctx) => this.drainWait(ctx) },
       { prefix: ['debug', 'drains', 'recent'], exact: true, handler: () => this.recentDrains() },
+      { prefix: ['debug', 'policies'], exact: true, handler: () => this.policies() },
       { prefix: ['ui'], exact: true, handler: () => ui() },
     ];
     this.server = http.createServer((req, res) => {
@@ -191,6 +192,7 @@ export class AdminServer {
     if (this.view.drains) paths.push('/debug/drains');
     if (this.view.recentDrains) paths.push('/debug/drains/recent');
     if (this.view.drainReceipt) paths.push('/debug/drains/wait');
+    if (this.view.policies) paths.push('/debug/policies');
     return json(200, { service: 'herald', paths });
   }
 
@@ -267,6 +269,11 @@ export class AdminServer {
   private recentDrains(): Reply {
     if (!this.view.recentDrains) return json(404, { error: 'not found', path: 'debug/drains/recent' });
     return json(200, this.view.recentDrains());
+  }
+
+  private policies(): Reply {
+    if (!this.view.policies) return json(404, { error: 'not found', path: 'debug/policies' });
+    return json(200, this.view.policies());
   }
 }
 

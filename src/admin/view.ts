@@ -30,6 +30,8 @@ export interface AdminView {
    * waitMs (already capped) for a final answer, and stops waiting when the signal aborts.
    */
   drainReceipt?(query: PodQuery, waitMs: number, signal: AbortSignal): Promise<{ error: string } | DrainAnswer>;
+  /** ServicePolicies: each service's effective policy and its origins, rejections, conflicts; optional. */
+  policies?(): unknown;
 }
 
 export interface Readiness {

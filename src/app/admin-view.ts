@@ -7,6 +7,7 @@ import type { HeraldMetrics } from '../telemetry/index.js';
 import type { XdsServer } from '../xds/index.js';
 import type { InitialSyncGate } from './sync-gate.js';
 import type { DrainReceipts } from './drain-receipts.js';
+import type { PolicyRegistry } from '../policy/index.js';
 
 export interface AdminViewDeps {
   sources: ClusterSource[];
@@ -23,11 +24,13 @@ export interface AdminViewDeps {
   recentDrains?: () => unknown[];
   /** Per-pod drain status and waiting (/debug/drains?pod=, /debug/drains/wait). */
   receipts?: DrainReceipts;
+  policies?: PolicyRegistry;
 }
 
 /** The admin server's read-only window onto the running stages. */
 export function buildAdminView(deps: AdminViewDeps): AdminView {
   const clusters = () => deps.sources.map((source) => source.status());
+  const policies = deps.policies;
   return {
     metrics: deps.metrics.registry,
     readiness: () =>
@@ -52,5 +55,6 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
           drainReceipt: (query, waitMs, signal) => deps.receipts!.wait(query, waitMs, signal),
         }
       : {}),
+    ...(policies ? { policies: () => policies.debug(deps.store.serviceNames()) } : {}),
   };
 }

@@ -3,7 +3,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../model/index.js';
 import { systemClock } from '../model/index.js';
 import { SERVE_DEFAULTS } from '../config/index.js';
-import type { ClusterSource } from '../sources/types.js';
+import type { ClusterSource, PolicySource } from '../sources/types.js';
+import { PolicyRegistry } from '../policy/index.js';
 import { EndpointStore } from '../store/index.js';
 import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
@@ -21,6 +22,11 @@ import { DrainEvents, type DrainEventsOptions } from './drain-events.js';
 
 export interface DaemonOptions {
   sources: ClusterSource[];
+  /**
+   * Where ServicePolicies come from: one source per kube cluster read, `clusters` in precedence
+   * order (--policy-clusters), `namespace` holding the mesh-defaults object. Absent: no policies.
+   */
+  policies?: { sources: PolicySource[]; clusters: readonly string[]; namespace: string } | undefined;
   localCluster?: string | undefined;
   includeNotReady?: boolean;
   batchWindowMs?: number;
@@ -202,8 +208,16 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
     replica,
   });
+  const policies = new PolicyRegistry({
+    defaultsNamespace: options.policies?.namespace ?? SERVE_DEFAULTS.policyNamespace,
+    clusters: options.policies?.clusters ?? [],
+    logger: logger.child({ stage: 'policy' }),
+    metrics,
+    clock,
+  });
   const pipeline = new ResourcePipeline({
     store,
+    policies,
     encoder,
     cache,
     drains,
@@ -215,6 +229,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
+  policies.onChange((change) => pipeline.policiesChanged(change));
   xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
 
   const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
@@ -236,6 +251,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
         isShuttingDown: () => shuttingDown,
         recentDrains: () => recentDrains.newestFirst(),
         receipts,
+        policies,
       }),
       {
         logger: logger.child({ stage: 'admin' }),
@@ -255,6 +271,8 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     }
   }
 
+  // Policies first, so a service's first Cluster is already built with its policy when known.
+  for (const source of options.policies?.sources ?? []) source.start(policies);
   for (const source of options.sources) await source.start(store);
   gate.start();
   logger.info({ xdsPort, adminPort, clusters: options.sources.map((s) => s.name) }, 'herald started');
@@ -293,7 +311,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     await xdsServer.close(Math.max(1, left() * 0.8));
     serving = false;
     logger.info({ clients }, 'hand-off: xDS streams ended');
-    const sourcesStopped = await within(Promise.all(options.sources.map((source) => source.stop())), left());
+    const sourcesStopped = await within(Promise.all([...options.sources, ...(options.policies?.sources ?? [])].map((source) => source.stop())), left());
     if (!sourcesStopped) logger.warn('sources did not stop within the shutdown grace; exiting anyway');
     await admin?.close();
     tokenFile?.close();

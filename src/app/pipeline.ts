@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
-import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type ServiceEndpoints, type UpstreamProtocol } from '../model/index.js';
+import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type ServiceEndpoints, type ServicePolicySpec, type UpstreamProtocol } from '../model/index.js';
+import { specKey, type PolicyChange } from '../policy/index.js';
 import { kindsReading, serviceProtocol, TRANSLATORS, type ClusterOptions, type ResourceEncoder, type TranslationSettings, type TranslatorInput } from '../resources/index.js';
 import type { CacheEntry, ResourceCache } from '../cache/index.js';
 import type { DrainTracker } from '../drains/index.js';
@@ -10,8 +11,17 @@ export interface ServiceReader {
   service(name: string): ServiceEndpoints | undefined;
 }
 
+/** What the pipeline reads of ServicePolicies: the effective spec of one service. */
+export interface PolicyReader {
+  effective(service: string): { spec: ServicePolicySpec };
+}
+
+const NO_POLICIES: PolicyReader = { effective: () => ({ spec: {} }) };
+
 export interface PipelineDeps {
   store: ServiceReader;
+  /** Absent: no service has a policy. */
+  policies?: PolicyReader;
   encoder: ResourceEncoder;
   cache: ResourceCache;
   drains: Pick<DrainTracker, 'track'>;
@@ -26,6 +36,14 @@ export interface PipelineDeps {
 const ENDPOINTS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['endpoints']);
 const SETTINGS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['settings']);
 const PROTOCOL_CHANGED: ReadonlySet<TranslatorInput> = new Set(['protocol']);
+const POLICY_CHANGED: ReadonlySet<TranslatorInput> = new Set(['policy']);
+
+/** What a service's resources were last built from, besides its endpoints and the settings. */
+interface Published {
+  protocol: UpstreamProtocol;
+  /** specKey of the effective policy: compared to tell whether policy readers need a rebuild. */
+  policyKey: string;
+}
 
 /**
  * Turns dirty service names from the store into cache updates: rebuilds, for those services
@@ -35,18 +53,31 @@ const PROTOCOL_CHANGED: ReadonlySet<TranslatorInput> = new Set(['protocol']);
  */
 export class ResourcePipeline {
   /**
-   * Services whose resources are in the cache, with the protocol they were last built with: a
-   * protocol-reading kind (the cluster) is rebuilt when it differs, not on every endpoint change.
+   * Services whose resources are in the cache, with the protocol and policy they were last built
+   * with: a kind reading them (the cluster) is rebuilt when one differs, not on every endpoint
+   * change.
    */
-  private readonly published = new Map<string, UpstreamProtocol>();
+  private readonly published = new Map<string, Published>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
   private settings: TranslationSettings;
   private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
   private readonly kindsOnProtocolChange = kindsReading(PROTOCOL_CHANGED, PUSH_ORDER);
+  private readonly kindsOnPolicyChange = kindsReading(POLICY_CHANGED, PUSH_ORDER);
+  private readonly policies: PolicyReader;
 
   constructor(private readonly deps: PipelineDeps) {
     this.settings = { clusterOptions: deps.clusterOptions, localCluster: deps.localCluster };
+    this.policies = deps.policies ?? NO_POLICIES;
+  }
+
+  /**
+   * ServicePolicies changed: the published services named (all of them when the defaults
+   * changed) are checked, and only those whose effective policy differs are rebuilt.
+   */
+  policiesChanged(change: PolicyChange): void {
+    const services = change === 'all' ? [...this.published.keys()] : change.services.filter((service) => this.published.has(service));
+    this.rebuildKinds(services, []);
   }
 
   /** The store says these services' endpoints changed. */
@@ -72,11 +103,12 @@ export class ResourcePipeline {
         this.draining.delete(service);
         continue;
       }
-      const protocol = serviceProtocol(view);
+      const policy = this.policies.effective(service).spec;
+      const now: Published = { protocol: serviceProtocol(view), policyKey: specKey(policy) };
       const before = this.published.get(service);
-      const due = before === undefined ? PUSH_ORDER : before !== protocol ? this.withProtocolKinds(kinds) : kinds;
-      for (const kind of due) entries.push({ kind, name: service, any: this.encode(kind, view) });
-      this.published.set(service, protocol);
+      const due = before === undefined ? PUSH_ORDER : this.dueKinds(kinds, before, now);
+      for (const kind of due) entries.push({ kind, name: service, any: this.encode(kind, view, policy) });
+      this.published.set(service, now);
       newlyDraining.push(...this.diffDraining(view).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;
@@ -84,14 +116,16 @@ export class ResourcePipeline {
     this.deps.cache.apply(entries, newlyDraining.length === 0 ? undefined : () => this.trackDrains(newlyDraining));
   }
 
-  /** `kinds` plus the kinds that read the protocol, in push order. */
-  private withProtocolKinds(kinds: readonly ResourceKind[]): ResourceKind[] {
-    return PUSH_ORDER.filter((kind) => kinds.includes(kind) || this.kindsOnProtocolChange.includes(kind));
+  /** `kinds` plus the kinds reading the protocol or the policy when those changed, in push order. */
+  private dueKinds(kinds: readonly ResourceKind[], before: Published, now: Published): ResourceKind[] {
+    const protocolChanged = before.protocol !== now.protocol;
+    const policyChanged = before.policyKey !== now.policyKey;
+    return PUSH_ORDER.filter((kind) => kinds.includes(kind) || (protocolChanged && this.kindsOnProtocolChange.includes(kind)) || (policyChanged && this.kindsOnPolicyChange.includes(kind)));
   }
 
-  private encode(kind: ResourceKind, view: ServiceEndpoints): Buffer {
+  private encode(kind: ResourceKind, view: ServiceEndpoints, policy: ServicePolicySpec): Buffer {
     this.deps.metrics.resourceBuilds.inc({ type: kind });
-    return this.deps.encoder.encodeAny(kind, TRANSLATORS[kind].build(view, this.settings));
+    return this.deps.encoder.encodeAny(kind, TRANSLATORS[kind].build(view, this.settings, policy));
   }
 
   private trackDrains(newlyDraining: readonly { service: string; endpoint: EndpointRecord }[]): void {

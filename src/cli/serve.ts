@@ -5,7 +5,7 @@ import { EventsV1Api } from '@kubernetes/client-node';
 import { buildDrainConfig, buildServeConfig, DRAIN_DEFAULTS, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
 import { kubeEventWriter } from '../drains/index.js';
 import { systemClock } from '../model/index.js';
-import { KubeClusterSource } from '../sources/kube/index.js';
+import { KubeClusterSource, KubePolicySource } from '../sources/kube/index.js';
 import { createLogger, HeraldMetrics, stdoutIsTerminal, type Logger } from '../telemetry/index.js';
 import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
@@ -52,6 +52,12 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         })
         .option('port-name', { type: 'string', default: SERVE_DEFAULTS.portName, describe: 'container port name used as the endpoint port' })
         .option('default-port', { type: 'string', describe: 'endpoint port when neither annotation nor named port applies' })
+        .option('policy-clusters', {
+          type: 'string',
+          array: true,
+          describe: 'kube clusters ServicePolicies are read from, comma-separated or repeated; the first wins when their copies differ (default: every --cluster, in order)',
+        })
+        .option('policy-namespace', { type: 'string', default: SERVE_DEFAULTS.policyNamespace, describe: "Herald's namespace: where the mesh-defaults ServicePolicy is read" })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
         .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
@@ -132,9 +138,15 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             clock: systemClock,
           }),
       );
+      const policySources = config.policyClusters.map((name) => {
+        const cluster = config.clusters.find((c) => c.name === name)!;
+        return new KubePolicySource({ name, kubeConfig: cluster.kubeConfig, logger });
+      });
+      if (config.serviceScope === 'mesh') logger.info('ServicePolicies are not read with --service-scope mesh');
       const daemon = await startDaemon(
         {
           sources,
+          policies: { sources: policySources, clusters: config.policyClusters, namespace: config.policyNamespace },
           localCluster: config.localCluster,
           includeNotReady: config.includeNotReady,
           clusterDomain: config.clusterDomain,

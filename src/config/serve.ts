@@ -73,6 +73,14 @@ export interface HeraldServeConfig {
   adminToken: { path: string; token: string } | undefined;
   /** --admin-allowed-host: Host header names accepted besides IP literals and localhost. */
   adminAllowedHosts: string[];
+  /**
+   * --policy-clusters: the kube clusters ServicePolicies are read from, first = wins when their
+   * copies differ; default every --cluster in order. Empty in mesh service scope (a policy is
+   * named after a service's namespace and label, which mesh scope does not keep apart).
+   */
+  policyClusters: string[];
+  /** --policy-namespace: Herald's namespace, where the mesh-defaults ServicePolicy lives. */
+  policyNamespace: string;
 }
 
 export const SERVE_DEFAULTS = {
@@ -82,6 +90,7 @@ export const SERVE_DEFAULTS = {
   adminPort: 18001,
   serviceLabel: 'app',
   serviceScope: 'namespace' as ServiceScope,
+  policyNamespace: 'herald',
   portName: 'http',
   clusterDomain: 'cluster.local',
   initialSyncTimeoutMs: 30_000,
@@ -207,6 +216,26 @@ function buildClusters(raw: Record<string, unknown>, options: BuildServeOptions)
   return clusters;
 }
 
+function buildPolicyClusters(raw: Record<string, unknown>, clusters: readonly ResolvedCluster[], scope: ServiceScope): string[] {
+  const names = clusters.map((c) => c.name);
+  const given = stringList('--policy-clusters', raw['policyClusters']).flatMap((v) =>
+    v
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
+  if (scope === 'mesh') {
+    if (given.length > 0) throw new ConfigError('--policy-clusters: ServicePolicies need --service-scope namespace (a policy names a service by namespace and label)');
+    return [];
+  }
+  if (given.length === 0) return names;
+  for (const name of given) {
+    if (!names.includes(name)) throw new ConfigError(`--policy-clusters: '${name}' is not one of the clusters (${names.join(', ')})`);
+  }
+  if (new Set(given).size !== given.length) throw new ConfigError(`--policy-clusters: a cluster is named twice in '${given.join(',')}'`);
+  return given;
+}
+
 /**
  * Turns parsed CLI flags (yargs' camelCase keys) into a checked serve configuration. Reads the
  * kubeconfig and TLS files, never the network. Durations: strings with units ("30s") or
@@ -254,9 +283,14 @@ export function buildServeConfig(raw: Record<string, unknown>, options: BuildSer
     return v;
   });
 
+  const policyNamespace = get('policyNamespace', SERVE_DEFAULTS.policyNamespace, (v) => validateNamespace('--policy-namespace', v));
+  const policyClusters = buildPolicyClusters(raw, clusters, serviceScope);
+
   return {
     clusters,
     localCluster,
+    policyClusters,
+    policyNamespace,
     xdsHost,
     xdsPort,
     adminHost,

@@ -107,3 +107,15 @@ export type Clock = () => number;
 export const systemClock: Clock = () => performance.timeOrigin + performance.now();
 export { ENVOY_SUPPORT_VALUES, envoySupport, MIN_ENVOY_VERSION, parseVersion, type EnvoySupport } from './client-version.js';
 export { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';
+export {
+  LB_POLICIES,
+  POLICY_SECTIONS,
+  type CircuitBreakersPolicy,
+  type ConnectionPolicy,
+  type LbPolicyName,
+  type LoadBalancingPolicy,
+  type OutlierDetectionPolicy,
+  type PolicyObject,
+  type PolicySection,
+  type ServicePolicySpec,
+} from './policy.js';

@@ -2,7 +2,8 @@
 // input always yields an equal object, so the encoder yields the same bytes and the cache can
 // tell "nothing changed" by comparing content versions.
 
-import type { EndpointRecord, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
+import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
+import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -18,8 +19,7 @@ export const HTTP_CONNECTION_MANAGER_TYPE = 'type.googleapis.com/envoy.extension
 export const ROUTER_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
 /** The key Envoy reads a cluster's upstream HTTP options under, and the type it expects there. */
-export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
+export { HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE } from './policy-cluster.js';
 
 export interface HealthCheckOptions {
   /** HTTP path probed on every endpoint. */
@@ -93,9 +93,10 @@ function buildHealthCheck(options: HealthCheckOptions): HealthCheckResource {
  * resource name is the Envoy cluster's name itself. An HTTP/2 service (gRPC, h2c) gets explicit
  * HTTP/2 upstream options, with Envoy's defaults: Envoy would otherwise speak HTTP/1.1 to it
  * whatever the downstream spoke. An HTTP/1.1 service gets no option at all, so its cluster is
- * the same bytes as before protocols existed.
+ * the same bytes as before protocols existed. The service's ServicePolicy (validated, merged with
+ * the mesh defaults) sets more fields; an empty one sets none.
  */
-export function buildCluster(service: string, options: ClusterOptions = {}, protocol: UpstreamProtocol = 'HTTP/1.1'): ClusterResource {
+export function buildCluster(service: string, options: ClusterOptions = {}, protocol: UpstreamProtocol = 'HTTP/1.1', policy: ServicePolicySpec = {}): ClusterResource {
   const cluster: ClusterResource = {
     name: service,
     type: 'EDS',
@@ -111,12 +112,10 @@ export function buildCluster(service: string, options: ClusterOptions = {}, prot
     // A host removed from EDS would otherwise linger for as long as it passes health checks.
     cluster.ignore_health_on_host_removal = true;
   }
-  if (protocol === 'HTTP/2') {
-    cluster.typed_extension_protocol_options = {
-      [HTTP_PROTOCOL_OPTIONS_KEY]: { '@type': HTTP_PROTOCOL_OPTIONS_TYPE, explicit_http_config: { http2_protocol_options: {} } },
-    };
-  }
-  return cluster;
+  // One HttpProtocolOptions carries both the HTTP/2 choice and the policy's connection options.
+  const http = httpProtocolOptions(protocol, policy);
+  if (http !== undefined) cluster.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS_KEY]: http };
+  return withPolicy(cluster, policy);
 }
 
 function compareStrings(a: string, b: string): number {

@@ -1,7 +1,7 @@
 // One translator per resource kind: what it reads (its declared inputs) and the pure function
 // that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
 // inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
-import type { ResourceKind, ServiceEndpoints, UpstreamProtocol } from '../model/index.js';
+import type { ResourceKind, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { buildCluster, buildListener, buildLoadAssignment, type ClusterOptions } from './builders.js';
 import { buildRouteConfiguration } from './routes.js';
 
@@ -9,9 +9,9 @@ import { buildRouteConfiguration } from './routes.js';
  * What a resource is built from. `endpoints`: the service's endpoints in the store;
  * `protocol`: the service's upstream protocol in the store (ServiceEndpoints.protocol), which
  * changes far less often than its endpoints; `settings`: Herald's own configuration (cluster
- * options, the local kube cluster).
+ * options, the local kube cluster); `policy`: the service's effective ServicePolicy.
  */
-export type TranslatorInput = 'endpoints' | 'protocol' | 'settings';
+export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy';
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
@@ -22,7 +22,7 @@ export interface TranslationSettings {
 export interface KindTranslator {
   readonly kind: ResourceKind;
   readonly inputs: ReadonlySet<TranslatorInput>;
-  build(service: ServiceEndpoints, settings: TranslationSettings): object;
+  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec): object;
 }
 
 /** The protocol the pipeline compares to decide whether `protocol` readers need a rebuild. */
@@ -34,8 +34,8 @@ export function serviceProtocol(service: ServiceEndpoints): UpstreamProtocol {
 export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   cluster: {
     kind: 'cluster',
-    inputs: new Set(['protocol', 'settings']),
-    build: (svc, settings) => buildCluster(svc.service, settings.clusterOptions, serviceProtocol(svc)),
+    inputs: new Set(['protocol', 'settings', 'policy']),
+    build: (svc, settings, policy) => buildCluster(svc.service, settings.clusterOptions, serviceProtocol(svc), policy),
   },
   endpoint: {
     kind: 'endpoint',

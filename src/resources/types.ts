@@ -39,11 +39,41 @@ export interface ClusterResource {
   eds_cluster_config: { eds_config: AdsConfigSource };
   connect_timeout: Duration;
   lb_policy: 'ROUND_ROBIN';
-  common_lb_config: { update_merge_window: Duration };
+  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number } };
+  /** Set by a ServicePolicy only: balancers in order of preference, round_robin last. */
+  load_balancing_policy?: { policies: LoadBalancingPolicyEntry[] };
+  circuit_breakers?: CircuitBreakersResource;
+  outlier_detection?: OutlierDetectionResource;
   health_checks?: HealthCheckResource[];
   ignore_health_on_host_removal?: boolean;
   /** Keyed by extension name; Herald sets only the upstream HTTP protocol options. */
   typed_extension_protocol_options?: Record<string, AnyOf>;
+}
+
+export interface LoadBalancingPolicyEntry {
+  typed_extension_config: { name: string; typed_config: AnyOf };
+}
+
+export interface CircuitBreakersResource {
+  thresholds?: Array<{
+    priority: 'DEFAULT';
+    max_connections?: UInt32Value;
+    max_pending_requests?: UInt32Value;
+    max_requests?: UInt32Value;
+    max_retries?: UInt32Value;
+  }>;
+  per_host_thresholds?: Array<{ priority: 'DEFAULT'; max_connections: UInt32Value }>;
+}
+
+export interface OutlierDetectionResource {
+  consecutive_5xx?: UInt32Value;
+  consecutive_gateway_failure?: UInt32Value;
+  enforcing_consecutive_5xx?: UInt32Value;
+  enforcing_consecutive_gateway_failure?: UInt32Value;
+  enforcing_success_rate: UInt32Value;
+  interval?: Duration;
+  base_ejection_time?: Duration;
+  max_ejection_percent?: UInt32Value;
 }
 
 export interface LbEndpointResource {

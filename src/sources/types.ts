@@ -1,4 +1,4 @@
-import type { ClusterStatus, NodeRecord, PodRecord } from '../model/index.js';
+import type { ClusterStatus, NodeRecord, PodRecord, PolicyObject } from '../model/index.js';
 
 /**
  * Where sources deliver what they observe. The store implements it; every call carries the
@@ -25,4 +25,24 @@ export interface ClusterSource {
   start(sink: SourceSink): Promise<void>;
   stop(): Promise<void>;
   status(): ClusterStatus;
+}
+
+/**
+ * Where a kube cluster's ServicePolicy objects go (the policy registry implements it). Like
+ * SourceSink, every call carries the newest state of an object, never a diff.
+ */
+export interface PolicySink {
+  applyPolicy(policy: PolicyObject): void;
+  removePolicy(cluster: string, namespace: string, name: string): void;
+  /** A complete list of the cluster's ServicePolicies: objects missing from it are gone. */
+  replacePolicies(cluster: string, policies: PolicyObject[]): void;
+  /** The cluster has no ServicePolicy CRD: it contributes no policy until it has one. */
+  policiesUnavailable(cluster: string, reason: string): void;
+}
+
+/** One kube cluster's ServicePolicies, listed and watched. */
+export interface PolicySource {
+  readonly name: string;
+  start(sink: PolicySink): void;
+  stop(): Promise<void>;
 }

@@ -60,6 +60,12 @@ export class HeraldMetrics {
   readonly ipConflicts: Counter<'kind'>;
 
   readonly resourceBuilds: Counter<'type'>;
+  /** ServicePolicy objects by state: `active` (resolved and served), `rejected` (newest generation invalid in some kube cluster). */
+  readonly policies: Gauge<'state'>;
+  /** ServicePolicy generations Herald rejected (the previous valid one stays), by kube cluster. */
+  readonly policyRejections: Counter<'kube_cluster'>;
+  /** ServicePolicy objects whose copies in different kube clusters differ (resolved by --policy-clusters). */
+  readonly policyConflicts: Gauge;
   readonly drainPropagation: Histogram;
   /** Drains finished, by outcome: complete (every stream ACKed or went away) or incomplete (time ran out). */
   readonly drainsFinished: Counter<'outcome'>;
@@ -183,6 +189,14 @@ export class HeraldMetrics {
     this.podsSkipped = new Counter({ name: 'herald_pods_skipped_total', help: 'Pod observations that gave no endpoint, by reason', labelNames: ['kube_cluster', 'reason'], registers: reg });
     this.ipConflicts = new Counter({ name: 'herald_ip_conflicts_total', help: 'Pod IP conflicts: reuse within a cluster or overlap across clusters', labelNames: ['kind'], registers: reg });
 
+    this.policies = new Gauge({ name: 'herald_policies', help: 'ServicePolicy objects by state (active, rejected)', labelNames: ['state'], registers: reg });
+    this.policyRejections = new Counter({
+      name: 'herald_policy_rejections_total',
+      help: 'ServicePolicy generations rejected by validation, by kube cluster',
+      labelNames: ['kube_cluster'],
+      registers: reg,
+    });
+    this.policyConflicts = new Gauge({ name: 'herald_policy_conflicts', help: 'ServicePolicy objects whose copies in different kube clusters differ', registers: reg });
     this.resourceBuilds = new Counter({ name: 'herald_resource_builds_total', help: 'Resources rebuilt and re-encoded by type', labelNames: ['type'], registers: reg });
     this.drainPropagation = new Histogram({
       name: 'herald_drain_propagation_seconds',

@@ -85,6 +85,23 @@ describe('GET /debug/drains/recent', () => {
   });
 });
 
+describe('GET /debug/policies', () => {
+  it("returns the view's policy report and is listed on the index page", async () => {
+    const report = { services: [{ service: 'cart.shop', spec: { circuitBreakers: { maxRequests: 5 } } }], rejections: [], conflicts: [] };
+    const base = await serve(view({ policies: () => report }));
+    const res = await fetch(`${base}/debug/policies`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(report);
+    const index = (await (await fetch(`${base}/`)).json()) as { paths: string[] };
+    expect(index.paths).toContain('/debug/policies');
+  });
+
+  it('is 404 without a policy registry', async () => {
+    const base = await serve(view());
+    expect((await fetch(`${base}/debug/policies`)).status).toBe(404);
+  });
+});
+
 describe('readiness while shutting down', () => {
   const synced: ClusterStatus = { cluster: 'east', state: 'synced', everSynced: true, lastError: undefined, lastChangeMs: 0 };
   it.each([

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { PUSH_ORDER, RESOURCE_KINDS, type ResourceKind, type ServiceEndpoints } from '../../src/model/index.js';
+import { PUSH_ORDER, RESOURCE_KINDS, type ResourceKind, type ServiceEndpoints, type ServicePolicySpec } from '../../src/model/index.js';
 import { kindsReading, loadEnvoyProtos, ResourceEncoder, TRANSLATORS, type TranslatorInput } from '../../src/resources/index.js';
 import { ResourceCache } from '../../src/cache/index.js';
 import type { DrainNotice } from '../../src/drains/index.js';
@@ -15,11 +15,13 @@ beforeAll(() => {
 
 function setup() {
   const services = new Map<string, ServiceEndpoints>();
+  const policies = new Map<string, ServicePolicySpec>();
   const cache = new ResourceCache();
   const tracked: DrainNotice[] = [];
   const metrics = new HeraldMetrics({ registry: new Registry(), defaultMetrics: false });
   const pipeline = new ResourcePipeline({
     store: { service: (name) => services.get(name) },
+    policies: { effective: (name) => ({ spec: policies.get(name) ?? {} }) },
     encoder,
     cache,
     drains: { track: (notice) => void tracked.push(notice) },
@@ -30,7 +32,7 @@ function setup() {
   });
   const seqs = (name: string) => Object.fromEntries(PUSH_ORDER.map((kind) => [kind, cache.get(kind, name)?.seq])) as Record<ResourceKind, number | undefined>;
   const builds = async () => Object.fromEntries((await metrics.resourceBuilds.get()).values.map((v) => [v.labels.type, v.value]));
-  return { services, cache, tracked, pipeline, seqs, builds };
+  return { services, policies, cache, tracked, pipeline, seqs, builds };
 }
 
 describe('translators', () => {
@@ -39,7 +41,7 @@ describe('translators', () => {
     for (const spec of RESOURCE_KINDS) {
       const translator = TRANSLATORS[spec.kind];
       expect(translator.kind).toBe(spec.kind);
-      const built = translator.build(svc('payments.shop', [ep('east', '10.0.0.1')]), { clusterOptions: {}, localCluster: undefined });
+      const built = translator.build(svc('payments.shop', [ep('east', '10.0.0.1')]), { clusterOptions: {}, localCluster: undefined }, {});
       expect((built as Record<string, unknown>)[spec.nameField]).toBe('payments.shop');
     }
   });
@@ -47,6 +49,7 @@ describe('translators', () => {
   it.each([
     { changed: ['endpoints'], kinds: ['endpoint'] },
     { changed: ['protocol'], kinds: ['cluster'] },
+    { changed: ['policy'], kinds: ['cluster'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
   ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {
@@ -88,6 +91,32 @@ describe('ResourcePipeline', () => {
     pipeline.rebuild(['a']);
     expect(cache.get('cluster', 'a')!.any.equals(h1Bytes)).toBe(true);
     expect(await builds()).toEqual({ cluster: 4, endpoint: 5, listener: 2, route: 2 });
+  });
+
+  it('rebuilds, on a policy change, only the clusters of services whose effective policy changed', async () => {
+    const { services, policies, pipeline, cache, seqs, builds } = setup();
+    for (const name of ['a.shop', 'b.shop', 'c.shop']) services.set(name, svc(name, [ep('east', '10.0.0.1')]));
+    pipeline.rebuild(['a.shop', 'b.shop', 'c.shop']);
+    const before = { a: seqs('a.shop'), b: seqs('b.shop') };
+    const plain = cache.get('cluster', 'a.shop')!.any;
+
+    policies.set('a.shop', { circuitBreakers: { maxRequests: 100 } });
+    pipeline.policiesChanged({ services: ['a.shop', 'b.shop', 'gone.shop'] });
+    expect(seqs('a.shop').cluster).toBeGreaterThan(before.a.cluster!);
+    expect(seqs('a.shop').listener).toBe(before.a.listener);
+    expect(seqs('b.shop')).toEqual(before.b);
+    expect(encoder.decodeAny(cache.get('cluster', 'a.shop')!.any).message).toHaveProperty('circuit_breakers');
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+
+    // The defaults changed without changing what any service gets: nothing is built.
+    pipeline.policiesChanged('all');
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+
+    // The policy went: the cluster is the same bytes as before it came.
+    policies.delete('a.shop');
+    pipeline.policiesChanged('all');
+    expect(cache.get('cluster', 'a.shop')!.any.equals(plain)).toBe(true);
+    expect(await builds()).toEqual({ cluster: 5, endpoint: 3, listener: 3, route: 3 });
   });
 
   it('publishes every kind for a new service, then rebuilds only the assignment on endpoint changes', async () => {

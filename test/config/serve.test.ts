@@ -53,6 +53,30 @@ describe('buildServeConfig', () => {
     expect(() => buildServeConfig({ cluster: [`east=${east}`], clusterDomain: value }, notInPod)).toThrow(/--cluster-domain/);
   });
 
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['every --cluster in order by default', {}, ['west', 'east']],
+    ['the order given', { policyClusters: ['east', 'west'] }, ['east', 'west']],
+    ['a comma-separated list', { policyClusters: ['east,west'] }, ['east', 'west']],
+    ['a subset', { policyClusters: ['east'] }, ['east']],
+    ['none in mesh scope', { serviceScope: 'mesh' }, []],
+  ])('--policy-clusters: %s', (_name, flags, want) => {
+    expect(buildServeConfig({ cluster: [`west=${west}`, `east=${east}`], ...flags }, notInPod).policyClusters).toEqual(want);
+  });
+
+  it.each<[Record<string, unknown>, RegExp]>([
+    [{ policyClusters: ['north'] }, /--policy-clusters: 'north' is not one of the clusters \(west, east\)/],
+    [{ policyClusters: ['east,east'] }, /--policy-clusters: a cluster is named twice/],
+    [{ policyClusters: ['east'], serviceScope: 'mesh' }, /--policy-clusters: ServicePolicies need --service-scope namespace/],
+    [{ policyNamespace: 'Not_A_Namespace' }, /--policy-namespace/],
+  ])('refuses %o', (flags, error) => {
+    expect(() => buildServeConfig({ cluster: [`west=${west}`, `east=${east}`], ...flags }, notInPod)).toThrow(error);
+  });
+
+  it('reads the mesh defaults from namespace herald unless told', () => {
+    expect(buildServeConfig({ cluster: [`east=${east}`] }, notInPod).policyNamespace).toBe('herald');
+    expect(buildServeConfig({ cluster: [`east=${east}`], policyNamespace: 'mesh-system' }, notInPod).policyNamespace).toBe('mesh-system');
+  });
+
   it('applies defaults', () => {
     const config = buildServeConfig({ cluster: [`east=${east}`] }, notInPod);
     expect(config).toMatchObject({

@@ -74,7 +74,16 @@ describe('charts/herald', () => {
       networkPolicy: { enabled: false },
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
     }) as Obj[];
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ]);
     const pod = findOne(objects, 'Deployment', 'herald').spec.template.spec;
     const c = pod.containers[0];
     expect(c.image).toBe('registry.example/herald:1.2.3');

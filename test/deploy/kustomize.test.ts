@@ -40,10 +40,10 @@ describe.each([
 ])('kustomize build deploy/%s', (_dir, objects) => {
   it('renders every kind Herald needs, namespaced objects in herald', () => {
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount'].sort(),
     );
     for (const o of objects) {
-      const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
+      const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition'].includes(o.kind);
       expect([o.kind, o.metadata.namespace]).toEqual([o.kind, clusterScoped ? undefined : 'herald']);
     }
     expect(objects[0]!.kind).toBe('Namespace');

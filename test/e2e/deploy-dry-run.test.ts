@@ -157,10 +157,29 @@ describe.skipIf(bins === '')('e2e: deploy/ passes a real apiserver with server-s
   it('renders the objects the issue asks for', () => {
     const kinds = (dir: string) => new Set(rendered.get(dir)!.map((o) => o.kind));
     for (const dir of ['base', 'overlays/cluster-b']) {
-      expect([...kinds(dir)].sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+      expect([...kinds(dir)].sort()).toEqual([
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'CustomResourceDefinition',
+        'Deployment',
+        'Namespace',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'Service',
+        'ServiceAccount',
+      ]);
     }
     expect(kinds('examples/sidecar')).toEqual(new Set(['Namespace', 'Deployment']));
-    expect([...kinds('charts/herald (defaults)')].sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    expect([...kinds('charts/herald (defaults)')].sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Service',
+      'ServiceAccount',
+    ]);
     expect(kinds('charts/herald (every option)').has('ServiceMonitor')).toBe(true);
   });
 

@@ -132,10 +132,20 @@ describe.skipIf(bins === '')('e2e: three clusters, one Herald', () => {
     expect(old.metadata?.deletionTimestamp).toBeDefined();
   });
 
-  it('h: the shipped ClusterRole is read-only on pods and nodes, and enough for Herald', async () => {
+  it('h: the shipped ClusterRole is read-only on pods, nodes and ServicePolicies, and enough for Herald', async () => {
     const role = shippedClusterRole();
     const granted = (role.rules ?? []).flatMap((r) => (r.resources ?? []).flatMap((res) => (r.verbs ?? []).map((v) => `${(r.apiGroups ?? []).join('|')}/${res}:${v}`)));
-    expect(granted.sort()).toEqual(['/nodes:get', '/nodes:list', '/nodes:watch', '/pods:get', '/pods:list', '/pods:watch']);
+    expect(granted.sort()).toEqual([
+      '/nodes:get',
+      '/nodes:list',
+      '/nodes:watch',
+      '/pods:get',
+      '/pods:list',
+      '/pods:watch',
+      'herald.io/servicepolicies:get',
+      'herald.io/servicepolicies:list',
+      'herald.io/servicepolicies:watch',
+    ]);
 
     // This whole file's Herald runs as that user; everything above came through it.
     const ready = await herald.readyz();

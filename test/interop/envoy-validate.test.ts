@@ -17,6 +17,7 @@ import {
   ROUTER_TYPE,
 } from '../../src/resources/index.js';
 import { interopSuite } from './suite.js';
+import { POLICY_SAMPLES } from '../resources/policy-samples.js';
 import { allViolations, runEnvoyValidate, type ValidateItem } from './tools.js';
 
 function ep(cluster: string, ip: string, health: EndpointHealth = 'HEALTHY', zone?: string, region?: string, port = 8080): EndpointRecord {
@@ -38,6 +39,13 @@ function builtShapes(): [string, ResourceKind, object][] {
     ['cluster: dotted name', 'cluster', buildCluster('payments.v2-canary')],
     ['cluster: HTTP/2 upstream', 'cluster', buildCluster('echo', {}, 'HTTP/2')],
     ['cluster: HTTP/2 upstream with health check', 'cluster', buildCluster('echo', { healthCheck }, 'HTTP/2')],
+    ...POLICY_SAMPLES.flatMap(([name, policy]) =>
+      (['HTTP/1.1', 'HTTP/2'] as const).map((protocol): [string, ResourceKind, object] => [
+        `cluster: ServicePolicy ${name}, ${protocol}`,
+        'cluster',
+        buildCluster('echo', { healthCheck }, protocol, policy),
+      ]),
+    ),
     ['assignment: empty', 'endpoint', buildLoadAssignment(svc('echo', []))],
     ['assignment: one endpoint, no locality labels', 'endpoint', buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1')]))],
     [

@@ -34,14 +34,15 @@ export function kubeErrorReason(error: unknown): string {
 }
 
 /** One line an operator can act on, e.g. "cluster east: forbidden to list pods: check the ClusterRole ...". */
-export function describeKubeError(cluster: string, operation: KubeOperation, kind: 'pod' | 'node', error: unknown, namespace?: string): string {
-  const what = namespace === undefined ? `${operation} ${kind}s` : `${operation} ${kind}s in namespace ${namespace}`;
+export function describeKubeError(cluster: string, operation: KubeOperation, kind: 'pod' | 'node' | 'servicepolicy', error: unknown, namespace?: string): string {
+  const plural = kind === 'servicepolicy' ? 'servicepolicies' : `${kind}s`;
+  const what = namespace === undefined ? `${operation} ${plural}` : `${operation} ${plural} in namespace ${namespace}`;
   const status = httpStatusOf(error);
   if (status === 401) {
     return `cluster ${cluster}: unauthorized (401) to ${what}: check the credentials of its kubeconfig user (expired token? exec plugin?)`;
   }
   if (status === 403) {
-    return `cluster ${cluster}: forbidden to ${what}: check the ClusterRole (get/list/watch on pods and nodes)`;
+    return `cluster ${cluster}: forbidden to ${what}: check the ClusterRole (get/list/watch on pods, nodes and servicepolicies.herald.io)`;
   }
   if (status !== undefined) return `cluster ${cluster}: ${what} failed: HTTP ${status}: ${kubeErrorReason(error)}`;
   return `cluster ${cluster}: ${what} failed: ${kubeErrorReason(error)}`;

@@ -13,14 +13,14 @@ describe('describeKubeError', () => {
       op: 'list',
       kind: 'pod',
       error: new ApiException(403, 'Forbidden', { message: 'pods is forbidden' }, {}),
-      want: 'cluster east: forbidden to list pods: check the ClusterRole (get/list/watch on pods and nodes)',
+      want: 'cluster east: forbidden to list pods: check the ClusterRole (get/list/watch on pods, nodes and servicepolicies.herald.io)',
     },
     {
       title: '403 on watch (Watch error)',
       op: 'watch',
       kind: 'node',
       error: watchError(403),
-      want: 'cluster east: forbidden to watch nodes: check the ClusterRole (get/list/watch on pods and nodes)',
+      want: 'cluster east: forbidden to watch nodes: check the ClusterRole (get/list/watch on pods, nodes and servicepolicies.herald.io)',
     },
     {
       title: '401',

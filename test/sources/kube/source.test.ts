@@ -336,7 +336,7 @@ describe('KubeClusterSource against a fake API server', () => {
     const { source, sink } = makeSource(api);
     await source.start(sink);
     await until('unreachable', () => source.status().state === 'unreachable');
-    expect(source.status().lastError).toBe('cluster east: forbidden to list pods: check the ClusterRole (get/list/watch on pods and nodes)');
+    expect(source.status().lastError).toBe('cluster east: forbidden to list pods: check the ClusterRole (get/list/watch on pods, nodes and servicepolicies.herald.io)');
 
     delete api.failWith.pods;
     await until('synced once allowed', () => source.status().state === 'synced', 15_000);

@@ -1,0 +1,47 @@
+// Pure: which set fields of a policy proxyless gRPC clients do not act on. They accept the
+// Cluster (nothing here makes them NACK) and go on as if the field were unset; Envoy applies
+// all of them. The reasons follow the gRFCs the clients implement (A27 CDS, A32 circuit
+// breaking, A50 outlier detection, A52 custom LB policies); docs/XDS-CLIENTS.md lists the
+// fields.
+import type { ServicePolicySpec } from '../model/index.js';
+
+export interface IgnoredField {
+  /** As in the object, e.g. `spec.connection.idleTimeoutMs`. */
+  field: string;
+  why: string;
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  'connection.connectTimeoutMs': 'gRPC uses its own connection timeout and backoff',
+  'connection.idleTimeoutMs': 'gRPC does not read the upstream HTTP protocol options',
+  'connection.maxRequestsPerConnection': 'gRPC does not read the upstream HTTP protocol options',
+  'loadBalancing.panicThresholdPercent': 'gRPC has no panic mode',
+  'loadBalancing.slowStartWindowMs': 'gRPC round robin and least request have no slow start',
+  'circuitBreakers.maxConnections': 'gRPC applies max_requests only',
+  'circuitBreakers.maxPendingRequests': 'gRPC applies max_requests only',
+  'circuitBreakers.maxRetries': 'gRPC applies max_requests only',
+  'circuitBreakers.perHostMaxConnections': 'gRPC applies max_requests only',
+  'outlierDetection.consecutive5xx': 'gRPC ejects on success rate and failure percentage only',
+  'outlierDetection.consecutiveGatewayErrors': 'gRPC ejects on success rate and failure percentage only',
+  'outlierDetection.intervalMs': 'no ejection a gRPC client makes uses it (consecutive errors are Envoy-only)',
+  'outlierDetection.baseEjectionTimeMs': 'no ejection a gRPC client makes uses it (consecutive errors are Envoy-only)',
+  'outlierDetection.maxEjectionPercent': 'no ejection a gRPC client makes uses it (consecutive errors are Envoy-only)',
+};
+
+/** Balancers a gRPC client may lack: it then takes round_robin, the policy list's last entry. */
+const LB_FALLBACK: Readonly<Record<string, string>> = {
+  LeastRequest: 'gRPC clients that implement least request (gRFC A48) use it; the others (grpc-js among them) fall back to round robin',
+  Random: 'no gRPC client has a random balancer; all fall back to round robin',
+};
+
+export function ignoredByProxyless(spec: ServicePolicySpec): IgnoredField[] {
+  const out: IgnoredField[] = [];
+  for (const [section, fields] of Object.entries(spec) as [string, Record<string, unknown>][]) {
+    for (const [field, value] of Object.entries(fields)) {
+      const path = `${section}.${field}`;
+      const why = path === 'loadBalancing.policy' ? LB_FALLBACK[String(value)] : REASONS[path];
+      if (why !== undefined) out.push({ field: `spec.${path}`, why });
+    }
+  }
+  return out;
+}

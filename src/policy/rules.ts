@@ -1,0 +1,72 @@
+// The rules a ServicePolicy spec must follow. deploy/crd/servicepolicies.yaml states the same
+// rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
+// from this table, because a cluster may run an older CRD or one without its CEL rules.
+// test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
+import { LB_POLICIES, type PolicySection } from '../model/index.js';
+
+export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
+
+// Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
+// in a signed int, where larger values turn negative; no mesh needs more.
+const MAX_COUNT = 2_147_483_647;
+/** Durations are whole milliseconds; a day is more than any of them needs. */
+const DAY_MS = 86_400_000;
+
+/** Every field of every section, with its bounds. A field not listed here is rejected. */
+export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string, FieldRule>>>> = {
+  connection: {
+    connectTimeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
+    idleTimeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    maxRequestsPerConnection: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  loadBalancing: {
+    policy: { type: 'string', enum: LB_POLICIES },
+    panicThresholdPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    slowStartWindowMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
+  },
+  circuitBreakers: {
+    maxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxPendingRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    maxRetries: { type: 'integer', minimum: 0, maximum: MAX_COUNT },
+    perHostMaxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  outlierDetection: {
+    consecutive5xx: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    consecutiveGatewayErrors: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
+  },
+};
+
+/**
+ * A rule across fields of one section: `rule` is the CEL the CRD carries (on the section, so
+ * `self` is the section), `holds` the same rule for Herald, `field` the path the failure names.
+ */
+export interface SectionRule {
+  section: PolicySection;
+  rule: string;
+  message: string;
+  field: string;
+  holds(section: Readonly<Record<string, unknown>>): boolean;
+}
+
+export const SECTION_RULES: readonly SectionRule[] = [
+  {
+    section: 'loadBalancing',
+    // Slow start exists only in Envoy's round robin and least request balancers.
+    rule: "!has(self.slowStartWindowMs) || !has(self.policy) || self.policy in ['RoundRobin', 'LeastRequest']",
+    message: 'slowStartWindowMs needs policy RoundRobin or LeastRequest',
+    field: 'slowStartWindowMs',
+    holds: (s) => s.slowStartWindowMs === undefined || s.policy === undefined || s.policy === 'RoundRobin' || s.policy === 'LeastRequest',
+  },
+  {
+    section: 'outlierDetection',
+    // Ejection settings without a reason to eject would be a policy that silently does nothing.
+    rule: 'has(self.consecutive5xx) || has(self.consecutiveGatewayErrors)',
+    message: 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors',
+    field: 'consecutive5xx',
+    holds: (s) => s.consecutive5xx !== undefined || s.consecutiveGatewayErrors !== undefined,
+  },
+];

@@ -1,0 +1,116 @@
+// Pure: what a ServicePolicy adds to a service's Cluster. Every field maps to one Envoy field;
+// a field left unset adds nothing, so a service without a policy keeps its bytes.
+import type { CircuitBreakersPolicy, LbPolicyName, LoadBalancingPolicy, OutlierDetectionPolicy, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
+import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, LoadBalancingPolicyEntry, OutlierDetectionResource } from './types.js';
+
+export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
+
+const LB_TYPES: Readonly<Record<LbPolicyName | 'WrrLocality', { name: string; type: string }>> = {
+  RoundRobin: { name: 'envoy.load_balancing_policies.round_robin', type: 'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin' },
+  LeastRequest: { name: 'envoy.load_balancing_policies.least_request', type: 'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest' },
+  Random: { name: 'envoy.load_balancing_policies.random', type: 'envoy.extensions.load_balancing_policies.random.v3.Random' },
+  WrrLocality: { name: 'envoy.load_balancing_policies.wrr_locality', type: 'envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality' },
+};
+
+function ms(value: number): Duration {
+  return { seconds: Math.floor(value / 1000), nanos: (value % 1000) * 1_000_000 };
+}
+
+function entry(policy: LbPolicyName | 'WrrLocality', config: Record<string, unknown> = {}): LoadBalancingPolicyEntry {
+  const { name, type } = LB_TYPES[policy];
+  return { typed_extension_config: { name, typed_config: { '@type': `type.googleapis.com/${type}`, ...config } } };
+}
+
+/**
+ * The balancer list, or undefined when plain round robin (lb_policy) already says it. A client
+ * takes the first entry it supports (gRFC A52; Envoy does the same), and every client supports
+ * round_robin, so it comes last: a client without the chosen balancer falls back instead of
+ * NACKing. gRPC clients get the list inside wrr_locality first, which keeps the per-locality
+ * weights they honour under lb_policy ROUND_ROBIN; Envoy has no wrr_locality and skips it.
+ */
+export function loadBalancingPolicies(lb: LoadBalancingPolicy): { policies: LoadBalancingPolicyEntry[] } | undefined {
+  const policy = lb.policy ?? 'RoundRobin';
+  if (policy === 'RoundRobin' && lb.slowStartWindowMs === undefined) return undefined;
+  const slowStart = lb.slowStartWindowMs === undefined ? {} : { slow_start_config: { slow_start_window: ms(lb.slowStartWindowMs) } };
+  const chosen = entry(policy, policy === 'Random' ? {} : slowStart);
+  const picking = policy === 'RoundRobin' ? [chosen] : [chosen, entry('RoundRobin')];
+  return { policies: [entry('WrrLocality', { endpoint_picking_policy: { policies: picking } }), ...picking] };
+}
+
+function u32(value: number | undefined): { value: number } | undefined {
+  return value === undefined ? undefined : { value };
+}
+
+/** Only the fields that are set: `undefined` values are dropped so they cannot reach the encoder. */
+function defined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
+export function circuitBreakers(cb: CircuitBreakersPolicy): CircuitBreakersResource | undefined {
+  const threshold = defined({
+    max_connections: u32(cb.maxConnections),
+    max_pending_requests: u32(cb.maxPendingRequests),
+    max_requests: u32(cb.maxRequests),
+    max_retries: u32(cb.maxRetries),
+  });
+  const out: CircuitBreakersResource = {};
+  if (Object.keys(threshold).length > 0) out.thresholds = [{ priority: 'DEFAULT', ...threshold }];
+  if (cb.perHostMaxConnections !== undefined) out.per_host_thresholds = [{ priority: 'DEFAULT', max_connections: { value: cb.perHostMaxConnections } }];
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Ejection on consecutive errors only, as the policy says: Envoy would otherwise also run its
+ * default consecutive-5xx and success-rate detectors (and gRPC clients success rate), which the
+ * policy never asked for, so those are switched off unless set.
+ */
+export function outlierDetection(od: OutlierDetectionPolicy): OutlierDetectionResource {
+  return defined({
+    consecutive_5xx: u32(od.consecutive5xx),
+    enforcing_consecutive_5xx: od.consecutive5xx === undefined ? { value: 0 } : undefined,
+    consecutive_gateway_failure: u32(od.consecutiveGatewayErrors),
+    enforcing_consecutive_gateway_failure: od.consecutiveGatewayErrors === undefined ? undefined : { value: 100 },
+    enforcing_success_rate: { value: 0 },
+    interval: od.intervalMs === undefined ? undefined : ms(od.intervalMs),
+    base_ejection_time: od.baseEjectionTimeMs === undefined ? undefined : ms(od.baseEjectionTimeMs),
+    max_ejection_percent: u32(od.maxEjectionPercent),
+  });
+}
+
+/**
+ * The upstream HTTP options: HTTP/2 services need explicit HTTP/2, a policy's idle timeout and
+ * requests per connection go in the common options of the same message. HttpProtocolOptions
+ * requires a protocol choice, so an HTTP/1.1 service with connection options says HTTP/1.1
+ * explicitly, which is what Envoy did without it.
+ */
+export function httpProtocolOptions(protocol: UpstreamProtocol, spec: ServicePolicySpec): AnyOf | undefined {
+  const connection = spec.connection ?? {};
+  const common = defined({
+    idle_timeout: connection.idleTimeoutMs === undefined ? undefined : ms(connection.idleTimeoutMs),
+    max_requests_per_connection: u32(connection.maxRequestsPerConnection),
+  });
+  const hasCommon = Object.keys(common).length > 0;
+  if (protocol === 'HTTP/1.1' && !hasCommon) return undefined;
+  return {
+    '@type': HTTP_PROTOCOL_OPTIONS_TYPE,
+    ...(hasCommon ? { common_http_protocol_options: common } : {}),
+    explicit_http_config: protocol === 'HTTP/2' ? { http2_protocol_options: {} } : { http_protocol_options: {} },
+  };
+}
+
+/** The cluster with the policy's fields set (a new object; `cluster` is not changed). */
+export function withPolicy(cluster: ClusterResource, spec: ServicePolicySpec): ClusterResource {
+  const out: ClusterResource = { ...cluster, common_lb_config: { ...cluster.common_lb_config } };
+  if (spec.connection?.connectTimeoutMs !== undefined) out.connect_timeout = ms(spec.connection.connectTimeoutMs);
+  const lb = spec.loadBalancing;
+  if (lb !== undefined) {
+    if (lb.panicThresholdPercent !== undefined) out.common_lb_config.healthy_panic_threshold = { value: lb.panicThresholdPercent };
+    const policies = loadBalancingPolicies(lb);
+    if (policies !== undefined) out.load_balancing_policy = policies;
+  }
+  const breakers = spec.circuitBreakers === undefined ? undefined : circuitBreakers(spec.circuitBreakers);
+  if (breakers !== undefined) out.circuit_breakers = breakers;
+  if (spec.outlierDetection !== undefined) out.outlier_detection = outlierDetection(spec.outlierDetection);
+  return out;
+}

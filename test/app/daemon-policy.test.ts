@@ -1,0 +1,57 @@
+// ServicePolicies through the whole daemon: a policy source's objects reach the served Cluster,
+// a rejected generation leaves it as it was, and /debug/policies reports both.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { PolicyObject } from '../../src/model/index.js';
+import type { PolicyDebugView } from '../../src/policy/index.js';
+import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
+import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
+import { ManualPolicySource } from '../helpers/manual-policy-source.js';
+import { makePod, ManualSource } from '../helpers/manual-source.js';
+
+const encoder = new ResourceEncoder(loadEnvoyProtos());
+let daemon: Daemon | undefined;
+afterEach(async () => {
+  await daemon?.stop(1_000);
+  daemon = undefined;
+});
+
+const policy = (cluster: string, generation: number, spec: unknown): PolicyObject => ({ cluster, namespace: 'shop', name: 'cart', generation, spec });
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (!check()) throw new Error(`not reached: ${what}`);
+}
+
+describe('startDaemon with policy sources', () => {
+  it('serves the policy in the cart.shop Cluster, keeps it over an invalid generation, and reports both', async () => {
+    const east = new ManualPolicySource('east');
+    daemon = await startDaemon(
+      {
+        sources: [new ManualSource('east', { pods: [makePod({ cluster: 'east', name: 'cart-1', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.1' })] })],
+        policies: { sources: [east], clusters: ['east'], namespace: 'herald' },
+        initialSyncTimeoutMs: 5_000,
+        batchWindowMs: 1,
+        xds: { host: '127.0.0.1', port: 0 },
+        admin: { host: '127.0.0.1', port: 0 },
+      },
+      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+    );
+    await daemon.ready;
+    const cart = () => {
+      const cached = daemon!.cache.get('cluster', 'cart.shop');
+      return cached && (encoder.decodeAny(cached.any).message as Record<string, any>);
+    };
+    await until('cart.shop served', () => cart() !== undefined);
+    expect(cart()).not.toHaveProperty('circuit_breakers');
+
+    east.sync([policy('east', 1, { circuitBreakers: { maxRequests: 7 } })]);
+    await until('circuit breakers served', () => cart()?.circuit_breakers?.thresholds?.[0]?.max_requests?.value === 7);
+
+    east.apply(policy('east', 2, { circuitBreakers: { maxRequests: 0 } }));
+    const debug = (await (await fetch(`http://127.0.0.1:${daemon.adminPort}/debug/policies`)).json()) as PolicyDebugView;
+    expect(debug.rejections.map((r) => [r.generation, r.keptGeneration, r.errors])).toEqual([[2, 1, [{ path: 'spec.circuitBreakers.maxRequests', message: 'must be ≥ 1' }]]]);
+    expect(debug.services.map((s) => [s.service, s.spec, s.from.circuitBreakers?.generation])).toEqual([['cart.shop', { circuitBreakers: { maxRequests: 7 } }, 1]]);
+    expect(cart()?.circuit_breakers?.thresholds?.[0]?.max_requests?.value).toBe(7);
+  });
+});

@@ -1,0 +1,162 @@
+// Issue 18, first slice, against real kube-apiservers: the ServicePolicy CRD as shipped rejects
+// bad objects at apply with the field path; a policy applied changes the Cluster Herald serves;
+// the mesh defaults are inherited; two clusters that disagree resolve by --policy-clusters; and
+// an invalid generation that got past admission (a CRD installed without its CEL rules) is
+// rejected by Herald, which keeps serving the previous one and says so in /debug/policies and
+// its metrics.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TYPE_URLS } from '../../src/model/index.js';
+import type { PolicyDebugView } from '../../src/policy/index.js';
+import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
+import { RawAdsClient } from '../interop/raw-ads.js';
+import { HeraldProcess, REPO_ROOT } from './harness/herald.js';
+import { eventually } from './harness/processes.js';
+import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
+
+const bins = e2eBins();
+const WAIT_MS = 60_000;
+const GROUP = { group: 'herald.io', version: 'v1alpha1', plural: 'servicepolicies' };
+
+type Obj = Record<string, any>;
+
+/** The CRD as client-node's typed model (where `x-kubernetes-validations` is `x_kubernetes_validations`). */
+function shippedCrd(): Obj {
+  return loadYaml<Obj>(readFileSync(path.join(REPO_ROOT, 'deploy', 'crd', 'servicepolicies.yaml'), 'utf8'));
+}
+
+/** The same CRD with every CEL rule taken out: what an older or hand-edited install might hold. */
+function crdWithoutCel(): Obj {
+  const crd = shippedCrd();
+  for (const section of Object.values(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties) as Obj[]) delete section.x_kubernetes_validations;
+  return crd;
+}
+
+/** The apiserver's Status message of a refused request. */
+function refusal(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  const parsed = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string } | undefined);
+  return parsed?.message ?? String(error);
+}
+
+describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
+  let env: E2eEnv;
+  let east: TestCluster;
+  let west: TestCluster;
+  let herald: HeraldProcess;
+  let ads: RawAdsClient;
+  let encoder: ResourceEncoder;
+
+  const policies = (c: TestCluster) => c.kube.kubeConfig('admin').makeApiClient(CustomObjectsApi);
+  const apply = async (c: TestCluster, namespace: string, name: string, spec: Obj) => {
+    const api = policies(c);
+    const existing = await api.getNamespacedCustomObject({ ...GROUP, namespace, name }).catch(() => undefined);
+    const body = {
+      apiVersion: 'herald.io/v1alpha1',
+      kind: 'ServicePolicy',
+      metadata: { name, namespace, ...(existing ? { resourceVersion: (existing as Obj).metadata.resourceVersion } : {}) },
+      spec,
+    };
+    return existing ? api.replaceNamespacedCustomObject({ ...GROUP, namespace, name, body }) : api.createNamespacedCustomObject({ ...GROUP, namespace, body });
+  };
+  /** The newest cart.default Cluster Herald served over wildcard CDS. */
+  const servedCart = (): Obj | undefined =>
+    ads.responses
+      .filter((r) => r.type_url === TYPE_URLS.cluster)
+      .flatMap((r) => r.resources.map((any) => encoder.decodeAny(any)))
+      .findLast((d) => d.name === 'cart.default')?.message as Obj | undefined;
+  const served = (what: string, predicate: (cluster: Obj) => boolean) => ads.waitFor(() => predicate(servedCart() ?? {}), WAIT_MS, what);
+
+  beforeAll(async () => {
+    encoder = new ResourceEncoder(loadEnvoyProtos());
+    env = new E2eEnv(bins);
+    [east, west] = await env.startClusters([
+      { name: 'east', nodes: [{ name: 'east-n1', zone: 'east-a', region: 'east' }] },
+      { name: 'west', nodes: [{ name: 'west-n1', zone: 'west-a', region: 'west' }] },
+    ]);
+    await KubernetesObjectApi.makeApiClient(east.kube.kubeConfig('admin')).create(shippedCrd() as KubernetesObject);
+    await KubernetesObjectApi.makeApiClient(west.kube.kubeConfig('admin')).create(crdWithoutCel() as KubernetesObject);
+    await east.kubelet.runPod({ name: 'cart-1', service: 'cart', node: 'east-n1', ip: '10.1.0.1', port: 8080 });
+    // The CRD takes a moment to be served after it is created.
+    for (const c of [east, west]) {
+      await eventually(
+        'ServicePolicies served',
+        async () =>
+          await policies(c)
+            .listClusterCustomObject(GROUP)
+            .then(() => true)
+            .catch(() => undefined),
+        WAIT_MS,
+      );
+    }
+    herald = await HeraldProcess.start({
+      group: env.group,
+      dir: env.dir,
+      clusters: [east, west].map((c) => ({ name: c.kube.name, kubeconfig: c.heraldKubeconfig })),
+      localCluster: 'east',
+      initialSyncTimeout: '60s',
+      // west first: its copy wins when the two clusters disagree.
+      extraArgs: ['--policy-clusters', 'west,east'],
+    });
+    ads = new RawAdsClient(loadEnvoyProtos(), herald.xdsTarget, 'policy-envoy');
+    ads.subscribe(TYPE_URLS.cluster, []);
+    await served('cart.default served without a policy', (c) => c.name === 'cart.default');
+  }, 240_000);
+
+  afterAll(async () => {
+    ads?.close();
+    await env?.close();
+  });
+
+  it('the shipped CRD refuses a bad object at apply, naming the field path', async () => {
+    const bound = await apply(east, 'default', 'bad', { connection: { connectTimeoutMs: 0 } }).then(() => 'accepted', refusal);
+    expect(bound).toContain('spec.connection.connectTimeoutMs');
+    const cel = await apply(east, 'default', 'bad', { loadBalancing: { policy: 'Random', slowStartWindowMs: 1000 } }).then(() => 'accepted', refusal);
+    expect(cel).toContain('spec.loadBalancing.slowStartWindowMs');
+    expect(cel).toContain('slowStartWindowMs needs policy RoundRobin or LeastRequest');
+  });
+
+  it('a policy applied changes the served Cluster; a section the mesh defaults set is inherited', async () => {
+    expect(servedCart()).not.toHaveProperty('circuit_breakers');
+    await apply(east, 'default', 'cart', { circuitBreakers: { maxRequests: 10 } });
+    await served('circuit breakers from the cart policy', (c) => c.circuit_breakers?.thresholds?.[0]?.max_requests?.value === 10);
+    await apply(east, 'herald', 'mesh-defaults', { connection: { connectTimeoutMs: 750 } });
+    await served('connect timeout from the mesh defaults', (c) => c.connect_timeout?.nanos === 750_000_000 && c.circuit_breakers !== undefined);
+    const debug = await herald.debug<PolicyDebugView>('policies');
+    const cart = debug.body.services.find((s) => s.service === 'cart.default');
+    expect(cart?.from).toEqual({
+      connection: { cluster: 'east', namespace: 'herald', name: 'mesh-defaults', generation: 1, role: 'defaults' },
+      circuitBreakers: { cluster: 'east', namespace: 'default', name: 'cart', generation: 1, role: 'service' },
+    });
+  });
+
+  it('clusters that disagree resolve by --policy-clusters, and the conflict is reported', async () => {
+    await apply(west, 'default', 'cart', { circuitBreakers: { maxRequests: 20 } });
+    await served("west's copy wins", (c) => c.circuit_breakers?.thresholds?.[0]?.max_requests?.value === 20);
+    const debug = await herald.debug<PolicyDebugView>('policies');
+    expect(debug.body.conflicts).toEqual([{ namespace: 'default', name: 'cart', clusters: ['west', 'east'], chosen: 'west' }]);
+    expect(await herald.metric('herald_policy_conflicts')).toBe(1);
+  });
+
+  it('an invalid generation past admission is rejected whole; the previous one keeps being served', async () => {
+    // west's CRD has no CEL rules: the apiserver stores what the shipped CRD would refuse.
+    await apply(west, 'default', 'cart', { circuitBreakers: { maxRequests: 30 }, loadBalancing: { policy: 'Random', slowStartWindowMs: 1000 } });
+    const rejection = await eventually(
+      'Herald rejected generation 2',
+      async () => (await herald.debug<PolicyDebugView>('policies')).body.rejections.find((r) => r.cluster === 'west' && r.generation === 2),
+      WAIT_MS,
+    );
+    expect(rejection).toMatchObject({ namespace: 'default', name: 'cart', keptGeneration: 1, errors: [{ path: 'spec.loadBalancing.slowStartWindowMs' }] });
+    expect(await herald.metric('herald_policy_rejections_total', { kube_cluster: 'west' })).toBe(1);
+    expect(await herald.metric('herald_policies', { state: 'rejected' })).toBe(1);
+    // No part of it applied: still generation 1's circuit breakers, no balancer list.
+    const cart = servedCart()!;
+    expect(cart.circuit_breakers.thresholds[0].max_requests.value).toBe(20);
+    expect(cart).not.toHaveProperty('load_balancing_policy');
+    expect(herald.log()).toContain(
+      'ServicePolicy west/default/cart generation 2 rejected: spec.loadBalancing.slowStartWindowMs: slowStartWindowMs needs policy RoundRobin or LeastRequest; keeping generation 1',
+    );
+  });
+});

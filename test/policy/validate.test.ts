@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { validatePolicySpec } from '../../src/policy/index.js';
+
+describe('validatePolicySpec', () => {
+  it.each([
+    { name: 'no spec', spec: undefined, want: {} },
+    { name: 'empty spec', spec: {}, want: {} },
+    {
+      name: 'every section',
+      spec: {
+        connection: { connectTimeoutMs: 250, idleTimeoutMs: 60_000, maxRequestsPerConnection: 100 },
+        loadBalancing: { policy: 'LeastRequest', panicThresholdPercent: 0, slowStartWindowMs: 30_000 },
+        circuitBreakers: { maxConnections: 10, maxPendingRequests: 20, maxRequests: 30, maxRetries: 0, perHostMaxConnections: 5 },
+        outlierDetection: { consecutive5xx: 5, consecutiveGatewayErrors: 3, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100 },
+      },
+    },
+    { name: 'slow start without a policy (round robin)', spec: { loadBalancing: { slowStartWindowMs: 1 } } },
+    { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 2_147_483_647 } } },
+  ])('accepts $name', ({ spec, want }) => {
+    expect(validatePolicySpec(spec)).toEqual({ ok: true, spec: want ?? spec });
+  });
+
+  it.each([
+    { name: 'a spec that is not an object', spec: 'fast', errors: [['spec', 'must be an object']] },
+    { name: 'an unknown section', spec: { retries: {} }, errors: [['spec.retries', 'unknown section']] },
+    { name: 'a section that is not an object', spec: { connection: 5 }, errors: [['spec.connection', 'must be an object']] },
+    { name: 'an unknown field', spec: { connection: { timeout: 5 } }, errors: [['spec.connection.timeout', 'unknown field']] },
+    { name: 'zero connect timeout', spec: { connection: { connectTimeoutMs: 0 } }, errors: [['spec.connection.connectTimeoutMs', 'must be ≥ 1']] },
+    { name: 'a fraction', spec: { connection: { idleTimeoutMs: 1.5 } }, errors: [['spec.connection.idleTimeoutMs', 'must be an integer']] },
+    { name: 'a string number', spec: { circuitBreakers: { maxRequests: '10' } }, errors: [['spec.circuitBreakers.maxRequests', 'must be an integer']] },
+    { name: 'a percent over 100', spec: { loadBalancing: { panicThresholdPercent: 101 } }, errors: [['spec.loadBalancing.panicThresholdPercent', 'must be ≤ 100']] },
+    { name: 'an unknown balancer', spec: { loadBalancing: { policy: 'RingHash' } }, errors: [['spec.loadBalancing.policy', 'must be one of RoundRobin, LeastRequest, Random']] },
+    {
+      name: 'slow start with Random (CEL rule)',
+      spec: { loadBalancing: { policy: 'Random', slowStartWindowMs: 1000 } },
+      errors: [['spec.loadBalancing.slowStartWindowMs', 'slowStartWindowMs needs policy RoundRobin or LeastRequest']],
+    },
+    {
+      name: 'outlier detection without a trigger (CEL rule)',
+      spec: { outlierDetection: { intervalMs: 1000 } },
+      errors: [['spec.outlierDetection.consecutive5xx', 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors']],
+    },
+    {
+      name: 'errors in two sections, the valid one is not kept either',
+      spec: { connection: { connectTimeoutMs: 100 }, circuitBreakers: { maxConnections: 0 }, outlierDetection: { consecutive5xx: -1 } },
+      errors: [
+        ['spec.circuitBreakers.maxConnections', 'must be ≥ 1'],
+        ['spec.outlierDetection.consecutive5xx', 'must be ≥ 1'],
+      ],
+    },
+  ])('rejects $name, naming the field', ({ spec, errors }) => {
+    expect(validatePolicySpec(spec)).toEqual({ ok: false, errors: errors.map(([path, message]) => ({ path, message })) });
+  });
+});

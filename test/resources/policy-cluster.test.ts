@@ -1,0 +1,166 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type protobuf from 'protobufjs';
+import type { ServicePolicySpec, UpstreamProtocol } from '../../src/model/index.js';
+import { buildCluster, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE, loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
+import { POLICY_SAMPLES } from './policy-samples.js';
+import { validateMessage } from './pgv.js';
+
+let root: protobuf.Root;
+let encoder: ResourceEncoder;
+beforeAll(() => {
+  root = loadEnvoyProtos();
+  encoder = new ResourceEncoder(root);
+});
+
+const RR = {
+  typed_extension_config: {
+    name: 'envoy.load_balancing_policies.round_robin',
+    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin' },
+  },
+};
+const wrr = (policies: object[]) => ({
+  typed_extension_config: {
+    name: 'envoy.load_balancing_policies.wrr_locality',
+    typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality', endpoint_picking_policy: { policies } },
+  },
+});
+
+/** What a policy adds to the plain cluster: the fields that differ. */
+function added(policy: ServicePolicySpec, protocol: UpstreamProtocol = 'HTTP/1.1'): Record<string, unknown> {
+  const plain = buildCluster('cart.shop', {}, protocol) as unknown as Record<string, unknown>;
+  const withPolicy = buildCluster('cart.shop', {}, protocol, policy) as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(withPolicy).filter(([key, value]) => JSON.stringify(plain[key]) !== JSON.stringify(value)));
+}
+
+describe('buildCluster with a ServicePolicy', () => {
+  it.each<[string, ServicePolicySpec, Record<string, unknown>]>([
+    ['an empty policy', {}, {}],
+    ['explicit RoundRobin alone: lb_policy already says it', { loadBalancing: { policy: 'RoundRobin' } }, {}],
+    ['connect timeout', { connection: { connectTimeoutMs: 1500 } }, { connect_timeout: { seconds: 1, nanos: 500_000_000 } }],
+    [
+      'idle timeout on HTTP/1.1: explicit HTTP/1.1 beside the common options',
+      { connection: { idleTimeoutMs: 60_000, maxRequestsPerConnection: 10 } },
+      {
+        typed_extension_protocol_options: {
+          [HTTP_PROTOCOL_OPTIONS_KEY]: {
+            '@type': HTTP_PROTOCOL_OPTIONS_TYPE,
+            common_http_protocol_options: { idle_timeout: { seconds: 60, nanos: 0 }, max_requests_per_connection: { value: 10 } },
+            explicit_http_config: { http_protocol_options: {} },
+          },
+        },
+      },
+    ],
+    ['panic threshold', { loadBalancing: { panicThresholdPercent: 0 } }, { common_lb_config: { update_merge_window: { seconds: 0, nanos: 0 }, healthy_panic_threshold: { value: 0 } } }],
+    [
+      'least request: inside wrr_locality for gRPC, then alone, round robin last',
+      { loadBalancing: { policy: 'LeastRequest' } },
+      {
+        load_balancing_policy: {
+          policies: [
+            wrr([
+              {
+                typed_extension_config: {
+                  name: 'envoy.load_balancing_policies.least_request',
+                  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest' },
+                },
+              },
+              RR,
+            ]),
+            {
+              typed_extension_config: {
+                name: 'envoy.load_balancing_policies.least_request',
+                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest' },
+              },
+            },
+            RR,
+          ],
+        },
+      },
+    ],
+    [
+      'round robin with slow start: the round robin entry carries it',
+      { loadBalancing: { slowStartWindowMs: 2000 } },
+      {
+        load_balancing_policy: {
+          policies: [
+            wrr([
+              {
+                typed_extension_config: {
+                  ...RR.typed_extension_config,
+                  typed_config: { ...RR.typed_extension_config.typed_config, slow_start_config: { slow_start_window: { seconds: 2, nanos: 0 } } },
+                },
+              },
+            ]),
+            {
+              typed_extension_config: {
+                ...RR.typed_extension_config,
+                typed_config: { ...RR.typed_extension_config.typed_config, slow_start_config: { slow_start_window: { seconds: 2, nanos: 0 } } },
+              },
+            },
+          ],
+        },
+      },
+    ],
+    [
+      'circuit breakers',
+      { circuitBreakers: { maxRequests: 5, maxRetries: 0, perHostMaxConnections: 2 } },
+      {
+        circuit_breakers: {
+          thresholds: [{ priority: 'DEFAULT', max_requests: { value: 5 }, max_retries: { value: 0 } }],
+          per_host_thresholds: [{ priority: 'DEFAULT', max_connections: { value: 2 } }],
+        },
+      },
+    ],
+    [
+      'outlier detection on gateway errors only: the default 5xx and success-rate detectors are off',
+      { outlierDetection: { consecutiveGatewayErrors: 3, baseEjectionTimeMs: 30_000 } },
+      {
+        outlier_detection: {
+          enforcing_consecutive_5xx: { value: 0 },
+          consecutive_gateway_failure: { value: 3 },
+          enforcing_consecutive_gateway_failure: { value: 100 },
+          enforcing_success_rate: { value: 0 },
+          base_ejection_time: { seconds: 30, nanos: 0 },
+        },
+      },
+    ],
+    [
+      'outlier detection on 5xx',
+      { outlierDetection: { consecutive5xx: 4, intervalMs: 250, maxEjectionPercent: 20 } },
+      { outlier_detection: { consecutive_5xx: { value: 4 }, enforcing_success_rate: { value: 0 }, interval: { seconds: 0, nanos: 250_000_000 }, max_ejection_percent: { value: 20 } } },
+    ],
+  ])('%s', (_name, policy, want) => {
+    expect(added(policy)).toEqual(want);
+  });
+
+  it('HTTP/2 with connection options: one HttpProtocolOptions carries HTTP/2 and the common options', () => {
+    expect(added({ connection: { idleTimeoutMs: 5000 } }, 'HTTP/2')).toEqual({
+      typed_extension_protocol_options: {
+        [HTTP_PROTOCOL_OPTIONS_KEY]: {
+          '@type': HTTP_PROTOCOL_OPTIONS_TYPE,
+          common_http_protocol_options: { idle_timeout: { seconds: 5, nanos: 0 } },
+          explicit_http_config: { http2_protocol_options: {} },
+        },
+      },
+    });
+  });
+
+  it('an empty policy is the same bytes as no policy, for both protocols', () => {
+    for (const protocol of ['HTTP/1.1', 'HTTP/2'] as const) {
+      expect(encoder.encodeAny('cluster', buildCluster('cart.shop', {}, protocol, {})).equals(encoder.encodeAny('cluster', buildCluster('cart.shop', {}, protocol)))).toBe(true);
+    }
+  });
+
+  it.each(POLICY_SAMPLES.flatMap(([name, policy]) => (['HTTP/1.1', 'HTTP/2'] as const).map((protocol) => [`${name}, ${protocol}`, policy, protocol] as const)))(
+    '%s encodes and passes the protoc-gen-validate rules',
+    (_name, policy, protocol) => {
+      const any = encoder.encodeAny('cluster', buildCluster('cart.shop', {}, protocol, policy));
+      const decoded = encoder.decodeAny(any);
+      expect(decoded.name).toBe('cart.shop');
+      const type = root.lookupType('envoy.config.cluster.v3.Cluster');
+      const anyType = root.lookupType('google.protobuf.Any');
+      const inner = type.decode((anyType.decode(any) as unknown as { value: Uint8Array }).value);
+      expect(validateMessage(type, inner as unknown as Record<string, unknown>, type.name)).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,24 @@
+// ServicePolicy specs that exercise every field Herald maps, for the builder, encoder and
+// envoy-validate tests.
+import type { ServicePolicySpec } from '../../src/model/index.js';
+
+export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
+  ['connect timeout only', { connection: { connectTimeoutMs: 250 } }],
+  ['idle timeout and requests per connection', { connection: { idleTimeoutMs: 90_000, maxRequestsPerConnection: 1000 } }],
+  ['least request with slow start and panic threshold', { loadBalancing: { policy: 'LeastRequest', slowStartWindowMs: 30_000, panicThresholdPercent: 0 } }],
+  ['round robin with slow start', { loadBalancing: { policy: 'RoundRobin', slowStartWindowMs: 1 } }],
+  ['random', { loadBalancing: { policy: 'Random', panicThresholdPercent: 100 } }],
+  ['circuit breakers, every threshold', { circuitBreakers: { maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 0, perHostMaxConnections: 2_147_483_647 } }],
+  ['per-host connections only', { circuitBreakers: { perHostMaxConnections: 5 } }],
+  ['outlier detection on gateway errors', { outlierDetection: { consecutiveGatewayErrors: 3, intervalMs: 1500, baseEjectionTimeMs: 86_400_000, maxEjectionPercent: 0 } }],
+  ['outlier detection on 5xx', { outlierDetection: { consecutive5xx: 7 } }],
+  [
+    'everything',
+    {
+      connection: { connectTimeoutMs: 300_000, idleTimeoutMs: 1, maxRequestsPerConnection: 2_147_483_647 },
+      loadBalancing: { policy: 'LeastRequest', panicThresholdPercent: 50, slowStartWindowMs: 3_600_000 },
+      circuitBreakers: { maxConnections: 100, maxPendingRequests: 100, maxRequests: 100, maxRetries: 3, perHostMaxConnections: 10 },
+      outlierDetection: { consecutive5xx: 5, consecutiveGatewayErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10 },
+    },
+  ],
+];
