@@ -2,7 +2,10 @@
 // meshes (random-mesh.ts) are fed to a running daemon, round after round, while every client
 // holds a channel to every service; after each round all of them must have ACKed everything,
 // and a NACK fails the test with the client's message and the resource it names. Meshes include
-// HTTP/2 services, whose clusters carry upstream HttpProtocolOptions.
+// HTTP/2 services, whose clusters carry upstream HttpProtocolOptions, and random valid
+// ServicePolicies (random-policy.ts) in random kube clusters, some disagreeing, sometimes a
+// mesh-defaults object: every balancer list, circuit breaker and outlier detection they produce
+// must be ACKed too.
 // HERALD_PROPERTY_SEED replays a run; HERALD_PROPERTY_ROUNDS sets its length.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
@@ -10,7 +13,9 @@ import type { ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { ManualSource } from '../helpers/manual-source.js';
+import { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import { randomMesh, Rng, type RandomMesh } from '../property/random-mesh.js';
+import { DEFAULTS_NAMESPACE, randomPolicies } from '../property/random-policy.js';
 import { PROXYLESS_CLIENTS, type ProxylessClient } from './probe-clients.js';
 import type { ProbeLaunch } from './xds-probe.js';
 import { XdsProbe } from './xds-probe.js';
@@ -39,6 +44,8 @@ interface Running {
 
 describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${SEED})`, () => {
   const sources = CLUSTERS.map((name) => new ManualSource(name));
+  const policySources = CLUSTERS.map((name) => new ManualPolicySource(name));
+  let generation = 0;
   const rng = new Rng(SEED);
   const encoder = new ResourceEncoder(loadEnvoyProtos());
   const watched = new Set<string>();
@@ -50,6 +57,7 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     daemon = await startDaemon(
       {
         sources,
+        policies: { sources: policySources, clusters: CLUSTERS, namespace: DEFAULTS_NAMESPACE },
         localCluster: 'kube-a',
         initialSyncTimeoutMs: 5_000,
         // Every probe connects from 127.0.0.1 and opens an ADS stream per channel target, some a
@@ -87,6 +95,8 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
   }
 
   function feed(mesh: RandomMesh): RandomMesh {
+    const policies = randomPolicies(rng, mesh, ++generation);
+    for (const source of policySources) source.sync(policies);
     mesh.clusters.forEach((c, i) => sources[i]!.sync(c.pods, c.nodes));
     return mesh;
   }
@@ -155,6 +165,11 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     return [...daemon.cache.list('cluster')].filter((res) => 'typed_extension_protocol_options' in encoder.decodeAny(res.any).message).map((res) => res.name);
   }
 
+  /** Served clusters with a balancer list from a ServicePolicy. */
+  function balancerClusters(): string[] {
+    return [...daemon.cache.list('cluster')].filter((res) => 'load_balancing_policy' in encoder.decodeAny(res.any).message).map((res) => res.name);
+  }
+
   /** Per client, the types its streams have ACKed at least once. */
   function ackedKinds(): [string, string[]][] {
     return running.map((r) => {
@@ -176,6 +191,7 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     async () => {
       let mesh = first;
       const http2Seen = new Set<string>();
+      const balancersSeen = new Set<string>();
       for (let round = 0; round < ROUNDS; round++) {
         if (round > 0) mesh = feed(randomMesh(rng, SHAPE));
         for (const service of mesh.services) {
@@ -187,7 +203,10 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
         const problems = nacks();
         expect(problems, `round ${round} of seed ${SEED} (${mesh.services.length} services: ${mesh.services.join(', ')})`).toEqual([]);
         for (const name of http2Clusters()) http2Seen.add(name);
+        for (const name of balancerClusters()) balancersSeen.add(name);
       }
+      // The first service of every mesh gets a LeastRequest or Random policy: some round served its list, and every client ACKed it.
+      expect(balancersSeen.size, `seed ${SEED}`).toBeGreaterThan(0);
       // The generator makes the first service of every mesh HTTP/2: some round served one, and every client ACKed it.
       expect(http2Seen.size, `seed ${SEED}`).toBeGreaterThan(0);
       // A round may leave a type with nothing to serve (every pod of every service pending); over

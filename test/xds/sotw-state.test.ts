@@ -70,7 +70,7 @@ describe('SotwState', () => {
     expect(second!.resources[0]!.any.toString()).toBe('endpoint:b:2');
   });
 
-  it('ignores a stale nonce and answers the current one', () => {
+  it('answers nothing to a stale nonce, takes its names, and answers once the current response is', () => {
     const cache = seeded();
     const s = ads();
     s.handleRequest(req('endpoint', { resourceNames: ['a'] }));
@@ -79,13 +79,40 @@ describe('SotwState', () => {
     put(cache, 'endpoint', 'a', '2');
     s.markDirty('endpoint', ['a']);
     const [r2] = s.flush(cache);
-    // A request quoting the older nonce, even asking for more names, is dropped entirely.
-    expect(s.handleRequest(ack(r1!, ['a', 'b']))).toEqual({ type: 'stale', kind: 'endpoint', unknownNonce: false });
+    // The same names under the older nonce: nothing at all happens.
+    expect(s.handleRequest(ack(r1!, ['a']))).toEqual({ type: 'stale', kind: 'endpoint', unknownNonce: false });
+    // More names under the older nonce: no ACK, no response, but the names are the client's now.
+    expect(s.handleRequest(ack(r1!, ['a', 'b']))).toEqual({ type: 'request', kind: 'endpoint', acked: undefined, nack: undefined, subscriptionChanged: true, stale: true });
     expect(s.flush(cache)).toEqual([]);
-    expect(s.subscription('endpoint')?.names).toEqual(new Set(['a']));
+    expect(s.subscription('endpoint')?.names).toEqual(new Set(['a', 'b']));
     const outcome = s.handleRequest(ack(r2!, ['a', 'b']));
-    expect(outcome).toMatchObject({ type: 'request', subscriptionChanged: true, acked: [{ name: 'a', seq: cache.get('endpoint', 'a')!.seq }] });
+    expect(outcome).toMatchObject({ type: 'request', subscriptionChanged: false, acked: [{ name: 'a', seq: cache.get('endpoint', 'a')!.seq }] });
     expect(names(s.flush(cache)[0])).toEqual(['b']);
+  });
+
+  it('lets an unanswered response go when a stale request drops every name (grpc-java never answers it then)', () => {
+    const cache = seeded();
+    const s = ads();
+    s.handleRequest(req('cluster', { resourceNames: ['a'] }));
+    const [r1] = s.flush(cache);
+    s.handleRequest(ack(r1!, ['a']));
+    put(cache, 'cluster', 'a', '2');
+    s.markDirty('cluster', ['a']);
+    const [r2] = s.flush(cache);
+    expect(r2?.kind).toBe('cluster');
+    // The client stopped using the cluster before it read r2: it unsubscribes under r1's nonce.
+    expect(s.handleRequest(ack(r1!, []))).toMatchObject({ type: 'request', subscriptionChanged: true, stale: true });
+    expect(s.info(10).cluster).toMatchObject({ pending: false, subscription: { wildcard: false, nameCount: 0 } });
+    expect(s.flush(cache)).toEqual([]);
+    expect(s.info(10).cluster).toMatchObject({ pending: false, sync: 'synced' });
+    put(cache, 'cluster', 'a', '3');
+    expect(s.markDirty('cluster', ['a'])).toBe(false);
+    expect(s.flush(cache)).toEqual([]);
+    // Using it again later, with the newest nonce it saw, gets the current state.
+    s.handleRequest(ack(r2!, ['a']));
+    const [r3] = s.flush(cache);
+    expect(names(r3)).toEqual(['a']);
+    expect(r3!.resources[0]!.any.toString()).toBe('cluster:a:3');
   });
 
   it('keeps at most one unACKed response per type and coalesces newer state', () => {

@@ -27,6 +27,8 @@ export type RequestOutcome =
       acked: readonly AckedResource[] | undefined;
       nack: NackInfo | undefined;
       subscriptionChanged: boolean;
+      /** The nonce was an earlier response's: only the names were taken (see handleRequest). */
+      stale?: boolean;
     };
 
 /** A response this large is a first answer or a resync: size the per-name arrays once (a drain's one resource never needs it). */
@@ -113,6 +115,18 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     if (state.lastNonce !== undefined && (answer === 'stale' || answer === 'unknown')) {
       state.counts.staleNonces += 1;
       if (answer === 'unknown') state.counts.unknownNonces += 1;
+      // A stale request answers nothing and gets no response, but its names are what the client
+      // wants now. A client that drops the last name of a type while a response is on its way
+      // (grpc-java, when a channel stops using a cluster) will never answer that response: taking
+      // the names, and letting the response go when nothing is left, keeps the stream from
+      // waiting on it for ever.
+      if (answer === 'stale' && state.pending && this.applyNames(kind, state, request)) {
+        if (state.pending && !state.wildcard && state.names.size === 0) {
+          state.pending = false;
+          state.inFlight = undefined;
+        }
+        return { type: 'request', kind, acked: undefined, nack: undefined, subscriptionChanged: true, stale: true };
+      }
       return { type: 'stale', kind, unknownNonce: answer === 'unknown' };
     }
 
@@ -123,11 +137,15 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
       ({ acked, nack } = this.settle(state, request.errorDetail, request.versionInfo));
     }
 
+    const subscriptionChanged = this.applyNames(kind, state, request);
+    return { type: 'request', kind, acked, nack, subscriptionChanged };
+  }
+
+  /** Takes the request's names as the type's subscription; whether it changed. */
+  private applyNames(kind: ResourceKind, state: TypeState, request: XdsRequest): boolean {
     // Same encoded names as the last request (every ACK of an Envoy): the subscription stands.
     const run = request.resourceNamesRun;
-    if (run !== undefined && state.requested && state.shared !== undefined && state.shared.run.equals(run)) {
-      return { type: 'request', kind, acked, nack, subscriptionChanged: false };
-    }
+    if (run !== undefined && state.requested && state.shared !== undefined && state.shared.run.equals(run)) return false;
     const previous = state.shared;
     const shared = run === undefined ? undefined : this.nameSets.acquire(run, () => request.resourceNames);
     const subscriptionChanged = shared
@@ -137,7 +155,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     const keep = subscriptionChanged ? previous : shared;
     if (subscriptionChanged) state.shared = shared;
     if (keep) this.nameSets.release(keep);
-    return { type: 'request', kind, acked, nack, subscriptionChanged };
+    return subscriptionChanged;
   }
 
   private updateSubscription(kind: ResourceKind, state: TypeState, requestedNames: ReadonlySet<string>, explicitWildcard: boolean): boolean {

@@ -36,7 +36,7 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
         case 'stale':
           return outcome;
         case 'request':
-          return { type: 'accepted', outcome, stale: false, unknownNonce: false };
+          return { type: 'accepted', outcome, stale: outcome.stale === true, unknownNonce: false };
       }
     },
     // Streams sent the same content share its encoding; each adds its own nonce.
