@@ -238,7 +238,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
       // A client that unsubscribed from every name has dropped them itself, and some (grpc-java)
       // never ACK a response for a type they no longer watch: nothing is sent.
       if (named && state.names.size === 0 && !state.wildcard) return undefined;
-      resources = named ? this.lookup(kind, state.names, view) : this.scope ? this.lookup(kind, this.scopedNames(state.names), view) : [...view.list(kind)];
+      resources = named ? this.lookup(kind, state.names, view) : this.scope ? this.lookupScoped(kind, state.names, view) : [...view.list(kind)];
       // The client holds all of it already: no response. https://www.envoyproxy.io/docs/envoy/latest/api-docs/xds_protocol#when-to-send-an-update
       if (!force && resources.length === state.sent.size && resources.every((r) => state.sent.get(r.name) === r.seq)) {
         return undefined;
@@ -309,8 +309,17 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
   }
 
   private lookup(kind: ResourceKind, names: ReadonlySet<string>, view: ResourceView): CachedResource[] {
+    return this.lookupSorted(kind, [...names].sort(), view);
+  }
+
+  /** A scoped wildcard's resources: the declaration is kept sorted, so only extra named ones cost a sort. */
+  private lookupScoped(kind: ResourceKind, names: ReadonlySet<string>, view: ResourceView): CachedResource[] {
+    return names.size === 0 ? this.lookupSorted(kind, this.scope!.declared, view) : this.lookup(kind, this.scopedNames(names), view);
+  }
+
+  private lookupSorted(kind: ResourceKind, sorted: readonly string[], view: ResourceView): CachedResource[] {
     const found: CachedResource[] = [];
-    for (const name of [...names].sort()) {
+    for (const name of sorted) {
       const resource = view.get(kind, name);
       if (resource) found.push(resource);
     }
