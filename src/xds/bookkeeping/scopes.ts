@@ -1,18 +1,44 @@
 /**
- * The services one client declared it calls (node metadata `herald.io/dependencies`): what its
- * wildcard subscriptions receive. Shared by every stream that declared the same list, so that
- * 10,000 Envoys of 50 deployments hold 50 scopes and the subscription index groups their
- * streams by one Set each.
+ * The services one client declared it calls (node metadata `herald.io/dependencies`), and the
+ * services those route part of their traffic to (a canary split's backends): what its wildcard
+ * subscriptions receive. Shared by every stream that declared the same list, so that 10,000
+ * Envoys of 50 deployments hold 50 scopes and the subscription index groups their streams by
+ * one Set each. The table replaces `names`, `sorted` and `viaRoutes` (never edits them) when
+ * routes change; `declared` is fixed.
  */
 export interface Scope {
   /** The declared names, sorted, each once. */
   readonly declared: readonly string[];
-  /** The same names as a Set, one object for every holder. */
+  /** Everything the scope covers: the declared names and the backends they route to. One Set for every holder. */
   readonly names: ReadonlySet<string>;
+  /** The same names sorted (the declared array itself while nothing is routed elsewhere). */
+  readonly sorted: readonly string[];
+  /** The names covered only because a declared service routes to them, sorted. */
+  readonly viaRoutes: readonly string[];
 }
 
-interface Entry extends Scope {
+/**
+ * The services a service routes part of its traffic to besides itself, as Herald names them in
+ * CDS. One level on purpose: a route names clusters, not other routes (Envoy's
+ * weighted_clusters, gRPC's likewise), so a backend's own split is never reached through the
+ * service that splits to it, and a client needs only the clusters its declared services' routes
+ * name. Cycles (a splits to b, b to a) therefore cost nothing either.
+ */
+export type BackendsOf = (service: string) => readonly string[];
+
+/** A scope whose routed backends changed: the names it gained and lost. */
+export interface ScopeChange {
+  readonly scope: Scope;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+interface Entry {
   readonly key: string;
+  readonly declared: readonly string[];
+  names: ReadonlySet<string>;
+  sorted: readonly string[];
+  viaRoutes: readonly string[];
   holders: number;
 }
 
@@ -22,11 +48,22 @@ export interface ScopeEvents {
   removed(scope: Scope): void;
 }
 
-/** Interns declared dependency lists; the last holder to release one drops it. */
+const NO_BACKENDS: BackendsOf = () => [];
+
+/**
+ * Interns declared dependency lists; the last holder to release one drops it. Each entry also
+ * holds what its declared services route to, so a change of one service's backends touches only
+ * the entries that declare it (refresh).
+ */
 export class ScopeTable {
   private readonly entries = new Map<string, Entry>();
+  /** Declared service → the entries declaring it: whom a change of its backends concerns. */
+  private readonly byService = new Map<string, Set<Entry>>();
 
-  constructor(private readonly events?: ScopeEvents) {}
+  constructor(
+    private readonly events?: ScopeEvents,
+    private readonly backendsOf: BackendsOf = NO_BACKENDS,
+  ) {}
 
   /** The shared scope of a declaration already sorted and de-duplicated (as the decoder hands it). */
   acquire(declared: readonly string[]): Scope {
@@ -37,8 +74,15 @@ export class ScopeTable {
       found.holders += 1;
       return found;
     }
-    const entry: Entry = { key, declared: [...declared], names: new Set(declared), holders: 1 };
+    const own = [...declared];
+    const entry: Entry = { key, declared: own, names: new Set(own), sorted: own, viaRoutes: [], holders: 1 };
+    this.expand(entry);
     this.entries.set(key, entry);
+    for (const service of own) {
+      let entries = this.byService.get(service);
+      if (!entries) this.byService.set(service, (entries = new Set()));
+      entries.add(entry);
+    }
     this.events?.added(entry);
     return entry;
   }
@@ -48,11 +92,58 @@ export class ScopeTable {
     entry.holders -= 1;
     if (entry.holders !== 0 || this.entries.get(entry.key) !== entry) return;
     this.entries.delete(entry.key);
+    for (const service of entry.declared) {
+      const entries = this.byService.get(service);
+      entries?.delete(entry);
+      if (entries?.size === 0) this.byService.delete(service);
+    }
     this.events?.removed(entry);
+  }
+
+  /**
+   * The backends of these services (or of every service) may have changed: the scopes declaring
+   * one of them are expanded again, and those whose names differ are returned with the
+   * difference. Other scopes are not looked at.
+   */
+  refresh(services: Iterable<string> | 'all'): ScopeChange[] {
+    let affected: Iterable<Entry>;
+    if (services === 'all') {
+      affected = this.entries.values();
+    } else {
+      const found = new Set<Entry>();
+      for (const service of services) for (const entry of this.byService.get(service) ?? []) found.add(entry);
+      affected = found;
+    }
+    const changes: ScopeChange[] = [];
+    for (const entry of affected) {
+      const before = new Set(entry.viaRoutes);
+      if (!this.expand(entry)) continue;
+      const after = new Set(entry.viaRoutes);
+      changes.push({ scope: entry, added: entry.viaRoutes.filter((name) => !before.has(name)), removed: [...before].filter((name) => !after.has(name)) });
+    }
+    return changes;
   }
 
   /** Distinct scopes held. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Sets the entry's names from its declaration and the backends it routes to; whether they changed. */
+  private expand(entry: Entry): boolean {
+    const declared = new Set(entry.declared);
+    const extra = new Set<string>();
+    for (const service of entry.declared) for (const backend of this.backendsOf(service)) if (!declared.has(backend)) extra.add(backend);
+    const viaRoutes = [...extra].sort();
+    if (viaRoutes.length === entry.viaRoutes.length && viaRoutes.every((name, i) => name === entry.viaRoutes[i])) return false;
+    entry.viaRoutes = viaRoutes;
+    if (viaRoutes.length === 0) {
+      entry.names = declared;
+      entry.sorted = entry.declared;
+    } else {
+      entry.sorted = [...entry.declared, ...viaRoutes].sort();
+      entry.names = new Set(entry.sorted);
+    }
+    return true;
   }
 }
