@@ -129,7 +129,7 @@ export class XdsServer {
   private readonly csds: CsdsService;
   private readonly unsubscribeCache: () => void;
   private readonly unsubscribeExpansion: () => void;
-  private readonly scopeMembers: ScopeMembers;
+  private readonly scopeMembers: ScopeMembers<ServedStream>;
   private nextStreamId = 1;
   private isReady = false;
   private closing = false;
@@ -179,7 +179,7 @@ export class XdsServer {
       expansion && ((service) => this.backendsOf(expansion, service)),
     );
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
-    this.scopeMembers = new ScopeMembers((id) => this.streams.get(id)?.scope);
+    this.scopeMembers = new ScopeMembers((id) => this.streams.get(id), options.logger);
     this.observers.add(this.scopeMembers);
     this.context = {
       cache: options.cache,
@@ -413,33 +413,8 @@ export class XdsServer {
    */
   private onRoutesChange(services: Iterable<string> | 'all'): void {
     if (this.closing) return;
-    const touched = new Set<ServedStream>();
     const changes = this.context.scopes.refresh(services);
-    if (changes.length === 0) return;
-    const added = new Set<string>();
-    const removed = new Set<string>();
-    let streams = 0;
-    for (const change of changes) {
-      const members = this.scopeMembers.streams(change.scope);
-      streams += members.size;
-      for (const name of change.added) added.add(name);
-      for (const name of change.removed) removed.add(name);
-      for (const id of members) {
-        const stream = this.streams.get(id);
-        if (!stream) continue;
-        try {
-          if (stream.rescoped(change.added, change.removed)) touched.add(stream);
-        } catch (err) {
-          this.logger.error({ err, what: 'rescope', stream: id }, 'xDS internal error');
-        }
-      }
-    }
-    // One line per routes change, however many scopes it reaches.
-    this.logger.info(
-      { scopes: changes.length, streams, added: [...added].slice(0, 20), removed: [...removed].slice(0, 20) },
-      'dependency scopes follow routes: clients of the services that route elsewhere gain or lose those backends',
-    );
-    this.flushTouched(touched);
+    if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
   }
 
   private flushTouched(touched: ReadonlySet<ServedStream>): void {

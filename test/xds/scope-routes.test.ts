@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { PUSH_ORDER } from '../../src/model/index.js';
 import { ScopeTable, SharedResponses } from '../../src/xds/bookkeeping/index.js';
 import { DeltaState, SotwState, SubscriptionIndex } from '../../src/xds/protocol/index.js';
+import { ScopeMembers, type ObservedStream } from '../../src/xds/transport/index.js';
+import { createLogger } from '../../src/telemetry/index.js';
 import { deltaReq, names, node, put, seeded, sotwReq } from './scope-helpers.js';
 
 /** Backends by service, changed by the test; counts every question per service. */
@@ -225,5 +227,39 @@ describe('DeltaState when its scope follows routes', () => {
     put(cache, 'cluster', 'cart-canary.shop', '2');
     expect(s.markDirty('cluster', ['cart-canary.shop'])).toBe(false);
     expect(s.nameCount()).toBe(2);
+  });
+});
+
+describe('ScopeMembers', () => {
+  it('tells only the open streams of the changed scopes, goes on past one that throws, and says it in one line', () => {
+    const r = routes();
+    const table = new ScopeTable(undefined, r.backendsOf);
+    const cart = table.acquire(['cart.shop']);
+    const auth = table.acquire(['auth.id']);
+    const told: string[] = [];
+    const stream = (id: string, scope: typeof cart | undefined, fail = false) => ({
+      id,
+      scope,
+      rescoped: (added: readonly string[], removed: readonly string[]) => {
+        if (fail) throw new Error('bug');
+        told.push(`${id} +${added.join(',')} -${removed.join(',')}`);
+        return added.length > 0;
+      },
+    });
+    const streams = new Map([stream('1', cart), stream('2', cart, true), stream('3', cart), stream('4', auth), stream('5', undefined)].map((s) => [s.id, s]));
+    const lines: { level: number; msg: string; streams?: number }[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) } });
+    const members = new ScopeMembers((id) => streams.get(id), logger);
+    for (const id of streams.keys()) members.identified({ id } as ObservedStream);
+    members.closed({ id: '3' } as ObservedStream);
+
+    r.set('cart.shop', ['cart-canary.shop']);
+    const due = members.rescope(table.refresh(['cart.shop']));
+    expect(told).toEqual(['1 +cart-canary.shop -']);
+    expect([...due].map((s) => s.id)).toEqual(['1']);
+    expect(lines.map((l) => [l.level, l.streams ?? l.msg])).toEqual([
+      [50, 'xDS internal error'],
+      [30, 2],
+    ]);
   });
 });
