@@ -163,6 +163,8 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   });
   const xdsServer = new XdsServer({
     cache,
+    // Subscribed to policy changes here, before the pipeline: a new split backend's cluster
+    // reaches clients before the route that sends it traffic.
     scopeExpansion: new PolicyScopeExpansion(policies, options.splitBackends ?? noSplitBackends),
     protos,
     metrics,

@@ -104,6 +104,12 @@ export interface XdsServerOptions {
   grpcFastPath?: boolean;
   /** What scoped clients receive besides the services they declare; absent: just those. */
   scopeExpansion?: ScopeExpansion;
+  /**
+   * How long a backend a declared service stops routing to stays in its clients' scopes, so the
+   * route that no longer names it reaches them before its cluster goes (Envoy's order: clusters
+   * are removed after the routes that used them). Default 5 s; 0 takes it away at once.
+   */
+  scopeLingerMs?: number;
   /** Bounds on what one client can make the server hold or do; unset fields take DEFAULT_XDS_LIMITS. */
   limits?: Partial<XdsLimits>;
   /** Bounds of the work CSDS requests may cause (see DEFAULT_CSDS_LIMITS). */
@@ -113,6 +119,8 @@ export interface XdsServerOptions {
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
+/** Far longer than a route takes to reach a connected client, short enough that a removed canary's cluster goes soon. */
+const DEFAULT_SCOPE_LINGER_MS = 5_000;
 /** grpc-js would listen with Node's 511: a fleet reconnecting at once overflows it and SYNs are dropped. */
 const DEFAULT_LISTEN_BACKLOG = 4096;
 const DEFAULT_ACCEPT_SOCKETS = 8;
@@ -130,6 +138,8 @@ export class XdsServer {
   private readonly unsubscribeCache: () => void;
   private readonly unsubscribeExpansion: () => void;
   private readonly scopeMembers: ScopeMembers<ServedStream>;
+  private readonly scopeLingerMs: number;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private nextStreamId = 1;
   private isReady = false;
   private closing = false;
@@ -171,6 +181,7 @@ export class XdsServer {
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
     const expansion = options.scopeExpansion;
+    this.scopeLingerMs = options.scopeLingerMs ?? DEFAULT_SCOPE_LINGER_MS;
     const scopes = new ScopeTable(
       {
         added: (scope) => this.guardListeners('dependency set added', (listener) => listener.added(scope.declared)),
@@ -320,6 +331,7 @@ export class XdsServer {
     clearInterval(this.timeoutSweep);
     this.unsubscribeCache();
     this.unsubscribeExpansion();
+    clearTimeout(this.lingerTimer);
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();
     await new Promise<void>((resolve) => {
@@ -413,8 +425,28 @@ export class XdsServer {
    */
   private onRoutesChange(services: Iterable<string> | 'all'): void {
     if (this.closing) return;
-    const changes = this.context.scopes.refresh(services);
+    const linger = this.scopeLingerMs > 0;
+    const changes = this.context.scopes.refresh(services, linger ? this.context.clock() : undefined);
     if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
+    if (linger) this.scheduleSettle();
+  }
+
+  /** Takes the backends that have lingered long enough out of their scopes, and waits for the next. */
+  private scheduleSettle(): void {
+    if (this.lingerTimer !== undefined || this.closing) return;
+    const due = this.context.scopes.nextSettle(this.scopeLingerMs);
+    if (due === undefined) return;
+    this.lingerTimer = setTimeout(
+      () => {
+        this.lingerTimer = undefined;
+        if (this.closing) return;
+        const changes = this.context.scopes.settle(this.context.clock(), this.scopeLingerMs);
+        if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
+        this.scheduleSettle();
+      },
+      Math.max(0, due - this.context.clock()),
+    );
+    this.lingerTimer.unref();
   }
 
   private flushTouched(touched: ReadonlySet<ServedStream>): void {

@@ -198,6 +198,7 @@ export async function startHarness(
     limits?: Partial<XdsLimits>;
     logger?: Logger;
     scopeExpansion?: ScopeExpansion;
+    scopeLingerMs?: number;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -218,6 +219,7 @@ export async function startHarness(
     ...(options.csdsAccess ? { csdsAccess: options.csdsAccess } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.scopeExpansion ? { scopeExpansion: options.scopeExpansion } : {}),
+    ...(options.scopeLingerMs !== undefined ? { scopeLingerMs: options.scopeLingerMs } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

@@ -38,8 +38,8 @@ function scopedNode(id: string, dependencies: string[]): Record<string, unknown>
 
 const sortedNames = (r: { resources: readonly { name: string }[] }): string[] => r.resources.map((x) => x.name).sort();
 
-async function mesh(routes: ManualRoutes): Promise<Harness> {
-  const h = (harness = await startHarness({ scopeExpansion: routes }));
+async function mesh(routes: ManualRoutes, scopeLingerMs = 0): Promise<Harness> {
+  const h = (harness = await startHarness({ scopeExpansion: routes, scopeLingerMs }));
   for (const svc of ['cart.shop', 'cart-canary.shop', 'ledger.pay', 'auth.id']) {
     h.put('cluster', svc, 'v1');
     h.put('endpoint', svc, 'v1');
@@ -63,9 +63,9 @@ function drain(h: Harness, service: string): void {
 }
 
 describe('dependency scopes follow routes over SotW', () => {
-  it('gives the dependents of a service the backend it starts routing to, its drains, and takes it away again', async () => {
+  it('gives the dependents of a service the backend it starts routing to, its drains, and takes it away after a linger', async () => {
     const routes = new ManualRoutes();
-    const h = await mesh(routes);
+    const h = await mesh(routes, 300);
     const webs = [1, 2].map((i) => {
       const s = h.stream();
       s.request('cluster', { node: scopedNode(`web-${i}`, ['cart.shop', 'ledger.pay']) });
@@ -135,8 +135,11 @@ describe('dependency scopes follow routes over SotW', () => {
     expect(h.drainResults[0]).toMatchObject({ service: 'cart-canary.shop', clients: 2, acked: 2, complete: true });
     await other.nothingFor(100);
 
-    // The split ends: the canary leaves the dependents' CDS, and their index entries with it.
+    // The split ends: the canary stays a while, so the route that stops naming it arrives first,
+    // then leaves the dependents' CDS, and their index entries with it.
     routes.set('cart.shop', []);
+    await webs[0]!.nothingFor(100);
+    await webs[1]!.nothingFor(0);
     for (const s of webs) {
       const cds = await s.next();
       expect(sortedNames(cds)).toEqual(['cart.shop', 'ledger.pay']);

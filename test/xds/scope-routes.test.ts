@@ -80,6 +80,38 @@ describe('ScopeTable with routed backends', () => {
     expect(table.acquire(['a', 'b']).viaRoutes).toEqual(['c']);
   });
 
+  it('keeps a backend no longer routed to until it has lingered, unless it comes back meanwhile', () => {
+    const r = routes({ 'cart.shop': ['cart-canary.shop', 'cart-v2.shop'] });
+    const table = new ScopeTable(undefined, r.backendsOf);
+    const web = table.acquire(['cart.shop']);
+    expect(table.nextSettle(1_000)).toBeUndefined();
+
+    r.set('cart.shop', ['cart-v2.shop']);
+    expect(table.refresh(['cart.shop'], 10_000)).toEqual([]);
+    expect(web.viaRoutes).toEqual(['cart-canary.shop', 'cart-v2.shop']);
+    expect(table.nextSettle(1_000)).toBe(11_000);
+    expect(table.settle(10_999, 1_000)).toEqual([]);
+    // Dropped again later: it keeps the time it started lingering.
+    r.set('cart.shop', []);
+    table.refresh(['cart.shop'], 10_500);
+    expect(table.nextSettle(1_000)).toBe(11_000);
+    expect(table.settle(11_000, 1_000).map((c) => [c.added, c.removed])).toEqual([[[], ['cart-canary.shop']]]);
+    expect(web.sorted).toEqual(['cart-v2.shop', 'cart.shop']);
+    expect(table.nextSettle(1_000)).toBe(11_500);
+
+    // Routed to again before it went: nothing changes, nothing is left to settle.
+    r.set('cart.shop', ['cart-v2.shop']);
+    expect(table.refresh(['cart.shop'], 11_200)).toEqual([]);
+    expect(table.nextSettle(1_000)).toBeUndefined();
+    expect(web.viaRoutes).toEqual(['cart-v2.shop']);
+
+    // A released scope lingers nothing.
+    r.set('cart.shop', []);
+    table.refresh(['cart.shop'], 12_000);
+    table.release(web);
+    expect(table.nextSettle(1_000)).toBeUndefined();
+  });
+
   it('forgets a released scope, so a later change of its services finds nothing to do', () => {
     const r = routes({ a: ['b'] });
     const table = new ScopeTable(undefined, r.backendsOf);

@@ -40,6 +40,10 @@ interface Entry {
   sorted: readonly string[];
   viaRoutes: readonly string[];
   holders: number;
+  /** The backends the declared services route to now, those not declared themselves. */
+  routed: ReadonlySet<string>;
+  /** Backends no longer routed to and still covered until settle() lets them go: name → since when (ms). */
+  lingering: Map<string, number> | undefined;
 }
 
 /** Told when a declaration gets its first holder and when its last one lets go. */
@@ -49,16 +53,27 @@ export interface ScopeEvents {
 }
 
 const NO_BACKENDS: BackendsOf = () => [];
+const NONE: ReadonlySet<string> = new Set();
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const item of a) if (!b.has(item)) return false;
+  return true;
+}
 
 /**
  * Interns declared dependency lists; the last holder to release one drops it. Each entry also
  * holds what its declared services route to, so a change of one service's backends touches only
- * the entries that declare it (refresh).
+ * the entries that declare it (refresh). A backend that stops being routed to may linger until
+ * settle(): the route that stops naming it then reaches clients before its cluster leaves them,
+ * as Envoy asks of a control plane (clusters go after the routes that used them).
  */
 export class ScopeTable {
   private readonly entries = new Map<string, Entry>();
   /** Declared service → the entries declaring it: whom a change of its backends concerns. */
   private readonly byService = new Map<string, Set<Entry>>();
+  /** Entries with lingering backends. */
+  private readonly lingering = new Set<Entry>();
 
   constructor(
     private readonly events?: ScopeEvents,
@@ -75,8 +90,8 @@ export class ScopeTable {
       return found;
     }
     const own = [...declared];
-    const entry: Entry = { key, declared: own, names: new Set(own), sorted: own, viaRoutes: [], holders: 1 };
-    this.expand(entry);
+    const entry: Entry = { key, declared: own, names: NONE, sorted: own, viaRoutes: [], holders: 1, routed: this.routedBy(own), lingering: undefined };
+    this.setNames(entry);
     this.entries.set(key, entry);
     for (const service of own) {
       let entries = this.byService.get(service);
@@ -92,6 +107,7 @@ export class ScopeTable {
     entry.holders -= 1;
     if (entry.holders !== 0 || this.entries.get(entry.key) !== entry) return;
     this.entries.delete(entry.key);
+    this.lingering.delete(entry);
     for (const service of entry.declared) {
       const entries = this.byService.get(service);
       entries?.delete(entry);
@@ -103,9 +119,10 @@ export class ScopeTable {
   /**
    * The backends of these services (or of every service) may have changed: the scopes declaring
    * one of them are expanded again, and those whose names differ are returned with the
-   * difference. Other scopes are not looked at.
+   * difference. Other scopes are not looked at. With `lingerFrom` (now, in ms), a backend no
+   * longer routed to stays covered until settle() lets it go; without, it goes at once.
    */
-  refresh(services: Iterable<string> | 'all'): ScopeChange[] {
+  refresh(services: Iterable<string> | 'all', lingerFrom?: number): ScopeChange[] {
     let affected: Iterable<Entry>;
     if (services === 'all') {
       affected = this.entries.values();
@@ -116,12 +133,35 @@ export class ScopeTable {
     }
     const changes: ScopeChange[] = [];
     for (const entry of affected) {
-      const before = new Set(entry.viaRoutes);
-      if (!this.expand(entry)) continue;
-      const after = new Set(entry.viaRoutes);
-      changes.push({ scope: entry, added: entry.viaRoutes.filter((name) => !before.has(name)), removed: [...before].filter((name) => !after.has(name)) });
+      const routed = this.routedBy(entry.declared);
+      if (sameSet(routed, entry.routed)) continue;
+      if (lingerFrom !== undefined) {
+        for (const name of entry.routed) if (!routed.has(name) && !entry.lingering?.has(name)) (entry.lingering ??= new Map()).set(name, lingerFrom);
+      }
+      for (const name of routed) entry.lingering?.delete(name);
+      entry.routed = routed;
+      const change = this.setNames(entry);
+      if (change) changes.push(change);
     }
     return changes;
+  }
+
+  /** Lets go of the backends that have lingered `lingerMs` by `now`; returns the scopes that lost them. */
+  settle(now: number, lingerMs: number): ScopeChange[] {
+    const changes: ScopeChange[] = [];
+    for (const entry of [...this.lingering]) {
+      for (const [name, since] of entry.lingering!) if (since + lingerMs <= now) entry.lingering!.delete(name);
+      const change = this.setNames(entry);
+      if (change) changes.push(change);
+    }
+    return changes;
+  }
+
+  /** When the next lingering backend is due to go (ms), or undefined when none lingers. */
+  nextSettle(lingerMs: number): number | undefined {
+    let next: number | undefined;
+    for (const entry of this.lingering) for (const since of entry.lingering!.values()) if (next === undefined || since + lingerMs < next) next = since + lingerMs;
+    return next;
   }
 
   /** Distinct scopes held. */
@@ -129,21 +169,33 @@ export class ScopeTable {
     return this.entries.size;
   }
 
-  /** Sets the entry's names from its declaration and the backends it routes to; whether they changed. */
-  private expand(entry: Entry): boolean {
-    const declared = new Set(entry.declared);
-    const extra = new Set<string>();
-    for (const service of entry.declared) for (const backend of this.backendsOf(service)) if (!declared.has(backend)) extra.add(backend);
-    const viaRoutes = [...extra].sort();
-    if (viaRoutes.length === entry.viaRoutes.length && viaRoutes.every((name, i) => name === entry.viaRoutes[i])) return false;
+  /** What the declared services route to, less what is declared. */
+  private routedBy(declared: readonly string[]): ReadonlySet<string> {
+    const own = new Set(declared);
+    const routed = new Set<string>();
+    for (const service of declared) for (const backend of this.backendsOf(service)) if (!own.has(backend)) routed.add(backend);
+    return routed.size === 0 ? NONE : routed;
+  }
+
+  /** Sets the entry's names from its declaration, its routed and its lingering backends; the difference, if any. */
+  private setNames(entry: Entry): ScopeChange | undefined {
+    if (entry.lingering?.size === 0) entry.lingering = undefined;
+    if (entry.lingering) this.lingering.add(entry);
+    else this.lingering.delete(entry);
+    const via = new Set(entry.routed);
+    for (const name of entry.lingering?.keys() ?? []) via.add(name);
+    const viaRoutes = [...via].sort();
+    if (entry.names !== NONE && viaRoutes.length === entry.viaRoutes.length && viaRoutes.every((name, i) => name === entry.viaRoutes[i])) return undefined;
+    const before = entry.viaRoutes;
     entry.viaRoutes = viaRoutes;
     if (viaRoutes.length === 0) {
-      entry.names = declared;
       entry.sorted = entry.declared;
+      entry.names = new Set(entry.declared);
     } else {
       entry.sorted = [...entry.declared, ...viaRoutes].sort();
       entry.names = new Set(entry.sorted);
     }
-    return true;
+    const had = new Set(before);
+    return { scope: entry, added: viaRoutes.filter((name) => !had.has(name)), removed: before.filter((name) => !via.has(name)) };
   }
 }
