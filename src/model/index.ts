@@ -110,6 +110,7 @@ export { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUS
 export {
   LB_POLICIES,
   POLICY_SECTIONS,
+  statisticalEjections,
   type CircuitBreakersPolicy,
   type ConnectionPolicy,
   type LbPolicyName,

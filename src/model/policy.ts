@@ -30,6 +30,15 @@ export interface OutlierDetectionPolicy {
   intervalMs?: number;
   baseEjectionTimeMs?: number;
   maxEjectionPercent?: number;
+  /** Success-rate ejection (the one gRPC clients make too) is on when any of these three is set. */
+  successRateMinimumHosts?: number;
+  successRateRequestVolume?: number;
+  /** In thousandths: 1900 ejects below mean − 1.9 standard deviations. */
+  successRateStdevFactor?: number;
+  /** Failure-percentage ejection is on when any of these three is set. */
+  failurePercentageThreshold?: number;
+  failurePercentageMinimumHosts?: number;
+  failurePercentageRequestVolume?: number;
 }
 
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */
@@ -51,4 +60,15 @@ export interface PolicyObject {
   name: string;
   generation: number;
   spec: unknown;
+}
+
+/**
+ * The statistical ejections an outlierDetection section asks for: each is on when any of its
+ * fields is set. These are the only ejections proxyless gRPC clients make (gRFC A50).
+ */
+export function statisticalEjections(od: OutlierDetectionPolicy): { successRate: boolean; failurePercentage: boolean } {
+  return {
+    successRate: od.successRateMinimumHosts !== undefined || od.successRateRequestVolume !== undefined || od.successRateStdevFactor !== undefined,
+    failurePercentage: od.failurePercentageThreshold !== undefined || od.failurePercentageMinimumHosts !== undefined || od.failurePercentageRequestVolume !== undefined,
+  };
 }

@@ -37,6 +37,13 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    successRateMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    successRateRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    // Thousandths of a standard deviation; 100 deviations is past any useful cut.
+    successRateStdevFactor: { type: 'integer', minimum: 1, maximum: 100_000 },
+    failurePercentageThreshold: { type: 'integer', minimum: 0, maximum: 100 },
+    failurePercentageMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    failurePercentageRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
 };
 
@@ -52,6 +59,18 @@ export interface SectionRule {
   holds(section: Readonly<Record<string, unknown>>): boolean;
 }
 
+/** Any one of these turns an ejection on; the timing fields alone eject nothing. */
+const EJECTION_TRIGGERS = [
+  'consecutive5xx',
+  'consecutiveGatewayErrors',
+  'successRateMinimumHosts',
+  'successRateRequestVolume',
+  'successRateStdevFactor',
+  'failurePercentageThreshold',
+  'failurePercentageMinimumHosts',
+  'failurePercentageRequestVolume',
+] as const;
+
 export const SECTION_RULES: readonly SectionRule[] = [
   {
     section: 'loadBalancing',
@@ -64,9 +83,9 @@ export const SECTION_RULES: readonly SectionRule[] = [
   {
     section: 'outlierDetection',
     // Ejection settings without a reason to eject would be a policy that silently does nothing.
-    rule: 'has(self.consecutive5xx) || has(self.consecutiveGatewayErrors)',
-    message: 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors',
+    rule: EJECTION_TRIGGERS.map((f) => `has(self.${f})`).join(' || '),
+    message: 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field',
     field: 'consecutive5xx',
-    holds: (s) => s.consecutive5xx !== undefined || s.consecutiveGatewayErrors !== undefined,
+    holds: (s) => EJECTION_TRIGGERS.some((f) => s[f] !== undefined),
   },
 ];

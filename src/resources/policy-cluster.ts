@@ -1,6 +1,14 @@
 // Pure: what a ServicePolicy adds to a service's Cluster. Every field maps to one Envoy field;
 // a field left unset adds nothing, so a service without a policy keeps its bytes.
-import type { CircuitBreakersPolicy, LbPolicyName, LoadBalancingPolicy, OutlierDetectionPolicy, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
+import {
+  statisticalEjections,
+  type CircuitBreakersPolicy,
+  type LbPolicyName,
+  type LoadBalancingPolicy,
+  type OutlierDetectionPolicy,
+  type ServicePolicySpec,
+  type UpstreamProtocol,
+} from '../model/index.js';
 import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, LoadBalancingPolicyEntry, OutlierDetectionResource } from './types.js';
 
 export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -61,17 +69,38 @@ export function circuitBreakers(cb: CircuitBreakersPolicy): CircuitBreakersResou
 }
 
 /**
- * Ejection on consecutive errors only, as the policy says: Envoy would otherwise also run its
- * default consecutive-5xx and success-rate detectors (and gRPC clients success rate), which the
- * policy never asked for, so those are switched off unless set.
+ * Envoy's defaults for the statistical ejections (gRFC A50 takes the same). Sent explicitly with
+ * an ejection that is on: grpc-js (1.14) lays the fields it receives over its defaults, an unset
+ * one included, and with the minimum hosts or request volume left undefined its success-rate
+ * sweep throws in a timer and ends the client's process.
+ */
+const SUCCESS_RATE_DEFAULTS = { minimumHosts: 5, requestVolume: 100, stdevFactor: 1900 };
+const FAILURE_PERCENTAGE_DEFAULTS = { threshold: 85, minimumHosts: 5, requestVolume: 50 };
+
+/**
+ * Only the ejections the policy asks for. Envoy's consecutive-5xx and success-rate detectors
+ * enforce by default (and gRPC clients run success rate unless its enforcement is 0), so both
+ * are switched off unless set; gateway-error and failure-percentage ejection are off by default
+ * and get enforcement 100 when set. gRPC clients act on the last two kinds only and NACK a
+ * percentage above 100, which the rules' bounds rule out.
  */
 export function outlierDetection(od: OutlierDetectionPolicy): OutlierDetectionResource {
+  const { successRate, failurePercentage } = statisticalEjections(od);
+  const sr = SUCCESS_RATE_DEFAULTS;
+  const fp = FAILURE_PERCENTAGE_DEFAULTS;
   return defined({
     consecutive_5xx: u32(od.consecutive5xx),
     enforcing_consecutive_5xx: od.consecutive5xx === undefined ? { value: 0 } : undefined,
     consecutive_gateway_failure: u32(od.consecutiveGatewayErrors),
     enforcing_consecutive_gateway_failure: od.consecutiveGatewayErrors === undefined ? undefined : { value: 100 },
-    enforcing_success_rate: { value: 0 },
+    enforcing_success_rate: { value: successRate ? 100 : 0 },
+    success_rate_minimum_hosts: successRate ? { value: od.successRateMinimumHosts ?? sr.minimumHosts } : undefined,
+    success_rate_request_volume: successRate ? { value: od.successRateRequestVolume ?? sr.requestVolume } : undefined,
+    success_rate_stdev_factor: successRate ? { value: od.successRateStdevFactor ?? sr.stdevFactor } : undefined,
+    enforcing_failure_percentage: failurePercentage ? { value: 100 } : undefined,
+    failure_percentage_threshold: failurePercentage ? { value: od.failurePercentageThreshold ?? fp.threshold } : undefined,
+    failure_percentage_minimum_hosts: failurePercentage ? { value: od.failurePercentageMinimumHosts ?? fp.minimumHosts } : undefined,
+    failure_percentage_request_volume: failurePercentage ? { value: od.failurePercentageRequestVolume ?? fp.requestVolume } : undefined,
     interval: od.intervalMs === undefined ? undefined : ms(od.intervalMs),
     base_ejection_time: od.baseEjectionTimeMs === undefined ? undefined : ms(od.baseEjectionTimeMs),
     max_ejection_percent: u32(od.maxEjectionPercent),

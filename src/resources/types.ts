@@ -71,6 +71,13 @@ export interface OutlierDetectionResource {
   enforcing_consecutive_5xx?: UInt32Value;
   enforcing_consecutive_gateway_failure?: UInt32Value;
   enforcing_success_rate: UInt32Value;
+  success_rate_minimum_hosts?: UInt32Value;
+  success_rate_request_volume?: UInt32Value;
+  success_rate_stdev_factor?: UInt32Value;
+  enforcing_failure_percentage?: UInt32Value;
+  failure_percentage_threshold?: UInt32Value;
+  failure_percentage_minimum_hosts?: UInt32Value;
+  failure_percentage_request_volume?: UInt32Value;
   interval?: Duration;
   base_ejection_time?: Duration;
   max_ejection_percent?: UInt32Value;

@@ -15,6 +15,8 @@ describe('validatePolicySpec', () => {
       },
     },
     { name: 'slow start without a policy (round robin)', spec: { loadBalancing: { slowStartWindowMs: 1 } } },
+    { name: 'success-rate ejection alone', spec: { outlierDetection: { successRateStdevFactor: 1900, intervalMs: 1000 } } },
+    { name: 'failure-percentage ejection alone', spec: { outlierDetection: { failurePercentageThreshold: 0 } } },
     { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 2_147_483_647 } } },
   ])('accepts $name', ({ spec, want }) => {
     expect(validatePolicySpec(spec)).toEqual({ ok: true, spec: want ?? spec });
@@ -38,7 +40,12 @@ describe('validatePolicySpec', () => {
     {
       name: 'outlier detection without a trigger (CEL rule)',
       spec: { outlierDetection: { intervalMs: 1000 } },
-      errors: [['spec.outlierDetection.consecutive5xx', 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors']],
+      errors: [['spec.outlierDetection.consecutive5xx', 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field']],
+    },
+    {
+      name: 'a failure-percentage threshold over 100 (gRPC clients NACK it)',
+      spec: { outlierDetection: { failurePercentageThreshold: 101 } },
+      errors: [['spec.outlierDetection.failurePercentageThreshold', 'must be ≤ 100']],
     },
     {
       name: 'errors in two sections, the valid one is not kept either',

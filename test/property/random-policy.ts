@@ -3,7 +3,7 @@
 // mended to pass the cross-field rules. The first service of a mesh always gets a policy with a
 // balancer other than plain round robin, so every run serves a load_balancing_policy list.
 import { POLICY_SECTIONS, type PolicyObject, type ServicePolicySpec } from '../../src/model/index.js';
-import { DEFAULTS_POLICY_NAME, FIELD_RULES, type FieldRule } from '../../src/policy/index.js';
+import { DEFAULTS_POLICY_NAME, FIELD_RULES, SECTION_RULES, type FieldRule } from '../../src/policy/index.js';
 import type { RandomMesh, Rng } from './random-mesh.js';
 
 export const DEFAULTS_NAMESPACE = 'herald';
@@ -30,7 +30,7 @@ export function randomPolicy(rng: Rng, withBalancer = false): ServicePolicySpec 
     if (lb.policy === 'Random') delete lb.slowStartWindowMs;
   }
   const od = spec.outlierDetection;
-  if (od !== undefined && od.consecutive5xx === undefined && od.consecutiveGatewayErrors === undefined) od.consecutive5xx = 1;
+  if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;
   return spec as ServicePolicySpec;
 }
 

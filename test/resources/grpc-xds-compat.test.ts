@@ -8,6 +8,7 @@ import type protobuf from 'protobufjs';
 import type { ResourceKind } from '../../src/model/index.js';
 import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { ep, svc } from './fixtures.js';
+import { POLICY_SAMPLES } from './policy-samples.js';
 
 const require = createRequire(import.meta.url);
 const TYPES_DIR = '@grpc/grpc-js-xds/build/src/xds-resource-type/';
@@ -86,5 +87,21 @@ describe('proxyless gRPC (grpc-js-xds) accepts what Herald builds', () => {
     const built = buildLoadAssignment(svc('web', [ep('a', '10.0.0.1')]));
     built.endpoints[0]!.priority = 1;
     expect(grpcDecode('endpoint', built).error).toMatch(/priority 1 but not 0/);
+  });
+});
+
+describe('grpc-js-xds accepts every ServicePolicy shape Herald builds', () => {
+  it.each(POLICY_SAMPLES)('%s', (_name, policy) => {
+    for (const protocol of ['HTTP/1.1', 'HTTP/2'] as const) {
+      const result = grpcDecode('cluster', buildCluster('web', {}, protocol, policy));
+      expect(result.error).toBeUndefined();
+      expect(result.value).toBeDefined();
+    }
+  });
+
+  it('rejects a failure-percentage threshold over 100 (why the rules stop at 100)', () => {
+    const built = buildCluster('web', {}, 'HTTP/1.1', { outlierDetection: { failurePercentageThreshold: 100 } });
+    built.outlier_detection!.failure_percentage_threshold = { value: 101 };
+    expect(grpcDecode('cluster', built).error).toMatch(/failure_percentage_threshold/);
   });
 });

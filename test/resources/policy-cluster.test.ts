@@ -129,6 +129,33 @@ describe('buildCluster with a ServicePolicy', () => {
       { outlierDetection: { consecutive5xx: 4, intervalMs: 250, maxEjectionPercent: 20 } },
       { outlier_detection: { consecutive_5xx: { value: 4 }, enforcing_success_rate: { value: 0 }, interval: { seconds: 0, nanos: 250_000_000 }, max_ejection_percent: { value: 20 } } },
     ],
+    [
+      'success rate: enforced at 100, unset fields at their defaults (grpc-js needs all three), the default 5xx detector off, failure percentage left off',
+      { outlierDetection: { successRateStdevFactor: 1500, successRateRequestVolume: 10 } },
+      {
+        outlier_detection: {
+          enforcing_consecutive_5xx: { value: 0 },
+          enforcing_success_rate: { value: 100 },
+          success_rate_minimum_hosts: { value: 5 },
+          success_rate_request_volume: { value: 10 },
+          success_rate_stdev_factor: { value: 1500 },
+        },
+      },
+    ],
+    [
+      'failure percentage: enforced at 100, the unset volume at its default, success rate off',
+      { outlierDetection: { failurePercentageThreshold: 0, failurePercentageMinimumHosts: 2 } },
+      {
+        outlier_detection: {
+          enforcing_consecutive_5xx: { value: 0 },
+          enforcing_success_rate: { value: 0 },
+          enforcing_failure_percentage: { value: 100 },
+          failure_percentage_threshold: { value: 0 },
+          failure_percentage_minimum_hosts: { value: 2 },
+          failure_percentage_request_volume: { value: 50 },
+        },
+      },
+    ],
   ])('%s', (_name, policy, want) => {
     expect(added(policy)).toEqual(want);
   });

@@ -12,13 +12,27 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
   ['per-host connections only', { circuitBreakers: { perHostMaxConnections: 5 } }],
   ['outlier detection on gateway errors', { outlierDetection: { consecutiveGatewayErrors: 3, intervalMs: 1500, baseEjectionTimeMs: 86_400_000, maxEjectionPercent: 0 } }],
   ['outlier detection on 5xx', { outlierDetection: { consecutive5xx: 7 } }],
+  ['outlier detection on success rate', { outlierDetection: { successRateMinimumHosts: 3, successRateRequestVolume: 20, successRateStdevFactor: 1900, intervalMs: 1000 } }],
+  ['outlier detection on failure percentage', { outlierDetection: { failurePercentageThreshold: 100, failurePercentageMinimumHosts: 1, failurePercentageRequestVolume: 2_147_483_647 } }],
   [
     'everything',
     {
       connection: { connectTimeoutMs: 300_000, idleTimeoutMs: 1, maxRequestsPerConnection: 2_147_483_647 },
       loadBalancing: { policy: 'LeastRequest', panicThresholdPercent: 50, slowStartWindowMs: 3_600_000 },
       circuitBreakers: { maxConnections: 100, maxPendingRequests: 100, maxRequests: 100, maxRetries: 3, perHostMaxConnections: 10 },
-      outlierDetection: { consecutive5xx: 5, consecutiveGatewayErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10 },
+      outlierDetection: {
+        consecutive5xx: 5,
+        consecutiveGatewayErrors: 5,
+        intervalMs: 10_000,
+        baseEjectionTimeMs: 30_000,
+        maxEjectionPercent: 10,
+        successRateMinimumHosts: 5,
+        successRateRequestVolume: 100,
+        successRateStdevFactor: 100_000,
+        failurePercentageThreshold: 0,
+        failurePercentageMinimumHosts: 5,
+        failurePercentageRequestVolume: 50,
+      },
     },
   ],
 ];
