@@ -1,7 +1,7 @@
 // A ServicePolicy (servicepolicies.herald.io/v1alpha1) as the stages share it: the spec Herald
 // validated, and the object a source observed before validation.
 
-export const LB_POLICIES = ['RoundRobin', 'LeastRequest', 'Random'] as const;
+export const LB_POLICIES = ['RoundRobin', 'LeastRequest', 'Random', 'RingHash'] as const;
 export type LbPolicyName = (typeof LB_POLICIES)[number];
 
 export interface ConnectionPolicy {
@@ -14,6 +14,8 @@ export interface LoadBalancingPolicy {
   policy?: LbPolicyName;
   panicThresholdPercent?: number;
   slowStartWindowMs?: number;
+  /** RingHash only (and required there): the request header whose value picks the endpoint. */
+  hashHeader?: string;
 }
 
 export interface CircuitBreakersPolicy {

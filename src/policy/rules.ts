@@ -4,7 +4,7 @@
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
 import { LB_POLICIES, type PolicySection } from '../model/index.js';
 
-export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
+export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] } | { type: 'string'; pattern: string; maxLength: number };
 
 // Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
 // in a signed int, where larger values turn negative; no mesh needs more.
@@ -23,6 +23,8 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     policy: { type: 'string', enum: LB_POLICIES },
     panicThresholdPercent: { type: 'integer', minimum: 0, maximum: 100 },
     slowStartWindowMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
+    // A lowercase header name: gRPC metadata keys are lowercase, Envoy matches names in any case.
+    hashHeader: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]*$', maxLength: 256 },
   },
   circuitBreakers: {
     maxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
@@ -79,6 +81,22 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'slowStartWindowMs needs policy RoundRobin or LeastRequest',
     field: 'slowStartWindowMs',
     holds: (s) => s.slowStartWindowMs === undefined || s.policy === undefined || s.policy === 'RoundRobin' || s.policy === 'LeastRequest',
+  },
+  {
+    section: 'loadBalancing',
+    // Without a hash to pick by, a ring hash picks at random; a header without RingHash does nothing.
+    rule: "has(self.policy) && self.policy == 'RingHash' ? has(self.hashHeader) : !has(self.hashHeader)",
+    message: 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash',
+    field: 'hashHeader',
+    holds: (s) => (s.policy === 'RingHash') === (s.hashHeader !== undefined),
+  },
+  {
+    section: 'loadBalancing',
+    // gRPC clients compute no hash from binary metadata, so every call would pick at random.
+    rule: "!has(self.hashHeader) || !self.hashHeader.endsWith('-bin')",
+    message: 'hashHeader must not be a binary (-bin) header: gRPC clients do not hash on those',
+    field: 'hashHeader',
+    holds: (s) => typeof s.hashHeader !== 'string' || !s.hashHeader.endsWith('-bin'),
   },
   {
     section: 'outlierDetection',

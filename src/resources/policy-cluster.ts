@@ -9,7 +9,7 @@ import {
   type ServicePolicySpec,
   type UpstreamProtocol,
 } from '../model/index.js';
-import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, LoadBalancingPolicyEntry, OutlierDetectionResource } from './types.js';
+import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, LoadBalancingPolicyEntry, OutlierDetectionResource, RouteHashPolicy } from './types.js';
 
 export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
@@ -18,6 +18,7 @@ const LB_TYPES: Readonly<Record<LbPolicyName | 'WrrLocality', { name: string; ty
   RoundRobin: { name: 'envoy.load_balancing_policies.round_robin', type: 'envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin' },
   LeastRequest: { name: 'envoy.load_balancing_policies.least_request', type: 'envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest' },
   Random: { name: 'envoy.load_balancing_policies.random', type: 'envoy.extensions.load_balancing_policies.random.v3.Random' },
+  RingHash: { name: 'envoy.load_balancing_policies.ring_hash', type: 'envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash' },
   WrrLocality: { name: 'envoy.load_balancing_policies.wrr_locality', type: 'envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality' },
 };
 
@@ -36,14 +37,27 @@ function entry(policy: LbPolicyName | 'WrrLocality', config: Record<string, unkn
  * round_robin, so it comes last: a client without the chosen balancer falls back instead of
  * NACKing. gRPC clients get the list inside wrr_locality first, which keeps the per-locality
  * weights they honour under lb_policy ROUND_ROBIN; Envoy has no wrr_locality and skips it.
+ * A ring hash is the exception: it places every endpoint of every locality on one ring (gRFC
+ * A42), so it comes first, alone, and the wrr_locality list is the fallback.
  */
 export function loadBalancingPolicies(lb: LoadBalancingPolicy): { policies: LoadBalancingPolicyEntry[] } | undefined {
   const policy = lb.policy ?? 'RoundRobin';
   if (policy === 'RoundRobin' && lb.slowStartWindowMs === undefined) return undefined;
+  if (policy === 'RingHash') {
+    // XX_HASH said outright: grpc-go and grpc-js NACK DEFAULT_HASH, which Envoy reads as XX_HASH.
+    const ringHash = entry('RingHash', { hash_function: 'XX_HASH' });
+    return { policies: [ringHash, entry('WrrLocality', { endpoint_picking_policy: { policies: [entry('RoundRobin')] } }), entry('RoundRobin')] };
+  }
   const slowStart = lb.slowStartWindowMs === undefined ? {} : { slow_start_config: { slow_start_window: ms(lb.slowStartWindowMs) } };
   const chosen = entry(policy, policy === 'Random' ? {} : slowStart);
   const picking = policy === 'RoundRobin' ? [chosen] : [chosen, entry('RoundRobin')];
   return { policies: [entry('WrrLocality', { endpoint_picking_policy: { policies: picking } }), ...picking] };
+}
+
+/** What a route to a service carries for its policy's balancer: the ring hash's header, if any. */
+export function hashPolicyFor(spec: ServicePolicySpec): RouteHashPolicy[] | undefined {
+  const header = spec.loadBalancing?.policy === 'RingHash' ? spec.loadBalancing.hashHeader : undefined;
+  return header === undefined ? undefined : [{ header: { header_name: header } }];
 }
 
 function u32(value: number | undefined): { value: number } | undefined {

@@ -43,7 +43,7 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
     build: (svc, settings) => buildLoadAssignment(svc, settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
-  route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },
+  route: { kind: 'route', inputs: new Set(['settings', 'policy']), build: (svc, _settings, policy) => buildRouteConfiguration(svc.service, policy) },
 };
 
 /** The kinds to rebuild when `changed` inputs moved, in ADS push order. */

@@ -105,10 +105,15 @@ export interface ListenerResource {
   api_listener: { api_listener: AnyOf };
 }
 
+/** RouteAction.HashPolicy: Herald hashes on one request header. */
+export interface RouteHashPolicy {
+  header: { header_name: string };
+}
+
 export interface VirtualHostResource {
   name: string;
   domains: string[];
-  routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+  routes: Array<{ match: { prefix: string }; route: { cluster: string; hash_policy?: RouteHashPolicy[] } }>;
 }
 
 export interface RouteConfigurationResource {

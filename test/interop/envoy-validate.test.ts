@@ -28,6 +28,7 @@ function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
   return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
 }
 
+const RING_HASH = { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' } } as const;
 const healthCheck = { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 2 };
 
 /** One row per shape: [source, kind, built object]. */
@@ -71,6 +72,12 @@ function builtShapes(): [string, ResourceKind, object][] {
     ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
+    ['route: ring hash on a header', 'route', buildRouteConfiguration('echo', RING_HASH)],
+    [
+      'route: a sidecar egress set with a ring-hash service',
+      'route',
+      buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], 'cluster.local', () => RING_HASH),
+    ],
     ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
   ];
 }

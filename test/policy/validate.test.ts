@@ -15,6 +15,7 @@ describe('validatePolicySpec', () => {
       },
     },
     { name: 'slow start without a policy (round robin)', spec: { loadBalancing: { slowStartWindowMs: 1 } } },
+    { name: 'RingHash on a header', spec: { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id', panicThresholdPercent: 0 } } },
     { name: 'success-rate ejection alone', spec: { outlierDetection: { successRateStdevFactor: 1900, intervalMs: 1000 } } },
     { name: 'failure-percentage ejection alone', spec: { outlierDetection: { failurePercentageThreshold: 0 } } },
     { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 2_147_483_647 } } },
@@ -31,7 +32,29 @@ describe('validatePolicySpec', () => {
     { name: 'a fraction', spec: { connection: { idleTimeoutMs: 1.5 } }, errors: [['spec.connection.idleTimeoutMs', 'must be an integer']] },
     { name: 'a string number', spec: { circuitBreakers: { maxRequests: '10' } }, errors: [['spec.circuitBreakers.maxRequests', 'must be an integer']] },
     { name: 'a percent over 100', spec: { loadBalancing: { panicThresholdPercent: 101 } }, errors: [['spec.loadBalancing.panicThresholdPercent', 'must be ≤ 100']] },
-    { name: 'an unknown balancer', spec: { loadBalancing: { policy: 'RingHash' } }, errors: [['spec.loadBalancing.policy', 'must be one of RoundRobin, LeastRequest, Random']] },
+    { name: 'an unknown balancer', spec: { loadBalancing: { policy: 'Maglev' } }, errors: [['spec.loadBalancing.policy', 'must be one of RoundRobin, LeastRequest, Random, RingHash']] },
+    {
+      name: 'RingHash without a header (CEL rule)',
+      spec: { loadBalancing: { policy: 'RingHash' } },
+      errors: [['spec.loadBalancing.hashHeader', 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash']],
+    },
+    {
+      name: 'a hash header without RingHash (CEL rule)',
+      spec: { loadBalancing: { policy: 'LeastRequest', hashHeader: 'x-user' } },
+      errors: [['spec.loadBalancing.hashHeader', 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash']],
+    },
+    {
+      name: 'a binary hash header (CEL rule)',
+      spec: { loadBalancing: { policy: 'RingHash', hashHeader: 'x-trace-bin' } },
+      errors: [['spec.loadBalancing.hashHeader', 'hashHeader must not be a binary (-bin) header: gRPC clients do not hash on those']],
+    },
+    {
+      name: 'a hash header with capitals',
+      spec: { loadBalancing: { policy: 'RingHash', hashHeader: 'X-User' } },
+      errors: [['spec.loadBalancing.hashHeader', 'must match ^[a-z0-9][a-z0-9_.-]*$']],
+    },
+    { name: 'a pseudo-header', spec: { loadBalancing: { policy: 'RingHash', hashHeader: ':path' } }, errors: [['spec.loadBalancing.hashHeader', 'must match ^[a-z0-9][a-z0-9_.-]*$']] },
+    { name: 'a hash header that is not a string', spec: { loadBalancing: { policy: 'RingHash', hashHeader: 5 } }, errors: [['spec.loadBalancing.hashHeader', 'must be a string']] },
     {
       name: 'slow start with Random (CEL rule)',
       spec: { loadBalancing: { policy: 'Random', slowStartWindowMs: 1000 } },

@@ -8,8 +8,11 @@ import type { RandomMesh, Rng } from './random-mesh.js';
 
 export const DEFAULTS_NAMESPACE = 'herald';
 
+/** Header names as teams pick them, one at the length bound. */
+const HEADERS = ['x-user', 'x-session-id', 'tenant', 'a', 'x_b.c-d', 'h'.repeat(256)];
+
 function value(rng: Rng, rule: FieldRule): string | number {
-  if (rule.type === 'string') return rng.pick(rule.enum);
+  if (rule.type === 'string') return 'enum' in rule ? rng.pick(rule.enum) : rng.pick(HEADERS);
   const r = rng.next();
   if (r < 0.2) return rule.minimum;
   if (r < 0.4) return rule.maximum;
@@ -26,8 +29,10 @@ export function randomPolicy(rng: Rng, withBalancer = false): ServicePolicySpec 
   }
   const lb = spec.loadBalancing;
   if (lb !== undefined) {
-    if (withBalancer) lb.policy = rng.pick(['LeastRequest', 'Random']);
-    if (lb.policy === 'Random') delete lb.slowStartWindowMs;
+    if (withBalancer) lb.policy = rng.pick(['LeastRequest', 'Random', 'RingHash']);
+    if (lb.policy === 'Random' || lb.policy === 'RingHash') delete lb.slowStartWindowMs;
+    if (lb.policy === 'RingHash') lb.hashHeader ??= rng.pick(HEADERS);
+    else delete lb.hashHeader;
   }
   const od = spec.outlierDetection;
   if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;

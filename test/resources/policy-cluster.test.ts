@@ -1,7 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
 import type { ServicePolicySpec, UpstreamProtocol } from '../../src/model/index.js';
-import { buildCluster, HTTP_PROTOCOL_OPTIONS_KEY, HTTP_PROTOCOL_OPTIONS_TYPE, loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
+import {
+  buildCluster,
+  buildEgressRouteConfiguration,
+  buildRouteConfiguration,
+  hashPolicyFor,
+  HTTP_PROTOCOL_OPTIONS_KEY,
+  HTTP_PROTOCOL_OPTIONS_TYPE,
+  loadEnvoyProtos,
+  ResourceEncoder,
+} from '../../src/resources/index.js';
 import { POLICY_SAMPLES } from './policy-samples.js';
 import { validateMessage } from './pgv.js';
 
@@ -72,6 +81,24 @@ describe('buildCluster with a ServicePolicy', () => {
                 typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest' },
               },
             },
+            RR,
+          ],
+        },
+      },
+    ],
+    [
+      'ring hash: first and alone (one ring over every locality), then the wrr_locality fallback, round robin last',
+      { loadBalancing: { policy: 'RingHash', hashHeader: 'x-user' } },
+      {
+        load_balancing_policy: {
+          policies: [
+            {
+              typed_extension_config: {
+                name: 'envoy.load_balancing_policies.ring_hash',
+                typed_config: { '@type': 'type.googleapis.com/envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash', hash_function: 'XX_HASH' },
+              },
+            },
+            wrr([RR]),
             RR,
           ],
         },
@@ -190,4 +217,24 @@ describe('buildCluster with a ServicePolicy', () => {
       expect(validateMessage(type, inner as unknown as Record<string, unknown>, type.name)).toEqual([]);
     },
   );
+});
+
+describe('routes with a ServicePolicy', () => {
+  it('a RingHash policy puts its header in the hash policy of the proxyless route and of every egress virtual host', () => {
+    const policy: ServicePolicySpec = { loadBalancing: { policy: 'RingHash', hashHeader: 'x-user' } };
+    const hashed = { cluster: 'cart.shop', hash_policy: [{ header: { header_name: 'x-user' } }] };
+    expect(hashPolicyFor(policy)).toEqual([{ header: { header_name: 'x-user' } }]);
+    expect(buildRouteConfiguration('cart.shop', policy).virtual_hosts[0]!.routes[0]!.route).toEqual(hashed);
+    const egress = buildEgressRouteConfiguration('r', ['cart.shop', 'ledger.pay'], 'cluster.local', (s) => (s === 'cart.shop' ? policy : {}));
+    expect(egress.virtual_hosts.map((vh) => vh.routes[0]!.route)).toEqual([hashed, { cluster: 'ledger.pay' }]);
+  });
+
+  it.each<[string, ServicePolicySpec]>([
+    ['no policy', {}],
+    ['another balancer', { loadBalancing: { policy: 'LeastRequest' } }],
+    ['a policy without loadBalancing', { circuitBreakers: { maxRequests: 1 } }],
+  ])('%s: no hash policy, the route is the same bytes as without a policy', (_name, policy) => {
+    expect(hashPolicyFor(policy)).toBeUndefined();
+    expect(encoder.encodeAny('route', buildRouteConfiguration('cart.shop', policy)).equals(encoder.encodeAny('route', buildRouteConfiguration('cart.shop')))).toBe(true);
+  });
 });

@@ -8,6 +8,7 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
   ['least request with slow start and panic threshold', { loadBalancing: { policy: 'LeastRequest', slowStartWindowMs: 30_000, panicThresholdPercent: 0 } }],
   ['round robin with slow start', { loadBalancing: { policy: 'RoundRobin', slowStartWindowMs: 1 } }],
   ['random', { loadBalancing: { policy: 'Random', panicThresholdPercent: 100 } }],
+  ['ring hash on a header', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id', panicThresholdPercent: 10 } }],
   ['circuit breakers, every threshold', { circuitBreakers: { maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 0, perHostMaxConnections: 2_147_483_647 } }],
   ['per-host connections only', { circuitBreakers: { perHostMaxConnections: 5 } }],
   ['outlier detection on gateway errors', { outlierDetection: { consecutiveGatewayErrors: 3, intervalMs: 1500, baseEjectionTimeMs: 86_400_000, maxEjectionPercent: 0 } }],
