@@ -113,6 +113,7 @@ export {
   statisticalEjections,
   type CircuitBreakersPolicy,
   type ConnectionPolicy,
+  type HealthCheckPolicy,
   type LbPolicyName,
   type LoadBalancingPolicy,
   type OutlierDetectionPolicy,

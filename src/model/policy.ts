@@ -43,15 +43,30 @@ export interface OutlierDetectionPolicy {
   failurePercentageRequestVolume?: number;
 }
 
+/** Active health checking by Envoy sidecars: exactly one of httpPath, grpcServiceName, tcp. */
+export interface HealthCheckPolicy {
+  httpPath?: string;
+  /** The service name of a grpc.health.v1 check; empty asks about the whole server. */
+  grpcServiceName?: string;
+  tcp?: boolean;
+  /** Checks go to this port instead of the endpoint's traffic port. */
+  port?: number;
+  intervalMs?: number;
+  timeoutMs?: number;
+  healthyThreshold?: number;
+  unhealthyThreshold?: number;
+}
+
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */
 export interface ServicePolicySpec {
   connection?: ConnectionPolicy;
   loadBalancing?: LoadBalancingPolicy;
   circuitBreakers?: CircuitBreakersPolicy;
   outlierDetection?: OutlierDetectionPolicy;
+  healthCheck?: HealthCheckPolicy;
 }
 
-export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection'] as const;
+export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection', 'healthCheck'] as const;
 export type PolicySection = (typeof POLICY_SECTIONS)[number];
 
 /** One ServicePolicy object as a source saw it; `spec` is not validated yet. */

@@ -29,6 +29,9 @@ const REASONS: Readonly<Record<string, string>> = {
 const EJECTION_TIMING = new Set(['outlierDetection.intervalMs', 'outlierDetection.baseEjectionTimeMs', 'outlierDetection.maxEjectionPercent']);
 const NO_GRPC_EJECTION = 'no ejection a gRPC client makes is set (consecutive errors are Envoy-only)';
 
+/** Every healthCheck field: only Envoy runs Cluster.health_checks. */
+const HEALTH_CHECK = 'gRPC clients do not run active health checks (Cluster.health_checks); they use EDS health only';
+
 /** Balancers a gRPC client may lack: it then takes round_robin, the policy list's last entry. */
 const LB_FALLBACK: Readonly<Record<string, string>> = {
   LeastRequest: 'gRPC clients that implement least request (gRFC A48) use it; the others (grpc-js among them) fall back to round robin',
@@ -42,6 +45,10 @@ export function ignoredByProxyless(spec: ServicePolicySpec): IgnoredField[] {
   for (const [section, fields] of Object.entries(spec) as [string, Record<string, unknown>][]) {
     for (const [field, value] of Object.entries(fields)) {
       const path = `${section}.${field}`;
+      if (section === 'healthCheck') {
+        out.push({ field: `spec.${path}`, why: HEALTH_CHECK });
+        continue;
+      }
       const why = path === 'loadBalancing.policy' ? LB_FALLBACK[String(value)] : EJECTION_TIMING.has(path) ? (grpcEjects ? undefined : NO_GRPC_EJECTION) : REASONS[path];
       if (why !== undefined) out.push({ field: `spec.${path}`, why });
     }

@@ -4,7 +4,8 @@
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
 import { LB_POLICIES, type PolicySection } from '../model/index.js';
 
-export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] } | { type: 'string'; pattern: string; maxLength: number };
+export type FieldRule =
+  { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] } | { type: 'string'; pattern: string; maxLength: number } | { type: 'boolean' };
 
 // Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
 // in a signed int, where larger values turn negative; no mesh needs more.
@@ -46,6 +47,17 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     failurePercentageThreshold: { type: 'integer', minimum: 0, maximum: 100 },
     failurePercentageMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
     failurePercentageRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  healthCheck: {
+    // Visible ASCII from a leading slash: Envoy refuses control characters in the request line.
+    httpPath: { type: 'string', pattern: '^/[!-~]*$', maxLength: 1024 },
+    grpcServiceName: { type: 'string', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 256 },
+    tcp: { type: 'boolean' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
+    healthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    unhealthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
 };
 
@@ -105,5 +117,13 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field',
     field: 'consecutive5xx',
     holds: (s) => EJECTION_TRIGGERS.some((f) => s[f] !== undefined),
+  },
+  {
+    section: 'healthCheck',
+    // Envoy needs exactly one health checker; `tcp: false` is no choice at all.
+    rule: '(has(self.httpPath) ? 1 : 0) + (has(self.grpcServiceName) ? 1 : 0) + (has(self.tcp) && self.tcp ? 1 : 0) == 1',
+    message: 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true',
+    field: 'httpPath',
+    holds: (s) => [s.httpPath !== undefined, s.grpcServiceName !== undefined, s.tcp === true].filter(Boolean).length === 1,
   },
 ];

@@ -16,6 +16,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function fieldError(value: unknown, rule: FieldRule): string | undefined {
+  if (rule.type === 'boolean') return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (rule.type === 'string' && 'enum' in rule) {
     return typeof value === 'string' && rule.enum.includes(value) ? undefined : `must be one of ${rule.enum.join(', ')}`;
   }

@@ -3,13 +3,14 @@
 import {
   statisticalEjections,
   type CircuitBreakersPolicy,
+  type HealthCheckPolicy,
   type LbPolicyName,
   type LoadBalancingPolicy,
   type OutlierDetectionPolicy,
   type ServicePolicySpec,
   type UpstreamProtocol,
 } from '../model/index.js';
-import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, LoadBalancingPolicyEntry, OutlierDetectionResource, RouteHashPolicy } from './types.js';
+import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, HealthCheckResource, LoadBalancingPolicyEntry, OutlierDetectionResource, RouteHashPolicy } from './types.js';
 
 export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
@@ -142,8 +143,30 @@ export function httpProtocolOptions(protocol: UpstreamProtocol, spec: ServicePol
   };
 }
 
+/** What a healthCheck section leaves out: Envoy requires each, and has no default for any. */
+export const HEALTH_CHECK_DEFAULTS = { intervalMs: 10_000, timeoutMs: 1_000, healthyThreshold: 2, unhealthyThreshold: 3 };
+
+/**
+ * The Envoy health check of a healthCheck section (validated: exactly one checker). An HTTP
+ * check speaks HTTP/1.1 unless told otherwise, which an HTTP/2-only (h2c, gRPC) server does not
+ * answer, so an HTTP/2 service's check says HTTP2; gRPC checks are always HTTP/2.
+ */
+export function healthCheck(hc: HealthCheckPolicy, protocol: UpstreamProtocol): HealthCheckResource {
+  const d = HEALTH_CHECK_DEFAULTS;
+  const out: HealthCheckResource = {
+    timeout: ms(hc.timeoutMs ?? d.timeoutMs),
+    interval: ms(hc.intervalMs ?? d.intervalMs),
+    unhealthy_threshold: { value: hc.unhealthyThreshold ?? d.unhealthyThreshold },
+    healthy_threshold: { value: hc.healthyThreshold ?? d.healthyThreshold },
+  };
+  if (hc.httpPath !== undefined) out.http_health_check = { path: hc.httpPath, ...(protocol === 'HTTP/2' ? { codec_client_type: 'HTTP2' as const } : {}) };
+  else if (hc.grpcServiceName !== undefined) out.grpc_health_check = { service_name: hc.grpcServiceName };
+  else out.tcp_health_check = {};
+  return out;
+}
+
 /** The cluster with the policy's fields set (a new object; `cluster` is not changed). */
-export function withPolicy(cluster: ClusterResource, spec: ServicePolicySpec): ClusterResource {
+export function withPolicy(cluster: ClusterResource, spec: ServicePolicySpec, protocol: UpstreamProtocol = 'HTTP/1.1'): ClusterResource {
   const out: ClusterResource = { ...cluster, common_lb_config: { ...cluster.common_lb_config } };
   if (spec.connection?.connectTimeoutMs !== undefined) out.connect_timeout = ms(spec.connection.connectTimeoutMs);
   const lb = spec.loadBalancing;
@@ -155,5 +178,13 @@ export function withPolicy(cluster: ClusterResource, spec: ServicePolicySpec): C
   const breakers = spec.circuitBreakers === undefined ? undefined : circuitBreakers(spec.circuitBreakers);
   if (breakers !== undefined) out.circuit_breakers = breakers;
   if (spec.outlierDetection !== undefined) out.outlier_detection = outlierDetection(spec.outlierDetection);
+  if (spec.healthCheck !== undefined) {
+    out.health_checks = [healthCheck(spec.healthCheck, protocol)];
+    // New hosts stay out of the balancer until checked, so a large scale-up cannot tip the
+    // cluster into panic routing; a host removed from EDS goes at once instead of lingering
+    // while it still passes checks.
+    out.common_lb_config.ignore_new_hosts_until_first_hc = true;
+    out.ignore_health_on_host_removal = true;
+  }
   return out;
 }

@@ -25,12 +25,15 @@ export interface AdsConfigSource {
   resource_api_version: 'V3';
 }
 
+/** One health checker is set: HTTP, gRPC (grpc.health.v1) or TCP connect. */
 export interface HealthCheckResource {
   timeout: Duration;
   interval: Duration;
   unhealthy_threshold: UInt32Value;
   healthy_threshold: UInt32Value;
-  http_health_check: { path: string };
+  http_health_check?: { path: string; codec_client_type?: 'HTTP2' };
+  grpc_health_check?: { service_name: string };
+  tcp_health_check?: Record<string, never>;
 }
 
 export interface ClusterResource {
@@ -39,7 +42,7 @@ export interface ClusterResource {
   eds_cluster_config: { eds_config: AdsConfigSource };
   connect_timeout: Duration;
   lb_policy: 'ROUND_ROBIN';
-  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number } };
+  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number }; ignore_new_hosts_until_first_hc?: boolean };
   /** Set by a ServicePolicy only: balancers in order of preference, round_robin last. */
   load_balancing_policy?: { policies: LoadBalancingPolicyEntry[] };
   circuit_breakers?: CircuitBreakersResource;
@@ -84,7 +87,7 @@ export interface OutlierDetectionResource {
 }
 
 export interface LbEndpointResource {
-  endpoint: { address: { socket_address: { address: string; port_value: number } } };
+  endpoint: { address: { socket_address: { address: string; port_value: number } }; health_check_config?: { port_value: number } };
   health_status: EndpointHealth;
 }
 

@@ -23,3 +23,9 @@ describe('ignoredByProxyless: outlier detection', () => {
     ]);
   });
 });
+
+describe('ignoredByProxyless: health checks', () => {
+  it('lists every healthCheck field: only Envoy runs active health checks', () => {
+    expect(fields({ healthCheck: { httpPath: '/healthz', port: 9090, intervalMs: 1000 } })).toEqual(['spec.healthCheck.httpPath', 'spec.healthCheck.port', 'spec.healthCheck.intervalMs']);
+  });
+});

@@ -11,7 +11,11 @@ export const DEFAULTS_NAMESPACE = 'herald';
 /** Header names as teams pick them, one at the length bound. */
 const HEADERS = ['x-user', 'x-session-id', 'tenant', 'a', 'x_b.c-d', 'h'.repeat(256)];
 
-function value(rng: Rng, rule: FieldRule): string | number {
+/** Values for the health checkers' strings, each valid for both. */
+const HEALTH_NAMES = ['/healthz', '/', '/ready?full=1', '', 'grpc.health.v1.Health', 'cart.v1.Cart'];
+
+function value(rng: Rng, rule: FieldRule): string | number | boolean {
+  if (rule.type === 'boolean') return rng.chance(0.5);
   if (rule.type === 'string') return 'enum' in rule ? rng.pick(rule.enum) : rng.pick(HEADERS);
   const r = rng.next();
   if (r < 0.2) return rule.minimum;
@@ -33,6 +37,14 @@ export function randomPolicy(rng: Rng, withBalancer = false): ServicePolicySpec 
     if (lb.policy === 'Random' || lb.policy === 'RingHash') delete lb.slowStartWindowMs;
     if (lb.policy === 'RingHash') lb.hashHeader ??= rng.pick(HEADERS);
     else delete lb.hashHeader;
+  }
+  const hc = spec.healthCheck;
+  if (hc !== undefined) {
+    // Exactly one checker: keep one of those drawn (or draw one), drop the others.
+    const kinds = (['httpPath', 'grpcServiceName', 'tcp'] as const).filter((k) => hc[k] !== undefined && hc[k] !== false);
+    const kind = kinds.length > 0 ? rng.pick(kinds) : rng.pick(['httpPath', 'grpcServiceName', 'tcp'] as const);
+    for (const k of ['httpPath', 'grpcServiceName', 'tcp'] as const) delete hc[k];
+    hc[kind] = kind === 'tcp' ? true : kind === 'httpPath' ? rng.pick(HEALTH_NAMES.filter((n) => n.startsWith('/'))) : rng.pick(HEALTH_NAMES.filter((n) => !n.startsWith('/')));
   }
   const od = spec.outlierDetection;
   if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;

@@ -4,13 +4,16 @@ import type { ServicePolicySpec, UpstreamProtocol } from '../../src/model/index.
 import {
   buildCluster,
   buildEgressRouteConfiguration,
+  buildLoadAssignment,
   buildRouteConfiguration,
   hashPolicyFor,
   HTTP_PROTOCOL_OPTIONS_KEY,
   HTTP_PROTOCOL_OPTIONS_TYPE,
   loadEnvoyProtos,
   ResourceEncoder,
+  TRANSLATORS,
 } from '../../src/resources/index.js';
+import { ep, svc } from './fixtures.js';
 import { POLICY_SAMPLES } from './policy-samples.js';
 import { validateMessage } from './pgv.js';
 
@@ -185,6 +188,47 @@ describe('buildCluster with a ServicePolicy', () => {
     ],
   ])('%s', (_name, policy, want) => {
     expect(added(policy)).toEqual(want);
+  });
+
+  const hcBase = { timeout: { seconds: 1, nanos: 0 }, interval: { seconds: 10, nanos: 0 }, unhealthy_threshold: { value: 3 }, healthy_threshold: { value: 2 } };
+  const withFirstHc = { update_merge_window: { seconds: 0, nanos: 0 }, ignore_new_hosts_until_first_hc: true };
+  it.each<[string, ServicePolicySpec, UpstreamProtocol, Record<string, unknown>]>([
+    ['HTTP path, defaults for the rest', { healthCheck: { httpPath: '/healthz' } }, 'HTTP/1.1', { ...hcBase, http_health_check: { path: '/healthz' } }],
+    [
+      'HTTP path on an HTTP/2 service: the check speaks HTTP/2 too',
+      { healthCheck: { httpPath: '/healthz', intervalMs: 2500, timeoutMs: 250, healthyThreshold: 1, unhealthyThreshold: 5 } },
+      'HTTP/2',
+      {
+        timeout: { seconds: 0, nanos: 250_000_000 },
+        interval: { seconds: 2, nanos: 500_000_000 },
+        unhealthy_threshold: { value: 5 },
+        healthy_threshold: { value: 1 },
+        http_health_check: { path: '/healthz', codec_client_type: 'HTTP2' },
+      },
+    ],
+    ['gRPC service', { healthCheck: { grpcServiceName: 'cart.v1.Cart' } }, 'HTTP/2', { ...hcBase, grpc_health_check: { service_name: 'cart.v1.Cart' } }],
+    ['TCP connect', { healthCheck: { tcp: true } }, 'HTTP/1.1', { ...hcBase, tcp_health_check: {} }],
+  ])('health check, %s: always with ignore_new_hosts_until_first_hc and ignore_health_on_host_removal', (_name, policy, protocol, check) => {
+    const got = added(policy, protocol);
+    expect(got.health_checks).toEqual([check]);
+    expect(got.common_lb_config).toEqual(withFirstHc);
+    expect(got.ignore_health_on_host_removal).toBe(true);
+  });
+
+  it("a policy's health check replaces the one of Herald's options", () => {
+    const cluster = buildCluster('cart.shop', { healthCheck: { path: '/old', intervalMs: 1000, timeoutMs: 100, unhealthyThreshold: 1, healthyThreshold: 1 } }, 'HTTP/1.1', {
+      healthCheck: { tcp: true },
+    });
+    expect(cluster.health_checks).toEqual([{ ...hcBase, tcp_health_check: {} }]);
+  });
+
+  it('the health check port goes on every endpoint of the assignment, and nothing without it', () => {
+    const service = svc('cart.shop', [ep('a', '10.0.0.1'), ep('b', '10.0.0.2', 'DRAINING', 'z2')]);
+    const ports = (assignment: ReturnType<typeof buildLoadAssignment>) => assignment.endpoints.flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.health_check_config ?? null));
+    expect(ports(buildLoadAssignment(service, { healthCheckPort: 9090 }))).toEqual([{ port_value: 9090 }, { port_value: 9090 }]);
+    expect(ports(buildLoadAssignment(service))).toEqual([null, null]);
+    const translated = TRANSLATORS.endpoint.build(service, { clusterOptions: {}, localCluster: undefined }, { healthCheck: { tcp: true, port: 8081 } });
+    expect(ports(translated as ReturnType<typeof buildLoadAssignment>)).toEqual([{ port_value: 8081 }, { port_value: 8081 }]);
   });
 
   it('HTTP/2 with connection options: one HttpProtocolOptions carries HTTP/2 and the common options', () => {

@@ -16,6 +16,13 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
   ['outlier detection on success rate', { outlierDetection: { successRateMinimumHosts: 3, successRateRequestVolume: 20, successRateStdevFactor: 1900, intervalMs: 1000 } }],
   ['outlier detection on failure percentage', { outlierDetection: { failurePercentageThreshold: 100, failurePercentageMinimumHosts: 1, failurePercentageRequestVolume: 2_147_483_647 } }],
   [
+    'HTTP health check on another port, every field',
+    { healthCheck: { httpPath: '/healthz', port: 9090, intervalMs: 5000, timeoutMs: 500, healthyThreshold: 1, unhealthyThreshold: 2_147_483_647 } },
+  ],
+  ['gRPC health check of the whole server', { healthCheck: { grpcServiceName: '' } }],
+  ['gRPC health check of one service', { healthCheck: { grpcServiceName: 'cart.v1.Cart', intervalMs: 86_400_000, timeoutMs: 300_000 } }],
+  ['TCP health check', { healthCheck: { tcp: true, intervalMs: 1, timeoutMs: 1 } }],
+  [
     'everything',
     {
       connection: { connectTimeoutMs: 300_000, idleTimeoutMs: 1, maxRequestsPerConnection: 2_147_483_647 },
@@ -34,6 +41,7 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
         failurePercentageMinimumHosts: 5,
         failurePercentageRequestVolume: 50,
       },
+      healthCheck: { httpPath: '/ready', port: 65535, intervalMs: 10_000, timeoutMs: 1_000, healthyThreshold: 2, unhealthyThreshold: 3 },
     },
   ],
 ];
