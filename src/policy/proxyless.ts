@@ -34,7 +34,7 @@ const HEALTH_CHECK = 'gRPC clients do not run active health checks (Cluster.heal
 
 /** Balancers a gRPC client may lack: it then takes round_robin, the policy list's last entry. */
 const LB_FALLBACK: Readonly<Record<string, string>> = {
-  LeastRequest: 'gRPC clients that implement least request (gRFC A48) use it; the others (grpc-js among them) fall back to round robin',
+  LeastRequest: 'gRPC clients that implement least request (gRFC A48) use it; the others (grpc-js and C-core among them) fall back to round robin',
   Random: 'no gRPC client has a random balancer; all fall back to round robin',
 };
 
