@@ -39,11 +39,15 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   },
   endpoint: {
     kind: 'endpoint',
-    inputs: new Set(['endpoints', 'settings']),
-    build: (svc, settings) => buildLoadAssignment(svc, settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+    inputs: new Set(['endpoints', 'settings', 'policy']),
+    build: (svc, settings, policy) =>
+      buildLoadAssignment(svc, {
+        ...(settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+        ...(policy.healthCheck?.port === undefined ? {} : { healthCheckPort: policy.healthCheck.port }),
+      }),
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
-  route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },
+  route: { kind: 'route', inputs: new Set(['settings', 'policy']), build: (svc, _settings, policy) => buildRouteConfiguration(svc.service, policy) },
 };
 
 /** The kinds to rebuild when `changed` inputs moved, in ADS push order. */
