@@ -59,7 +59,9 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
         perTryTimeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
         backoff: {
           type: 'object',
-          properties: { baseIntervalMs: { type: 'integer', minimum: 1, maximum: 3_600_000 }, maxIntervalMs: { type: 'integer', minimum: 1, maximum: 3_600_000 } },
+          // From 5 ms: with a 1 ms base, gRPC C-core (grpcio 1.85) loses retries, the call hanging to
+          // its deadline (test/interop/route-policy.test.ts); 5 ms works in every client.
+          properties: { baseIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 }, maxIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 } },
           // Envoy and every gRPC client reject a back-off without its base interval.
           required: ['baseIntervalMs'],
         },

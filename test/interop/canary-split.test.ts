@@ -8,15 +8,15 @@
 // stayed, a fifth of them would fail on a cluster with no endpoint to pick), and it comes back
 // when a pod is ready again.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { Daemon } from '../../src/app/index.js';
 import type { PodRecord, RoutesPolicy } from '../../src/model/index.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import { makePod, ManualSource } from '../helpers/manual-source.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
+import { clientSettled, startPolicyDaemon, startPolicyProbe } from './policy-mesh.js';
 import { probeSuite } from './suite.js';
-import { XdsProbe, type CallReport } from './xds-probe.js';
+import type { CallReport, XdsProbe } from './xds-probe.js';
 
 const CALLS = 400;
 
@@ -61,26 +61,8 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       clusterA = new ManualSource('kube-a', { pods: [pod('kube-a', backends[0]!, 'cart'), pod('kube-a', backends[1]!, 'cart')], nodes: [node('kube-a', 'z1')] });
       clusterB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[2]!, 'cart-canary')], nodes: [node('kube-b', 'z2')] });
       policies = new ManualPolicySource('kube-a');
-      daemon = await startDaemon(
-        {
-          sources: [clusterA, clusterB],
-          policies: { sources: [policies], clusters: ['kube-a'], namespace: 'herald' },
-          initialSyncTimeoutMs: 5_000,
-          xds: { host: '127.0.0.1', port: 0 },
-          admin: undefined,
-        },
-        { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
-      );
-      await daemon.ready;
-      probe = await XdsProbe.start({
-        launch,
-        label: client.name,
-        target: 'xds:///cart.shop',
-        bootstrap: {
-          xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-          node: { id: nodeId, locality: { region: 'r1', zone: 'z1' } },
-        },
-      });
+      daemon = await startPolicyDaemon([clusterA, clusterB], policies);
+      probe = await startPolicyProbe(daemon, launch, client.name, 'xds:///cart.shop', nodeId);
     }, 120_000);
 
     afterAll(async () => {
@@ -102,18 +84,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       ],
     });
 
-    /** The client's streams have taken (ACKed) everything Herald has for them: what it does next follows the served config. */
-    async function settled(): Promise<void> {
-      const deadline = Date.now() + 30_000;
-      let calm = 0;
-      while (calm < 3) {
-        if (Date.now() > deadline) throw new Error(`${client.name} did not settle; probe stderr: ${probe.stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const streams = daemon.xds.clients().filter((c) => c.node?.id === nodeId);
-        const busy = streams.length === 0 || streams.some((s) => Object.values(s.types).some((t) => t.pending || t.dirty || t.sync === 'behind'));
-        calm = busy ? 0 : calm + 1;
-      }
-    }
+    const settled = () => clientSettled(daemon, nodeId, () => `probe stderr: ${probe.stderr}`);
 
     /** Calls in rounds until `done` holds for one round's report, within a bound. */
     async function callUntil(done: (report: CallReport) => boolean, round = 40, maxRounds = 25): Promise<CallReport> {

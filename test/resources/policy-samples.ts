@@ -35,7 +35,7 @@ export const ROUTE_SAMPLES: Array<[string, ServicePolicySpec, string[]]> = [
           attempts: 10,
           retryOn: ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx', 'refused-stream', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'],
           perTryTimeoutMs: 250,
-          backoff: { baseIntervalMs: 1, maxIntervalMs: 3_600_000 },
+          backoff: { baseIntervalMs: 5, maxIntervalMs: 3_600_000 },
         },
       },
     },
