@@ -63,6 +63,10 @@ describe('sidecar egress routes over RDS', () => {
   it('routes the names an application uses to its declared services, and nothing else', async () => {
     const d = await start();
     const { client, routeName } = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop', 'checkout.shop']);
+    // A sidecar that declares payments.shop alone: the split's other backend joins its scope.
+    const alone = sidecarFromBootstrap(d, 'frontend-2', ['payments.shop']);
+    await alone.client.waitFor((c) => c.routes(alone.routeName)?.virtualHosts.length === 1, 10_000);
+    expect(alone.client.clusters()).toEqual(['payments.shop']);
     expect(routeName).toBe(egressRouteName(['checkout.shop', 'payments.shop']));
     await client.waitFor((c) => c.routes(routeName) !== undefined && c.subscriptions().every((n) => c.assignment(n)) && c.subscriptions().length === 2, 10_000);
 
@@ -153,6 +157,10 @@ describe('sidecar egress routes over RDS', () => {
     const policySource = new ManualPolicySource('east');
     const d = await start(undefined, policySource);
     const { client, routeName } = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop', 'checkout.shop']);
+    // A sidecar that declares payments.shop alone: the split's other backend joins its scope.
+    const alone = sidecarFromBootstrap(d, 'frontend-2', ['payments.shop']);
+    await alone.client.waitFor((c) => c.routes(alone.routeName)?.virtualHosts.length === 1, 10_000);
+    expect(alone.client.clusters()).toEqual(['payments.shop']);
     await client.waitFor((c) => c.routes(routeName)?.virtualHosts.length === 2, 10_000);
     const vh = (name: string) => client.routes(routeName)!.virtualHosts.find((v) => v.name === name);
     expect(vh('payments.shop')).toMatchObject({ cluster: 'payments.shop' });
@@ -172,6 +180,9 @@ describe('sidecar egress routes over RDS', () => {
       { cluster: 'checkout.shop', weight: 10 },
     ]);
     expect(vh('checkout.shop')).toMatchObject({ cluster: 'checkout.shop' });
+    await alone.client.waitFor((c) => c.clusters().length === 2 && c.routes(alone.routeName)!.virtualHosts[0]!.weighted?.length === 2, 10_000);
+    expect(alone.client.clusters().sort()).toEqual(['checkout.shop', 'payments.shop']);
+    expect(alone.client.routes(alone.routeName)!.virtualHosts.map((v) => v.name)).toEqual(['payments.shop']);
     // The same action as the proxyless RouteConfiguration of payments.shop.
     const encoder = new ResourceEncoder(protos);
     const served = (name: string) =>
