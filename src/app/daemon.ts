@@ -6,7 +6,7 @@ import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource, PolicySource } from '../sources/types.js';
 import { PolicyRegistry } from '../policy/index.js';
 import { EndpointStore } from '../store/index.js';
-import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
+import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, routeBackends, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainHistory, DrainTracker, type DrainRecord, type DrainResult } from '../drains/index.js';
 import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
@@ -14,7 +14,7 @@ import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { EgressRoutes } from './egress-routes.js';
-import { noSplitBackends, PolicyScopeExpansion, type SplitBackends } from './scope-expansion.js';
+import { PolicyScopeExpansion, type SplitBackends } from './scope-expansion.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
@@ -165,7 +165,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     cache,
     // Subscribed to policy changes here, before the pipeline: a new split backend's cluster
     // reaches clients before the route that sends it traffic.
-    scopeExpansion: new PolicyScopeExpansion(policies, options.splitBackends ?? noSplitBackends),
+    scopeExpansion: new PolicyScopeExpansion(policies, options.splitBackends ?? routeBackends),
     protos,
     metrics,
     logger: logger.child({ stage: 'xds' }),
@@ -239,9 +239,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));
-  xdsServer.onDependencySets(
-    new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, policyOf: (service) => policies.effective(service).spec }),
-  );
+  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, routeOf: (service) => pipeline.routeOf(service) }));
 
   const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
   let serving = true;

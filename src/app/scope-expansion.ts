@@ -10,9 +10,8 @@ import type { ScopeExpansion } from '../xds/index.js';
 export type SplitBackends = (service: string, spec: ServicePolicySpec) => readonly string[];
 
 /**
- * The ServicePolicySpec this build validates has no routes section, so no service splits. The
- * routes stage's reader of `routes.split` (the same signature) takes this function's place in
- * startDaemon.
+ * No service splits, whatever its policy says: for tests of the expansion alone. startDaemon
+ * reads `routes.split` with the resources stage's routeBackends (the same signature).
  */
 export const noSplitBackends: SplitBackends = () => [];
 

@@ -120,4 +120,12 @@ export {
   type PolicyObject,
   type PolicySection,
   type ServicePolicySpec,
+  GRPC_RETRY_CONDITIONS,
+  HTTP_RETRY_CONDITIONS,
+  RETRY_CONDITIONS,
+  type RetriesPolicy,
+  type RetryBackoffPolicy,
+  type RetryCondition,
+  type RoutesPolicy,
+  type SplitBackend,
 } from './policy.js';

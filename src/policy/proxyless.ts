@@ -1,9 +1,9 @@
 // Pure: which set fields of a policy proxyless gRPC clients do not act on. They accept the
 // Cluster (nothing here makes them NACK) and go on as if the field were unset; Envoy applies
 // all of them. The reasons follow the gRFCs the clients implement (A27 CDS, A32 circuit
-// breaking, A50 outlier detection, A52 custom LB policies); docs/XDS-CLIENTS.md lists the
-// fields.
-import { statisticalEjections, type ServicePolicySpec } from '../model/index.js';
+// breaking, A50 outlier detection, A52 custom LB policies, A31 timeouts, A44 retries, A28
+// weighted clusters); docs/XDS-CLIENTS.md lists the fields.
+import { HTTP_RETRY_CONDITIONS, statisticalEjections, type RetriesPolicy, type ServicePolicySpec } from '../model/index.js';
 
 export interface IgnoredField {
   /** As in the object, e.g. `spec.connection.idleTimeoutMs`. */
@@ -38,6 +38,19 @@ const LB_FALLBACK: Readonly<Record<string, string>> = {
   Random: 'no gRPC client has a random balancer; all fall back to round robin',
 };
 
+/**
+ * Retries (gRFC A44): gRPC clients retry on gRPC status conditions only and have no per-try
+ * timeout; attempts and back-off they honour (at most 4 retries).
+ */
+function ignoredRetries(retries: RetriesPolicy): IgnoredField[] {
+  const out: IgnoredField[] = [];
+  const http = retries.retryOn.filter((c) => (HTTP_RETRY_CONDITIONS as readonly string[]).includes(c));
+  if (http.length === retries.retryOn.length) out.push({ field: 'spec.routes.retries', why: 'no condition in retryOn is a gRPC status, so gRPC clients never retry' });
+  else if (http.length > 0) out.push({ field: 'spec.routes.retries.retryOn', why: `gRPC clients retry on gRPC status conditions only; they skip ${http.join(', ')}` });
+  if (retries.perTryTimeoutMs !== undefined) out.push({ field: 'spec.routes.retries.perTryTimeoutMs', why: 'gRPC clients have no per-try timeout' });
+  return out;
+}
+
 export function ignoredByProxyless(spec: ServicePolicySpec): IgnoredField[] {
   const out: IgnoredField[] = [];
   const od = spec.outlierDetection === undefined ? undefined : statisticalEjections(spec.outlierDetection);
@@ -47,6 +60,10 @@ export function ignoredByProxyless(spec: ServicePolicySpec): IgnoredField[] {
       const path = `${section}.${field}`;
       if (section === 'healthCheck') {
         out.push({ field: `spec.${path}`, why: HEALTH_CHECK });
+        continue;
+      }
+      if (path === 'routes.retries') {
+        out.push(...ignoredRetries(value as RetriesPolicy));
         continue;
       }
       const why = path === 'loadBalancing.policy' ? LB_FALLBACK[String(value)] : EJECTION_TIMING.has(path) ? (grpcEjects ? undefined : NO_GRPC_EJECTION) : REASONS[path];

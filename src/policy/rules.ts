@@ -2,10 +2,20 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { LB_POLICIES, type PolicySection } from '../model/index.js';
+import { LB_POLICIES, RETRY_CONDITIONS, type PolicySection } from '../model/index.js';
 
+/**
+ * One field's rule, in the shape of its OpenAPI schema in the CRD: a bounded integer, a string
+ * from an enum or matching a pattern, a boolean, an object of fields (some required), or a bounded list
+ * (`set`: no value twice, the CRD's x-kubernetes-list-type).
+ */
 export type FieldRule =
-  { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] } | { type: 'string'; pattern: string; maxLength: number } | { type: 'boolean' };
+  | { type: 'integer'; minimum: number; maximum: number }
+  | { type: 'string'; enum: readonly string[] }
+  | { type: 'string'; pattern: string; maxLength: number }
+  | { type: 'boolean' }
+  | { type: 'object'; properties: Readonly<Record<string, FieldRule>>; required?: readonly string[] }
+  | { type: 'array'; items: FieldRule; minItems: number; maxItems: number; listType?: 'set' };
 
 // Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
 // in a signed int, where larger values turn negative; no mesh needs more.
@@ -59,18 +69,54 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     healthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
     unhealthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
+  routes: {
+    timeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    retries: {
+      type: 'object',
+      properties: {
+        // Retries after the first attempt. gRPC clients NACK num_retries 0 and stop at 4 retries.
+        attempts: { type: 'integer', minimum: 1, maximum: 10 },
+        retryOn: { type: 'array', items: { type: 'string', enum: RETRY_CONDITIONS }, minItems: 1, maxItems: RETRY_CONDITIONS.length, listType: 'set' },
+        perTryTimeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+        backoff: {
+          type: 'object',
+          // From 5 ms: with a 1 ms base, gRPC C-core (grpcio 1.85) loses retries, the call hanging to
+          // its deadline (test/interop/route-policy.test.ts); 5 ms works in every client.
+          properties: { baseIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 }, maxIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 } },
+          // Envoy and every gRPC client reject a back-off without its base interval.
+          required: ['baseIntervalMs'],
+        },
+      },
+      required: ['retryOn'],
+    },
+    split: {
+      type: 'array',
+      items: {
+        type: 'object',
+        // A Kubernetes label value: the service is the one with that label in the policy's namespace.
+        properties: { service: { type: 'string', pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$', maxLength: 63 }, weight: { type: 'integer', minimum: 0, maximum: 10_000 } },
+        required: ['service', 'weight'],
+      },
+      minItems: 1,
+      // Ten weights of at most 10,000 stay far below the 2³²−1 total that clients require.
+      maxItems: 10,
+    },
+  },
 };
 
 /**
- * A rule across fields of one section: `rule` is the CEL the CRD carries (on the section, so
- * `self` is the section), `holds` the same rule for Herald, `field` the path the failure names.
+ * A rule across fields of one section: `rule` is the CEL the CRD carries (on the section, or on
+ * the field at `at` inside it, which is then `self`), `holds` the same rule for Herald, `field`
+ * the path the failure names below that (none: the node itself, as for a rule on a list).
  */
 export interface SectionRule {
   section: PolicySection;
+  at?: readonly string[];
   rule: string;
   message: string;
-  field: string;
-  holds(section: Readonly<Record<string, unknown>>): boolean;
+  field?: string;
+  /** `self` is a list for a rule on a list field (read it with `entries`). */
+  holds(self: Readonly<Record<string, unknown>>): boolean;
 }
 
 /** Any one of these turns an ejection on; the timing fields alone eject nothing. */
@@ -84,6 +130,8 @@ const EJECTION_TRIGGERS = [
   'failurePercentageMinimumHosts',
   'failurePercentageRequestVolume',
 ] as const;
+
+const entries = (self: unknown) => self as ReadonlyArray<Readonly<Record<string, unknown>>>;
 
 export const SECTION_RULES: readonly SectionRule[] = [
   {
@@ -125,5 +173,29 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true',
     field: 'httpPath',
     holds: (s) => [s.httpPath !== undefined, s.grpcServiceName !== undefined, s.tcp === true].filter(Boolean).length === 1,
+  },
+  {
+    section: 'routes',
+    at: ['retries', 'backoff'],
+    // Envoy refuses a route whose back-off would shrink; grpc-js and grpc-java NACK it.
+    rule: '!has(self.maxIntervalMs) || self.maxIntervalMs >= self.baseIntervalMs',
+    message: 'maxIntervalMs must be ≥ baseIntervalMs',
+    field: 'maxIntervalMs',
+    holds: (s) => s.maxIntervalMs === undefined || (s.maxIntervalMs as number) >= (s.baseIntervalMs as number),
+  },
+  {
+    section: 'routes',
+    at: ['split'],
+    rule: 'self.all(a, self.exists_one(b, b.service == a.service))',
+    message: 'split names each service once',
+    holds: (self) => new Set(entries(self).map((e) => e.service)).size === entries(self).length,
+  },
+  {
+    section: 'routes',
+    at: ['split'],
+    // Every client rejects weighted clusters whose weights add up to 0.
+    rule: 'self.exists(e, e.weight > 0)',
+    message: 'split needs a service with weight > 0',
+    holds: (self) => entries(self).some((e) => (e.weight as number) > 0),
   },
 ];

@@ -4,20 +4,26 @@
 // from serviceRoutes(), so per-service route policy reaches both with no bootstrap change.
 import type { ServicePolicySpec } from '../model/index.js';
 import { hashPolicyFor } from './policy-cluster.js';
-import type { RouteConfigurationResource, VirtualHostResource } from './types.js';
+import { routeAction } from './policy-routes.js';
+import type { RouteActionResource, RouteConfigurationResource, VirtualHostResource } from './types.js';
 
 /** The DNS suffix of in-cluster Service names, unless a cluster says otherwise. */
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
-/** What a request to the service goes through: every path to the service's Envoy cluster. */
-export function serviceRoutes(service: string, policy: ServicePolicySpec = {}): VirtualHostResource['routes'] {
-  const hashPolicy = hashPolicyFor(policy);
-  return [{ match: { prefix: '' }, route: { cluster: service, ...(hashPolicy && { hash_policy: hashPolicy }) } }];
+/**
+ * What a request to the service goes through: every path to `action`, by default the service's
+ * Envoy cluster; routeAction() gives the one its ServicePolicy asks for.
+ */
+export function serviceRoutes(service: string, action: RouteActionResource = { cluster: service }): VirtualHostResource['routes'] {
+  return [{ match: { prefix: '' }, route: action }];
 }
 
-/** One virtual host matching any authority, sending every path to the service's Envoy cluster. */
-export function buildRouteConfiguration(service: string, policy: ServicePolicySpec = {}): RouteConfigurationResource {
-  return { name: service, virtual_hosts: [{ name: service, domains: ['*'], routes: serviceRoutes(service, policy) }] };
+/**
+ * One virtual host matching any authority, sending every path to the service's Envoy cluster,
+ * or as the policy's routes section says; `healthy` holds the split backends with a HEALTHY endpoint.
+ */
+export function buildRouteConfiguration(service: string, policy: ServicePolicySpec = {}, healthy: ReadonlySet<string> = new Set()): RouteConfigurationResource {
+  return { name: service, virtual_hosts: [{ name: service, domains: ['*'], routes: serviceRoutes(service, routeAction(service, policy.routes, healthy, hashPolicyFor(policy))) }] };
 }
 
 /**
@@ -34,13 +40,14 @@ export function egressDomains(service: string, clusterDomain: string = DEFAULT_C
  * The routes of a sidecar's egress listener for one declared dependency set: a virtual host
  * per service. Envoy rejects a RouteConfiguration that lists a domain twice, so a domain
  * claimed by an earlier service (in name order) is left to it: a label with dots in it can
- * make one service's name another's DNS form.
+ * make one service's name another's DNS form. `actionOf` gives each service's route action, the
+ * same as its proxyless RouteConfiguration's.
  */
 export function buildEgressRouteConfiguration(
   name: string,
   services: readonly string[],
   clusterDomain: string = DEFAULT_CLUSTER_DOMAIN,
-  policyOf: (service: string) => ServicePolicySpec = () => ({}),
+  actionOf: (service: string) => RouteActionResource = (service) => ({ cluster: service }),
 ): RouteConfigurationResource {
   const claimed = new Set<string>();
   const virtualHosts: VirtualHostResource[] = [];
@@ -48,7 +55,7 @@ export function buildEgressRouteConfiguration(
     const domains = egressDomains(service, clusterDomain).filter((domain) => !claimed.has(domain));
     if (domains.length === 0) continue;
     for (const domain of domains) claimed.add(domain);
-    virtualHosts.push({ name: service, domains, routes: serviceRoutes(service, policyOf(service)) });
+    virtualHosts.push({ name: service, domains, routes: serviceRoutes(service, actionOf(service)) });
   }
   return { name, virtual_hosts: virtualHosts };
 }

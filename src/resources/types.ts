@@ -116,7 +116,25 @@ export interface RouteHashPolicy {
 export interface VirtualHostResource {
   name: string;
   domains: string[];
-  routes: Array<{ match: { prefix: string }; route: { cluster: string; hash_policy?: RouteHashPolicy[] } }>;
+  routes: Array<{ match: { prefix: string }; route: RouteActionResource }>;
+}
+
+/** One cluster, or (a ServicePolicy split) weighted clusters; the other fields come from a ServicePolicy only. */
+export interface RouteActionResource {
+  cluster?: string;
+  weighted_clusters?: { clusters: Array<{ name: string; weight: UInt32Value }> };
+  timeout?: Duration;
+  max_stream_duration?: { max_stream_duration: Duration };
+  retry_policy?: RetryPolicyResource;
+  /** The ring hash's header (loadBalancing RingHash). */
+  hash_policy?: RouteHashPolicy[];
+}
+
+export interface RetryPolicyResource {
+  retry_on: string;
+  num_retries?: UInt32Value;
+  per_try_timeout?: Duration;
+  retry_back_off?: { base_interval: Duration; max_interval?: Duration };
 }
 
 export interface RouteConfigurationResource {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EgressRoutes } from '../../src/app/egress-routes.js';
 import { ResourceCache } from '../../src/cache/index.js';
 import { egressRouteName, type ServicePolicySpec } from '../../src/model/index.js';
-import { buildCluster, buildRouteConfiguration, loadEnvoyProtos, ResourceEncoder, type RouteConfigurationResource } from '../../src/resources/index.js';
+import { buildCluster, buildRouteConfiguration, hashPolicyFor, loadEnvoyProtos, ResourceEncoder, routeAction, type RouteConfigurationResource } from '../../src/resources/index.js';
 import { HeraldMetrics } from '../../src/telemetry/index.js';
 
 const encoder = new ResourceEncoder(loadEnvoyProtos());
@@ -13,7 +13,13 @@ describe('EgressRoutes with ServicePolicies', () => {
   it('puts the hash policy of a RingHash service on its virtual host, and follows a header change', async () => {
     const cache = new ResourceCache();
     const policies = new Map<string, ServicePolicySpec>([['cart.shop', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-user' } }]]);
-    const egress = new EgressRoutes({ encoder, cache, metrics: new HeraldMetrics({ defaultMetrics: false }), clusterDomain: 'cluster.local', policyOf: (s) => policies.get(s) ?? {} });
+    const egress = new EgressRoutes({
+      encoder,
+      cache,
+      metrics: new HeraldMetrics({ defaultMetrics: false }),
+      clusterDomain: 'cluster.local',
+      routeOf: (s) => routeAction(s, undefined, new Set(), hashPolicyFor(policies.get(s) ?? {})),
+    });
     const publish = (service: string) =>
       cache.apply([
         { kind: 'cluster', name: service, any: encoder.encodeAny('cluster', buildCluster(service, {}, 'HTTP/1.1', policies.get(service) ?? {})) },

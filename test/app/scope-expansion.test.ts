@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noSplitBackends, PolicyScopeExpansion, type Daemon, type SplitBackends } from '../../src/app/index.js';
+import { routeBackends } from '../../src/resources/index.js';
 import type { PolicyObject, ServicePolicySpec } from '../../src/model/index.js';
 import { PolicyRegistry } from '../../src/policy/index.js';
 import type { ClientInfo } from '../../src/xds/index.js';
@@ -62,6 +63,15 @@ describe('PolicyScopeExpansion', () => {
 
   it('has nothing split when the policy has no routes', () => {
     expect(noSplitBackends('cart.shop', { circuitBreakers: { maxRequests: 7 } })).toEqual([]);
+  });
+
+  it("startDaemon's default reads routes.split: the backends by label in the service's namespace", () => {
+    const split = [
+      { service: 'cart', weight: 9 },
+      { service: 'cart-canary', weight: 1 },
+    ];
+    expect(routeBackends('cart.shop', { routes: { split } })).toEqual(['cart.shop', 'cart-canary.shop']);
+    expect(routeBackends('cart.shop', { routes: { timeoutMs: 5 } })).toEqual([]);
   });
 });
 

@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
 import type { ServicePolicySpec } from '../../src/model/index.js';
@@ -130,7 +131,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
     it('failure-percentage ejection: the failing fifth host stops getting calls', async () => {
       // Round robin again (the last row left a ring hash), so the broken host gets its share.
       expect(await serve({})).toBe('ACKed');
-      const broken = await startEchoBackend('broken', ip(5), true);
+      const broken = await startEchoBackend('broken', ip(5), () => ({ fail: status.INTERNAL }));
       backends.push(broken);
       kube.apply(makePod({ cluster: 'kube-a', name: broken.name, service: SERVICE, ip: broken.host, port: broken.port, nodeName: 'node-z1' }));
       // Without ejection the broken host takes its share of calls, and they fail.

@@ -12,12 +12,14 @@ import {
   buildEgressRouteConfiguration,
   buildRouteConfiguration,
   loadEnvoyProtos,
+  hashPolicyFor,
+  routeAction,
   ResourceEncoder,
   HTTP_CONNECTION_MANAGER_TYPE,
   ROUTER_TYPE,
 } from '../../src/resources/index.js';
 import { interopSuite } from './suite.js';
-import { POLICY_SAMPLES } from '../resources/policy-samples.js';
+import { POLICY_SAMPLES, ROUTE_SAMPLES } from '../resources/policy-samples.js';
 import { allViolations, runEnvoyValidate, type ValidateItem } from './tools.js';
 
 function ep(cluster: string, ip: string, health: EndpointHealth = 'HEALTHY', zone?: string, region?: string, port = 8080): EndpointRecord {
@@ -81,9 +83,21 @@ function builtShapes(): [string, ResourceKind, object][] {
     [
       'route: a sidecar egress set with a ring-hash service',
       'route',
-      buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], 'cluster.local', () => RING_HASH),
+      buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], 'cluster.local', (service) =>
+        routeAction(service, undefined, new Set(), hashPolicyFor(RING_HASH)),
+      ),
     ],
     ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
+    ...ROUTE_SAMPLES.flatMap(([name, policy, healthy]): [string, ResourceKind, object][] => [
+      [`route: ServicePolicy routes ${name}`, 'route', buildRouteConfiguration('cart.shop', policy, new Set(healthy))],
+      [
+        `route: a sidecar egress set, ServicePolicy routes ${name}`,
+        'route',
+        buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], undefined, (service) =>
+          service === 'cart.shop' ? routeAction(service, policy.routes, new Set(healthy)) : routeAction(service, undefined),
+        ),
+      ],
+    ]),
   ];
 }
 
@@ -198,6 +212,23 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
       'route',
       { name: 'echo', virtual_hosts: [{ name: 'echo', domains: [], routes: [] }] },
       /VirtualHosts\[0\]\.Domains: value must contain at least 1 item/,
+    ],
+    [
+      'route with a retry back-off of base interval 0 and weighted clusters of none',
+      'route',
+      {
+        name: 'echo',
+        virtual_hosts: [
+          {
+            name: 'echo',
+            domains: ['*'],
+            routes: [
+              { match: { prefix: '' }, route: { weighted_clusters: { clusters: [] }, retry_policy: { retry_on: '5xx', retry_back_off: { base_interval: { seconds: 0, nanos: 0 } } } } },
+            ],
+          },
+        ],
+      },
+      /WeightedClusters\.Clusters: value must contain at least 1 item[\s\S]*BaseInterval: value must be greater than 0s|BaseInterval: value must be greater than 0s[\s\S]*WeightedClusters\.Clusters: value must contain at least 1 item/,
     ],
   ];
 

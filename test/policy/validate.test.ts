@@ -22,6 +22,21 @@ describe('validatePolicySpec', () => {
     { name: 'success-rate ejection alone', spec: { outlierDetection: { successRateStdevFactor: 1900, intervalMs: 1000 } } },
     { name: 'failure-percentage ejection alone', spec: { outlierDetection: { failurePercentageThreshold: 0 } } },
     { name: 'upper bounds', spec: { connection: { connectTimeoutMs: 300_000, maxRequestsPerConnection: 2_147_483_647 } } },
+    {
+      name: 'every routes field',
+      spec: {
+        routes: {
+          timeoutMs: 1500,
+          retries: { attempts: 3, retryOn: ['5xx', 'unavailable'], perTryTimeoutMs: 500, backoff: { baseIntervalMs: 25, maxIntervalMs: 25 } },
+          split: [
+            { service: 'cart', weight: 90 },
+            { service: 'cart-canary.v2', weight: 10 },
+            { service: 'parked', weight: 0 },
+          ],
+        },
+      },
+    },
+    { name: 'retries with conditions only, back-off without a maximum', spec: { routes: { retries: { retryOn: ['reset'], backoff: { baseIntervalMs: 5 } } } } },
   ])('accepts $name', ({ spec, want }) => {
     expect(validatePolicySpec(spec)).toEqual({ ok: true, spec: want ?? spec });
   });
@@ -92,6 +107,48 @@ describe('validatePolicySpec', () => {
       errors: [
         ['spec.circuitBreakers.maxConnections', 'must be ≥ 1'],
         ['spec.outlierDetection.consecutive5xx', 'must be ≥ 1'],
+      ],
+    },
+    {
+      name: 'a split naming a service twice and a retry condition twice',
+      spec: {
+        routes: {
+          retries: { retryOn: ['reset', 'reset'] },
+          split: [
+            { service: 'a', weight: 1 },
+            { service: 'a', weight: 1 },
+          ],
+        },
+      },
+      errors: [['spec.routes.retries.retryOn', 'must not list a value twice']],
+    },
+    {
+      name: 'a split naming a service twice (CEL rule on the list)',
+      spec: {
+        routes: {
+          split: [
+            { service: 'a', weight: 1 },
+            { service: 'a', weight: 1 },
+          ],
+        },
+      },
+      errors: [['spec.routes.split', 'split names each service once']],
+    },
+    { name: 'a split of zero weights (CEL rule)', spec: { routes: { split: [{ service: 'a', weight: 0 }] } }, errors: [['spec.routes.split', 'split needs a service with weight > 0']] },
+    {
+      name: 'a back-off that shrinks (CEL rule on a nested object)',
+      spec: { routes: { retries: { retryOn: ['reset'], backoff: { baseIntervalMs: 100, maxIntervalMs: 50 } } } },
+      errors: [['spec.routes.retries.backoff.maxIntervalMs', 'maxIntervalMs must be ≥ baseIntervalMs']],
+    },
+    {
+      name: 'nested errors, each at its own path',
+      spec: { routes: { timeoutMs: 0, retries: { attempts: 0, retryOn: 'reset' }, split: [{ service: 'ok', weight: -1 }, 'x'] } },
+      errors: [
+        ['spec.routes.timeoutMs', 'must be ≥ 1'],
+        ['spec.routes.retries.attempts', 'must be ≥ 1'],
+        ['spec.routes.retries.retryOn', 'must be a list'],
+        ['spec.routes.split[0].weight', 'must be ≥ 0'],
+        ['spec.routes.split[1]', 'must be an object'],
       ],
     },
   ])('rejects $name, naming the field', ({ spec, errors }) => {

@@ -7,7 +7,7 @@ import { Rng } from './random-mesh.js';
 import { randomPolicy } from './random-policy.js';
 
 describe('randomPolicy', () => {
-  const specs = Array.from({ length: 400 }, (_, seed) => randomPolicy(new Rng(seed), seed % 2 === 0));
+  const specs = Array.from({ length: 400 }, (_, seed) => randomPolicy(new Rng(seed), seed % 2 === 0, { self: 'cart', others: ['cart-canary', 'made-up'] }));
 
   it('draws only policies Herald accepts', () => {
     for (const spec of specs) expect(validatePolicySpec(spec)).toEqual({ ok: true, spec });

@@ -11,6 +11,7 @@ import {
   HTTP_PROTOCOL_OPTIONS_TYPE,
   loadEnvoyProtos,
   ResourceEncoder,
+  routeAction,
   TRANSLATORS,
 } from '../../src/resources/index.js';
 import { ep, svc } from './fixtures.js';
@@ -227,7 +228,7 @@ describe('buildCluster with a ServicePolicy', () => {
     const ports = (assignment: ReturnType<typeof buildLoadAssignment>) => assignment.endpoints.flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.health_check_config ?? null));
     expect(ports(buildLoadAssignment(service, { healthCheckPort: 9090 }))).toEqual([{ port_value: 9090 }, { port_value: 9090 }]);
     expect(ports(buildLoadAssignment(service))).toEqual([null, null]);
-    const translated = TRANSLATORS.endpoint.build(service, { clusterOptions: {}, localCluster: undefined }, { healthCheck: { tcp: true, port: 8081 } });
+    const translated = TRANSLATORS.endpoint.build(service, { clusterOptions: {}, localCluster: undefined }, { healthCheck: { tcp: true, port: 8081 } }, new Set());
     expect(ports(translated as ReturnType<typeof buildLoadAssignment>)).toEqual([{ port_value: 8081 }, { port_value: 8081 }]);
   });
 
@@ -269,7 +270,9 @@ describe('routes with a ServicePolicy', () => {
     const hashed = { cluster: 'cart.shop', hash_policy: [{ header: { header_name: 'x-user' } }] };
     expect(hashPolicyFor(policy)).toEqual([{ header: { header_name: 'x-user' } }]);
     expect(buildRouteConfiguration('cart.shop', policy).virtual_hosts[0]!.routes[0]!.route).toEqual(hashed);
-    const egress = buildEgressRouteConfiguration('r', ['cart.shop', 'ledger.pay'], 'cluster.local', (s) => (s === 'cart.shop' ? policy : {}));
+    const egress = buildEgressRouteConfiguration('r', ['cart.shop', 'ledger.pay'], 'cluster.local', (s) =>
+      routeAction(s, undefined, new Set(), hashPolicyFor(s === 'cart.shop' ? policy : {})),
+    );
     expect(egress.virtual_hosts.map((vh) => vh.routes[0]!.route)).toEqual([hashed, { cluster: 'ledger.pay' }]);
   });
 

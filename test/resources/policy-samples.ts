@@ -45,3 +45,73 @@ export const POLICY_SAMPLES: Array<[string, ServicePolicySpec]> = [
     },
   ],
 ];
+
+/** Routes sections, each with the split backends that have a HEALTHY endpoint, for route tests. */
+export const ROUTE_SAMPLES: Array<[string, ServicePolicySpec, string[]]> = [
+  ['timeout only', { routes: { timeoutMs: 1500 } }, []],
+  ['sub-second and day-long bounds', { routes: { timeoutMs: 1, retries: { retryOn: ['unavailable'], perTryTimeoutMs: 86_400_000 } } }, []],
+  [
+    'retries, every field',
+    {
+      routes: {
+        retries: {
+          attempts: 10,
+          retryOn: ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx', 'refused-stream', 'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'],
+          perTryTimeoutMs: 250,
+          backoff: { baseIntervalMs: 5, maxIntervalMs: 3_600_000 },
+        },
+      },
+    },
+    [],
+  ],
+  ['retries, back-off without a maximum', { routes: { retries: { attempts: 1, retryOn: ['reset'], backoff: { baseIntervalMs: 25 } } } }, []],
+  [
+    'a canary split, both healthy',
+    {
+      routes: {
+        split: [
+          { service: 'cart', weight: 80 },
+          { service: 'cart-canary', weight: 20 },
+        ],
+      },
+    },
+    ['cart.shop', 'cart-canary.shop'],
+  ],
+  [
+    'a split whose canary has no HEALTHY endpoint',
+    {
+      routes: {
+        timeoutMs: 2000,
+        split: [
+          { service: 'cart', weight: 80 },
+          { service: 'cart-canary', weight: 20 },
+        ],
+      },
+    },
+    ['cart.shop'],
+  ],
+  [
+    'a split with no backend healthy keeps its weights',
+    {
+      routes: {
+        split: [
+          { service: 'cart', weight: 10_000 },
+          { service: 'parked', weight: 0 },
+          { service: 'cart-canary', weight: 1 },
+        ],
+      },
+    },
+    [],
+  ],
+  [
+    'everything',
+    {
+      routes: {
+        timeoutMs: 86_400_000,
+        retries: { attempts: 4, retryOn: ['unavailable', '5xx'], perTryTimeoutMs: 100, backoff: { baseIntervalMs: 10, maxIntervalMs: 10 } },
+        split: Array.from({ length: 10 }, (_, i) => ({ service: `v${i}`, weight: 10_000 })),
+      },
+    },
+    ['v0.shop', 'v3.shop', 'v9.shop'],
+  ],
+];
