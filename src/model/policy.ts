@@ -32,15 +32,30 @@ export interface OutlierDetectionPolicy {
   maxEjectionPercent?: number;
 }
 
+export const ZONE_PREFERENCES = ['PreferSameZone', 'None'] as const;
+export type ZonePreference = (typeof ZONE_PREFERENCES)[number];
+export const TERMINATING_FALLBACKS = ['Enabled', 'Disabled'] as const;
+export type TerminatingFallback = (typeof TERMINATING_FALLBACKS)[number];
+
+export interface LocalityPolicy {
+  /** PreferSameZone: each client gets its own zone of its own kube cluster as priority 0. */
+  zone?: ZonePreference;
+  /** HEALTHY endpoints the client's zone needs before it is a priority of its own. */
+  zoneMinEndpoints?: number;
+  /** Disabled: a service with no HEALTHY endpoint is not served its terminating-but-Ready ones. */
+  terminatingFallback?: TerminatingFallback;
+}
+
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */
 export interface ServicePolicySpec {
   connection?: ConnectionPolicy;
   loadBalancing?: LoadBalancingPolicy;
   circuitBreakers?: CircuitBreakersPolicy;
   outlierDetection?: OutlierDetectionPolicy;
+  locality?: LocalityPolicy;
 }
 
-export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection'] as const;
+export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection', 'locality'] as const;
 export type PolicySection = (typeof POLICY_SECTIONS)[number];
 
 /** One ServicePolicy object as a source saw it; `spec` is not validated yet. */

@@ -2,7 +2,7 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { LB_POLICIES, type PolicySection } from '../model/index.js';
+import { LB_POLICIES, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
 
 export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
 
@@ -38,6 +38,11 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
   },
+  locality: {
+    zone: { type: 'string', enum: ZONE_PREFERENCES },
+    zoneMinEndpoints: { type: 'integer', minimum: 1, maximum: 10_000 },
+    terminatingFallback: { type: 'string', enum: TERMINATING_FALLBACKS },
+  },
 };
 
 /**
@@ -68,5 +73,13 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors',
     field: 'consecutive5xx',
     holds: (s) => s.consecutive5xx !== undefined || s.consecutiveGatewayErrors !== undefined,
+  },
+  {
+    section: 'locality',
+    // A minimum for a zone preference that is not asked for would silently do nothing.
+    rule: "!has(self.zoneMinEndpoints) || (has(self.zone) && self.zone == 'PreferSameZone')",
+    message: 'zoneMinEndpoints needs zone PreferSameZone',
+    field: 'zoneMinEndpoints',
+    holds: (s) => s.zoneMinEndpoints === undefined || s.zone === 'PreferSameZone',
   },
 ];

@@ -1,17 +1,20 @@
 // One translator per resource kind: what it reads (its declared inputs) and the pure function
 // that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
 // inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
-import type { ResourceKind, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
+import { DEFAULT_PERSPECTIVE, type Perspective, type ResourceKind, type ServiceEndpoints, type ServicePolicySpec, type UpstreamProtocol } from '../model/index.js';
 import { buildCluster, buildListener, buildLoadAssignment, type ClusterOptions } from './builders.js';
+import { assignmentKey, assignmentOptions, servedEndpoints } from './locality.js';
 import { buildRouteConfiguration } from './routes.js';
 
 /**
  * What a resource is built from. `endpoints`: the service's endpoints in the store;
  * `protocol`: the service's upstream protocol in the store (ServiceEndpoints.protocol), which
  * changes far less often than its endpoints; `settings`: Herald's own configuration (cluster
- * options, the local kube cluster); `policy`: the service's effective ServicePolicy.
+ * options, the local kube cluster); `policy`: the service's effective ServicePolicy;
+ * `locality`: its locality section alone, which the assignment reads (a change of the other
+ * sections leaves assignments alone).
  */
-export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy';
+export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy' | 'locality';
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
@@ -22,7 +25,13 @@ export interface TranslationSettings {
 export interface KindTranslator {
   readonly kind: ResourceKind;
   readonly inputs: ReadonlySet<TranslatorInput>;
-  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec): object;
+  /** The resource as a client of `perspective` sees it (the default perspective: the replica's own view). */
+  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, perspective?: Perspective): object;
+  /**
+   * Only for kinds whose resource differs by perspective: a key such that two perspectives with
+   * equal keys get equal resources, so the pipeline builds and encodes one per key.
+   */
+  variantKey?(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, perspective: Perspective): string;
 }
 
 /** The protocol the pipeline compares to decide whether `protocol` readers need a rebuild. */
@@ -39,8 +48,12 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   },
   endpoint: {
     kind: 'endpoint',
-    inputs: new Set(['endpoints', 'settings']),
-    build: (svc, settings) => buildLoadAssignment(svc, settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+    inputs: new Set(['endpoints', 'settings', 'locality']),
+    build: (svc, settings, policy, perspective = DEFAULT_PERSPECTIVE) => buildLoadAssignment(svc, assignmentOptions(perspective, settings.localCluster, policy)),
+    variantKey: (svc, settings, policy, perspective) => {
+      const options = assignmentOptions(perspective, settings.localCluster, policy);
+      return assignmentKey(servedEndpoints(svc.endpoints, options.terminatingFallback === true).endpoints, options);
+    },
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
   route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },

@@ -50,6 +50,7 @@ describe('translators', () => {
     { changed: ['endpoints'], kinds: ['endpoint'] },
     { changed: ['protocol'], kinds: ['cluster'] },
     { changed: ['policy'], kinds: ['cluster'] },
+    { changed: ['locality'], kinds: ['endpoint'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
   ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {

@@ -197,6 +197,7 @@ export async function startHarness(
     csdsAccess?: AccessGuard;
     limits?: Partial<XdsLimits>;
     logger?: Logger;
+    maxPerspectives?: number;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -216,6 +217,7 @@ export async function startHarness(
     ...(options.csdsLimits ? { csdsLimits: options.csdsLimits } : {}),
     ...(options.csdsAccess ? { csdsAccess: options.csdsAccess } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.maxPerspectives !== undefined ? { maxPerspectives: options.maxPerspectives } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),
