@@ -31,6 +31,9 @@ export function randomPolicy(rng: Rng, withBalancer = false): ServicePolicySpec 
   }
   const od = spec.outlierDetection;
   if (od !== undefined && od.consecutive5xx === undefined && od.consecutiveGatewayErrors === undefined) od.consecutive5xx = 1;
+  const locality = spec.locality;
+  // zoneMinEndpoints is valid only beside zone PreferSameZone.
+  if (locality?.zoneMinEndpoints !== undefined) locality.zone = 'PreferSameZone';
   return spec as ServicePolicySpec;
 }
 
