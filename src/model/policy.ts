@@ -42,7 +42,7 @@ export interface LocalityPolicy {
   zone?: ZonePreference;
   /** HEALTHY endpoints the client's zone needs before it is a priority of its own. */
   zoneMinEndpoints?: number;
-  /** Disabled: a service with no HEALTHY endpoint is not served its terminating-but-Ready ones. */
+  /** Enabled: a service with no HEALTHY endpoint is served its terminating-but-Ready ones (off when unset). */
   terminatingFallback?: TerminatingFallback;
 }
 

@@ -13,7 +13,9 @@ export interface LoadAssignmentOptions {
   zone?: { name: string; minEndpoints: number };
   /**
    * Serve terminating pods that are still Ready as HEALTHY while the service has no HEALTHY
-   * endpoint anywhere (locality.terminatingFallback, on unless Disabled).
+   * endpoint anywhere (locality.terminatingFallback: Enabled). Off unless asked for: the last
+   * pods of a service are otherwise announced DRAINING like any other, which drain receipts
+   * (preStop waiting for the mesh) count on.
    */
   terminatingFallback?: boolean;
 }
@@ -30,7 +32,7 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   if (locality?.zone === 'PreferSameZone' && perspective.zone !== '') {
     options.zone = { name: perspective.zone, minEndpoints: locality.zoneMinEndpoints ?? DEFAULT_ZONE_MIN_ENDPOINTS };
   }
-  if (locality?.terminatingFallback !== 'Disabled') options.terminatingFallback = true;
+  if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
   return options;
 }
 

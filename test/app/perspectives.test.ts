@@ -123,8 +123,8 @@ describe('ResourcePipeline terminating fallback', () => {
     return { services, pipeline, tracked, health, gauge, count };
   }
 
-  it('serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async () => {
-    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup();
+  it('locality.terminatingFallback: Enabled serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async () => {
+    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup({ locality: { terminatingFallback: 'Enabled' } });
     services.set('echo', svc('echo', [ep('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
@@ -141,8 +141,11 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(tracked).toEqual(['10.0.0.1']);
   });
 
-  it('locality.terminatingFallback: Disabled sends DRAINING as stored', async () => {
-    const { services, pipeline, tracked, health, gauge } = fallbackSetup({ locality: { terminatingFallback: 'Disabled' } });
+  it.each<{ what: string; policy: ServicePolicySpec }>([
+    { what: 'unset', policy: {} },
+    { what: 'Disabled', policy: { locality: { terminatingFallback: 'Disabled' } } },
+  ])('locality.terminatingFallback $what sends DRAINING as stored, and the drain is tracked', async ({ policy }) => {
+    const { services, pipeline, tracked, health, gauge } = fallbackSetup(policy);
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     expect(health()).toEqual(['DRAINING']);

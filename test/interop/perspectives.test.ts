@@ -7,7 +7,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
+import { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { DEFAULTS_POLICY_NAME } from '../../src/policy/index.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { XdsProbe } from './xds-probe.js';
@@ -22,6 +24,7 @@ CLIENTS.forEach((client, index) => {
     const backends: EchoBackend[] = [];
     let kubeA: ManualSource;
     let kubeB: ManualSource;
+    let policies: ManualPolicySource;
     let daemon: Daemon;
     const probes = new Map<string, XdsProbe>();
 
@@ -31,10 +34,19 @@ CLIENTS.forEach((client, index) => {
       const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: `${cluster}-z` });
       kubeA = new ManualSource('kube-a', { pods: backends.slice(0, 2).map((b) => pod('kube-a', b)), nodes: [node('kube-a')] });
       kubeB = new ManualSource('kube-b', { pods: backends.slice(2).map((b) => pod('kube-b', b)), nodes: [node('kube-b')] });
+      policies = new ManualPolicySource('kube-a');
       daemon = await startDaemon(
-        { sources: [kubeA, kubeB], localCluster: 'kube-a', initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
+        {
+          sources: [kubeA, kubeB],
+          policies: { sources: [policies], clusters: ['kube-a'], namespace: 'herald' },
+          localCluster: 'kube-a',
+          initialSyncTimeoutMs: 5_000,
+          xds: { host: '127.0.0.1', port: 0 },
+          admin: undefined,
+        },
         { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
       );
+      policies.sync([]);
       await daemon.ready;
       for (const cluster of ['kube-a', 'kube-b']) {
         const probe = await XdsProbe.start({
@@ -70,7 +82,8 @@ CLIENTS.forEach((client, index) => {
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
     });
 
-    it('every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
+    it('locality.terminatingFallback: Enabled, every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
+      policies.sync([{ cluster: 'kube-a', namespace: 'herald', name: DEFAULTS_POLICY_NAME, generation: 1, spec: { locality: { terminatingFallback: 'Enabled' } } }]);
       for (const name of ['a-0', 'a-1']) kubeA.update(`default/${name}`, { terminating: true, gracePeriodSeconds: 60 });
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('b-0+b-1');

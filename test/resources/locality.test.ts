@@ -54,25 +54,38 @@ describe('priorityOf', () => {
 describe('assignmentOptions', () => {
   const pz: ServicePolicySpec = { locality: { zone: 'PreferSameZone', zoneMinEndpoints: 2 } };
   it.each<{ what: string; perspective: Perspective; replica: string | undefined; policy: ServicePolicySpec; want: LoadAssignmentOptions }>([
-    { what: 'nothing declared: the replica cluster', perspective: { kubeCluster: undefined, zone: '' }, replica: 'a', policy: {}, want: { localCluster: 'a', terminatingFallback: true } },
-    { what: 'declared cluster wins over the replica', perspective: { kubeCluster: 'b', zone: 'z1' }, replica: 'a', policy: {}, want: { localCluster: 'b', terminatingFallback: true } },
-    { what: 'no cluster at all', perspective: { kubeCluster: undefined, zone: 'z1' }, replica: undefined, policy: {}, want: { terminatingFallback: true } },
+    { what: 'nothing declared: the replica cluster', perspective: { kubeCluster: undefined, zone: '' }, replica: 'a', policy: {}, want: { localCluster: 'a' } },
+    { what: 'declared cluster wins over the replica', perspective: { kubeCluster: 'b', zone: 'z1' }, replica: 'a', policy: {}, want: { localCluster: 'b' } },
+    { what: 'no cluster at all', perspective: { kubeCluster: undefined, zone: 'z1' }, replica: undefined, policy: {}, want: {} },
     {
       what: 'zone only with PreferSameZone',
       perspective: { kubeCluster: 'b', zone: 'z1' },
       replica: 'a',
       policy: pz,
-      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 2 }, terminatingFallback: true },
+      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 2 } },
     },
-    { what: 'PreferSameZone without a client zone', perspective: { kubeCluster: 'b', zone: '' }, replica: 'a', policy: pz, want: { localCluster: 'b', terminatingFallback: true } },
+    { what: 'PreferSameZone without a client zone', perspective: { kubeCluster: 'b', zone: '' }, replica: 'a', policy: pz, want: { localCluster: 'b' } },
     {
       what: 'default zoneMinEndpoints is 1',
       perspective: { kubeCluster: 'b', zone: 'z1' },
       replica: 'a',
       policy: { locality: { zone: 'PreferSameZone' } },
-      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 1 }, terminatingFallback: true },
+      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 1 } },
     },
-    { what: 'fallback turned off', perspective: { kubeCluster: undefined, zone: '' }, replica: 'a', policy: { locality: { terminatingFallback: 'Disabled' } }, want: { localCluster: 'a' } },
+    {
+      what: 'fallback turned on',
+      perspective: { kubeCluster: undefined, zone: '' },
+      replica: 'a',
+      policy: { locality: { terminatingFallback: 'Enabled' } },
+      want: { localCluster: 'a', terminatingFallback: true },
+    },
+    {
+      what: 'fallback turned off explicitly',
+      perspective: { kubeCluster: undefined, zone: '' },
+      replica: 'a',
+      policy: { locality: { terminatingFallback: 'Disabled' } },
+      want: { localCluster: 'a' },
+    },
   ])('$what', ({ perspective, replica, policy, want }) => {
     expect(assignmentOptions(perspective, replica, policy)).toEqual(want);
   });
