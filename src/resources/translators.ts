@@ -18,7 +18,7 @@ export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy' |
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
-  /** The kube cluster whose endpoints get priority 0 (the others priority 1). */
+  /** The kube cluster whose endpoints get priority 0 (the others priority 1) for a client that declares none of its own. */
   localCluster: string | undefined;
 }
 
