@@ -14,6 +14,7 @@ import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { EgressRoutes } from './egress-routes.js';
+import { noSplitBackends, PolicyScopeExpansion, type SplitBackends } from './scope-expansion.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
@@ -27,6 +28,11 @@ export interface DaemonOptions {
    * order (--policy-clusters), `namespace` holding the mesh-defaults object. Absent: no policies.
    */
   policies?: { sources: PolicySource[]; clusters: readonly string[]; namespace: string } | undefined;
+  /**
+   * The services a service's effective policy routes part of its traffic to; its clients'
+   * scopes take them in. Default: what the policy's routes section says.
+   */
+  splitBackends?: SplitBackends | undefined;
   localCluster?: string | undefined;
   includeNotReady?: boolean;
   batchWindowMs?: number;
@@ -148,8 +154,18 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     timeoutMs: options.initialSyncTimeoutMs,
     logger,
   });
+  const policies = new PolicyRegistry({
+    defaultsNamespace: options.policies?.namespace ?? SERVE_DEFAULTS.policyNamespace,
+    clusters: options.policies?.clusters ?? [],
+    logger: logger.child({ stage: 'policy' }),
+    metrics,
+    clock,
+  });
   const xdsServer = new XdsServer({
     cache,
+    // Subscribed to policy changes here, before the pipeline: a new split backend's cluster
+    // reaches clients before the route that sends it traffic.
+    scopeExpansion: new PolicyScopeExpansion(policies, options.splitBackends ?? noSplitBackends),
     protos,
     metrics,
     logger: logger.child({ stage: 'xds' }),
@@ -208,13 +224,6 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
     replica,
   });
-  const policies = new PolicyRegistry({
-    defaultsNamespace: options.policies?.namespace ?? SERVE_DEFAULTS.policyNamespace,
-    clusters: options.policies?.clusters ?? [],
-    logger: logger.child({ stage: 'policy' }),
-    metrics,
-    clock,
-  });
   const pipeline = new ResourcePipeline({
     store,
     policies,
@@ -231,7 +240,9 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));
   xdsServer.onPerspectives({ added: (held) => pipeline.perspectiveAdded(held), removed: (held) => pipeline.perspectiveRemoved(held) });
-  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
+  xdsServer.onDependencySets(
+    new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, policyOf: (service) => policies.effective(service).spec }),
+  );
 
   const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
   let serving = true;

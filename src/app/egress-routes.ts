@@ -5,8 +5,8 @@
 // the mesh has services, and a declared service gets its virtual host when it appears.
 // Changes are applied in a microtask: they are reported from inside a stream's request
 // handling or a cache update, and a cache update fans out to streams at once.
-import { egressRouteName } from '../model/index.js';
-import { buildEgressRouteConfiguration, type ResourceEncoder } from '../resources/index.js';
+import { egressRouteName, type ServicePolicySpec } from '../model/index.js';
+import { buildEgressRouteConfiguration, hashPolicyFor, type ResourceEncoder } from '../resources/index.js';
 import type { ResourceCache } from '../cache/index.js';
 import type { DependencySetListener } from '../xds/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
@@ -16,6 +16,8 @@ export interface EgressRoutesDeps {
   cache: ResourceCache;
   metrics: Pick<HeraldMetrics, 'resourceBuilds'>;
   clusterDomain: string;
+  /** A service's effective ServicePolicy (its route carries the ring hash's header); none by default. */
+  policyOf?: (service: string) => ServicePolicySpec;
 }
 
 export class EgressRoutes implements DependencySetListener {
@@ -30,10 +32,11 @@ export class EgressRoutes implements DependencySetListener {
   private scheduled = false;
 
   constructor(private readonly deps: EgressRoutesDeps) {
+    // A service's own RouteConfiguration is rebuilt when its policy changes what its routes carry.
     deps.cache.onChange((changes) => {
-      const clusters = changes.get('cluster');
-      if (!clusters) return;
-      for (const service of clusters) for (const route of this.byService.get(service) ?? []) this.dirty.add(route);
+      for (const service of [...(changes.get('cluster') ?? []), ...(changes.get('route') ?? [])]) {
+        for (const route of this.byService.get(service) ?? []) this.dirty.add(route);
+      }
       if (this.dirty.size > 0) this.schedule();
     });
   }
@@ -85,11 +88,12 @@ export class EgressRoutes implements DependencySetListener {
         continue;
       }
       const served = dependencies.filter((service) => this.deps.cache.get('cluster', service) !== undefined);
-      const key = served.join('\n');
+      const policyOf = this.deps.policyOf ?? (() => ({}));
+      const key = served.map((service) => `${service} ${JSON.stringify(hashPolicyFor(policyOf(service)) ?? null)}`).join('\n');
       if (this.built.get(route) === key) continue;
       this.built.set(route, key);
       this.deps.metrics.resourceBuilds.inc({ type: 'route' });
-      entries.push({ kind: 'route', name: route, any: this.deps.encoder.encodeAny('route', buildEgressRouteConfiguration(route, served, this.deps.clusterDomain)) });
+      entries.push({ kind: 'route', name: route, any: this.deps.encoder.encodeAny('route', buildEgressRouteConfiguration(route, served, this.deps.clusterDomain, policyOf)) });
     }
     this.dirty.clear();
     if (entries.length > 0) this.deps.cache.apply(entries);

@@ -112,8 +112,10 @@ export { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUS
 export {
   LB_POLICIES,
   POLICY_SECTIONS,
+  statisticalEjections,
   type CircuitBreakersPolicy,
   type ConnectionPolicy,
+  type HealthCheckPolicy,
   type LbPolicyName,
   type LoadBalancingPolicy,
   type OutlierDetectionPolicy,

@@ -4,7 +4,8 @@
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
 import { LB_POLICIES, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
 
-export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
+export type FieldRule =
+  { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] } | { type: 'string'; pattern: string; maxLength: number } | { type: 'boolean' };
 
 // Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
 // in a signed int, where larger values turn negative; no mesh needs more.
@@ -23,6 +24,8 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     policy: { type: 'string', enum: LB_POLICIES },
     panicThresholdPercent: { type: 'integer', minimum: 0, maximum: 100 },
     slowStartWindowMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
+    // A lowercase header name: gRPC metadata keys are lowercase, Envoy matches names in any case.
+    hashHeader: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]*$', maxLength: 256 },
   },
   circuitBreakers: {
     maxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
@@ -37,6 +40,24 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    successRateMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    successRateRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    // Thousandths of a standard deviation; 100 deviations is past any useful cut.
+    successRateStdevFactor: { type: 'integer', minimum: 1, maximum: 100_000 },
+    failurePercentageThreshold: { type: 'integer', minimum: 0, maximum: 100 },
+    failurePercentageMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    failurePercentageRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  healthCheck: {
+    // Visible ASCII from a leading slash: Envoy refuses control characters in the request line.
+    httpPath: { type: 'string', pattern: '^/[!-~]*$', maxLength: 1024 },
+    grpcServiceName: { type: 'string', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 256 },
+    tcp: { type: 'boolean' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
+    healthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    unhealthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
   locality: {
     zone: { type: 'string', enum: ZONE_PREFERENCES },
@@ -57,6 +78,18 @@ export interface SectionRule {
   holds(section: Readonly<Record<string, unknown>>): boolean;
 }
 
+/** Any one of these turns an ejection on; the timing fields alone eject nothing. */
+const EJECTION_TRIGGERS = [
+  'consecutive5xx',
+  'consecutiveGatewayErrors',
+  'successRateMinimumHosts',
+  'successRateRequestVolume',
+  'successRateStdevFactor',
+  'failurePercentageThreshold',
+  'failurePercentageMinimumHosts',
+  'failurePercentageRequestVolume',
+] as const;
+
 export const SECTION_RULES: readonly SectionRule[] = [
   {
     section: 'loadBalancing',
@@ -67,12 +100,36 @@ export const SECTION_RULES: readonly SectionRule[] = [
     holds: (s) => s.slowStartWindowMs === undefined || s.policy === undefined || s.policy === 'RoundRobin' || s.policy === 'LeastRequest',
   },
   {
+    section: 'loadBalancing',
+    // Without a hash to pick by, a ring hash picks at random; a header without RingHash does nothing.
+    rule: "has(self.policy) && self.policy == 'RingHash' ? has(self.hashHeader) : !has(self.hashHeader)",
+    message: 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash',
+    field: 'hashHeader',
+    holds: (s) => (s.policy === 'RingHash') === (s.hashHeader !== undefined),
+  },
+  {
+    section: 'loadBalancing',
+    // gRPC clients compute no hash from binary metadata, so every call would pick at random.
+    rule: "!has(self.hashHeader) || !self.hashHeader.endsWith('-bin')",
+    message: 'hashHeader must not be a binary (-bin) header: gRPC clients do not hash on those',
+    field: 'hashHeader',
+    holds: (s) => typeof s.hashHeader !== 'string' || !s.hashHeader.endsWith('-bin'),
+  },
+  {
     section: 'outlierDetection',
     // Ejection settings without a reason to eject would be a policy that silently does nothing.
-    rule: 'has(self.consecutive5xx) || has(self.consecutiveGatewayErrors)',
-    message: 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors',
+    rule: EJECTION_TRIGGERS.map((f) => `has(self.${f})`).join(' || '),
+    message: 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field',
     field: 'consecutive5xx',
-    holds: (s) => s.consecutive5xx !== undefined || s.consecutiveGatewayErrors !== undefined,
+    holds: (s) => EJECTION_TRIGGERS.some((f) => s[f] !== undefined),
+  },
+  {
+    section: 'healthCheck',
+    // Envoy needs exactly one health checker; `tcp: false` is no choice at all.
+    rule: '(has(self.httpPath) ? 1 : 0) + (has(self.grpcServiceName) ? 1 : 0) + (has(self.tcp) && self.tcp ? 1 : 0) == 1',
+    message: 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true',
+    field: 'httpPath',
+    holds: (s) => [s.httpPath !== undefined, s.grpcServiceName !== undefined, s.tcp === true].filter(Boolean).length === 1,
   },
   {
     section: 'locality',

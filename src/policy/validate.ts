@@ -16,8 +16,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function fieldError(value: unknown, rule: FieldRule): string | undefined {
-  if (rule.type === 'string') {
+  if (rule.type === 'boolean') return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (rule.type === 'string' && 'enum' in rule) {
     return typeof value === 'string' && rule.enum.includes(value) ? undefined : `must be one of ${rule.enum.join(', ')}`;
+  }
+  if (rule.type === 'string') {
+    if (typeof value !== 'string') return 'must be a string';
+    if (value.length > rule.maxLength) return `must be at most ${rule.maxLength} characters`;
+    return new RegExp(rule.pattern).test(value) ? undefined : `must match ${rule.pattern}`;
   }
   if (typeof value !== 'number' || !Number.isInteger(value)) return 'must be an integer';
   if (value < rule.minimum) return `must be ≥ ${rule.minimum}`;

@@ -111,7 +111,7 @@ export function buildCluster(service: string, options: ClusterOptions = {}, prot
   // One HttpProtocolOptions carries both the HTTP/2 choice and the policy's connection options.
   const http = httpProtocolOptions(protocol, policy);
   if (http !== undefined) cluster.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS_KEY]: http };
-  return withPolicy(cluster, policy);
+  return withPolicy(cluster, policy, protocol);
 }
 
 function compareStrings(a: string, b: string): number {
@@ -138,9 +138,10 @@ function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
   return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
 }
 
-function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
+function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): LbEndpointResource {
+  const address = { socket_address: { address: e.ip, port_value: e.port } };
   return {
-    endpoint: { address: { socket_address: { address: e.ip, port_value: e.port } } },
+    endpoint: healthCheckPort === undefined ? { address } : { address, health_check_config: { port_value: healthCheckPort } },
     health_status: e.health,
   };
 }
@@ -198,7 +199,7 @@ export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignme
   }
   const localities: LocalityLbEndpointsResource[] = [...groups.values()].sort(compareGroups).map((g) => ({
     locality: { region: g.region, zone: g.zone },
-    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map(toLbEndpoint),
+    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
     load_balancing_weight: { value: localityWeight(g.endpoints) },
     priority: g.priority,
   }));

@@ -17,6 +17,7 @@ export { assignmentKey, assignmentOptions, DEFAULT_ZONE_MIN_ENDPOINTS, priorityO
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
+export { hashPolicyFor } from './policy-cluster.js';
 export { buildEgressRouteConfiguration, buildRouteConfiguration, DEFAULT_CLUSTER_DOMAIN, egressDomains, serviceRoutes } from './routes.js';
 export { kindsReading, serviceProtocol, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';

@@ -18,6 +18,8 @@ export interface LoadAssignmentOptions {
    * (preStop waiting for the mesh) count on.
    */
   terminatingFallback?: boolean;
+  /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
+  healthCheckPort?: number;
 }
 
 /** zoneMinEndpoints when a policy asks for zone preference without saying how many. */
@@ -33,6 +35,7 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
     options.zone = { name: perspective.zone, minEndpoints: locality.zoneMinEndpoints ?? DEFAULT_ZONE_MIN_ENDPOINTS };
   }
   if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
+  if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
   return options;
 }
 

@@ -2,19 +2,22 @@
 // behind its API listener) and for sidecars (one RouteConfiguration per declared dependency
 // set, behind the static egress listener of `herald bootstrap`). Both take a service's routes
 // from serviceRoutes(), so per-service route policy reaches both with no bootstrap change.
+import type { ServicePolicySpec } from '../model/index.js';
+import { hashPolicyFor } from './policy-cluster.js';
 import type { RouteConfigurationResource, VirtualHostResource } from './types.js';
 
 /** The DNS suffix of in-cluster Service names, unless a cluster says otherwise. */
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 /** What a request to the service goes through: every path to the service's Envoy cluster. */
-export function serviceRoutes(service: string): VirtualHostResource['routes'] {
-  return [{ match: { prefix: '' }, route: { cluster: service } }];
+export function serviceRoutes(service: string, policy: ServicePolicySpec = {}): VirtualHostResource['routes'] {
+  const hashPolicy = hashPolicyFor(policy);
+  return [{ match: { prefix: '' }, route: { cluster: service, ...(hashPolicy && { hash_policy: hashPolicy }) } }];
 }
 
 /** One virtual host matching any authority, sending every path to the service's Envoy cluster. */
-export function buildRouteConfiguration(service: string): RouteConfigurationResource {
-  return { name: service, virtual_hosts: [{ name: service, domains: ['*'], routes: serviceRoutes(service) }] };
+export function buildRouteConfiguration(service: string, policy: ServicePolicySpec = {}): RouteConfigurationResource {
+  return { name: service, virtual_hosts: [{ name: service, domains: ['*'], routes: serviceRoutes(service, policy) }] };
 }
 
 /**
@@ -33,14 +36,19 @@ export function egressDomains(service: string, clusterDomain: string = DEFAULT_C
  * claimed by an earlier service (in name order) is left to it: a label with dots in it can
  * make one service's name another's DNS form.
  */
-export function buildEgressRouteConfiguration(name: string, services: readonly string[], clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): RouteConfigurationResource {
+export function buildEgressRouteConfiguration(
+  name: string,
+  services: readonly string[],
+  clusterDomain: string = DEFAULT_CLUSTER_DOMAIN,
+  policyOf: (service: string) => ServicePolicySpec = () => ({}),
+): RouteConfigurationResource {
   const claimed = new Set<string>();
   const virtualHosts: VirtualHostResource[] = [];
   for (const service of [...new Set(services)].sort()) {
     const domains = egressDomains(service, clusterDomain).filter((domain) => !claimed.has(domain));
     if (domains.length === 0) continue;
     for (const domain of domains) claimed.add(domain);
-    virtualHosts.push({ name: service, domains, routes: serviceRoutes(service) });
+    virtualHosts.push({ name: service, domains, routes: serviceRoutes(service, policyOf(service)) });
   }
   return { name, virtual_hosts: virtualHosts };
 }

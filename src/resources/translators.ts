@@ -48,7 +48,7 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   },
   endpoint: {
     kind: 'endpoint',
-    inputs: new Set(['endpoints', 'settings', 'locality']),
+    inputs: new Set(['endpoints', 'settings', 'policy', 'locality']),
     build: (svc, settings, policy, perspective = DEFAULT_PERSPECTIVE) => buildLoadAssignment(svc, assignmentOptions(perspective, settings.localCluster, policy)),
     variantKey: (svc, settings, policy, perspective) => {
       const options = assignmentOptions(perspective, settings.localCluster, policy);
@@ -56,7 +56,7 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
     },
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
-  route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },
+  route: { kind: 'route', inputs: new Set(['settings', 'policy']), build: (svc, _settings, policy) => buildRouteConfiguration(svc.service, policy) },
 };
 
 /** The kinds to rebuild when `changed` inputs moved, in ADS push order. */

@@ -49,7 +49,7 @@ describe('translators', () => {
   it.each([
     { changed: ['endpoints'], kinds: ['endpoint'] },
     { changed: ['protocol'], kinds: ['cluster'] },
-    { changed: ['policy'], kinds: ['cluster'] },
+    { changed: ['policy'], kinds: ['cluster', 'endpoint', 'route'] },
     { changed: ['locality'], kinds: ['endpoint'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
@@ -105,19 +105,21 @@ describe('ResourcePipeline', () => {
     pipeline.policiesChanged({ services: ['a.shop', 'b.shop', 'gone.shop'] });
     expect(seqs('a.shop').cluster).toBeGreaterThan(before.a.cluster!);
     expect(seqs('a.shop').listener).toBe(before.a.listener);
+    // The route reads the policy too (a ring hash's header), but circuit breakers leave its bytes as they were.
+    expect(seqs('a.shop').route).toBe(before.a.route);
     expect(seqs('b.shop')).toEqual(before.b);
     expect(encoder.decodeAny(cache.get('cluster', 'a.shop')!.any).message).toHaveProperty('circuit_breakers');
-    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 4, listener: 3, route: 4 });
 
     // The defaults changed without changing what any service gets: nothing is built.
     pipeline.policiesChanged('all');
-    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 4, listener: 3, route: 4 });
 
     // The policy went: the cluster is the same bytes as before it came.
     policies.delete('a.shop');
     pipeline.policiesChanged('all');
     expect(cache.get('cluster', 'a.shop')!.any.equals(plain)).toBe(true);
-    expect(await builds()).toEqual({ cluster: 5, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 5, endpoint: 5, listener: 3, route: 5 });
   });
 
   it('publishes every kind for a new service, then rebuilds only the assignment on endpoint changes', async () => {

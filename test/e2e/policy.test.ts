@@ -118,6 +118,25 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     expect(cel).toContain('slowStartWindowMs needs policy RoundRobin or LeastRequest');
   });
 
+  it.each([
+    ['RingHash without hashHeader', { loadBalancing: { policy: 'RingHash' } }, 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash'],
+    ['a binary hash header', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-trace-bin' } }, 'hashHeader must not be a binary (-bin) header'],
+    ['two health checkers', { healthCheck: { httpPath: '/healthz', tcp: true } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    ['no health checker', { healthCheck: { tcp: false } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    ['ejection timing without a reason to eject', { outlierDetection: { intervalMs: 100 } }, 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors'],
+  ])('the shipped CRD refuses %s with its CEL rule', async (_name, spec, message) => {
+    expect(await apply(east, 'default', 'refused', spec).then(() => 'accepted', refusal)).toContain(message);
+  });
+
+  it('the shipped CRD accepts ring hash, health checks and statistical ejection', async () => {
+    const spec = {
+      loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' },
+      healthCheck: { grpcServiceName: '', port: 9090, intervalMs: 5000 },
+      outlierDetection: { successRateStdevFactor: 1900, failurePercentageThreshold: 0 },
+    };
+    expect(await apply(east, 'default', 'accepted', spec).then(() => 'accepted', refusal)).toBe('accepted');
+  });
+
   it('a policy applied changes the served Cluster; a section the mesh defaults set is inherited', async () => {
     expect(servedCart()).not.toHaveProperty('circuit_breakers');
     await apply(east, 'default', 'cart', { circuitBreakers: { maxRequests: 10 } });

@@ -23,8 +23,11 @@ export interface EchoBackend {
   stop(): Promise<void>;
 }
 
-/** A real gRPC server on a loopback address, standing in for one pod of a service. */
-export async function startEchoBackend(name: string, host: string): Promise<EchoBackend> {
+/**
+ * A real gRPC server on a loopback address, standing in for one pod of a service. A `broken`
+ * one fails every call with INTERNAL, as a pod in a bad state would.
+ */
+export async function startEchoBackend(name: string, host: string, broken = false): Promise<EchoBackend> {
   const server = new grpc.Server();
   const backend: EchoBackend = {
     name,
@@ -36,7 +39,8 @@ export async function startEchoBackend(name: string, host: string): Promise<Echo
   server.addService(echoDefinition, {
     who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       backend.calls += 1;
-      callback(null, Buffer.from(name));
+      if (broken) callback({ code: grpc.status.INTERNAL, details: `${name} is broken` });
+      else callback(null, Buffer.from(name));
     },
   });
   backend.port = await new Promise<number>((resolve, reject) =>

@@ -28,6 +28,7 @@ function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
   return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
 }
 
+const RING_HASH = { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' } } as const;
 const healthCheck = { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 2 };
 
 /** One row per shape: [source, kind, built object]. */
@@ -69,8 +70,19 @@ function builtShapes(): [string, ResourceKind, object][] {
       'endpoint',
       buildLoadAssignment(svc('echo', [ep('a', 'fd00::1', 'HEALTHY', 'z1', 'r1', 1), ep('a', '2001:db8::42', 'HEALTHY', 'z1', 'r1', 65535), ep('b', '::1', 'DRAINING', 'z2')])),
     ],
+    [
+      'assignment: a health check port on every endpoint',
+      'endpoint',
+      buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'DRAINING', 'z2')]), { healthCheckPort: 9090 }),
+    ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
+    ['route: ring hash on a header', 'route', buildRouteConfiguration('echo', RING_HASH)],
+    [
+      'route: a sidecar egress set with a ring-hash service',
+      'route',
+      buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], 'cluster.local', () => RING_HASH),
+    ],
     ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
   ];
 }
@@ -122,6 +134,21 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
   const negatives: [string, ResourceKind, Record<string, unknown>, RegExp][] = [
     ['cluster with connect_timeout 0', 'cluster', { ...buildCluster('echo'), connect_timeout: { seconds: 0, nanos: 0 } }, /ConnectTimeout: value must be greater than 0s/],
     ['cluster with an empty name', 'cluster', { ...buildCluster('echo'), name: '' }, /Name: value length must be at least 1/],
+    [
+      'health check without an interval',
+      'cluster',
+      {
+        ...buildCluster('echo', {}, 'HTTP/1.1', { healthCheck: { tcp: true } }),
+        health_checks: [{ timeout: { seconds: 1 }, unhealthy_threshold: { value: 1 }, healthy_threshold: { value: 1 }, tcp_health_check: {} }],
+      },
+      /HealthChecks\[0\]\.Interval: value is required/,
+    ],
+    [
+      'health check without a checker',
+      'cluster',
+      { ...buildCluster('echo'), health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, unhealthy_threshold: { value: 1 }, healthy_threshold: { value: 1 } }] },
+      /HealthChecks\[0\]\.HealthChecker: value is required/,
+    ],
     [
       'HttpProtocolOptions (inside the cluster map Any) with max_concurrent_streams 0',
       'cluster',

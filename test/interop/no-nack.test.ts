@@ -4,8 +4,8 @@
 // and a NACK fails the test with the client's message and the resource it names. Meshes include
 // HTTP/2 services, whose clusters carry upstream HttpProtocolOptions, and random valid
 // ServicePolicies (random-policy.ts) in random kube clusters, some disagreeing, sometimes a
-// mesh-defaults object: every balancer list, circuit breaker and outlier detection they produce
-// must be ACKed too.
+// mesh-defaults object: every balancer list (ring hash with its routes' hash policy among them),
+// circuit breaker, outlier detection and health check they produce must be ACKed too.
 // HERALD_PROPERTY_SEED replays a run; HERALD_PROPERTY_ROUNDS sets its length.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';

@@ -31,7 +31,13 @@ describe('deploy/crd/servicepolicies.yaml and src/policy/rules.ts', () => {
     ({ section, field, rule }) => {
       const schema = specSchema.properties[section].properties[field] as Obj;
       expect(Object.fromEntries(Object.entries(schema).flatMap(([k, v]) => (v === undefined ? [] : [[k === '_enum' ? 'enum' : k, v]])))).toEqual(
-        rule.type === 'string' ? { type: 'string', enum: [...rule.enum] } : { type: 'integer', minimum: rule.minimum, maximum: rule.maximum },
+        rule.type === 'boolean'
+          ? { type: 'boolean' }
+          : rule.type === 'integer'
+            ? { type: 'integer', minimum: rule.minimum, maximum: rule.maximum }
+            : 'enum' in rule
+              ? { type: 'string', enum: [...rule.enum] }
+              : { type: 'string', pattern: rule.pattern, maxLength: rule.maxLength },
       );
     },
   );
@@ -46,9 +52,10 @@ describe('deploy/crd/servicepolicies.yaml and src/policy/rules.ts', () => {
   it('each bound is live in Herald: one past it is rejected at the path the apiserver names', () => {
     for (const section of POLICY_SECTIONS) {
       for (const [field, rule] of Object.entries(FIELD_RULES[section])) {
-        const bad = rule.type === 'string' ? 'Nope' : rule.maximum + 1;
-        // outlierDetection needs a trigger to pass its CEL rule; the bound under test comes last.
-        const result = validatePolicySpec({ [section]: { ...(section === 'outlierDetection' ? { consecutive5xx: 1 } : {}), [field]: bad } });
+        const bad = rule.type === 'boolean' ? 'yes' : rule.type === 'integer' ? rule.maximum + 1 : 'enum' in rule ? 'Nope' : 'x'.repeat(rule.maxLength + 1);
+        // outlierDetection needs a trigger and healthCheck a checker to pass their CEL rules; the bound under test comes last.
+        const valid = section === 'outlierDetection' ? { consecutive5xx: 1 } : section === 'healthCheck' ? { tcp: true } : {};
+        const result = validatePolicySpec({ [section]: { ...valid, [field]: bad } });
         expect(result.ok ? [] : result.errors.map((e) => e.path)).toContain(`spec.${section}.${field}`);
       }
     }

@@ -3,13 +3,20 @@
 // mended to pass the cross-field rules. The first service of a mesh always gets a policy with a
 // balancer other than plain round robin, so every run serves a load_balancing_policy list.
 import { POLICY_SECTIONS, type PolicyObject, type ServicePolicySpec } from '../../src/model/index.js';
-import { DEFAULTS_POLICY_NAME, FIELD_RULES, type FieldRule } from '../../src/policy/index.js';
+import { DEFAULTS_POLICY_NAME, FIELD_RULES, SECTION_RULES, type FieldRule } from '../../src/policy/index.js';
 import type { RandomMesh, Rng } from './random-mesh.js';
 
 export const DEFAULTS_NAMESPACE = 'herald';
 
-function value(rng: Rng, rule: FieldRule): string | number {
-  if (rule.type === 'string') return rng.pick(rule.enum);
+/** Header names as teams pick them, one at the length bound. */
+const HEADERS = ['x-user', 'x-session-id', 'tenant', 'a', 'x_b.c-d', 'h'.repeat(256)];
+
+/** Values for the health checkers' strings, each valid for both. */
+const HEALTH_NAMES = ['/healthz', '/', '/ready?full=1', '', 'grpc.health.v1.Health', 'cart.v1.Cart'];
+
+function value(rng: Rng, rule: FieldRule): string | number | boolean {
+  if (rule.type === 'boolean') return rng.chance(0.5);
+  if (rule.type === 'string') return 'enum' in rule ? rng.pick(rule.enum) : rng.pick(HEADERS);
   const r = rng.next();
   if (r < 0.2) return rule.minimum;
   if (r < 0.4) return rule.maximum;
@@ -26,11 +33,21 @@ export function randomPolicy(rng: Rng, withBalancer = false): ServicePolicySpec 
   }
   const lb = spec.loadBalancing;
   if (lb !== undefined) {
-    if (withBalancer) lb.policy = rng.pick(['LeastRequest', 'Random']);
-    if (lb.policy === 'Random') delete lb.slowStartWindowMs;
+    if (withBalancer) lb.policy = rng.pick(['LeastRequest', 'Random', 'RingHash']);
+    if (lb.policy === 'Random' || lb.policy === 'RingHash') delete lb.slowStartWindowMs;
+    if (lb.policy === 'RingHash') lb.hashHeader ??= rng.pick(HEADERS);
+    else delete lb.hashHeader;
+  }
+  const hc = spec.healthCheck;
+  if (hc !== undefined) {
+    // Exactly one checker: keep one of those drawn (or draw one), drop the others.
+    const kinds = (['httpPath', 'grpcServiceName', 'tcp'] as const).filter((k) => hc[k] !== undefined && hc[k] !== false);
+    const kind = kinds.length > 0 ? rng.pick(kinds) : rng.pick(['httpPath', 'grpcServiceName', 'tcp'] as const);
+    for (const k of ['httpPath', 'grpcServiceName', 'tcp'] as const) delete hc[k];
+    hc[kind] = kind === 'tcp' ? true : kind === 'httpPath' ? rng.pick(HEALTH_NAMES.filter((n) => n.startsWith('/'))) : rng.pick(HEALTH_NAMES.filter((n) => !n.startsWith('/')));
   }
   const od = spec.outlierDetection;
-  if (od !== undefined && od.consecutive5xx === undefined && od.consecutiveGatewayErrors === undefined) od.consecutive5xx = 1;
+  if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;
   const locality = spec.locality;
   // zoneMinEndpoints is valid only beside zone PreferSameZone.
   if (locality?.zoneMinEndpoints !== undefined) locality.zone = 'PreferSameZone';

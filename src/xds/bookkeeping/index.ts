@@ -6,6 +6,6 @@ export { NameSlots } from './name-slots.js';
 export { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
 export { type ResponseCounters, ResponseTally } from './response-tally.js';
 export { SentSeqs } from './sent-seqs.js';
-export { type Scope, type ScopeEvents, ScopeTable } from './scopes.js';
+export { type BackendsOf, type Scope, type ScopeChange, type ScopeEvents, ScopeTable } from './scopes.js';
 export { SharedResponses } from './shared-responses.js';
 export { DEFAULT_MAX_PERSPECTIVES, type HeldPerspective, MAX_PERSPECTIVE_FIELD_CHARS, type PerspectiveEvents, perspectiveOf, PerspectiveTable } from './perspectives.js';
