@@ -100,7 +100,11 @@ async function main(): Promise<void> {
   // Logs go to stderr: stdout carries the control replies.
   const logger = createLogger({ level: 'warn', destination: pino.destination({ dest: 2, sync: false }) });
   const metrics = new HeraldMetrics();
-  const daemon = await startDaemon({ sources, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0, limits: LOADGEN_LIMITS }, admin: undefined }, { logger, metrics });
+  const localCluster = process.env.BENCH_LOCAL_CLUSTER;
+  const daemon = await startDaemon(
+    { sources, localCluster, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0, limits: LOADGEN_LIMITS }, admin: undefined },
+    { logger, metrics },
+  );
   const drains = new Map<string, number[]>();
   let heapWritten = false;
   daemon.onDrain((result) => {
@@ -159,6 +163,9 @@ async function main(): Promise<void> {
         const bytes = await metrics.xdsResponseBytes.get();
         stats.responseBytes = bytes.values.reduce((sum, v) => sum + v.value, 0);
         stats.streams = daemon.xds.clients().length;
+        // Perspective variants held: one revision per service and distinct view that differs from the plain one.
+        stats.endpointVariantNames = daemon.cache.variantCounts().endpoint.names;
+        stats.endpointVariantRevisions = daemon.cache.variantCounts().endpoint.revisions;
         const memory = process.memoryUsage();
         stats.heapUsedMb = memory.heapUsed / 2 ** 20;
         stats.heapTotalMb = memory.heapTotal / 2 ** 20;

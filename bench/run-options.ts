@@ -20,6 +20,8 @@ export const RUN_OPTIONS = {
   // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
   'herald-node': { type: 'string' },
   loadgen: { type: 'string' },
+  // Herald only, Node load generator: the Envoys declare this many kube clusters (see SizePoint.perspectives).
+  perspectives: { type: 'string' },
   // Add this run's results to the label's result file instead of starting it afresh.
   append: { type: 'boolean', default: false },
 } as const;

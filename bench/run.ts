@@ -7,6 +7,7 @@
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
 //            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
 //            --append (add to the label's result file, e.g. a Herald-only point to a run of all servers)
+//            --perspectives P (Herald, Node load generator: the Envoys declare P kube clusters, so Herald serves P assignment variants)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -98,6 +99,13 @@ async function main(): Promise<void> {
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
   const points = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
+  if (values.perspectives !== undefined) {
+    const perspectives = Number(values.perspectives);
+    if (!Number.isInteger(perspectives) || perspectives < 1) throw new Error(`--perspectives must be a whole number of at least 1, got ${values.perspectives}`);
+    // Only the Node workers declare a kube cluster, and only Herald reads one.
+    if (values.loadgen !== 'node' || values.subjects !== 'herald') throw new Error('--perspectives needs --loadgen node --subjects herald');
+    for (const point of points) point.perspectives = perspectives;
+  }
   const limits: Limits = runLimits(values);
 
   const wanted = new Set(values.subjects.split(','));

@@ -11,6 +11,12 @@ export interface SizePoint extends MeshSpec {
   streams: number;
   /** Single drains, one after another. */
   drains: number;
+  /**
+   * Herald only: the Envoys declare P kube clusters (`herald.io/kube-cluster` c0…c(P-1), dealt
+   * out in turn) and Herald's --local-cluster is c0, so every service spanning the clusters is
+   * served as P variants; absent, the Envoys declare none.
+   */
+  perspectives?: number;
 }
 
 export interface Limits {
@@ -152,7 +158,8 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
   const mesh = new Mesh(point);
   const scoping = point.scope ? new Scoping(point.scope, mesh.popularityRanking(), point.streams) : undefined;
   const notes: string[] = [];
-  const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...subject.env });
+  const local: Record<string, string> = point.perspectives === undefined ? {} : { BENCH_LOCAL_CLUSTER: 'c0' };
+  const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...local, ...subject.env });
   const pool = new LoadPool(limits.workers, limits.loadgen);
   const result: RunResult = {
     subject: subject.name,
@@ -188,7 +195,7 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     // Connect storm: every stream at once, as after a replica restart.
     const storm = new PhaseMeter(server, pool);
     const t0 = now();
-    pool.connect(port, point.streams, point.services, `${subject.name}-node`, scoping);
+    pool.connect(port, point.streams, point.services, `${subject.name}-node`, scoping, point.perspectives);
     const fullAt = await pool.waitFull(limits.stormTimeoutMs);
     result.storm.cpu = storm.end();
     const afterStorm = await pool.status();
@@ -304,6 +311,9 @@ async function runDrains(
   result.drains.cpu = meter.end();
   const stats = await server.request({ op: 'stats' }, 10_000).catch(() => undefined);
   const memory = stats?.stats;
+  if (point.perspectives !== undefined && memory) {
+    result.notes.push(`${point.perspectives} perspectives declared: ${String(memory.endpointVariantRevisions)} assignment variants over ${String(memory.endpointVariantNames)} services`);
+  }
   if (memory && typeof memory.heapUsedMb === 'number') {
     const heapSpacesMb = Object.fromEntries(
       Object.entries(memory)

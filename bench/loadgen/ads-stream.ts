@@ -56,8 +56,10 @@ export class AdsStream {
     nodeId: string,
     private readonly ctx: StreamContext,
     readonly scope?: StreamScope,
+    /** Node.metadata declaring a kube cluster (wire.ts encodeKubeCluster); not with a scope. */
+    kubeCluster?: Buffer,
   ) {
-    this.node = encodeNode(nodeId, 'bench', scope?.metadata);
+    this.node = encodeNode(nodeId, 'bench', scope?.metadata ?? kubeCluster);
     this.expected = scope ? scope.names.length : ctx.expectedClusters;
   }
 

@@ -82,14 +82,18 @@ export class LoadPool {
     if (!worker.exited) worker.send(command);
   }
 
-  /** Opens `streams` ADS streams spread over the workers, all at once; scoped, each declares its set. */
-  connect(port: number, streams: number, expectedClusters: number, prefix: string, scopes?: StreamScopes): void {
+  /**
+   * Opens `streams` ADS streams spread over the workers, all at once; scoped, each declares its
+   * set; with `perspectives` P, stream i declares kube cluster c(i mod P).
+   */
+  connect(port: number, streams: number, expectedClusters: number, prefix: string, scopes?: StreamScopes, perspectives?: number): void {
     let first = 0;
     this.workers.forEach((worker, i) => {
       const count = Math.floor(streams / this.workers.length) + (i < streams % this.workers.length ? 1 : 0);
       worker.fullAt = undefined;
       const scoped = scopes ? { sets: scopes.sets, setOf: scopes.setOf.slice(first, first + count) } : {};
-      this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters, ...scoped });
+      const declared = perspectives === undefined ? {} : { perspectives, firstIndex: first };
+      this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters, ...scoped, ...declared });
       first += count;
     });
   }

@@ -90,6 +90,12 @@ export function encodeDependencies(names: readonly string[]): Buffer {
   return lenField(3, lenField(1, entry));
 }
 
+/** Node.metadata (field 3) declaring the Envoy's kube cluster under herald.io/kube-cluster: one Struct entry whose Value has string_value (3). */
+export function encodeKubeCluster(name: string): Buffer {
+  const entry = Buffer.concat([lenField(1, Buffer.from('herald.io/kube-cluster')), lenField(2, lenField(3, Buffer.from(name)))]);
+  return lenField(3, lenField(1, entry));
+}
+
 /** resource_names (field 3) repeated, pre-encoded once per subscription and reused by every ACK. */
 export function encodeNames(names: readonly string[]): Buffer {
   return Buffer.concat(names.map((name) => lenField(3, Buffer.from(name))));

@@ -1,10 +1,10 @@
 // A load generator process: many simulated Envoys on one event loop. Runs in its own process so
 // its CPU shows apart from the server's. Talks to the orchestrator over the fork IPC channel.
 import { AdsStream, now, type StreamContext, type StreamScope } from './ads-stream.js';
-import { encodeDependencies } from './wire.js';
+import { encodeDependencies, encodeKubeCluster } from './wire.js';
 
 export type WorkerCommand =
-  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[] }
+  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[]; perspectives?: number; firstIndex?: number }
   | { op: 'watch'; service: string; ip: string }
   | { op: 'collect'; ips: string[] }
   | { op: 'status' }
@@ -124,7 +124,9 @@ function connect(command: Extract<WorkerCommand, { op: 'connect' }>): void {
     const end = Math.min(command.count, next + CONNECT_BATCH);
     for (; next < end; next++) {
       const scope = scopes[command.setOf?.[next] ?? -1];
-      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx, scope);
+      const perspectives = command.perspectives;
+      const kubeCluster = perspectives === undefined ? undefined : encodeKubeCluster(`c${((command.firstIndex ?? 0) + next) % perspectives}`);
+      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx, scope, kubeCluster);
       streams.push(stream);
       alive += 1;
       countStream(scope, 1);

@@ -239,6 +239,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));
+  xdsServer.onPerspectives({ added: (held) => pipeline.perspectiveAdded(held), removed: (held) => pipeline.perspectiveRemoved(held) });
   xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, routeOf: (service) => pipeline.routeOf(service) }));
 
   const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));

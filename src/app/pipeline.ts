@@ -1,12 +1,24 @@
 import type { Logger } from '../telemetry/index.js';
 import type { HeraldMetrics } from '../telemetry/index.js';
-import { PUSH_ORDER, type EndpointRecord, type ResourceKind, type RoutesPolicy, type ServiceEndpoints, type ServicePolicySpec, type UpstreamProtocol } from '../model/index.js';
+import {
+  DEFAULT_PERSPECTIVE,
+  PUSH_ORDER,
+  type EndpointRecord,
+  type Perspective,
+  type ResourceKind,
+  type RoutesPolicy,
+  type ServiceEndpoints,
+  type ServicePolicySpec,
+  type UpstreamProtocol,
+} from '../model/index.js';
 import { specKey, type PolicyChange } from '../policy/index.js';
 import {
   hashPolicyFor,
   kindsReading,
+  replicaAssignmentOptions,
   routeAction,
   routeBackends,
+  servedEndpoints,
   serviceProtocol,
   TRANSLATORS,
   type ClusterOptions,
@@ -52,6 +64,26 @@ const PROTOCOL_CHANGED: ReadonlySet<TranslatorInput> = new Set(['protocol']);
 const POLICY_CHANGED: ReadonlySet<TranslatorInput> = new Set(['policy']);
 const ROUTES_CHANGED: ReadonlySet<TranslatorInput> = new Set(['routes']);
 const BACKENDS_CHANGED: ReadonlySet<TranslatorInput> = new Set(['backends']);
+const LOCALITY_CHANGED: ReadonlySet<TranslatorInput> = new Set(['locality']);
+/** A kind that reads no split backends gets this for them. */
+const NO_BACKENDS: ReadonlySet<string> = new Set();
+
+/** A perspective some connected client declared, under the key the cache keeps its variants by. */
+export interface LivePerspective {
+  readonly perspective: Perspective;
+  readonly key: string;
+}
+
+/** The variants last built for one service's perspective-dependent kind. */
+interface BuiltVariants {
+  /** variantKey of the plain resource. */
+  plainKey: string;
+  /** variantKey → encoded resource, for the keys live perspectives had. */
+  byKey: Map<string, Buffer>;
+  /** What they were built from. */
+  view: ServiceEndpoints;
+  policy: ServicePolicySpec;
+}
 
 /** What a service's resources were last built from, besides its endpoints and the settings. */
 interface Published {
@@ -67,6 +99,8 @@ interface Published {
   routes: RoutesPolicy | undefined;
   /** The ring hash's header its routes carry (hashPolicyFor). */
   hashPolicy: RouteHashPolicy[] | undefined;
+  /** specKey of its locality section alone, for the readers of that section. */
+  localityKey: string;
 }
 
 function hasHealthy(view: ServiceEndpoints | undefined): boolean {
@@ -88,6 +122,8 @@ export class ResourcePipeline {
   private readonly published = new Map<string, Published>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
+  /** Services served their terminating-but-Ready endpoints because none is HEALTHY. */
+  private readonly fallingBack = new Set<string>();
   private settings: TranslationSettings;
   private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
   private readonly kindsOnProtocolChange = kindsReading(PROTOCOL_CHANGED, PUSH_ORDER);
@@ -96,7 +132,14 @@ export class ResourcePipeline {
   private readonly kindsOnBackendsChange = kindsReading(BACKENDS_CHANGED, PUSH_ORDER);
   /** Split backend → the published services whose split names it. */
   private readonly dependents = new Map<string, Set<string>>();
+  private readonly kindsOnLocalityChange = kindsReading(LOCALITY_CHANGED, PUSH_ORDER);
   private readonly policies: PolicyReader;
+  /** Perspectives connected clients declared (the default one aside): each gets variants where its view differs. */
+  private readonly live = new Map<string, Perspective>();
+  /** service → kind → the variants last built, for kinds whose resources differ by perspective. */
+  private readonly variants = new Map<string, Map<ResourceKind, BuiltVariants>>();
+  private readonly addedPerspectives = new Set<string>();
+  private perspectivesScheduled = false;
 
   constructor(private readonly deps: PipelineDeps) {
     this.settings = { clusterOptions: deps.clusterOptions, localCluster: deps.localCluster };
@@ -110,6 +153,65 @@ export class ResourcePipeline {
   policiesChanged(change: PolicyChange): void {
     const services = change === 'all' ? [...this.published.keys()] : change.services.filter((service) => this.published.has(service));
     this.rebuildKinds(services, []);
+  }
+
+  /**
+   * A client declared a perspective no other connected client holds: every published service
+   * gets a variant for it where its view differs from the plain one. Applied in a microtask: this
+   * is called from inside a stream's request handling, and a cache update fans out at once.
+   */
+  perspectiveAdded(held: LivePerspective): void {
+    this.live.set(held.key, held.perspective);
+    this.addedPerspectives.add(held.key);
+    if (this.perspectivesScheduled) return;
+    this.perspectivesScheduled = true;
+    queueMicrotask(() => this.addVariants());
+  }
+
+  /** The last client of a perspective went: its variants are dropped without telling anyone. */
+  perspectiveRemoved(held: LivePerspective): void {
+    this.live.delete(held.key);
+    this.addedPerspectives.delete(held.key);
+    this.deps.cache.forgetPerspective(held.key);
+  }
+
+  private addVariants(): void {
+    this.perspectivesScheduled = false;
+    const added = [...this.addedPerspectives].filter((key) => this.live.has(key));
+    this.addedPerspectives.clear();
+    if (added.length === 0) return;
+    const entries: CacheEntry[] = [];
+    for (const [service, kinds] of this.variants) {
+      for (const [kind, built] of kinds) {
+        let grew = false;
+        for (const key of added) {
+          const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, this.live.get(key)!);
+          if (variantKey === built.plainKey || built.byKey.has(variantKey)) {
+            if (variantKey !== built.plainKey) grew = true;
+            continue;
+          }
+          built.byKey.set(variantKey, this.encodeFor(kind, built.view, built.policy, this.live.get(key)!));
+          grew = true;
+        }
+        if (!grew) continue;
+        const plain = this.deps.cache.get(kind, service);
+        if (plain) entries.push({ kind, name: service, any: plain.any, variants: this.variantBytes(kind, built) });
+      }
+    }
+    if (entries.length > 0) this.deps.cache.apply(entries);
+  }
+
+  /** perspective key → bytes, for every live perspective whose view differs from the plain one. */
+  private variantBytes(kind: ResourceKind, built: BuiltVariants): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const [key, perspective] of this.live) {
+      const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, perspective);
+      if (variantKey === built.plainKey) continue;
+      let bytes = built.byKey.get(variantKey);
+      if (!bytes) built.byKey.set(variantKey, (bytes = this.encodeFor(kind, built.view, built.policy, perspective)));
+      out.set(key, bytes);
+    }
+    return out;
   }
 
   /**
@@ -153,19 +255,34 @@ export class ResourcePipeline {
           for (const kind of PUSH_ORDER) entries.push({ kind, name: service, any: null });
         }
         this.draining.delete(service);
+        this.variants.delete(service);
+        this.noteFallback(service, false, view);
         continue;
       }
       const policy = this.policies.effective(service).spec;
       const backends = routeBackends(service, policy);
       const healthy = backends.filter((backend) => hasHealthy(backend === service ? view : this.deps.store.service(backend)));
       const { routes, ...rest } = policy;
-      const now: Published = { protocol: serviceProtocol(view), policyKey: specKey(rest), routesKey: specKey({ routes }), backends, healthy, routes, hashPolicy: hashPolicyFor(policy) };
+      const now: Published = {
+        protocol: serviceProtocol(view),
+        policyKey: specKey(rest),
+        routesKey: specKey({ routes }),
+        localityKey: specKey(policy.locality === undefined ? {} : { locality: policy.locality }),
+        backends,
+        healthy,
+        routes,
+        hashPolicy: hashPolicyFor(policy),
+      };
       const before = this.published.get(service);
       const due = before === undefined ? PUSH_ORDER : this.dueKinds(serviceKinds, before, now);
-      for (const kind of due) entries.push({ kind, name: service, any: this.encode(kind, view, policy, new Set(healthy)) });
+      for (const kind of due) entries.push(this.entryFor(service, kind, view, policy, new Set(healthy)));
       this.published.set(service, now);
       this.index(service, before?.backends ?? [], backends);
-      newlyDraining.push(...this.diffDraining(view).map((endpoint) => ({ service, endpoint })));
+      // What clients are sent, not what the store holds: an endpoint served by the terminating
+      // fallback is announced DRAINING (and its drain timed) once the fallback ends.
+      const served = servedEndpoints(view.endpoints, replicaAssignmentOptions(this.settings.localCluster, policy).terminatingFallback === true);
+      this.noteFallback(service, served.fallback, view);
+      newlyDraining.push(...this.diffDraining(view.service, served.endpoints).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;
     // Drains are tracked between the store and the fan-out, so every send of the notice is seen.
@@ -178,13 +295,15 @@ export class ResourcePipeline {
     const policyChanged = before.policyKey !== now.policyKey;
     const routesChanged = before.routesKey !== now.routesKey;
     const backendsChanged = before.healthy.join('\n') !== now.healthy.join('\n');
+    const localityChanged = before.localityKey !== now.localityKey;
     return PUSH_ORDER.filter(
       (kind) =>
         kinds.includes(kind) ||
         (protocolChanged && this.kindsOnProtocolChange.includes(kind)) ||
         (policyChanged && this.kindsOnPolicyChange.includes(kind)) ||
         (routesChanged && this.kindsOnRoutesChange.includes(kind)) ||
-        (backendsChanged && this.kindsOnBackendsChange.includes(kind)),
+        (backendsChanged && this.kindsOnBackendsChange.includes(kind)) ||
+        (localityChanged && this.kindsOnLocalityChange.includes(kind)),
     );
   }
 
@@ -202,9 +321,27 @@ export class ResourcePipeline {
     }
   }
 
-  private encode(kind: ResourceKind, view: ServiceEndpoints, policy: ServicePolicySpec, healthy: ReadonlySet<string>): Buffer {
+  /**
+   * The cache entry of one kind of a service: the plain resource and, for a kind that differs by
+   * perspective, one variant per live perspective whose view differs — built and encoded once
+   * per distinct view, however many perspectives share it.
+   */
+  private entryFor(service: string, kind: ResourceKind, view: ServiceEndpoints, policy: ServicePolicySpec, healthy: ReadonlySet<string>): CacheEntry {
+    const any = this.encodeFor(kind, view, policy, DEFAULT_PERSPECTIVE, healthy);
+    const translator = TRANSLATORS[kind];
+    if (!translator.variantKey) return { kind, name: service, any };
+    const plainKey = translator.variantKey(view, this.settings, policy, DEFAULT_PERSPECTIVE);
+    const built: BuiltVariants = { plainKey, byKey: new Map(), view, policy };
+    let kinds = this.variants.get(service);
+    if (!kinds) this.variants.set(service, (kinds = new Map<ResourceKind, BuiltVariants>()));
+    kinds.set(kind, built);
+    if (this.live.size === 0) return { kind, name: service, any };
+    return { kind, name: service, any, variants: this.variantBytes(kind, built) };
+  }
+
+  private encodeFor(kind: ResourceKind, view: ServiceEndpoints, policy: ServicePolicySpec, perspective: Perspective, healthy: ReadonlySet<string> = NO_BACKENDS): Buffer {
     this.deps.metrics.resourceBuilds.inc({ type: kind });
-    return this.deps.encoder.encodeAny(kind, TRANSLATORS[kind].build(view, this.settings, policy, healthy));
+    return this.deps.encoder.encodeAny(kind, TRANSLATORS[kind].build(view, this.settings, policy, healthy, perspective));
   }
 
   private trackDrains(newlyDraining: readonly { service: string; endpoint: EndpointRecord }[]): void {
@@ -225,19 +362,34 @@ export class ResourcePipeline {
     }
   }
 
+  /** Counts and logs a service entering or leaving the terminating fallback. */
+  private noteFallback(service: string, fallback: boolean, view: ServiceEndpoints | undefined): void {
+    if (fallback === this.fallingBack.has(service)) return;
+    if (fallback) {
+      this.fallingBack.add(service);
+      this.deps.metrics.terminatingFallbacks.inc();
+      const serving = view?.endpoints.filter((e) => e.servingWhileTerminating === true).length ?? 0;
+      this.deps.logger.warn({ service, endpoints: serving }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
+    } else {
+      this.fallingBack.delete(service);
+      this.deps.logger.info({ service }, 'terminating fallback ended: the service has HEALTHY endpoints again, or no Ready terminating one');
+    }
+    this.deps.metrics.terminatingFallbackServices.set(this.fallingBack.size);
+  }
+
   /** Endpoints DRAINING now that were not DRAINING in the previous build of this service. */
-  private diffDraining(view: ServiceEndpoints): EndpointRecord[] {
-    const before = this.draining.get(view.service) ?? new Set<string>();
+  private diffDraining(service: string, endpoints: readonly EndpointRecord[]): EndpointRecord[] {
+    const before = this.draining.get(service) ?? new Set<string>();
     const now = new Set<string>();
     const fresh: EndpointRecord[] = [];
-    for (const endpoint of view.endpoints) {
+    for (const endpoint of endpoints) {
       if (endpoint.health !== 'DRAINING') continue;
       const key = `${endpoint.cluster}/${endpoint.podKey}`;
       now.add(key);
       if (!before.has(key)) fresh.push(endpoint);
     }
-    if (now.size > 0) this.draining.set(view.service, now);
-    else this.draining.delete(view.service);
+    if (now.size > 0) this.draining.set(service, now);
+    else this.draining.delete(service);
     return fresh;
   }
 }

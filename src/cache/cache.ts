@@ -1,25 +1,20 @@
-import { createHash } from 'node:crypto';
 import { perKind, RESOURCE_KINDS, type ResourceKind } from '../model/index.js';
+import { contentVersion, type CachedResource } from './resource.js';
+import { resolveVariants, type VariantMap } from './variants.js';
 
-/** One resource as every stream will receive it: a serialized google.protobuf.Any. */
-export interface CachedResource {
-  kind: ResourceKind;
-  name: string;
-  /** Content hash of `any`: equal bytes, equal version. */
-  version: string;
-  /**
-   * Global, monotonic change number. Unlike `version` it also moves when the bytes stay the same
-   * but a stream must get the resource again (an assignment after its cluster changed).
-   */
-  seq: number;
-  any: Buffer;
-}
+export { contentVersion, type CachedResource } from './resource.js';
 
 export interface CacheEntry {
   kind: ResourceKind;
   name: string;
   /** null removes the resource. */
   any: Buffer | null;
+  /**
+   * The bytes some perspectives read instead of `any`, by perspective key (see model/perspective.ts).
+   * Replaces the name's variants as a whole; absent: every perspective reads `any`. A variant
+   * equal to `any` is no variant.
+   */
+  variants?: ReadonlyMap<string, Buffer>;
 }
 
 /** Names upserted or removed in one batch, by kind. Kinds without changes are absent. */
@@ -33,18 +28,24 @@ export interface ResourceView {
   version(kind: ResourceKind): string;
 }
 
-/** Short stable hash of encoded bytes: equal bytes, equal version. */
-export function contentVersion(any: Uint8Array): string {
-  return createHash('sha256').update(any).digest('hex').slice(0, 16);
+/** What a stream reads: its perspective's view of the cache. */
+export interface PerspectiveViews {
+  /** The view of a perspective key; '' (a client that declared nothing) reads the plain resources. */
+  viewFor(perspective: string): ResourceView;
 }
 
 /**
  * Versioned, pre-encoded xDS resources. Each resource is encoded once (by the caller) and the
- * same bytes go to every stream; listeners learn what changed once per batch.
+ * same bytes go to every stream of a perspective; listeners learn what changed once per batch.
+ * A name's change is reported once whichever perspectives it concerns: a stream whose own
+ * variant kept its seq has nothing to send.
  */
-export class ResourceCache implements ResourceView {
+export class ResourceCache implements ResourceView, PerspectiveViews {
   private seq = 0;
   private readonly resources = perKind(() => new Map<string, CachedResource>());
+  /** name → its perspective variants, for the names that have any. */
+  private readonly variants = perKind(() => new Map<string, VariantMap>());
+  private readonly views = new Map<string, ResourceView>();
   /** Seq of the last change per kind; the kind's version string derives from it. */
   private readonly kindSeq = perKind(() => 0);
   private readonly listeners = new Set<ChangeListener>();
@@ -70,6 +71,7 @@ export class ResourceCache implements ResourceView {
       const byName = this.resources[entry.kind];
       const current = byName.get(entry.name);
       if (entry.any === null) {
+        this.variants[entry.kind].delete(entry.name);
         if (!current) continue;
         byName.delete(entry.name);
         this.seq += 1;
@@ -77,10 +79,22 @@ export class ResourceCache implements ResourceView {
         continue;
       }
       const version = contentVersion(entry.any);
-      if (current && current.version === version && current.any.equals(entry.any)) continue;
-      this.seq += 1;
-      byName.set(entry.name, { kind: entry.kind, name: entry.name, version, seq: this.seq, any: entry.any });
-      mark(entry.kind, entry.name);
+      let plain = current;
+      // The plain resource takes its seq before the variants: the drain tracker's notice holds
+      // the plain seq, and every variant of the same batch carries the same endpoints.
+      if (!current || current.version !== version || !current.any.equals(entry.any)) {
+        this.seq += 1;
+        plain = { kind: entry.kind, name: entry.name, version, seq: this.seq, any: entry.any };
+        byName.set(entry.name, plain);
+        mark(entry.kind, entry.name);
+      }
+      const variantsOfKind = this.variants[entry.kind];
+      const before = variantsOfKind.get(entry.name);
+      if (before === undefined && entry.variants === undefined) continue;
+      const outcome = resolveVariants(entry.variants, before, current, plain!, (any, anyVersion) => ({ kind: entry.kind, name: entry.name, version: anyVersion, seq: ++this.seq, any }));
+      if (outcome.variants) variantsOfKind.set(entry.name, outcome.variants);
+      else variantsOfKind.delete(entry.name);
+      if (outcome.changed) mark(entry.kind, entry.name);
     }
 
     // Envoy warms a cluster on every CDS update of it until an assignment arrives, so the
@@ -97,6 +111,7 @@ export class ResourceCache implements ResourceView {
         if (!dependent) continue;
         this.seq += 1;
         dependents.set(name, { ...dependent, seq: this.seq });
+        this.resendVariants(kind, name);
         mark(kind, name);
       }
     }
@@ -118,8 +133,60 @@ export class ResourceCache implements ResourceView {
     return changes;
   }
 
+  /** Gives every variant of a name a new seq, variants that shared one sharing the new one. */
+  private resendVariants(kind: ResourceKind, name: string): void {
+    const variants = this.variants[kind].get(name);
+    if (!variants) return;
+    const renewed = new Map<CachedResource, CachedResource>();
+    for (const [perspective, resource] of variants) {
+      let next = renewed.get(resource);
+      if (!next) renewed.set(resource, (next = { ...resource, seq: ++this.seq }));
+      variants.set(perspective, next);
+    }
+  }
+
+  /** The plain resource: what a client that declared no perspective reads. */
   get(kind: ResourceKind, name: string): CachedResource | undefined {
     return this.resources[kind].get(name);
+  }
+
+  viewFor(perspective: string): ResourceView {
+    if (perspective === '') return this;
+    let view = this.views.get(perspective);
+    if (!view) {
+      const get = (kind: ResourceKind, name: string): CachedResource | undefined => this.variants[kind].get(name)?.get(perspective) ?? this.resources[kind].get(name);
+      view = {
+        get,
+        // Kinds without variants (every full-state kind) share the plain sorted list.
+        list: (kind) => (this.variants[kind].size === 0 ? this.list(kind) : this.list(kind).map((plain) => get(kind, plain.name)!)),
+        version: (kind) => this.version(kind),
+      };
+      this.views.set(perspective, view);
+    }
+    return view;
+  }
+
+  /**
+   * Drops every variant of a perspective no stream reads any more. Nothing is reported: no
+   * stream of it is left to tell, and the others read other variants.
+   */
+  forgetPerspective(perspective: string): void {
+    this.views.delete(perspective);
+    for (const kind of RESOURCE_KINDS) {
+      const byName = this.variants[kind.kind];
+      for (const [name, variants] of byName) {
+        if (variants.delete(perspective) && variants.size === 0) byName.delete(name);
+      }
+    }
+  }
+
+  /** Names that have perspective variants, and the distinct revisions those hold, by kind. */
+  variantCounts(): Record<ResourceKind, { names: number; revisions: number }> {
+    return perKind((kind) => {
+      const revisions = new Set<CachedResource>();
+      for (const variants of this.variants[kind].values()) for (const resource of variants.values()) revisions.add(resource);
+      return { names: this.variants[kind].size, revisions: revisions.size };
+    });
   }
 
   /** Resources of a kind in name order, so full-state responses are stable. Do not mutate. */

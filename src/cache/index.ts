@@ -1,1 +1,1 @@
-export { contentVersion, ResourceCache, type CachedResource, type CacheEntry, type ChangeSet, type ChangeListener, type ResourceView } from './cache.js';
+export { contentVersion, ResourceCache, type CachedResource, type CacheEntry, type ChangeSet, type ChangeListener, type PerspectiveViews, type ResourceView } from './cache.js';

@@ -36,7 +36,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           describe: 'a Kubernetes cluster to watch, NAME=KUBECONFIG[#CONTEXT] (repeatable); none = the cluster Herald runs in',
         })
         .option('in-cluster', { type: 'string', describe: 'also watch the cluster Herald runs in, under this name' })
-        .option('local-cluster', { type: 'string', describe: 'cluster whose endpoints get priority 0 (the others 1)' })
+        .option('local-cluster', { type: 'string', describe: 'cluster whose endpoints get priority 0 (the others 1) for clients that do not declare herald.io/kube-cluster' })
         .option('service-label', { type: 'string', default: SERVE_DEFAULTS.serviceLabel, describe: 'pod label naming the service' })
         .option('service-scope', {
           type: 'string',

@@ -67,6 +67,8 @@ export interface EndpointRecord {
   drainingSinceMs: number | undefined;
   /** The pod's upstream protocol; absent = HTTP/1.1. */
   protocol?: UpstreamProtocol | undefined;
+  /** Set on a DRAINING endpoint whose pod still reports Ready: it may serve while nothing else can. */
+  servingWhileTerminating?: true;
 }
 
 /** Everything the mesh should know of one service, in a stable order. */
@@ -128,4 +130,10 @@ export {
   type RetryCondition,
   type RoutesPolicy,
   type SplitBackend,
+  TERMINATING_FALLBACKS,
+  ZONE_PREFERENCES,
+  type LocalityPolicy,
+  type TerminatingFallback,
+  type ZonePreference,
 } from './policy.js';
+export { DEFAULT_PERSPECTIVE, perspectiveKey, type Perspective } from './perspective.js';

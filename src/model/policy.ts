@@ -89,6 +89,20 @@ export interface RoutesPolicy {
   split?: SplitBackend[];
 }
 
+export const ZONE_PREFERENCES = ['PreferSameZone', 'None'] as const;
+export type ZonePreference = (typeof ZONE_PREFERENCES)[number];
+export const TERMINATING_FALLBACKS = ['Enabled', 'Disabled'] as const;
+export type TerminatingFallback = (typeof TERMINATING_FALLBACKS)[number];
+
+export interface LocalityPolicy {
+  /** PreferSameZone: each client gets its own zone of its own kube cluster as priority 0. */
+  zone?: ZonePreference;
+  /** HEALTHY endpoints the client's zone needs before it is a priority of its own. */
+  zoneMinEndpoints?: number;
+  /** Enabled: a service with no HEALTHY endpoint is served its terminating-but-Ready ones (off when unset). */
+  terminatingFallback?: TerminatingFallback;
+}
+
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */
 export interface ServicePolicySpec {
   connection?: ConnectionPolicy;
@@ -97,9 +111,10 @@ export interface ServicePolicySpec {
   outlierDetection?: OutlierDetectionPolicy;
   healthCheck?: HealthCheckPolicy;
   routes?: RoutesPolicy;
+  locality?: LocalityPolicy;
 }
 
-export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection', 'healthCheck', 'routes'] as const;
+export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection', 'healthCheck', 'routes', 'locality'] as const;
 export type PolicySection = (typeof POLICY_SECTIONS)[number];
 
 /** One ServicePolicy object as a source saw it; `spec` is not validated yet. */

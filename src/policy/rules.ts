@@ -2,7 +2,7 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { LB_POLICIES, RETRY_CONDITIONS, type PolicySection } from '../model/index.js';
+import { LB_POLICIES, RETRY_CONDITIONS, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
 
 /**
  * One field's rule, in the shape of its OpenAPI schema in the CRD: a bounded integer, a string
@@ -102,6 +102,11 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
       maxItems: 10,
     },
   },
+  locality: {
+    zone: { type: 'string', enum: ZONE_PREFERENCES },
+    zoneMinEndpoints: { type: 'integer', minimum: 1, maximum: 10_000 },
+    terminatingFallback: { type: 'string', enum: TERMINATING_FALLBACKS },
+  },
 };
 
 /**
@@ -197,5 +202,13 @@ export const SECTION_RULES: readonly SectionRule[] = [
     rule: 'self.exists(e, e.weight > 0)',
     message: 'split needs a service with weight > 0',
     holds: (self) => entries(self).some((e) => (e.weight as number) > 0),
+  },
+  {
+    section: 'locality',
+    // A minimum for a zone preference that is not asked for would silently do nothing.
+    rule: "!has(self.zoneMinEndpoints) || (has(self.zone) && self.zone == 'PreferSameZone')",
+    message: 'zoneMinEndpoints needs zone PreferSameZone',
+    field: 'zoneMinEndpoints',
+    holds: (s) => s.zoneMinEndpoints === undefined || s.zone === 'PreferSameZone',
   },
 ];

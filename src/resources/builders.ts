@@ -4,6 +4,7 @@
 
 import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
+import { priorityOf, servedEndpoints, type LoadAssignmentOptions } from './locality.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -40,13 +41,6 @@ export interface ClusterOptions {
   updateMergeWindowMs?: number;
   /** Active HTTP health checking; off when absent. */
   healthCheck?: HealthCheckOptions;
-}
-
-export interface LoadAssignmentOptions {
-  /** Herald's name of the Kubernetes cluster whose endpoints are preferred (priority 0). */
-  localCluster?: string;
-  /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
-  healthCheckPort?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
@@ -144,19 +138,6 @@ function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
   return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
 }
 
-/**
- * Priority per endpoint: endpoints in the local kube cluster first, the other kube clusters' as
- * failover. When the local kube cluster has no endpoints the others become priority 0, because Envoy requires priorities to start at
- * 0 without gaps.
- */
-function priorityOf(endpoints: readonly EndpointRecord[], localKubeCluster: string | undefined): (e: EndpointRecord) => number {
-  if (localKubeCluster === undefined) return () => 0;
-  const hasLocal = endpoints.some((e) => e.cluster === localKubeCluster);
-  const hasRemote = endpoints.some((e) => e.cluster !== localKubeCluster);
-  if (!hasLocal || !hasRemote) return () => 0;
-  return (e) => (e.cluster === localKubeCluster ? 0 : 1);
-}
-
 function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): LbEndpointResource {
   const address = { socket_address: { address: e.ip, port_value: e.port } };
   return {
@@ -197,11 +178,15 @@ export function localityWeight(endpoints: readonly EndpointRecord[]): number {
   return Math.max(1, endpoints.filter((e) => e.health === 'HEALTHY').length);
 }
 
-/** The EDS resource of a service, grouped into localities by (priority, region, zone). */
+/**
+ * The EDS resource of a service as one client sees it (see locality.ts), grouped into
+ * localities by (priority, region, zone).
+ */
 export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignmentOptions = {}): ClusterLoadAssignmentResource {
-  const priority = priorityOf(svc.endpoints, options.localCluster);
+  const { endpoints } = servedEndpoints(svc.endpoints, options.terminatingFallback === true);
+  const priority = priorityOf(endpoints, options);
   const groups = new Map<string, LocalityGroup>();
-  for (const e of uniqueAddresses(svc.endpoints, priority)) {
+  for (const e of uniqueAddresses(endpoints, priority)) {
     const group: LocalityGroup = { priority: priority(e), region: e.region ?? '', zone: e.zone ?? '', endpoints: [] };
     // JSON of the tuple is an unambiguous key whatever characters region/zone contain.
     const key = JSON.stringify([group.priority, group.region, group.zone]);

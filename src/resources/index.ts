@@ -12,7 +12,8 @@ export {
   ROUTER_FILTER_NAME,
   ROUTER_TYPE,
 } from './builders.js';
-export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from './builders.js';
+export type { ClusterOptions, HealthCheckOptions } from './builders.js';
+export { assignmentKey, assignmentOptions, DEFAULT_ZONE_MIN_ENDPOINTS, priorityOf, replicaAssignmentOptions, servedEndpoints, type LoadAssignmentOptions } from './locality.js';
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';

@@ -1,8 +1,9 @@
 // One translator per resource kind: what it reads (its declared inputs) and the pure function
 // that builds the resource of one service. The pipeline rebuilds a kind whenever one of its
 // inputs changes; adding a kind adds a row here and its descriptor in model/kinds.ts.
-import type { ResourceKind, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
+import { DEFAULT_PERSPECTIVE, type Perspective, type ResourceKind, type ServiceEndpoints, type ServicePolicySpec, type UpstreamProtocol } from '../model/index.js';
 import { buildCluster, buildListener, buildLoadAssignment, type ClusterOptions } from './builders.js';
+import { assignmentKey, assignmentOptions, servedEndpoints } from './locality.js';
 import { buildRouteConfiguration } from './routes.js';
 
 /**
@@ -11,21 +12,30 @@ import { buildRouteConfiguration } from './routes.js';
  * changes far less often than its endpoints; `settings`: Herald's own configuration (cluster
  * options, the local kube cluster); `policy`: the service's effective ServicePolicy but its
  * routes section; `routes`: that section; `backends`: which of the services its split names
- * have a HEALTHY endpoint (that flips far less often than any endpoint changes).
+ * have a HEALTHY endpoint (that flips far less often than any endpoint changes); `locality`:
+ * the locality section alone, which the assignment reads.
  */
-export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy' | 'routes' | 'backends';
+export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy' | 'routes' | 'backends' | 'locality';
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
-  /** The kube cluster whose endpoints get priority 0 (the others priority 1). */
+  /** The kube cluster whose endpoints get priority 0 (the others priority 1) for a client that declares none of its own. */
   localCluster: string | undefined;
 }
 
 export interface KindTranslator {
   readonly kind: ResourceKind;
   readonly inputs: ReadonlySet<TranslatorInput>;
-  /** `healthy`: the split backends (routeBackends) with a HEALTHY endpoint. */
-  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, healthy: ReadonlySet<string>): object;
+  /**
+   * The resource as a client of `perspective` sees it (the default perspective: the replica's own
+   * view); `healthy`: the split backends (routeBackends) with a HEALTHY endpoint.
+   */
+  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, healthy: ReadonlySet<string>, perspective?: Perspective): object;
+  /**
+   * Only for kinds whose resource differs by perspective: a key such that two perspectives with
+   * equal keys get equal resources, so the pipeline builds and encodes one per key.
+   */
+  variantKey?(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, perspective: Perspective): string;
 }
 
 /** The protocol the pipeline compares to decide whether `protocol` readers need a rebuild. */
@@ -42,12 +52,12 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   },
   endpoint: {
     kind: 'endpoint',
-    inputs: new Set(['endpoints', 'settings', 'policy']),
-    build: (svc, settings, policy) =>
-      buildLoadAssignment(svc, {
-        ...(settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
-        ...(policy.healthCheck?.port === undefined ? {} : { healthCheckPort: policy.healthCheck.port }),
-      }),
+    inputs: new Set(['endpoints', 'settings', 'policy', 'locality']),
+    build: (svc, settings, policy, _healthy, perspective = DEFAULT_PERSPECTIVE) => buildLoadAssignment(svc, assignmentOptions(perspective, settings.localCluster, policy)),
+    variantKey: (svc, settings, policy, perspective) => {
+      const options = assignmentOptions(perspective, settings.localCluster, policy);
+      return assignmentKey(servedEndpoints(svc.endpoints, options.terminatingFallback === true).endpoints, options);
+    },
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
   route: { kind: 'route', inputs: new Set(['settings', 'policy', 'routes', 'backends']), build: (svc, _settings, policy, healthy) => buildRouteConfiguration(svc.service, policy, healthy) },

@@ -23,7 +23,8 @@ export function sameEndpoint(a: EndpointRecord | undefined, b: EndpointRecord | 
     a.region === b.region &&
     a.zone === b.zone &&
     a.drainingSinceMs === b.drainingSinceMs &&
-    a.protocol === b.protocol
+    a.protocol === b.protocol &&
+    a.servingWhileTerminating === b.servingWhileTerminating
   );
 }
 

@@ -348,6 +348,8 @@ export class EndpointStore implements SourceSink {
       zone: node?.zone,
       drainingSinceMs: decision.health === 'DRAINING' ? entry.drainingSinceMs : undefined,
       protocol: pod.protocol?.protocol ?? 'HTTP/1.1',
+      // Kept for the terminating fallback: a Ready terminating pod can still serve while nothing else can.
+      ...(decision.health === 'DRAINING' && pod.ready ? { servingWhileTerminating: true as const } : {}),
     };
     this.setView(cs, entry, view, undefined);
   }

@@ -16,6 +16,12 @@ export class HeraldMetrics {
   readonly xdsScopedStreams: Gauge;
   /** Distinct declared dependency lists held by open streams. */
   readonly xdsDependencyScopes: Gauge;
+  /** Distinct perspectives (kube cluster, zone) open streams declared, and those turned away past the bound. */
+  readonly xdsPerspectives: Gauge;
+  readonly xdsPerspectivesRefused: Counter;
+  /** Services served their terminating-but-Ready endpoints because none was HEALTHY, and how often that began. */
+  readonly terminatingFallbackServices: Gauge;
+  readonly terminatingFallbacks: Counter;
   /** Declared services Herald had no cluster for when a scoped stream got its first CDS response. */
   readonly xdsUnknownDependencies: Counter;
   /** DiscoveryResponses sent, by resource type (cluster, endpoint, listener, route). */
@@ -104,6 +110,22 @@ export class HeraldMetrics {
       registers: reg,
     });
     this.xdsDependencyScopes = new Gauge({ name: 'herald_xds_dependency_scopes', help: 'Distinct declared dependency lists held by open xDS streams', registers: reg });
+    this.xdsPerspectives = new Gauge({ name: 'herald_xds_perspectives', help: 'Distinct perspectives (herald.io/kube-cluster, locality zone) held by open xDS streams', registers: reg });
+    this.xdsPerspectivesRefused = new Counter({
+      name: 'herald_xds_perspectives_refused_total',
+      help: 'Streams whose declared perspective was past the bound on distinct perspectives; they read the replica view',
+      registers: reg,
+    });
+    this.terminatingFallbackServices = new Gauge({
+      name: 'herald_terminating_fallback_services',
+      help: 'Services with no HEALTHY endpoint served their terminating pods that are still Ready',
+      registers: reg,
+    });
+    this.terminatingFallbacks = new Counter({
+      name: 'herald_terminating_fallbacks_total',
+      help: 'Times a service began to be served its terminating-but-Ready endpoints because none was HEALTHY',
+      registers: reg,
+    });
     this.xdsUnknownDependencies = new Counter({
       name: 'herald_xds_unknown_dependencies_total',
       help: 'Services a client declared in herald.io/dependencies that Herald had no cluster for at its first CDS response (once per stream)',

@@ -37,8 +37,14 @@ import {
 } from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
-import { KeptNodes, NameSetTable, ResponseTally, ScopeTable, SharedResponses } from './bookkeeping/index.js';
+import { KeptNodes, NameSetTable, PerspectiveTable, ResponseTally, ScopeTable, SharedResponses, type HeldPerspective } from './bookkeeping/index.js';
 import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
+
+/** The distinct perspectives clients declared (never the default one: a client that declared nothing). */
+export interface PerspectiveListener {
+  added(perspective: HeldPerspective): void;
+  removed(perspective: HeldPerspective): void;
+}
 
 /** The distinct dependency lists clients declared (each sorted, each name once). */
 export interface DependencySetListener {
@@ -112,6 +118,8 @@ export interface XdsServerOptions {
   scopeLingerMs?: number;
   /** Bounds on what one client can make the server hold or do; unset fields take DEFAULT_XDS_LIMITS. */
   limits?: Partial<XdsLimits>;
+  /** Distinct perspectives held at once (see bookkeeping/perspectives.ts); default 64. */
+  maxPerspectives?: number;
   /** Bounds of the work CSDS requests may cause (see DEFAULT_CSDS_LIMITS). */
   csdsLimits?: Partial<CsdsLimits>;
   /** Who may call CSDS (see access/); default: loopback callers only. */
@@ -152,6 +160,8 @@ export class XdsServer {
   private readonly connections: ConnectionTable;
   private readonly timeoutSweep: NodeJS.Timeout;
   private readonly dependencySetListeners = new Set<DependencySetListener>();
+  private readonly perspectiveListeners = new Set<PerspectiveListener>();
+  private readonly perspectives: PerspectiveTable;
 
   constructor(options: XdsServerOptions) {
     this.cache = options.cache;
@@ -192,6 +202,29 @@ export class XdsServer {
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
     this.scopeMembers = new ScopeMembers((id) => this.streams.get(id), options.logger);
     this.observers.add(this.scopeMembers);
+    const perspectiveLog = new LogOnce();
+    this.perspectives = new PerspectiveTable(
+      {
+        added: (held) => {
+          metrics.xdsPerspectives.set(this.perspectives.size);
+          this.guardPerspectiveListeners((listener) => listener.added(held));
+        },
+        removed: (held) => {
+          metrics.xdsPerspectives.set(this.perspectives.size);
+          this.guardPerspectiveListeners((listener) => listener.removed(held));
+        },
+      },
+      options.maxPerspectives,
+      (perspective) => {
+        metrics.xdsPerspectivesRefused.inc();
+        if (perspectiveLog.shouldLog('full')) {
+          this.logger.warn(
+            { kubeCluster: perspective.kubeCluster, zone: perspective.zone, limit: this.perspectives.size },
+            'xDS perspective bound reached: streams declaring a new perspective read the replica view',
+          );
+        }
+      },
+    );
     this.context = {
       cache: options.cache,
       observers: this.observers,
@@ -200,6 +233,7 @@ export class XdsServer {
       index: this.index,
       nameSets: new NameSetTable(),
       scopes,
+      perspectives: this.perspectives,
       nameSlots: newNameSlotsByKind(),
       nonces: new NonceSource(),
       versionSlots: newNameSlotsByKind(),
@@ -359,6 +393,28 @@ export class XdsServer {
   onDependencySets(listener: DependencySetListener): () => void {
     this.dependencySetListeners.add(listener);
     return () => this.dependencySetListeners.delete(listener);
+  }
+
+  /**
+   * Follows the distinct perspectives connected clients declared: `added` when one gets its
+   * first stream, `removed` when its last one goes; a listener added late hears of those held
+   * already. Called inside request handling, like onDependencySets: a listener that fills the
+   * cache does it in a microtask, which ends before the client can answer its first response.
+   */
+  onPerspectives(listener: PerspectiveListener): () => void {
+    this.perspectiveListeners.add(listener);
+    for (const held of this.perspectives.held()) listener.added(held);
+    return () => this.perspectiveListeners.delete(listener);
+  }
+
+  private guardPerspectiveListeners(call: (listener: PerspectiveListener) => void): void {
+    for (const listener of this.perspectiveListeners) {
+      try {
+        call(listener);
+      } catch (err) {
+        this.logger.error({ err, what: 'perspective listener' }, 'xDS internal error');
+      }
+    }
   }
 
   private guardListeners(what: string, call: (listener: DependencySetListener) => void): void {

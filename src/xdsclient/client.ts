@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { DEPENDENCIES_METADATA, TYPE_URLS, systemClock, type Clock } from '../model/index.js';
+import { DEPENDENCIES_METADATA, KUBE_CLUSTER_METADATA, TYPE_URLS, systemClock, type Clock } from '../model/index.js';
 import { XdsCodec, backoffDelay, type Assignment, type DecodedResponse, type RequestInit } from './codec.js';
 import { decodeRouteTable, matchVirtualHost, type RouteTable } from './routes.js';
 
@@ -23,6 +23,8 @@ export interface AdsClientOptions {
   region?: string;
   /** Node metadata herald.io/dependencies: the services this sidecar calls (its CDS scope); unset: the whole mesh. */
   dependencies?: readonly string[];
+  /** Node metadata herald.io/kube-cluster: the kube cluster it runs in (its priorities); unset: the replica's --local-cluster. */
+  kubeCluster?: string;
   /** RouteConfigurations to take over RDS, as a static listener with `rds` in the bootstrap does. */
   routeConfigs?: readonly string[];
   protos: protobuf.Root;
@@ -277,6 +279,14 @@ export class AdsClient extends EventEmitter {
     }, delay);
   }
 
+  /** The Node metadata the options declare, as a Struct; nothing when they declare none. */
+  private nodeMetadata(): { metadata?: { fields: Record<string, unknown> } } {
+    const fields: Record<string, unknown> = {};
+    if (this.options.dependencies) fields[DEPENDENCIES_METADATA] = { listValue: { values: this.options.dependencies.map((name) => ({ stringValue: name })) } };
+    if (this.options.kubeCluster !== undefined) fields[KUBE_CLUSTER_METADATA] = { stringValue: this.options.kubeCluster };
+    return Object.keys(fields).length === 0 ? {} : { metadata: { fields } };
+  }
+
   private send(state: TypeState, req: RequestInit): void {
     if (!this.call) return;
     if (this.firstOnStream) {
@@ -285,9 +295,7 @@ export class AdsClient extends EventEmitter {
         cluster: this.options.cluster ?? '',
         locality: { region: this.options.region ?? '', zone: this.options.zone ?? '' },
         user_agent_name: 'herald-xdsclient',
-        ...(this.options.dependencies
-          ? { metadata: { fields: { [DEPENDENCIES_METADATA]: { listValue: { values: this.options.dependencies.map((name) => ({ stringValue: name })) } } } } }
-          : {}),
+        ...this.nodeMetadata(),
       };
       this.firstOnStream = false;
     }

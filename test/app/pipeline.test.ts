@@ -52,6 +52,7 @@ describe('translators', () => {
     { changed: ['policy'], kinds: ['cluster', 'endpoint', 'route'] },
     { changed: ['routes'], kinds: ['route'] },
     { changed: ['backends'], kinds: ['route'] },
+    { changed: ['locality'], kinds: ['endpoint'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
   ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {

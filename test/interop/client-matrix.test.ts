@@ -16,7 +16,8 @@ import { ManualSource, makePod } from '../helpers/manual-source.js';
 import { docTable } from './doc-table.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
-import { loopbackBootstrap, XdsProbe, type CallReport } from './xds-probe.js';
+import { loopbackBootstrap, XdsProbe } from './xds-probe.js';
+import { settledLanding as settledOn } from './landing.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOC = path.join(repo, 'docs', 'XDS-CLIENTS.md');
@@ -39,10 +40,6 @@ const ROWS = {
 
 /** What a pod whose endpoint port is named `grpc` carries. */
 const GRPC_POD: PodProtocol = { protocol: 'HTTP/2', source: 'port_name', detail: 'grpc' };
-
-function landed(report: CallReport): string {
-  return Object.keys(report.backends).sort().join('+') || 'nothing';
-}
 
 PROXYLESS_CLIENTS.forEach((client, index) => {
   const ip = (host: number) => `127.0.${32 + index}.${host}`;
@@ -85,19 +82,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       await Promise.all(backends.map((b) => b.stop()));
     });
 
-    /** Calls in rounds until one round lands on a stable set of backends twice in a row. */
-    async function settledLanding(): Promise<string> {
-      let previous = '';
-      for (let round = 0; round < 30; round++) {
-        const report = await probe.call(30);
-        if (report.errors > 0) throw new Error(`${report.errors} calls failed: ${report.lastError}; ${probe.stderr}`);
-        const now = landed(report);
-        if (now === previous) return now;
-        previous = now;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error(`no stable landing within 30 rounds; last: ${previous}`);
-    }
+    const settledLanding = () => settledOn(probe);
 
     it('connects, and which transport and user agent it uses', async () => {
       await settledLanding();

@@ -86,6 +86,9 @@ export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { sel
   }
   const od = spec.outlierDetection;
   if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;
+  const locality = spec.locality;
+  // zoneMinEndpoints is valid only beside zone PreferSameZone.
+  if (locality?.zoneMinEndpoints !== undefined) locality.zone = 'PreferSameZone';
   return spec as ServicePolicySpec;
 }
 

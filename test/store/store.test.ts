@@ -79,12 +79,16 @@ describe('EndpointStore: draining', () => {
     h.flushed();
     h.advance(2_000);
     h.store.applyPod(pod({ name: 'a', terminating: true, gracePeriodSeconds: 29 }));
+    expect(h.flushed()).toEqual([]);
+    expect(h.store.service('web')?.endpoints[0]?.servingWhileTerminating).toBe(true);
     h.advance(2_000);
     h.store.applyPod(pod({ name: 'a', terminating: true, gracePeriodSeconds: 29, ready: false }));
     ep = h.store.service('web')?.endpoints[0];
     expect(ep?.health).toBe('DRAINING');
     expect(ep?.drainingSinceMs).toBe(seenAt);
-    expect(h.flushed()).toEqual([]);
+    // Not Ready any more: no longer one the terminating fallback may serve, which is a change.
+    expect(ep?.servingWhileTerminating).toBeUndefined();
+    expect(h.flushed()).toEqual([['web']]);
   });
 
   it('removes a pod deleted without ever being seen terminating', () => {

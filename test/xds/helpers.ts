@@ -199,6 +199,7 @@ export async function startHarness(
     logger?: Logger;
     scopeExpansion?: ScopeExpansion;
     scopeLingerMs?: number;
+    maxPerspectives?: number;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -220,6 +221,7 @@ export async function startHarness(
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.scopeExpansion ? { scopeExpansion: options.scopeExpansion } : {}),
     ...(options.scopeLingerMs !== undefined ? { scopeLingerMs: options.scopeLingerMs } : {}),
+    ...(options.maxPerspectives !== undefined ? { maxPerspectives: options.maxPerspectives } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

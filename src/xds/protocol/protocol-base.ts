@@ -2,10 +2,10 @@
 // settings, the per-type bookkeeping of ACK/NACK and flow control, nonce minting, the ADS
 // push order, and the read-outs for admin and CSDS. Each subclass keeps what differs: how a
 // request changes the subscription and what a response holds.
-import { KINDS, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
+import { DEFAULT_PERSPECTIVE, KINDS, KUBE_CLUSTER_METADATA, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
-import { NameSlots, ScopeTable, type Scope } from '../bookkeeping/index.js';
+import { NameSlots, perspectiveOf, PerspectiveTable, ScopeTable, type HeldPerspective, type Scope } from '../bookkeeping/index.js';
 import { NonceSource } from './nonces.js';
 import type { AckedResource, NackInfo, TypeInfo } from './types.js';
 import type { NodeInfo } from '../wire/index.js';
@@ -29,6 +29,8 @@ export interface ProtocolStateOptions {
   nonces?: NonceSource;
   /** Declared dependency lists shared by every stream of a server (a private table otherwise). */
   scopes?: ScopeTable;
+  /** Declared perspectives shared by every stream of a server (a private table otherwise). */
+  perspectives?: PerspectiveTable;
 }
 
 export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
@@ -36,6 +38,9 @@ export type NameSlotsByKind = Record<ResourceKind, NameSlots>;
 export function newNameSlotsByKind(): NameSlotsByKind {
   return perKind(() => new NameSlots());
 }
+
+/** The perspective of a stream that has sent no Node yet. */
+const DEFAULT_HELD: HeldPerspective = { perspective: DEFAULT_PERSPECTIVE, key: '' };
 
 const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 /** Earlier nonces remembered per type, to tell a late answer (stale) from a nonce never sent (unknown). */
@@ -116,6 +121,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   private readonly pushOrdered: { kind: ResourceKind; state: S }[] = [];
   private readonly nonces: NonceSource;
   private readonly scopes: ScopeTable;
+  private readonly perspectives: PerspectiveTable;
+  private perspectiveHeld: HeldPerspective | undefined;
   private nodeInfo: NodeInfo | undefined;
   private sawRequest = false;
   private scopeHeld: Scope | undefined;
@@ -129,6 +136,15 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     this.versionSlots = options.versionSlots ?? newNameSlotsByKind();
     this.nonces = options.nonces ?? new NonceSource();
     this.scopes = options.scopes ?? new ScopeTable();
+    this.perspectives = options.perspectives ?? new PerspectiveTable();
+  }
+
+  /**
+   * Where the client stands (its kube cluster and zone), from the Node of its first request:
+   * the cache variants it reads. Fixed for the stream's life, like the scope.
+   */
+  get perspective(): HeldPerspective {
+    return this.perspectiveHeld ?? DEFAULT_HELD;
   }
 
   /**
@@ -192,6 +208,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       this.sawRequest = true;
       const declared = request.node?.dependencies;
       if (declared) this.scopeHeld = this.scopes.acquire(declared);
+      const node = request.node;
+      if (node) this.perspectiveHeld = this.perspectives.acquire(perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone));
     }
     let kind = kindOfTypeUrl(request.typeUrl);
     // A per-type service knows its type even when a client leaves type_url out.
@@ -322,6 +340,8 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     for (const state of this.types.values()) state.ledger.dispose();
     if (this.scopeHeld) this.scopes.release(this.scopeHeld);
     this.scopeHeld = undefined;
+    if (this.perspectiveHeld) this.perspectives.release(this.perspectiveHeld);
+    this.perspectiveHeld = undefined;
   }
 
   info(maxNames: number): Partial<Record<ResourceKind, TypeInfo>> {

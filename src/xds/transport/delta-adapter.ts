@@ -15,6 +15,7 @@ export function deltaAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter
     versionSlots: ctx.versionSlots,
     nonces: ctx.nonces,
     scopes: ctx.scopes,
+    perspectives: ctx.perspectives,
   });
   return {
     state,

@@ -105,7 +105,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   /** Writes whatever is due now; a no-op before readiness. */
   flush(): void {
     if (!this.ctx.isReady() || this.closed) return;
-    for (const response of this.state.flush(this.ctx.cache)) {
+    for (const response of this.state.flush(this.ctx.cache.viewFor(this.state.perspective.key))) {
       if (!this.write(response.kind, this.adapter.encode(response))) return;
       this.ctx.observers.sent(this, response.kind, response.resources);
     }
@@ -148,7 +148,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   }
 
   resourceStatuses(): Iterable<ResourceStatus> {
-    return this.state.resourceStatuses(this.ctx.cache);
+    return this.state.resourceStatuses(this.ctx.cache.viewFor(this.state.perspective.key));
   }
 
   /** Acts on a request the protocol accepted: drain ACKs, NACK reporting, subscription index, then sends what is due. */

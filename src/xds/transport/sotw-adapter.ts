@@ -17,6 +17,7 @@ export function sotwAdapter(ctx: StreamContext, spec: ApiSpec): ProtocolAdapter<
     versionSlots: ctx.versionSlots,
     nonces: ctx.nonces,
     scopes: ctx.scopes,
+    perspectives: ctx.perspectives,
   });
   const encodeHead = (response: PlannedResponse): Buffer =>
     encodeSharedResponseHead({

@@ -4,7 +4,7 @@ import type { Clock, EnvoySupport, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, NameSlotsByKind, NonceSource, Subscription, SubscriptionIndex, TypeInfo } from '../protocol/index.js';
-import type { NameSetTable, ResourceStatus, ResponseTally, Scope, ScopeTable, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
+import type { HeldPerspective, NameSetTable, PerspectiveTable, ResourceStatus, ResponseTally, Scope, ScopeTable, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
 import type { NodeInfo, ResourceWrappers } from '../wire/index.js';
 import type { XdsApi, XdsProtocol } from './api-specs.js';
 import type { ConnectionTable } from './connections.js';
@@ -61,6 +61,8 @@ export interface StreamContext {
   nameSets: NameSetTable;
   /** Interned declared dependency lists, shared by every stream. */
   scopes: ScopeTable;
+  /** Interned declared perspectives, shared by every stream: which cache variants a stream reads. */
+  perspectives: PerspectiveTable;
   /** Orders large writes across streams so a reconnecting fleet does not flood memory and the event loop. */
   pacer: WritePacer;
   /** Clients' Nodes, their extension lists shared by every stream that sent the same one. */
@@ -101,6 +103,8 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   readonly node: NodeInfo | undefined;
   /** The services the client declared it calls; undefined when it declared none. */
   readonly scope: Scope | undefined;
+  /** Where the client declared it stands: the cache variants it reads. */
+  readonly perspective: HeldPerspective;
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
   subscription(kind: ResourceKind): Subscription | undefined;
   flush(view: ResourceView): Planned[];

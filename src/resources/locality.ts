@@ -1,0 +1,101 @@
+// Pure: which priority each endpoint of a ClusterLoadAssignment gets, seen from one client, and
+// which endpoints are served at all. Priorities follow the client's own kube cluster (its
+// `herald.io/kube-cluster`, else the replica's --local-cluster) and, when the service's policy
+// asks for it, the client's zone; Envoy and proxyless gRPC both take the lowest priority that
+// can serve, so the tiers below are the whole failover story.
+import { DEFAULT_PERSPECTIVE, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
+
+/** What an assignment is built for: the client's view of the mesh. */
+export interface LoadAssignmentOptions {
+  /** Herald's name of the kube cluster whose endpoints are preferred (the client's own). */
+  localCluster?: string;
+  /** Prefer this zone of the local cluster when it has at least `minEndpoints` HEALTHY endpoints (locality.zone: PreferSameZone). */
+  zone?: { name: string; minEndpoints: number };
+  /**
+   * Serve terminating pods that are still Ready as HEALTHY while the service has no HEALTHY
+   * endpoint anywhere (locality.terminatingFallback: Enabled). Off unless asked for: the last
+   * pods of a service are otherwise announced DRAINING like any other, which drain receipts
+   * (preStop waiting for the mesh) count on.
+   */
+  terminatingFallback?: boolean;
+  /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
+  healthCheckPort?: number;
+}
+
+/** zoneMinEndpoints when a policy asks for zone preference without saying how many. */
+export const DEFAULT_ZONE_MIN_ENDPOINTS = 1;
+
+/** The options an assignment for a client of this perspective is built with. */
+export function assignmentOptions(perspective: Perspective, replicaCluster: string | undefined, policy: ServicePolicySpec): LoadAssignmentOptions {
+  const options: LoadAssignmentOptions = {};
+  const cluster = perspective.kubeCluster ?? replicaCluster;
+  if (cluster !== undefined) options.localCluster = cluster;
+  const locality = policy.locality;
+  if (locality?.zone === 'PreferSameZone' && perspective.zone !== '') {
+    options.zone = { name: perspective.zone, minEndpoints: locality.zoneMinEndpoints ?? DEFAULT_ZONE_MIN_ENDPOINTS };
+  }
+  if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
+  if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
+  return options;
+}
+
+/** The options of a client that declared nothing: the replica's own view. */
+export function replicaAssignmentOptions(replicaCluster: string | undefined, policy: ServicePolicySpec): LoadAssignmentOptions {
+  return assignmentOptions(DEFAULT_PERSPECTIVE, replicaCluster, policy);
+}
+
+/**
+ * Priority per endpoint. Tiers, best first: the client's zone of its own cluster (only with zone
+ * preference and enough HEALTHY endpoints there), the rest of its own cluster, the other
+ * clusters. Empty tiers are skipped, because Envoy requires priorities to start at 0 without
+ * gaps: a client whose cluster has no endpoint of the service gets every endpoint at 0.
+ */
+export function priorityOf(endpoints: readonly EndpointRecord[], options: LoadAssignmentOptions): (e: EndpointRecord) => number {
+  const local = options.localCluster;
+  if (local === undefined) return () => 0;
+  const zone = options.zone;
+  let zoneHealthy = 0;
+  const present = [false, false, false];
+  const tierOf = (e: EndpointRecord): number => (e.cluster !== local ? 2 : zone !== undefined && e.zone === zone.name ? 0 : 1);
+  for (const e of endpoints) {
+    present[tierOf(e)] = true;
+    if (e.health === 'HEALTHY' && tierOf(e) === 0) zoneHealthy += 1;
+  }
+  // Too few HEALTHY endpoints in the zone: it is no tier of its own, so a zone of one pod does not take all of the cluster's traffic.
+  const zoneTier = zone !== undefined && zoneHealthy >= Math.max(1, zone.minEndpoints);
+  if (!zoneTier && present[0]) {
+    present[1] = true;
+    present[0] = false;
+  }
+  const rank: number[] = [];
+  let next = 0;
+  for (let tier = 0; tier < 3; tier++) rank.push(present[tier] ? next++ : next);
+  if (next <= 1) return () => 0;
+  return (e) => {
+    const tier = tierOf(e);
+    return rank[tier === 0 && !zoneTier ? 1 : tier]!;
+  };
+}
+
+/**
+ * The endpoints a client is sent. While the service has no HEALTHY endpoint in any cluster, its
+ * terminating pods that are still Ready are served as HEALTHY (the rule kube-proxy follows for
+ * terminating endpoints): a terminating pod keeps serving until its grace period ends, and an
+ * assignment of only DRAINING hosts leaves proxyless gRPC clients with nothing and Envoys with
+ * nothing but panic routing. `fallback` says whether that happened.
+ */
+export function servedEndpoints(endpoints: readonly EndpointRecord[], fallbackEnabled: boolean): { endpoints: readonly EndpointRecord[]; fallback: boolean } {
+  if (!fallbackEnabled || endpoints.some((e) => e.health === 'HEALTHY') || !endpoints.some((e) => e.servingWhileTerminating === true)) return { endpoints, fallback: false };
+  return { endpoints: endpoints.map((e) => (e.servingWhileTerminating === true ? { ...e, health: 'HEALTHY' } : e)), fallback: true };
+}
+
+/**
+ * A summary of everything a perspective changes in the assignment: equal keys, equal bytes, so
+ * perspectives with equal keys share one variant and one encoding.
+ */
+export function assignmentKey(endpoints: readonly EndpointRecord[], options: LoadAssignmentOptions): string {
+  const priority = priorityOf(endpoints, options);
+  const byGroup = new Map<string, number>();
+  for (const e of endpoints) byGroup.set(JSON.stringify([e.cluster, e.zone ?? '']), priority(e));
+  return JSON.stringify([options.terminatingFallback === true, [...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]);
+}
