@@ -215,6 +215,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     metrics,
     clock,
   });
+  metrics.setPolicyReader({ sections: () => policies.sectionOrigins(store.serviceNames()), rejected: () => policies.rejectedCopies() });
   const pipeline = new ResourcePipeline({
     store,
     policies,

@@ -147,6 +147,18 @@ export class PolicyRegistry implements PolicySink {
     };
   }
 
+  /** Per service of `services` and section in effect, the object it came from (for the metrics). */
+  *sectionOrigins(services: Iterable<string>): Generator<{ service: string; section: string; role: string; cluster: string }> {
+    for (const service of services) {
+      for (const [section, origin] of Object.entries(this.effective(service).from)) yield { service, section, role: origin.role, cluster: origin.cluster };
+    }
+  }
+
+  /** Copies whose newest generation is rejected. */
+  rejectedCopies(): PolicyRejection[] {
+    return this.rejections();
+  }
+
   /** Validates one copy; true when what it contributes changed. */
   private take(copies: Map<string, Copy>, policy: PolicyObject): boolean {
     const key = keyOf(policy.namespace, policy.name);
