@@ -1,2 +1,3 @@
 export { ListenError, startDaemon, type Daemon, type DaemonOptions, type DaemonDeps, type DrainListener, type RecentDrain } from './daemon.js';
+export { PolicyStatusWriter, type PolicyStatusOptions, type PolicyStatusWrite } from './policy-status.js';
 export { InitialSyncGate, type GateState } from './sync-gate.js';

@@ -79,6 +79,8 @@ export class HeraldMetrics {
   readonly servicePolicy: Gauge<'service' | 'section' | 'role' | 'kube_cluster'>;
   /** 1 per ServicePolicy copy whose newest generation is rejected; read at scrape time. */
   readonly policyRejected: Gauge<'kube_cluster' | 'namespace' | 'name'>;
+  /** ServicePolicy status writes (--policy-status) by result: written, failed, dropped. */
+  readonly policyStatusWrites: Counter<'result'>;
   private policyReader: PolicyMetricsReader | undefined;
   readonly drainPropagation: Histogram;
   /** Drains finished, by outcome: complete (every stream ACKed or went away) or incomplete (time ran out). */
@@ -233,6 +235,12 @@ export class HeraldMetrics {
         this.reset();
         for (const row of reader()?.rejected() ?? []) this.set({ kube_cluster: row.cluster, namespace: row.namespace, name: row.name }, 1);
       },
+    });
+    this.policyStatusWrites = new Counter({
+      name: 'herald_policy_status_writes_total',
+      help: 'ServicePolicy Accepted conditions written with --policy-status, by result: written, failed, dropped (rate-limit queue full)',
+      labelNames: ['result'],
+      registers: reg,
     });
     this.resourceBuilds = new Counter({ name: 'herald_resource_builds_total', help: 'Resources rebuilt and re-encoded by type', labelNames: ['type'], registers: reg });
     this.drainPropagation = new Histogram({
