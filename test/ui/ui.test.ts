@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
-import { demoClusters } from '../../src/cli/demo-mesh.js';
+import { DEMO_POLICY_NAMESPACE, demoClusters, demoPolicies } from '../../src/cli/demo-mesh.js';
 import { loadEnvoyProtos } from '../../src/resources/index.js';
-import { SimulatedCluster } from '../../src/sources/sim/index.js';
+import { SimulatedCluster, StaticPolicySource } from '../../src/sources/sim/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { AdsClient } from '../../src/xdsclient/index.js';
 
@@ -49,6 +49,8 @@ function colourOf(page: Page, selector: string): Promise<string | undefined> {
 }
 
 const HOSTILE_NODE_ID = '<img id="injected" src=x onerror="document.title=1">checkout-5c8d';
+/** An unknown field's name comes back in a rejection's field path: it must stay text too. */
+const HOSTILE_FIELD = '<img id="injected-field" src=x onerror="document.title=2">';
 
 describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headless Chromium', () => {
   let daemon: Daemon;
@@ -62,9 +64,18 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     if (missing) throw new Error(`CI is set but the browser test cannot run: ${missing}`);
     // A long grace keeps the terminated pod DRAINING while the page is looked at.
     clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 200, gracePeriodMs: 60_000 } }));
+    // The demo's ServicePolicies, plus, in west only, a generation of checkout's that Herald rejects.
+    const policySources = clusters.map(
+      (c) =>
+        new StaticPolicySource(c.name, [
+          ...demoPolicies(c.name),
+          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'checkout', generation: 4, spec: { connection: { connectTimeoutMs: 0, [HOSTILE_FIELD]: 1 } } }] : []),
+        ]),
+    );
     daemon = await startDaemon(
       {
         sources: clusters,
+        policies: { sources: policySources, clusters: policySources.map((source) => source.name), namespace: DEMO_POLICY_NAMESPACE },
         localCluster: clusters[0]!.name,
         initialSyncTimeoutMs: 5_000,
         xds: { host: '127.0.0.1', port: 0 },
@@ -152,6 +163,33 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       fs.mkdirSync(path.resolve('docs'), { recursive: true });
       await page.screenshot({ path: path.resolve('docs/ui.png'), fullPage: false });
     }
+  });
+
+  it("shows each service's effective ServicePolicy, where every section came from, and the rejections", async () => {
+    await page.goto(`${base}/ui`);
+    const payments = page.locator('[data-policy-service="payments.shop"]');
+    await payments.waitFor({ timeout: 10_000 });
+    // Its own object's sections, and the mesh defaults' outlier detection, each with its origin.
+    const field = (name: string) => payments.locator(`tr[data-field="${name}"]`);
+    expect(await field('loadBalancing.policy').getAttribute('data-origin')).toBe('service');
+    expect(await field('loadBalancing.policy').textContent()).toMatch(/^loadBalancingpolicyLeastRequestservice object east\/shop\/payments generation 1$/);
+    expect(await field('circuitBreakers.maxRequests').textContent()).toContain('1024');
+    expect(await field('outlierDetection.consecutive5xx').getAttribute('data-origin')).toBe('defaults');
+    expect(await field('outlierDetection.consecutive5xx').textContent()).toContain('mesh defaults east/herald/mesh-defaults generation 1');
+    expect(await payments.locator('.counts', { hasText: 'proxyless gRPC ignores' }).textContent()).toContain('outlierDetection.consecutive5xx');
+    // Every service the mesh defaults reach is listed, not only those with an object of their own.
+    expect(await page.locator('[data-policy-service]').count()).toBe(5);
+    // west's rejected generation, with its field paths as text, and what stays in effect.
+    const rejected = page.locator('tr[data-rejected="west/shop/checkout"]');
+    expect(await rejected.textContent()).toContain('spec.connection.connectTimeoutMs: must be ≥ 1');
+    expect(await rejected.textContent()).toContain(`spec.connection.${HOSTILE_FIELD}: unknown field`);
+    expect(await rejected.textContent()).toMatch(/nothing$/);
+    expect(await page.locator('#injected-field').count()).toBe(0);
+    // The filter narrows the policies as it does the services.
+    await page.fill('#filter', 'search');
+    await expect.poll(() => page.locator('[data-policy-service]').count(), { timeout: 5_000 }).toBe(1);
+    expect(await page.locator('[data-policy-service="search.browse"] tr[data-field="connection.connectTimeoutMs"]').textContent()).toContain('250');
+    await page.fill('#filter', '');
   });
 
   it('turns the readiness badge red while the replica hands its clients over', async () => {
