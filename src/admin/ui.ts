@@ -152,13 +152,16 @@ function clientVersion(c) {
   return c.envoySupport === 'old' ? badge(text + ' (old Envoy)', 'bad') : text;
 }
 
-// What the client's wildcard covers: "whole mesh", or its declared services (unknown ones flagged).
+// What the client's wildcard covers: "whole mesh", or its declared services (unknown ones flagged)
+// and the backends they route to ("+ 1 via routes").
 function clientScope(c) {
   var s = c.scope;
   if (!s || !s.declared) return 'whole mesh';
   var text = s.count + (s.count === 1 ? ' service' : ' services');
+  if (s.viaRoutesCount) text += ' + ' + s.viaRoutesCount + ' via routes';
   var span = el('span', '', [text]);
   span.title = s.names.join(', ') + (s.names.length < s.count ? ', …' : '');
+  if (s.viaRoutesCount) span.title += '; via routes: ' + s.viaRoutes.join(', ') + (s.viaRoutes.length < s.viaRoutesCount ? ', …' : '');
   if (!s.unknownCount) return span;
   return el('span', '', [span, ' ', badge(s.unknownCount + ' unknown: ' + s.unknown.join(', '), 'warn')]);
 }

@@ -6,7 +6,7 @@ import { SERVE_DEFAULTS } from '../config/index.js';
 import type { ClusterSource, PolicySource } from '../sources/types.js';
 import { PolicyRegistry } from '../policy/index.js';
 import { EndpointStore } from '../store/index.js';
-import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, type ClusterOptions } from '../resources/index.js';
+import { DEFAULT_CLUSTER_DOMAIN, loadEnvoyProtos, ResourceEncoder, routeBackends, type ClusterOptions } from '../resources/index.js';
 import { ResourceCache } from '../cache/index.js';
 import { DrainHistory, DrainTracker, type DrainRecord, type DrainResult } from '../drains/index.js';
 import { XdsServer, type ClientIdentityPolicy, type XdsLimits } from '../xds/index.js';
@@ -14,6 +14,7 @@ import { AdminServer, RecentList } from '../admin/index.js';
 import { accessGuard, TokenFile } from '../access/index.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { EgressRoutes } from './egress-routes.js';
+import { PolicyScopeExpansion, type SplitBackends } from './scope-expansion.js';
 import { ResourcePipeline } from './pipeline.js';
 import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
@@ -28,6 +29,11 @@ export interface DaemonOptions {
    * order (--policy-clusters), `namespace` holding the mesh-defaults object. Absent: no policies.
    */
   policies?: { sources: PolicySource[]; clusters: readonly string[]; namespace: string } | undefined;
+  /**
+   * The services a service's effective policy routes part of its traffic to; its clients'
+   * scopes take them in. Default: what the policy's routes section says.
+   */
+  splitBackends?: SplitBackends | undefined;
   localCluster?: string | undefined;
   includeNotReady?: boolean;
   batchWindowMs?: number;
@@ -151,8 +157,18 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     timeoutMs: options.initialSyncTimeoutMs,
     logger,
   });
+  const policies = new PolicyRegistry({
+    defaultsNamespace: options.policies?.namespace ?? SERVE_DEFAULTS.policyNamespace,
+    clusters: options.policies?.clusters ?? [],
+    logger: logger.child({ stage: 'policy' }),
+    metrics,
+    clock,
+  });
   const xdsServer = new XdsServer({
     cache,
+    // Subscribed to policy changes here, before the pipeline: a new split backend's cluster
+    // reaches clients before the route that sends it traffic.
+    scopeExpansion: new PolicyScopeExpansion(policies, options.splitBackends ?? routeBackends),
     protos,
     metrics,
     logger: logger.child({ stage: 'xds' }),
@@ -211,13 +227,6 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
     replica,
   });
-  const policies = new PolicyRegistry({
-    defaultsNamespace: options.policies?.namespace ?? SERVE_DEFAULTS.policyNamespace,
-    clusters: options.policies?.clusters ?? [],
-    logger: logger.child({ stage: 'policy' }),
-    metrics,
-    clock,
-  });
   metrics.setPolicyReader({ sections: () => policies.sectionOrigins(store.serviceNames()), rejected: () => policies.rejectedCopies() });
   const policyStatus = options.policyStatus
     ? new PolicyStatusWriter(options.policyStatus, { registry: policies, clock, metrics, logger: logger.child({ stage: 'policy-status' }), replica, localCluster: options.localCluster })
@@ -237,7 +246,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));
-  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN }));
+  xdsServer.onDependencySets(new EgressRoutes({ encoder, cache, metrics, clusterDomain: options.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN, routeOf: (service) => pipeline.routeOf(service) }));
 
   const xdsPort = await listenOrExplain('xds', options.xds.host, options.xds.port, () => xdsServer.listen(options.xds.host, options.xds.port));
   let serving = true;

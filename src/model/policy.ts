@@ -1,7 +1,7 @@
 // A ServicePolicy (servicepolicies.herald.io/v1alpha1) as the stages share it: the spec Herald
 // validated, and the object a source observed before validation.
 
-export const LB_POLICIES = ['RoundRobin', 'LeastRequest', 'Random'] as const;
+export const LB_POLICIES = ['RoundRobin', 'LeastRequest', 'Random', 'RingHash'] as const;
 export type LbPolicyName = (typeof LB_POLICIES)[number];
 
 export interface ConnectionPolicy {
@@ -14,6 +14,8 @@ export interface LoadBalancingPolicy {
   policy?: LbPolicyName;
   panicThresholdPercent?: number;
   slowStartWindowMs?: number;
+  /** RingHash only (and required there): the request header whose value picks the endpoint. */
+  hashHeader?: string;
 }
 
 export interface CircuitBreakersPolicy {
@@ -30,6 +32,61 @@ export interface OutlierDetectionPolicy {
   intervalMs?: number;
   baseEjectionTimeMs?: number;
   maxEjectionPercent?: number;
+  /** Success-rate ejection (the one gRPC clients make too) is on when any of these three is set. */
+  successRateMinimumHosts?: number;
+  successRateRequestVolume?: number;
+  /** In thousandths: 1900 ejects below mean − 1.9 standard deviations. */
+  successRateStdevFactor?: number;
+  /** Failure-percentage ejection is on when any of these three is set. */
+  failurePercentageThreshold?: number;
+  failurePercentageMinimumHosts?: number;
+  failurePercentageRequestVolume?: number;
+}
+
+/** Active health checking by Envoy sidecars: exactly one of httpPath, grpcServiceName, tcp. */
+export interface HealthCheckPolicy {
+  httpPath?: string;
+  /** The service name of a grpc.health.v1 check; empty asks about the whole server. */
+  grpcServiceName?: string;
+  tcp?: boolean;
+  /** Checks go to this port instead of the endpoint's traffic port. */
+  port?: number;
+  intervalMs?: number;
+  timeoutMs?: number;
+  healthyThreshold?: number;
+  unhealthyThreshold?: number;
+}
+
+/** Envoy's retry_on conditions for HTTP (x-envoy-retry-on); gRPC clients skip them. */
+export const HTTP_RETRY_CONDITIONS = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx', 'refused-stream'] as const;
+/** gRPC status conditions (x-envoy-retry-grpc-on), the only ones gRPC clients act on (gRFC A44). */
+export const GRPC_RETRY_CONDITIONS = ['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'] as const;
+export const RETRY_CONDITIONS = [...HTTP_RETRY_CONDITIONS, ...GRPC_RETRY_CONDITIONS] as const;
+export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
+
+export interface RetryBackoffPolicy {
+  baseIntervalMs: number;
+  maxIntervalMs?: number;
+}
+
+export interface RetriesPolicy {
+  /** Retries after the first attempt (Envoy's num_retries). */
+  attempts?: number;
+  retryOn: RetryCondition[];
+  perTryTimeoutMs?: number;
+  backoff?: RetryBackoffPolicy;
+}
+
+/** One backend of a split: a service of the policy's own namespace, by its label value. */
+export interface SplitBackend {
+  service: string;
+  weight: number;
+}
+
+export interface RoutesPolicy {
+  timeoutMs?: number;
+  retries?: RetriesPolicy;
+  split?: SplitBackend[];
 }
 
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */
@@ -38,9 +95,11 @@ export interface ServicePolicySpec {
   loadBalancing?: LoadBalancingPolicy;
   circuitBreakers?: CircuitBreakersPolicy;
   outlierDetection?: OutlierDetectionPolicy;
+  healthCheck?: HealthCheckPolicy;
+  routes?: RoutesPolicy;
 }
 
-export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection'] as const;
+export const POLICY_SECTIONS = ['connection', 'loadBalancing', 'circuitBreakers', 'outlierDetection', 'healthCheck', 'routes'] as const;
 export type PolicySection = (typeof POLICY_SECTIONS)[number];
 
 /** One ServicePolicy object as a source saw it; `spec` is not validated yet. */
@@ -69,4 +128,15 @@ export interface AcceptedCondition {
   lastTransitionTime: string;
   /** The replica that wrote it (status.acceptedBy.replica) and the kube cluster it runs in, if it knows. */
   writer: { replica: string; cluster?: string | undefined };
+}
+
+/**
+ * The statistical ejections an outlierDetection section asks for: each is on when any of its
+ * fields is set. These are the only ejections proxyless gRPC clients make (gRFC A50).
+ */
+export function statisticalEjections(od: OutlierDetectionPolicy): { successRate: boolean; failurePercentage: boolean } {
+  return {
+    successRate: od.successRateMinimumHosts !== undefined || od.successRateRequestVolume !== undefined || od.successRateStdevFactor !== undefined,
+    failurePercentage: od.failurePercentageThreshold !== undefined || od.failurePercentageMinimumHosts !== undefined || od.failurePercentageRequestVolume !== undefined,
+  };
 }

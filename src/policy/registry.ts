@@ -7,7 +7,7 @@ import { mergePolicy, type EffectivePolicy, type PolicyOrigin, type SourcedSpec 
 import { ignoredByProxyless, type IgnoredField } from './proxyless.js';
 import { resolveAcrossClusters, type Resolution } from './resolve.js';
 import type { PolicyVerdict } from './status.js';
-import { validatePolicySpec, type PolicyError } from './validate.js';
+import { validatePolicySpec, type PolicyError, type Validation } from './validate.js';
 
 /** The mesh-defaults object's name, in Herald's namespace. */
 export const DEFAULTS_POLICY_NAME = 'mesh-defaults';
@@ -66,6 +66,17 @@ function serviceOfKey(key: string): string {
 function keyOfService(service: string): string | undefined {
   const dot = service.lastIndexOf('.');
   return dot <= 0 ? undefined : keyOf(service.slice(dot + 1), service.slice(0, dot));
+}
+
+/**
+ * The mesh-defaults object follows the same rules, and one more the CRD cannot state (it does
+ * not know which object holds the defaults): no split, which would send every service's traffic
+ * to the same backends.
+ */
+function validateDefaults(spec: unknown): Validation {
+  const result = validatePolicySpec(spec);
+  if (!result.ok || result.spec.routes?.split === undefined) return result;
+  return { ok: false, errors: [{ path: 'spec.routes.split', message: `the ${DEFAULTS_POLICY_NAME} object cannot split traffic; set split in a service's own object` }] };
 }
 
 export class PolicyRegistry implements PolicySink {
@@ -175,7 +186,7 @@ export class PolicyRegistry implements PolicySink {
     if (copy.valid?.origin.generation === policy.generation || copy.rejected?.generation === policy.generation) return false;
     copies.set(key, copy);
     const origin: PolicyOrigin = { cluster: policy.cluster, namespace: policy.namespace, name: policy.name, generation: policy.generation };
-    const result = validatePolicySpec(policy.spec);
+    const result = key === this.defaultsKey ? validateDefaults(policy.spec) : validatePolicySpec(policy.spec);
     if (result.ok) {
       copy.rejected = undefined;
       copy.valid = { spec: result.spec, origin };

@@ -2,9 +2,20 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { LB_POLICIES, type PolicySection } from '../model/index.js';
+import { LB_POLICIES, RETRY_CONDITIONS, type PolicySection } from '../model/index.js';
 
-export type FieldRule = { type: 'integer'; minimum: number; maximum: number } | { type: 'string'; enum: readonly string[] };
+/**
+ * One field's rule, in the shape of its OpenAPI schema in the CRD: a bounded integer, a string
+ * from an enum or matching a pattern, a boolean, an object of fields (some required), or a bounded list
+ * (`set`: no value twice, the CRD's x-kubernetes-list-type).
+ */
+export type FieldRule =
+  | { type: 'integer'; minimum: number; maximum: number }
+  | { type: 'string'; enum: readonly string[] }
+  | { type: 'string'; pattern: string; maxLength: number }
+  | { type: 'boolean' }
+  | { type: 'object'; properties: Readonly<Record<string, FieldRule>>; required?: readonly string[] }
+  | { type: 'array'; items: FieldRule; minItems: number; maxItems: number; listType?: 'set' };
 
 // Counts stop at 2³¹−1, not the proto's 2³²−1: Java clients (protobuf-java) hold uint32 fields
 // in a signed int, where larger values turn negative; no mesh needs more.
@@ -23,6 +34,8 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     policy: { type: 'string', enum: LB_POLICIES },
     panicThresholdPercent: { type: 'integer', minimum: 0, maximum: 100 },
     slowStartWindowMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
+    // A lowercase header name: gRPC metadata keys are lowercase, Envoy matches names in any case.
+    hashHeader: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]*$', maxLength: 256 },
   },
   circuitBreakers: {
     maxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
@@ -37,20 +50,88 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     baseEjectionTimeMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     maxEjectionPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    successRateMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    successRateRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    // Thousandths of a standard deviation; 100 deviations is past any useful cut.
+    successRateStdevFactor: { type: 'integer', minimum: 1, maximum: 100_000 },
+    failurePercentageThreshold: { type: 'integer', minimum: 0, maximum: 100 },
+    failurePercentageMinimumHosts: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    failurePercentageRequestVolume: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  healthCheck: {
+    // Visible ASCII from a leading slash: Envoy refuses control characters in the request line.
+    httpPath: { type: 'string', pattern: '^/[!-~]*$', maxLength: 1024 },
+    grpcServiceName: { type: 'string', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 256 },
+    tcp: { type: 'boolean' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
+    healthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+    unhealthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
+  },
+  routes: {
+    timeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+    retries: {
+      type: 'object',
+      properties: {
+        // Retries after the first attempt. gRPC clients NACK num_retries 0 and stop at 4 retries.
+        attempts: { type: 'integer', minimum: 1, maximum: 10 },
+        retryOn: { type: 'array', items: { type: 'string', enum: RETRY_CONDITIONS }, minItems: 1, maxItems: RETRY_CONDITIONS.length, listType: 'set' },
+        perTryTimeoutMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
+        backoff: {
+          type: 'object',
+          // From 5 ms: with a 1 ms base, gRPC C-core (grpcio 1.85) loses retries, the call hanging to
+          // its deadline (test/interop/route-policy.test.ts); 5 ms works in every client.
+          properties: { baseIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 }, maxIntervalMs: { type: 'integer', minimum: 5, maximum: 3_600_000 } },
+          // Envoy and every gRPC client reject a back-off without its base interval.
+          required: ['baseIntervalMs'],
+        },
+      },
+      required: ['retryOn'],
+    },
+    split: {
+      type: 'array',
+      items: {
+        type: 'object',
+        // A Kubernetes label value: the service is the one with that label in the policy's namespace.
+        properties: { service: { type: 'string', pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$', maxLength: 63 }, weight: { type: 'integer', minimum: 0, maximum: 10_000 } },
+        required: ['service', 'weight'],
+      },
+      minItems: 1,
+      // Ten weights of at most 10,000 stay far below the 2³²−1 total that clients require.
+      maxItems: 10,
+    },
   },
 };
 
 /**
- * A rule across fields of one section: `rule` is the CEL the CRD carries (on the section, so
- * `self` is the section), `holds` the same rule for Herald, `field` the path the failure names.
+ * A rule across fields of one section: `rule` is the CEL the CRD carries (on the section, or on
+ * the field at `at` inside it, which is then `self`), `holds` the same rule for Herald, `field`
+ * the path the failure names below that (none: the node itself, as for a rule on a list).
  */
 export interface SectionRule {
   section: PolicySection;
+  at?: readonly string[];
   rule: string;
   message: string;
-  field: string;
-  holds(section: Readonly<Record<string, unknown>>): boolean;
+  field?: string;
+  /** `self` is a list for a rule on a list field (read it with `entries`). */
+  holds(self: Readonly<Record<string, unknown>>): boolean;
 }
+
+/** Any one of these turns an ejection on; the timing fields alone eject nothing. */
+const EJECTION_TRIGGERS = [
+  'consecutive5xx',
+  'consecutiveGatewayErrors',
+  'successRateMinimumHosts',
+  'successRateRequestVolume',
+  'successRateStdevFactor',
+  'failurePercentageThreshold',
+  'failurePercentageMinimumHosts',
+  'failurePercentageRequestVolume',
+] as const;
+
+const entries = (self: unknown) => self as ReadonlyArray<Readonly<Record<string, unknown>>>;
 
 export const SECTION_RULES: readonly SectionRule[] = [
   {
@@ -62,11 +143,59 @@ export const SECTION_RULES: readonly SectionRule[] = [
     holds: (s) => s.slowStartWindowMs === undefined || s.policy === undefined || s.policy === 'RoundRobin' || s.policy === 'LeastRequest',
   },
   {
+    section: 'loadBalancing',
+    // Without a hash to pick by, a ring hash picks at random; a header without RingHash does nothing.
+    rule: "has(self.policy) && self.policy == 'RingHash' ? has(self.hashHeader) : !has(self.hashHeader)",
+    message: 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash',
+    field: 'hashHeader',
+    holds: (s) => (s.policy === 'RingHash') === (s.hashHeader !== undefined),
+  },
+  {
+    section: 'loadBalancing',
+    // gRPC clients compute no hash from binary metadata, so every call would pick at random.
+    rule: "!has(self.hashHeader) || !self.hashHeader.endsWith('-bin')",
+    message: 'hashHeader must not be a binary (-bin) header: gRPC clients do not hash on those',
+    field: 'hashHeader',
+    holds: (s) => typeof s.hashHeader !== 'string' || !s.hashHeader.endsWith('-bin'),
+  },
+  {
     section: 'outlierDetection',
     // Ejection settings without a reason to eject would be a policy that silently does nothing.
-    rule: 'has(self.consecutive5xx) || has(self.consecutiveGatewayErrors)',
-    message: 'outlierDetection needs consecutive5xx or consecutiveGatewayErrors',
+    rule: EJECTION_TRIGGERS.map((f) => `has(self.${f})`).join(' || '),
+    message: 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field',
     field: 'consecutive5xx',
-    holds: (s) => s.consecutive5xx !== undefined || s.consecutiveGatewayErrors !== undefined,
+    holds: (s) => EJECTION_TRIGGERS.some((f) => s[f] !== undefined),
+  },
+  {
+    section: 'healthCheck',
+    // Envoy needs exactly one health checker; `tcp: false` is no choice at all.
+    rule: '(has(self.httpPath) ? 1 : 0) + (has(self.grpcServiceName) ? 1 : 0) + (has(self.tcp) && self.tcp ? 1 : 0) == 1',
+    message: 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true',
+    field: 'httpPath',
+    holds: (s) => [s.httpPath !== undefined, s.grpcServiceName !== undefined, s.tcp === true].filter(Boolean).length === 1,
+  },
+  {
+    section: 'routes',
+    at: ['retries', 'backoff'],
+    // Envoy refuses a route whose back-off would shrink; grpc-js and grpc-java NACK it.
+    rule: '!has(self.maxIntervalMs) || self.maxIntervalMs >= self.baseIntervalMs',
+    message: 'maxIntervalMs must be ≥ baseIntervalMs',
+    field: 'maxIntervalMs',
+    holds: (s) => s.maxIntervalMs === undefined || (s.maxIntervalMs as number) >= (s.baseIntervalMs as number),
+  },
+  {
+    section: 'routes',
+    at: ['split'],
+    rule: 'self.all(a, self.exists_one(b, b.service == a.service))',
+    message: 'split names each service once',
+    holds: (self) => new Set(entries(self).map((e) => e.service)).size === entries(self).length,
+  },
+  {
+    section: 'routes',
+    at: ['split'],
+    // Every client rejects weighted clusters whose weights add up to 0.
+    rule: 'self.exists(e, e.weight > 0)',
+    message: 'split needs a service with weight > 0',
+    holds: (self) => entries(self).some((e) => (e.weight as number) > 0),
   },
 ];

@@ -15,38 +15,73 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function fieldError(value: unknown, rule: FieldRule): string | undefined {
-  if (rule.type === 'string') {
-    return typeof value === 'string' && rule.enum.includes(value) ? undefined : `must be one of ${rule.enum.join(', ')}`;
+/** Checks one value against its rule, pushing every error under `path`; the value as Herald keeps it, or undefined. */
+function checkField(value: unknown, rule: FieldRule, path: string, errors: PolicyError[]): unknown {
+  const fail = (message: string) => void errors.push({ path, message });
+  if (rule.type === 'integer') {
+    if (typeof value !== 'number' || !Number.isInteger(value)) return fail('must be an integer');
+    if (value < rule.minimum) return fail(`must be ≥ ${rule.minimum}`);
+    if (value > rule.maximum) return fail(`must be ≤ ${rule.maximum}`);
+    return value;
   }
-  if (typeof value !== 'number' || !Number.isInteger(value)) return 'must be an integer';
-  if (value < rule.minimum) return `must be ≥ ${rule.minimum}`;
-  if (value > rule.maximum) return `must be ≤ ${rule.maximum}`;
-  return undefined;
+  if (rule.type === 'boolean') return typeof value === 'boolean' ? value : fail('must be true or false');
+  if (rule.type === 'string') {
+    if ('enum' in rule) return typeof value === 'string' && rule.enum.includes(value) ? value : fail(`must be one of ${rule.enum.join(', ')}`);
+    if (typeof value !== 'string') return fail('must be a string');
+    if (value.length > rule.maxLength) return fail(`must be at most ${rule.maxLength} characters`);
+    return new RegExp(rule.pattern).test(value) ? value : fail(`must match ${rule.pattern}`);
+  }
+  if (rule.type === 'array') {
+    if (!Array.isArray(value)) return fail('must be a list');
+    if (value.length < rule.minItems) return fail(`must have at least ${rule.minItems} item(s)`);
+    if (value.length > rule.maxItems) return fail(`must have at most ${rule.maxItems} items`);
+    const before = errors.length;
+    const out = value.map((item, i) => checkField(item, rule.items, `${path}[${i}]`, errors));
+    if (errors.length > before) return undefined;
+    if (rule.listType === 'set' && new Set(out.map((item) => JSON.stringify(item))).size !== out.length) return fail('must not list a value twice');
+    return out;
+  }
+  return checkObject(value, rule.properties, rule.required ?? [], path, errors);
 }
 
-function validateSection(section: PolicySection, value: unknown, errors: PolicyError[]): Record<string, unknown> | undefined {
-  const path = `spec.${section}`;
+function checkObject(value: unknown, properties: Readonly<Record<string, FieldRule>>, required: readonly string[], path: string, errors: PolicyError[]): Record<string, unknown> | undefined {
   if (!isRecord(value)) {
     errors.push({ path, message: 'must be an object' });
     return undefined;
   }
-  const rules = FIELD_RULES[section];
   const before = errors.length;
   const out: Record<string, unknown> = {};
   for (const [field, fieldValue] of Object.entries(value)) {
-    const rule = rules[field];
+    const rule = properties[field];
     if (rule === undefined) {
       errors.push({ path: `${path}.${field}`, message: 'unknown field' });
       continue;
     }
-    const message = fieldError(fieldValue, rule);
-    if (message !== undefined) errors.push({ path: `${path}.${field}`, message });
-    else out[field] = fieldValue;
+    const checked = checkField(fieldValue, rule, `${path}.${field}`, errors);
+    if (checked !== undefined) out[field] = checked;
   }
-  if (errors.length > before) return undefined;
+  for (const field of required) if (value[field] === undefined) errors.push({ path: `${path}.${field}`, message: 'is required' });
+  return errors.length > before ? undefined : out;
+}
+
+/** The value at `at` inside a section, if set. */
+function nodeAt(section: Record<string, unknown>, at: readonly string[]): unknown {
+  let node: unknown = section;
+  for (const key of at) node = isRecord(node) ? node[key] : undefined;
+  return node;
+}
+
+function validateSection(section: PolicySection, value: unknown, errors: PolicyError[]): Record<string, unknown> | undefined {
+  const path = `spec.${section}`;
+  const before = errors.length;
+  const out = checkObject(value, FIELD_RULES[section], [], path, errors);
+  if (out === undefined) return undefined;
   for (const rule of SECTION_RULES) {
-    if (rule.section === section && !rule.holds(out)) errors.push({ path: `${path}.${rule.field}`, message: rule.message });
+    if (rule.section !== section) continue;
+    const at = rule.at ?? [];
+    const node = nodeAt(out, at);
+    if (node === undefined || rule.holds(node as Record<string, unknown>)) continue;
+    errors.push({ path: [path, ...at, ...(rule.field === undefined ? [] : [rule.field])].join('.'), message: rule.message });
   }
   return errors.length > before ? undefined : out;
 }

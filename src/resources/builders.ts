@@ -45,6 +45,8 @@ export interface ClusterOptions {
 export interface LoadAssignmentOptions {
   /** Herald's name of the Kubernetes cluster whose endpoints are preferred (priority 0). */
   localCluster?: string;
+  /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
+  healthCheckPort?: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
@@ -115,7 +117,7 @@ export function buildCluster(service: string, options: ClusterOptions = {}, prot
   // One HttpProtocolOptions carries both the HTTP/2 choice and the policy's connection options.
   const http = httpProtocolOptions(protocol, policy);
   if (http !== undefined) cluster.typed_extension_protocol_options = { [HTTP_PROTOCOL_OPTIONS_KEY]: http };
-  return withPolicy(cluster, policy);
+  return withPolicy(cluster, policy, protocol);
 }
 
 function compareStrings(a: string, b: string): number {
@@ -155,9 +157,10 @@ function priorityOf(endpoints: readonly EndpointRecord[], localKubeCluster: stri
   return (e) => (e.cluster === localKubeCluster ? 0 : 1);
 }
 
-function toLbEndpoint(e: EndpointRecord): LbEndpointResource {
+function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): LbEndpointResource {
+  const address = { socket_address: { address: e.ip, port_value: e.port } };
   return {
-    endpoint: { address: { socket_address: { address: e.ip, port_value: e.port } } },
+    endpoint: healthCheckPort === undefined ? { address } : { address, health_check_config: { port_value: healthCheckPort } },
     health_status: e.health,
   };
 }
@@ -211,7 +214,7 @@ export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignme
   }
   const localities: LocalityLbEndpointsResource[] = [...groups.values()].sort(compareGroups).map((g) => ({
     locality: { region: g.region, zone: g.zone },
-    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map(toLbEndpoint),
+    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
     load_balancing_weight: { value: localityWeight(g.endpoints) },
     priority: g.priority,
   }));

@@ -16,6 +16,8 @@ export type { ClusterOptions, HealthCheckOptions, LoadAssignmentOptions } from '
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
+export { hashPolicyFor } from './policy-cluster.js';
 export { buildEgressRouteConfiguration, buildRouteConfiguration, DEFAULT_CLUSTER_DOMAIN, egressDomains, serviceRoutes } from './routes.js';
+export { liveWeights, routeAction, routeBackends, splitBackendName, type LiveWeight } from './policy-routes.js';
 export { kindsReading, serviceProtocol, TRANSLATORS, type KindTranslator, type TranslationSettings, type TranslatorInput } from './translators.js';
 export type * from './types.js';

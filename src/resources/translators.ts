@@ -9,9 +9,11 @@ import { buildRouteConfiguration } from './routes.js';
  * What a resource is built from. `endpoints`: the service's endpoints in the store;
  * `protocol`: the service's upstream protocol in the store (ServiceEndpoints.protocol), which
  * changes far less often than its endpoints; `settings`: Herald's own configuration (cluster
- * options, the local kube cluster); `policy`: the service's effective ServicePolicy.
+ * options, the local kube cluster); `policy`: the service's effective ServicePolicy but its
+ * routes section; `routes`: that section; `backends`: which of the services its split names
+ * have a HEALTHY endpoint (that flips far less often than any endpoint changes).
  */
-export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy';
+export type TranslatorInput = 'endpoints' | 'protocol' | 'settings' | 'policy' | 'routes' | 'backends';
 
 export interface TranslationSettings {
   clusterOptions: ClusterOptions;
@@ -22,7 +24,8 @@ export interface TranslationSettings {
 export interface KindTranslator {
   readonly kind: ResourceKind;
   readonly inputs: ReadonlySet<TranslatorInput>;
-  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec): object;
+  /** `healthy`: the split backends (routeBackends) with a HEALTHY endpoint. */
+  build(service: ServiceEndpoints, settings: TranslationSettings, policy: ServicePolicySpec, healthy: ReadonlySet<string>): object;
 }
 
 /** The protocol the pipeline compares to decide whether `protocol` readers need a rebuild. */
@@ -39,11 +42,15 @@ export const TRANSLATORS: Readonly<Record<ResourceKind, KindTranslator>> = {
   },
   endpoint: {
     kind: 'endpoint',
-    inputs: new Set(['endpoints', 'settings']),
-    build: (svc, settings) => buildLoadAssignment(svc, settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+    inputs: new Set(['endpoints', 'settings', 'policy']),
+    build: (svc, settings, policy) =>
+      buildLoadAssignment(svc, {
+        ...(settings.localCluster === undefined ? {} : { localCluster: settings.localCluster }),
+        ...(policy.healthCheck?.port === undefined ? {} : { healthCheckPort: policy.healthCheck.port }),
+      }),
   },
   listener: { kind: 'listener', inputs: new Set(['settings']), build: (svc) => buildListener(svc.service) },
-  route: { kind: 'route', inputs: new Set(['settings']), build: (svc) => buildRouteConfiguration(svc.service) },
+  route: { kind: 'route', inputs: new Set(['settings', 'policy', 'routes', 'backends']), build: (svc, _settings, policy, healthy) => buildRouteConfiguration(svc.service, policy, healthy) },
 };
 
 /** The kinds to rebuild when `changed` inputs moved, in ADS push order. */

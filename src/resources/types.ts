@@ -25,12 +25,15 @@ export interface AdsConfigSource {
   resource_api_version: 'V3';
 }
 
+/** One health checker is set: HTTP, gRPC (grpc.health.v1) or TCP connect. */
 export interface HealthCheckResource {
   timeout: Duration;
   interval: Duration;
   unhealthy_threshold: UInt32Value;
   healthy_threshold: UInt32Value;
-  http_health_check: { path: string };
+  http_health_check?: { path: string; codec_client_type?: 'HTTP2' };
+  grpc_health_check?: { service_name: string };
+  tcp_health_check?: Record<string, never>;
 }
 
 export interface ClusterResource {
@@ -39,7 +42,7 @@ export interface ClusterResource {
   eds_cluster_config: { eds_config: AdsConfigSource };
   connect_timeout: Duration;
   lb_policy: 'ROUND_ROBIN';
-  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number } };
+  common_lb_config: { update_merge_window: Duration; healthy_panic_threshold?: { value: number }; ignore_new_hosts_until_first_hc?: boolean };
   /** Set by a ServicePolicy only: balancers in order of preference, round_robin last. */
   load_balancing_policy?: { policies: LoadBalancingPolicyEntry[] };
   circuit_breakers?: CircuitBreakersResource;
@@ -71,13 +74,20 @@ export interface OutlierDetectionResource {
   enforcing_consecutive_5xx?: UInt32Value;
   enforcing_consecutive_gateway_failure?: UInt32Value;
   enforcing_success_rate: UInt32Value;
+  success_rate_minimum_hosts?: UInt32Value;
+  success_rate_request_volume?: UInt32Value;
+  success_rate_stdev_factor?: UInt32Value;
+  enforcing_failure_percentage?: UInt32Value;
+  failure_percentage_threshold?: UInt32Value;
+  failure_percentage_minimum_hosts?: UInt32Value;
+  failure_percentage_request_volume?: UInt32Value;
   interval?: Duration;
   base_ejection_time?: Duration;
   max_ejection_percent?: UInt32Value;
 }
 
 export interface LbEndpointResource {
-  endpoint: { address: { socket_address: { address: string; port_value: number } } };
+  endpoint: { address: { socket_address: { address: string; port_value: number } }; health_check_config?: { port_value: number } };
   health_status: EndpointHealth;
 }
 
@@ -98,10 +108,33 @@ export interface ListenerResource {
   api_listener: { api_listener: AnyOf };
 }
 
+/** RouteAction.HashPolicy: Herald hashes on one request header. */
+export interface RouteHashPolicy {
+  header: { header_name: string };
+}
+
 export interface VirtualHostResource {
   name: string;
   domains: string[];
-  routes: Array<{ match: { prefix: string }; route: { cluster: string } }>;
+  routes: Array<{ match: { prefix: string }; route: RouteActionResource }>;
+}
+
+/** One cluster, or (a ServicePolicy split) weighted clusters; the other fields come from a ServicePolicy only. */
+export interface RouteActionResource {
+  cluster?: string;
+  weighted_clusters?: { clusters: Array<{ name: string; weight: UInt32Value }> };
+  timeout?: Duration;
+  max_stream_duration?: { max_stream_duration: Duration };
+  retry_policy?: RetryPolicyResource;
+  /** The ring hash's header (loadBalancing RingHash). */
+  hash_policy?: RouteHashPolicy[];
+}
+
+export interface RetryPolicyResource {
+  retry_on: string;
+  num_retries?: UInt32Value;
+  per_try_timeout?: Duration;
+  retry_back_off?: { base_interval: Duration; max_interval?: Duration };
 }
 
 export interface RouteConfigurationResource {

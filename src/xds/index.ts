@@ -1,5 +1,5 @@
 // The xDS server's public face: everything outside src/xds imports from here only.
-export { type DependencySetListener, XdsServer, type XdsServerOptions } from './server.js';
+export { type DependencySetListener, type ScopeExpansion, XdsServer, type XdsServerOptions } from './server.js';
 export { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from './transport/index.js';
 export { checkClientClaim, identityOf, subjectAltNames, type ClientIdentityPolicy, type IdentityRefusal, type PeerCertificateFields } from './transport/index.js';
 export { type CsdsLimits, DEFAULT_CSDS_LIMITS } from './csds/index.js';

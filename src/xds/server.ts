@@ -29,6 +29,7 @@ import {
   streamMetricsObserver,
   envoyVersionObserver,
   scopeObserver,
+  ScopeMembers,
   type StreamObserver,
   StreamObservers,
   WritePacer,
@@ -43,6 +44,23 @@ import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition }
 export interface DependencySetListener {
   added(dependencies: readonly string[]): void;
   removed(dependencies: readonly string[]): void;
+}
+
+/**
+ * Where a scoped client's wildcard reaches beyond what it declared: the services a declared
+ * service routes part of its traffic to (a canary split's backends). A client that declares
+ * `cart` then also receives the clusters, endpoints and drains of cart's backends, and gains or
+ * loses them while connected when cart's routes change. Unknown-dependency reports and the
+ * per-stream name limits stay about the declared names.
+ */
+export interface ScopeExpansion {
+  /** The services `service` routes to besides itself, as Herald names them in CDS (one level; see BackendsOf). */
+  backendsOf(service: string): readonly string[];
+  /**
+   * Calls `listener` with the services whose backends may have changed, or 'all'; it returns a
+   * function that stops the calls. The listener must be called outside any call into the server.
+   */
+  onChange(listener: (services: Iterable<string> | 'all') => void): () => void;
 }
 
 export interface XdsServerOptions {
@@ -84,6 +102,14 @@ export interface XdsServerOptions {
    * tests, and an escape hatch should a grpc-js release change shape in a way the checks miss.
    */
   grpcFastPath?: boolean;
+  /** What scoped clients receive besides the services they declare; absent: just those. */
+  scopeExpansion?: ScopeExpansion;
+  /**
+   * How long a backend a declared service stops routing to stays in its clients' scopes, so the
+   * route that no longer names it reaches them before its cluster goes (Envoy's order: clusters
+   * are removed after the routes that used them). Default 5 s; 0 takes it away at once.
+   */
+  scopeLingerMs?: number;
   /** Bounds on what one client can make the server hold or do; unset fields take DEFAULT_XDS_LIMITS. */
   limits?: Partial<XdsLimits>;
   /** Bounds of the work CSDS requests may cause (see DEFAULT_CSDS_LIMITS). */
@@ -93,6 +119,8 @@ export interface XdsServerOptions {
 }
 
 const DEFAULT_CONNECTION_AGE_GRACE_MS = 30_000;
+/** Far longer than a route takes to reach a connected client, short enough that a removed canary's cluster goes soon. */
+const DEFAULT_SCOPE_LINGER_MS = 5_000;
 /** grpc-js would listen with Node's 511: a fleet reconnecting at once overflows it and SYNs are dropped. */
 const DEFAULT_LISTEN_BACKLOG = 4096;
 const DEFAULT_ACCEPT_SOCKETS = 8;
@@ -108,6 +136,10 @@ export class XdsServer {
   private readonly context: StreamContext;
   private readonly csds: CsdsService;
   private readonly unsubscribeCache: () => void;
+  private readonly unsubscribeExpansion: () => void;
+  private readonly scopeMembers: ScopeMembers<ServedStream>;
+  private readonly scopeLingerMs: number;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private nextStreamId = 1;
   private isReady = false;
   private closing = false;
@@ -148,11 +180,18 @@ export class XdsServer {
     this.observers.add(streamMetricsObserver(options.metrics));
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
-    const scopes = new ScopeTable({
-      added: (scope) => this.guardListeners('dependency set added', (listener) => listener.added(scope.declared)),
-      removed: (scope) => this.guardListeners('dependency set removed', (listener) => listener.removed(scope.declared)),
-    });
+    const expansion = options.scopeExpansion;
+    this.scopeLingerMs = options.scopeLingerMs ?? DEFAULT_SCOPE_LINGER_MS;
+    const scopes = new ScopeTable(
+      {
+        added: (scope) => this.guardListeners('dependency set added', (listener) => listener.added(scope.declared)),
+        removed: (scope) => this.guardListeners('dependency set removed', (listener) => listener.removed(scope.declared)),
+      },
+      expansion && ((service) => this.backendsOf(expansion, service)),
+    );
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
+    this.scopeMembers = new ScopeMembers((id) => this.streams.get(id), options.logger);
+    this.observers.add(this.scopeMembers);
     this.context = {
       cache: options.cache,
       observers: this.observers,
@@ -226,6 +265,7 @@ export class XdsServer {
     );
     this.timeoutSweep.unref();
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
+    this.unsubscribeExpansion = expansion?.onChange((services) => this.onRoutesChange(services)) ?? (() => undefined);
     options.ready.then(
       () => {
         if (this.closing) return;
@@ -290,6 +330,8 @@ export class XdsServer {
     this.connections.close();
     clearInterval(this.timeoutSweep);
     this.unsubscribeCache();
+    this.unsubscribeExpansion();
+    clearTimeout(this.lingerTimer);
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();
     await new Promise<void>((resolve) => {
@@ -363,6 +405,51 @@ export class XdsServer {
         if (stream && stream.markDirty(kind, relevant)) touched.add(stream);
       });
     }
+    this.flushTouched(touched);
+  }
+
+  /** A provider bug must not end the stream whose request made a scope: its scope then covers what it declared. */
+  private backendsOf(expansion: ScopeExpansion, service: string): readonly string[] {
+    try {
+      return expansion.backendsOf(service);
+    } catch (err) {
+      this.logger.error({ err, what: 'scope expansion', service }, 'xDS internal error');
+      return [];
+    }
+  }
+
+  /**
+   * Some services' backends changed: the scopes declaring them are expanded again, and the
+   * streams of each scope that changed regroup and get the clusters (and wildcard assignments)
+   * it gained or lost, SotW and Delta alike. Streams of other scopes are not looked at.
+   */
+  private onRoutesChange(services: Iterable<string> | 'all'): void {
+    if (this.closing) return;
+    const linger = this.scopeLingerMs > 0;
+    const changes = this.context.scopes.refresh(services, linger ? this.context.clock() : undefined);
+    if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
+    if (linger) this.scheduleSettle();
+  }
+
+  /** Takes the backends that have lingered long enough out of their scopes, and waits for the next. */
+  private scheduleSettle(): void {
+    if (this.lingerTimer !== undefined || this.closing) return;
+    const due = this.context.scopes.nextSettle(this.scopeLingerMs);
+    if (due === undefined) return;
+    this.lingerTimer = setTimeout(
+      () => {
+        this.lingerTimer = undefined;
+        if (this.closing) return;
+        const changes = this.context.scopes.settle(this.context.clock(), this.scopeLingerMs);
+        if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
+        this.scheduleSettle();
+      },
+      Math.max(0, due - this.context.clock()),
+    );
+    this.lingerTimer.unref();
+  }
+
+  private flushTouched(touched: ReadonlySet<ServedStream>): void {
     // Marking is all that happens for a stream still waiting on an ACK: nobody waits on anybody.
     for (const stream of touched) {
       try {

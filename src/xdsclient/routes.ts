@@ -9,6 +9,8 @@ export interface VirtualHostInfo {
   domains: string[];
   /** The cluster of the first route that names one (Herald's routes send every path to one cluster). */
   cluster: string | undefined;
+  /** The weighted clusters of the first route that has them (a ServicePolicy split). */
+  weighted?: Array<{ cluster: string; weight: number }>;
 }
 
 export interface RouteTable {
@@ -18,7 +20,11 @@ export interface RouteTable {
 
 interface RawRouteConfiguration {
   name?: string;
-  virtual_hosts?: { name?: string; domains?: string[]; routes?: { route?: { cluster?: string } | null }[] }[];
+  virtual_hosts?: {
+    name?: string;
+    domains?: string[];
+    routes?: { route?: { cluster?: string; weighted_clusters?: { clusters?: { name?: string; weight?: { value?: number } }[] } } | null }[];
+  }[];
 }
 
 /** Decodes a RouteConfiguration, refusing one Envoy would reject for listing a domain twice. */
@@ -35,7 +41,13 @@ export function decodeRouteTable(type: protobuf.Type, resource: AnyResource): Ro
       if (seen.has(key)) throw new Error(`${raw.name}: domain ${domain} listed twice`);
       seen.add(key);
     }
-    return { name: vh.name ?? '', domains, cluster: (vh.routes ?? []).find((r) => r.route?.cluster)?.route?.cluster };
+    const weighted = (vh.routes ?? []).find((r) => r.route?.weighted_clusters)?.route?.weighted_clusters?.clusters;
+    return {
+      name: vh.name ?? '',
+      domains,
+      cluster: (vh.routes ?? []).find((r) => r.route?.cluster)?.route?.cluster,
+      ...(weighted === undefined ? {} : { weighted: weighted.map((c) => ({ cluster: c.name ?? '', weight: c.weight?.value ?? 0 })) }),
+    };
   });
   return { name: raw.name, virtualHosts };
 }

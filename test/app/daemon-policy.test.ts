@@ -1,13 +1,13 @@
 // ServicePolicies through the whole daemon: a policy source's objects reach the served Cluster,
 // a rejected generation leaves it as it was, and /debug/policies reports both.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { Daemon } from '../../src/app/index.js';
 import type { PolicyObject } from '../../src/model/index.js';
 import type { PolicyDebugView } from '../../src/policy/index.js';
 import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { ManualPolicySource } from '../helpers/manual-policy-source.js';
-import { makePod, ManualSource } from '../helpers/manual-source.js';
+import { makePod } from '../helpers/manual-source.js';
+import { startPolicyDaemon } from '../helpers/policy-daemon.js';
 
 const encoder = new ResourceEncoder(loadEnvoyProtos());
 let daemon: Daemon | undefined;
@@ -26,17 +26,7 @@ async function until(what: string, check: () => boolean): Promise<void> {
 describe('startDaemon with policy sources', () => {
   it('serves the policy in the cart.shop Cluster, keeps it over an invalid generation, and reports both', async () => {
     const east = new ManualPolicySource('east');
-    daemon = await startDaemon(
-      {
-        sources: [new ManualSource('east', { pods: [makePod({ cluster: 'east', name: 'cart-1', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.1' })] })],
-        policies: { sources: [east], clusters: ['east'], namespace: 'herald' },
-        initialSyncTimeoutMs: 5_000,
-        batchWindowMs: 1,
-        xds: { host: '127.0.0.1', port: 0 },
-        admin: { host: '127.0.0.1', port: 0 },
-      },
-      { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
-    );
+    daemon = await startPolicyDaemon([makePod({ cluster: 'east', name: 'cart-1', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.1' })], east);
     await daemon.ready;
     const cart = () => {
       const cached = daemon!.cache.get('cluster', 'cart.shop');

@@ -41,7 +41,7 @@ describe('translators', () => {
     for (const spec of RESOURCE_KINDS) {
       const translator = TRANSLATORS[spec.kind];
       expect(translator.kind).toBe(spec.kind);
-      const built = translator.build(svc('payments.shop', [ep('east', '10.0.0.1')]), { clusterOptions: {}, localCluster: undefined }, {});
+      const built = translator.build(svc('payments.shop', [ep('east', '10.0.0.1')]), { clusterOptions: {}, localCluster: undefined }, {}, new Set());
       expect((built as Record<string, unknown>)[spec.nameField]).toBe('payments.shop');
     }
   });
@@ -49,7 +49,9 @@ describe('translators', () => {
   it.each([
     { changed: ['endpoints'], kinds: ['endpoint'] },
     { changed: ['protocol'], kinds: ['cluster'] },
-    { changed: ['policy'], kinds: ['cluster'] },
+    { changed: ['policy'], kinds: ['cluster', 'endpoint', 'route'] },
+    { changed: ['routes'], kinds: ['route'] },
+    { changed: ['backends'], kinds: ['route'] },
     { changed: ['settings'], kinds: ['cluster', 'endpoint', 'listener', 'route'] },
     { changed: [], kinds: [] },
   ] as { changed: TranslatorInput[]; kinds: ResourceKind[] }[])('a change of $changed rebuilds $kinds', ({ changed, kinds }) => {
@@ -104,19 +106,93 @@ describe('ResourcePipeline', () => {
     pipeline.policiesChanged({ services: ['a.shop', 'b.shop', 'gone.shop'] });
     expect(seqs('a.shop').cluster).toBeGreaterThan(before.a.cluster!);
     expect(seqs('a.shop').listener).toBe(before.a.listener);
+    // The route reads the policy too (a ring hash's header), but circuit breakers leave its bytes as they were.
+    expect(seqs('a.shop').route).toBe(before.a.route);
     expect(seqs('b.shop')).toEqual(before.b);
     expect(encoder.decodeAny(cache.get('cluster', 'a.shop')!.any).message).toHaveProperty('circuit_breakers');
-    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 4, listener: 3, route: 4 });
 
     // The defaults changed without changing what any service gets: nothing is built.
     pipeline.policiesChanged('all');
-    expect(await builds()).toEqual({ cluster: 4, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 4, endpoint: 4, listener: 3, route: 4 });
 
     // The policy went: the cluster is the same bytes as before it came.
     policies.delete('a.shop');
     pipeline.policiesChanged('all');
     expect(cache.get('cluster', 'a.shop')!.any.equals(plain)).toBe(true);
-    expect(await builds()).toEqual({ cluster: 5, endpoint: 3, listener: 3, route: 3 });
+    expect(await builds()).toEqual({ cluster: 5, endpoint: 5, listener: 3, route: 5 });
+  });
+
+  it('rebuilds only the route on a routes change, and a service whose split backend flips HEALTHY presence, only then', async () => {
+    const { services, policies, pipeline, cache, seqs, builds } = setup();
+    type Action = { cluster?: string; weighted_clusters?: { clusters: { name: string; weight: { value: number } }[] } };
+    const action = () => (encoder.decodeAny(cache.get('route', 'cart.shop')!.any).message as { virtual_hosts: { routes: { route: Action }[] }[] }).virtual_hosts[0]!.routes[0]!.route;
+    const weights = () => (action().weighted_clusters?.clusters ?? []).map((c) => [c.name, c.weight.value]);
+    services.set('cart.shop', svc('cart.shop', [ep('east', '10.0.0.1')]));
+    services.set('cart-canary.shop', svc('cart-canary.shop', [ep('west', '10.1.0.1')]));
+    services.set('other.shop', svc('other.shop', [ep('east', '10.2.0.1')]));
+    pipeline.rebuild(['cart.shop', 'cart-canary.shop', 'other.shop']);
+    const plain = seqs('cart.shop');
+
+    policies.set('cart.shop', {
+      routes: {
+        timeoutMs: 500,
+        split: [
+          { service: 'cart', weight: 80 },
+          { service: 'cart-canary', weight: 20 },
+        ],
+      },
+    });
+    pipeline.policiesChanged({ services: ['cart.shop'] });
+    expect(seqs('cart.shop')).toEqual({ ...plain, route: seqs('cart.shop').route });
+    expect(seqs('cart.shop').route).toBeGreaterThan(plain.route!);
+    expect(weights()).toEqual([
+      ['cart.shop', 80],
+      ['cart-canary.shop', 20],
+    ]);
+    expect(pipeline.routeOf('cart.shop')).toEqual(action());
+    expect(await builds()).toEqual({ cluster: 3, endpoint: 3, listener: 3, route: 4 });
+
+    // The canary scales up and an unrelated service changes: no HEALTHY presence flips, no route is built.
+    services.set('cart-canary.shop', svc('cart-canary.shop', [ep('west', '10.1.0.1'), ep('west', '10.1.0.2', 'DRAINING')]));
+    services.set('other.shop', svc('other.shop', []));
+    pipeline.rebuild(['cart-canary.shop', 'other.shop']);
+    expect(await builds()).toEqual({ cluster: 3, endpoint: 4, listener: 3, route: 4 });
+
+    // Its last HEALTHY endpoint drains: its weight drops to 0, and only cart's route is rebuilt.
+    const canaryRoute = seqs('cart-canary.shop').route;
+    services.set('cart-canary.shop', svc('cart-canary.shop', [ep('west', '10.1.0.1', 'DRAINING'), ep('west', '10.1.0.2', 'DRAINING')]));
+    pipeline.rebuild(['cart-canary.shop']);
+    expect(weights()).toEqual([['cart.shop', 80]]);
+    expect(seqs('cart-canary.shop').route).toBe(canaryRoute);
+    expect(await builds()).toEqual({ cluster: 3, endpoint: 5, listener: 3, route: 5 });
+
+    // cart itself loses every endpoint too: nothing is healthy, so the configured weights stand.
+    services.set('cart.shop', svc('cart.shop', [ep('east', '10.0.0.1', 'UNHEALTHY')]));
+    pipeline.rebuild(['cart.shop']);
+    expect(weights()).toEqual([
+      ['cart.shop', 80],
+      ['cart-canary.shop', 20],
+    ]);
+
+    // The canary's pods all go (its resources too), then one comes back ready: it takes all the traffic while cart has none.
+    services.delete('cart-canary.shop');
+    pipeline.rebuild(['cart-canary.shop']);
+    expect(cache.get('route', 'cart-canary.shop')).toBeUndefined();
+    services.set('cart-canary.shop', svc('cart-canary.shop', [ep('west', '10.1.0.9')]));
+    pipeline.rebuild(['cart-canary.shop']);
+    expect(weights()).toEqual([['cart-canary.shop', 20]]);
+
+    // The split goes: the route is the plain one again, byte for byte.
+    services.set('cart.shop', svc('cart.shop', [ep('east', '10.0.0.1')]));
+    policies.delete('cart.shop');
+    pipeline.policiesChanged({ services: ['cart.shop'] });
+    expect(action()).toEqual({ cluster: 'cart.shop' });
+    const builtBefore = await builds();
+    services.set('cart-canary.shop', svc('cart-canary.shop', []));
+    pipeline.rebuild(['cart-canary.shop']);
+    // cart does not depend on the canary once its split is gone: only the canary's own removal is built.
+    expect((await builds()).route).toBe(builtBefore.route);
   });
 
   it('publishes every kind for a new service, then rebuilds only the assignment on endpoint changes', async () => {

@@ -3,10 +3,11 @@ import { startDaemon, type Daemon } from '../../src/app/index.js';
 import { buildSidecarBootstrap } from '../../src/bootstrap/index.js';
 import { demoClusters } from '../../src/cli/demo-mesh.js';
 import { egressRouteName } from '../../src/model/index.js';
-import { loadEnvoyProtos } from '../../src/resources/index.js';
+import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { SimulatedCluster } from '../../src/sources/sim/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { AdsClient } from '../../src/xdsclient/index.js';
+import { ManualPolicySource } from '../helpers/manual-policy-source.js';
 
 const protos = loadEnvoyProtos();
 let daemon: Daemon | undefined;
@@ -21,11 +22,12 @@ afterEach(async () => {
 
 let clusters: SimulatedCluster[] = [];
 
-async function start(clusterDomain?: string): Promise<Daemon> {
+async function start(clusterDomain?: string, policySource?: ManualPolicySource): Promise<Daemon> {
   clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 0, gracePeriodMs: 30_000 } }));
   daemon = await startDaemon(
     {
       sources: clusters,
+      ...(policySource ? { policies: { sources: [policySource], clusters: [policySource.name], namespace: 'herald' } } : {}),
       localCluster: clusters[0]!.name,
       initialSyncTimeoutMs: 5_000,
       xds: { host: '127.0.0.1', port: 0 },
@@ -61,6 +63,10 @@ describe('sidecar egress routes over RDS', () => {
   it('routes the names an application uses to its declared services, and nothing else', async () => {
     const d = await start();
     const { client, routeName } = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop', 'checkout.shop']);
+    // A sidecar that declares payments.shop alone: the split's other backend joins its scope.
+    const alone = sidecarFromBootstrap(d, 'frontend-2', ['payments.shop']);
+    await alone.client.waitFor((c) => c.routes(alone.routeName)?.virtualHosts.length === 1, 10_000);
+    expect(alone.client.clusters()).toEqual(['payments.shop']);
     expect(routeName).toBe(egressRouteName(['checkout.shop', 'payments.shop']));
     await client.waitFor((c) => c.routes(routeName) !== undefined && c.subscriptions().every((n) => c.assignment(n)) && c.subscriptions().length === 2, 10_000);
 
@@ -145,5 +151,54 @@ describe('sidecar egress routes over RDS', () => {
     await clusters[0]!.scale('late', 0);
     for (const cluster of clusters) for (const pod of cluster.pods().filter((p) => p.service === 'late.default')) cluster.forceDelete(`${pod.namespace}/${pod.name}`);
     await client.waitFor((c) => c.routes(routeName)!.virtualHosts.length === 1, 10_000);
+  });
+
+  it("carries a service's ServicePolicy routes, the same as its proxyless RouteConfiguration, and drops a split backend's weight while it has no HEALTHY endpoint", async () => {
+    const policySource = new ManualPolicySource('east');
+    const d = await start(undefined, policySource);
+    const { client, routeName } = sidecarFromBootstrap(d, 'frontend-1', ['payments.shop', 'checkout.shop']);
+    // A sidecar that declares payments.shop alone: the split's other backend joins its scope.
+    const alone = sidecarFromBootstrap(d, 'frontend-2', ['payments.shop']);
+    await alone.client.waitFor((c) => c.routes(alone.routeName)?.virtualHosts.length === 1, 10_000);
+    expect(alone.client.clusters()).toEqual(['payments.shop']);
+    await client.waitFor((c) => c.routes(routeName)?.virtualHosts.length === 2, 10_000);
+    const vh = (name: string) => client.routes(routeName)!.virtualHosts.find((v) => v.name === name);
+    expect(vh('payments.shop')).toMatchObject({ cluster: 'payments.shop' });
+
+    const routes = {
+      timeoutMs: 3_000,
+      retries: { retryOn: ['unavailable'] },
+      split: [
+        { service: 'payments', weight: 90 },
+        { service: 'checkout', weight: 10 },
+      ],
+    };
+    policySource.apply({ cluster: 'east', namespace: 'shop', name: 'payments', generation: 1, spec: { routes } });
+    await client.waitFor(() => vh('payments.shop')?.weighted !== undefined, 10_000);
+    expect(vh('payments.shop')!.weighted).toEqual([
+      { cluster: 'payments.shop', weight: 90 },
+      { cluster: 'checkout.shop', weight: 10 },
+    ]);
+    expect(vh('checkout.shop')).toMatchObject({ cluster: 'checkout.shop' });
+    await alone.client.waitFor((c) => c.clusters().length === 2 && c.routes(alone.routeName)!.virtualHosts[0]!.weighted?.length === 2, 10_000);
+    expect(alone.client.clusters().sort()).toEqual(['checkout.shop', 'payments.shop']);
+    expect(alone.client.routes(alone.routeName)!.virtualHosts.map((v) => v.name)).toEqual(['payments.shop']);
+    // The same action as the proxyless RouteConfiguration of payments.shop.
+    const encoder = new ResourceEncoder(protos);
+    const served = (name: string) =>
+      (encoder.decodeAny(d.cache.get('route', name)!.any).message as { virtual_hosts: { name: string; routes: { route: Record<string, unknown> }[] }[] }).virtual_hosts;
+    const egressPayments = served(routeName).find((v) => v.name === 'payments.shop')!.routes[0]!.route;
+    expect(egressPayments).toEqual(served('payments.shop')[0]!.routes[0]!.route);
+    expect(egressPayments.max_stream_duration).toBeDefined();
+    expect(egressPayments.timeout).toBeDefined();
+
+    // checkout's pods all terminate in both clusters: its weight drops to 0 (left out). The
+    // scale-down resolves only when the pods are gone (the grace period): it is not awaited.
+    for (const cluster of clusters) void cluster.scale('checkout', 0);
+    await client.waitFor(() => vh('payments.shop')?.weighted?.length === 1, 10_000);
+    expect(vh('payments.shop')!.weighted).toEqual([{ cluster: 'payments.shop', weight: 90 }]);
+    for (const cluster of clusters) for (const pod of cluster.pods().filter((p) => p.service === 'checkout.shop')) cluster.forceDelete(`${pod.namespace}/${pod.name}`);
+    await clusters[0]!.scale('checkout', 1);
+    await client.waitFor(() => vh('payments.shop')?.weighted?.length === 2, 10_000);
   });
 });

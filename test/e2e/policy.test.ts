@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TYPE_URLS } from '../../src/model/index.js';
-import type { PolicyDebugView } from '../../src/policy/index.js';
+import { validatePolicySpec, type PolicyDebugView } from '../../src/policy/index.js';
 import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { RawAdsClient } from '../interop/raw-ads.js';
 import { HeraldProcess, REPO_ROOT } from './harness/herald.js';
@@ -30,7 +30,13 @@ function shippedCrd(): Obj {
 /** The same CRD with every CEL rule taken out: what an older or hand-edited install might hold. */
 function crdWithoutCel(): Obj {
   const crd = shippedCrd();
-  for (const section of Object.values(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties) as Obj[]) delete section.x_kubernetes_validations;
+  const strip = (node: Obj): void => {
+    delete node.x_kubernetes_validations;
+    delete node['x-kubernetes-validations'];
+    for (const child of Object.values((node.properties ?? {}) as Obj)) strip(child as Obj);
+    if (node.items) strip(node.items as Obj);
+  };
+  strip(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec);
   return crd;
 }
 
@@ -116,6 +122,58 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     const cel = await apply(east, 'default', 'bad', { loadBalancing: { policy: 'Random', slowStartWindowMs: 1000 } }).then(() => 'accepted', refusal);
     expect(cel).toContain('spec.loadBalancing.slowStartWindowMs');
     expect(cel).toContain('slowStartWindowMs needs policy RoundRobin or LeastRequest');
+  });
+
+  it.each([
+    ['RingHash without hashHeader', { loadBalancing: { policy: 'RingHash' } }, 'policy RingHash needs hashHeader, and hashHeader needs policy RingHash'],
+    ['a binary hash header', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-trace-bin' } }, 'hashHeader must not be a binary (-bin) header'],
+    ['two health checkers', { healthCheck: { httpPath: '/healthz', tcp: true } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    ['no health checker', { healthCheck: { tcp: false } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    ['ejection timing without a reason to eject', { outlierDetection: { intervalMs: 100 } }, 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors'],
+  ])('the shipped CRD refuses %s with its CEL rule', async (_name, spec, message) => {
+    expect(await apply(east, 'default', 'refused', spec).then(() => 'accepted', refusal)).toContain(message);
+  });
+
+  it('the shipped CRD accepts ring hash, health checks and statistical ejection', async () => {
+    const spec = {
+      loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' },
+      healthCheck: { grpcServiceName: '', port: 9090, intervalMs: 5000 },
+      outlierDetection: { successRateStdevFactor: 1900, failurePercentageThreshold: 0 },
+    };
+    expect(await apply(east, 'default', 'accepted', spec).then(() => 'accepted', refusal)).toBe('accepted');
+  });
+
+  it('the shipped CRD refuses bad routes sections at apply (nested CEL, list rules), naming the path, and takes a good one', async () => {
+    const refused = (routes: Obj) => apply(east, 'default', 'bad', { routes }).then(() => 'accepted', refusal);
+    const backoff = await refused({ retries: { retryOn: ['unavailable'], backoff: { baseIntervalMs: 100, maxIntervalMs: 10 } } });
+    expect(backoff).toContain('spec.routes.retries.backoff.maxIntervalMs');
+    expect(backoff).toContain('maxIntervalMs must be ≥ baseIntervalMs');
+    expect(await refused({ retries: { retryOn: ['teapot'] } })).toContain('spec.routes.retries.retryOn[0]');
+    expect(await refused({ retries: { retryOn: ['reset', 'reset'] } })).toContain('spec.routes.retries.retryOn[1]');
+    expect(await refused({ retries: { attempts: 2 } })).toContain('spec.routes.retries.retryOn');
+    const twice = await refused({
+      split: [
+        { service: 'a', weight: 1 },
+        { service: 'a', weight: 2 },
+      ],
+    });
+    expect(twice).toContain('spec.routes.split');
+    expect(twice).toContain('split names each service once');
+    expect(await refused({ split: [{ service: 'a', weight: 0 }] })).toContain('split needs a service with weight > 0');
+    expect(await refused({ split: [{ service: '-a', weight: 1 }] })).toContain('spec.routes.split[0].service');
+    const good = {
+      timeoutMs: 2000,
+      retries: { attempts: 2, retryOn: ['5xx', 'unavailable'], perTryTimeoutMs: 500, backoff: { baseIntervalMs: 25, maxIntervalMs: 250 } },
+      split: [
+        { service: 'cart', weight: 90 },
+        { service: 'cart-canary', weight: 10 },
+      ],
+    };
+    expect(await apply(east, 'default', 'routes-ok', { routes: good }).then(() => 'accepted', refusal)).toBe('accepted');
+    // What the apiserver stored is what Herald's validator accepts, field for field.
+    const stored = (await policies(east).getNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'routes-ok' })) as Obj;
+    expect(validatePolicySpec(stored.spec)).toEqual({ ok: true, spec: { routes: good } });
+    await policies(east).deleteNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'routes-ok' });
   });
 
   it('a policy applied changes the served Cluster; a section the mesh defaults set is inherited', async () => {

@@ -23,8 +23,17 @@ export interface EchoBackend {
   stop(): Promise<void>;
 }
 
-/** A real gRPC server on a loopback address, standing in for one pod of a service. */
-export async function startEchoBackend(name: string, host: string): Promise<EchoBackend> {
+/** What one call gets instead of a plain reply: a delay first, then a failure status. */
+export interface CallBehaviour {
+  delayMs?: number;
+  fail?: grpc.status;
+}
+
+/**
+ * A real gRPC server on a loopback address, standing in for one pod of a service. `behave`, when
+ * given, decides per call (from its metadata) to delay or fail it.
+ */
+export async function startEchoBackend(name: string, host: string, behave?: (metadata: grpc.Metadata) => CallBehaviour | undefined): Promise<EchoBackend> {
   const server = new grpc.Server();
   const backend: EchoBackend = {
     name,
@@ -34,9 +43,12 @@ export async function startEchoBackend(name: string, host: string): Promise<Echo
     stop: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
   };
   server.addService(echoDefinition, {
-    who: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+    who: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       backend.calls += 1;
-      callback(null, Buffer.from(name));
+      const behaviour = behave?.(call.metadata) ?? {};
+      const answer = () => (behaviour.fail === undefined ? callback(null, Buffer.from(name)) : callback({ code: behaviour.fail, details: `${name} fails this call` }));
+      if (behaviour.delayMs === undefined) answer();
+      else setTimeout(answer, behaviour.delayMs);
     },
   });
   backend.port = await new Promise<number>((resolve, reject) =>

@@ -4,7 +4,7 @@
 // (priority 0), b-0 in kube-b (priority 1), every backend running, so where calls land shows what
 // the client chose.
 import * as grpc from '@grpc/grpc-js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,10 @@ import type { PodProtocol } from '../../src/model/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { docTable } from './doc-table.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
-import { XdsProbe, type CallReport } from './xds-probe.js';
+import { loopbackBootstrap, XdsProbe, type CallReport } from './xds-probe.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DOC = path.join(repo, 'docs', 'XDS-CLIENTS.md');
@@ -23,26 +24,6 @@ const DOC = path.join(repo, 'docs', 'XDS-CLIENTS.md');
 /** Row title in the doc → observed value, per client. */
 type Observations = Record<string, string>;
 const observed = new Map<string, Observations>();
-
-/** The doc's table: row title → client → cell. */
-function docTable(): Map<string, Map<string, string>> {
-  const lines = readFileSync(DOC, 'utf8').split('\n');
-  const start = lines.findIndex((l) => l.startsWith('| observed |'));
-  if (start < 0) throw new Error(`${DOC} has no table whose header starts with "| observed |"`);
-  const cells = (line: string) =>
-    line
-      .slice(1, -1)
-      .split('|')
-      .map((c) => c.trim());
-  const clients = cells(lines[start]!).slice(1);
-  const table = new Map<string, Map<string, string>>();
-  for (const line of lines.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    const [title, ...values] = cells(line);
-    table.set(title!, new Map(clients.map((c, i) => [c, values[i] ?? ''])));
-  }
-  return table;
-}
 
 const ROWS = {
   protocol: 'xDS transport',
@@ -93,10 +74,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
         launch,
         label: client.name,
         target: 'xds:///echo',
-        bootstrap: {
-          xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-          node: { id: nodeId, locality: { region: 'r1', zone: 'z1' } },
-        },
+        bootstrap: loopbackBootstrap(daemon.xdsPort, nodeId),
       });
     });
 
@@ -200,7 +178,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
 
 describe('docs/XDS-CLIENTS.md', () => {
   it('says what the clients were seen doing', () => {
-    const table = docTable();
+    const table = docTable(DOC, 'observed');
     const results = Object.fromEntries(observed);
     const dir = path.join(repo, '.cache', 'test-results');
     mkdirSync(dir, { recursive: true });

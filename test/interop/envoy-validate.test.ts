@@ -12,12 +12,14 @@ import {
   buildEgressRouteConfiguration,
   buildRouteConfiguration,
   loadEnvoyProtos,
+  hashPolicyFor,
+  routeAction,
   ResourceEncoder,
   HTTP_CONNECTION_MANAGER_TYPE,
   ROUTER_TYPE,
 } from '../../src/resources/index.js';
 import { interopSuite } from './suite.js';
-import { POLICY_SAMPLES } from '../resources/policy-samples.js';
+import { POLICY_SAMPLES, ROUTE_SAMPLES } from '../resources/policy-samples.js';
 import { allViolations, runEnvoyValidate, type ValidateItem } from './tools.js';
 
 function ep(cluster: string, ip: string, health: EndpointHealth = 'HEALTHY', zone?: string, region?: string, port = 8080): EndpointRecord {
@@ -28,6 +30,7 @@ function svc(service: string, endpoints: EndpointRecord[]): ServiceEndpoints {
   return { service, label: service, namespaces: ['default'], endpoints, podCount: endpoints.length };
 }
 
+const RING_HASH = { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' } } as const;
 const healthCheck = { path: '/healthz', intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 3, healthyThreshold: 2 };
 
 /** One row per shape: [source, kind, built object]. */
@@ -69,9 +72,32 @@ function builtShapes(): [string, ResourceKind, object][] {
       'endpoint',
       buildLoadAssignment(svc('echo', [ep('a', 'fd00::1', 'HEALTHY', 'z1', 'r1', 1), ep('a', '2001:db8::42', 'HEALTHY', 'z1', 'r1', 65535), ep('b', '::1', 'DRAINING', 'z2')])),
     ],
+    [
+      'assignment: a health check port on every endpoint',
+      'endpoint',
+      buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'DRAINING', 'z2')]), { healthCheckPort: 9090 }),
+    ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
+    ['route: ring hash on a header', 'route', buildRouteConfiguration('echo', RING_HASH)],
+    [
+      'route: a sidecar egress set with a ring-hash service',
+      'route',
+      buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], 'cluster.local', (service) =>
+        routeAction(service, undefined, new Set(), hashPolicyFor(RING_HASH)),
+      ),
+    ],
     ['route: a sidecar egress set (names, ports, DNS forms)', 'route', buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay', 'flat', 'cart.shop.svc'])],
+    ...ROUTE_SAMPLES.flatMap(([name, policy, healthy]): [string, ResourceKind, object][] => [
+      [`route: ServicePolicy routes ${name}`, 'route', buildRouteConfiguration('cart.shop', policy, new Set(healthy))],
+      [
+        `route: a sidecar egress set, ServicePolicy routes ${name}`,
+        'route',
+        buildEgressRouteConfiguration('herald~egress~0123456789abcdef', ['cart.shop', 'ledger.pay'], undefined, (service) =>
+          service === 'cart.shop' ? routeAction(service, policy.routes, new Set(healthy)) : routeAction(service, undefined),
+        ),
+      ],
+    ]),
   ];
 }
 
@@ -123,6 +149,21 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
     ['cluster with connect_timeout 0', 'cluster', { ...buildCluster('echo'), connect_timeout: { seconds: 0, nanos: 0 } }, /ConnectTimeout: value must be greater than 0s/],
     ['cluster with an empty name', 'cluster', { ...buildCluster('echo'), name: '' }, /Name: value length must be at least 1/],
     [
+      'health check without an interval',
+      'cluster',
+      {
+        ...buildCluster('echo', {}, 'HTTP/1.1', { healthCheck: { tcp: true } }),
+        health_checks: [{ timeout: { seconds: 1 }, unhealthy_threshold: { value: 1 }, healthy_threshold: { value: 1 }, tcp_health_check: {} }],
+      },
+      /HealthChecks\[0\]\.Interval: value is required/,
+    ],
+    [
+      'health check without a checker',
+      'cluster',
+      { ...buildCluster('echo'), health_checks: [{ timeout: { seconds: 1 }, interval: { seconds: 1 }, unhealthy_threshold: { value: 1 }, healthy_threshold: { value: 1 } }] },
+      /HealthChecks\[0\]\.HealthChecker: value is required/,
+    ],
+    [
       'HttpProtocolOptions (inside the cluster map Any) with max_concurrent_streams 0',
       'cluster',
       {
@@ -171,6 +212,23 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
       'route',
       { name: 'echo', virtual_hosts: [{ name: 'echo', domains: [], routes: [] }] },
       /VirtualHosts\[0\]\.Domains: value must contain at least 1 item/,
+    ],
+    [
+      'route with a retry back-off of base interval 0 and weighted clusters of none',
+      'route',
+      {
+        name: 'echo',
+        virtual_hosts: [
+          {
+            name: 'echo',
+            domains: ['*'],
+            routes: [
+              { match: { prefix: '' }, route: { weighted_clusters: { clusters: [] }, retry_policy: { retry_on: '5xx', retry_back_off: { base_interval: { seconds: 0, nanos: 0 } } } } },
+            ],
+          },
+        ],
+      },
+      /WeightedClusters\.Clusters: value must contain at least 1 item[\s\S]*BaseInterval: value must be greater than 0s|BaseInterval: value must be greater than 0s[\s\S]*WeightedClusters\.Clusters: value must contain at least 1 item/,
     ],
   ];
 

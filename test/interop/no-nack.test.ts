@@ -4,8 +4,9 @@
 // and a NACK fails the test with the client's message and the resource it names. Meshes include
 // HTTP/2 services, whose clusters carry upstream HttpProtocolOptions, and random valid
 // ServicePolicies (random-policy.ts) in random kube clusters, some disagreeing, sometimes a
-// mesh-defaults object: every balancer list, circuit breaker and outlier detection they produce
-// must be ACKed too.
+// mesh-defaults object: every balancer list (ring hash with its routes' hash policy among them),
+// circuit breaker, outlier detection and health check they produce must be ACKed too, and so
+// must every routes section (timeouts, retries, weighted clusters).
 // HERALD_PROPERTY_SEED replays a run; HERALD_PROPERTY_ROUNDS sets its length.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
@@ -170,6 +171,15 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
     return [...daemon.cache.list('cluster')].filter((res) => 'load_balancing_policy' in encoder.decodeAny(res.any).message).map((res) => res.name);
   }
 
+  /** Served RouteConfigurations with weighted clusters (a ServicePolicy split), and with a timeout or retries. */
+  function policyRoutes(): { split: string[]; other: string[] } {
+    const actions = [...daemon.cache.list('route')].map((res) => [res.name, JSON.stringify(encoder.decodeAny(res.any).message)] as const);
+    return {
+      split: actions.filter(([, m]) => m.includes('weighted_clusters')).map(([n]) => n),
+      other: actions.filter(([, m]) => m.includes('max_stream_duration') || m.includes('retry_policy')).map(([n]) => n),
+    };
+  }
+
   /** Per client, the types its streams have ACKed at least once. */
   function ackedKinds(): [string, string[]][] {
     return running.map((r) => {
@@ -192,6 +202,8 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
       let mesh = first;
       const http2Seen = new Set<string>();
       const balancersSeen = new Set<string>();
+      const splitsSeen = new Set<string>();
+      const routePoliciesSeen = new Set<string>();
       for (let round = 0; round < ROUNDS; round++) {
         if (round > 0) mesh = feed(randomMesh(rng, SHAPE));
         for (const service of mesh.services) {
@@ -204,7 +216,13 @@ describe(`no proxyless client NACKs a random valid mesh (HERALD_PROPERTY_SEED=${
         expect(problems, `round ${round} of seed ${SEED} (${mesh.services.length} services: ${mesh.services.join(', ')})`).toEqual([]);
         for (const name of http2Clusters()) http2Seen.add(name);
         for (const name of balancerClusters()) balancersSeen.add(name);
+        const routes = policyRoutes();
+        for (const name of routes.split) splitsSeen.add(name);
+        for (const name of routes.other) routePoliciesSeen.add(name);
       }
+      // The first service of every mesh gets a routes section with a split: some round served weighted clusters, and every client ACKed them.
+      expect(splitsSeen.size, `seed ${SEED}`).toBeGreaterThan(0);
+      expect(routePoliciesSeen.size, `seed ${SEED}`).toBeGreaterThan(0);
       // The first service of every mesh gets a LeastRequest or Random policy: some round served its list, and every client ACKed it.
       expect(balancersSeen.size, `seed ${SEED}`).toBeGreaterThan(0);
       // The generator makes the first service of every mesh HTTP/2: some round served one, and every client ACKed it.

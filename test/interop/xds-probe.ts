@@ -41,6 +41,14 @@ export interface XdsProbeOptions {
   startTimeoutMs?: number;
 }
 
+/** The bootstrap of a probe talking to a Herald on loopback, as a client in zone r1/z1. */
+export function loopbackBootstrap(xdsPort: number, nodeId: string): object {
+  return {
+    xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: nodeId, locality: { region: 'r1', zone: 'z1' } },
+  };
+}
+
 // Variables that would send the probe's traffic anywhere but where the bootstrap says.
 const DROPPED_ENV = ['GRPC_XDS_BOOTSTRAP', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'GRPC_PROXY', 'grpc_proxy', 'ALL_PROXY', 'all_proxy'];
 

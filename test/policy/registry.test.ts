@@ -105,4 +105,26 @@ describe('PolicyRegistry', () => {
     registry.removePolicy('east', 'shop', 'cart');
     expect(registry.effective('cart.shop').spec).toEqual({});
   });
+
+  it('lists the retry settings gRPC clients skip; timeout, back-off and split are not listed', () => {
+    const { registry } = setup();
+    const routes = { timeoutMs: 100, retries: { retryOn: ['5xx', 'unavailable'], perTryTimeoutMs: 10, backoff: { baseIntervalMs: 5 } }, split: [{ service: 'cart', weight: 1 }] };
+    registry.applyPolicy(obj('east', 'cart', { routes }));
+    registry.applyPolicy(obj('east', 'ledger', { routes: { retries: { retryOn: ['reset'] } } }));
+    expect(registry.debug(['cart.shop', 'ledger.shop']).services.map((s) => [s.service, s.ignoredByProxyless.map((i) => i.field)])).toEqual([
+      ['cart.shop', ['spec.routes.retries.retryOn', 'spec.routes.retries.perTryTimeoutMs']],
+      ['ledger.shop', ['spec.routes.retries']],
+    ]);
+  });
+
+  it('rejects a split in the mesh-defaults object whole, and keeps its previous generation', () => {
+    const { registry } = setup();
+    registry.applyPolicy(obj('east', 'mesh-defaults', { routes: { timeoutMs: 100 } }, 1, 'herald'));
+    registry.applyPolicy(obj('east', 'mesh-defaults', { routes: { timeoutMs: 200, split: [{ service: 'x', weight: 1 }] } }, 2, 'herald'));
+    expect(registry.effective('cart.shop').spec).toEqual({ routes: { timeoutMs: 100 } });
+    expect(registry.debug([]).rejections.map((r) => [r.generation, r.keptGeneration, r.errors.map((e) => e.path)])).toEqual([[2, 1, ['spec.routes.split']]]);
+    // The same split in a service's own object is fine.
+    registry.applyPolicy(obj('east', 'cart', { routes: { split: [{ service: 'x', weight: 1 }] } }));
+    expect(registry.effective('cart.shop').spec.routes?.split).toEqual([{ service: 'x', weight: 1 }]);
+  });
 });

@@ -5,9 +5,10 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type protobuf from 'protobufjs';
-import type { ResourceKind } from '../../src/model/index.js';
+import type { ResourceKind, ServicePolicySpec } from '../../src/model/index.js';
 import { buildCluster, buildListener, buildLoadAssignment, buildRouteConfiguration, loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { ep, svc } from './fixtures.js';
+import { POLICY_SAMPLES } from './policy-samples.js';
 
 const require = createRequire(import.meta.url);
 const TYPES_DIR = '@grpc/grpc-js-xds/build/src/xds-resource-type/';
@@ -86,5 +87,35 @@ describe('proxyless gRPC (grpc-js-xds) accepts what Herald builds', () => {
     const built = buildLoadAssignment(svc('web', [ep('a', '10.0.0.1')]));
     built.endpoints[0]!.priority = 1;
     expect(grpcDecode('endpoint', built).error).toMatch(/priority 1 but not 0/);
+  });
+});
+
+describe('grpc-js-xds accepts every ServicePolicy shape Herald builds', () => {
+  it.each(POLICY_SAMPLES)('%s', (_name, policy) => {
+    for (const protocol of ['HTTP/1.1', 'HTTP/2'] as const) {
+      const result = grpcDecode('cluster', buildCluster('web', {}, protocol, policy));
+      expect(result.error).toBeUndefined();
+      expect(result.value).toBeDefined();
+    }
+  });
+
+  it('takes the ring hash of a RingHash cluster, and the header of its route', () => {
+    const policy: ServicePolicySpec = { loadBalancing: { policy: 'RingHash', hashHeader: 'x-user' } };
+    expect(JSON.stringify(grpcDecode('cluster', buildCluster('web', {}, 'HTTP/1.1', policy)).value)).toMatch(/ring_hash/);
+    const route = grpcDecode('route', buildRouteConfiguration('web', policy));
+    expect(route.error).toBeUndefined();
+    expect(JSON.stringify(route.value)).toMatch(/"header_name":"x-user"/);
+  });
+
+  it('NACKs a ring hash left at DEFAULT_HASH (why Herald says XX_HASH)', () => {
+    const built = buildCluster('web', {}, 'HTTP/1.1', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-user' } });
+    (built.load_balancing_policy!.policies[0]!.typed_extension_config.typed_config as Record<string, unknown>).hash_function = 'DEFAULT_HASH';
+    expect(grpcDecode('cluster', built).error).toMatch(/hash function/);
+  });
+
+  it('rejects a failure-percentage threshold over 100 (why the rules stop at 100)', () => {
+    const built = buildCluster('web', {}, 'HTTP/1.1', { outlierDetection: { failurePercentageThreshold: 100 } });
+    built.outlier_detection!.failure_percentage_threshold = { value: 101 };
+    expect(grpcDecode('cluster', built).error).toMatch(/failure_percentage_threshold/);
   });
 });

@@ -82,6 +82,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
         admin: { host: '127.0.0.1', port: 0 },
         // Long enough for the page's 1 s polling to see /readyz fail during the hand-off.
         handoffDelayMs: 2_000,
+        // payments.shop routes part of its traffic to another service (a canary stand-in).
+        splitBackends: (service) => (service === 'payments.shop' ? ['frontend.shop'] : []),
       },
       { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
     );
@@ -93,7 +95,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend.shop', dependencies: ['payments.shop', 'checkout.shop', 'ghost.shop'], protos }).start(),
       new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
-    const clusterCounts = [2, 5];
+    // The scoped sidecar: payments and checkout, and frontend through payments' split.
+    const clusterCounts = [3, 5];
     await Promise.all(sidecars.map((s, i) => s.waitFor((c) => c.subscriptions().length === clusterCounts[i] && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
     base = `http://127.0.0.1:${daemon.adminPort}`;
     browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -143,9 +146,10 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       .locator('.badge', { hasText: /2\/2 ACKed in \d+ ms/ })
       .waitFor({ timeout: 10_000 });
 
-    // Each client's scope: the declared services (an unknown one flagged), or the whole mesh.
+    // Each client's scope: the declared services (an unknown one flagged) and what they route to, or the whole mesh.
     const frontend = page.locator('#clients tr', { hasText: 'frontend-7d9f-abc12' });
-    expect(await frontend.textContent()).toContain('3 services');
+    expect(await frontend.textContent()).toContain('3 services + 1 via routes');
+    expect(await frontend.locator('span[title*="via routes: frontend.shop"]').count()).toBe(1);
     expect(await frontend.locator('.badge', { hasText: '1 unknown: ghost.shop' }).count()).toBe(1);
     expect(await page.locator('#clients tr', { hasText: HOSTILE_NODE_ID }).textContent()).toContain('whole mesh');
 

@@ -8,7 +8,7 @@ import { DrainTracker, type DrainResult } from '../../src/drains/index.js';
 import { TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
 import { loadEnvoyProtos } from '../../src/resources/protos.js';
 import { HeraldMetrics, silentLogger, type Logger } from '../../src/telemetry/index.js';
-import { type CsdsLimits, XdsServer, type XdsLimits } from '../../src/xds/index.js';
+import { type CsdsLimits, type ScopeExpansion, XdsServer, type XdsLimits } from '../../src/xds/index.js';
 
 let shared: protobuf.Root | undefined;
 export function protos(): protobuf.Root {
@@ -197,6 +197,8 @@ export async function startHarness(
     csdsAccess?: AccessGuard;
     limits?: Partial<XdsLimits>;
     logger?: Logger;
+    scopeExpansion?: ScopeExpansion;
+    scopeLingerMs?: number;
   } = {},
 ): Promise<Harness> {
   const cache = new ResourceCache();
@@ -216,6 +218,8 @@ export async function startHarness(
     ...(options.csdsLimits ? { csdsLimits: options.csdsLimits } : {}),
     ...(options.csdsAccess ? { csdsAccess: options.csdsAccess } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.scopeExpansion ? { scopeExpansion: options.scopeExpansion } : {}),
+    ...(options.scopeLingerMs !== undefined ? { scopeLingerMs: options.scopeLingerMs } : {}),
   });
   const drains = new DrainTracker({
     clock: () => Date.now(),

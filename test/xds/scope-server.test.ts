@@ -50,7 +50,7 @@ describe('dependency scoping over SotW', () => {
     expect(await gauge(h, 'xdsDependencyScopes')).toBe(2);
 
     const web = h.server.clients().find((c) => c.node?.id === 'web-1')!;
-    expect(web.scope).toEqual({ declared: true, count: 2, names: ['cart.shop', 'ledger.pay'], unknownCount: 0, unknown: [] });
+    expect(web.scope).toEqual({ declared: true, count: 2, names: ['cart.shop', 'ledger.pay'], unknownCount: 0, unknown: [], viaRoutesCount: 0, viaRoutes: [] });
     expect(h.server.clients().find((c) => c.node?.id === 'old-style')!.scope).toEqual({ declared: false });
 
     for (const s of webs) s.cancel();

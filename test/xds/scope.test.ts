@@ -1,43 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ResourceCache } from '../../src/cache/index.js';
-import { declaredDependencies, PUSH_ORDER, TYPE_URLS, type ResourceKind } from '../../src/model/index.js';
+import { declaredDependencies, PUSH_ORDER, TYPE_URLS } from '../../src/model/index.js';
 import { ScopeTable } from '../../src/xds/bookkeeping/index.js';
 import { DeltaState, SotwState, SubscriptionIndex } from '../../src/xds/protocol/index.js';
 import { makeRequestDecoder } from '../../src/xds/wire/index.js';
-import type { DeltaRequest, NodeInfo, XdsRequest } from '../../src/xds/wire/requests.js';
+import type { XdsRequest } from '../../src/xds/wire/requests.js';
 import { protos } from './helpers.js';
-
-const put = (cache: ResourceCache, kind: ResourceKind, name: string, body: string): void => {
-  cache.apply([{ kind, name, any: Buffer.from(`${kind}:${name}:${body}`) }]);
-};
-
-function seeded(...services: string[]): ResourceCache {
-  const cache = new ResourceCache();
-  for (const svc of services) for (const kind of PUSH_ORDER) put(cache, kind, svc, '1');
-  return cache;
-}
-
-const node = (dependencies?: string[]): NodeInfo => ({ id: 'n', cluster: '', locality: undefined, userAgent: 'envoy', ...(dependencies ? { dependencies } : {}) });
-const sotwReq = (kind: ResourceKind, over: Partial<XdsRequest> = {}): XdsRequest => ({
-  versionInfo: '',
-  node: undefined,
-  resourceNames: [],
-  typeUrl: TYPE_URLS[kind],
-  responseNonce: '',
-  errorDetail: undefined,
-  ...over,
-});
-const deltaReq = (kind: ResourceKind, over: Partial<DeltaRequest> = {}): DeltaRequest => ({
-  node: undefined,
-  typeUrl: TYPE_URLS[kind],
-  subscribe: [],
-  unsubscribe: [],
-  initialVersions: {},
-  responseNonce: '',
-  errorDetail: undefined,
-  ...over,
-});
-const names = (r: { resources: readonly { name: string }[] } | undefined): string[] => (r ? r.resources.map((x) => x.name) : []);
+import { deltaReq, names, node, put, seeded, sotwReq } from './scope-helpers.js';
 
 describe('declaredDependencies', () => {
   it.each([

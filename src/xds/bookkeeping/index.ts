@@ -6,5 +6,5 @@ export { NameSlots } from './name-slots.js';
 export { ResourceLedger, type ResourceStatus } from './resource-ledger.js';
 export { type ResponseCounters, ResponseTally } from './response-tally.js';
 export { SentSeqs } from './sent-seqs.js';
-export { type Scope, type ScopeEvents, ScopeTable } from './scopes.js';
+export { type BackendsOf, type Scope, type ScopeChange, type ScopeEvents, ScopeTable } from './scopes.js';
 export { SharedResponses } from './shared-responses.js';

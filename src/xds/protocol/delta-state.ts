@@ -152,6 +152,17 @@ export class DeltaState extends ProtocolStateBase<TypeState, PlannedDeltaRespons
     return relevant;
   }
 
+  /**
+   * The scope gained or lost names the subscription does not name (protocol-base scopeChanged):
+   * each is looked at again, so a gained one that exists is sent and a lost one the client holds
+   * goes into removed_resources.
+   */
+  protected rescoped(_kind: ResourceKind, state: TypeState, added: readonly string[], removed: readonly string[]): boolean {
+    for (const name of added) state.dirtyNames.add(name);
+    for (const name of removed) state.dirtyNames.add(name);
+    return true;
+  }
+
   private candidates(kind: ResourceKind, state: TypeState, view: ResourceView): Iterable<string> {
     if (!state.dirtyAll) return state.dirtyNames;
     const all = new Set<string>([...state.names, ...state.known.keys()]);

@@ -139,7 +139,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return this.scopeHeld;
   }
 
-  /** Whether a wildcard subscription covers the name: any name, or one the client declared. */
+  /** Whether a wildcard subscription covers the name: any name, or one in the client's scope (declared, or routed to by a declared one). */
   protected inScope(name: string): boolean {
     return this.scopeHeld === undefined || this.scopeHeld.names.has(name);
   }
@@ -167,6 +167,11 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   protected abstract needsSend(state: S): boolean;
   /** Marks the named resources of a requested type dirty; returns whether any concerns this stream. */
   protected abstract markNamesDirty(kind: ResourceKind, state: S, names: Iterable<string>): boolean;
+  /**
+   * The scope of a wildcard type that receives scoped resources gained or lost names it does not
+   * name itself: what the next response must add or take away. Returns whether one is due.
+   */
+  protected abstract rescoped(kind: ResourceKind, state: S, added: readonly string[], removed: readonly string[]): boolean;
   /** Plans the next response of one type and records it as sent; undefined when there is nothing to say. */
   protected abstract build(kind: ResourceKind, state: S, view: ResourceView): Planned | undefined;
 
@@ -265,6 +270,24 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return this.markNamesDirty(kind, state, names);
   }
 
+  /**
+   * The stream's shared scope gained and lost these names because a declared service's routes
+   * changed (Herald's doing, not the client's): its wildcard subscriptions take the new names and
+   * drop the old ones in their next responses. Returns whether a response is due.
+   */
+  scopeChanged(added: readonly string[], removed: readonly string[]): boolean {
+    if (this.scopeHeld === undefined) return false;
+    let due = false;
+    for (const [kind, state] of this.types) {
+      if (!state.requested || !state.wildcard || !KINDS[kind].wildcardReceives) continue;
+      const named = (name: string): boolean => state.names.has(name);
+      const gained = added.filter((name) => !named(name));
+      const lost = removed.filter((name) => !named(name));
+      if ((gained.length > 0 || lost.length > 0) && this.rescoped(kind, state, gained, lost)) due = true;
+    }
+    return due;
+  }
+
   /** Responses to send now, in ADS push order; each is recorded as sent and unACKed. */
   flush(view: ResourceView): Planned[] {
     const out: Planned[] = [];
@@ -283,9 +306,13 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return out;
   }
 
-  /** Resource names subscribed, summed over types, plus the names the client declared it calls. */
+  /**
+   * Resource names subscribed, summed over types, plus the names the client declared it calls.
+   * Backends a declared service routes to are not counted: they are Herald's doing, and a policy
+   * change must not push a client over a limit it never approached.
+   */
   nameCount(): number {
-    let count = this.scopeHeld?.names.size ?? 0;
+    let count = this.scopeHeld?.declared.length ?? 0;
     for (const state of this.types.values()) count += state.names.size;
     return count;
   }

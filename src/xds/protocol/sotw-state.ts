@@ -214,7 +214,24 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     return relevant;
   }
 
-  /** Whether the subscription covers the name: named, or under a wildcard (within the client's declared scope). */
+  /** The scope gained or lost names the subscription does not name (protocol-base scopeChanged). */
+  protected rescoped(kind: ResourceKind, state: TypeState, added: readonly string[], removed: readonly string[]): boolean {
+    // A full-state response is rebuilt whole: it lists the gained and leaves out the lost, which the client then deletes.
+    if (fullState(kind)) {
+      state.dirtyAll = true;
+      return true;
+    }
+    // SotW cannot take an EDS or RDS resource away; forgetting what was sent lets it be sent again should it return.
+    for (const name of removed) {
+      state.sent.delete(name);
+      state.dirtyNames.delete(name);
+      state.ledger.forget(name);
+    }
+    for (const name of added) state.dirtyNames.add(name);
+    return added.length > 0;
+  }
+
+  /** Whether the subscription covers the name: named, or under a wildcard (within the client's scope). */
   private wants(state: TypeState, name: string): boolean {
     return state.names.has(name) || (state.wildcard && this.inScope(name));
   }
@@ -312,9 +329,9 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     return this.lookupSorted(kind, [...names].sort(), view);
   }
 
-  /** A scoped wildcard's resources: the declaration is kept sorted, so only extra named ones cost a sort. */
+  /** A scoped wildcard's resources: the scope is kept sorted, so only extra named ones cost a sort. */
   private lookupScoped(kind: ResourceKind, names: ReadonlySet<string>, view: ResourceView): CachedResource[] {
-    return names.size === 0 ? this.lookupSorted(kind, this.scope!.declared, view) : this.lookup(kind, this.scopedNames(names), view);
+    return names.size === 0 ? this.lookupSorted(kind, this.scope!.sorted, view) : this.lookup(kind, this.scopedNames(names), view);
   }
 
   private lookupSorted(kind: ResourceKind, sorted: readonly string[], view: ResourceView): CachedResource[] {

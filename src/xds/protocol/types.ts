@@ -14,7 +14,7 @@ export interface NackInfo {
 export interface Subscription {
   wildcard: boolean;
   names: ReadonlySet<string>;
-  /** The names the client declared it calls: its wildcard covers only these. Undefined: the whole mesh. */
+  /** The client's scope (declared names and what they route to): its wildcard covers only these. Undefined: the whole mesh. */
   scope?: ReadonlySet<string> | undefined;
 }
 

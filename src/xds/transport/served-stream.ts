@@ -11,7 +11,7 @@ import type { PacedStream } from './write-pacer.js';
 import type { MessageSplitter } from '../wire/index.js';
 import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type ServerCall } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
-import { nodeBytes, type KeptNode } from '../bookkeeping/index.js';
+import { nodeBytes, type KeptNode, type Scope } from '../bookkeeping/index.js';
 import { checkClientClaim, type PeerCertificateFields } from './client-identity.js';
 import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, ScopeInfo, StreamContext } from './stream-contract.js';
 
@@ -22,6 +22,7 @@ import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, Protoco
 export class ServedStream implements PacedStream, ObservedStream {
   readonly api: XdsApi;
   readonly protocol: XdsProtocol;
+  private readonly kinds: readonly ResourceKind[];
   readonly connectedAtMs: number;
   peer = 'unknown';
   closed = false;
@@ -52,6 +53,7 @@ export class ServedStream implements PacedStream, ObservedStream {
   ) {
     this.api = spec.api;
     this.protocol = spec.protocol;
+    this.kinds = spec.kinds;
     this.connectedAtMs = ctx.clock();
     const fastPath = ctx.paths.enabled;
     this.writer = callWriter(call, { direct: fastPath });
@@ -73,6 +75,11 @@ export class ServedStream implements PacedStream, ObservedStream {
     return this.state.node;
   }
 
+  /** The shared scope the stream holds (from its first request), if it declared one. */
+  get scope(): Scope | undefined {
+    return this.state.scope;
+  }
+
   get declaredDependencies(): readonly string[] | undefined {
     return this.state.scope?.declared;
   }
@@ -80,6 +87,19 @@ export class ServedStream implements PacedStream, ObservedStream {
   /** Notes changed resources; true when this stream cares and should be flushed. */
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean {
     return this.state.markDirty(kind, names);
+  }
+
+  /**
+   * Its scope gained and lost names through routes: the subscription index regroups its
+   * wildcard subscriptions under the scope's new Set (so drains of a gained service reach it),
+   * and the protocol marks what its next responses add or remove. True when it should be flushed.
+   */
+  rescoped(added: readonly string[], removed: readonly string[]): boolean {
+    for (const kind of this.kinds) {
+      const subscription = this.state.subscription(kind);
+      if (subscription?.wildcard) this.ctx.index.update(this.id, kind, subscription);
+    }
+    return this.state.scopeChanged(added, removed);
   }
 
   /** Writes whatever is due now; a no-op before readiness. */
@@ -111,7 +131,15 @@ export class ServedStream implements PacedStream, ObservedStream {
     if (!scope) return { declared: false };
     const max = this.ctx.maxListedNames;
     const unknown = scope.declared.filter((name) => this.ctx.cache.get('cluster', name) === undefined);
-    return { declared: true, count: scope.declared.length, names: scope.declared.slice(0, max), unknownCount: unknown.length, unknown: unknown.slice(0, max) };
+    return {
+      declared: true,
+      count: scope.declared.length,
+      names: scope.declared.slice(0, max),
+      unknownCount: unknown.length,
+      unknown: unknown.slice(0, max),
+      viaRoutesCount: scope.viaRoutes.length,
+      viaRoutes: scope.viaRoutes.slice(0, max),
+    };
   }
 
   /** The client's first Node as it encoded it; undefined before it sent one. */

@@ -40,6 +40,9 @@ export type ScopeInfo =
       /** Declared services Herald serves no cluster for (yet), and the first of them. */
       unknownCount: number;
       unknown: string[];
+      /** Services the scope covers because a declared one routes to them (split backends), and the first of them. */
+      viaRoutesCount: number;
+      viaRoutes: string[];
     };
 
 /** What every stream shares with the server; passed in, never global. */
@@ -106,6 +109,8 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   dispose(): void;
   /** Resource names subscribed, summed over types. */
   nameCount(): number;
+  /** The shared scope gained and lost names through routes; whether a response is due. */
+  scopeChanged(added: readonly string[], removed: readonly string[]): boolean;
 }
 
 /** The parts of a request outcome that are the same in both protocols. */
