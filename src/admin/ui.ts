@@ -209,7 +209,23 @@ function policyOrigin(o) {
 }
 function objectName(o) { return o.cluster + '/' + o.namespace + '/' + o.name; }
 
-function renderPolicies(view) {
+// A split's weights as served: a backend with no HEALTHY endpoint gets weight 0 (its traffic goes
+// to the others), so the page shows the configured weight and the live one side by side.
+function splitValue(items, namespace, healthy) {
+  return el('div', '', items.map(function (b) {
+    var name = b.service + '.' + namespace;
+    var live = healthy[name] > 0 ? b.weight : 0;
+    var line = el('div', '', [b.service + ' weight ' + b.weight + ' · live ', badge(String(live), live === b.weight ? 'ok' : 'warn'),
+      live === b.weight ? null : el('span', 'muted', [' (no HEALTHY endpoint)'])]);
+    line.setAttribute('data-split-backend', name);
+    line.setAttribute('data-live-weight', String(live));
+    return line;
+  }));
+}
+
+function renderPolicies(view, summaries) {
+  var healthy = {};
+  (summaries || []).forEach(function (s) { healthy[s.name] = s.healthy; });
   if (!view || !Array.isArray(view.services)) return replace('policies', [el('p', 'muted', ['ServicePolicies are not read here'])]);
   var nodes = [el('p', 'counts', ['read from ' + (view.clusters.length ? view.clusters.join(', ') : 'no cluster') + ' (first wins a disagreement) · mesh defaults: ' + view.defaults.namespace + '/' + view.defaults.name])];
   (view.unavailable || []).forEach(function (u) { nodes.push(el('p', 'error', [u.cluster + ': ' + u.reason])); });
@@ -234,7 +250,9 @@ function renderPolicies(view) {
     Object.keys(s.spec).forEach(function (section) {
       var fields = s.spec[section] || {};
       Object.keys(fields).forEach(function (field, i) {
-        var tr = row([i === 0 ? section : '', field, policyValue(fields[field]), i === 0 ? policyOrigin(s.from[section]) : '']);
+        var value = section === 'routes' && field === 'split' && Array.isArray(fields[field])
+          ? splitValue(fields[field], s.service.slice(s.service.lastIndexOf('.') + 1), healthy) : policyValue(fields[field]);
+        var tr = row([i === 0 ? section : '', field, value, i === 0 ? policyOrigin(s.from[section]) : '']);
         tr.setAttribute('data-field', section + '.' + field);
         tr.setAttribute('data-origin', s.from[section] ? s.from[section].role : '');
         rows.push(tr);
@@ -274,7 +292,7 @@ function poll() {
       renderServices(summaries, details);
       renderClients(Array.isArray(r[3].body) ? r[3].body : []);
       renderDrains(Array.isArray(r[4]) ? r[4] : [], Array.isArray(r[5]) ? r[5] : []);
-      renderPolicies(r[6]);
+      renderPolicies(r[6], summaries);
       replace('updated', [el('span', '', ['updated ' + new Date().toLocaleTimeString()])]);
     });
   }).catch(function (err) {

@@ -10,6 +10,8 @@ export function demoClusters(): Omit<SimulatedClusterOptions, 'timing'>[] {
   const services = [
     { name: 'frontend', namespace: 'shop', replicas: 4 },
     { name: 'checkout', namespace: 'shop', replicas: 3 },
+    // A canary of checkout: the checkout ServicePolicy splits checkout's calls between the two.
+    { name: 'checkout-canary', namespace: 'shop', replicas: 1 },
     { name: 'payments', namespace: 'shop', replicas: 3 },
     { name: 'catalog', namespace: 'browse', replicas: 4 },
     { name: 'search', namespace: 'browse', replicas: 2 },
@@ -26,7 +28,9 @@ export const DEMO_POLICY_NAMESPACE = 'herald';
 /**
  * ServicePolicies the demo's clusters hold, so /debug/policies and the /ui show policies at work:
  * mesh-wide outlier detection from the defaults object, one service with its own balancer and
- * circuit breakers, one that only tightens its connect timeout. Each entry is one object; every
+ * circuit breakers, one that only tightens its connect timeout, and a canary split of checkout's
+ * calls (90/10 to checkout-canary, whose weight drops to 0 while its one pod is replaced). Each
+ * entry is one object; every
  * simulated cluster holds the same copy, so they agree and no conflict is reported.
  */
 export const DEMO_POLICIES: ReadonlyArray<{ namespace: string; name: string; spec: Record<string, unknown> }> = [
@@ -44,6 +48,18 @@ export const DEMO_POLICIES: ReadonlyArray<{ namespace: string; name: string; spe
     },
   },
   { namespace: 'browse', name: 'search', spec: { connection: { connectTimeoutMs: 250 } } },
+  {
+    namespace: 'shop',
+    name: 'checkout',
+    spec: {
+      routes: {
+        split: [
+          { service: 'checkout', weight: 90 },
+          { service: 'checkout-canary', weight: 10 },
+        ],
+      },
+    },
+  },
 ];
 
 /** DEMO_POLICIES as the simulated cluster `cluster` serves them (generation 1 each). */

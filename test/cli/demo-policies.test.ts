@@ -26,6 +26,10 @@ describe('the demo’s ServicePolicies', () => {
     expect(payments.spec.loadBalancing?.policy).toBe('LeastRequest');
     expect(payments.from.loadBalancing).toMatchObject({ role: 'service', name: 'payments', cluster: clusters[0] });
     expect(payments.from.outlierDetection).toMatchObject({ role: 'defaults', name: DEFAULTS_POLICY_NAME });
+    // The canary split names services the demo runs, in checkout's namespace.
+    const split = registry.effective('checkout.shop').spec.routes?.split ?? [];
+    expect(split.map((b) => b.weight)).toEqual([90, 10]);
+    for (const backend of split) expect(services).toContain(`${backend.service}.shop`);
     // A service with no object of its own still gets the mesh defaults.
     expect(registry.effective('frontend.shop').from).toEqual({ outlierDetection: expect.objectContaining({ role: 'defaults' }) });
   });

@@ -17,7 +17,7 @@ describe('herald status policies against a running Herald', () => {
       (c) =>
         new StaticPolicySource(c.name, [
           ...demoPolicies(c.name),
-          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'checkout', generation: 2, spec: { circuitBreakers: { maxRequests: 0 } } }] : []),
+          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'frontend', generation: 2, spec: { circuitBreakers: { maxRequests: 0 } } }] : []),
         ]),
     );
     daemon = await startDaemon(
@@ -45,7 +45,7 @@ describe('herald status policies against a running Herald', () => {
     expect(lines[0]).toMatch(/^SERVICE +SECTION +FROM +OBJECT +GENERATION +IGNORED BY PROXYLESS$/);
     expect(lines).toContainEqual(expect.stringMatching(/^payments\.shop +loadBalancing +service +east\/shop\/payments +1 +policy,panicThresholdPercent$/));
     expect(lines).toContainEqual(expect.stringMatching(/^ +outlierDetection +defaults +east\/herald\/mesh-defaults +1 /));
-    expect(lines).toContain('REJECTED west/shop/checkout generation 2: spec.circuitBreakers.maxRequests: must be ≥ 1 (nothing in effect)');
+    expect(lines).toContain('REJECTED west/shop/frontend generation 2: spec.circuitBreakers.maxRequests: must be ≥ 1 (nothing in effect)');
   });
 
   it('-o json gives the same view as data', async () => {
@@ -53,12 +53,12 @@ describe('herald status policies against a running Herald', () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as PolicyStatusReport;
     expect(report.clusters).toEqual(['east', 'west']);
-    expect(report.services.map((s) => s.service)).toEqual(['catalog.browse', 'checkout.shop', 'frontend.shop', 'payments.shop', 'search.browse']);
+    expect(report.services.map((s) => s.service)).toEqual(['catalog.browse', 'checkout-canary.shop', 'checkout.shop', 'frontend.shop', 'payments.shop', 'search.browse']);
     expect(report.services.find((s) => s.service === 'search.browse')?.sections).toEqual([
       { section: 'connection', role: 'service', object: 'east/browse/search', generation: 1 },
       { section: 'outlierDetection', role: 'defaults', object: 'east/herald/mesh-defaults', generation: 1 },
     ]);
-    expect(report.rejections).toEqual([{ object: 'west/shop/checkout', generation: 2, errors: ['spec.circuitBreakers.maxRequests: must be ≥ 1'], keptGeneration: undefined }]);
+    expect(report.rejections).toEqual([{ object: 'west/shop/frontend', generation: 2, errors: ['spec.circuitBreakers.maxRequests: must be ≥ 1'], keptGeneration: undefined }]);
   });
 
   it('fails with a message naming the address when the admin port does not answer, and refuses --admin-port 0', async () => {

@@ -64,12 +64,12 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     if (missing) throw new Error(`CI is set but the browser test cannot run: ${missing}`);
     // A long grace keeps the terminated pod DRAINING while the page is looked at.
     clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 200, gracePeriodMs: 60_000 } }));
-    // The demo's ServicePolicies, plus, in west only, a generation of checkout's that Herald rejects.
+    // The demo's ServicePolicies, plus, in west only, a generation of frontend's that Herald rejects.
     const policySources = clusters.map(
       (c) =>
         new StaticPolicySource(c.name, [
           ...demoPolicies(c.name),
-          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'checkout', generation: 4, spec: { connection: { connectTimeoutMs: 0, [HOSTILE_FIELD]: 1 } } }] : []),
+          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'frontend', generation: 4, spec: { connection: { connectTimeoutMs: 0, [HOSTILE_FIELD]: 1 } } }] : []),
         ]),
     );
     daemon = await startDaemon(
@@ -96,7 +96,7 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
     // The scoped sidecar: payments and checkout, and frontend through payments' split.
-    const clusterCounts = [3, 5];
+    const clusterCounts = [3, 6];
     await Promise.all(sidecars.map((s, i) => s.waitFor((c) => c.subscriptions().length === clusterCounts[i] && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
     base = `http://127.0.0.1:${daemon.adminPort}`;
     browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -123,7 +123,7 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     await page.locator('#clusters tr', { hasText: 'east' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
     await page.locator('#clusters tr', { hasText: 'west' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
     await expect.poll(() => page.locator('#clients tr[data-synced="true"]').count(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => page.locator('#services [data-health="HEALTHY"]').count(), { timeout: 10_000 }).toBe(32);
+    await expect.poll(() => page.locator('#services [data-health="HEALTHY"]').count(), { timeout: 10_000 }).toBe(34);
     expect(await page.locator('#services [data-health="DRAINING"]').count()).toBe(0);
 
     // A pod starts terminating: the page shows its endpoint DRAINING, amber, within the polling.
@@ -182,13 +182,21 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     expect(await field('outlierDetection.consecutive5xx').textContent()).toContain('mesh defaults east/herald/mesh-defaults generation 1');
     expect(await payments.locator('.counts', { hasText: 'proxyless gRPC ignores' }).textContent()).toContain('outlierDetection.consecutive5xx');
     // Every service the mesh defaults reach is listed, not only those with an object of their own.
-    expect(await page.locator('[data-policy-service]').count()).toBe(5);
+    expect(await page.locator('[data-policy-service]').count()).toBe(6);
     // west's rejected generation, with its field paths as text, and what stays in effect.
-    const rejected = page.locator('tr[data-rejected="west/shop/checkout"]');
+    const rejected = page.locator('tr[data-rejected="west/shop/frontend"]');
     expect(await rejected.textContent()).toContain('spec.connection.connectTimeoutMs: must be ≥ 1');
     expect(await rejected.textContent()).toContain(`spec.connection.${HOSTILE_FIELD}: unknown field`);
     expect(await rejected.textContent()).toMatch(/nothing$/);
     expect(await page.locator('#injected-field').count()).toBe(0);
+    // checkout's canary split with its weights live: the canary's weight drops to 0 while it has
+    // no HEALTHY endpoint.
+    const canary = page.locator('[data-policy-service="checkout.shop"] [data-split-backend="checkout-canary.shop"]');
+    expect(await canary.getAttribute('data-live-weight')).toBe('10');
+    expect(await page.locator('[data-policy-service="checkout.shop"] [data-split-backend="checkout.shop"]').getAttribute('data-live-weight')).toBe('90');
+    for (const cluster of clusters) for (const pod of cluster.pods().filter((p) => p.service === 'checkout-canary.shop')) void cluster.terminatePod(`${pod.namespace}/${pod.name}`);
+    await expect.poll(() => canary.getAttribute('data-live-weight'), { timeout: 10_000 }).toBe('0');
+    expect(await canary.textContent()).toContain('(no HEALTHY endpoint)');
     // The filter narrows the policies as it does the services.
     await page.fill('#filter', 'search');
     await expect.poll(() => page.locator('[data-policy-service]').count(), { timeout: 5_000 }).toBe(1);
