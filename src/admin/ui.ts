@@ -195,6 +195,81 @@ function renderDrains(pending, recent) {
   replace('drains', nodes);
 }
 
+// A field's value as text: scalars as they are; a list (e.g. weighted backends) one item a line,
+// each item's fields as key=value, so sections the page does not know yet still read well.
+function policyValue(v) {
+  if (Array.isArray(v)) return el('div', '', v.map(function (item) { return el('div', '', [policyValue(item)]); }));
+  if (v !== null && typeof v === 'object') return Object.keys(v).map(function (k) { return k + '=' + (typeof v[k] === 'object' ? JSON.stringify(v[k]) : String(v[k])); }).join(', ');
+  return String(v);
+}
+function policyOrigin(o) {
+  if (!o) return '';
+  var who = o.role === 'defaults' ? badge('mesh defaults', '') : badge('service object', 'ok');
+  return el('span', '', [who, ' ' + o.cluster + '/' + o.namespace + '/' + o.name + ' generation ' + o.generation]);
+}
+function objectName(o) { return o.cluster + '/' + o.namespace + '/' + o.name; }
+
+// A split's weights as served: a backend with no HEALTHY endpoint gets weight 0 (its traffic goes
+// to the others), so the page shows the configured weight and the live one side by side.
+function splitValue(items, namespace, healthy) {
+  return el('div', '', items.map(function (b) {
+    var name = b.service + '.' + namespace;
+    var live = healthy[name] > 0 ? b.weight : 0;
+    var line = el('div', '', [b.service + ' weight ' + b.weight + ' · live ', badge(String(live), live === b.weight ? 'ok' : 'warn'),
+      live === b.weight ? null : el('span', 'muted', [' (no HEALTHY endpoint)'])]);
+    line.setAttribute('data-split-backend', name);
+    line.setAttribute('data-live-weight', String(live));
+    return line;
+  }));
+}
+
+function renderPolicies(view, summaries) {
+  var healthy = {};
+  (summaries || []).forEach(function (s) { healthy[s.name] = s.healthy; });
+  if (!view || !Array.isArray(view.services)) return replace('policies', [el('p', 'muted', ['ServicePolicies are not read here'])]);
+  var nodes = [el('p', 'counts', ['read from ' + (view.clusters.length ? view.clusters.join(', ') : 'no cluster') + ' (first wins a disagreement) · mesh defaults: ' + view.defaults.namespace + '/' + view.defaults.name])];
+  (view.unavailable || []).forEach(function (u) { nodes.push(el('p', 'error', [u.cluster + ': ' + u.reason])); });
+  if (view.rejections && view.rejections.length) {
+    nodes.push(el('h3', '', ['rejected (' + view.rejections.length + ')']));
+    nodes.push(table(['object', 'generation', 'errors', 'in effect'], view.rejections.map(function (r) {
+      var tr = row([objectName(r), String(r.generation), el('div', '', r.errors.map(function (e) { return el('div', 'error', [e.path + ': ' + e.message]); })),
+        r.keptGeneration === undefined ? 'nothing' : 'generation ' + r.keptGeneration]);
+      tr.setAttribute('data-rejected', objectName(r));
+      return tr;
+    })));
+  }
+  if (view.conflicts && view.conflicts.length) {
+    nodes.push(el('h3', '', ['clusters disagree (' + view.conflicts.length + ')']));
+    nodes.push(table(['object', 'clusters', 'served'], view.conflicts.map(function (c) { return row([c.namespace + '/' + c.name, c.clusters.join(', '), badge(c.chosen, 'warn')]); })));
+  }
+  var shown = view.services.filter(function (s) { return s.service.indexOf(state.filter) !== -1; });
+  nodes.push(el('h3', '', ['effective, per service (' + shown.length + ')']));
+  if (!shown.length) nodes.push(el('p', 'muted', ['no service has a policy' + (state.filter ? ' matching the filter' : '')]));
+  shown.forEach(function (s) {
+    var rows = [];
+    Object.keys(s.spec).forEach(function (section) {
+      var fields = s.spec[section] || {};
+      Object.keys(fields).forEach(function (field, i) {
+        var value = section === 'routes' && field === 'split' && Array.isArray(fields[field])
+          ? splitValue(fields[field], s.service.slice(s.service.lastIndexOf('.') + 1), healthy) : policyValue(fields[field]);
+        var tr = row([i === 0 ? section : '', field, value, i === 0 ? policyOrigin(s.from[section]) : '']);
+        tr.setAttribute('data-field', section + '.' + field);
+        tr.setAttribute('data-origin', s.from[section] ? s.from[section].role : '');
+        rows.push(tr);
+      });
+    });
+    var ignored = Array.isArray(s.ignoredByProxyless) && s.ignoredByProxyless.length
+      ? el('div', 'counts', ['proxyless gRPC ignores: ' + s.ignoredByProxyless.map(function (f) { return f.field.replace(/^spec[.]/, ''); }).join(', ')]) : null;
+    var block = el('div', 'svc', [el('span', 'svc-name', [s.service]), table(['section', 'field', 'value', 'from'], rows), ignored]);
+    block.setAttribute('data-policy-service', s.service);
+    nodes.push(block);
+  });
+  replace('policies', nodes);
+}
+function optionalObject(path) {
+  return getJson(path).then(function (r) { return r.status === 200 ? r.body : null; }, function () { return null; });
+}
+
 var polling = false;
 function poll() {
   if (polling) return;
@@ -202,7 +277,7 @@ function poll() {
   Promise.all([
     fetch('/readyz', { cache: 'no-store' }).then(function (res) { return res.json().then(function (b) { return { status: res.status, body: b }; }); }),
     getJson('/debug/clusters'), getJson('/debug/services'), getJson('/debug/clients'),
-    optional('/debug/drains'), optional('/debug/drains/recent'),
+    optional('/debug/drains'), optional('/debug/drains/recent'), optionalObject('/debug/policies'),
   ]).then(function (r) {
     var summaries = Array.isArray(r[2].body) ? r[2].body : [];
     var wanted = summaries.filter(function (s) { return s.name.indexOf(state.filter) !== -1; })
@@ -217,6 +292,7 @@ function poll() {
       renderServices(summaries, details);
       renderClients(Array.isArray(r[3].body) ? r[3].body : []);
       renderDrains(Array.isArray(r[4]) ? r[4] : [], Array.isArray(r[5]) ? r[5] : []);
+      renderPolicies(r[6], summaries);
       replace('updated', [el('span', '', ['updated ' + new Date().toLocaleTimeString()])]);
     });
   }).catch(function (err) {
@@ -247,6 +323,7 @@ export const UI_HTML = `<!doctype html>
 <div class="legend counts"><span class="ep ep-healthy">HEALTHY</span><span class="ep ep-draining">DRAINING</span><span class="ep ep-unhealthy">UNHEALTHY</span></div>
 <div id="services"></div></section>
 <section class="wide"><h2>Drains</h2><div id="drains"></div></section>
+<section class="wide"><h2>ServicePolicies</h2><div id="policies"></div></section>
 </main>
 <script>${SCRIPT}</script>
 </body>

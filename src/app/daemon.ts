@@ -20,6 +20,7 @@ import { InitialSyncGate } from './sync-gate.js';
 import { buildAdminView } from './admin-view.js';
 import { DrainReceipts } from './drain-receipts.js';
 import { DrainEvents, type DrainEventsOptions } from './drain-events.js';
+import { PolicyStatusWriter, type PolicyStatusOptions } from './policy-status.js';
 
 export interface DaemonOptions {
   sources: ClusterSource[];
@@ -78,6 +79,8 @@ export interface DaemonOptions {
   maxDrainWaiters?: number | undefined;
   /** Report each finished drain as a Kubernetes Event on the pod (--drain-events); absent: no Events. */
   drainEvents?: DrainEventsOptions | undefined;
+  /** --policy-status: write each ServicePolicy's Accepted condition. Absent: Herald writes no status. */
+  policyStatus?: PolicyStatusOptions | undefined;
 }
 
 /** A finished drain as the admin pages show it. */
@@ -224,6 +227,10 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
     replica,
   });
+  metrics.setPolicyReader({ sections: () => policies.sectionOrigins(store.serviceNames()), rejected: () => policies.rejectedCopies() });
+  const policyStatus = options.policyStatus
+    ? new PolicyStatusWriter(options.policyStatus, { registry: policies, clock, metrics, logger: logger.child({ stage: 'policy-status' }), replica, localCluster: options.localCluster })
+    : undefined;
   const pipeline = new ResourcePipeline({
     store,
     policies,
@@ -282,7 +289,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
   }
 
   // Policies first, so a service's first Cluster is already built with its policy when known.
-  for (const source of options.policies?.sources ?? []) source.start(policies);
+  for (const source of options.policies?.sources ?? []) source.start(policyStatus ?? policies);
   for (const source of options.sources) await source.start(store);
   gate.start();
   logger.info({ xdsPort, adminPort, clusters: options.sources.map((s) => s.name) }, 'herald started');
@@ -328,6 +335,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     store.flush();
     drains.close();
     drainEvents?.close();
+    policyStatus?.close();
     logger.info({ seconds: Math.round(performance.now() - startedAt) / 1000 }, 'herald stopped');
   }
 }

@@ -3,10 +3,10 @@ import { startDaemon } from '../app/index.js';
 import type { DrainResult } from '../drains/index.js';
 import { ConfigError, validateDuration, validateHost, validateLogLevel, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
-import { SimulatedCluster } from '../sources/sim/index.js';
+import { SimulatedCluster, StaticPolicySource } from '../sources/sim/index.js';
 import { createLogger, HeraldMetrics, stdoutIsTerminal } from '../telemetry/index.js';
 import { AdsClient } from '../xdsclient/index.js';
-import { demoClusters, DEMO_TIMING } from './demo-mesh.js';
+import { DEMO_POLICY_NAMESPACE, demoClusters, demoPolicies, DEMO_TIMING } from './demo-mesh.js';
 import { runUntilSignalled, withListenerFlags } from './common.js';
 
 function positiveInt(flag: string, value: unknown, max: number): number {
@@ -76,9 +76,11 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
       const logger = createLogger({ level: logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: DEMO_TIMING }));
+      const policySources = clusters.map((cluster) => new StaticPolicySource(cluster.name, demoPolicies(cluster.name)));
       const daemon = await startDaemon(
         {
           sources: clusters,
+          policies: { sources: policySources, clusters: policySources.map((source) => source.name), namespace: DEMO_POLICY_NAMESPACE },
           localCluster: clusters[0]!.name,
           initialSyncTimeoutMs: 10_000,
           xds: { host: xdsHost, port: xdsPort },
@@ -101,7 +103,7 @@ export function demoCommand(setExitCode: (code: number) => void): CommandModule 
         `Herald demo: ${clusters.length} simulated Kubernetes clusters, ${daemon.store.serviceNames().length} services, ` +
           `${envoys} simulated Envoys on ADS.\n` +
           `  xDS   ${dialAddress(xdsHost, daemon.xdsPort)}${exposureNote(xdsHost)}\n` +
-          `  admin http://${dialAddress(adminHost, daemon.adminPort!)}/ui  (live page; JSON at /debug/services, /debug/clients; /metrics, /readyz)${exposureNote(adminHost)}\n` +
+          `  admin http://${dialAddress(adminHost, daemon.adminPort!)}/ui  (live page; JSON at /debug/services, /debug/clients, /debug/policies; /metrics, /readyz)${exposureNote(adminHost)}\n` +
           `Rolling deploys start now; each line below is one terminating pod told to every Envoy as DRAINING.\n`,
       );
       for (const cluster of clusters) cluster.startAutopilot({ intervalMs: deployEveryMs });

@@ -1,11 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Argv, CommandModule } from 'yargs';
 import { startDaemon } from '../app/index.js';
-import { EventsV1Api } from '@kubernetes/client-node';
-import { buildDrainConfig, buildServeConfig, DRAIN_DEFAULTS, limitOptions, SERVE_DEFAULTS, type HeraldServeConfig } from '../config/index.js';
+import { CustomObjectsApi, EventsV1Api } from '@kubernetes/client-node';
+import {
+  buildDrainConfig,
+  buildPolicyStatusConfig,
+  buildServeConfig,
+  DRAIN_DEFAULTS,
+  limitOptions,
+  POLICY_STATUS_DEFAULTS,
+  SERVE_DEFAULTS,
+  type HeraldServeConfig,
+} from '../config/index.js';
 import { kubeEventWriter } from '../drains/index.js';
 import { systemClock } from '../model/index.js';
-import { KubeClusterSource, KubePolicySource } from '../sources/kube/index.js';
+import { KubeClusterSource, KubePolicySource, kubePolicyStatusWriter } from '../sources/kube/index.js';
 import { createLogger, HeraldMetrics, stdoutIsTerminal, type Logger } from '../telemetry/index.js';
 import { TlsReloader } from '../tls/index.js';
 import { runUntilSignalled, shutdownSettings, withListenerFlags, withShutdownFlags } from './common.js';
@@ -58,6 +67,12 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
           describe: 'kube clusters ServicePolicies are read from, comma-separated or repeated; the first wins when their copies differ (default: every --cluster, in order)',
         })
         .option('policy-namespace', { type: 'string', default: SERVE_DEFAULTS.policyNamespace, describe: "Herald's namespace: where the mesh-defaults ServicePolicy is read" })
+        .option('policy-status', {
+          type: 'boolean',
+          default: false,
+          describe: "write each ServicePolicy's Accepted condition (with the field path of a rejection) to its status, in the cluster it was read from; needs deploy/rbac-policy-status",
+        })
+        .option('policy-status-qps', { type: 'number', default: POLICY_STATUS_DEFAULTS.perSecond, describe: 'ServicePolicy status writes per second per replica, on average' })
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
         .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
@@ -120,6 +135,7 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
       const config = buildServeConfig(argv as Record<string, unknown>);
       const shutdown = shutdownSettings(argv as Record<string, unknown>);
       const drains = buildDrainConfig(argv as Record<string, unknown>);
+      const policyStatus = buildPolicyStatusConfig(argv as Record<string, unknown>);
       const logger = createLogger({ level: config.logLevel, pretty: stdoutIsTerminal() });
       const metrics = new HeraldMetrics();
       const tls = tlsReloader(config, logger, metrics);
@@ -171,6 +187,13 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
             ...drains.events,
             // Each pod's Event goes to its own cluster, with the credentials Herald watches it with.
             send: kubeEventWriter({ apis: new Map(config.clusters.map((c) => [c.name, c.kubeConfig.makeApiClient(EventsV1Api)])), replica: drains.replicaName }),
+          },
+          policyStatus: policyStatus && {
+            ...policyStatus,
+            // Each object's status goes to the cluster it was read from, with the credentials it was read with.
+            send: kubePolicyStatusWriter(
+              new Map(policySources.map((source) => [source.name, config.clusters.find((c) => c.name === source.name)!.kubeConfig.makeApiClient(CustomObjectsApi)])),
+            ),
           },
         },
         { logger, metrics },

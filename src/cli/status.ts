@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { CommandModule } from 'yargs';
 import { ConfigError, validateDuration, validateHost, validatePort } from '../config/index.js';
 import { loadEnvoyProtos } from '../resources/index.js';
-import { collectStatus, formatJson, formatTable, StatusError } from '../status/index.js';
+import { collectStatus, fetchAdminJson, formatJson, formatPoliciesJson, formatPoliciesTable, formatTable, parsePolicies, StatusError } from '../status/index.js';
 
 export interface StatusTarget {
   /** host:port for gRPC (IPv6 in brackets). */
@@ -69,10 +69,17 @@ export function readToken(path: unknown): string | undefined {
 
 export function statusCommand(setExitCode: (code: number) => void): CommandModule {
   return {
-    command: 'status',
-    describe: 'Show every xDS client connected to a running Herald and whether it is in sync (CSDS)',
+    command: 'status [view]',
+    describe: 'Show every xDS client connected to a running Herald and whether it is in sync (CSDS), or (status policies) each service’s effective ServicePolicy',
     builder: (args) =>
       args
+        .positional('view', {
+          type: 'string',
+          choices: ['clients', 'policies'],
+          default: 'clients',
+          describe:
+            'clients: xDS clients and their sync state (CSDS); policies: per service, each ServicePolicy section in effect and where it came from, rejections and conflicts (admin port)',
+        })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'host of the Herald to ask' })
         .option('xds-port', { type: 'string', default: '18000', describe: "Herald's xDS port (CSDS is served there)" })
         .option('address', { type: 'string', describe: 'HOST:PORT of the xDS port; overrides --host and --xds-port' })
@@ -96,6 +103,7 @@ export function statusCommand(setExitCode: (code: number) => void): CommandModul
       const timeoutMs = validateDuration('--timeout', argv['timeout'], { allowZero: false });
       const credentials = channelCredentials(argv as Record<string, unknown>);
       const token = readToken(argv['tokenFile']);
+      if (argv['view'] === 'policies') return showPolicies(target, timeoutMs, token, argv['output'] === 'json', setExitCode);
       try {
         const report = await collectStatus({ xdsAddress: target.xdsAddress, admin: target.admin, protos: loadEnvoyProtos(), timeoutMs, credentials, token });
         for (const warning of report.warnings) process.stderr.write(`herald status: warning: ${warning}\n`);
@@ -108,4 +116,16 @@ export function statusCommand(setExitCode: (code: number) => void): CommandModul
       }
     },
   };
+}
+
+async function showPolicies(target: StatusTarget, timeoutMs: number, token: string | undefined, json: boolean, setExitCode: (code: number) => void): Promise<void> {
+  if (target.admin === undefined) throw new ConfigError('--admin-port: status policies reads the admin port; it cannot be 0');
+  try {
+    const report = parsePolicies(await fetchAdminJson(target.admin.host, target.admin.port, '/debug/policies', timeoutMs, token));
+    process.stdout.write(json ? formatPoliciesJson(report) : formatPoliciesTable(report));
+    setExitCode(0);
+  } catch (err) {
+    process.stderr.write(`herald status: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    setExitCode(1);
+  }
 }

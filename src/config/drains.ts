@@ -14,7 +14,7 @@ export interface DrainConfig {
 
 export const DRAIN_DEFAULTS = { drainTimeout: '60s', eventsPerSecond: 5, eventBurst: 25, eventQueue: 5_000 } as const;
 
-function positive(flag: string, value: unknown, integer: boolean, max: number): number {
+export function positive(flag: string, value: unknown, integer: boolean, max: number): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)) || n > max) {
     throw new ConfigError(`${flag}: '${String(value)}' is not a${integer ? ' whole' : ''} number between 0 and ${max}`);

@@ -17,3 +17,4 @@ export {
 export { buildLimits, limitOptions, validateBytes } from './limits.js';
 export { buildServeConfig, SERVE_DEFAULTS, type HeraldServeConfig, type ResolvedCluster, type ServeTlsConfig, type BuildServeOptions } from './serve.js';
 export { buildDrainConfig, DRAIN_DEFAULTS, type DrainConfig } from './drains.js';
+export { buildPolicyStatusConfig, POLICY_STATUS_DEFAULTS, type PolicyStatusConfig } from './policy-status.js';

@@ -111,6 +111,7 @@ export { ENVOY_SUPPORT_VALUES, envoySupport, MIN_ENVOY_VERSION, parseVersion, ty
 export { declaredDependencies, DEPENDENCIES_METADATA, egressRouteName, KUBE_CLUSTER_METADATA, NAMESPACE_METADATA } from './node-metadata.js';
 export {
   LB_POLICIES,
+  type AcceptedCondition,
   POLICY_SECTIONS,
   statisticalEjections,
   type CircuitBreakersPolicy,

@@ -125,6 +125,24 @@ export interface PolicyObject {
   name: string;
   generation: number;
   spec: unknown;
+  /** The object's `Accepted` condition as last written (by any replica), when it has one. */
+  accepted?: AcceptedCondition | undefined;
+}
+
+/**
+ * The `Accepted` condition Herald writes to a ServicePolicy's status (with --policy-status), and
+ * which replica wrote it.
+ */
+export interface AcceptedCondition {
+  status: 'True' | 'False';
+  /** `Valid` or `Invalid`. */
+  reason: string;
+  /** On rejection, every field path with what is wrong with it. */
+  message: string;
+  observedGeneration: number;
+  lastTransitionTime: string;
+  /** The replica that wrote it (status.acceptedBy.replica) and the kube cluster it runs in, if it knows. */
+  writer: { replica: string; cluster?: string | undefined };
 }
 
 /**

@@ -6,3 +6,4 @@ export { mergePolicy, specKey, type EffectivePolicy, type PolicyOrigin, type Sec
 export { resolveAcrossClusters, type Resolution } from './resolve.js';
 export { ignoredByProxyless, type IgnoredField } from './proxyless.js';
 export { DEFAULTS_POLICY_NAME, PolicyRegistry, type PolicyChange, type PolicyDebugView, type PolicyRegistryOptions, type PolicyRejection, type PolicyServiceView } from './registry.js';
+export { acceptedCondition, shouldWriteAccepted, type PolicyVerdict } from './status.js';

@@ -6,6 +6,7 @@ import type { HeraldMetrics, Logger } from '../telemetry/index.js';
 import { mergePolicy, type EffectivePolicy, type PolicyOrigin, type SourcedSpec } from './merge.js';
 import { ignoredByProxyless, type IgnoredField } from './proxyless.js';
 import { resolveAcrossClusters, type Resolution } from './resolve.js';
+import type { PolicyVerdict } from './status.js';
 import { validatePolicySpec, type PolicyError, type Validation } from './validate.js';
 
 /** The mesh-defaults object's name, in Herald's namespace. */
@@ -156,6 +157,25 @@ export class PolicyRegistry implements PolicySink {
       rejections: this.rejections(),
       conflicts,
     };
+  }
+
+  /** Per service of `services` and section in effect, the object it came from (for the metrics). */
+  *sectionOrigins(services: Iterable<string>): Generator<{ service: string; section: string; role: string; cluster: string }> {
+    for (const service of services) {
+      for (const [section, origin] of Object.entries(this.effective(service).from)) yield { service, section, role: origin.role, cluster: origin.cluster };
+    }
+  }
+
+  /** How the newest generation of one cluster's copy was judged; undefined when there is no copy. */
+  verdict(cluster: string, namespace: string, name: string): PolicyVerdict | undefined {
+    const copy = this.copies.get(cluster)?.get(keyOf(namespace, name));
+    if (copy?.rejected) return { generation: copy.rejected.generation, errors: copy.rejected.errors, keptGeneration: copy.rejected.keptGeneration };
+    return copy?.valid && { generation: copy.valid.origin.generation, errors: [] };
+  }
+
+  /** Copies whose newest generation is rejected. */
+  rejectedCopies(): PolicyRejection[] {
+    return this.rejections();
   }
 
   /** Validates one copy; true when what it contributes changed. */

@@ -58,16 +58,21 @@ export function parseAdminClients(json: unknown): AdminClient[] {
  * rejects with a message naming the address.
  */
 export function fetchAdminClients(host: string, port: number, timeoutMs: number, token?: string): Promise<AdminClient[]> {
+  return fetchAdminJson(host, port, '/debug/clients', timeoutMs, token).then(parseAdminClients);
+}
+
+/** GET one JSON page of the admin port within timeoutMs; rejects with a message naming the URL. */
+export function fetchAdminJson(host: string, port: number, path: string, timeoutMs: number, token?: string): Promise<unknown> {
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  const url = `http://${hostPart}:${port}/debug/clients`;
-  return new Promise<AdminClient[]>((resolve, reject) => {
+  const url = `http://${hostPart}:${port}${path}`;
+  return new Promise<unknown>((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = token === undefined ? {} : { authorization: `Bearer ${token}` };
     const request = http.get(url, { headers }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        // A client list is small; refuse to buffer something that is clearly not it.
+        // A debug page is small; refuse to buffer something that is clearly not it.
         if (size > 64 * 1024 * 1024) request.destroy(new Error('response too large'));
         else chunks.push(chunk);
       });
@@ -81,7 +86,7 @@ export function fetchAdminClients(host: string, port: number, timeoutMs: number,
         }
         if (response.statusCode !== 200) return reject(new Error(`${url} answered HTTP ${response.statusCode}`));
         try {
-          resolve(parseAdminClients(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
         } catch (err) {
           reject(new Error(`${url} did not answer JSON: ${err instanceof Error ? err.message : String(err)}`));
         }

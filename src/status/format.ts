@@ -87,8 +87,12 @@ export function rowCells(row: StatusRow, nowMs: number): string[] {
 /** Columns padded to the widest cell, two spaces apart, like kubectl; no trailing spaces. */
 export function formatTable(rows: readonly StatusRow[], nowMs: number): string {
   if (rows.length === 0) return 'No xDS clients connected.\n';
-  const lines = [[...TABLE_HEADER], ...rows.map((row) => rowCells(row, nowMs))];
-  const widths = TABLE_HEADER.map((_, column) => Math.max(...lines.map((cells) => cells[column]!.length)));
+  return alignColumns([[...TABLE_HEADER], ...rows.map((row) => rowCells(row, nowMs))]);
+}
+
+/** Lines of cells as columns padded to the widest cell, two spaces apart, like kubectl; no trailing spaces. */
+export function alignColumns(lines: readonly (readonly string[])[]): string {
+  const widths = (lines[0] ?? []).map((_, column) => Math.max(...lines.map((cells) => (cells[column] ?? '').length)));
   return (
     lines
       .map((cells) =>

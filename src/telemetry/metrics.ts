@@ -5,6 +5,12 @@ import { buildInfo, type BuildInfo } from './build-info.js';
  * Every metric Herald exports, created on one injected registry. Stages receive this object
  * (or the part they need); nothing registers metrics globally.
  */
+/** What the per-service policy gauges show, read at scrape time. */
+export interface PolicyMetricsReader {
+  sections(): Iterable<{ service: string; section: string; role: string; cluster: string }>;
+  rejected(): Iterable<{ cluster: string; namespace: string; name: string }>;
+}
+
 export class HeraldMetrics {
   readonly registry: Registry;
 
@@ -72,6 +78,16 @@ export class HeraldMetrics {
   readonly policyRejections: Counter<'kube_cluster'>;
   /** ServicePolicy objects whose copies in different kube clusters differ (resolved by --policy-clusters). */
   readonly policyConflicts: Gauge;
+  /**
+   * 1 per (service, section) of each service's effective policy, labelled with the object it came
+   * from (`role` service or defaults, its kube cluster). Read at scrape time from setPolicyReader.
+   */
+  readonly servicePolicy: Gauge<'service' | 'section' | 'role' | 'kube_cluster'>;
+  /** 1 per ServicePolicy copy whose newest generation is rejected; read at scrape time. */
+  readonly policyRejected: Gauge<'kube_cluster' | 'namespace' | 'name'>;
+  /** ServicePolicy status writes (--policy-status) by result: written, failed, dropped. */
+  readonly policyStatusWrites: Counter<'result'>;
+  private policyReader: PolicyMetricsReader | undefined;
   readonly drainPropagation: Histogram;
   /** Drains finished, by outcome: complete (every stream ACKed or went away) or incomplete (time ran out). */
   readonly drainsFinished: Counter<'outcome'>;
@@ -219,6 +235,35 @@ export class HeraldMetrics {
       registers: reg,
     });
     this.policyConflicts = new Gauge({ name: 'herald_policy_conflicts', help: 'ServicePolicy objects whose copies in different kube clusters differ', registers: reg });
+    // Built from the registry's state when scraped, so a service or object that goes away leaves
+    // no stale series behind and nothing is kept in step by hand.
+    const reader = (): PolicyMetricsReader | undefined => this.policyReader;
+    this.servicePolicy = new Gauge({
+      name: 'herald_service_policy_info',
+      help: 'Always 1: per service and ServicePolicy section in effect, the object it came from (role service or defaults, kube cluster)',
+      labelNames: ['service', 'section', 'role', 'kube_cluster'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const row of reader()?.sections() ?? []) this.set({ service: row.service, section: row.section, role: row.role, kube_cluster: row.cluster }, 1);
+      },
+    });
+    this.policyRejected = new Gauge({
+      name: 'herald_policy_rejected',
+      help: 'Always 1: a ServicePolicy copy whose newest generation was rejected (the previous valid one, if any, is served)',
+      labelNames: ['kube_cluster', 'namespace', 'name'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const row of reader()?.rejected() ?? []) this.set({ kube_cluster: row.cluster, namespace: row.namespace, name: row.name }, 1);
+      },
+    });
+    this.policyStatusWrites = new Counter({
+      name: 'herald_policy_status_writes_total',
+      help: 'ServicePolicy Accepted conditions written with --policy-status, by result: written, failed, dropped (rate-limit queue full)',
+      labelNames: ['result'],
+      registers: reg,
+    });
     this.resourceBuilds = new Counter({ name: 'herald_resource_builds_total', help: 'Resources rebuilt and re-encoded by type', labelNames: ['type'], registers: reg });
     this.drainPropagation = new Histogram({
       name: 'herald_drain_propagation_seconds',
@@ -247,5 +292,10 @@ export class HeraldMetrics {
       registers: reg,
     });
     this.drainEventsQueued = new Gauge({ name: 'herald_drain_events_queued', help: 'Drain Events waiting for the Event rate limit', registers: reg });
+  }
+
+  /** Where the per-service policy gauges read from when scraped (the daemon's policy registry). */
+  setPolicyReader(reader: PolicyMetricsReader): void {
+    this.policyReader = reader;
   }
 }

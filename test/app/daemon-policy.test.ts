@@ -43,5 +43,20 @@ describe('startDaemon with policy sources', () => {
     expect(debug.rejections.map((r) => [r.generation, r.keptGeneration, r.errors])).toEqual([[2, 1, [{ path: 'spec.circuitBreakers.maxRequests', message: 'must be ≥ 1' }]]]);
     expect(debug.services.map((s) => [s.service, s.spec, s.from.circuitBreakers?.generation])).toEqual([['cart.shop', { circuitBreakers: { maxRequests: 7 } }, 1]]);
     expect(cart()?.circuit_breakers?.thresholds?.[0]?.max_requests?.value).toBe(7);
+
+    // The per-service gauges name where each section in effect came from, and the rejected copy.
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${daemon!.adminPort}/metrics`)).text();
+    const scraped = await metricsText();
+    expect(scraped).toContain('herald_service_policy_info{service="cart.shop",section="circuitBreakers",role="service",kube_cluster="east"} 1');
+    expect(scraped).toContain('herald_policy_rejected{kube_cluster="east",namespace="shop",name="cart"} 1');
+    // Mesh defaults reach the service's other sections; fixing the object clears the rejection.
+    east.sync([
+      policy('east', 3, { circuitBreakers: { maxRequests: 9 } }),
+      { cluster: 'east', namespace: 'herald', name: 'mesh-defaults', generation: 1, spec: { connection: { connectTimeoutMs: 300 } } },
+    ]);
+    await until('generation 3 served', () => cart()?.circuit_breakers?.thresholds?.[0]?.max_requests?.value === 9);
+    const after = await metricsText();
+    expect(after).toContain('herald_service_policy_info{service="cart.shop",section="connection",role="defaults",kube_cluster="east"} 1');
+    expect(after).not.toContain('herald_policy_rejected{');
   });
 });

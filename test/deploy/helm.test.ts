@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { findOne, kustomizeBinary, renderYaml } from './kustomize.js';
+import { findOne, kustomizeBinary, renderDeploy, renderYaml } from './kustomize.js';
 import { lintChart, renderChart, renderChartYaml } from './helm.js';
 
 type Obj = Record<string, any>;
@@ -47,7 +47,7 @@ const CASES: [string, string, Record<string, unknown>][] = [
 describe('charts/herald', () => {
   it('passes helm lint, with defaults and with every optional part on', () => {
     expect(lintChart()).toMatch(/0 chart\(s\) failed/);
-    expect(lintChart({ serviceMonitor: { enabled: true }, adminToken: { enabled: true }, tls: { enabled: false } })).toMatch(/0 chart\(s\) failed/);
+    expect(lintChart({ serviceMonitor: { enabled: true }, adminToken: { enabled: true }, tls: { enabled: false }, policyStatus: { enabled: true } })).toMatch(/0 chart\(s\) failed/);
   });
 
   it.each(CASES)('renders what kustomize renders for deploy/%s', (_name, dir, values) => {
@@ -59,6 +59,18 @@ describe('charts/herald', () => {
     for (const o of renderChart({ createNamespace: false }) as Obj[]) {
       expect(Object.keys(o.metadata.labels), key(o)).toEqual(expect.arrayContaining(HELM_LABELS));
     }
+  });
+
+  it('with policyStatus on, passes --policy-status and grants exactly what deploy/rbac-policy-status grants', () => {
+    const objects = renderChart({ policyStatus: { enabled: true } }) as Obj[];
+    expect(findOne(objects, 'Deployment', 'herald').spec.template.spec.containers[0].args).toContain('--policy-status');
+    const shipped = findOne(renderDeploy('rbac-policy-status') as Obj[], 'ClusterRole', 'herald-policy-status');
+    expect(findOne(objects, 'ClusterRole', 'herald-policy-status').rules).toEqual(shipped.rules);
+    expect(findOne(objects, 'ClusterRoleBinding', 'herald-policy-status').roleRef.name).toBe('herald-policy-status');
+    // Off by default: no status permission, no flag.
+    const plain = renderChart({}) as Obj[];
+    expect(plain.filter((o) => o.metadata.name === 'herald-policy-status')).toEqual([]);
+    expect(findOne(plain, 'Deployment', 'herald').spec.template.spec.containers[0].args).not.toContain('--policy-status');
   });
 
   it('turns its knobs into the Deployment and extra objects', () => {

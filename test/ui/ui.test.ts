@@ -3,9 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
-import { demoClusters } from '../../src/cli/demo-mesh.js';
+import { DEMO_POLICY_NAMESPACE, demoClusters, demoPolicies } from '../../src/cli/demo-mesh.js';
 import { loadEnvoyProtos } from '../../src/resources/index.js';
-import { SimulatedCluster } from '../../src/sources/sim/index.js';
+import { SimulatedCluster, StaticPolicySource } from '../../src/sources/sim/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { AdsClient } from '../../src/xdsclient/index.js';
 
@@ -49,6 +49,8 @@ function colourOf(page: Page, selector: string): Promise<string | undefined> {
 }
 
 const HOSTILE_NODE_ID = '<img id="injected" src=x onerror="document.title=1">checkout-5c8d';
+/** An unknown field's name comes back in a rejection's field path: it must stay text too. */
+const HOSTILE_FIELD = '<img id="injected-field" src=x onerror="document.title=2">';
 
 describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headless Chromium', () => {
   let daemon: Daemon;
@@ -62,9 +64,18 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     if (missing) throw new Error(`CI is set but the browser test cannot run: ${missing}`);
     // A long grace keeps the terminated pod DRAINING while the page is looked at.
     clusters = demoClusters().map((options) => new SimulatedCluster({ ...options, timing: { readyDelayMs: 200, gracePeriodMs: 60_000 } }));
+    // The demo's ServicePolicies, plus, in west only, a generation of frontend's that Herald rejects.
+    const policySources = clusters.map(
+      (c) =>
+        new StaticPolicySource(c.name, [
+          ...demoPolicies(c.name),
+          ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'frontend', generation: 4, spec: { connection: { connectTimeoutMs: 0, [HOSTILE_FIELD]: 1 } } }] : []),
+        ]),
+    );
     daemon = await startDaemon(
       {
         sources: clusters,
+        policies: { sources: policySources, clusters: policySources.map((source) => source.name), namespace: DEMO_POLICY_NAMESPACE },
         localCluster: clusters[0]!.name,
         initialSyncTimeoutMs: 5_000,
         xds: { host: '127.0.0.1', port: 0 },
@@ -85,7 +96,7 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
     // The scoped sidecar: payments and checkout, and frontend through payments' split.
-    const clusterCounts = [3, 5];
+    const clusterCounts = [3, 6];
     await Promise.all(sidecars.map((s, i) => s.waitFor((c) => c.subscriptions().length === clusterCounts[i] && c.subscriptions().every((n) => c.assignment(n)), 10_000)));
     base = `http://127.0.0.1:${daemon.adminPort}`;
     browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
@@ -112,7 +123,7 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     await page.locator('#clusters tr', { hasText: 'east' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
     await page.locator('#clusters tr', { hasText: 'west' }).locator('.badge', { hasText: 'synced' }).waitFor({ timeout: 10_000 });
     await expect.poll(() => page.locator('#clients tr[data-synced="true"]').count(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => page.locator('#services [data-health="HEALTHY"]').count(), { timeout: 10_000 }).toBe(32);
+    await expect.poll(() => page.locator('#services [data-health="HEALTHY"]').count(), { timeout: 10_000 }).toBe(34);
     expect(await page.locator('#services [data-health="DRAINING"]').count()).toBe(0);
 
     // A pod starts terminating: the page shows its endpoint DRAINING, amber, within the polling.
@@ -156,6 +167,41 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
       fs.mkdirSync(path.resolve('docs'), { recursive: true });
       await page.screenshot({ path: path.resolve('docs/ui.png'), fullPage: false });
     }
+  });
+
+  it("shows each service's effective ServicePolicy, where every section came from, and the rejections", async () => {
+    await page.goto(`${base}/ui`);
+    const payments = page.locator('[data-policy-service="payments.shop"]');
+    await payments.waitFor({ timeout: 10_000 });
+    // Its own object's sections, and the mesh defaults' outlier detection, each with its origin.
+    const field = (name: string) => payments.locator(`tr[data-field="${name}"]`);
+    expect(await field('loadBalancing.policy').getAttribute('data-origin')).toBe('service');
+    expect(await field('loadBalancing.policy').textContent()).toMatch(/^loadBalancingpolicyLeastRequestservice object east\/shop\/payments generation 1$/);
+    expect(await field('circuitBreakers.maxRequests').textContent()).toContain('1024');
+    expect(await field('outlierDetection.consecutive5xx').getAttribute('data-origin')).toBe('defaults');
+    expect(await field('outlierDetection.consecutive5xx').textContent()).toContain('mesh defaults east/herald/mesh-defaults generation 1');
+    expect(await payments.locator('.counts', { hasText: 'proxyless gRPC ignores' }).textContent()).toContain('outlierDetection.consecutive5xx');
+    // Every service the mesh defaults reach is listed, not only those with an object of their own.
+    expect(await page.locator('[data-policy-service]').count()).toBe(6);
+    // west's rejected generation, with its field paths as text, and what stays in effect.
+    const rejected = page.locator('tr[data-rejected="west/shop/frontend"]');
+    expect(await rejected.textContent()).toContain('spec.connection.connectTimeoutMs: must be ≥ 1');
+    expect(await rejected.textContent()).toContain(`spec.connection.${HOSTILE_FIELD}: unknown field`);
+    expect(await rejected.textContent()).toMatch(/nothing$/);
+    expect(await page.locator('#injected-field').count()).toBe(0);
+    // checkout's canary split with its weights live: the canary's weight drops to 0 while it has
+    // no HEALTHY endpoint.
+    const canary = page.locator('[data-policy-service="checkout.shop"] [data-split-backend="checkout-canary.shop"]');
+    expect(await canary.getAttribute('data-live-weight')).toBe('10');
+    expect(await page.locator('[data-policy-service="checkout.shop"] [data-split-backend="checkout.shop"]').getAttribute('data-live-weight')).toBe('90');
+    for (const cluster of clusters) for (const pod of cluster.pods().filter((p) => p.service === 'checkout-canary.shop')) void cluster.terminatePod(`${pod.namespace}/${pod.name}`);
+    await expect.poll(() => canary.getAttribute('data-live-weight'), { timeout: 10_000 }).toBe('0');
+    expect(await canary.textContent()).toContain('(no HEALTHY endpoint)');
+    // The filter narrows the policies as it does the services.
+    await page.fill('#filter', 'search');
+    await expect.poll(() => page.locator('[data-policy-service]').count(), { timeout: 5_000 }).toBe(1);
+    expect(await page.locator('[data-policy-service="search.browse"] tr[data-field="connection.connectTimeoutMs"]').textContent()).toContain('250');
+    await page.fill('#filter', '');
   });
 
   it('turns the readiness badge red while the replica hands its clients over', async () => {

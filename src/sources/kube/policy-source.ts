@@ -1,5 +1,5 @@
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import type { PolicyObject } from '../../model/index.js';
+import type { AcceptedCondition, PolicyObject } from '../../model/index.js';
 import type { Logger } from '../../telemetry/index.js';
 import type { PolicySink, PolicySource } from '../types.js';
 import { describeKubeError, httpStatusOf } from './errors.js';
@@ -8,9 +8,12 @@ import { InformerLoop } from './informer-loop.js';
 export const POLICY_GROUP = 'herald.io';
 export const POLICY_VERSION = 'v1alpha1';
 export const POLICY_PLURAL = 'servicepolicies';
+/** The status condition Herald writes with --policy-status. */
+export const ACCEPTED_CONDITION = 'Accepted';
 
 interface ServicePolicyObject extends KubernetesObject {
   spec?: unknown;
+  status?: unknown;
 }
 
 export interface KubePolicySourceOptions {
@@ -22,6 +25,29 @@ export interface KubePolicySourceOptions {
   listTimeoutMs?: number;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * The Accepted condition of a ServicePolicy's status, with who wrote it. Anything malformed reads
+ * as no condition, which only makes Herald write a correct one.
+ */
+export function acceptedOf(status: unknown): AcceptedCondition | undefined {
+  if (!isRecord(status) || !Array.isArray(status['conditions'])) return undefined;
+  const c: unknown = status['conditions'].find((x: unknown) => isRecord(x) && x['type'] === ACCEPTED_CONDITION);
+  if (!isRecord(c) || (c['status'] !== 'True' && c['status'] !== 'False') || typeof c['observedGeneration'] !== 'number') return undefined;
+  const by = isRecord(status['acceptedBy']) ? status['acceptedBy'] : {};
+  return {
+    status: c['status'],
+    reason: text(c['reason']),
+    message: text(c['message']),
+    observedGeneration: c['observedGeneration'],
+    lastTransitionTime: text(c['lastTransitionTime']),
+    writer: { replica: text(by['replica']), ...(typeof by['cluster'] === 'string' ? { cluster: by['cluster'] } : {}) },
+  };
+}
+
 export function toPolicyObject(cluster: string, obj: ServicePolicyObject): PolicyObject {
   return {
     cluster,
@@ -30,6 +56,7 @@ export function toPolicyObject(cluster: string, obj: ServicePolicyObject): Polic
     // The apiserver sets generation on every custom object; 0 stands for "never told".
     generation: obj.metadata?.generation ?? 0,
     spec: obj.spec,
+    accepted: acceptedOf(obj.status),
   };
 }
 

@@ -1,0 +1,95 @@
+// `herald status policies`: what /debug/policies says, as a table an operator reads at a glance
+// (or JSON). Reads the page defensively: it is an operator aid whose shape may grow.
+import { alignColumns } from './format.js';
+
+export interface PolicySectionLine {
+  section: string;
+  /** `service` (the service's own object) or `defaults` (mesh-defaults). */
+  role: string;
+  /** cluster/namespace/name of the object served. */
+  object: string;
+  generation: number | undefined;
+}
+
+export interface PolicyServiceLine {
+  service: string;
+  sections: PolicySectionLine[];
+  /** Set fields proxyless gRPC clients ignore. */
+  ignoredByProxyless: string[];
+}
+
+export interface PolicyStatusReport {
+  clusters: string[];
+  services: PolicyServiceLine[];
+  rejections: Array<{ object: string; generation: number | undefined; errors: string[]; keptGeneration: number | undefined }>;
+  conflicts: Array<{ object: string; clusters: string[]; chosen: string }>;
+  unavailable: Array<{ cluster: string; reason: string }>;
+}
+
+const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const int = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+const objectOf = (o: Record<string, unknown>): string => [o['cluster'], o['namespace'], o['name']].filter((p) => typeof p === 'string').join('/');
+
+export function parsePolicies(json: unknown): PolicyStatusReport {
+  const view = record(json);
+  return {
+    clusters: list(view['clusters']).map(text),
+    services: list(view['services']).map((item) => {
+      const s = record(item);
+      const from = record(s['from']);
+      // Sections in the order the spec lists them, so a section new to the CRD shows up as it is.
+      return {
+        service: text(s['service']),
+        sections: Object.keys(record(s['spec'])).map((section) => {
+          const origin = record(from[section]);
+          return { section, role: text(origin['role']), object: objectOf(origin), generation: int(origin['generation']) };
+        }),
+        ignoredByProxyless: list(s['ignoredByProxyless']).map((f) => text(record(f)['field'])),
+      };
+    }),
+    rejections: list(view['rejections']).map((item) => {
+      const r = record(item);
+      return {
+        object: objectOf(r),
+        generation: int(r['generation']),
+        errors: list(r['errors']).map((e) => `${text(record(e)['path'])}: ${text(record(e)['message'])}`),
+        keptGeneration: int(r['keptGeneration']),
+      };
+    }),
+    conflicts: list(view['conflicts']).map((item) => {
+      const c = record(item);
+      return { object: `${text(c['namespace'])}/${text(c['name'])}`, clusters: list(c['clusters']).map(text), chosen: text(c['chosen']) };
+    }),
+    unavailable: list(view['unavailable']).map((item) => ({ cluster: text(record(item)['cluster']), reason: text(record(item)['reason']) })),
+  };
+}
+
+const gen = (g: number | undefined): string => (g === undefined ? '?' : String(g));
+
+/** One line per service and section, then rejections, conflicts and clusters without policies. */
+export function formatPoliciesTable(report: PolicyStatusReport): string {
+  let out =
+    report.services.length === 0
+      ? 'No service has a ServicePolicy.\n'
+      : alignColumns([
+          ['SERVICE', 'SECTION', 'FROM', 'OBJECT', 'GENERATION', 'IGNORED BY PROXYLESS'],
+          ...report.services.flatMap((s) =>
+            s.sections.map((line, i) => {
+              const ignored = s.ignoredByProxyless.filter((f) => f.startsWith(`spec.${line.section}.`)).map((f) => f.slice(`spec.${line.section}.`.length));
+              return [i === 0 ? s.service : '', line.section, line.role || '-', line.object || '-', gen(line.generation), ignored.length ? ignored.join(',') : '-'];
+            }),
+          ),
+        ]);
+  for (const r of report.rejections) {
+    out += `REJECTED ${r.object} generation ${gen(r.generation)}: ${r.errors.join('; ')} (${r.keptGeneration === undefined ? 'nothing in effect' : `generation ${r.keptGeneration} in effect`})\n`;
+  }
+  for (const c of report.conflicts) out += `CONFLICT ${c.object}: copies in ${c.clusters.join(', ')} differ; serving ${c.chosen}'s\n`;
+  for (const u of report.unavailable) out += `UNAVAILABLE ${u.cluster}: ${u.reason}\n`;
+  return out;
+}
+
+export function formatPoliciesJson(report: PolicyStatusReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
