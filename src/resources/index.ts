@@ -13,7 +13,17 @@ export {
   ROUTER_TYPE,
 } from './builders.js';
 export type { ClusterOptions, HealthCheckOptions } from './builders.js';
-export { assignmentKey, assignmentOptions, DEFAULT_ZONE_MIN_ENDPOINTS, priorityOf, replicaAssignmentOptions, servedEndpoints, type LoadAssignmentOptions } from './locality.js';
+export {
+  assignmentKey,
+  assignmentOptions,
+  DEFAULT_ZONE_MIN_ENDPOINTS,
+  assignedEndpoints,
+  evacuatedEndpoints,
+  priorityOf,
+  replicaAssignmentOptions,
+  servedEndpoints,
+  type LoadAssignmentOptions,
+} from './locality.js';
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';
