@@ -130,16 +130,22 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     ['a binary hash header', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-trace-bin' } }, 'hashHeader must not be a binary (-bin) header'],
     ['two health checkers', { healthCheck: { httpPath: '/healthz', tcp: true } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
     ['no health checker', { healthCheck: { tcp: false } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    [
+      'maxRetries beside a retry budget',
+      { circuitBreakers: { maxRetries: 3, retryBudgetPercent: 20 } },
+      'maxRetries and a retry budget (retryBudgetPercent, retryBudgetMinConcurrency) exclude each other',
+    ],
     ['ejection timing without a reason to eject', { outlierDetection: { intervalMs: 100 } }, 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors'],
   ])('the shipped CRD refuses %s with its CEL rule', async (_name, spec, message) => {
     expect(await apply(east, 'default', 'refused', spec).then(() => 'accepted', refusal)).toContain(message);
   });
 
-  it('the shipped CRD accepts ring hash, health checks and statistical ejection', async () => {
+  it('the shipped CRD accepts ring hash, health checks, statistical ejection and a retry budget', async () => {
     const spec = {
       loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' },
       healthCheck: { grpcServiceName: '', port: 9090, intervalMs: 5000 },
       outlierDetection: { successRateStdevFactor: 1900, failurePercentageThreshold: 0 },
+      circuitBreakers: { retryBudgetPercent: 25, retryBudgetMinConcurrency: 0 },
     };
     expect(await apply(east, 'default', 'accepted', spec).then(() => 'accepted', refusal)).toBe('accepted');
   });
