@@ -99,7 +99,8 @@ export interface LbEndpointResource {
 }
 
 export interface LocalityLbEndpointsResource {
-  locality: { region: string; zone: string };
+  /** sub_zone only on localities merged into a lower priority for clients that ignore overprovisioning (failover.ts), so two localities of one zone stay apart. */
+  locality: { region: string; zone: string; sub_zone?: string };
   lb_endpoints: LbEndpointResource[];
   load_balancing_weight: UInt32Value;
   priority: number;
