@@ -101,6 +101,10 @@ export class PolicyStatusWriter implements PolicySink {
     this.forgetCluster(cluster);
   }
 
+  policiesUnreachable(cluster: string, reason: string | undefined): void {
+    this.deps.registry.policiesUnreachable(cluster, reason);
+  }
+
   close(): void {
     this.queue.close();
   }

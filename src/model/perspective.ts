@@ -9,6 +9,12 @@ export interface Perspective {
   readonly kubeCluster: string | undefined;
   /** node.locality.zone; '' when it sent none. */
   readonly zone: string;
+  /**
+   * The client announced `envoy.lb.does_not_support_overprovisioning` in Node.client_features
+   * (every proxyless gRPC does): it moves to the next priority only once a priority has no
+   * READY host, so Herald spills traffic for it through locality weights (resources/failover.ts).
+   */
+  readonly ignoresOverprovisioning?: boolean;
 }
 
 /** The perspective of a client that declared nothing: it gets the replica's own view, as every client did before perspectives. */
@@ -16,7 +22,8 @@ export const DEFAULT_PERSPECTIVE: Perspective = { kubeCluster: undefined, zone: 
 
 /** The key variants are stored under: '' for the default perspective, so a client that declares nothing reads the plain resource. */
 export function perspectiveKey(perspective: Perspective): string {
-  if (perspective.kubeCluster === undefined && perspective.zone === '') return '';
-  // JSON of the pair: unambiguous whatever characters a client put in either.
-  return JSON.stringify([perspective.kubeCluster ?? null, perspective.zone]);
+  const ignores = perspective.ignoresOverprovisioning === true;
+  if (perspective.kubeCluster === undefined && perspective.zone === '' && !ignores) return '';
+  // JSON of the pair (a third element only for clients that ignore overprovisioning): unambiguous whatever characters a client put in either.
+  return JSON.stringify(ignores ? [perspective.kubeCluster ?? null, perspective.zone, 'ignores-overprovisioning'] : [perspective.kubeCluster ?? null, perspective.zone]);
 }

@@ -23,6 +23,13 @@ export interface CircuitBreakersPolicy {
   maxPendingRequests?: number;
   maxRequests?: number;
   maxRetries?: number;
+  /**
+   * Retries allowed as a percentage of the requests in flight (Envoy's retry_budget), with at
+   * least `retryBudgetMinConcurrency` concurrent retries. Envoy ignores max_retries once a
+   * budget is set, so the rules refuse maxRetries next to either field.
+   */
+  retryBudgetPercent?: number;
+  retryBudgetMinConcurrency?: number;
   perHostMaxConnections?: number;
 }
 

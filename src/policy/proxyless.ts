@@ -21,6 +21,8 @@ const REASONS: Readonly<Record<string, string>> = {
   'circuitBreakers.maxPendingRequests': 'gRPC applies max_requests only',
   'circuitBreakers.maxRetries': 'gRPC applies max_requests only',
   'circuitBreakers.perHostMaxConnections': 'gRPC applies max_requests only',
+  'circuitBreakers.retryBudgetPercent': 'gRPC applies max_requests only',
+  'circuitBreakers.retryBudgetMinConcurrency': 'gRPC applies max_requests only',
   'outlierDetection.consecutive5xx': 'gRPC ejects on success rate and failure percentage only',
   'outlierDetection.consecutiveGatewayErrors': 'gRPC ejects on success rate and failure percentage only',
 };

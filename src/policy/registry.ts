@@ -54,7 +54,11 @@ export interface PolicyDebugView {
   /** Absent when no cluster is evacuated. */
   evacuation?: Evacuation;
   clusters: readonly string[];
-  unavailable: Array<{ cluster: string; reason: string }>;
+  /**
+   * Clusters whose policies Herald cannot read: without the CRD (`keptLastKnown: false`, they
+   * contribute nothing) or unreachable (`keptLastKnown: true`, their last known policies stay).
+   */
+  unavailable: Array<{ cluster: string; reason: string; keptLastKnown: boolean }>;
   services: PolicyServiceView[];
   rejections: PolicyRejection[];
   conflicts: Array<{ namespace: string; name: string; clusters: string[]; chosen: string }>;
@@ -109,6 +113,8 @@ export class PolicyRegistry implements PolicySink {
   /** kube cluster → object key → that cluster's copy. */
   private readonly copies = new Map<string, Map<string, Copy>>();
   private readonly unavailable = new Map<string, string>();
+  /** Clusters that cannot be read right now; their copies are kept. */
+  private readonly unreachable = new Map<string, string>();
   /** Conflicts already logged, with the clusters that disagreed, so each is said once. */
   private readonly reportedConflicts = new Map<string, string>();
   private readonly listeners = new Set<(change: PolicyChange) => void>();
@@ -173,6 +179,12 @@ export class PolicyRegistry implements PolicySink {
     this.changed(touched);
   }
 
+  policiesUnreachable(cluster: string, reason: string | undefined): void {
+    if (!this.copies.has(cluster)) return;
+    if (reason === undefined) this.unreachable.delete(cluster);
+    else this.unreachable.set(cluster, reason);
+  }
+
   debug(services: Iterable<string>): PolicyDebugView {
     const conflicts: PolicyDebugView['conflicts'] = [];
     for (const key of this.allKeys()) {
@@ -185,7 +197,10 @@ export class PolicyRegistry implements PolicySink {
       defaults: { namespace: this.options.defaultsNamespace, name: DEFAULTS_POLICY_NAME },
       ...(evacuation === undefined ? {} : { evacuation }),
       clusters: this.options.clusters,
-      unavailable: [...this.unavailable].map(([cluster, reason]) => ({ cluster, reason })),
+      unavailable: [
+        ...[...this.unavailable].map(([cluster, reason]) => ({ cluster, reason, keptLastKnown: false })),
+        ...[...this.unreachable].filter(([cluster]) => !this.unavailable.has(cluster)).map(([cluster, reason]) => ({ cluster, reason, keptLastKnown: true })),
+      ],
       services: [...services].flatMap((service) => {
         const policy = this.effective(service);
         return Object.keys(policy.from).length === 0 ? [] : [{ service, ...policy, ignoredByProxyless: ignoredByProxyless(policy.spec) }];

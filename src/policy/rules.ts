@@ -42,6 +42,8 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     maxPendingRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
     maxRequests: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
     maxRetries: { type: 'integer', minimum: 0, maximum: MAX_COUNT },
+    retryBudgetPercent: { type: 'integer', minimum: 0, maximum: 100 },
+    retryBudgetMinConcurrency: { type: 'integer', minimum: 0, maximum: MAX_COUNT },
     perHostMaxConnections: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
   },
   outlierDetection: {
@@ -166,6 +168,14 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'hashHeader must not be a binary (-bin) header: gRPC clients do not hash on those',
     field: 'hashHeader',
     holds: (s) => typeof s.hashHeader !== 'string' || !s.hashHeader.endsWith('-bin'),
+  },
+  {
+    section: 'circuitBreakers',
+    // With retry_budget set Envoy ignores max_retries: both set would be a limit that silently does nothing.
+    rule: '!has(self.maxRetries) || !(has(self.retryBudgetPercent) || has(self.retryBudgetMinConcurrency))',
+    message: 'maxRetries and a retry budget (retryBudgetPercent, retryBudgetMinConcurrency) exclude each other: Envoy ignores maxRetries under a budget',
+    field: 'maxRetries',
+    holds: (s) => s.maxRetries === undefined || (s.retryBudgetPercent === undefined && s.retryBudgetMinConcurrency === undefined),
   },
   {
     section: 'outlierDetection',

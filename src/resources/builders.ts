@@ -4,7 +4,8 @@
 
 import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
-import { assignedEndpoints, priorityOf, type LoadAssignmentOptions } from './locality.js';
+import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
+import { assignedEndpoints, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -134,6 +135,13 @@ interface LocalityGroup {
   endpoints: EndpointRecord[];
 }
 
+function spillLocality(g: LocalityGroup): SpillLocality {
+  return { priority: g.priority, healthy: g.endpoints.filter((e) => e.health === 'HEALTHY').length, total: g.endpoints.filter(countsForSpill).length };
+}
+
+/** sub_zone of a locality merged into priority 0 from priority N, followed by N. */
+export const SPILL_SUB_ZONE_PREFIX = 'herald-spill-';
+
 function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
   return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
 }
@@ -144,28 +152,6 @@ function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): L
     endpoint: healthCheckPort === undefined ? { address } : { address, health_check_config: { port_value: healthCheckPort } },
     health_status: e.health,
   };
-}
-
-/**
- * One endpoint per ip:port. The same address twice (pod networks overlapping across kube clusters,
- * which the store reports) would make proxyless gRPC reject the whole assignment; Envoy would
- * merge them anyway. The survivor is the one of the better priority, then by kube cluster and pod
- * name, so the choice does not depend on input order.
- */
-function uniqueAddresses(endpoints: readonly EndpointRecord[], priority: (e: EndpointRecord) => number): EndpointRecord[] {
-  const byAddress = [...endpoints].sort(
-    (a, b) =>
-      compareStrings(a.ip, b.ip) ||
-      a.port - b.port ||
-      priority(a) - priority(b) ||
-      compareStrings(a.cluster, b.cluster) ||
-      compareStrings(a.podKey, b.podKey) ||
-      compareStrings(a.health, b.health),
-  );
-  return byAddress.filter((e, i) => {
-    const previous = byAddress[i - 1];
-    return previous === undefined || previous.ip !== e.ip || previous.port !== e.port;
-  });
 }
 
 /**
@@ -197,12 +183,22 @@ export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignme
       groups.set(key, group);
     }
   }
-  const localities: LocalityLbEndpointsResource[] = [...groups.values()].sort(compareGroups).map((g) => ({
-    locality: { region: g.region, zone: g.zone },
-    lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
-    load_balancing_weight: { value: localityWeight(g.endpoints) },
-    priority: g.priority,
-  }));
+  const sorted = [...groups.values()].sort(compareGroups);
+  const placement = options.ignoresOverprovisioning === true ? spillPlacement(sorted.map(spillLocality)) : undefined;
+  const localities: LocalityLbEndpointsResource[] = sorted.map((g, i) => {
+    const place = placement?.[i];
+    // Merged from priority 1 or later: a sub_zone keeps it apart from a locality of the same zone it joined (gRPC rejects duplicate localities in one priority).
+    const locality =
+      place?.spilledFrom !== undefined && place.spilledFrom > 0
+        ? { region: g.region, zone: g.zone, sub_zone: `${SPILL_SUB_ZONE_PREFIX}${place.spilledFrom}` }
+        : { region: g.region, zone: g.zone };
+    return {
+      locality,
+      lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
+      load_balancing_weight: { value: place?.weight ?? localityWeight(g.endpoints) },
+      priority: place?.priority ?? g.priority,
+    };
+  });
   return { cluster_name: svc.service, endpoints: localities };
 }
 

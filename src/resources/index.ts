@@ -14,16 +14,17 @@ export {
 } from './builders.js';
 export type { ClusterOptions, HealthCheckOptions } from './builders.js';
 export {
+  assignedEndpoints,
   assignmentKey,
   assignmentOptions,
   DEFAULT_ZONE_MIN_ENDPOINTS,
-  assignedEndpoints,
   evacuatedEndpoints,
   priorityOf,
   replicaAssignmentOptions,
   servedEndpoints,
   type LoadAssignmentOptions,
 } from './locality.js';
+export { OVERPROVISIONING_PERCENT, priorityLoads, SPILL_WEIGHT_TOTAL, spillPlacement, type PriorityCounts, type SpillLocality, type SpillPlacement } from './failover.js';
 export { ResourceEncoder, resourceName } from './encode.js';
 export type { DecodedAny } from './encode.js';
 export { loadEnvoyProtos } from './protos.js';

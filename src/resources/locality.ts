@@ -3,6 +3,7 @@
 // `herald.io/kube-cluster`, else the replica's --local-cluster) and, when the service's policy
 // asks for it, the client's zone; Envoy and proxyless gRPC both take the lowest priority that
 // can serve, so the tiers below are the whole failover story.
+import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
 import { DEFAULT_PERSPECTIVE, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
 
 /** What an assignment is built for: the client's view of the mesh. */
@@ -26,6 +27,11 @@ export interface LoadAssignmentOptions {
    * DRAINING as well, unless that would leave the service without a HEALTHY endpoint.
    */
   evacuate?: { clusters: readonly string[]; drain: boolean };
+  /**
+   * The client ignores overprovisioning (proxyless gRPC): spill traffic to later priorities
+   * through locality weights as Envoy's overprovisioning would (failover.ts).
+   */
+  ignoresOverprovisioning?: boolean;
 }
 
 /** zoneMinEndpoints when a policy asks for zone preference without saying how many. */
@@ -43,6 +49,7 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
   if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
   if (locality?.evacuate !== undefined) options.evacuate = { clusters: locality.evacuate, drain: locality.evacuateMode === 'Drain' };
+  if (perspective.ignoresOverprovisioning === true) options.ignoresOverprovisioning = true;
   return options;
 }
 
@@ -127,6 +134,45 @@ export function assignmentKey(endpoints: readonly EndpointRecord[], options: Loa
   const priority = priorityOf(endpoints, options);
   const byGroup = new Map<string, number>();
   for (const e of endpoints) byGroup.set(JSON.stringify([e.cluster, e.zone ?? '']), priority(e));
-  const drained = evacuatedEndpoints(endpoints, options).drained;
-  return JSON.stringify([options.terminatingFallback === true, drained, [...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]);
+  const groups = [...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Drain mode changes health, which the spill reads: the spill is decided on the endpoints as sent.
+  const evacuated = evacuatedEndpoints(endpoints, options);
+  // A client that ignores overprovisioning reads the plain variant too while nothing spills; the spill's weights follow from the endpoints and priorities already keyed.
+  const spills = options.ignoresOverprovisioning === true && spillPlacement(spillLocalities(uniqueAddresses(evacuated.endpoints, priority), priority)) !== undefined;
+  const key = [options.terminatingFallback === true, evacuated.drained, groups];
+  return JSON.stringify(spills ? [...key, 'spill'] : key);
+}
+
+/** Per priority, the health counts the spill is computed from (one pseudo-locality per priority: the merge decision only reads the sums). */
+function spillLocalities(endpoints: readonly EndpointRecord[], priority: (e: EndpointRecord) => number): SpillLocality[] {
+  const byPriority = new Map<number, SpillLocality>();
+  for (const e of endpoints) {
+    const p = priority(e);
+    const l = byPriority.get(p) ?? { priority: p, healthy: 0, total: 0 };
+    if (countsForSpill(e)) l.total += 1;
+    if (e.health === 'HEALTHY') l.healthy += 1;
+    byPriority.set(p, l);
+  }
+  return [...byPriority.values()];
+}
+
+/**
+ * One endpoint per ip:port. The same address twice (pod networks overlapping across kube clusters,
+ * which the store reports) would make proxyless gRPC reject the whole assignment; Envoy would
+ * merge them anyway. The survivor is the one of the better priority, then by kube cluster and pod
+ * name, so the choice does not depend on input order.
+ */
+export function uniqueAddresses(endpoints: readonly EndpointRecord[], priority: (e: EndpointRecord) => number): EndpointRecord[] {
+  const byAddress = [...endpoints].sort(
+    (a, b) =>
+      compareText(a.ip, b.ip) || a.port - b.port || priority(a) - priority(b) || compareText(a.cluster, b.cluster) || compareText(a.podKey, b.podKey) || compareText(a.health, b.health),
+  );
+  return byAddress.filter((e, i) => {
+    const previous = byAddress[i - 1];
+    return previous === undefined || previous.ip !== e.ip || previous.port !== e.port;
+  });
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

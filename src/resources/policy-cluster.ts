@@ -10,7 +10,17 @@ import {
   type ServicePolicySpec,
   type UpstreamProtocol,
 } from '../model/index.js';
-import type { AnyOf, CircuitBreakersResource, ClusterResource, Duration, HealthCheckResource, LoadBalancingPolicyEntry, OutlierDetectionResource, RouteHashPolicy } from './types.js';
+import type {
+  AnyOf,
+  CircuitBreakersResource,
+  RetryBudgetResource,
+  ClusterResource,
+  Duration,
+  HealthCheckResource,
+  LoadBalancingPolicyEntry,
+  OutlierDetectionResource,
+  RouteHashPolicy,
+} from './types.js';
 
 export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 export const HTTP_PROTOCOL_OPTIONS_TYPE = `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS_KEY}`;
@@ -70,12 +80,19 @@ function defined<T extends object>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }
 
+/** Either field sets a budget; Envoy takes its own default (20 %, 3) for the one left out. */
+function retryBudget(cb: CircuitBreakersPolicy): RetryBudgetResource | undefined {
+  if (cb.retryBudgetPercent === undefined && cb.retryBudgetMinConcurrency === undefined) return undefined;
+  return defined({ budget_percent: cb.retryBudgetPercent === undefined ? undefined : { value: cb.retryBudgetPercent }, min_retry_concurrency: u32(cb.retryBudgetMinConcurrency) });
+}
+
 export function circuitBreakers(cb: CircuitBreakersPolicy): CircuitBreakersResource | undefined {
   const threshold = defined({
     max_connections: u32(cb.maxConnections),
     max_pending_requests: u32(cb.maxPendingRequests),
     max_requests: u32(cb.maxRequests),
     max_retries: u32(cb.maxRetries),
+    retry_budget: retryBudget(cb),
   });
   const out: CircuitBreakersResource = {};
   if (Object.keys(threshold).length > 0) out.thresholds = [{ priority: 'DEFAULT', ...threshold }];

@@ -57,6 +57,12 @@ export interface LoadBalancingPolicyEntry {
   typed_extension_config: { name: string; typed_config: AnyOf };
 }
 
+/** envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget; budget_percent is a type.v3.Percent (0–100). */
+export interface RetryBudgetResource {
+  budget_percent?: { value: number };
+  min_retry_concurrency?: UInt32Value;
+}
+
 export interface CircuitBreakersResource {
   thresholds?: Array<{
     priority: 'DEFAULT';
@@ -64,6 +70,7 @@ export interface CircuitBreakersResource {
     max_pending_requests?: UInt32Value;
     max_requests?: UInt32Value;
     max_retries?: UInt32Value;
+    retry_budget?: RetryBudgetResource;
   }>;
   per_host_thresholds?: Array<{ priority: 'DEFAULT'; max_connections: UInt32Value }>;
 }
@@ -92,7 +99,8 @@ export interface LbEndpointResource {
 }
 
 export interface LocalityLbEndpointsResource {
-  locality: { region: string; zone: string };
+  /** sub_zone only on localities merged into a lower priority for clients that ignore overprovisioning (failover.ts), so two localities of one zone stay apart. */
+  locality: { region: string; zone: string; sub_zone?: string };
   lb_endpoints: LbEndpointResource[];
   load_balancing_weight: UInt32Value;
   priority: number;

@@ -38,6 +38,11 @@ export interface PolicySink {
   replacePolicies(cluster: string, policies: PolicyObject[]): void;
   /** The cluster has no ServicePolicy CRD: it contributes no policy until it has one. */
   policiesUnavailable(cluster: string, reason: string): void;
+  /**
+   * Reading the cluster's ServicePolicies failed (`reason`) or works again (`undefined`). Its last
+   * known policies stay in effect either way, as its endpoints do.
+   */
+  policiesUnreachable(cluster: string, reason: string | undefined): void;
 }
 
 /** One kube cluster's ServicePolicies, listed and watched. */

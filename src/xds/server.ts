@@ -219,7 +219,7 @@ export class XdsServer {
         metrics.xdsPerspectivesRefused.inc();
         if (perspectiveLog.shouldLog('full')) {
           this.logger.warn(
-            { kubeCluster: perspective.kubeCluster, zone: perspective.zone, limit: this.perspectives.size },
+            { kubeCluster: perspective.kubeCluster, zone: perspective.zone, ignoresOverprovisioning: perspective.ignoresOverprovisioning === true, limit: this.perspectives.size },
             'xDS perspective bound reached: streams declaring a new perspective read the replica view',
           );
         }

@@ -75,6 +75,23 @@ describe('ResourcePipeline perspectives', () => {
     expect(cache.viewFor(perspectiveKey(C)).get('endpoint', 'echo')).toBe(cache.get('endpoint', 'echo'));
   });
 
+  it('a client that ignores overprovisioning shares the plain variant until priority 0 spills, then gets merged priorities', async () => {
+    const { services, cache, pipeline, held, priorityOrder } = setup();
+    const GRPC_A: Perspective = { kubeCluster: 'a', zone: '', ignoresOverprovisioning: true };
+    const mesh = (unhealthyInA: number) => svc('echo', [...Array.from({ length: 4 }, (_, i) => ep('a', `10.0.0.${i + 1}`, i < unhealthyInA ? 'UNHEALTHY' : 'HEALTHY')), ep('b', '10.1.0.1')]);
+    services.set('echo', mesh(0));
+    pipeline.rebuild(['echo']);
+    pipeline.perspectiveAdded(held(GRPC_A));
+    await tick();
+    expect(cache.viewFor(perspectiveKey(GRPC_A)).get('endpoint', 'echo')).toBe(cache.get('endpoint', 'echo'));
+
+    // 2 of 4 healthy: 1.4 × 0.5 = 0.7 < 1, so cluster b joins priority 0 for this client only.
+    services.set('echo', mesh(2));
+    pipeline.rebuild(['echo']);
+    expect(priorityOrder(GRPC_A)).toEqual(['0:10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4', '0:10.1.0.1']);
+    expect(priorityOrder(A)).toEqual(['0:10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4', '1:10.1.0.1']);
+  });
+
   it('a service in one cluster only has no variant at all', async () => {
     const { services, cache, pipeline, held } = setup();
     services.set('solo', svc('solo', [ep('a', '10.0.0.1'), ep('a', '10.0.0.2')]));

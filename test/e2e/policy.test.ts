@@ -3,7 +3,8 @@
 // the mesh defaults are inherited; two clusters that disagree resolve by --policy-clusters; and
 // an invalid generation that got past admission (a CRD installed without its CEL rules) is
 // rejected by Herald, which keeps serving the previous one and says so in /debug/policies and
-// its metrics.
+// its metrics; and the cluster a policy comes from going unreachable keeps that policy in what
+// clients receive, listed as such in /debug/policies, until it answers again.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
@@ -56,8 +57,8 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
   let encoder: ResourceEncoder;
 
   const policies = (c: TestCluster) => c.kube.kubeConfig('admin').makeApiClient(CustomObjectsApi);
-  const apply = async (c: TestCluster, namespace: string, name: string, spec: Obj) => {
-    const api = policies(c);
+  const apply = (c: TestCluster, namespace: string, name: string, spec: Obj) => applyThrough(policies(c), namespace, name, spec);
+  const applyThrough = async (api: CustomObjectsApi, namespace: string, name: string, spec: Obj) => {
     const existing = await api.getNamespacedCustomObject({ ...GROUP, namespace, name }).catch(() => undefined);
     const body = {
       apiVersion: 'herald.io/v1alpha1',
@@ -129,16 +130,22 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     ['a binary hash header', { loadBalancing: { policy: 'RingHash', hashHeader: 'x-trace-bin' } }, 'hashHeader must not be a binary (-bin) header'],
     ['two health checkers', { healthCheck: { httpPath: '/healthz', tcp: true } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
     ['no health checker', { healthCheck: { tcp: false } }, 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true'],
+    [
+      'maxRetries beside a retry budget',
+      { circuitBreakers: { maxRetries: 3, retryBudgetPercent: 20 } },
+      'maxRetries and a retry budget (retryBudgetPercent, retryBudgetMinConcurrency) exclude each other',
+    ],
     ['ejection timing without a reason to eject', { outlierDetection: { intervalMs: 100 } }, 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors'],
   ])('the shipped CRD refuses %s with its CEL rule', async (_name, spec, message) => {
     expect(await apply(east, 'default', 'refused', spec).then(() => 'accepted', refusal)).toContain(message);
   });
 
-  it('the shipped CRD accepts ring hash, health checks and statistical ejection', async () => {
+  it('the shipped CRD accepts ring hash, health checks, statistical ejection and a retry budget', async () => {
     const spec = {
       loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id' },
       healthCheck: { grpcServiceName: '', port: 9090, intervalMs: 5000 },
       outlierDetection: { successRateStdevFactor: 1900, failurePercentageThreshold: 0 },
+      circuitBreakers: { retryBudgetPercent: 25, retryBudgetMinConcurrency: 0 },
     };
     expect(await apply(east, 'default', 'accepted', spec).then(() => 'accepted', refusal)).toBe('accepted');
   });
@@ -216,5 +223,49 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     expect(herald.log()).toContain(
       'ServicePolicy west/default/cart generation 2 rejected: spec.loadBalancing.slowStartWindowMs: slowStartWindowMs needs policy RoundRobin or LeastRequest; keeping generation 1',
     );
+  });
+
+  it('the policy cluster unreachable: its last known policy stays in the served Cluster, /debug/policies says so, and it comes back', async () => {
+    // Where things stand: cart's circuit breakers from west (generation 1), the connect timeout
+    // from east's mesh defaults.
+    const before = servedCart()!;
+    expect(before.circuit_breakers.thresholds[0].max_requests.value).toBe(20);
+    await west.kube.stopApiserver('kill');
+    const unavailable = await eventually(
+      'west listed as unreachable in /debug/policies',
+      async () => (await herald.debug<PolicyDebugView>('policies')).body.unavailable.find((u) => u.cluster === 'west'),
+      WAIT_MS,
+    );
+    expect(unavailable.keptLastKnown).toBe(true);
+    expect(unavailable.reason).toContain('keeping the last known ServicePolicies');
+
+    // A change elsewhere makes Herald build and send cart's Cluster again while west is away:
+    // the new bytes still carry west's circuit breakers.
+    await apply(east, 'herald', 'mesh-defaults', { connection: { connectTimeoutMs: 600 } });
+    await served('the new connect timeout', (c) => c.connect_timeout?.nanos === 600_000_000);
+    expect(servedCart()!.circuit_breakers.thresholds[0].max_requests.value).toBe(20);
+    const debug = (await herald.debug<PolicyDebugView>('policies')).body;
+    expect(debug.services.find((s) => s.service === 'cart.default')?.from.circuitBreakers).toEqual({
+      cluster: 'west',
+      namespace: 'default',
+      name: 'cart',
+      generation: 1,
+      role: 'service',
+    });
+
+    // West goes on without Herald: through a second apiserver on the same etcd, cart's policy
+    // gets a valid generation 3. Herald cannot see it yet.
+    const side = await west.kube.startSideApiserver();
+    try {
+      await applyThrough(west.kube.kubeConfig('admin', side.port).makeApiClient(CustomObjectsApi), 'default', 'cart', { circuitBreakers: { maxRequests: 40 } });
+    } finally {
+      await side.stop();
+    }
+    expect(servedCart()!.circuit_breakers.thresholds[0].max_requests.value).toBe(20);
+
+    await west.kube.startApiserver();
+    await served("west's generation 3 once it answers again", (c) => c.circuit_breakers?.thresholds?.[0]?.max_requests?.value === 40 && c.connect_timeout?.nanos === 600_000_000);
+    await eventually('west no longer listed as unavailable', async () => ((await herald.debug<PolicyDebugView>('policies')).body.unavailable.length === 0 ? true : undefined), WAIT_MS);
+    expect((await herald.debug<PolicyDebugView>('policies')).body.rejections).toEqual([]);
   });
 });

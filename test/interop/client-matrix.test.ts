@@ -8,12 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/app/index.js';
+import type { Daemon } from '../../src/app/index.js';
 import type { PodProtocol } from '../../src/model/index.js';
-import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { callWho, startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
 import { docTable } from './doc-table.js';
+import { startMeshDaemon } from './mesh-daemon.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { loopbackBootstrap, XdsProbe } from './xds-probe.js';
@@ -62,11 +62,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
         nodes: [node('kube-a', 'z1'), node('kube-a', 'z2')],
       });
       kubeB = new ManualSource('kube-b', { pods: [pod('kube-b', backends[4]!, 'z3')], nodes: [node('kube-b', 'z3')] });
-      daemon = await startDaemon(
-        { sources: [kubeA, kubeB], localCluster: 'kube-a', includeNotReady: true, initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
-        { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
-      );
-      await daemon.ready;
+      daemon = await startMeshDaemon([kubeA, kubeB]);
       probe = await XdsProbe.start({
         launch,
         label: client.name,

@@ -66,6 +66,21 @@ function builtShapes(): [string, ResourceKind, object][] {
       'endpoint',
       buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'DRAINING', 'z1'), ep('a', '10.0.0.2', 'UNHEALTHY', 'z1'), ep('a', '10.0.0.3', 'HEALTHY', 'z2')])),
     ],
+    [
+      'assignment: priorities merged for a client that ignores overprovisioning (spill weights, sub_zone, a priority without health in between)',
+      'endpoint',
+      buildLoadAssignment(
+        svc('echo', [
+          ep('a', '10.0.0.1', 'HEALTHY', 'z1'),
+          ep('a', '10.0.0.2', 'UNHEALTHY', 'z1'),
+          ep('a', '10.0.0.3', 'UNHEALTHY', 'z2'),
+          ep('b', '10.1.0.1', 'HEALTHY', 'z1'),
+          ep('b', '10.1.0.2', 'UNHEALTHY', 'z1'),
+          ep('c', '10.2.0.1', 'HEALTHY', 'z3'),
+        ]),
+        { localCluster: 'a', zone: { name: 'z1', minEndpoints: 1 }, ignoresOverprovisioning: true },
+      ),
+    ],
     ['assignment: all draining', 'endpoint', buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'DRAINING', 'z1'), ep('b', '10.1.0.1', 'DRAINING', 'z2')]))],
     [
       'assignment: IPv6 and port extremes',

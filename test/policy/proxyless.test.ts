@@ -29,3 +29,12 @@ describe('ignoredByProxyless: health checks', () => {
     expect(fields({ healthCheck: { httpPath: '/healthz', port: 9090, intervalMs: 1000 } })).toEqual(['spec.healthCheck.httpPath', 'spec.healthCheck.port', 'spec.healthCheck.intervalMs']);
   });
 });
+
+describe('ignoredByProxyless: circuit breakers', () => {
+  it('lists a retry budget: gRPC clients apply max_requests only', () => {
+    expect(fields({ circuitBreakers: { maxRequests: 10, retryBudgetPercent: 20, retryBudgetMinConcurrency: 3 } })).toEqual([
+      'spec.circuitBreakers.retryBudgetPercent',
+      'spec.circuitBreakers.retryBudgetMinConcurrency',
+    ]);
+  });
+});

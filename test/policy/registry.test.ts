@@ -93,7 +93,19 @@ describe('PolicyRegistry', () => {
     registry.policiesUnavailable('east', 'no ServicePolicy CRD installed');
     expect(registry.effective('cart.shop').spec).toEqual({});
     expect(lines.filter((l) => l.includes('CRD'))).toEqual(['cluster east: no ServicePolicy CRD installed; it contributes no ServicePolicy']);
-    expect(registry.debug([]).unavailable).toEqual([{ cluster: 'east', reason: 'no ServicePolicy CRD installed' }]);
+    expect(registry.debug([]).unavailable).toEqual([{ cluster: 'east', reason: 'no ServicePolicy CRD installed', keptLastKnown: false }]);
+  });
+
+  it('an unreachable cluster keeps its policies and is listed until it answers again', () => {
+    const { registry } = setup(['east']);
+    registry.applyPolicy(obj('east', 'cart', { circuitBreakers: { maxRequests: 4 } }));
+    registry.policiesUnreachable('east', 'connection refused');
+    expect(registry.effective('cart.shop').spec).toEqual({ circuitBreakers: { maxRequests: 4 } });
+    expect(registry.debug([]).unavailable).toEqual([{ cluster: 'east', reason: 'connection refused', keptLastKnown: true }]);
+    registry.policiesUnreachable('west', 'not read here');
+    registry.policiesUnreachable('east', undefined);
+    expect(registry.debug([]).unavailable).toEqual([]);
+    expect(registry.effective('cart.shop').spec).toEqual({ circuitBreakers: { maxRequests: 4 } });
   });
 
   it('a deleted object stops applying; debug lists ignored-by-proxyless fields', () => {

@@ -79,6 +79,14 @@ describe('validatePolicySpec', () => {
       errors: [['spec.loadBalancing.slowStartWindowMs', 'slowStartWindowMs needs policy RoundRobin or LeastRequest']],
     },
     {
+      name: 'maxRetries beside a retry budget (CEL rule)',
+      spec: { circuitBreakers: { maxRetries: 3, retryBudgetMinConcurrency: 1 } },
+      errors: [
+        ['spec.circuitBreakers.maxRetries', 'maxRetries and a retry budget (retryBudgetPercent, retryBudgetMinConcurrency) exclude each other: Envoy ignores maxRetries under a budget'],
+      ],
+    },
+    { name: 'a retry budget over 100 percent', spec: { circuitBreakers: { retryBudgetPercent: 101 } }, errors: [['spec.circuitBreakers.retryBudgetPercent', 'must be ≤ 100']] },
+    {
       name: 'outlier detection without a trigger (CEL rule)',
       spec: { outlierDetection: { intervalMs: 1000 } },
       errors: [['spec.outlierDetection.consecutive5xx', 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors, a successRate* or a failurePercentage* field']],

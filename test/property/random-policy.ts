@@ -88,6 +88,12 @@ export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { sel
     for (const k of ['httpPath', 'grpcServiceName', 'tcp'] as const) delete hc[k];
     hc[kind] = kind === 'tcp' ? true : kind === 'httpPath' ? rng.pick(HEALTH_NAMES.filter((n) => n.startsWith('/'))) : rng.pick(HEALTH_NAMES.filter((n) => !n.startsWith('/')));
   }
+  const cb = spec.circuitBreakers;
+  // maxRetries or a retry budget, not both (Envoy ignores maxRetries under a budget).
+  if (cb?.maxRetries !== undefined && (cb.retryBudgetPercent !== undefined || cb.retryBudgetMinConcurrency !== undefined)) {
+    if (rng.chance(0.5)) delete cb.maxRetries;
+    else for (const k of ['retryBudgetPercent', 'retryBudgetMinConcurrency']) delete cb[k];
+  }
   const od = spec.outlierDetection;
   if (od !== undefined && !SECTION_RULES.every((rule) => rule.section !== 'outlierDetection' || rule.holds(od))) od.consecutive5xx = 1;
   const locality = spec.locality;

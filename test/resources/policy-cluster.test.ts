@@ -143,6 +143,25 @@ describe('buildCluster with a ServicePolicy', () => {
       },
     ],
     [
+      'a retry budget with both fields',
+      { circuitBreakers: { maxRequests: 5, retryBudgetPercent: 25, retryBudgetMinConcurrency: 0 } },
+      {
+        circuit_breakers: {
+          thresholds: [{ priority: 'DEFAULT', max_requests: { value: 5 }, retry_budget: { budget_percent: { value: 25 }, min_retry_concurrency: { value: 0 } } }],
+        },
+      },
+    ],
+    [
+      "a retry budget's percent alone: Envoy's minimum concurrency applies",
+      { circuitBreakers: { retryBudgetPercent: 0 } },
+      { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', retry_budget: { budget_percent: { value: 0 } } }] } },
+    ],
+    [
+      "a retry budget's minimum concurrency alone",
+      { circuitBreakers: { retryBudgetMinConcurrency: 7 } },
+      { circuit_breakers: { thresholds: [{ priority: 'DEFAULT', retry_budget: { min_retry_concurrency: { value: 7 } } }] } },
+    ],
+    [
       'outlier detection on gateway errors only: the default 5xx and success-rate detectors are off',
       { outlierDetection: { consecutiveGatewayErrors: 3, baseEjectionTimeMs: 30_000 } },
       {

@@ -80,6 +80,31 @@ describe('perspective variants over SotW', () => {
   });
 });
 
+describe('clients that ignore overprovisioning', () => {
+  it('a Node announcing envoy.lb.does_not_support_overprovisioning holds a perspective of its own, keyed apart from one that does not', async () => {
+    const h = (harness = await startHarness());
+    const events: string[] = [];
+    h.server.onPerspectives({ added: (p: HeldPerspective) => events.push(p.key), removed: () => undefined });
+    put(h, 'plain');
+    const grpc = h.stream();
+    grpc.request('endpoint', { node: { ...node('g', 'kube-b'), client_features: ['xds.config.resource-in-sotw', 'envoy.lb.does_not_support_overprovisioning'] }, resource_names: ['svc'] });
+    await grpc.next();
+    const envoy = h.stream();
+    envoy.request('endpoint', { node: { ...node('e', 'kube-b'), client_features: ['envoy.lb.other'] }, resource_names: ['svc'] });
+    await envoy.next();
+    const bare = h.stream();
+    bare.request('endpoint', { node: { id: 'x', client_features: ['envoy.lb.does_not_support_overprovisioning'] }, resource_names: ['svc'] });
+    await bare.next();
+    expect(events).toEqual([
+      perspectiveKey({ kubeCluster: 'kube-b', zone: '', ignoresOverprovisioning: true }),
+      KEY_B,
+      perspectiveKey({ kubeCluster: undefined, zone: '', ignoresOverprovisioning: true }),
+    ]);
+    expect(new Set(events).size).toBe(3);
+    expect(events).not.toContain('');
+  });
+});
+
 describe('perspective variants over Delta', () => {
   it('a Delta stream sees no update when another perspective’s variant changes', async () => {
     const h = (harness = await startHarness());

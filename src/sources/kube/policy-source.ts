@@ -96,6 +96,7 @@ export class KubePolicySource implements PolicySource {
         onDelete: (obj) => this.sink?.removePolicy(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''),
         onHealthy: () => {
           this.lastError = undefined;
+          this.sink?.policiesUnreachable(cluster, undefined);
         },
         onError: (error, operation, retryInMs) => {
           if (httpStatusOf(error) === 404) {
@@ -105,6 +106,7 @@ export class KubePolicySource implements PolicySource {
           const message = `${describeKubeError(cluster, operation, 'servicepolicy', error)}; keeping the last known ServicePolicies`;
           if (message !== this.lastError) this.logger.warn({ retryInMs }, message);
           this.lastError = message;
+          this.sink?.policiesUnreachable(cluster, message);
         },
         onRestart: () => undefined,
       },

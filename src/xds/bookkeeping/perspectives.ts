@@ -25,10 +25,11 @@ export const MAX_PERSPECTIVE_FIELD_CHARS = 128;
 /** Distinct perspectives held at once by default. */
 export const DEFAULT_MAX_PERSPECTIVES = 64;
 
-/** The perspective a client's Node declares (its `herald.io/kube-cluster` and locality zone), fields cut to a bound. */
-export function perspectiveOf(kubeCluster: string | undefined, zone: string | undefined): Perspective {
+/** The perspective a client's Node declares (its `herald.io/kube-cluster`, locality zone, and whether it ignores overprovisioning), fields cut to a bound. */
+export function perspectiveOf(kubeCluster: string | undefined, zone: string | undefined, ignoresOverprovisioning = false): Perspective {
   const cluster = kubeCluster === undefined || kubeCluster === '' ? undefined : kubeCluster.slice(0, MAX_PERSPECTIVE_FIELD_CHARS);
-  return { kubeCluster: cluster, zone: (zone ?? '').slice(0, MAX_PERSPECTIVE_FIELD_CHARS) };
+  const perspective: Perspective = { kubeCluster: cluster, zone: (zone ?? '').slice(0, MAX_PERSPECTIVE_FIELD_CHARS) };
+  return ignoresOverprovisioning ? { ...perspective, ignoresOverprovisioning: true } : perspective;
 }
 
 export class PerspectiveTable {

@@ -209,7 +209,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       const declared = request.node?.dependencies;
       if (declared) this.scopeHeld = this.scopes.acquire(declared);
       const node = request.node;
-      if (node) this.perspectiveHeld = this.perspectives.acquire(perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone));
+      if (node) this.perspectiveHeld = this.perspectives.acquire(perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true));
     }
     let kind = kindOfTypeUrl(request.typeUrl);
     // A per-type service knows its type even when a client leaves type_url out.

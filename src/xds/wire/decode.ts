@@ -29,7 +29,11 @@ interface RawNode {
   user_agent_build_version?: { version?: { major_number?: number; minor_number?: number; patch?: number } | null } | null;
   /** google.protobuf.Struct: protobufjs names its Value's fields in camelCase whatever the load options. */
   metadata?: { fields?: Record<string, RawValue | null> } | null;
+  client_features?: string[] | null;
 }
+
+/** The client feature gRPC clients announce: they take a priority only once the ones before it have no READY host. */
+export const DOES_NOT_SUPPORT_OVERPROVISIONING = 'envoy.lb.does_not_support_overprovisioning';
 
 /** A google.protobuf.Value as protobufjs decodes it: only the kinds Herald reads. */
 interface RawValue {
@@ -94,6 +98,7 @@ function toNodeInfo(raw: RawNode): NodeInfo {
     ...(userAgentVersion !== undefined ? { userAgentVersion } : {}),
     ...(heraldMetadata ? { heraldMetadata } : {}),
     ...(dependencies ? { dependencies } : {}),
+    ...(raw.client_features?.includes(DOES_NOT_SUPPORT_OVERPROVISIONING) === true ? { ignoresOverprovisioning: true } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface NodeInfo {
    * declaration too: it calls nothing.
    */
   dependencies?: readonly string[];
+  /** Node.client_features lists `envoy.lb.does_not_support_overprovisioning` (proxyless gRPC); absent otherwise. */
+  ignoresOverprovisioning?: boolean;
 }
 
 /** The parts of a DeltaDiscoveryRequest the protocol needs, decoded. */

@@ -21,6 +21,7 @@ function recordingSink() {
     removePolicy: (...args) => void calls.push(['remove', ...args]),
     replacePolicies: (...args) => void calls.push(['replace', ...args]),
     policiesUnavailable: (...args) => void calls.push(['unavailable', ...args]),
+    policiesUnreachable: (...args) => void calls.push(['unreachable', ...args]),
   };
   return { sink, calls };
 }
