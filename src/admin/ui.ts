@@ -229,6 +229,12 @@ function renderPolicies(view, summaries) {
   if (!view || !Array.isArray(view.services)) return replace('policies', [el('p', 'muted', ['ServicePolicies are not read here'])]);
   var nodes = [el('p', 'counts', ['read from ' + (view.clusters.length ? view.clusters.join(', ') : 'no cluster') + ' (first wins a disagreement) · mesh defaults: ' + view.defaults.namespace + '/' + view.defaults.name])];
   (view.unavailable || []).forEach(function (u) { nodes.push(el('p', 'error', [u.cluster + ': ' + u.reason])); });
+  if (view.evacuation) {
+    var ev = view.evacuation;
+    var evacuating = el('p', '', [badge('evacuating ' + ev.clusters.join(', '), 'warn'), ' ' + ev.mode + ' · every client gets their endpoints last' + (ev.mode === 'Drain' ? ' and DRAINING' : '') + ' · ' + objectName(ev.from) + ' generation ' + ev.from.generation]);
+    evacuating.setAttribute('data-evacuation', ev.clusters.join(','));
+    nodes.push(evacuating);
+  }
   if (view.rejections && view.rejections.length) {
     nodes.push(el('h3', '', ['rejected (' + view.rejections.length + ')']));
     nodes.push(table(['object', 'generation', 'errors', 'in effect'], view.rejections.map(function (r) {

@@ -227,7 +227,14 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
     replica,
   });
-  metrics.setPolicyReader({ sections: () => policies.sectionOrigins(store.serviceNames()), rejected: () => policies.rejectedCopies() });
+  metrics.setPolicyReader({
+    sections: () => policies.sectionOrigins(store.serviceNames()),
+    rejected: () => policies.rejectedCopies(),
+    evacuated: () => {
+      const evacuation = policies.evacuation();
+      return evacuation?.clusters.map((cluster) => ({ cluster, mode: evacuation.mode })) ?? [];
+    },
+  });
   const policyStatus = options.policyStatus
     ? new PolicyStatusWriter(options.policyStatus, { registry: policies, clock, metrics, logger: logger.child({ stage: 'policy-status' }), replica, localCluster: options.localCluster })
     : undefined;

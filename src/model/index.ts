@@ -132,6 +132,8 @@ export {
   type RoutesPolicy,
   type SplitBackend,
   TERMINATING_FALLBACKS,
+  EVACUATE_MODES,
+  type EvacuateMode,
   ZONE_PREFERENCES,
   type LocalityPolicy,
   type TerminatingFallback,

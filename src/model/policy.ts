@@ -100,6 +100,8 @@ export const ZONE_PREFERENCES = ['PreferSameZone', 'None'] as const;
 export type ZonePreference = (typeof ZONE_PREFERENCES)[number];
 export const TERMINATING_FALLBACKS = ['Enabled', 'Disabled'] as const;
 export type TerminatingFallback = (typeof TERMINATING_FALLBACKS)[number];
+export const EVACUATE_MODES = ['LastPriority', 'Drain'] as const;
+export type EvacuateMode = (typeof EVACUATE_MODES)[number];
 
 export interface LocalityPolicy {
   /** PreferSameZone: each client gets its own zone of its own kube cluster as priority 0. */
@@ -108,6 +110,13 @@ export interface LocalityPolicy {
   zoneMinEndpoints?: number;
   /** Enabled: a service with no HEALTHY endpoint is served its terminating-but-Ready ones (off when unset). */
   terminatingFallback?: TerminatingFallback;
+  /**
+   * Mesh defaults only: kube clusters (Herald's names) being evacuated. Their endpoints go below
+   * every other cluster's for every client, whatever the service's own locality section says.
+   */
+  evacuate?: string[];
+  /** LastPriority (unset): evacuated endpoints are the last priority. Drain: they are sent DRAINING while the service has a HEALTHY endpoint elsewhere. */
+  evacuateMode?: EvacuateMode;
 }
 
 /** A validated spec. A section or field left out changes nothing in what Herald emits. */

@@ -1,6 +1,6 @@
 // Pure: the policy a service gets, section by section, from the mesh-defaults object and the
 // service's own object, with where each section came from.
-import { POLICY_SECTIONS, type PolicySection, type ServicePolicySpec } from '../model/index.js';
+import { POLICY_SECTIONS, type LocalityPolicy, type PolicySection, type ServicePolicySpec } from '../model/index.js';
 
 /** Which object (and generation, in which kube cluster) a spec was read from. */
 export interface PolicyOrigin {
@@ -39,7 +39,18 @@ export function mergePolicy(defaults: SourcedSpec | undefined, own: SourcedSpec 
     spec[section] = pick.sourced.spec[section];
     from[section] = { ...pick.sourced.origin, role: pick.role };
   }
+  // Evacuation is the mesh's, not the service's: it stays when the service's object replaces the
+  // locality section (service objects cannot set it; the registry rejects them).
+  const evacuation = evacuationOf(defaults?.spec);
+  if (evacuation !== undefined && from.locality?.role === 'service') spec.locality = { ...(spec.locality as LocalityPolicy), ...evacuation };
   return { spec: spec as ServicePolicySpec, from };
+}
+
+/** The evacuation fields of a spec's locality section, if it sets any. */
+export function evacuationOf(spec: ServicePolicySpec | undefined): Pick<LocalityPolicy, 'evacuate' | 'evacuateMode'> | undefined {
+  const locality = spec?.locality;
+  if (locality?.evacuate === undefined) return undefined;
+  return locality.evacuateMode === undefined ? { evacuate: locality.evacuate } : { evacuate: locality.evacuate, evacuateMode: locality.evacuateMode };
 }
 
 /** The same spec always gives the same key, whatever order its fields were written in. */

@@ -1,9 +1,9 @@
 // The ServicePolicies of every kube cluster, validated, resolved across clusters and merged
 // with the mesh defaults. Holds state; the decisions are the pure functions beside it.
-import type { PolicyObject } from '../model/index.js';
+import type { EvacuateMode, PolicyObject } from '../model/index.js';
 import type { PolicySink } from '../sources/types.js';
 import type { HeraldMetrics, Logger } from '../telemetry/index.js';
-import { mergePolicy, type EffectivePolicy, type PolicyOrigin, type SourcedSpec } from './merge.js';
+import { evacuationOf, mergePolicy, type EffectivePolicy, type PolicyOrigin, type SourcedSpec } from './merge.js';
 import { ignoredByProxyless, type IgnoredField } from './proxyless.js';
 import { resolveAcrossClusters, type Resolution } from './resolve.js';
 import type { PolicyVerdict } from './status.js';
@@ -42,8 +42,17 @@ export interface PolicyServiceView extends EffectivePolicy {
   ignoredByProxyless: IgnoredField[];
 }
 
+/** The kube clusters the mesh defaults evacuate (locality.evacuate), how, and the object that says so. */
+export interface Evacuation {
+  clusters: string[];
+  mode: EvacuateMode;
+  from: PolicyOrigin;
+}
+
 export interface PolicyDebugView {
   defaults: { namespace: string; name: string };
+  /** Absent when no cluster is evacuated. */
+  evacuation?: Evacuation;
   clusters: readonly string[];
   /**
    * Clusters whose policies Herald cannot read: without the CRD (`keptLastKnown: false`, they
@@ -83,6 +92,23 @@ function validateDefaults(spec: unknown): Validation {
   return { ok: false, errors: [{ path: 'spec.routes.split', message: `the ${DEFAULTS_POLICY_NAME} object cannot split traffic; set split in a service's own object` }] };
 }
 
+/**
+ * A service's own object follows the same rules, and one more the CRD cannot state: no
+ * evacuation, which is the whole mesh's (one list every replica and every service agree on), so
+ * it is read from the mesh-defaults object alone.
+ */
+function validateServiceObject(spec: unknown): Validation {
+  const result = validatePolicySpec(spec);
+  if (!result.ok) return result;
+  const errors: PolicyError[] = [];
+  for (const field of ['evacuate', 'evacuateMode'] as const) {
+    if (result.spec.locality?.[field] !== undefined) {
+      errors.push({ path: `spec.locality.${field}`, message: `only the ${DEFAULTS_POLICY_NAME} object evacuates kube clusters; set ${field} there` });
+    }
+  }
+  return errors.length === 0 ? result : { ok: false, errors };
+}
+
 export class PolicyRegistry implements PolicySink {
   /** kube cluster → object key → that cluster's copy. */
   private readonly copies = new Map<string, Map<string, Copy>>();
@@ -110,6 +136,14 @@ export class PolicyRegistry implements PolicySink {
     const key = keyOfService(service);
     const own = key === undefined || key === this.defaultsKey ? undefined : this.resolve(key)?.chosen;
     return mergePolicy(this.resolve(this.defaultsKey)?.chosen, own);
+  }
+
+  /** The kube clusters being evacuated, from the mesh-defaults object; undefined when none is. */
+  evacuation(): Evacuation | undefined {
+    const defaults = this.resolve(this.defaultsKey)?.chosen;
+    const evacuation = evacuationOf(defaults?.spec);
+    if (defaults === undefined || evacuation?.evacuate === undefined) return undefined;
+    return { clusters: evacuation.evacuate, mode: evacuation.evacuateMode ?? 'LastPriority', from: defaults.origin };
   }
 
   applyPolicy(policy: PolicyObject): void {
@@ -158,8 +192,10 @@ export class PolicyRegistry implements PolicySink {
       const [namespace, name] = key.split('/') as [string, string];
       if (conflict) conflicts.push({ namespace, name, ...conflict });
     }
+    const evacuation = this.evacuation();
     return {
       defaults: { namespace: this.options.defaultsNamespace, name: DEFAULTS_POLICY_NAME },
+      ...(evacuation === undefined ? {} : { evacuation }),
       clusters: this.options.clusters,
       unavailable: [
         ...[...this.unavailable].map(([cluster, reason]) => ({ cluster, reason, keptLastKnown: false })),
@@ -201,7 +237,7 @@ export class PolicyRegistry implements PolicySink {
     if (copy.valid?.origin.generation === policy.generation || copy.rejected?.generation === policy.generation) return false;
     copies.set(key, copy);
     const origin: PolicyOrigin = { cluster: policy.cluster, namespace: policy.namespace, name: policy.name, generation: policy.generation };
-    const result = key === this.defaultsKey ? validateDefaults(policy.spec) : validatePolicySpec(policy.spec);
+    const result = key === this.defaultsKey ? validateDefaults(policy.spec) : validateServiceObject(policy.spec);
     if (result.ok) {
       copy.rejected = undefined;
       copy.valid = { spec: result.spec, origin };

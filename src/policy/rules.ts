@@ -2,7 +2,7 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { LB_POLICIES, RETRY_CONDITIONS, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
+import { EVACUATE_MODES, LB_POLICIES, RETRY_CONDITIONS, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
 
 /**
  * One field's rule, in the shape of its OpenAPI schema in the CRD: a bounded integer, a string
@@ -108,6 +108,10 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     zone: { type: 'string', enum: ZONE_PREFERENCES },
     zoneMinEndpoints: { type: 'integer', minimum: 1, maximum: 10_000 },
     terminatingFallback: { type: 'string', enum: TERMINATING_FALLBACKS },
+    // Herald's kube cluster names (--cluster NAME) are DNS labels. Only the mesh-defaults object
+    // may set these two (Herald rejects them elsewhere; the CRD cannot tell which object that is).
+    evacuate: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }, minItems: 1, maxItems: 64, listType: 'set' },
+    evacuateMode: { type: 'string', enum: EVACUATE_MODES },
   },
 };
 
@@ -220,5 +224,13 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'zoneMinEndpoints needs zone PreferSameZone',
     field: 'zoneMinEndpoints',
     holds: (s) => s.zoneMinEndpoints === undefined || s.zone === 'PreferSameZone',
+  },
+  {
+    section: 'locality',
+    // A mode with no cluster to evacuate would silently do nothing.
+    rule: '!has(self.evacuateMode) || has(self.evacuate)',
+    message: 'evacuateMode needs evacuate',
+    field: 'evacuateMode',
+    holds: (s) => s.evacuateMode === undefined || s.evacuate !== undefined,
   },
 ];

@@ -5,7 +5,7 @@
 import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { priorityOf, servedEndpoints, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
+import { assignedEndpoints, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -169,7 +169,7 @@ export function localityWeight(endpoints: readonly EndpointRecord[]): number {
  * localities by (priority, region, zone).
  */
 export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignmentOptions = {}): ClusterLoadAssignmentResource {
-  const { endpoints } = servedEndpoints(svc.endpoints, options.terminatingFallback === true);
+  const endpoints = assignedEndpoints(svc.endpoints, options);
   const priority = priorityOf(endpoints, options);
   const groups = new Map<string, LocalityGroup>();
   for (const e of uniqueAddresses(endpoints, priority)) {

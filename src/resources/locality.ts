@@ -22,6 +22,12 @@ export interface LoadAssignmentOptions {
   /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
   healthCheckPort?: number;
   /**
+   * Kube clusters being evacuated (the mesh defaults' locality.evacuate): their endpoints are the
+   * last priority for every client, below every other cluster's; with `drain` they are sent
+   * DRAINING as well, unless that would leave the service without a HEALTHY endpoint.
+   */
+  evacuate?: { clusters: readonly string[]; drain: boolean };
+  /**
    * The client ignores overprovisioning (proxyless gRPC): spill traffic to later priorities
    * through locality weights as Envoy's overprovisioning would (failover.ts).
    */
@@ -42,6 +48,7 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   }
   if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
   if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
+  if (locality?.evacuate !== undefined) options.evacuate = { clusters: locality.evacuate, drain: locality.evacuateMode === 'Drain' };
   if (perspective.ignoresOverprovisioning === true) options.ignoresOverprovisioning = true;
   return options;
 }
@@ -54,16 +61,18 @@ export function replicaAssignmentOptions(replicaCluster: string | undefined, pol
 /**
  * Priority per endpoint. Tiers, best first: the client's zone of its own cluster (only with zone
  * preference and enough HEALTHY endpoints there), the rest of its own cluster, the other
- * clusters. Empty tiers are skipped, because Envoy requires priorities to start at 0 without
- * gaps: a client whose cluster has no endpoint of the service gets every endpoint at 0.
+ * clusters, the evacuated clusters (its own included). Empty tiers are skipped, because Envoy
+ * requires priorities to start at 0 without gaps: a client whose cluster has no endpoint of the
+ * service gets every endpoint that is not evacuated at 0.
  */
 export function priorityOf(endpoints: readonly EndpointRecord[], options: LoadAssignmentOptions): (e: EndpointRecord) => number {
   const local = options.localCluster;
-  if (local === undefined) return () => 0;
+  const evacuated = new Set(options.evacuate?.clusters ?? []);
+  if (local === undefined && evacuated.size === 0) return () => 0;
   const zone = options.zone;
   let zoneHealthy = 0;
-  const present = [false, false, false];
-  const tierOf = (e: EndpointRecord): number => (e.cluster !== local ? 2 : zone !== undefined && e.zone === zone.name ? 0 : 1);
+  const present = [false, false, false, false];
+  const tierOf = (e: EndpointRecord): number => (evacuated.has(e.cluster) ? 3 : e.cluster !== local ? 2 : zone !== undefined && e.zone === zone.name ? 0 : 1);
   for (const e of endpoints) {
     present[tierOf(e)] = true;
     if (e.health === 'HEALTHY' && tierOf(e) === 0) zoneHealthy += 1;
@@ -76,12 +85,33 @@ export function priorityOf(endpoints: readonly EndpointRecord[], options: LoadAs
   }
   const rank: number[] = [];
   let next = 0;
-  for (let tier = 0; tier < 3; tier++) rank.push(present[tier] ? next++ : next);
+  for (let tier = 0; tier < present.length; tier++) rank.push(present[tier] ? next++ : next);
   if (next <= 1) return () => 0;
   return (e) => {
     const tier = tierOf(e);
     return rank[tier === 0 && !zoneTier ? 1 : tier]!;
   };
+}
+
+/**
+ * Evacuation's Drain mode: the HEALTHY endpoints of the evacuated clusters are sent DRAINING, so
+ * no client (Envoy or proxyless gRPC) picks them for new requests. Only while some endpoint of
+ * another cluster is HEALTHY: an evacuated cluster holding the service's only HEALTHY endpoints
+ * keeps serving them (at the last priority, which is then the only one), since draining them
+ * would leave the service with nothing. `drained` says whether endpoints were sent DRAINING.
+ */
+export function evacuatedEndpoints(endpoints: readonly EndpointRecord[], options: LoadAssignmentOptions): { endpoints: readonly EndpointRecord[]; drained: boolean } {
+  const evacuate = options.evacuate;
+  if (evacuate === undefined || !evacuate.drain) return { endpoints, drained: false };
+  const evacuated = new Set(evacuate.clusters);
+  const drains = (e: EndpointRecord): boolean => evacuated.has(e.cluster) && e.health === 'HEALTHY';
+  if (!endpoints.some(drains) || !endpoints.some((e) => !evacuated.has(e.cluster) && e.health === 'HEALTHY')) return { endpoints, drained: false };
+  return { endpoints: endpoints.map((e) => (drains(e) ? { ...e, health: 'DRAINING' } : e)), drained: true };
+}
+
+/** The endpoints an assignment built with `options` holds, with the health it announces: the terminating fallback, then evacuation's Drain mode. */
+export function assignedEndpoints(endpoints: readonly EndpointRecord[], options: LoadAssignmentOptions): readonly EndpointRecord[] {
+  return evacuatedEndpoints(servedEndpoints(endpoints, options.terminatingFallback === true).endpoints, options).endpoints;
 }
 
 /**
@@ -105,9 +135,12 @@ export function assignmentKey(endpoints: readonly EndpointRecord[], options: Loa
   const byGroup = new Map<string, number>();
   for (const e of endpoints) byGroup.set(JSON.stringify([e.cluster, e.zone ?? '']), priority(e));
   const groups = [...byGroup].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Drain mode changes health, which the spill reads: the spill is decided on the endpoints as sent.
+  const evacuated = evacuatedEndpoints(endpoints, options);
   // A client that ignores overprovisioning reads the plain variant too while nothing spills; the spill's weights follow from the endpoints and priorities already keyed.
-  const spills = options.ignoresOverprovisioning === true && spillPlacement(spillLocalities(uniqueAddresses(endpoints, priority), priority)) !== undefined;
-  return JSON.stringify(spills ? [options.terminatingFallback === true, groups, 'spill'] : [options.terminatingFallback === true, groups]);
+  const spills = options.ignoresOverprovisioning === true && spillPlacement(spillLocalities(uniqueAddresses(evacuated.endpoints, priority), priority)) !== undefined;
+  const key = [options.terminatingFallback === true, evacuated.drained, groups];
+  return JSON.stringify(spills ? [...key, 'spill'] : key);
 }
 
 /** Per priority, the health counts the spill is computed from (one pseudo-locality per priority: the merge decision only reads the sums). */

@@ -24,6 +24,8 @@ export interface PolicyStatusReport {
   rejections: Array<{ object: string; generation: number | undefined; errors: string[]; keptGeneration: number | undefined }>;
   conflicts: Array<{ object: string; clusters: string[]; chosen: string }>;
   unavailable: Array<{ cluster: string; reason: string }>;
+  /** The kube clusters the mesh defaults evacuate; absent when none is. */
+  evacuation?: { clusters: string[]; mode: string; object: string; generation: number | undefined };
 }
 
 const record = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -34,7 +36,18 @@ const objectOf = (o: Record<string, unknown>): string => [o['cluster'], o['names
 
 export function parsePolicies(json: unknown): PolicyStatusReport {
   const view = record(json);
+  const evacuation = record(view['evacuation']);
   return {
+    ...(Array.isArray(evacuation['clusters'])
+      ? {
+          evacuation: {
+            clusters: list(evacuation['clusters']).map(text),
+            mode: text(evacuation['mode']),
+            object: objectOf(record(evacuation['from'])),
+            generation: int(record(evacuation['from'])['generation']),
+          },
+        }
+      : {}),
     clusters: list(view['clusters']).map(text),
     services: list(view['services']).map((item) => {
       const s = record(item);
@@ -68,7 +81,7 @@ export function parsePolicies(json: unknown): PolicyStatusReport {
 
 const gen = (g: number | undefined): string => (g === undefined ? '?' : String(g));
 
-/** One line per service and section, then rejections, conflicts and clusters without policies. */
+/** One line per service and section, then rejections, conflicts, clusters without policies and the evacuation. */
 export function formatPoliciesTable(report: PolicyStatusReport): string {
   let out =
     report.services.length === 0
@@ -87,6 +100,8 @@ export function formatPoliciesTable(report: PolicyStatusReport): string {
   }
   for (const c of report.conflicts) out += `CONFLICT ${c.object}: copies in ${c.clusters.join(', ')} differ; serving ${c.chosen}'s\n`;
   for (const u of report.unavailable) out += `UNAVAILABLE ${u.cluster}: ${u.reason}\n`;
+  const e = report.evacuation;
+  if (e !== undefined) out += `EVACUATING ${e.clusters.join(', ')} (${e.mode || '?'}): ${e.object || '-'} generation ${gen(e.generation)}\n`;
   return out;
 }
 

@@ -9,6 +9,8 @@ import { buildInfo, type BuildInfo } from './build-info.js';
 export interface PolicyMetricsReader {
   sections(): Iterable<{ service: string; section: string; role: string; cluster: string }>;
   rejected(): Iterable<{ cluster: string; namespace: string; name: string }>;
+  /** The kube clusters the mesh-defaults object evacuates, with its mode. */
+  evacuated(): Iterable<{ cluster: string; mode: string }>;
 }
 
 export class HeraldMetrics {
@@ -83,6 +85,8 @@ export class HeraldMetrics {
    * from (`role` service or defaults, its kube cluster). Read at scrape time from setPolicyReader.
    */
   readonly servicePolicy: Gauge<'service' | 'section' | 'role' | 'kube_cluster'>;
+  /** 1 per kube cluster the mesh defaults evacuate (locality.evacuate), with the mode; read at scrape time. */
+  readonly evacuatedClusters: Gauge<'kube_cluster' | 'mode'>;
   /** 1 per ServicePolicy copy whose newest generation is rejected; read at scrape time. */
   readonly policyRejected: Gauge<'kube_cluster' | 'namespace' | 'name'>;
   /** ServicePolicy status writes (--policy-status) by result: written, failed, dropped. */
@@ -256,6 +260,16 @@ export class HeraldMetrics {
       collect() {
         this.reset();
         for (const row of reader()?.rejected() ?? []) this.set({ kube_cluster: row.cluster, namespace: row.namespace, name: row.name }, 1);
+      },
+    });
+    this.evacuatedClusters = new Gauge({
+      name: 'herald_evacuated_clusters',
+      help: 'Always 1: a kube cluster the mesh-defaults ServicePolicy evacuates (locality.evacuate), by mode: LastPriority or Drain',
+      labelNames: ['kube_cluster', 'mode'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const row of reader()?.evacuated() ?? []) this.set({ kube_cluster: row.cluster, mode: row.mode }, 1);
       },
     });
     this.policyStatusWrites = new Counter({

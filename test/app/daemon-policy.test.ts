@@ -6,7 +6,7 @@ import type { PolicyObject } from '../../src/model/index.js';
 import type { PolicyDebugView } from '../../src/policy/index.js';
 import { loadEnvoyProtos, ResourceEncoder } from '../../src/resources/index.js';
 import { ManualPolicySource } from '../helpers/manual-policy-source.js';
-import { makePod } from '../helpers/manual-source.js';
+import { makePod, ManualSource } from '../helpers/manual-source.js';
 import { startPolicyDaemon } from '../helpers/policy-daemon.js';
 
 const encoder = new ResourceEncoder(loadEnvoyProtos());
@@ -58,5 +58,33 @@ describe('startDaemon with policy sources', () => {
     const after = await metricsText();
     expect(after).toContain('herald_service_policy_info{service="cart.shop",section="connection",role="defaults",kube_cluster="east"} 1');
     expect(after).not.toContain('herald_policy_rejected{');
+  });
+
+  it('evacuation in the mesh defaults: /debug/policies and herald_evacuated_clusters show it, the assignment puts the cluster last, and removing it undoes all three', async () => {
+    const east = new ManualPolicySource('east');
+    const west = new ManualSource('west', { pods: [makePod({ cluster: 'west', name: 'cart-2', namespace: 'shop', service: 'cart.shop', ip: '10.1.0.1' })] });
+    const eastPods = new ManualSource('east', { pods: [makePod({ cluster: 'east', name: 'cart-1', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.1' })] });
+    daemon = await startPolicyDaemon([], east, { sources: [eastPods, west] });
+    await daemon.ready;
+    const priorities = () => {
+      const cached = daemon!.cache.get('endpoint', 'cart.shop');
+      const cla =
+        cached && (encoder.decodeAny(cached.any).message as { endpoints: { priority?: number; lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[] });
+      return Object.fromEntries((cla?.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => [e.endpoint.address.socket_address.address, l.priority ?? 0])));
+    };
+    const debug = async () => (await (await fetch(`http://127.0.0.1:${daemon!.adminPort}/debug/policies`)).json()) as PolicyDebugView;
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${daemon!.adminPort}/metrics`)).text();
+    await until('both clusters served', () => Object.keys(priorities()).length === 2);
+    const before = priorities();
+
+    east.sync([{ cluster: 'east', namespace: 'herald', name: 'mesh-defaults', generation: 1, spec: { locality: { evacuate: ['east'], evacuateMode: 'Drain' } } }]);
+    await until('east evacuated', () => priorities()['10.0.0.1'] === 1 && priorities()['10.1.0.1'] === 0);
+    expect((await debug()).evacuation).toEqual({ clusters: ['east'], mode: 'Drain', from: { cluster: 'east', namespace: 'herald', name: 'mesh-defaults', generation: 1 } });
+    expect(await metricsText()).toContain('herald_evacuated_clusters{kube_cluster="east",mode="Drain"} 1');
+
+    east.sync([{ cluster: 'east', namespace: 'herald', name: 'mesh-defaults', generation: 2, spec: {} }]);
+    await until('evacuation undone', () => JSON.stringify(priorities()) === JSON.stringify(before));
+    expect(await debug()).not.toHaveProperty('evacuation');
+    expect(await metricsText()).not.toContain('herald_evacuated_clusters{');
   });
 });

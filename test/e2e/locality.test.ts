@@ -1,7 +1,8 @@
 // Priorities from the client's own kube cluster, and the terminating fallback, against real
 // apiservers: two clusters, one Herald (--local-cluster east), Envoy-like clients declaring
-// east and west, and one-replica services whose only pod is deleted while still Ready, without
-// and with a ServicePolicy turning the fallback on.
+// east and west, east evacuated through the mesh-defaults ServicePolicy and brought back, and
+// one-replica services whose only pod is deleted while still Ready, without and with a
+// ServicePolicy turning the fallback on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
@@ -27,6 +28,7 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
   let west: TestCluster;
   let herald: HeraldProcess;
   const clients: AdsClient[] = [];
+  const byNodeId = new Map<string, AdsClient>();
   const client = (nodeId: string, kubeCluster?: string): AdsClient => {
     const c = new AdsClient({
       target: herald.xdsTarget,
@@ -38,6 +40,7 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
     });
     c.on('error', () => undefined);
     clients.push(c);
+    byNodeId.set(nodeId, c);
     return c.start();
   };
 
@@ -89,6 +92,32 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
     expect(priorities(plain, 'shop.default')).toEqual(['10.11.0.1=0', '10.12.0.1=1']);
     expect(priorities(eastClient, 'shop.default')).toEqual(['10.11.0.1=0', '10.12.0.1=1']);
     expect(priorities(westClient, 'shop.default')).toEqual(['10.11.0.1=1', '10.12.0.1=0']);
+  });
+
+  it('locality.evacuate: [east] with Drain in the mesh defaults puts east last and DRAINING for every client; deleting the object undoes it', async () => {
+    const [plain, westClient, eastClient] = ['plain', 'west-envoy', 'east-envoy'].map((id) => byNodeId.get(id)!);
+    const policies = west.kube.kubeConfig('admin').makeApiClient(CustomObjectsApi);
+    await policies.createNamespacedCustomObject({
+      ...GROUP,
+      namespace: 'herald',
+      body: {
+        apiVersion: 'herald.io/v1alpha1',
+        kind: 'ServicePolicy',
+        metadata: { name: 'mesh-defaults', namespace: 'herald' },
+        spec: { locality: { evacuate: ['east'], evacuateMode: 'Drain' } },
+      },
+    });
+    const evacuated = (c: AdsClient) =>
+      priorities(c, 'shop.default').join() === '10.11.0.1=1,10.12.0.1=0' && healthView(c, 'shop.default').join() === '10.11.0.1:8080=DRAINING,10.12.0.1:8080=HEALTHY';
+    for (const c of [plain!, westClient!, eastClient!]) await until(c, 'east evacuated', evacuated, 30_000, ['shop.default']);
+    const metrics = await (await fetch(`http://127.0.0.1:${herald.adminPort}/metrics`)).text();
+    expect(metrics).toContain('herald_evacuated_clusters{kube_cluster="east",mode="Drain"} 1');
+
+    await policies.deleteNamespacedCustomObject({ ...GROUP, namespace: 'herald', name: 'mesh-defaults' });
+    const home = (c: AdsClient) => !healthView(c, 'shop.default').some((e) => e.endsWith('DRAINING'));
+    for (const c of [plain!, westClient!, eastClient!]) await until(c, 'evacuation undone', home, 30_000, ['shop.default']);
+    expect(priorities(eastClient!, 'shop.default')).toEqual(['10.11.0.1=0', '10.12.0.1=1']);
+    expect(priorities(westClient!, 'shop.default')).toEqual(['10.11.0.1=1', '10.12.0.1=0']);
   });
 
   it('without the policy, the only pod of a service deleted while Ready is announced DRAINING at once', async () => {

@@ -92,6 +92,28 @@ function builtShapes(): [string, ResourceKind, object][] {
       'endpoint',
       buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'DRAINING', 'z2')]), { healthCheckPort: 9090 }),
     ],
+    [
+      'assignment: evacuated cluster at the last priority, below zone and cluster tiers',
+      'endpoint',
+      buildLoadAssignment(
+        svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('a', '10.0.0.2', 'HEALTHY', 'z2'), ep('b', '10.1.0.1', 'HEALTHY', 'z1'), ep('c', '10.2.0.1', 'HEALTHY', 'z1')]),
+        {
+          localCluster: 'a',
+          zone: { name: 'z1', minEndpoints: 1 },
+          evacuate: { clusters: ['c'], drain: false },
+        },
+      ),
+    ],
+    [
+      'assignment: evacuated own cluster sent DRAINING (Drain mode)',
+      'endpoint',
+      buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'HEALTHY', 'z2')]), { localCluster: 'a', evacuate: { clusters: ['a'], drain: true } }),
+    ],
+    [
+      'assignment: every cluster evacuated in Drain mode (nothing drained, one priority)',
+      'endpoint',
+      buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'HEALTHY', 'z2')]), { localCluster: 'a', evacuate: { clusters: ['a', 'b'], drain: true } }),
+    ],
     ['listener: api listener over RDS', 'listener', buildListener('echo')],
     ['route: catch-all virtual host', 'route', buildRouteConfiguration('echo')],
     ['route: ring hash on a header', 'route', buildRouteConfiguration('echo', RING_HASH)],

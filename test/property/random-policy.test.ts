@@ -7,10 +7,20 @@ import { Rng } from './random-mesh.js';
 import { randomPolicy } from './random-policy.js';
 
 describe('randomPolicy', () => {
-  const specs = Array.from({ length: 400 }, (_, seed) => randomPolicy(new Rng(seed), seed % 2 === 0, { self: 'cart', others: ['cart-canary', 'made-up'] }));
+  // Every third as a mesh-defaults object, which alone may evacuate kube clusters.
+  const evacuable = (seed: number) => (seed % 3 === 0 ? ['east', 'west'] : undefined);
+  const specs = Array.from({ length: 400 }, (_, seed) => randomPolicy(new Rng(seed), seed % 2 === 0, { self: 'cart', others: ['cart-canary', 'made-up'] }, evacuable(seed)));
 
   it('draws only policies Herald accepts', () => {
     for (const spec of specs) expect(validatePolicySpec(spec)).toEqual({ ok: true, spec });
+  });
+
+  it('evacuates only in mesh-defaults objects, and only real clusters', () => {
+    specs.forEach((spec, seed) => {
+      const evacuate = spec.locality?.evacuate;
+      if (evacuable(seed) === undefined) expect(spec.locality ?? {}).not.toHaveProperty('evacuate');
+      else for (const cluster of evacuate ?? []) expect(evacuable(seed)).toContain(cluster);
+    });
   });
 
   it('sets every field of every section somewhere, and every balancer', () => {

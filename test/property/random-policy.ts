@@ -51,7 +51,11 @@ function mendSplit(rng: Rng, split: { service: string; weight: number }[], self:
   if (!split.some((entry) => entry.weight > 0)) split[rng.int(0, split.length - 1)]!.weight = rng.int(1, 10_000);
 }
 
-export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { self: string; others: readonly string[] }): ServicePolicySpec {
+/**
+ * `evacuable`: the kube clusters a mesh-defaults object may evacuate; without it (a service's own
+ * object, which may not evacuate) the spec has no evacuate or evacuateMode.
+ */
+export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { self: string; others: readonly string[] }, evacuable?: readonly string[]): ServicePolicySpec {
   const spec: Record<string, Record<string, unknown>> = {};
   for (const section of POLICY_SECTIONS) {
     const forced = withBalancer && (section === 'loadBalancing' || section === 'routes');
@@ -95,6 +99,12 @@ export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { sel
   const locality = spec.locality;
   // zoneMinEndpoints is valid only beside zone PreferSameZone.
   if (locality?.zoneMinEndpoints !== undefined) locality.zone = 'PreferSameZone';
+  if (locality !== undefined) {
+    // Real cluster names (a made-up one evacuates nothing), some or all of them; the mode needs the list.
+    if (evacuable === undefined || evacuable.length === 0) delete locality.evacuate;
+    else if (locality.evacuate !== undefined) locality.evacuate = evacuable.filter((_, i) => i === 0 || rng.chance(0.5));
+    if (locality.evacuate === undefined) delete locality.evacuateMode;
+  }
   return spec as ServicePolicySpec;
 }
 
@@ -128,6 +138,7 @@ export function randomPolicies(rng: Rng, mesh: RandomMesh, generation: number): 
     objects.push({ cluster: first, namespace: object.namespace, name: object.name, generation, spec });
     place(object.namespace, object.name, spec);
   });
-  if (rng.chance(0.4)) objects.push({ cluster: rng.pick(clusters), namespace: DEFAULTS_NAMESPACE, name: DEFAULTS_POLICY_NAME, generation, spec: randomPolicy(rng) });
+  if (rng.chance(0.4))
+    objects.push({ cluster: rng.pick(clusters), namespace: DEFAULTS_NAMESPACE, name: DEFAULTS_POLICY_NAME, generation, spec: randomPolicy(rng, false, undefined, clusters) });
   return objects;
 }

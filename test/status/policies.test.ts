@@ -24,10 +24,11 @@ const VIEW = {
     { cluster: 'east', namespace: 'shop', name: 'cart', generation: 5, keptGeneration: 4, atMs: 1, errors: [{ path: 'spec.connection.connectTimeoutMs', message: 'must be ≥ 1' }] },
   ],
   conflicts: [{ namespace: 'shop', name: 'cart', clusters: ['west', 'east'], chosen: 'west' }],
+  evacuation: { clusters: ['south', 'north'], mode: 'Drain', from: { cluster: 'west', namespace: 'herald', name: 'mesh-defaults', generation: 2 } },
 };
 
 describe('herald status policies', () => {
-  it('prints one line per service and section with its origin, then rejections, conflicts and unavailable clusters', () => {
+  it('prints one line per service and section with its origin, then rejections, conflicts, unavailable clusters and the evacuation', () => {
     expect(formatPoliciesTable(parsePolicies(VIEW))).toBe(
       [
         'SERVICE    SECTION           FROM      OBJECT                     GENERATION  IGNORED BY PROXYLESS',
@@ -37,6 +38,7 @@ describe('herald status policies', () => {
         'REJECTED east/shop/cart generation 5: spec.connection.connectTimeoutMs: must be ≥ 1 (generation 4 in effect)',
         "CONFLICT shop/cart: copies in west, east differ; serving west's",
         'UNAVAILABLE south: no ServicePolicy CRD installed',
+        'EVACUATING south, north (Drain): west/herald/mesh-defaults generation 2',
         '',
       ].join('\n'),
     );

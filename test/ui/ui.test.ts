@@ -68,7 +68,8 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const policySources = clusters.map(
       (c) =>
         new StaticPolicySource(c.name, [
-          ...demoPolicies(c.name),
+          // The mesh defaults also evacuate a cluster the demo does not have: the page shows it, traffic does not move.
+          ...demoPolicies(c.name).map((p) => (p.name === 'mesh-defaults' ? { ...p, spec: { ...(p.spec as object), locality: { evacuate: ['retired'] } } } : p)),
           ...(c.name === 'west' ? [{ cluster: 'west', namespace: 'shop', name: 'frontend', generation: 4, spec: { connection: { connectTimeoutMs: 0, [HOSTILE_FIELD]: 1 } } }] : []),
         ]),
     );
@@ -181,6 +182,10 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     expect(await field('outlierDetection.consecutive5xx').getAttribute('data-origin')).toBe('defaults');
     expect(await field('outlierDetection.consecutive5xx').textContent()).toContain('mesh defaults east/herald/mesh-defaults generation 1');
     expect(await payments.locator('.counts', { hasText: 'proxyless gRPC ignores' }).textContent()).toContain('outlierDetection.consecutive5xx');
+    // The evacuation the mesh defaults ask for, with the object it came from.
+    expect(await page.locator('[data-evacuation="retired"]').textContent()).toMatch(
+      /^evacuating retired LastPriority · every client gets their endpoints last · east\/herald\/mesh-defaults generation 1$/,
+    );
     // Every service the mesh defaults reach is listed, not only those with an object of their own.
     expect(await page.locator('[data-policy-service]').count()).toBe(6);
     // west's rejected generation, with its field paths as text, and what stays in effect.
