@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdsClient } from '../../src/xdsclient/index.js';
 import { HERALD_MAIN, HeraldProcess } from './harness/herald.js';
 import { eventually } from './harness/processes.js';
-import { shippedClusterRole } from './harness/rbac.js';
+import { installPolicyCrd, shippedClusterRole } from './harness/rbac.js';
 import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
 import { endpointMap, envoy, until } from './harness/xds.js';
 
@@ -106,6 +106,8 @@ describe.skipIf(bins === '')('e2e: remote-secret credentials, rotated under a ru
       ['get', 'configmaps', '', false],
       ['list', 'services', '', false],
       ['list', 'deployments', 'apps', false],
+      ['watch', 'servicepolicies', 'herald.io', true],
+      ['patch', 'servicepolicies', 'herald.io', false],
     ];
     const answers = await Promise.all(table.map(async ([verb, resource, group]) => [verb, resource, await may(verb, resource, group)]));
     expect(answers).toEqual(table.map(([verb, resource, , allowed]) => [verb, resource, allowed]));
@@ -115,6 +117,9 @@ describe.skipIf(bins === '')('e2e: remote-secret credentials, rotated under a ru
   it('lets Herald watch the cluster with the kubeconfig it printed', async () => {
     await remote.kubelet.runPod({ name: 'shop-1', service: 'shop', node: 'remote-n1', ip: '10.9.0.1', port: 8080 });
     await remote.kubelet.runPod({ name: 'shop-2', service: 'shop', node: 'remote-n1', ip: '10.9.0.2', port: 8080 });
+    // As deploy/ installs it: Herald then watches ServicePolicies over the same credentials as pods,
+    // instead of probing every few seconds for a CRD that is not there.
+    await installPolicyCrd(remote.kube);
     herald = await HeraldProcess.start({ group: env.group, dir: env.dir, clusters: [{ name: 'remote', kubeconfig: mount.path }], initialSyncTimeout: '30s' });
     client = envoy(herald.xdsTarget, 'remote-envoy');
     await until(client, 'both shop pods', (c) => endpointMap(c, 'shop.default').size === 2, 30_000, ['shop.default']);

@@ -58,3 +58,26 @@ export async function applyRbac(cluster: KubeCluster): Promise<void> {
     },
   });
 }
+
+export const CRD_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy', 'crd', 'servicepolicies.yaml');
+
+/**
+ * Installs the shipped ServicePolicy CRD in `cluster` and waits until it is served, as a cluster
+ * set up from deploy/ has it: Herald then holds a watch on servicepolicies instead of probing
+ * for the CRD.
+ */
+export async function installPolicyCrd(cluster: KubeCluster): Promise<void> {
+  const crd = loadAllYaml(readFileSync(CRD_FILE, 'utf8'))[0] as KubernetesObject;
+  const api = KubernetesObjectApi.makeApiClient(cluster.kubeConfig('admin'));
+  await api.create(crd);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const served = await api.list('herald.io/v1alpha1', 'ServicePolicy').then(
+      () => true,
+      () => false,
+    );
+    if (served) return;
+    if (Date.now() > deadline) throw new Error('e2e: the ServicePolicy CRD was not served within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
