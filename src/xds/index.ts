@@ -1,5 +1,6 @@
 // The xDS server's public face: everything outside src/xds imports from here only.
-export { type DependencySetListener, type PerspectiveListener, type ScopeExpansion, XdsServer, type XdsServerOptions } from './server.js';
+export { type ScopeExpansion, XdsServer, type XdsServerOptions } from './server.js';
+export type { DependencySetListener, PerspectiveListener } from './declarations.js';
 export type { HeldPerspective } from './bookkeeping/index.js';
 export { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from './transport/index.js';
 export { checkClientClaim, identityOf, subjectAltNames, type ClientIdentityPolicy, type IdentityRefusal, type PeerCertificateFields } from './transport/index.js';

@@ -37,20 +37,9 @@ import {
 } from './transport/index.js';
 import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from './wire/index.js';
 import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
-import { KeptNodes, NameSetTable, PerspectiveTable, ResponseTally, ScopeTable, SharedResponses, type HeldPerspective } from './bookkeeping/index.js';
+import { KeptNodes, NameSetTable, type PerspectiveTable, ResponseTally, ScopeTable, SharedResponses } from './bookkeeping/index.js';
+import { GuardedListeners, perspectiveTable, type DependencySetListener, type PerspectiveListener } from './declarations.js';
 import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
-
-/** The distinct perspectives clients declared (never the default one: a client that declared nothing). */
-export interface PerspectiveListener {
-  added(perspective: HeldPerspective): void;
-  removed(perspective: HeldPerspective): void;
-}
-
-/** The distinct dependency lists clients declared (each sorted, each name once). */
-export interface DependencySetListener {
-  added(dependencies: readonly string[]): void;
-  removed(dependencies: readonly string[]): void;
-}
 
 /**
  * Where a scoped client's wildcard reaches beyond what it declared: the services a declared
@@ -159,8 +148,8 @@ export class XdsServer {
   private readonly observers: StreamObservers;
   private readonly connections: ConnectionTable;
   private readonly timeoutSweep: NodeJS.Timeout;
-  private readonly dependencySetListeners = new Set<DependencySetListener>();
-  private readonly perspectiveListeners = new Set<PerspectiveListener>();
+  private readonly dependencySetListeners: GuardedListeners<DependencySetListener>;
+  private readonly perspectiveListeners: GuardedListeners<PerspectiveListener>;
   private readonly perspectives: PerspectiveTable;
 
   constructor(options: XdsServerOptions) {
@@ -187,6 +176,8 @@ export class XdsServer {
       count: (open) => metrics.xdsConnections.set(open),
     });
     this.observers = new StreamObservers(options.logger);
+    this.dependencySetListeners = new GuardedListeners(options.logger, 'dependency set listener');
+    this.perspectiveListeners = new GuardedListeners(options.logger, 'perspective listener');
     this.observers.add(streamMetricsObserver(options.metrics));
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
@@ -194,37 +185,15 @@ export class XdsServer {
     this.scopeLingerMs = options.scopeLingerMs ?? DEFAULT_SCOPE_LINGER_MS;
     const scopes = new ScopeTable(
       {
-        added: (scope) => this.guardListeners('dependency set added', (listener) => listener.added(scope.declared)),
-        removed: (scope) => this.guardListeners('dependency set removed', (listener) => listener.removed(scope.declared)),
+        added: (scope) => this.dependencySetListeners.each((listener) => listener.added(scope.declared)),
+        removed: (scope) => this.dependencySetListeners.each((listener) => listener.removed(scope.declared)),
       },
       expansion && ((service) => this.backendsOf(expansion, service)),
     );
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
     this.scopeMembers = new ScopeMembers((id) => this.streams.get(id), options.logger);
     this.observers.add(this.scopeMembers);
-    const perspectiveLog = new LogOnce();
-    this.perspectives = new PerspectiveTable(
-      {
-        added: (held) => {
-          metrics.xdsPerspectives.set(this.perspectives.size);
-          this.guardPerspectiveListeners((listener) => listener.added(held));
-        },
-        removed: (held) => {
-          metrics.xdsPerspectives.set(this.perspectives.size);
-          this.guardPerspectiveListeners((listener) => listener.removed(held));
-        },
-      },
-      options.maxPerspectives,
-      (perspective) => {
-        metrics.xdsPerspectivesRefused.inc();
-        if (perspectiveLog.shouldLog('full')) {
-          this.logger.warn(
-            { kubeCluster: perspective.kubeCluster, zone: perspective.zone, ignoresOverprovisioning: perspective.ignoresOverprovisioning === true, limit: this.perspectives.size },
-            'xDS perspective bound reached: streams declaring a new perspective read the replica view',
-          );
-        }
-      },
-    );
+    this.perspectives = perspectiveTable(metrics, options.logger, options.maxPerspectives, this.perspectiveListeners);
     this.context = {
       cache: options.cache,
       observers: this.observers,
@@ -391,8 +360,7 @@ export class XdsServer {
    * handling, so a listener must not call back into the server at once.
    */
   onDependencySets(listener: DependencySetListener): () => void {
-    this.dependencySetListeners.add(listener);
-    return () => this.dependencySetListeners.delete(listener);
+    return this.dependencySetListeners.add(listener);
   }
 
   /**
@@ -402,29 +370,9 @@ export class XdsServer {
    * cache does it in a microtask, which ends before the client can answer its first response.
    */
   onPerspectives(listener: PerspectiveListener): () => void {
-    this.perspectiveListeners.add(listener);
+    const remove = this.perspectiveListeners.add(listener);
     for (const held of this.perspectives.held()) listener.added(held);
-    return () => this.perspectiveListeners.delete(listener);
-  }
-
-  private guardPerspectiveListeners(call: (listener: PerspectiveListener) => void): void {
-    for (const listener of this.perspectiveListeners) {
-      try {
-        call(listener);
-      } catch (err) {
-        this.logger.error({ err, what: 'perspective listener' }, 'xDS internal error');
-      }
-    }
-  }
-
-  private guardListeners(what: string, call: (listener: DependencySetListener) => void): void {
-    for (const listener of this.dependencySetListeners) {
-      try {
-        call(listener);
-      } catch (err) {
-        this.logger.error({ err, what }, 'xDS internal error');
-      }
-    }
+    return remove;
   }
 
   /** Stream ids subscribed to a resource, by name or wildcard. */
