@@ -5,15 +5,14 @@
 // 400 RPCs within five binomial standard deviations. A graceful DELETE of the canary's pod
 // (left terminating: DRAINING) drops its weight to 0, and every RPC then succeeds on cart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ClientInfo } from '../../src/xds/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { GRPC_GO, GRPC_JS } from '../interop/probe-clients.js';
 import { XdsProbe, type CallReport } from '../interop/xds-probe.js';
-import { HeraldProcess, REPO_ROOT } from './harness/herald.js';
+import { HeraldProcess } from './harness/herald.js';
 import { eventually } from './harness/processes.js';
+import { installPolicyCrd } from './harness/rbac.js';
 import { E2eEnv, e2eBins, type TestCluster } from './harness/suite.js';
 
 const bins = e2eBins();
@@ -100,8 +99,7 @@ describe.skipIf(bins === '' || missing.length > 0)(`e2e: a canary split moves re
       { name: 'east', nodes: [{ name: 'east-n1', zone: 'east-a', region: 'east' }] },
       { name: 'west', nodes: [{ name: 'west-n1', zone: 'west-a', region: 'west' }] },
     ]);
-    const crd = loadYaml<KubernetesObject>(readFileSync(path.join(REPO_ROOT, 'deploy', 'crd', 'servicepolicies.yaml'), 'utf8'));
-    await KubernetesObjectApi.makeApiClient(east.kube.kubeConfig('admin')).create(crd);
+    await installPolicyCrd(east.kube);
     for (const c of [east, west]) await c.kube.core().createNamespace({ body: { metadata: { name: NAMESPACE } } });
     const run = async (c: TestCluster, name: string, service: string, ip: string, node: string) => {
       const backend = await startEchoBackend(name, ip);
@@ -111,17 +109,6 @@ describe.skipIf(bins === '' || missing.length > 0)(`e2e: a canary split moves re
     await run(east, 'cart-0', 'cart', IPS.cart0, 'east-n1');
     await run(east, 'cart-1', 'cart', IPS.cart1, 'east-n1');
     await run(west, 'canary-0', 'cart-canary', IPS.canary, 'west-n1');
-    await eventually(
-      'ServicePolicies served',
-      async () =>
-        await east.kube
-          .kubeConfig('admin')
-          .makeApiClient(CustomObjectsApi)
-          .listClusterCustomObject(GROUP)
-          .then(() => true)
-          .catch(() => undefined),
-      60_000,
-    );
     herald = await HeraldProcess.start({
       group: env.group,
       dir: env.dir,
