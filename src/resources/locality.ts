@@ -4,7 +4,7 @@
 // asks for it, the client's zone; Envoy and proxyless gRPC both take the lowest priority that
 // can serve, so the tiers below are the whole failover story.
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { DEFAULT_PERSPECTIVE, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
+import { DEFAULT_PERSPECTIVE, DEFAULT_TERMINATING_FALLBACK, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
 
 /** What an assignment is built for: the client's view of the mesh. */
 export interface LoadAssignmentOptions {
@@ -14,9 +14,8 @@ export interface LoadAssignmentOptions {
   zone?: { name: string; minEndpoints: number };
   /**
    * Serve terminating pods that are still Ready as HEALTHY while the service has no HEALTHY
-   * endpoint anywhere (locality.terminatingFallback: Enabled). Off unless asked for: the last
-   * pods of a service are otherwise announced DRAINING like any other, which drain receipts
-   * (preStop waiting for the mesh) count on.
+   * endpoint anywhere. assignmentOptions sets it unless the policy says
+   * locality.terminatingFallback: Disabled; left out here, the builder sends DRAINING as stored.
    */
   terminatingFallback?: boolean;
   /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
@@ -46,7 +45,9 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   if (locality?.zone === 'PreferSameZone' && perspective.zone !== '') {
     options.zone = { name: perspective.zone, minEndpoints: locality.zoneMinEndpoints ?? DEFAULT_ZONE_MIN_ENDPOINTS };
   }
-  if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
+  // On unless turned off: like kube-proxy, a service whose only pods are terminating keeps them
+  // serving through their grace rather than being left with nothing.
+  if ((locality?.terminatingFallback ?? DEFAULT_TERMINATING_FALLBACK) === 'Enabled') options.terminatingFallback = true;
   if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
   if (locality?.evacuate !== undefined) options.evacuate = { clusters: locality.evacuate, drain: locality.evacuateMode === 'Drain' };
   if (perspective.ignoresOverprovisioning === true) options.ignoresOverprovisioning = true;

@@ -140,8 +140,12 @@ describe('ResourcePipeline terminating fallback', () => {
     return { services, pipeline, tracked, health, gauge, count };
   }
 
-  it('locality.terminatingFallback: Enabled serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async () => {
-    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup({ locality: { terminatingFallback: 'Enabled' } });
+  it.each<{ what: string; policy: ServicePolicySpec }>([
+    { what: 'unset (the default)', policy: {} },
+    { what: 'unset in a locality section', policy: { locality: { zone: 'None' } } },
+    { what: 'Enabled', policy: { locality: { terminatingFallback: 'Enabled' } } },
+  ])('locality.terminatingFallback $what serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async ({ policy }) => {
+    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup(policy);
     services.set('echo', svc('echo', [ep('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
@@ -158,11 +162,8 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(tracked).toEqual(['10.0.0.1']);
   });
 
-  it.each<{ what: string; policy: ServicePolicySpec }>([
-    { what: 'unset', policy: {} },
-    { what: 'Disabled', policy: { locality: { terminatingFallback: 'Disabled' } } },
-  ])('locality.terminatingFallback $what sends DRAINING as stored, and the drain is tracked', async ({ policy }) => {
-    const { services, pipeline, tracked, health, gauge } = fallbackSetup(policy);
+  it('locality.terminatingFallback: Disabled sends DRAINING as stored, and the drain is tracked', async () => {
+    const { services, pipeline, tracked, health, gauge } = fallbackSetup({ locality: { terminatingFallback: 'Disabled' } });
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     expect(health()).toEqual(['DRAINING']);

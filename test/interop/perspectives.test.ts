@@ -2,12 +2,11 @@
 // the replica's: one Herald (--local-cluster kube-a) serves two clients of each real proxyless
 // client, one declaring kube-a and one kube-b, and each sends its calls to its own cluster's
 // backends while they are healthy, then fails over to the other cluster; and with no HEALTHY
-// endpoint left anywhere, the terminating pods that are still Ready keep taking calls.
+// endpoint left anywhere, the terminating pods that are still Ready keep taking calls (the
+// terminating fallback, on by default).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
-import type { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import type { ManualSource } from '../helpers/manual-source.js';
-import { DEFAULTS_POLICY_NAME } from '../../src/policy/index.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { startTwoClusterMesh, type TwoClusterMesh } from './two-cluster-mesh.js';
@@ -23,13 +22,12 @@ CLIENTS.forEach((client, index) => {
     let mesh: TwoClusterMesh | undefined;
     let kubeA: ManualSource;
     let kubeB: ManualSource;
-    let policies: ManualPolicySource;
     let daemon: Daemon;
     let probes: Map<string, XdsProbe>;
 
     beforeAll(async () => {
       mesh = await startTwoClusterMesh(launch, client.name, ip);
-      ({ kubeA, kubeB, policies, daemon, probes } = mesh);
+      ({ kubeA, kubeB, daemon, probes } = mesh);
     });
 
     afterAll(async () => {
@@ -50,8 +48,7 @@ CLIENTS.forEach((client, index) => {
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
     });
 
-    it('locality.terminatingFallback: Enabled, every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
-      policies.sync([{ cluster: 'kube-a', namespace: 'herald', name: DEFAULTS_POLICY_NAME, generation: 1, spec: { locality: { terminatingFallback: 'Enabled' } } }]);
+    it('by default (no ServicePolicy), every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
       for (const name of ['a-0', 'a-1']) kubeA.update(`default/${name}`, { terminating: true, gracePeriodSeconds: 60 });
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('b-0+b-1');
