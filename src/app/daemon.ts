@@ -250,6 +250,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     localCluster: options.localCluster,
     graceOf: (cluster, podKey) => store.pod(cluster, podKey)?.gracePeriodSeconds,
   });
+  metrics.setSpillReader(() => pipeline.spillingServices());
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));

@@ -13,6 +13,7 @@ import {
 } from '../model/index.js';
 import { specKey, type PolicyChange } from '../policy/index.js';
 import {
+  assignmentKeySpills,
   hashPolicyFor,
   kindsReading,
   replicaAssignmentOptions,
@@ -80,6 +81,8 @@ interface BuiltVariants {
   plainKey: string;
   /** variantKey → encoded resource, for the keys live perspectives had. */
   byKey: Map<string, Buffer>;
+  /** perspective key → its variantKey, for the live perspectives (what herald_spill_services counts). */
+  keyOf: Map<string, string>;
   /** What they were built from. */
   view: ServiceEndpoints;
   policy: ServicePolicySpec;
@@ -172,6 +175,7 @@ export class ResourcePipeline {
   perspectiveRemoved(held: LivePerspective): void {
     this.live.delete(held.key);
     this.addedPerspectives.delete(held.key);
+    for (const kinds of this.variants.values()) for (const built of kinds.values()) built.keyOf.delete(held.key);
     this.deps.cache.forgetPerspective(held.key);
   }
 
@@ -185,7 +189,7 @@ export class ResourcePipeline {
       for (const [kind, built] of kinds) {
         let grew = false;
         for (const key of added) {
-          const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, this.live.get(key)!);
+          const variantKey = this.variantKeyOf(kind, built, key, this.live.get(key)!);
           if (variantKey === built.plainKey || built.byKey.has(variantKey)) {
             if (variantKey !== built.plainKey) grew = true;
             continue;
@@ -201,11 +205,38 @@ export class ResourcePipeline {
     if (entries.length > 0) this.deps.cache.apply(entries);
   }
 
+  /** The variantKey of a perspective's view of `built`, noted in its keyOf. */
+  private variantKeyOf(kind: ResourceKind, built: BuiltVariants, key: string, perspective: Perspective): string {
+    const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, perspective);
+    built.keyOf.set(key, variantKey);
+    return variantKey;
+  }
+
+  /**
+   * Services whose assignment, for some connected client that ignores overprovisioning, moves
+   * traffic to a later priority through spill weights (herald_spill_services). Read at scrape
+   * time from the variant keys already computed: nothing is built or encoded for it.
+   */
+  spillingServices(): number {
+    let count = 0;
+    for (const kinds of this.variants.values()) {
+      const keyOf = kinds.get('endpoint')?.keyOf;
+      if (!keyOf) continue;
+      for (const [key, variantKey] of keyOf) {
+        if (this.live.has(key) && assignmentKeySpills(variantKey)) {
+          count += 1;
+          break;
+        }
+      }
+    }
+    return count;
+  }
+
   /** perspective key → bytes, for every live perspective whose view differs from the plain one. */
   private variantBytes(kind: ResourceKind, built: BuiltVariants): Map<string, Buffer> {
     const out = new Map<string, Buffer>();
     for (const [key, perspective] of this.live) {
-      const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, perspective);
+      const variantKey = this.variantKeyOf(kind, built, key, perspective);
       if (variantKey === built.plainKey) continue;
       let bytes = built.byKey.get(variantKey);
       if (!bytes) built.byKey.set(variantKey, (bytes = this.encodeFor(kind, built.view, built.policy, perspective)));
@@ -331,7 +362,7 @@ export class ResourcePipeline {
     const translator = TRANSLATORS[kind];
     if (!translator.variantKey) return { kind, name: service, any };
     const plainKey = translator.variantKey(view, this.settings, policy, DEFAULT_PERSPECTIVE);
-    const built: BuiltVariants = { plainKey, byKey: new Map(), view, policy };
+    const built: BuiltVariants = { plainKey, byKey: new Map(), keyOf: new Map(), view, policy };
     let kinds = this.variants.get(service);
     if (!kinds) this.variants.set(service, (kinds = new Map<ResourceKind, BuiltVariants>()));
     kinds.set(kind, built);

@@ -141,7 +141,20 @@ export function assignmentKey(endpoints: readonly EndpointRecord[], options: Loa
   // A client that ignores overprovisioning reads the plain variant too while nothing spills; the spill's weights follow from the endpoints and priorities already keyed.
   const spills = options.ignoresOverprovisioning === true && spillPlacement(spillLocalities(uniqueAddresses(evacuated.endpoints, priority), priority)) !== undefined;
   const key = [options.terminatingFallback === true, evacuated.drained, groups];
+  // Every other element is an array or a boolean, so only this marker can end the key as SPILL_KEY_END.
   return JSON.stringify(spills ? [...key, 'spill'] : key);
+}
+
+/** The marker assignmentKey ends a key with when the assignment carries the spill. */
+const SPILL_KEY_END = ',"spill"]';
+
+/**
+ * Whether an assignmentKey is that of an assignment moving traffic to later priorities through
+ * spill weights (a client that ignores overprovisioning, while priority 0 is too weak to keep
+ * everything). Reads the key alone, so a count over many variants encodes and computes nothing.
+ */
+export function assignmentKeySpills(key: string): boolean {
+  return key.endsWith(SPILL_KEY_END);
 }
 
 /** Per priority, the health counts the spill is computed from (one pseudo-locality per priority: the merge decision only reads the sums). */

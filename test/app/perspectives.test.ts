@@ -36,7 +36,7 @@ function setup() {
     };
     return cla.endpoints.map((l) => `${l.priority ?? 0}:${l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address).join(',')}`);
   };
-  return { services, cache, pipeline, endpointBuilds, held, priorityOrder };
+  return { services, cache, pipeline, metrics, endpointBuilds, held, priorityOrder };
 }
 
 const A = { kubeCluster: 'a', zone: '' };
@@ -169,5 +169,41 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(health()).toEqual(['DRAINING']);
     expect(await gauge()).toBe(0);
     expect(tracked).toEqual(['10.0.0.1']);
+  });
+});
+
+describe('herald_spill_services', () => {
+  // Priority 0 (cluster a) 5 of 10 HEALTHY, the rest not Ready; priority 1 (cluster b) 2 HEALTHY:
+  // Envoy keeps 70 % in priority 0, so a client that ignores overprovisioning gets the spill.
+  const weak = (healthy: number) =>
+    svc('echo', [...Array.from({ length: 10 }, (_, i) => ep('a', `10.0.0.${i + 1}`, i < healthy ? 'HEALTHY' : 'UNHEALTHY')), ep('b', '10.1.0.1'), ep('b', '10.1.0.2')]);
+  const GRPC_A: Perspective = { kubeCluster: 'a', zone: '', ignoresOverprovisioning: true };
+
+  it('counts the services spilling for a connected client that ignores overprovisioning, read when scraped', async () => {
+    const { services, pipeline, metrics, held } = setup();
+    metrics.setSpillReader(() => pipeline.spillingServices());
+    const scraped = async () => /^herald_spill_services (\d+)$/m.exec(await metrics.registry.metrics())?.[1];
+    services.set('echo', weak(5));
+    services.set('steady', svc('steady', [ep('a', '10.0.1.1'), ep('b', '10.1.1.1')]));
+    pipeline.rebuild(['echo', 'steady']);
+    // Only Envoy-like clients: nobody gets a spill.
+    pipeline.perspectiveAdded(held(B));
+    await tick();
+    expect(await scraped()).toBe('0');
+
+    pipeline.perspectiveAdded(held(GRPC_A));
+    await tick();
+    expect(await scraped()).toBe('1');
+
+    // Healed: 8 of 10 HEALTHY keeps everything in priority 0.
+    services.set('echo', weak(8));
+    pipeline.rebuild(['echo']);
+    expect(await scraped()).toBe('0');
+
+    services.set('echo', weak(5));
+    pipeline.rebuild(['echo']);
+    expect(await scraped()).toBe('1');
+    pipeline.perspectiveRemoved(held(GRPC_A));
+    expect(await scraped()).toBe('0');
   });
 });

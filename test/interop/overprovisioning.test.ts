@@ -5,6 +5,7 @@
 // in Envoy's proportions: 1.4 × the HEALTHY share of priority 0 stays, the rest moves.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
+import { HeraldMetrics } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
 import { startMeshDaemon } from './mesh-daemon.js';
@@ -40,6 +41,9 @@ CLIENTS.forEach((client, index) => {
     let kubeA: ManualSource;
     let daemon: Daemon;
     let probe: XdsProbe;
+    const metrics = new HeraldMetrics({ defaultMetrics: false });
+    /** herald_spill_services, as a scrape reads it. */
+    const spilling = async () => (await metrics.spillServices.get()).values[0]?.value;
 
     /** Calls until a round lands on exactly `want` (the new assignment has reached the client and its subchannels are READY). */
     async function landsOn(want: (backends: string[]) => boolean, what: string): Promise<void> {
@@ -65,7 +69,7 @@ CLIENTS.forEach((client, index) => {
       const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: `${cluster}-z` });
       kubeA = new ManualSource('kube-a', { pods: backends.slice(0, A_PODS).map((b) => pod('kube-a', b)), nodes: [node('kube-a')] });
       const kubeB = new ManualSource('kube-b', { pods: backends.slice(A_PODS).map((b) => pod('kube-b', b)), nodes: [node('kube-b')] });
-      daemon = await startMeshDaemon([kubeA, kubeB]);
+      daemon = await startMeshDaemon([kubeA, kubeB], metrics);
       probe = await XdsProbe.start({
         launch,
         label: `${client.name}-spill`,
@@ -97,6 +101,7 @@ CLIENTS.forEach((client, index) => {
       expect(report.errors).toBe(0);
       expect(toB(report)).toBe(0);
       expect(variants()).toBe(0);
+      expect(await spilling()).toBe(0);
     });
 
     it.each([
@@ -112,6 +117,7 @@ CLIENTS.forEach((client, index) => {
       expect({ got, low, high, inside: got >= low && got <= high }).toEqual({ got, low, high, inside: true });
       // The spill is a variant of its own: the client announced the feature itself (Herald's bootstrap here says nothing of it).
       expect(variants()).toBe(1);
+      expect(await spilling()).toBe(1);
     });
 
     it('no HEALTHY endpoint left in kube-a: everything goes to kube-b', async () => {
@@ -124,6 +130,7 @@ CLIENTS.forEach((client, index) => {
     it('all HEALTHY again: back to kube-a alone, and nothing was NACKed', async () => {
       notReady(0);
       await landsOn((b) => b.length === A_PODS && b.every((name) => name.startsWith('a-')), 'every kube-a backend');
+      expect(await spilling()).toBe(0);
       for (const s of daemon.xds.clients()) {
         for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
       }
