@@ -225,6 +225,8 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     history: drainHistory,
     clusters: () => options.sources.map((source) => source.name),
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
+    // Asked only once serving (admin requests), after the pipeline below exists.
+    servedByFallback: (cluster, podKey) => pipeline.servedByFallback(cluster, podKey),
     replica,
   });
   metrics.setPolicyReader({

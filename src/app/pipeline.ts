@@ -125,8 +125,8 @@ export class ResourcePipeline {
   private readonly published = new Map<string, Published>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
-  /** Services served their terminating-but-Ready endpoints because none is HEALTHY. */
-  private readonly fallingBack = new Set<string>();
+  /** Services served their terminating-but-Ready endpoints because none is HEALTHY, with those pods ("cluster/podKey"). */
+  private readonly fallingBack = new Map<string, Set<string>>();
   private settings: TranslationSettings;
   private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
   private readonly kindsOnProtocolChange = kindsReading(PROTOCOL_CHANGED, PUSH_ORDER);
@@ -393,14 +393,22 @@ export class ResourcePipeline {
     }
   }
 
+  /** Whether the pod is terminating and served HEALTHY by the terminating fallback (for drain receipts). */
+  servedByFallback(cluster: string, podKey: string): boolean {
+    const id = `${cluster}/${podKey}`;
+    for (const pods of this.fallingBack.values()) if (pods.has(id)) return true;
+    return false;
+  }
+
   /** Counts and logs a service entering or leaving the terminating fallback. */
   private noteFallback(service: string, fallback: boolean, view: ServiceEndpoints | undefined): void {
-    if (fallback === this.fallingBack.has(service)) return;
+    const was = this.fallingBack.has(service);
+    const pods = new Set((fallback ? (view?.endpoints ?? []) : []).filter((e) => e.servingWhileTerminating === true).map((e) => `${e.cluster}/${e.podKey}`));
+    if (fallback) this.fallingBack.set(service, pods);
+    if (fallback === was) return;
     if (fallback) {
-      this.fallingBack.add(service);
       this.deps.metrics.terminatingFallbacks.inc();
-      const serving = view?.endpoints.filter((e) => e.servingWhileTerminating === true).length ?? 0;
-      this.deps.logger.warn({ service, endpoints: serving }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
+      this.deps.logger.warn({ service, endpoints: pods.size }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
     } else {
       this.fallingBack.delete(service);
       this.deps.logger.info({ service }, 'terminating fallback ended: the service has HEALTHY endpoints again, or no Ready terminating one');

@@ -153,6 +153,9 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(health()).toEqual(['HEALTHY']);
     expect([await gauge(), await count()]).toEqual([1, 1]);
     expect(tracked).toEqual([]);
+    // Drain receipts ask which pods the fallback serves.
+    expect(pipeline.servedByFallback('a', 'default/pod-10.0.0.1-8080')).toBe(true);
+    expect(pipeline.servedByFallback('b', 'default/pod-10.0.0.1-8080')).toBe(false);
 
     // A replacement pod is HEALTHY: the terminating one is DRAINING now, and its drain is tracked.
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1'), ep('b', '10.1.0.2')]));
@@ -160,6 +163,7 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(health().sort()).toEqual(['DRAINING', 'HEALTHY']);
     expect([await gauge(), await count()]).toEqual([0, 1]);
     expect(tracked).toEqual(['10.0.0.1']);
+    expect(pipeline.servedByFallback('a', 'default/pod-10.0.0.1-8080')).toBe(false);
   });
 
   it('locality.terminatingFallback: Disabled sends DRAINING as stored, and the drain is tracked', async () => {

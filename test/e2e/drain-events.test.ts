@@ -167,7 +167,9 @@ describe.skipIf(bins === '')('e2e: drain Events and wait-drained', () => {
     // What a preStop hook sees meanwhile: not drained, and every client still holds the pod HEALTHY.
     const early = await ask('2s');
     expect(early.code).toBe(1);
-    expect(early.stdout).toMatch(/^not drained after [\d.]+s: pod default\/solo-0 \(cluster dc1\): 1\/1 replicas do not agree: /);
+    expect(early.stdout).toMatch(
+      /^not drained after [\d.]+s: pod default\/solo-0 \(cluster dc1\): 1\/1 replicas do not agree: 127\.0\.0\.1:\d+ \(herald-e2e-0\): fallback, 0\/0 clients ACKed\n$/,
+    );
     for (const c of clients) expect(endpointMap(c, 'solo.default').get('10.9.6.1:8080')?.health).toBe('HEALTHY');
 
     await cluster.kubelet.runPod({ name: 'solo-1', service: 'solo', node: 'dc1-n1', ip: '10.9.6.2', port: 8080 });
