@@ -3,7 +3,9 @@
 // in its Node's client_features itself, whatever the bootstrap says; Herald (run with
 // --include-not-ready, so not-Ready pods are sent UNHEALTHY and lower a priority's health as they
 // do for Envoy) merges priorities and weights localities so the calls spill to the other cluster
-// in Envoy's proportions: 1.4 × the HEALTHY share of priority 0 stays, the rest moves.
+// in Envoy's proportions: 1.4 × the HEALTHY share of priority 0 stays, the rest moves. Both
+// clusters are in zone z1, so the merged localities keep apart by their spill sub_zone and the
+// unmerged priority 1 by its priority sub_zone.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
@@ -65,7 +67,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       const names = [...Array.from({ length: A_PODS }, (_, i) => `a-${i}`), 'b-0', 'b-1'];
       for (const [i, name] of names.entries()) backends.push(await startEchoBackend(name, ip(i + 1)));
       const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-n` });
-      const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: `${cluster}-z` });
+      const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: 'z1' });
       kubeA = new ManualSource('kube-a', { pods: backends.slice(0, A_PODS).map((b) => pod('kube-a', b)), nodes: [node('kube-a')] });
       const kubeB = new ManualSource('kube-b', { pods: backends.slice(A_PODS).map((b) => pod('kube-b', b)), nodes: [node('kube-b')] });
       daemon = await startMeshDaemon([kubeA, kubeB]);
@@ -75,7 +77,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
         target: 'xds:///echo',
         bootstrap: {
           xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-          node: { id: `${client.name}-spill`, locality: { region: 'r1', zone: 'kube-a-z' }, metadata: { 'herald.io/kube-cluster': 'kube-a' } },
+          node: { id: `${client.name}-spill`, locality: { region: 'r1', zone: 'z1' }, metadata: { 'herald.io/kube-cluster': 'kube-a' } },
         },
       });
     });

@@ -12,7 +12,7 @@ import type { ManualSource } from '../helpers/manual-source.js';
 import { DEFAULTS_POLICY_NAME } from '../../src/policy/index.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
-import { startTwoClusterMesh, type TwoClusterMesh } from './two-cluster-mesh.js';
+import { startTwoClusterMesh, ZONE, type TwoClusterMesh } from './two-cluster-mesh.js';
 import type { XdsProbe } from './xds-probe.js';
 import { settledLanding } from './landing.js';
 import { LocalityRow } from './doc-table.js';
@@ -53,7 +53,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
         const streams = daemon.xds.clients().filter((c) => c.node?.id === `${client.name}-${cluster}`);
         expect(streams.length).toBeGreaterThan(0);
         for (const s of streams) {
-          expect({ kubeCluster: s.node?.heraldMetadata?.['herald.io/kube-cluster'], zone: s.node?.locality?.zone }).toEqual({ kubeCluster: cluster, zone: `${cluster}-z` });
+          expect({ kubeCluster: s.node?.heraldMetadata?.['herald.io/kube-cluster'], zone: s.node?.locality?.zone }).toEqual({ kubeCluster: cluster, zone: ZONE });
         }
       }
       nodeRow.pass();
