@@ -22,6 +22,7 @@ type ClusterName = 'east' | 'west' | 'north';
 const SHOP = 'shop.default';
 const SOLO = 'solo.default';
 const LEDGER = 'ledger.default';
+const PAIR = 'pair.default';
 const PORT = 8080;
 /** What the mesh defaults always say; evacuation is added to it and taken away again. */
 const LOCALITY = { zone: 'PreferSameZone', terminatingFallback: 'Enabled' };
@@ -249,6 +250,29 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
     ]);
     // gRPC: 1.4 × 5/10 = 70 % stays in east, split 3:2 by HEALTHY endpoints; 30 % goes to west's one locality.
     await settles(grpcZ1, 'gRPC east z1 client, ledger', (c) => localities(c, LEDGER), ['p0 east/z1 w4200', 'p0 east/z2 w2800', 'p0 west/z1 w3000']);
+  });
+
+  it('zoneMinEndpoints: 2 makes a zone a priority of its own only while it has two HEALTHY endpoints', async () => {
+    await policies.createNamespacedCustomObject({
+      ...POLICY,
+      namespace: 'default',
+      body: {
+        apiVersion: 'herald.io/v1alpha1',
+        kind: 'ServicePolicy',
+        metadata: { name: 'pair', namespace: 'default' },
+        spec: { locality: { zone: 'PreferSameZone', zoneMinEndpoints: 2, terminatingFallback: 'Enabled' } },
+      },
+    });
+    const east = clusters.east.kubelet;
+    await east.runPod({ name: 'pair-z1-1', service: 'pair', node: 'east-z1', ip: '10.51.1.1', port: PORT });
+    await east.runPod({ name: 'pair-z1-2', service: 'pair', node: 'east-z1', ip: '10.51.1.2', port: PORT });
+    await east.runPod({ name: 'pair-z2-1', service: 'pair', node: 'east-z2', ip: '10.51.2.1', port: PORT });
+    await clusters.west.kubelet.runPod({ name: 'pair-z2-1', service: 'pair', node: 'west-z2', ip: '10.52.2.1', port: PORT });
+    await settles(eastZ1, 'east z1 client, pair', (c) => tiers(c, PAIR), [tier(0, '10.51.1.1', '10.51.1.2'), tier(1, '10.51.2.1'), tier(2, '10.52.2.1')]);
+    // z2 has one HEALTHY endpoint, fewer than 2: no zone tier, all of east first.
+    await settles(eastZ2, 'east z2 client, pair', (c) => tiers(c, PAIR), [tier(0, '10.51.1.1', '10.51.1.2', '10.51.2.1'), tier(1, '10.52.2.1')]);
+    await east.setReady('default', 'pair-z1-2', false);
+    await settles(eastZ1, 'east z1 client, pair with one z1 pod Ready', (c) => tiers(c, PAIR), [tier(0, '10.51.1.1', '10.51.1.2/UNHEALTHY', '10.51.2.1'), tier(1, '10.52.2.1')]);
   });
 
   it('west evacuated through the mesh defaults goes last for the clients of east and north (and its own), and removing the entry brings every client home', async () => {
