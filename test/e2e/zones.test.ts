@@ -16,7 +16,7 @@ import { installPolicyCrd } from './harness/rbac.js';
 import { healthView, until } from './harness/xds.js';
 
 const bins = e2eBins();
-const POLICY = { group: 'herald.io', version: 'v1alpha1', plural: 'servicepolicies', namespace: 'herald' };
+const POLICY = { group: 'herald.io', version: 'v1alpha1', plural: 'servicepolicies' };
 const ZONES = ['z1', 'z2', 'z3'] as const;
 type ClusterName = 'east' | 'west' | 'north';
 const SHOP = 'shop.default';
@@ -98,19 +98,13 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
   /** In east's z1, announcing that it ignores overprovisioning (as grpc-js, grpc-go, grpc-java and C-core do). */
   let grpcZ1: AdsClient;
 
-  /** Replaces the mesh-defaults spec's locality section (the object exists from the start). */
-  async function meshDefaults(locality: Record<string, unknown>): Promise<void> {
-    const current = (await policies.getNamespacedCustomObject({ ...POLICY, name: 'mesh-defaults' })) as { metadata: { resourceVersion: string } };
-    await policies.replaceNamespacedCustomObject({
-      ...POLICY,
-      name: 'mesh-defaults',
-      body: {
-        apiVersion: 'herald.io/v1alpha1',
-        kind: 'ServicePolicy',
-        metadata: { name: 'mesh-defaults', namespace: 'herald', resourceVersion: current.metadata.resourceVersion },
-        spec: { locality },
-      },
-    });
+  /** Applies a ServicePolicy whose spec is this locality section in east (the policy cluster): created, or replaced when it exists. */
+  async function applyLocality(namespace: string, name: string, locality: Record<string, unknown>): Promise<void> {
+    const existing = (await policies.getNamespacedCustomObject({ ...POLICY, namespace, name }).catch(() => undefined)) as { metadata: { resourceVersion: string } } | undefined;
+    const metadata = { name, namespace, ...(existing ? { resourceVersion: existing.metadata.resourceVersion } : {}) };
+    const body = { apiVersion: 'herald.io/v1alpha1', kind: 'ServicePolicy', metadata, spec: { locality } };
+    if (existing) await policies.replaceNamespacedCustomObject({ ...POLICY, namespace, name, body });
+    else await policies.createNamespacedCustomObject({ ...POLICY, namespace, body });
   }
 
   beforeAll(async () => {
@@ -120,10 +114,7 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
     names.forEach((name, i) => (clusters[name] = started[i]!));
     await installPolicyCrd(clusters.east.kube);
     policies = clusters.east.kube.kubeConfig('admin').makeApiClient(CustomObjectsApi);
-    await policies.createNamespacedCustomObject({
-      ...POLICY,
-      body: { apiVersion: 'herald.io/v1alpha1', kind: 'ServicePolicy', metadata: { name: 'mesh-defaults', namespace: 'herald' }, spec: { locality: LOCALITY } },
-    });
+    await applyLocality('herald', 'mesh-defaults', LOCALITY);
     for (const name of names) {
       for (const zone of ZONES) {
         for (const [i, ip] of IP[name][zone].entries()) {
@@ -224,16 +215,7 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
   });
 
   it("README's worked example on real pods: a service whose own policy says zone: None, 5 of east's 10 pods Ready (3 in z1, 2 in z2) and west's 2, gives gRPC 4200 / 2800 / 3000", async () => {
-    await policies.createNamespacedCustomObject({
-      ...POLICY,
-      namespace: 'default',
-      body: {
-        apiVersion: 'herald.io/v1alpha1',
-        kind: 'ServicePolicy',
-        metadata: { name: 'ledger', namespace: 'default' },
-        spec: { locality: { zone: 'None', terminatingFallback: 'Enabled' } },
-      },
-    });
+    await applyLocality('default', 'ledger', { zone: 'None', terminatingFallback: 'Enabled' });
     const pods: { cluster: ClusterName; zone: string; ip: string; ready: boolean }[] = [
       ...[1, 2, 3, 4, 5, 6].map((n) => ({ cluster: 'east' as const, zone: 'z1', ip: `10.41.1.${n}`, ready: n <= 3 })),
       ...[1, 2, 3, 4].map((n) => ({ cluster: 'east' as const, zone: 'z2', ip: `10.41.2.${n}`, ready: n <= 2 })),
@@ -253,16 +235,7 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
   });
 
   it('zoneMinEndpoints: 2 makes a zone a priority of its own only while it has two HEALTHY endpoints', async () => {
-    await policies.createNamespacedCustomObject({
-      ...POLICY,
-      namespace: 'default',
-      body: {
-        apiVersion: 'herald.io/v1alpha1',
-        kind: 'ServicePolicy',
-        metadata: { name: 'pair', namespace: 'default' },
-        spec: { locality: { zone: 'PreferSameZone', zoneMinEndpoints: 2, terminatingFallback: 'Enabled' } },
-      },
-    });
+    await applyLocality('default', 'pair', { zone: 'PreferSameZone', zoneMinEndpoints: 2, terminatingFallback: 'Enabled' });
     const east = clusters.east.kubelet;
     await east.runPod({ name: 'pair-z1-1', service: 'pair', node: 'east-z1', ip: '10.51.1.1', port: PORT });
     await east.runPod({ name: 'pair-z1-2', service: 'pair', node: 'east-z1', ip: '10.51.1.2', port: PORT });
@@ -276,7 +249,7 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
   });
 
   it('west evacuated through the mesh defaults goes last for the clients of east and north (and its own), and removing the entry brings every client home', async () => {
-    await meshDefaults({ ...LOCALITY, evacuate: ['west'] });
+    await applyLocality('herald', 'mesh-defaults', { ...LOCALITY, evacuate: ['west'] });
     const evacuated = {
       eastZ1: [tier(0, ...IP.east.z1), tier(1, ...IP.east.z2, ...IP.east.z3), tier(2, ...NORTH), tier(3, ...WEST)],
       eastZ3: [tier(0, ...IP.east.z3), tier(1, ...IP.east.z1, ...IP.east.z2), tier(2, ...NORTH), tier(3, ...WEST)],
@@ -290,7 +263,7 @@ describe.skipIf(bins === '')('e2e: zones in three clusters', () => {
     await settles(westZ2, 'west z2 client, west evacuated', (c) => tiers(c, SHOP), evacuated.westZ2);
     expect(await herald.metric('herald_evacuated_clusters', { kube_cluster: 'west', mode: 'LastPriority' })).toBe(1);
 
-    await meshDefaults(LOCALITY);
+    await applyLocality('herald', 'mesh-defaults', LOCALITY);
     await settles(eastZ1, 'east z1 client, evacuation undone', (c) => tiers(c, SHOP), home.eastZ1());
     await settles(eastZ3, 'east z3 client, evacuation undone', (c) => tiers(c, SHOP), home.eastZ3());
     await settles(northZ3, 'north z3 client, evacuation undone', (c) => tiers(c, SHOP), home.northZ3());
