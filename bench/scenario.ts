@@ -437,6 +437,10 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
   result.deploy = deploy;
   if (old.length === 0) return;
   const meter = new PhaseMeter(server, pool);
+  // Every old pod is watched before the first step, and the status round trip makes sure each
+  // worker has taken the watches in: a watch sent beside its drain could reach a busy worker after
+  // the DRAINING assignment did, and the last step's drain would then never count as received.
+  for (const target of old) pool.watch(ROLLOUT_SERVICE, target.ip);
   const before = (await pool.status()).bytes;
   const observed = new Map<string, number>();
   const replies: Promise<unknown>[] = [];
@@ -447,7 +451,6 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
     const fresh: BenchEndpoint = mesh.newPod(ROLLOUT_SERVICE, 0, `rollout-v2-${i}`);
     const target = old[i]!;
     replies.push(server.request({ op: 'add', endpoint: fresh }));
-    pool.watch(ROLLOUT_SERVICE, target.ip);
     replies.push(server.request({ op: 'drain', pod: target.pod }).then((reply) => observed.set(target.ip, reply.atMs!)));
     await sleep(limits.deployStepMs);
   }
