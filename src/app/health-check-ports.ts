@@ -32,7 +32,7 @@ export class HealthCheckPortReport {
       if (before === undefined) return;
       this.unresolved.delete(service);
       this.deps.metrics.healthCheckPortUnresolved.remove({ service, port_name: before.portName });
-      this.deps.logger.info({ service, port_name: before.portName }, 'health check port name resolves for every endpoint again, or is no longer asked for');
+      this.deps.logger.info({ service, port_name: before.portName }, 'health check port name resolves for every endpoint, or the policy names none');
       return;
     }
     if (before !== undefined && before.portName !== portName) this.deps.metrics.healthCheckPortUnresolved.remove({ service, port_name: before.portName });
