@@ -5,7 +5,7 @@
 import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { assignedEndpoints, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
+import { assignedEndpoints, healthCheckPortOf, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -146,7 +146,9 @@ function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
   return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
 }
 
-function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): LbEndpointResource {
+function toLbEndpoint(e: EndpointRecord, options: LoadAssignmentOptions): LbEndpointResource {
+  // Per endpoint, not the cluster's health_checks[].alt_port: Envoy has never implemented alt_port.
+  const healthCheckPort = healthCheckPortOf(e, options);
   const address = { socket_address: { address: e.ip, port_value: e.port } };
   return {
     endpoint: healthCheckPort === undefined ? { address } : { address, health_check_config: { port_value: healthCheckPort } },
@@ -194,7 +196,7 @@ export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignme
         : { region: g.region, zone: g.zone };
     return {
       locality,
-      lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
+      lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options)),
       load_balancing_weight: { value: place?.weight ?? localityWeight(g.endpoints) },
       priority: place?.priority ?? g.priority,
     };
