@@ -4,7 +4,9 @@ import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { startDaemon } from '../src/app/index.js';
+import { DEFAULTS_POLICY_NAME } from '../src/policy/index.js';
 import { systemClock, type ClusterStatus, type NodeRecord, type PodRecord } from '../src/model/index.js';
+import { StaticPolicySource } from '../src/sources/sim/index.js';
 import type { ClusterSource, SourceSink } from '../src/sources/types.js';
 import { createLogger, HeraldMetrics } from '../src/telemetry/index.js';
 import type { BenchEndpoint, ControlCommand, ControlReply } from './mesh.js';
@@ -92,6 +94,20 @@ function toPod(e: BenchEndpoint): PodRecord {
   };
 }
 
+const POLICY_NAMESPACE = 'herald';
+
+/**
+ * BENCH_MESH_DEFAULTS (JSON): the spec of a mesh-defaults ServicePolicy, held by cluster c0 and
+ * read as a kube cluster's would be (validated, then applied to every service); absent, no
+ * policies, as `herald serve` without the CRD.
+ */
+function benchPolicies(): { sources: StaticPolicySource[]; clusters: string[]; namespace: string } | undefined {
+  const spec = process.env.BENCH_MESH_DEFAULTS;
+  if (spec === undefined) return undefined;
+  const source = new StaticPolicySource('c0', [{ cluster: 'c0', namespace: POLICY_NAMESPACE, name: DEFAULTS_POLICY_NAME, generation: 1, spec: JSON.parse(spec) as unknown }]);
+  return { sources: [source], clusters: ['c0'], namespace: POLICY_NAMESPACE };
+}
+
 async function main(): Promise<void> {
   const clusters = Number(process.env.BENCH_CLUSTERS ?? '3');
   const sources = Array.from({ length: clusters }, (_, k) => new BenchSource(`c${k}`));
@@ -102,7 +118,7 @@ async function main(): Promise<void> {
   const metrics = new HeraldMetrics();
   const localCluster = process.env.BENCH_LOCAL_CLUSTER;
   const daemon = await startDaemon(
-    { sources, localCluster, initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0, limits: LOADGEN_LIMITS }, admin: undefined },
+    { sources, localCluster, policies: benchPolicies(), initialSyncTimeoutMs: 3_600_000, xds: { host: '127.0.0.1', port: 0, limits: LOADGEN_LIMITS }, admin: undefined },
     { logger, metrics },
   );
   const drains = new Map<string, number[]>();
@@ -166,6 +182,7 @@ async function main(): Promise<void> {
         // Perspective variants held: one revision per service and distinct view that differs from the plain one.
         stats.endpointVariantNames = daemon.cache.variantCounts().endpoint.names;
         stats.endpointVariantRevisions = daemon.cache.variantCounts().endpoint.revisions;
+        stats.perspectives = (await metrics.xdsPerspectives.get()).values.reduce((sum, v) => sum + v.value, 0);
         const memory = process.memoryUsage();
         stats.heapUsedMb = memory.heapUsed / 2 ** 20;
         stats.heapTotalMb = memory.heapTotal / 2 ** 20;

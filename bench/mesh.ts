@@ -23,6 +23,12 @@ export interface MeshSpec {
   rolloutPods: number;
   /** A scoped mesh: each Envoy declares D of the N services (see scope.ts); absent, every Envoy takes all. */
   scope?: ScopeSpec;
+  /**
+   * Zones per kube cluster: each service's pods of a cluster are dealt out over its Z zones in
+   * turn, so every service with at least Z pods in a cluster has some in each of its zones.
+   * Absent: three zones per cluster, by address (the mesh every server is measured on).
+   */
+  zones?: number;
 }
 
 export const ROLLOUT_SERVICE = 'rollout';
@@ -54,9 +60,16 @@ function ipOf(cluster: number, index: number): string {
   return `10.${cluster + 1}.${(value >> 8) & 255}.${value & 255}`;
 }
 
+const ZONE_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
 function zoneOf(cluster: number, index: number): { region: string; zone: string } {
   const region = `region-${cluster}`;
-  return { region, zone: `${region}${'abc'[index % 3]}` };
+  return { region, zone: `${region}${ZONE_LETTERS[index % 3]}` };
+}
+
+/** The names of kube cluster `cluster`'s zones in a mesh of `zones` zones per cluster. */
+export function zoneNames(cluster: number, zones: number): string[] {
+  return Array.from({ length: zones }, (_, z) => `region-${cluster}${ZONE_LETTERS[z]}`);
 }
 
 /**
@@ -68,12 +81,17 @@ export class Mesh {
   readonly endpoints: BenchEndpoint[] = [];
   readonly serviceNames: string[] = [];
   private readonly nextIndex: number[];
+  /** With `zones`: pods so far per service and cluster, which deal the next one its zone. */
+  private readonly zoneTurn = new Map<string, number>();
 
   constructor(readonly spec: MeshSpec) {
     if (spec.services < 2) throw new Error('mesh needs at least 2 services');
     if (spec.rolloutPods < 1) throw new Error('the rollout service needs at least 1 pod: it is one of the N services');
     if (spec.endpoints < spec.rolloutPods + spec.services - 1) throw new Error('too few endpoints for the services');
     if (spec.endpoints / spec.clusters > 65_000) throw new Error('too many endpoints per cluster for a /16');
+    if (spec.zones !== undefined && (!Number.isInteger(spec.zones) || spec.zones < 1 || spec.zones > ZONE_LETTERS.length)) {
+      throw new Error(`zones per cluster must be a whole number from 1 to ${ZONE_LETTERS.length}, got ${spec.zones}`);
+    }
     this.nextIndex = Array.from({ length: spec.clusters }, () => 0);
     this.serviceNames.push(ROLLOUT_SERVICE);
     for (let s = 1; s < spec.services; s++) this.serviceNames.push(`svc-${String(s).padStart(4, '0')}`);
@@ -89,7 +107,16 @@ export class Mesh {
   newPod(service: string, cluster: number, pod: string): BenchEndpoint {
     const index = this.nextIndex[cluster]!;
     this.nextIndex[cluster] = index + 1;
-    return { pod, service, cluster: `c${cluster}`, ip: ipOf(cluster, index), port: PORT, ...zoneOf(cluster, index) };
+    return { pod, service, cluster: `c${cluster}`, ip: ipOf(cluster, index), port: PORT, ...this.placeOf(service, cluster, index) };
+  }
+
+  private placeOf(service: string, cluster: number, index: number): { region: string; zone: string } {
+    const zones = this.spec.zones;
+    if (zones === undefined) return zoneOf(cluster, index);
+    const key = `${service}/${cluster}`;
+    const turn = this.zoneTurn.get(key) ?? 0;
+    this.zoneTurn.set(key, turn + 1);
+    return { region: `region-${cluster}`, zone: zoneNames(cluster, zones)[turn % zones]! };
   }
 
   /**

@@ -1,10 +1,12 @@
 // Turns one result file into bench/RESULTS.md and the drain plot bench/drain-p99.svg.
-//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json] [--scoped SCOPED.json]
+//   node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json] [--scoped SCOPED.json] [--zones ZONES.json]
 // RESULT.json defaults to bench/results/full.json (what `npm run bench` writes), DIR to bench/.
 // Every figure in the report is read or computed from that one file, but those of the "Soak"
 // section: from SOAK.json, by default bench/results/soak.json (what `npm run soak` writes) if
 // there is one, and those of the "Scoped mesh" section: from SCOPED.json, by default
-// bench/results/scoped.json (what `npm run bench:scoped` writes) if there is one.
+// bench/results/scoped.json (what `npm run bench:scoped` writes) if there is one, and those of
+// the "Zone variants" section: from ZONES.json, by default bench/results/zones.json (what
+// `npm run bench:zones` writes) if there is one.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import type { SoakResult } from './soak.js';
 import { percentile, tailLabel } from './stats.js';
 import { COLORS, drainPlot, type Series } from './plot.js';
 import { scopedSection } from './report-scoped.js';
+import { zonesSection } from './report-zones.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 export const PLOT_FILE = 'drain-p99.svg';
@@ -410,9 +413,16 @@ function soakSection(soak: SoakResult, source: string): string[] {
 
 /**
  * `soak`: the result of `npm run soak` and its path, for the "Soak" section; `scoped`: a run of
- * scoped points and its path, for the "Scoped mesh" section; without them there is none.
+ * scoped points and its path, for the "Scoped mesh" section; `zones`: a `--zones` run and its
+ * path, for the "Zone variants" section; without them there is none.
  */
-export function renderReport(file: ResultFile, source: string, soak?: { result: SoakResult; source: string }, scoped?: { result: ResultFile; source: string }): string {
+export function renderReport(
+  file: ResultFile,
+  source: string,
+  soak?: { result: SoakResult; source: string },
+  scoped?: { result: ResultFile; source: string },
+  zones?: { result: ResultFile; source: string },
+): string {
   const limits = limitsOf(file);
   const m = file.machine;
   const subjects = subjectsOf(file);
@@ -454,7 +464,7 @@ export function renderReport(file: ResultFile, source: string, soak?: { result: 
     '`npm run bench` builds `bench/` and runs the whole matrix, writing `bench/results/full.json`, then this file and the plot; `bench/README.md` lists the options of `run.js`. To rebuild this file and the plot from the JSON without running anything:',
     '',
     '```sh',
-    'npx tsc -p bench/tsconfig.json && node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json]',
+    'npx tsc -p bench/tsconfig.json && node .cache/bench-js/bench/report.js [RESULT.json] [--out DIR] [--soak SOAK.json] [--scoped SCOPED.json] [--zones ZONES.json]',
     '```',
     '',
     '## Method',
@@ -468,12 +478,16 @@ export function renderReport(file: ResultFile, source: string, soak?: { result: 
     `Profiles, experiments and the CPU budget of a drain are in the [engineering notes](${NOTES_LINK}).`,
   );
   if (scoped) out.push('', ...scopedSection(scoped.result, scoped.source, { file, source }));
+  if (zones) out.push('', ...zonesSection(zones.result, zones.source));
   if (soak) out.push('', ...soakSection(soak.result, soak.source));
   return `${out.join('\n').trim()}\n`;
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, soak: { type: 'string' }, scoped: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { out: { type: 'string' }, soak: { type: 'string' }, scoped: { type: 'string' }, zones: { type: 'string' } },
+  });
   if (positionals.length > 1) throw new Error('report.js takes one result file');
   const input = resolve(positionals[0] ?? join(repo, 'bench/results/full.json'));
   const outDir = resolve(values.out ?? join(repo, 'bench'));
@@ -484,9 +498,11 @@ function main(): void {
   const scopedFile = resolve(values.scoped ?? join(repo, 'bench/results/scoped.json'));
   const scoped =
     values.scoped !== undefined || existsSync(scopedFile) ? { result: JSON.parse(readFileSync(scopedFile, 'utf8')) as ResultFile, source: relative(repo, scopedFile) } : undefined;
-  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source, soak, scoped));
+  const zonesFile = resolve(values.zones ?? join(repo, 'bench/results/zones.json'));
+  const zones = values.zones !== undefined || existsSync(zonesFile) ? { result: JSON.parse(readFileSync(zonesFile, 'utf8')) as ResultFile, source: relative(repo, zonesFile) } : undefined;
+  writeFileSync(join(outDir, 'RESULTS.md'), renderReport(file, source, soak, scoped, zones));
   writeFileSync(join(outDir, PLOT_FILE), renderPlot(file, source));
-  const also = [soak?.source, scoped?.source].filter((s) => s !== undefined);
+  const also = [soak?.source, scoped?.source, zones?.source].filter((s) => s !== undefined);
   process.stderr.write(`wrote RESULTS.md and ${PLOT_FILE} in ${outDir} from ${source}${also.length > 0 ? ` and ${also.join(' and ')}` : ''}\n`);
 }
 

@@ -20,8 +20,10 @@ export const RUN_OPTIONS = {
   // The Node that runs Herald (the load generator stays on this one): the image ships Node 24.
   'herald-node': { type: 'string' },
   loadgen: { type: 'string' },
-  // Herald only, Node load generator: the Envoys declare this many kube clusters (see SizePoint.perspectives).
+  // Herald only: the Envoys declare this many kube clusters (see SizePoint.perspectives).
   perspectives: { type: 'string' },
+  // Herald only: each point once per zone count listed, e.g. 1,3,1,3 (see MeshSpec.zones, scenario.ts zoneSetup).
+  zones: { type: 'string' },
   // Add this run's results to the label's result file instead of starting it afresh.
   append: { type: 'boolean', default: false },
 } as const;

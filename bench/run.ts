@@ -7,7 +7,9 @@
 //            --herald-node PATH (the Node binary that runs Herald; default: this one)
 //            --loadgen go|node (the load generator workers; default go when its binary builds, else node)
 //            --append (add to the label's result file, e.g. a Herald-only point to a run of all servers)
-//            --perspectives P (Herald, Node load generator: the Envoys declare P kube clusters, so Herald serves P assignment variants)
+//            --perspectives P (Herald only: the Envoys declare P kube clusters, so Herald serves P assignment variants)
+//            --zones Z[,Z…] (Herald only: each point once per Z, in order — pods over Z zones per cluster,
+//              mesh defaults locality.zone PreferSameZone, the Envoys in c0's zones by turns; --label zones)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -50,6 +52,19 @@ function parsePoints(text: string, clusters: number, drains: number, rolloutPods
     if (d && g) point.scope = { dependencies: d, sets: g };
     return point;
   });
+}
+
+/**
+ * `--zones Z[,Z…]`: every point once per listed Z, in that order, so alternating counts (1,3,1,3)
+ * see the same noise of a shared machine.
+ */
+function zonedPoints(points: SizePoint[], list: string, values: { subjects: string; perspectives?: string | undefined }): SizePoint[] {
+  const counts = list.split(',').map(Number);
+  if (counts.some((z) => !Number.isInteger(z) || z < 1)) throw new Error(`--zones wants whole numbers of at least 1, got ${list}`);
+  // Only Herald has zone preference; perspectives and zones are two different shapes.
+  if (values.subjects !== 'herald') throw new Error('--zones needs --subjects herald');
+  if (values.perspectives !== undefined) throw new Error('--zones and --perspectives do not go together');
+  return points.flatMap((point) => counts.map((zones) => ({ ...point, zones })));
 }
 
 /** The smoke points: the unscoped one, and a scoped one (5 of 20 services per Envoy, 10 sets). */
@@ -98,14 +113,15 @@ async function main(): Promise<void> {
   const values = parseRunArgs(process.argv.slice(2));
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
   const smoke = values.smoke;
-  const points = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
+  let points = smoke ? SMOKE_POINTS : parsePoints(values.points ?? DEFAULT_POINTS, Number(values.clusters), Number(values.drains), Number(values['rollout-pods']));
   if (values.perspectives !== undefined) {
     const perspectives = Number(values.perspectives);
     if (!Number.isInteger(perspectives) || perspectives < 1) throw new Error(`--perspectives must be a whole number of at least 1, got ${values.perspectives}`);
-    // Only the Node workers declare a kube cluster, and only Herald reads one.
-    if (values.loadgen !== 'node' || values.subjects !== 'herald') throw new Error('--perspectives needs --loadgen node --subjects herald');
+    // Only Herald reads a declared kube cluster.
+    if (values.subjects !== 'herald') throw new Error('--perspectives needs --subjects herald');
     for (const point of points) point.perspectives = perspectives;
   }
+  if (values.zones !== undefined) points = zonedPoints(points, values.zones, values);
   const limits: Limits = runLimits(values);
 
   const wanted = new Set(values.subjects.split(','));
@@ -166,7 +182,7 @@ async function main(): Promise<void> {
   for (const point of points) {
     for (const subject of subjects) {
       const scope = point.scope ? ` D=${point.scope.dependencies} G=${point.scope.sets}` : '';
-      log(`${subject.name} at S=${point.streams} N=${point.services} E=${point.endpoints} K=${point.clusters}${scope}`);
+      log(`${subject.name} at S=${point.streams} N=${point.services} E=${point.endpoints} K=${point.clusters}${scope}${point.zones !== undefined ? ` Z=${point.zones}` : ''}`);
       const run = await runScenario(subject, point, limits, log);
       if (run.scope && subject.name === 'herald') {
         // The floor for the most popular service's fan-out, under the same Node, in the same run.

@@ -2,7 +2,7 @@
 // drains, a rolling deploy — with every figure measured the same way for every server.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoadPool, type LoadgenSpec } from './loadgen/pool.js';
-import { Mesh, ROLLOUT_SERVICE, type BenchEndpoint, type MeshSpec } from './mesh.js';
+import { Mesh, ROLLOUT_SERVICE, zoneNames, type BenchEndpoint, type MeshSpec } from './mesh.js';
 import { ServerProcess, type ProcStats } from './procs.js';
 import { Scoping } from './scope.js';
 import { maxOf, summarize, type Summary } from './stats.js';
@@ -17,6 +17,41 @@ export interface SizePoint extends MeshSpec {
    * served as P variants; absent, the Envoys declare none.
    */
   perspectives?: number;
+  // zones (MeshSpec): Herald only. The mesh puts each service's pods of a cluster over Z zones,
+  // Herald's mesh defaults say `locality.zone: PreferSameZone`, and the Envoys declare kube
+  // cluster c0 and c0's zones in turn, so every service is served as Z zone variants (see zoneSetup).
+}
+
+/** The mesh-defaults policy of a zoned point: every service prefers the client's zone. */
+export const ZONE_POLICY = { locality: { zone: 'PreferSameZone' } };
+
+/**
+ * What the server and the Envoys are told at a point with `perspectives` or `zones`. Zoned: no
+ * --local-cluster and every Envoy in kube cluster c0, so even at Z = 1 each service has one
+ * variant besides the plain one (c0 first, then the other clusters; the plain view, with no
+ * cluster of its own, has every endpoint at priority 0) and Z = 1 and Z = 3 take the same path.
+ */
+export function zoneSetup(point: SizePoint): { env: Record<string, string>; places: { kubeClusters: string[]; zones: string[] } | undefined } {
+  if (point.zones !== undefined) return { env: { BENCH_MESH_DEFAULTS: JSON.stringify(ZONE_POLICY) }, places: { kubeClusters: ['c0'], zones: zoneNames(0, point.zones) } };
+  if (point.perspectives !== undefined) return { env: { BENCH_LOCAL_CLUSTER: 'c0' }, places: { kubeClusters: Array.from({ length: point.perspectives }, (_, k) => `c${k}`), zones: [] } };
+  return { env: {}, places: undefined };
+}
+
+/** A zoned point's drains as the Envoys checked them (each Envoy, on the assignment that carried the drain). */
+export interface ZoneChecks {
+  /** Per drain: distinct zones whose Envoys were sent their own zone, alone, at priority 0. */
+  distinctZones: number[];
+  /** Per drain: Envoys sent their own zone first. */
+  ownZoneFirst: number[];
+  /** Envoys sent priority 0 empty or holding another zone, over the series (an error). */
+  wrongZone: number;
+}
+
+/** Herald's assignment variants after the drains (its stats): services with variants, variants, perspectives held. */
+export interface VariantCounts {
+  services: number;
+  variants: number;
+  perspectives: number;
 }
 
 export interface Limits {
@@ -60,6 +95,8 @@ export interface DrainSeries {
   leaked: number;
   perStream: Summary;
   bytesPerDrain: number;
+  /** Zoned points. */
+  zones?: ZoneChecks;
 }
 
 /** What a scoped point adds: the shape, the most popular service's drains, and what leaked. */
@@ -104,7 +141,11 @@ export interface RunResult {
     /** Scoped points: per drain, the streams that depended on the service; and any leaks. */
     dependents?: number[];
     leaked?: number;
+    /** Zoned points: what the Envoys checked of each drain. */
+    zones?: ZoneChecks;
   };
+  /** Herald at points with perspectives or zones: its variants after the drains. */
+  variants?: VariantCounts;
   /** Scoped points only. */
   scope?: ScopeResult;
   deploy:
@@ -158,8 +199,8 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
   const mesh = new Mesh(point);
   const scoping = point.scope ? new Scoping(point.scope, mesh.popularityRanking(), point.streams) : undefined;
   const notes: string[] = [];
-  const local: Record<string, string> = point.perspectives === undefined ? {} : { BENCH_LOCAL_CLUSTER: 'c0' };
-  const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...local, ...subject.env });
+  const setup = zoneSetup(point);
+  const server = new ServerProcess(subject.name, subject.command, subject.args, { BENCH_CLUSTERS: String(point.clusters), ...setup.env, ...subject.env });
   const pool = new LoadPool(limits.workers, limits.loadgen);
   const result: RunResult = {
     subject: subject.name,
@@ -195,7 +236,7 @@ export async function runScenario(subject: SubjectSpec, point: SizePoint, limits
     // Connect storm: every stream at once, as after a replica restart.
     const storm = new PhaseMeter(server, pool);
     const t0 = now();
-    pool.connect(port, point.streams, point.services, `${subject.name}-node`, scoping, point.perspectives);
+    pool.connect(port, point.streams, point.services, `${subject.name}-node`, scoping, setup.places);
     const fullAt = await pool.waitFull(limits.stormTimeoutMs);
     result.storm.cpu = storm.end();
     const afterStorm = await pool.status();
@@ -243,6 +284,8 @@ async function drainSeries(
   log: (line: string) => void,
 ): Promise<DrainSeries> {
   const series: DrainSeries = { attempted: 0, completed: 0, everyReceivedMs: [], everyAckedMs: [], dependents: [], leaked: 0, perStream: summarize([]), bytesPerDrain: Number.NaN };
+  const zones: ZoneChecks = { distinctZones: [], ownZoneFirst: [], wrongZone: 0 };
+  let zoned = false;
   const perStream: number[] = [];
   let bytes = 0;
   for (const target of targets) {
@@ -257,6 +300,14 @@ async function drainSeries(
     const expected = times.expected ?? (await pool.status()).alive;
     series.leaked += times.leaked ?? 0;
     if (times.leaked) notes.push(`drain of ${target.pod}: ${times.leaked} streams that do not depend on ${target.service} were sent it`);
+    if (times.ownZoneFirst || times.wrongZone) {
+      zoned = true;
+      const byZone = Object.values(times.ownZoneFirst ?? {});
+      zones.distinctZones.push(byZone.length);
+      zones.ownZoneFirst.push(byZone.reduce((a, b) => a + b, 0));
+      zones.wrongZone += times.wrongZone ?? 0;
+      if (times.wrongZone) notes.push(`drain of ${target.pod}: ${times.wrongZone} streams were sent it without their own zone alone at priority 0`);
+    }
     if (!ok) {
       notes.push(`drain of ${target.pod}: ${times.received.length}/${expected} dependent streams saw DRAINING within ${limits.drainTimeoutMs / 1000} s; later drains skipped`);
       break;
@@ -273,6 +324,7 @@ async function drainSeries(
   }
   series.perStream = summarize(perStream);
   series.bytesPerDrain = series.completed > 0 ? bytes / series.completed : Number.NaN;
+  if (zoned) series.zones = zones;
   return series;
 }
 
@@ -308,11 +360,15 @@ async function runDrains(
     result.drains.dependents = series.dependents;
     result.drains.leaked = series.leaked;
   }
+  if (series.zones) result.drains.zones = series.zones;
   result.drains.cpu = meter.end();
   const stats = await server.request({ op: 'stats' }, 10_000).catch(() => undefined);
   const memory = stats?.stats;
-  if (point.perspectives !== undefined && memory) {
-    result.notes.push(`${point.perspectives} perspectives declared: ${String(memory.endpointVariantRevisions)} assignment variants over ${String(memory.endpointVariantNames)} services`);
+  if ((point.perspectives !== undefined || point.zones !== undefined) && typeof memory?.endpointVariantRevisions === 'number') {
+    const variants = { services: memory.endpointVariantNames as number, variants: memory.endpointVariantRevisions, perspectives: memory.perspectives as number };
+    result.variants = variants;
+    const declared = point.zones !== undefined ? `${point.zones} zone${point.zones === 1 ? '' : 's'}` : `${point.perspectives} perspectives`;
+    result.notes.push(`${declared} declared: ${variants.perspectives} perspectives held, ${variants.variants} assignment variants over ${variants.services} services`);
   }
   if (memory && typeof memory.heapUsedMb === 'number') {
     const heapSpacesMb = Object.fromEntries(
@@ -381,6 +437,10 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
   result.deploy = deploy;
   if (old.length === 0) return;
   const meter = new PhaseMeter(server, pool);
+  // Every old pod is watched before the first step, and the status round trip makes sure each
+  // worker has taken the watches in: a watch sent beside its drain could reach a busy worker after
+  // the DRAINING assignment did, and the last step's drain would then never count as received.
+  for (const target of old) pool.watch(ROLLOUT_SERVICE, target.ip);
   const before = (await pool.status()).bytes;
   const observed = new Map<string, number>();
   const replies: Promise<unknown>[] = [];
@@ -391,7 +451,6 @@ async function runDeploy(server: ServerProcess, pool: LoadPool, mesh: Mesh, limi
     const fresh: BenchEndpoint = mesh.newPod(ROLLOUT_SERVICE, 0, `rollout-v2-${i}`);
     const target = old[i]!;
     replies.push(server.request({ op: 'add', endpoint: fresh }));
-    pool.watch(ROLLOUT_SERVICE, target.ip);
     replies.push(server.request({ op: 'drain', pod: target.pod }).then((reply) => observed.set(target.ip, reply.atMs!)));
     await sleep(limits.deployStepMs);
   }

@@ -3,7 +3,7 @@
 // channel per client costs several times the memory and CPU, and the load generator must not
 // be what is measured.
 import * as http2 from 'node:http2';
-import { ADS_PATH, CDS_TYPE, EDS_TYPE, encodeNames, encodeNode, firstStringField, forEachDraining, frameRequest, parseResponse, TYPE_FIELDS } from './wire.js';
+import { ADS_PATH, CDS_TYPE, EDS_TYPE, encodeNames, encodeNode, firstStringField, forEachDraining, frameRequest, parseResponse, priorityZeroZones, TYPE_FIELDS } from './wire.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
@@ -15,6 +15,21 @@ export interface StreamScope {
   metadata: Buffer;
 }
 
+/** Where a simulated Envoy says it runs: its kube cluster (Node.metadata, wire.ts encodeKubeCluster) and its zone (node.locality.zone). */
+export interface StreamPlace {
+  kubeCluster?: Buffer;
+  zone?: string;
+}
+
+/**
+ * A drain as one stream saw it, for a stream that declared a zone: whether every priority-0
+ * locality of the assignment was in its zone (and there was one), and the zone.
+ */
+export interface ZoneCheck {
+  zone: string;
+  ownZoneFirst: boolean;
+}
+
 /** What every stream of a worker shares: which drains to look for, and where to report. */
 export interface StreamContext {
   /** service → addresses whose DRAINING flip is being timed. */
@@ -22,7 +37,7 @@ export interface StreamContext {
   expectedClusters: number;
   onFull(stream: AdsStream): void;
   /** `leaked`: the stream does not depend on the address's service. */
-  onDraining(stream: AdsStream, ip: string, receivedAt: number, ackedAt: number, leaked: boolean): void;
+  onDraining(stream: AdsStream, ip: string, receivedAt: number, ackedAt: number, leaked: boolean, zone: ZoneCheck | undefined): void;
   /** A resource the stream's declared set does not name. */
   onOutOfScope(): void;
   onGone(stream: AdsStream, reason: string): void;
@@ -56,10 +71,10 @@ export class AdsStream {
     nodeId: string,
     private readonly ctx: StreamContext,
     readonly scope?: StreamScope,
-    /** Node.metadata declaring a kube cluster (wire.ts encodeKubeCluster); not with a scope. */
-    kubeCluster?: Buffer,
+    /** Where it says it runs; its kube cluster not with a scope. */
+    private readonly place: StreamPlace = {},
   ) {
-    this.node = encodeNode(nodeId, 'bench', scope?.metadata ?? kubeCluster);
+    this.node = encodeNode(nodeId, 'bench', scope?.metadata ?? place.kubeCluster, place.zone);
     this.expected = scope ? scope.names.length : ctx.expectedClusters;
   }
 
@@ -140,7 +155,7 @@ export class AdsStream {
       return;
     }
     if (response.typeUrl !== EDS_TYPE) return;
-    const drained: Array<{ ip: string; leaked: boolean }> = [];
+    const drained: Array<{ ip: string; leaked: boolean; zone: ZoneCheck | undefined }> = [];
     const watched = this.ctx.watched;
     for (let i = 0; i < resources.length; i += 2) {
       const name = firstStringField(message, resources[i]!, resources[i + 1]!);
@@ -148,23 +163,34 @@ export class AdsStream {
       const leaked = !this.inScope(name);
       const ips = watched.get(name);
       if (ips === undefined) continue;
+      let zone: ZoneCheck | undefined;
       forEachDraining(message, resources[i]!, resources[i + 1]!, (ip) => {
-        if (ips.has(ip) && !this.seen.has(ip)) drained.push({ ip, leaked });
+        if (!ips.has(ip) || this.seen.has(ip)) return;
+        zone ??= this.zoneCheck(message, resources[i]!, resources[i + 1]!);
+        drained.push({ ip, leaked, zone });
       });
     }
     this.edsVersion = response.version;
     this.edsNonce = response.nonce;
     this.write(frameRequest({ version: response.version, names: this.edsNames, type: TYPE_FIELDS.eds, nonce: response.nonce }));
     const ackedAt = now();
-    for (const { ip, leaked } of drained) {
+    for (const { ip, leaked, zone } of drained) {
       this.seen.add(ip);
-      this.ctx.onDraining(this, ip, receivedAt, ackedAt, leaked);
+      this.ctx.onDraining(this, ip, receivedAt, ackedAt, leaked, zone);
     }
     if (this.fullAt === undefined && this.clusters.length >= this.expected && this.assignments.size >= this.expected) {
       this.fullAt = ackedAt;
       this.assignments.clear();
       this.ctx.onFull(this);
     }
+  }
+
+  /** Only for the assignments that carry a timed drain, so the check costs the worker next to nothing. */
+  private zoneCheck(message: Buffer, start: number, end: number): ZoneCheck | undefined {
+    const own = this.place.zone;
+    if (own === undefined) return undefined;
+    const zones = priorityZeroZones(message, start, end);
+    return { zone: own, ownZoneFirst: zones.length > 0 && zones.every((z) => z === own) };
   }
 
   private write(bytes: Buffer): void {

@@ -5,7 +5,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { procStats, type ProcStats } from '../procs.js';
-import type { DrainTimes, WorkerCommand, WorkerEvent } from './worker.js';
+import type { DrainTimes, Places, WorkerCommand, WorkerEvent } from './worker.js';
 
 type StatusEvent = Extract<WorkerEvent, { event: 'status' }>;
 
@@ -84,15 +84,15 @@ export class LoadPool {
 
   /**
    * Opens `streams` ADS streams spread over the workers, all at once; scoped, each declares its
-   * set; with `perspectives` P, stream i declares kube cluster c(i mod P).
+   * set; with `places`, stream i declares kube cluster and zone by turns (worker.ts placeOf).
    */
-  connect(port: number, streams: number, expectedClusters: number, prefix: string, scopes?: StreamScopes, perspectives?: number): void {
+  connect(port: number, streams: number, expectedClusters: number, prefix: string, scopes?: StreamScopes, places?: Omit<Places, 'firstIndex'>): void {
     let first = 0;
     this.workers.forEach((worker, i) => {
       const count = Math.floor(streams / this.workers.length) + (i < streams % this.workers.length ? 1 : 0);
       worker.fullAt = undefined;
       const scoped = scopes ? { sets: scopes.sets, setOf: scopes.setOf.slice(first, first + count) } : {};
-      const declared = perspectives === undefined ? {} : { perspectives, firstIndex: first };
+      const declared = places === undefined ? {} : { places: { ...places, firstIndex: first } };
       this.send(worker, { op: 'connect', port, count, prefix: `${prefix}-w${i}`, expectedClusters, ...scoped, ...declared });
       first += count;
     });
@@ -168,6 +168,8 @@ export class LoadPool {
         for (const t of times.acked) merged.acked.push(t);
         merged.leaked! += times.leaked ?? 0;
         if (times.expected !== undefined) merged.expected = (merged.expected ?? 0) + times.expected;
+        if (times.wrongZone) merged.wrongZone = (merged.wrongZone ?? 0) + times.wrongZone;
+        for (const [zone, n] of Object.entries(times.ownZoneFirst ?? {})) (merged.ownZoneFirst ??= {})[zone] = (merged.ownZoneFirst[zone] ?? 0) + n;
       }
     }
     return out;

@@ -64,14 +64,18 @@ function extensionsField(): Buffer {
   return (extensionsBytes = Buffer.concat(out));
 }
 
-/** DiscoveryRequest.node (field 2): id 1, cluster 2, user_agent_name 6, extensions 9, client_features 10. */
-export function encodeNode(id: string, cluster: string, metadata: Buffer = Buffer.alloc(0)): Buffer {
+/**
+ * DiscoveryRequest.node (field 2): id 1, cluster 2, metadata 3, locality 4 (zone 2, when `zone` is
+ * given), user_agent_name 6, extensions 9, client_features 10.
+ */
+export function encodeNode(id: string, cluster: string, metadata: Buffer = Buffer.alloc(0), zone?: string): Buffer {
   return lenField(
     2,
     Buffer.concat([
       lenField(1, Buffer.from(id)),
       lenField(2, Buffer.from(cluster)),
       metadata,
+      zone === undefined ? Buffer.alloc(0) : lenField(4, lenField(2, Buffer.from(zone))),
       lenField(6, Buffer.from('envoy')),
       extensionsField(),
       lenField(10, Buffer.from('envoy.lb.does_not_support_overprovisioning')),
@@ -247,6 +251,30 @@ export function forEachDraining(buf: Buffer, start: number, end: number, found: 
       if (ip !== undefined) found(ip);
     }
   }
+}
+
+/**
+ * The zones of the priority-0 localities of a ClusterLoadAssignment: its endpoints (2), each a
+ * LocalityLbEndpoints whose locality (1) has zone (2) and whose priority (5) is 0 when absent.
+ */
+export function priorityZeroZones(buf: Buffer, start: number, end: number): string[] {
+  const zones: string[] = [];
+  const cla = new FieldReader(buf, start, end);
+  while (cla.next()) {
+    if (cla.field !== 2 || cla.wire !== LEN) continue;
+    let priority = 0;
+    let zone = '';
+    const locality = new FieldReader(buf, cla.start, cla.end);
+    while (locality.next()) {
+      if (locality.field === 5 && locality.wire === VARINT) priority = locality.value;
+      else if (locality.field === 1 && locality.wire === LEN) {
+        const place = new FieldReader(buf, locality.start, locality.end);
+        while (place.next()) if (place.field === 2 && place.wire === LEN) zone = place.text();
+      }
+    }
+    if (priority === 0) zones.push(zone);
+  }
+  return zones;
 }
 
 /** Endpoint.address(1) → Address.socket_address(1) → SocketAddress.address(2). */

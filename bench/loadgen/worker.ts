@@ -1,10 +1,31 @@
 // A load generator process: many simulated Envoys on one event loop. Runs in its own process so
 // its CPU shows apart from the server's. Talks to the orchestrator over the fork IPC channel.
-import { AdsStream, now, type StreamContext, type StreamScope } from './ads-stream.js';
+import { AdsStream, now, type StreamContext, type StreamPlace, type StreamScope } from './ads-stream.js';
 import { encodeDependencies, encodeKubeCluster } from './wire.js';
 
+/**
+ * Where the streams of a connect say they run: stream g of the run (g = firstIndex + its index in
+ * the connect) declares kube cluster kubeClusters[g mod length] and zone zones[g mod length]; an
+ * empty list declares none.
+ */
+export interface Places {
+  kubeClusters: string[];
+  zones: string[];
+  firstIndex: number;
+}
+
+/** Stream g's place under `places` (shared by both load generators' semantics: peer/loadgen/place.go). */
+export function placeOf(places: Places | undefined, g: number): { kubeCluster?: string; zone?: string } {
+  if (!places) return {};
+  const { kubeClusters, zones } = places;
+  return {
+    ...(kubeClusters.length > 0 ? { kubeCluster: kubeClusters[g % kubeClusters.length]! } : {}),
+    ...(zones.length > 0 ? { zone: zones[g % zones.length]! } : {}),
+  };
+}
+
 export type WorkerCommand =
-  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[]; perspectives?: number; firstIndex?: number }
+  | { op: 'connect'; port: number; count: number; prefix: string; expectedClusters: number; sets?: string[][]; setOf?: number[]; places?: Places }
   | { op: 'watch'; service: string; ip: string }
   | { op: 'collect'; ips: string[] }
   | { op: 'status' }
@@ -18,6 +39,10 @@ export interface DrainTimes {
   leaked?: number;
   /** Live streams that depend on the service, when collected. */
   expected?: number;
+  /** Streams that declared a zone and were sent the drain with every priority-0 locality in it, by zone. */
+  ownZoneFirst?: Record<string, number>;
+  /** Streams that declared a zone and were sent the drain with priority 0 empty or holding another zone (an error). */
+  wrongZone?: number;
 }
 
 export type WorkerEvent =
@@ -88,9 +113,11 @@ const ctx: StreamContext = {
     lastFullAt = stream.fullAt;
     checkFull();
   },
-  onDraining(_stream, ip, receivedAt, ackedAt, leaked) {
+  onDraining(_stream, ip, receivedAt, ackedAt, leaked, zone) {
     const times = drains.get(ip);
     if (!times) return;
+    if (zone?.ownZoneFirst === true) (times.ownZoneFirst ??= {})[zone.zone] = (times.ownZoneFirst[zone.zone] ?? 0) + 1;
+    else if (zone) times.wrongZone = (times.wrongZone ?? 0) + 1;
     if (leaked) {
       times.leaked = (times.leaked ?? 0) + 1;
       return;
@@ -124,9 +151,12 @@ function connect(command: Extract<WorkerCommand, { op: 'connect' }>): void {
     const end = Math.min(command.count, next + CONNECT_BATCH);
     for (; next < end; next++) {
       const scope = scopes[command.setOf?.[next] ?? -1];
-      const perspectives = command.perspectives;
-      const kubeCluster = perspectives === undefined ? undefined : encodeKubeCluster(`c${((command.firstIndex ?? 0) + next) % perspectives}`);
-      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx, scope, kubeCluster);
+      const declared = placeOf(command.places, (command.places?.firstIndex ?? 0) + next);
+      const place: StreamPlace = {
+        ...(declared.kubeCluster !== undefined ? { kubeCluster: encodeKubeCluster(declared.kubeCluster) } : {}),
+        ...(declared.zone !== undefined ? { zone: declared.zone } : {}),
+      };
+      const stream = new AdsStream(streams.length, `${command.prefix}-${next}`, ctx, scope, place);
       streams.push(stream);
       alive += 1;
       countStream(scope, 1);

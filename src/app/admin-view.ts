@@ -25,6 +25,8 @@ export interface AdminViewDeps {
   /** Per-pod drain status and waiting (/debug/drains?pod=, /debug/drains/wait). */
   receipts?: DrainReceipts;
   policies?: PolicyRegistry;
+  /** Services whose healthCheck.portName some pods lack (the pipeline's report), for /debug/policies. */
+  healthCheckPorts?: () => ReadonlyMap<string, { portName: string; endpoints: number }>;
 }
 
 /** The admin server's read-only window onto the running stages. */
@@ -55,6 +57,24 @@ export function buildAdminView(deps: AdminViewDeps): AdminView {
           drainReceipt: (query, waitMs, signal) => deps.receipts!.wait(query, waitMs, signal),
         }
       : {}),
-    ...(policies ? { policies: () => policies.debug(deps.store.serviceNames()) } : {}),
+    ...(policies ? { policies: () => policiesView(policies, deps) } : {}),
+  };
+}
+
+/**
+ * /debug/policies: the registry's view, each service's entry with `healthCheckPortUnresolved`
+ * (the port name and how many endpoints lack it) while its healthCheck.portName does not resolve
+ * for every endpoint.
+ */
+function policiesView(policies: PolicyRegistry, deps: AdminViewDeps): unknown {
+  const view = policies.debug(deps.store.serviceNames());
+  const unresolved = deps.healthCheckPorts?.();
+  if (unresolved === undefined || unresolved.size === 0) return view;
+  return {
+    ...view,
+    services: view.services.map((entry) => {
+      const missing = unresolved.get(entry.service);
+      return missing === undefined ? entry : { ...entry, healthCheckPortUnresolved: { portName: missing.portName, endpoints: missing.endpoints } };
+    }),
   };
 }

@@ -279,6 +279,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
         recentDrains: () => recentDrains.newestFirst(),
         receipts,
         policies,
+        healthCheckPorts: () => pipeline.healthCheckPorts.current(),
       }),
       {
         logger: logger.child({ stage: 'admin' }),

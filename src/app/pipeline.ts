@@ -31,6 +31,7 @@ import {
 } from '../resources/index.js';
 import type { CacheEntry, ResourceCache } from '../cache/index.js';
 import type { DrainTracker } from '../drains/index.js';
+import { HealthCheckPortReport } from './health-check-ports.js';
 
 /** What the pipeline reads from the store. */
 export interface ServiceReader {
@@ -127,6 +128,8 @@ export class ResourcePipeline {
   private readonly draining = new Map<string, Set<string>>();
   /** Services served their terminating-but-Ready endpoints because none is HEALTHY, with those pods ("cluster/podKey"). */
   private readonly fallingBack = new Map<string, Set<string>>();
+  /** Services whose healthCheck.portName some of their pods lack. */
+  readonly healthCheckPorts: HealthCheckPortReport;
   private settings: TranslationSettings;
   private readonly kindsOnEndpointChange = kindsReading(ENDPOINTS_CHANGED, PUSH_ORDER);
   private readonly kindsOnProtocolChange = kindsReading(PROTOCOL_CHANGED, PUSH_ORDER);
@@ -147,6 +150,7 @@ export class ResourcePipeline {
   constructor(private readonly deps: PipelineDeps) {
     this.settings = { clusterOptions: deps.clusterOptions, localCluster: deps.localCluster };
     this.policies = deps.policies ?? NO_POLICIES;
+    this.healthCheckPorts = new HealthCheckPortReport(deps);
   }
 
   /**
@@ -288,6 +292,7 @@ export class ResourcePipeline {
         this.draining.delete(service);
         this.variants.delete(service);
         this.noteFallback(service, false, view);
+        this.healthCheckPorts.note(service, {}, undefined);
         continue;
       }
       const policy = this.policies.effective(service).spec;
@@ -313,6 +318,7 @@ export class ResourcePipeline {
       // fallback is announced DRAINING (and its drain timed) once the fallback ends.
       const served = servedEndpoints(view.endpoints, replicaAssignmentOptions(this.settings.localCluster, policy).terminatingFallback === true);
       this.noteFallback(service, served.fallback, view);
+      this.healthCheckPorts.note(service, policy, view.endpoints);
       newlyDraining.push(...this.diffDraining(view.service, served.endpoints).map((endpoint) => ({ service, endpoint })));
     }
     if (entries.length === 0) return;

@@ -13,7 +13,8 @@ export function demoClusters(): Omit<SimulatedClusterOptions, 'timing'>[] {
     // A canary of checkout: the checkout ServicePolicy splits checkout's calls between the two.
     { name: 'checkout-canary', namespace: 'shop', replicas: 1 },
     { name: 'payments', namespace: 'shop', replicas: 3 },
-    { name: 'catalog', namespace: 'browse', replicas: 4 },
+    // Its pods serve health checks on a port of their own, which its ServicePolicy names.
+    { name: 'catalog', namespace: 'browse', replicas: 4, namedPorts: { http: 8080, health: 8081 } },
     { name: 'search', namespace: 'browse', replicas: 2 },
   ];
   return [
@@ -28,7 +29,8 @@ export const DEMO_POLICY_NAMESPACE = 'herald';
 /**
  * ServicePolicies the demo's clusters hold, so /debug/policies and the /ui show policies at work:
  * mesh-wide outlier detection from the defaults object, one service with its own balancer and
- * circuit breakers, one that only tightens its connect timeout, and a canary split of checkout's
+ * circuit breakers, one that only tightens its connect timeout, one health-checked on its pods'
+ * named `health` port, and a canary split of checkout's
  * calls (90/10 to checkout-canary, whose weight drops to 0 while its one pod is replaced). Each
  * entry is one object; every
  * simulated cluster holds the same copy, so they agree and no conflict is reported.
@@ -48,6 +50,7 @@ export const DEMO_POLICIES: ReadonlyArray<{ namespace: string; name: string; spe
     },
   },
   { namespace: 'browse', name: 'search', spec: { connection: { connectTimeoutMs: 250 } } },
+  { namespace: 'browse', name: 'catalog', spec: { healthCheck: { httpPath: '/healthz', portName: 'health', intervalMs: 5_000 } } },
   {
     namespace: 'shop',
     name: 'checkout',

@@ -1,5 +1,6 @@
 // Types shared by every pipeline stage. Nothing here has behaviour beyond tiny helpers.
 import type { PodProtocol, ServiceProtocol, UpstreamProtocol } from './protocol.js';
+import type { NamedPorts } from './named-ports.js';
 
 /** Envoy's HealthStatus values that Herald emits. */
 export type EndpointHealth = 'HEALTHY' | 'UNHEALTHY' | 'DRAINING';
@@ -27,6 +28,8 @@ export interface PodRecord {
   port: number | undefined;
   /** The HTTP protocol the pod's endpoint speaks (annotation or port name); absent = HTTP/1.1 by default. */
   protocol?: PodProtocol | undefined;
+  /** The pod's named TCP container ports (bounded, see NamedPorts); absent when it names none. */
+  namedPorts?: NamedPorts | undefined;
   ready: boolean;
   /** deletionTimestamp is set: the pod is on its way out. */
   terminating: boolean;
@@ -69,6 +72,8 @@ export interface EndpointRecord {
   protocol?: UpstreamProtocol | undefined;
   /** Set on a DRAINING endpoint whose pod still reports Ready: it may serve while nothing else can. */
   servingWhileTerminating?: true;
+  /** The pod's named container ports (its PodRecord's object, shared); absent when it names none. */
+  namedPorts?: NamedPorts | undefined;
 }
 
 /** Everything the mesh should know of one service, in a stable order. */
@@ -100,6 +105,7 @@ export interface ClusterStatus {
   namespaces?: string[];
 }
 
+export { MAX_NAMED_PORTS, PORT_NAME_MAX_LENGTH, PORT_NAME_PATTERN, namedPort, sameNamedPorts, type NamedPorts } from './named-ports.js';
 export { DEFAULT_POD_PROTOCOL, PROTOCOL_SOURCES, type PodProtocol, type ProtocolBasis, type ProtocolSource, type ServiceProtocol, type UpstreamProtocol } from './protocol.js';
 export { serviceName, SERVICE_SCOPES, type ServiceScope } from './service-name.js';
 export { KINDS, kindOfTypeUrl, messageName, perKind, PUSH_ORDER, RESOURCE_KINDS, TYPE_URLS, type ResourceKind, type ResourceKindSpec } from './kinds.js';

@@ -58,6 +58,11 @@ export interface HealthCheckPolicy {
   tcp?: boolean;
   /** Checks go to this port instead of the endpoint's traffic port. */
   port?: number;
+  /**
+   * Checks go to each pod's container port of this name; a pod without one is checked on its
+   * traffic port (and reported). Not with `port`.
+   */
+  portName?: string;
   intervalMs?: number;
   timeoutMs?: number;
   healthyThreshold?: number;

@@ -2,7 +2,7 @@
 // rules as OpenAPI bounds and CEL (the apiserver checks them at apply); Herald checks them again
 // from this table, because a cluster may run an older CRD or one without its CEL rules.
 // test/policy/crd-schema.test.ts holds the two together: a bound changed on one side fails it.
-import { EVACUATE_MODES, LB_POLICIES, RETRY_CONDITIONS, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
+import { EVACUATE_MODES, LB_POLICIES, PORT_NAME_MAX_LENGTH, PORT_NAME_PATTERN, RETRY_CONDITIONS, TERMINATING_FALLBACKS, ZONE_PREFERENCES, type PolicySection } from '../model/index.js';
 
 /**
  * One field's rule, in the shape of its OpenAPI schema in the CRD: a bounded integer, a string
@@ -66,6 +66,9 @@ export const FIELD_RULES: Readonly<Record<PolicySection, Readonly<Record<string,
     grpcServiceName: { type: 'string', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 256 },
     tcp: { type: 'boolean' },
     port: { type: 'integer', minimum: 1, maximum: 65535 },
+    // A container port name as Kubernetes allows it (IANA_SVC_NAME), the same check the kube
+    // source applies to the names it keeps.
+    portName: { type: 'string', pattern: PORT_NAME_PATTERN, maxLength: PORT_NAME_MAX_LENGTH },
     intervalMs: { type: 'integer', minimum: 1, maximum: DAY_MS },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 300_000 },
     healthyThreshold: { type: 'integer', minimum: 1, maximum: MAX_COUNT },
@@ -192,6 +195,14 @@ export const SECTION_RULES: readonly SectionRule[] = [
     message: 'healthCheck needs exactly one of httpPath, grpcServiceName, tcp: true',
     field: 'httpPath',
     holds: (s) => [s.httpPath !== undefined, s.grpcServiceName !== undefined, s.tcp === true].filter(Boolean).length === 1,
+  },
+  {
+    section: 'healthCheck',
+    // Two ports for one check: whichever Herald picked, the object would say something else.
+    rule: '!has(self.port) || !has(self.portName)',
+    message: 'port and portName exclude each other',
+    field: 'portName',
+    holds: (s) => s.port === undefined || s.portName === undefined,
   },
   {
     section: 'routes',

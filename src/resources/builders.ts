@@ -5,7 +5,7 @@
 import type { EndpointRecord, ServiceEndpoints, ServicePolicySpec, UpstreamProtocol } from '../model/index.js';
 import { HTTP_PROTOCOL_OPTIONS_KEY, httpProtocolOptions, withPolicy } from './policy-cluster.js';
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { assignedEndpoints, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
+import { assignedEndpoints, healthCheckPortOf, priorityOf, uniqueAddresses, type LoadAssignmentOptions } from './locality.js';
 import type {
   AdsConfigSource,
   ClusterLoadAssignmentResource,
@@ -146,7 +146,9 @@ function compareGroups(a: LocalityGroup, b: LocalityGroup): number {
   return a.priority - b.priority || compareStrings(a.region, b.region) || compareStrings(a.zone, b.zone);
 }
 
-function toLbEndpoint(e: EndpointRecord, healthCheckPort: number | undefined): LbEndpointResource {
+function toLbEndpoint(e: EndpointRecord, options: LoadAssignmentOptions): LbEndpointResource {
+  // Per endpoint, not the cluster's health_checks[].alt_port: Envoy has never implemented alt_port.
+  const healthCheckPort = healthCheckPortOf(e, options);
   const address = { socket_address: { address: e.ip, port_value: e.port } };
   return {
     endpoint: healthCheckPort === undefined ? { address } : { address, health_check_config: { port_value: healthCheckPort } },
@@ -194,12 +196,36 @@ export function buildLoadAssignment(svc: ServiceEndpoints, options: LoadAssignme
         : { region: g.region, zone: g.zone };
     return {
       locality,
-      lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options.healthCheckPort)),
+      lb_endpoints: [...g.endpoints].sort(compareLbEndpoints).map((e) => toLbEndpoint(e, options)),
       load_balancing_weight: { value: place?.weight ?? localityWeight(g.endpoints) },
       priority: place?.priority ?? g.priority,
     };
   });
-  return { cluster_name: svc.service, endpoints: localities };
+  return { cluster_name: svc.service, endpoints: distinctLocalities(localities) };
+}
+
+/** sub_zone of a locality whose region and zone already appear at an earlier priority, followed by its priority. */
+const PRIORITY_SUB_ZONE_PREFIX = 'herald-priority-';
+
+/**
+ * Gives a locality that repeats one of an earlier priority (the same zone name in two kube
+ * clusters, or in the client's own tier and the next) a sub_zone naming its priority, so each
+ * locality appears once in the assignment. grpc-java keys an assignment's localities by
+ * region/zone/sub_zone alone, whatever their priority: of two equal ones it keeps only the last,
+ * endpoints and priority, and its calls then go to the wrong tier (test/interop/zone-preference).
+ * Envoy and the other gRPC clients keep localities apart per priority; to them the sub_zone is a
+ * name only (Envoy's zone-aware routing compares priority 0 alone, where no locality repeats).
+ */
+function distinctLocalities(localities: LocalityLbEndpointsResource[]): LocalityLbEndpointsResource[] {
+  const seen = new Set<string>();
+  return localities.map((l) => {
+    const key = JSON.stringify([l.locality.region, l.locality.zone, l.locality.sub_zone ?? '']);
+    if (!seen.has(key)) {
+      seen.add(key);
+      return l;
+    }
+    return { ...l, locality: { ...l.locality, sub_zone: `${PRIORITY_SUB_ZONE_PREFIX}${l.priority}` } };
+  });
 }
 
 /**

@@ -20,9 +20,11 @@ export {
   assignmentOptions,
   DEFAULT_ZONE_MIN_ENDPOINTS,
   evacuatedEndpoints,
+  healthCheckPortOf,
   priorityOf,
   replicaAssignmentOptions,
   servedEndpoints,
+  unresolvedHealthCheckPorts,
   type LoadAssignmentOptions,
 } from './locality.js';
 export { OVERPROVISIONING_PERCENT, priorityLoads, SPILL_WEIGHT_TOTAL, spillPlacement, type PriorityCounts, type SpillLocality, type SpillPlacement } from './failover.js';

@@ -4,7 +4,7 @@
 // asks for it, the client's zone; Envoy and proxyless gRPC both take the lowest priority that
 // can serve, so the tiers below are the whole failover story.
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { DEFAULT_PERSPECTIVE, DEFAULT_TERMINATING_FALLBACK, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
+import { DEFAULT_PERSPECTIVE, DEFAULT_TERMINATING_FALLBACK, namedPort, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
 
 /** What an assignment is built for: the client's view of the mesh. */
 export interface LoadAssignmentOptions {
@@ -20,6 +20,11 @@ export interface LoadAssignmentOptions {
   terminatingFallback?: boolean;
   /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
   healthCheckPort?: number;
+  /**
+   * A ServicePolicy's health check port by container port name: each endpoint whose pod has a
+   * port of that name is checked there, one without on its traffic port (unresolvedHealthCheckPorts).
+   */
+  healthCheckPortName?: string;
   /**
    * Kube clusters being evacuated (the mesh defaults' locality.evacuate): their endpoints are the
    * last priority for every client, below every other cluster's; with `drain` they are sent
@@ -49,9 +54,30 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   // serving through their grace rather than being left with nothing.
   if ((locality?.terminatingFallback ?? DEFAULT_TERMINATING_FALLBACK) === 'Enabled') options.terminatingFallback = true;
   if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
+  if (policy.healthCheck?.portName !== undefined) options.healthCheckPortName = policy.healthCheck.portName;
   if (locality?.evacuate !== undefined) options.evacuate = { clusters: locality.evacuate, drain: locality.evacuateMode === 'Drain' };
   if (perspective.ignoresOverprovisioning === true) options.ignoresOverprovisioning = true;
   return options;
+}
+
+/**
+ * The port Envoy health-checks this endpoint on, when not its traffic port: the policy's port,
+ * or its pod's container port of the policy's port name (none when the pod has no such port).
+ */
+export function healthCheckPortOf(e: EndpointRecord, options: Pick<LoadAssignmentOptions, 'healthCheckPort' | 'healthCheckPortName'>): number | undefined {
+  if (options.healthCheckPort !== undefined) return options.healthCheckPort;
+  return options.healthCheckPortName === undefined ? undefined : namedPort(e.namedPorts, options.healthCheckPortName);
+}
+
+/**
+ * The endpoints a healthCheck.portName does not resolve for (their pods have no container port
+ * of that name), which Envoy then checks on their traffic port; empty without a port name. The
+ * same for every client: it reads only the endpoints and the service's policy.
+ */
+export function unresolvedHealthCheckPorts(endpoints: readonly EndpointRecord[], policy: ServicePolicySpec): EndpointRecord[] {
+  const name = policy.healthCheck?.portName;
+  if (name === undefined || policy.healthCheck?.port !== undefined) return [];
+  return endpoints.filter((e) => namedPort(e.namedPorts, name) === undefined);
 }
 
 /** The options of a client that declared nothing: the replica's own view. */

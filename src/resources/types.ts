@@ -99,7 +99,7 @@ export interface LbEndpointResource {
 }
 
 export interface LocalityLbEndpointsResource {
-  /** sub_zone only on localities merged into a lower priority for clients that ignore overprovisioning (failover.ts), so two localities of one zone stay apart. */
+  /** sub_zone only to keep two localities of one zone apart: merged into a lower priority for clients that ignore overprovisioning (failover.ts), or repeating a zone of an earlier priority (builders.ts). */
   locality: { region: string; zone: string; sub_zone?: string };
   lb_endpoints: LbEndpointResource[];
   load_balancing_weight: UInt32Value;

@@ -16,6 +16,8 @@ export interface PolicyServiceLine {
   sections: PolicySectionLine[];
   /** Set fields proxyless gRPC clients ignore. */
   ignoredByProxyless: string[];
+  /** Its healthCheck.portName and how many endpoints' pods lack that port; absent when all have it. */
+  healthCheckPortUnresolved?: { portName: string; endpoints: number };
 }
 
 export interface PolicyStatusReport {
@@ -52,6 +54,7 @@ export function parsePolicies(json: unknown): PolicyStatusReport {
     services: list(view['services']).map((item) => {
       const s = record(item);
       const from = record(s['from']);
+      const unresolved = record(s['healthCheckPortUnresolved']);
       // Sections in the order the spec lists them, so a section new to the CRD shows up as it is.
       return {
         service: text(s['service']),
@@ -60,6 +63,7 @@ export function parsePolicies(json: unknown): PolicyStatusReport {
           return { section, role: text(origin['role']), object: objectOf(origin), generation: int(origin['generation']) };
         }),
         ignoredByProxyless: list(s['ignoredByProxyless']).map((f) => text(record(f)['field'])),
+        ...(typeof unresolved['portName'] === 'string' ? { healthCheckPortUnresolved: { portName: unresolved['portName'], endpoints: int(unresolved['endpoints']) ?? 0 } } : {}),
       };
     }),
     rejections: list(view['rejections']).map((item) => {
@@ -81,7 +85,7 @@ export function parsePolicies(json: unknown): PolicyStatusReport {
 
 const gen = (g: number | undefined): string => (g === undefined ? '?' : String(g));
 
-/** One line per service and section, then rejections, conflicts, clusters without policies and the evacuation. */
+/** One line per service and section, then rejections, conflicts, clusters without policies, health check port names some pods lack, and the evacuation. */
 export function formatPoliciesTable(report: PolicyStatusReport): string {
   let out =
     report.services.length === 0
@@ -100,6 +104,10 @@ export function formatPoliciesTable(report: PolicyStatusReport): string {
   }
   for (const c of report.conflicts) out += `CONFLICT ${c.object}: copies in ${c.clusters.join(', ')} differ; serving ${c.chosen}'s\n`;
   for (const u of report.unavailable) out += `UNAVAILABLE ${u.cluster}: ${u.reason}\n`;
+  for (const s of report.services) {
+    const u = s.healthCheckPortUnresolved;
+    if (u !== undefined) out += `HEALTH CHECK PORT ${s.service}: ${u.endpoints} endpoint(s) without a container port named ${u.portName}, checked on their traffic port\n`;
+  }
   const e = report.evacuation;
   if (e !== undefined) out += `EVACUATING ${e.clusters.join(', ')} (${e.mode || '?'}): ${e.object || '-'} generation ${gen(e.generation)}\n`;
   return out;

@@ -1,4 +1,4 @@
-import type { PodRecord } from '../model/index.js';
+import { sameNamedPorts, type PodRecord } from '../model/index.js';
 import { isTerminalPhase } from './health.js';
 import { samePodProtocol } from './protocol.js';
 
@@ -38,6 +38,7 @@ export function samePod(a: PodRecord, b: PodRecord): boolean {
     a.ip === b.ip &&
     a.port === b.port &&
     samePodProtocol(a.protocol, b.protocol) &&
+    sameNamedPorts(a.namedPorts, b.namedPorts) &&
     a.ready === b.ready &&
     a.terminating === b.terminating &&
     a.phase === b.phase &&

@@ -1,4 +1,4 @@
-import type { EndpointRecord, ServiceEndpoints, ServiceProtocol } from '../model/index.js';
+import { sameNamedPorts, type EndpointRecord, type ServiceEndpoints, type ServiceProtocol } from '../model/index.js';
 import { sameServiceProtocol } from './protocol.js';
 
 // Plain code-unit comparison: localeCompare would make the order (and so the encoded bytes)
@@ -24,7 +24,8 @@ export function sameEndpoint(a: EndpointRecord | undefined, b: EndpointRecord | 
     a.zone === b.zone &&
     a.drainingSinceMs === b.drainingSinceMs &&
     a.protocol === b.protocol &&
-    a.servingWhileTerminating === b.servingWhileTerminating
+    a.servingWhileTerminating === b.servingWhileTerminating &&
+    sameNamedPorts(a.namedPorts, b.namedPorts)
   );
 }
 

@@ -350,6 +350,8 @@ export class EndpointStore implements SourceSink {
       protocol: pod.protocol?.protocol ?? 'HTTP/1.1',
       // Kept for the terminating fallback: a Ready terminating pod can still serve while nothing else can.
       ...(decision.health === 'DRAINING' && pod.ready ? { servingWhileTerminating: true as const } : {}),
+      // The pod's own object, not a copy: a healthCheck.portName resolves against it.
+      ...(pod.namedPorts === undefined ? {} : { namedPorts: pod.namedPorts }),
     };
     this.setView(cs, entry, view, undefined);
   }

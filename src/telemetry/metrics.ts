@@ -30,6 +30,8 @@ export class HeraldMetrics {
   /** Services served their terminating-but-Ready endpoints because none was HEALTHY, and how often that began. */
   readonly terminatingFallbackServices: Gauge;
   readonly terminatingFallbacks: Counter;
+  /** Per service whose healthCheck.portName some pods lack: those endpoints, health-checked on their traffic port. */
+  readonly healthCheckPortUnresolved: Gauge<'service' | 'port_name'>;
   /** Declared services Herald had no cluster for when a scoped stream got its first CDS response. */
   readonly xdsUnknownDependencies: Counter;
   /** DiscoveryResponses sent, by resource type (cluster, endpoint, listener, route). */
@@ -147,6 +149,12 @@ export class HeraldMetrics {
     this.terminatingFallbacks = new Counter({
       name: 'herald_terminating_fallbacks_total',
       help: 'Times a service began to be served its terminating-but-Ready endpoints because none was HEALTHY',
+      registers: reg,
+    });
+    this.healthCheckPortUnresolved = new Gauge({
+      name: 'herald_health_check_port_unresolved_endpoints',
+      help: 'Endpoints whose pod has no container port named by the service policy healthCheck.portName; Envoy checks them on their traffic port',
+      labelNames: ['service', 'port_name'],
       registers: reg,
     });
     this.xdsUnknownDependencies = new Counter({

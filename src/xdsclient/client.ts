@@ -25,6 +25,11 @@ export interface AdsClientOptions {
   dependencies?: readonly string[];
   /** Node metadata herald.io/kube-cluster: the kube cluster it runs in (its priorities); unset: the replica's --local-cluster. */
   kubeCluster?: string;
+  /**
+   * Node.client_features, e.g. `envoy.lb.does_not_support_overprovisioning` to be served as the
+   * proxyless gRPC clients that announce it are (spilled priorities); unset: none, as Envoy.
+   */
+  clientFeatures?: readonly string[];
   /** RouteConfigurations to take over RDS, as a static listener with `rds` in the bootstrap does. */
   routeConfigs?: readonly string[];
   protos: protobuf.Root;
@@ -295,6 +300,7 @@ export class AdsClient extends EventEmitter {
         cluster: this.options.cluster ?? '',
         locality: { region: this.options.region ?? '', zone: this.options.zone ?? '' },
         user_agent_name: 'herald-xdsclient',
+        ...(this.options.clientFeatures ? { client_features: [...this.options.clientFeatures] } : {}),
         ...this.nodeMetadata(),
       };
       this.firstOnStream = false;

@@ -43,6 +43,7 @@ export interface NodeInit {
   cluster: string;
   locality: { region: string; zone: string };
   user_agent_name: string;
+  client_features?: string[];
   /** google.protobuf.Struct in protobufjs's own field names (its well-known types are camelCase). */
   metadata?: { fields: Record<string, unknown> };
 }

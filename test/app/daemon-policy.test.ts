@@ -87,4 +87,43 @@ describe('startDaemon with policy sources', () => {
     expect(await debug()).not.toHaveProperty('evacuation');
     expect(await metricsText()).not.toContain('herald_evacuated_clusters{');
   });
+
+  it("healthCheck.portName: the served assignment carries each pod's named port, and /debug/policies and /metrics name the pods without it", async () => {
+    const east = new ManualPolicySource('east');
+    daemon = await startPolicyDaemon(
+      [
+        makePod({ cluster: 'east', name: 'cart-1', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.1', namedPorts: { http: 8080, health: 8081 } }),
+        makePod({ cluster: 'east', name: 'cart-2', namespace: 'shop', service: 'cart.shop', ip: '10.0.0.2', namedPorts: { http: 8080 } }),
+      ],
+      east,
+    );
+    await daemon.ready;
+    const checkPorts = () => {
+      const cached = daemon!.cache.get('endpoint', 'cart.shop');
+      const cla =
+        cached &&
+        (encoder.decodeAny(cached.any).message as {
+          endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string } }; health_check_config?: { port_value: number } } }[] }[];
+        });
+      return Object.fromEntries(
+        (cla?.endpoints ?? []).flatMap((l) => l.lb_endpoints.map((e) => [e.endpoint.address.socket_address.address, e.endpoint.health_check_config?.port_value ?? null])),
+      );
+    };
+    await until('cart.shop served', () => Object.keys(checkPorts()).length === 2);
+    expect(checkPorts()).toEqual({ '10.0.0.1': null, '10.0.0.2': null });
+
+    east.sync([policy('east', 1, { healthCheck: { httpPath: '/ready', portName: 'health' } })]);
+    await until('named port served', () => checkPorts()['10.0.0.1'] === 8081);
+    expect(checkPorts()).toEqual({ '10.0.0.1': 8081, '10.0.0.2': null });
+    const debug = (await (await fetch(`http://127.0.0.1:${daemon.adminPort}/debug/policies`)).json()) as { services: { service: string; healthCheckPortUnresolved?: unknown }[] };
+    expect(debug.services.map((s) => [s.service, s.healthCheckPortUnresolved])).toEqual([['cart.shop', { portName: 'health', endpoints: 1 }]]);
+    const scraped = await (await fetch(`http://127.0.0.1:${daemon.adminPort}/metrics`)).text();
+    expect(scraped).toContain('herald_health_check_port_unresolved_endpoints{service="cart.shop",port_name="health"} 1');
+
+    // The same object with a port number: every endpoint, nothing unresolved.
+    east.sync([policy('east', 2, { healthCheck: { httpPath: '/ready', port: 9090 } })]);
+    await until('port number served', () => checkPorts()['10.0.0.2'] === 9090);
+    const after = (await (await fetch(`http://127.0.0.1:${daemon.adminPort}/debug/policies`)).json()) as { services: { healthCheckPortUnresolved?: unknown }[] };
+    expect(after.services[0]).not.toHaveProperty('healthCheckPortUnresolved');
+  });
 });

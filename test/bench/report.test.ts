@@ -197,9 +197,11 @@ describe('bench/RESULTS.md and bench/drain-p99.svg', () => {
   const soak = existsSync(new URL(`../../${soakSource}`, import.meta.url)) ? { result: JSON.parse(read(soakSource)) as SoakResult, source: soakSource } : undefined;
   const scopedSource = 'bench/results/scoped.json';
   const scoped = existsSync(new URL(`../../${scopedSource}`, import.meta.url)) ? { result: JSON.parse(read(scopedSource)) as ResultFile, source: scopedSource } : undefined;
+  const zonesSource = 'bench/results/zones.json';
+  const zones = existsSync(new URL(`../../${zonesSource}`, import.meta.url)) ? { result: JSON.parse(read(zonesSource)) as ResultFile, source: zonesSource } : undefined;
 
-  it('are what report.ts makes of bench/results/full.json (and bench/results/soak.json and scoped.json, if there are)', () => {
-    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json', soak, scoped));
+  it('are what report.ts makes of bench/results/full.json (and bench/results/soak.json, scoped.json and zones.json, if there are)', () => {
+    expect(read('bench/RESULTS.md')).toBe(renderReport(full, 'bench/results/full.json', soak, scoped, zones));
     expect(read('bench/drain-p99.svg')).toBe(renderPlot(full, 'bench/results/full.json'));
   });
 

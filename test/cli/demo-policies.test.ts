@@ -30,6 +30,10 @@ describe('the demo’s ServicePolicies', () => {
     const split = registry.effective('checkout.shop').spec.routes?.split ?? [];
     expect(split.map((b) => b.weight)).toEqual([90, 10]);
     for (const backend of split) expect(services).toContain(`${backend.service}.shop`);
+    // The port name catalog's health check names is one every catalog pod declares.
+    const portName = registry.effective('catalog.browse').spec.healthCheck?.portName;
+    expect(portName).toBe('health');
+    for (const cluster of demoClusters()) expect(cluster.services.find((s) => s.name === 'catalog')?.namedPorts?.[portName!]).toBe(8081);
     // A service with no object of its own still gets the mesh defaults.
     expect(registry.effective('frontend.shop').from).toEqual({ outlierDetection: expect.objectContaining({ role: 'defaults' }) });
   });

@@ -136,6 +136,7 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
       'maxRetries and a retry budget (retryBudgetPercent, retryBudgetMinConcurrency) exclude each other',
     ],
     ['ejection timing without a reason to eject', { outlierDetection: { intervalMs: 100 } }, 'outlierDetection needs consecutive5xx, consecutiveGatewayErrors'],
+    ['a health check port beside a port name', { healthCheck: { tcp: true, port: 8081, portName: 'health' } }, 'port and portName exclude each other'],
   ])('the shipped CRD refuses %s with its CEL rule', async (_name, spec, message) => {
     expect(await apply(east, 'default', 'refused', spec).then(() => 'accepted', refusal)).toContain(message);
   });
@@ -181,6 +182,53 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     const stored = (await policies(east).getNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'routes-ok' })) as Obj;
     expect(validatePolicySpec(stored.spec)).toEqual({ ok: true, spec: { routes: good } });
     await policies(east).deleteNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'routes-ok' });
+  });
+
+  it('healthCheck.portName: the shipped CRD refuses a name Kubernetes would not allow, and the served assignment carries the named port of the pod that declares it', async () => {
+    const badName = await apply(east, 'default', 'bad', { healthCheck: { tcp: true, portName: 'Health_Port' } }).then(() => 'accepted', refusal);
+    expect(badName).toContain('spec.healthCheck.portName');
+    // ledger-1 declares a container port named health, ledger-2 only its traffic port.
+    await east.kubelet.runPod({
+      name: 'ledger-1',
+      service: 'ledger',
+      node: 'east-n1',
+      ip: '10.1.0.21',
+      port: 8080,
+      via: 'named-port',
+      extraPorts: [{ name: 'health', containerPort: 8081 }],
+    });
+    await east.kubelet.runPod({ name: 'ledger-2', service: 'ledger', node: 'east-n1', ip: '10.1.0.22', port: 8080, via: 'named-port' });
+    const eds = new RawAdsClient(loadEnvoyProtos(), herald.xdsTarget, 'policy-envoy-eds');
+    try {
+      /** address → its health check port in the newest ledger.default assignment (null: none). */
+      const checkPorts = (): Record<string, number | null> => {
+        const cla = eds.responses
+          .filter((r) => r.type_url === TYPE_URLS.endpoint)
+          .flatMap((r) => r.resources.map((any) => encoder.decodeAny(any)))
+          .findLast((d) => d.name === 'ledger.default')?.message as Obj | undefined;
+        return Object.fromEntries(
+          ((cla?.endpoints ?? []) as Obj[]).flatMap((l) =>
+            (l.lb_endpoints as Obj[]).map((e) => [e.endpoint.address.socket_address.address, e.endpoint.health_check_config?.port_value ?? null]),
+          ),
+        );
+      };
+      eds.subscribe(TYPE_URLS.endpoint, ['ledger.default']);
+      await eds.waitFor(() => Object.keys(checkPorts()).length === 2, WAIT_MS, 'both ledger endpoints served');
+      expect(checkPorts()).toEqual({ '10.1.0.21': null, '10.1.0.22': null });
+
+      expect(await apply(east, 'default', 'ledger', { healthCheck: { httpPath: '/ready', portName: 'health' } }).then(() => 'accepted', refusal)).toBe('accepted');
+      await eds.waitFor(() => checkPorts()['10.1.0.21'] === 8081, WAIT_MS, "ledger-1's health port in the assignment");
+      expect(checkPorts()).toEqual({ '10.1.0.21': 8081, '10.1.0.22': null });
+      // ledger-2 has no port of that name: checked on its traffic port, and reported.
+      expect(await herald.metric('herald_health_check_port_unresolved_endpoints', { service: 'ledger.default', port_name: 'health' })).toBe(1);
+      const debug = (await herald.debug<{ services: Array<{ service: string; healthCheckPortUnresolved?: unknown }> }>('policies')).body;
+      expect(debug.services.find((s) => s.service === 'ledger.default')?.healthCheckPortUnresolved).toEqual({ portName: 'health', endpoints: 1 });
+      expect(herald.log()).toContain('pods without the container port named by healthCheck.portName');
+      await policies(east).deleteNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'ledger' });
+      await eds.waitFor(() => checkPorts()['10.1.0.21'] === null, WAIT_MS, 'the health port gone with the policy');
+    } finally {
+      eds.close();
+    }
   });
 
   it('a policy applied changes the served Cluster; a section the mesh defaults set is inherited', async () => {

@@ -93,6 +93,19 @@ function builtShapes(): [string, ResourceKind, object][] {
       buildLoadAssignment(svc('echo', [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.1', 'DRAINING', 'z2')]), { healthCheckPort: 9090 }),
     ],
     [
+      'assignment: per-endpoint health check ports from a port name (pods that lack it get none)',
+      'endpoint',
+      buildLoadAssignment(
+        svc('echo', [
+          { ...ep('a', '10.0.0.1', 'HEALTHY', 'z1'), namedPorts: { http: 8080, health: 1 } },
+          { ...ep('a', '10.0.0.2', 'HEALTHY', 'z1'), namedPorts: { health: 65535 } },
+          { ...ep('b', '10.1.0.1', 'DRAINING', 'z2'), namedPorts: { http: 8080 } },
+          ep('b', '10.1.0.2', 'HEALTHY', 'z2'),
+        ]),
+        { localCluster: 'a', healthCheckPortName: 'health' },
+      ),
+    ],
+    [
       'assignment: evacuated cluster at the last priority, below zone and cluster tiers',
       'endpoint',
       buildLoadAssignment(
@@ -219,6 +232,21 @@ interopSuite('envoy-validate: builder output against Envoy PGV rules', (tools) =
       'endpoint',
       { cluster_name: 'echo', endpoints: [{ locality, load_balancing_weight: { value: 1 }, lb_endpoints: [endpointAt(70000)] }] },
       /Endpoints\[0\]\.LbEndpoints\[0\].*PortValue: value must be less than or equal to 65535/,
+    ],
+    [
+      'health check port 70000 on an endpoint',
+      'endpoint',
+      {
+        cluster_name: 'echo',
+        endpoints: [
+          {
+            locality,
+            load_balancing_weight: { value: 1 },
+            lb_endpoints: [{ endpoint: { ...endpointAt(8080).endpoint, health_check_config: { port_value: 70000 } } }],
+          },
+        ],
+      },
+      /Endpoints\[0\]\.LbEndpoints\[0\].*HealthCheckConfig\.PortValue: value must be less than or equal to 65535/,
     ],
     [
       'locality weight 0',

@@ -9,15 +9,14 @@ import type { LocalityPolicy } from '../../src/model/index.js';
 import { DEFAULTS_POLICY_NAME } from '../../src/policy/index.js';
 import type { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import type { ManualSource } from '../helpers/manual-source.js';
+import { LocalityRow } from './doc-table.js';
 import { settledLanding } from './landing.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { startTwoClusterMesh, type TwoClusterMesh } from './two-cluster-mesh.js';
 import type { XdsProbe } from './xds-probe.js';
 
-const CLIENTS = PROXYLESS_CLIENTS.filter((client) => client.name === 'grpc-js' || client.name === 'grpc-go');
-
-CLIENTS.forEach((client, index) => {
+PROXYLESS_CLIENTS.forEach((client, index) => {
   const ip = (host: number) => `127.0.${88 + index}.${host}`;
 
   probeSuite(`${client.name}: cluster evacuation`, client, (launch) => {
@@ -27,6 +26,7 @@ CLIENTS.forEach((client, index) => {
     let probes: Map<string, XdsProbe>;
     let daemon: Daemon;
     let generation = 0;
+    const row = new LocalityRow("`locality.evacuate`: the evacuated cluster's client moves to the other cluster, stays under `Drain`, comes home when the entry goes", 3);
     const setDefaults = (locality: LocalityPolicy | undefined) =>
       policies.sync([{ cluster: 'kube-a', namespace: 'herald', name: DEFAULTS_POLICY_NAME, generation: ++generation, spec: locality === undefined ? {} : { locality } }]);
 
@@ -48,6 +48,7 @@ CLIENTS.forEach((client, index) => {
       setDefaults({ evacuate: ['kube-a'] });
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('b-0+b-1');
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('b-0+b-1');
+      row.pass();
     });
 
     it('evacuateMode Drain: still kube-b; with no Ready pod left in kube-b, kube-a keeps serving rather than nothing', async () => {
@@ -58,18 +59,24 @@ CLIENTS.forEach((client, index) => {
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('a-0+a-1');
       for (const name of ['b-0', 'b-1']) kubeB.update(`default/${name}`, { ready: true });
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('b-0+b-1');
+      row.pass();
     });
 
     it('the entry removed: the kube-a client comes home', async () => {
       setDefaults(undefined);
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('b-0+b-1');
+      row.pass();
     });
 
     it('NACKed nothing', () => {
       for (const s of daemon.xds.clients()) {
         for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
       }
+    });
+
+    it('docs/XDS-CLIENTS.md says what it did', () => {
+      expect(row.documented(client.name)).toBe(row.seen);
     });
   });
 });

@@ -1,8 +1,11 @@
-// Gradual failover for clients that ignore overprovisioning, on real proxyless clients. grpc-js
-// and grpc-go announce envoy.lb.does_not_support_overprovisioning themselves; Herald (run with
+// Gradual failover for clients that ignore overprovisioning, on real proxyless clients. Each of
+// them (grpc-js, grpc-go, grpc-java, C-core) announces envoy.lb.does_not_support_overprovisioning
+// in its Node's client_features itself, whatever the bootstrap says; Herald (run with
 // --include-not-ready, so not-Ready pods are sent UNHEALTHY and lower a priority's health as they
 // do for Envoy) merges priorities and weights localities so the calls spill to the other cluster
-// in Envoy's proportions: 1.4 × the HEALTHY share of priority 0 stays, the rest moves.
+// in Envoy's proportions: 1.4 × the HEALTHY share of priority 0 stays, the rest moves. Both
+// clusters are in zone z1, so the merged localities keep apart by their spill sub_zone and the
+// unmerged priority 1 by its priority sub_zone.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
 import { HeraldMetrics } from '../../src/telemetry/index.js';
@@ -13,8 +16,8 @@ import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { XdsProbe, type CallReport } from './xds-probe.js';
 import { landed } from './landing.js';
+import { LocalityRow } from './doc-table.js';
 
-const CLIENTS = PROXYLESS_CLIENTS.filter((client) => client.name === 'grpc-js' || client.name === 'grpc-go');
 const A_PODS = 10;
 const SAMPLE = 300;
 
@@ -33,8 +36,8 @@ function bounds(expected: number, n: number): [number, number] {
   return [Math.max(1, Math.floor(n * expected - margin)), Math.min(n - 1, Math.ceil(n * expected + margin))];
 }
 
-CLIENTS.forEach((client, index) => {
-  const ip = (host: number) => `127.0.${90 + index}.${host}`;
+PROXYLESS_CLIENTS.forEach((client, index) => {
+  const ip = (host: number) => `127.0.${92 + index}.${host}`;
 
   probeSuite(`${client.name}: gradual failover without overprovisioning support`, client, (launch) => {
     const backends: EchoBackend[] = [];
@@ -44,6 +47,8 @@ CLIENTS.forEach((client, index) => {
     const metrics = new HeraldMetrics({ defaultMetrics: false });
     /** herald_spill_services, as a scrape reads it. */
     const spilling = async () => (await metrics.spillServices.get()).values[0]?.value;
+    const featureRow = new LocalityRow('announces `envoy.lb.does_not_support_overprovisioning` (Node `client_features`)', 1);
+    const spillRow = new LocalityRow("priority 0 losing HEALTHY endpoints: calls spill to the next priority in Envoy's proportions (Herald's locality weights)", 4);
 
     /** Calls until a round lands on exactly `want` (the new assignment has reached the client and its subchannels are READY). */
     async function landsOn(want: (backends: string[]) => boolean, what: string): Promise<void> {
@@ -66,7 +71,7 @@ CLIENTS.forEach((client, index) => {
       const names = [...Array.from({ length: A_PODS }, (_, i) => `a-${i}`), 'b-0', 'b-1'];
       for (const [i, name] of names.entries()) backends.push(await startEchoBackend(name, ip(i + 1)));
       const pod = (cluster: string, b: EchoBackend) => makePod({ cluster, name: b.name, ip: b.host, port: b.port, nodeName: `${cluster}-n` });
-      const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: `${cluster}-z` });
+      const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: 'z1' });
       kubeA = new ManualSource('kube-a', { pods: backends.slice(0, A_PODS).map((b) => pod('kube-a', b)), nodes: [node('kube-a')] });
       const kubeB = new ManualSource('kube-b', { pods: backends.slice(A_PODS).map((b) => pod('kube-b', b)), nodes: [node('kube-b')] });
       daemon = await startMeshDaemon([kubeA, kubeB], metrics);
@@ -76,7 +81,7 @@ CLIENTS.forEach((client, index) => {
         target: 'xds:///echo',
         bootstrap: {
           xds_servers: [{ server_uri: `127.0.0.1:${daemon.xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-          node: { id: `${client.name}-spill`, locality: { region: 'r1', zone: 'kube-a-z' }, metadata: { 'herald.io/kube-cluster': 'kube-a' } },
+          node: { id: `${client.name}-spill`, locality: { region: 'r1', zone: 'z1' }, metadata: { 'herald.io/kube-cluster': 'kube-a' } },
         },
       });
     });
@@ -94,6 +99,13 @@ CLIENTS.forEach((client, index) => {
       expect(variants()).toBe(0);
     });
 
+    it('announces envoy.lb.does_not_support_overprovisioning in its Node (the bootstrap does not)', () => {
+      const streams = daemon.xds.clients().filter((c) => c.node?.id === `${client.name}-spill`);
+      expect(streams.length).toBeGreaterThan(0);
+      for (const s of streams) expect(s.node?.ignoresOverprovisioning).toBe(true);
+      featureRow.pass();
+    });
+
     it('8 of 10 HEALTHY (1.4 × 0.8 ≥ 1): every call stays in kube-a', async () => {
       notReady(2);
       await landsOn((b) => !b.includes('a-0') && !b.includes('a-1'), 'kube-a without its two not-Ready pods');
@@ -102,6 +114,7 @@ CLIENTS.forEach((client, index) => {
       expect(toB(report)).toBe(0);
       expect(variants()).toBe(0);
       expect(await spilling()).toBe(0);
+      spillRow.pass();
     });
 
     it.each([
@@ -118,6 +131,7 @@ CLIENTS.forEach((client, index) => {
       // The spill is a variant of its own: the client announced the feature itself (Herald's bootstrap here says nothing of it).
       expect(variants()).toBe(1);
       expect(await spilling()).toBe(1);
+      spillRow.pass();
     });
 
     it('no HEALTHY endpoint left in kube-a: everything goes to kube-b', async () => {
@@ -125,6 +139,7 @@ CLIENTS.forEach((client, index) => {
       await landsOn((b) => b.every((name) => name.startsWith('b-')), 'kube-b only');
       const report = await probe.call(SAMPLE);
       expect(toB(report)).toBe(SAMPLE);
+      spillRow.pass();
     });
 
     it('all HEALTHY again: back to kube-a alone, and nothing was NACKed', async () => {
@@ -134,6 +149,10 @@ CLIENTS.forEach((client, index) => {
       for (const s of daemon.xds.clients()) {
         for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
       }
+    });
+
+    it('docs/XDS-CLIENTS.md says what it did', () => {
+      for (const row of [featureRow, spillRow]) expect({ row: row.title, says: row.documented(client.name) }).toEqual({ row: row.title, says: row.seen });
     });
   });
 });

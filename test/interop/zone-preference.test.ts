@@ -1,7 +1,10 @@
 // locality.zone: PreferSameZone with real proxyless clients, which have no zone-aware routing of
 // their own: one Herald, a mesh-defaults ServicePolicy asking for it, and three clients — kube-a
 // in z1, kube-a in z2, kube-b in z1. Each sends its calls to its zone of its own cluster, then to
-// the rest of its cluster, and only then to the other cluster.
+// the rest of its cluster, and only then to the other cluster. Zone z1 is in both clusters, so
+// the kube-a/z1 and kube-b/z1 views hold z1 at two priorities: grpc-java keeps one locality per
+// region/zone/sub_zone across priorities, and follows its tiers only because Herald names the
+// later one apart (sub_zone herald-priority-N).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/app/index.js';
 import type { LocalityPolicy } from '../../src/model/index.js';
@@ -10,12 +13,12 @@ import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
+import { LocalityRow } from './doc-table.js';
 import { settledLanding } from './landing.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { XdsProbe } from './xds-probe.js';
 
-const CLIENTS = PROXYLESS_CLIENTS.filter((client) => client.name === 'grpc-js' || client.name === 'grpc-go');
 const DEFAULTS_NAMESPACE = 'herald';
 const VIEWS = [
   { cluster: 'kube-a', zone: 'z1' },
@@ -23,7 +26,7 @@ const VIEWS = [
   { cluster: 'kube-b', zone: 'z1' },
 ] as const;
 
-CLIENTS.forEach((client, index) => {
+PROXYLESS_CLIENTS.forEach((client, index) => {
   const ip = (host: number) => `127.0.${56 + index}.${host}`;
 
   probeSuite(`${client.name}: zone preference`, client, (launch) => {
@@ -34,6 +37,7 @@ CLIENTS.forEach((client, index) => {
     let generation = 0;
     const probes = new Map<string, XdsProbe>();
     const probe = (cluster: string, zone: string) => probes.get(`${cluster}/${zone}`)!;
+    const row = new LocalityRow("`PreferSameZone`: calls go to the client's zone, then the rest of its own cluster, then other clusters", 3);
     const setPolicy = (locality: LocalityPolicy) =>
       policies.sync([{ cluster: 'kube-a', namespace: DEFAULTS_NAMESPACE, name: DEFAULTS_POLICY_NAME, generation: ++generation, spec: { locality } }]);
 
@@ -90,6 +94,7 @@ CLIENTS.forEach((client, index) => {
       expect(await settledLanding(probe('kube-a', 'z1'), 20)).toBe('a1-0');
       expect(await settledLanding(probe('kube-a', 'z2'), 20)).toBe('a2-0+a2-1');
       expect(await settledLanding(probe('kube-b', 'z1'), 20)).toBe('b1-0');
+      row.pass();
     });
 
     it('zoneMinEndpoints 2: z1 of kube-a (one pod) is no tier of its own, z2 (two) still is', async () => {
@@ -98,18 +103,24 @@ CLIENTS.forEach((client, index) => {
       expect(await settledLanding(probe('kube-a', 'z2'), 20)).toBe('a2-0+a2-1');
       setPolicy({ zone: 'PreferSameZone' });
       expect(await settledLanding(probe('kube-a', 'z1'), 20)).toBe('a1-0');
+      row.pass();
     });
 
     it("the client's zone drained: the rest of its own cluster, not the other cluster", async () => {
       kubeA.update('default/a1-0', { terminating: true, gracePeriodSeconds: 60 });
       expect(await settledLanding(probe('kube-a', 'z1'), 20)).toBe('a2-0+a2-1');
       expect(await settledLanding(probe('kube-b', 'z1'), 20)).toBe('b1-0');
+      row.pass();
     });
 
     it('NACKed nothing', () => {
       for (const s of daemon.xds.clients()) {
         for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
       }
+    });
+
+    it('docs/XDS-CLIENTS.md says what it did', () => {
+      expect(row.documented(client.name)).toBe(row.seen);
     });
   });
 });

@@ -17,6 +17,8 @@ describe('validatePolicySpec', () => {
     { name: 'slow start without a policy (round robin)', spec: { loadBalancing: { slowStartWindowMs: 1 } } },
     { name: 'RingHash on a header', spec: { loadBalancing: { policy: 'RingHash', hashHeader: 'x-session-id', panicThresholdPercent: 0 } } },
     { name: 'a TCP health check', spec: { healthCheck: { tcp: true, port: 8081 } } },
+    { name: 'a health check on a named port', spec: { healthCheck: { httpPath: '/ready', portName: 'health' } } },
+    { name: 'a port name of 15 characters with digits and inner hyphens', spec: { healthCheck: { tcp: true, portName: '8-admin-http2-x' } } },
     { name: 'an HTTP health check beside tcp: false', spec: { healthCheck: { httpPath: '/healthz', tcp: false, intervalMs: 5000 } } },
     { name: 'a gRPC health check of the whole server', spec: { healthCheck: { grpcServiceName: '' } } },
     { name: 'success-rate ejection alone', spec: { outlierDetection: { successRateStdevFactor: 1900, intervalMs: 1000 } } },
@@ -50,6 +52,16 @@ describe('validatePolicySpec', () => {
     { name: 'a fraction', spec: { connection: { idleTimeoutMs: 1.5 } }, errors: [['spec.connection.idleTimeoutMs', 'must be an integer']] },
     { name: 'a string number', spec: { circuitBreakers: { maxRequests: '10' } }, errors: [['spec.circuitBreakers.maxRequests', 'must be an integer']] },
     { name: 'a percent over 100', spec: { loadBalancing: { panicThresholdPercent: 101 } }, errors: [['spec.loadBalancing.panicThresholdPercent', 'must be ≤ 100']] },
+    {
+      name: 'a port and a port name (CEL rule)',
+      spec: { healthCheck: { tcp: true, port: 8081, portName: 'health' } },
+      errors: [['spec.healthCheck.portName', 'port and portName exclude each other']],
+    },
+    ...['Health', 'health_z', 'a--b', '-health', 'health-', '8081', '', 'health-checks-16'].map((portName) => ({
+      name: `port name ${JSON.stringify(portName)}, which Kubernetes would not allow`,
+      spec: { healthCheck: { tcp: true, portName } },
+      errors: [['spec.healthCheck.portName', portName.length > 15 ? 'must be at most 15 characters' : 'must match ^([0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$']],
+    })),
     { name: 'an unknown balancer', spec: { loadBalancing: { policy: 'Maglev' } }, errors: [['spec.loadBalancing.policy', 'must be one of RoundRobin, LeastRequest, Random, RingHash']] },
     {
       name: 'RingHash without a header (CEL rule)',

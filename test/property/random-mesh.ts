@@ -144,6 +144,17 @@ function port(rng: Rng): number {
   return rng.int(1024, 60000);
 }
 
+/**
+ * Named container ports (healthCheck.portName resolves against them), from values already drawn
+ * so the random stream stays as it was: a third of the pods name none, a third only their
+ * traffic port `http`, a third also a `health` port (the other end of the port range at the bounds).
+ */
+function namedPortsFor(index: number, trafficPort: number): Pick<PodRecord, 'namedPorts'> {
+  if (index % 3 === 0) return {};
+  if (index % 3 === 1) return { namedPorts: { http: trafficPort } };
+  return { namedPorts: { http: trafficPort, health: trafficPort === 65535 ? 1 : trafficPort + 1 } };
+}
+
 export function randomMesh(rng: Rng, shape: MeshShape): RandomMesh {
   const ips = new LoopbackIps(rng);
   const clusters: RandomCluster[] = shape.clusters.map((name) => {
@@ -169,6 +180,7 @@ export function randomMesh(rng: Rng, shape: MeshShape): RandomMesh {
       const state = rng.next();
       const pending = state < 0.05;
       const protocol = podProtocol(rng, mode);
+      const trafficPort = port(rng);
       cluster.pods.push({
         cluster: cluster.name,
         namespace,
@@ -177,8 +189,9 @@ export function randomMesh(rng: Rng, shape: MeshShape): RandomMesh {
         service,
         serviceLabel: label,
         ip: pending ? undefined : ips.take(),
-        port: port(rng),
+        port: trafficPort,
         ...(protocol === undefined ? {} : { protocol }),
+        ...namedPortsFor(p, trafficPort),
         ready: !pending && state >= 0.15,
         terminating: state >= 0.85,
         phase: pending ? 'Pending' : 'Running',

@@ -13,6 +13,9 @@ export const DEFAULTS_NAMESPACE = 'herald';
 /** Header names as teams pick them, one at the length bound. */
 const HEADERS = ['x-user', 'x-session-id', 'tenant', 'a', 'x_b.c-d', 'h'.repeat(256)];
 
+/** Container port names for healthCheck.portName: those random-mesh.ts pods name, one no pod has, one at the length bound. */
+const PORT_NAMES = ['health', 'http', 'admin', 'a-15-characters'];
+
 /** Values for the health checkers' strings, each valid for both. */
 const HEALTH_NAMES = ['/healthz', '/', '/ready?full=1', '', 'grpc.health.v1.Health', 'cart.v1.Cart'];
 
@@ -87,6 +90,14 @@ export function randomPolicy(rng: Rng, withBalancer = false, splitLabels?: { sel
     const kind = kinds.length > 0 ? rng.pick(kinds) : rng.pick(['httpPath', 'grpcServiceName', 'tcp'] as const);
     for (const k of ['httpPath', 'grpcServiceName', 'tcp'] as const) delete hc[k];
     hc[kind] = kind === 'tcp' ? true : kind === 'httpPath' ? rng.pick(HEALTH_NAMES.filter((n) => n.startsWith('/'))) : rng.pick(HEALTH_NAMES.filter((n) => !n.startsWith('/')));
+    // A port or a port name, not both.
+    if (hc.portName !== undefined) {
+      if (hc.port !== undefined && rng.chance(0.5)) delete hc.portName;
+      else {
+        delete hc.port;
+        hc.portName = rng.pick(PORT_NAMES);
+      }
+    }
   }
   const cb = spec.circuitBreakers;
   // maxRetries or a retry budget, not both (Envoy ignores maxRetries under a budget).

@@ -108,7 +108,8 @@ describe('buildCluster', () => {
 function summary(cla: ClusterLoadAssignmentResource): string[] {
   return cla.endpoints.map((l) => {
     const eps = l.lb_endpoints.map((e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}/${e.health_status}`).join(',');
-    return `p${l.priority} ${l.locality.region}/${l.locality.zone} w${l.load_balancing_weight.value} [${eps}]`;
+    const sub = l.locality.sub_zone === undefined ? '' : `/${l.locality.sub_zone}`;
+    return `p${l.priority} ${l.locality.region}/${l.locality.zone}${sub} w${l.load_balancing_weight.value} [${eps}]`;
   });
 }
 
@@ -126,7 +127,13 @@ describe('buildLoadAssignment', () => {
       'local cluster first, others priority 1',
       [ep('b', '10.1.0.1'), ep('a', '10.0.0.1'), ep('a', '10.0.0.2', 'HEALTHY', 'z2')],
       'a',
-      ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]', 'p0 r1/z2 w1 [10.0.0.2:8080/HEALTHY]', 'p1 r1/z1 w1 [10.1.0.1:8080/HEALTHY]'],
+      ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]', 'p0 r1/z2 w1 [10.0.0.2:8080/HEALTHY]', 'p1 r1/z1/herald-priority-1 w1 [10.1.0.1:8080/HEALTHY]'],
+    ],
+    [
+      'a zone repeated at a later priority gets a sub_zone naming it; a zone new at its priority keeps none',
+      [ep('a', '10.0.0.1'), ep('b', '10.1.0.1'), ep('b', '10.1.0.2', 'HEALTHY', 'z3'), ep('c', '10.2.0.1')],
+      'a',
+      ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]', 'p1 r1/z1/herald-priority-1 w2 [10.1.0.1:8080/HEALTHY,10.2.0.1:8080/HEALTHY]', 'p1 r1/z3 w1 [10.1.0.2:8080/HEALTHY]'],
     ],
     ['no local endpoints: remote ones become priority 0 (no skipped level)', [ep('b', '10.1.0.1'), ep('c', '10.2.0.1')], 'a', ['p0 r1/z1 w2 [10.1.0.1:8080/HEALTHY,10.2.0.1:8080/HEALTHY]']],
     ['only local endpoints: priority 0', [ep('a', '10.0.0.1')], 'a', ['p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]']],
@@ -159,7 +166,7 @@ describe('buildLoadAssignment', () => {
       'a duplicate address keeps one endpoint, from the preferred cluster',
       [ep('a', '10.9.0.1', 'DRAINING'), ep('b', '10.9.0.1', 'HEALTHY'), ep('a', '10.0.0.1')],
       'b',
-      ['p0 r1/z1 w1 [10.9.0.1:8080/HEALTHY]', 'p1 r1/z1 w1 [10.0.0.1:8080/HEALTHY]'],
+      ['p0 r1/z1 w1 [10.9.0.1:8080/HEALTHY]', 'p1 r1/z1/herald-priority-1 w1 [10.0.0.1:8080/HEALTHY]'],
     ],
     [
       'a duplicate address without a local cluster keeps the first cluster by name',
@@ -188,6 +195,20 @@ describe('buildLoadAssignment', () => {
     const addresses = cla.endpoints.flatMap((l) => l.lb_endpoints.map((e) => JSON.stringify(e.endpoint.address.socket_address)));
     expect(new Set(addresses).size).toBe(addresses.length);
     expect(addresses.length).toBe(new Set(endpoints.map((e) => `${e.ip}|${e.port}`)).size);
+    // Each locality once in the whole assignment: grpc-java keys localities across priorities.
+    const localities = cla.endpoints.map((l) => JSON.stringify([l.locality.region, l.locality.zone, l.locality.sub_zone ?? '']));
+    expect(new Set(localities).size).toBe(localities.length);
+  });
+
+  it("zone preference: the client's zone in its own cluster and in another cluster are two localities", () => {
+    const endpoints = [ep('a', '10.0.0.1', 'HEALTHY', 'z1'), ep('a', '10.0.0.2', 'HEALTHY', 'z2'), ep('b', '10.1.0.1', 'HEALTHY', 'z1'), ep('b', '10.1.0.2', 'HEALTHY', 'z2')];
+    const cla = buildLoadAssignment(svc('orders', endpoints), { localCluster: 'a', zone: { name: 'z1', minEndpoints: 1 } });
+    expect(summary(cla)).toEqual([
+      'p0 r1/z1 w1 [10.0.0.1:8080/HEALTHY]',
+      'p1 r1/z2 w1 [10.0.0.2:8080/HEALTHY]',
+      'p2 r1/z1/herald-priority-2 w1 [10.1.0.1:8080/HEALTHY]',
+      'p2 r1/z2/herald-priority-2 w1 [10.1.0.2:8080/HEALTHY]',
+    ]);
   });
 
   it('IPv6 address is the bare literal in socket_address', () => {

@@ -112,7 +112,7 @@ describe('ResourceEncoder round trip', () => {
       { priority: 0, locality: { region: 'r1', zone: 'z1' }, weight: 1, endpoints: [['10.0.0.1', 8080, 'HEALTHY']] },
       { priority: 0, locality: { region: 'r1', zone: 'z2' }, weight: 1, endpoints: [['10.0.0.2', 8080, 'DRAINING']] },
       { priority: 1, locality: { region: '', zone: '' }, weight: 1, endpoints: [['fd00::5', 65535, 'UNHEALTHY']] },
-      { priority: 1, locality: { region: 'r1', zone: 'z1' }, weight: 1, endpoints: [['10.1.0.1', 8080, 'HEALTHY']] },
+      { priority: 1, locality: { region: 'r1', zone: 'z1', sub_zone: 'herald-priority-1' }, weight: 1, endpoints: [['10.1.0.1', 8080, 'HEALTHY']] },
     ]);
   });
 

@@ -19,6 +19,13 @@ const VIEW = {
       },
       ignoredByProxyless: [{ field: 'spec.outlierDetection.consecutive5xx', why: '…' }],
     },
+    {
+      service: 'ship.shop',
+      spec: { healthCheck: { tcp: true, portName: 'health' } },
+      from: { healthCheck: origin('west', 'shop', 'ship', 1, 'service') },
+      ignoredByProxyless: [],
+      healthCheckPortUnresolved: { portName: 'health', endpoints: 2 },
+    },
   ],
   rejections: [
     { cluster: 'east', namespace: 'shop', name: 'cart', generation: 5, keptGeneration: 4, atMs: 1, errors: [{ path: 'spec.connection.connectTimeoutMs', message: 'must be ≥ 1' }] },
@@ -28,16 +35,18 @@ const VIEW = {
 };
 
 describe('herald status policies', () => {
-  it('prints one line per service and section with its origin, then rejections, conflicts, unavailable clusters and the evacuation', () => {
+  it('prints one line per service and section with its origin, then rejections, conflicts, unavailable clusters, unresolved health check port names and the evacuation', () => {
     expect(formatPoliciesTable(parsePolicies(VIEW))).toBe(
       [
         'SERVICE    SECTION           FROM      OBJECT                     GENERATION  IGNORED BY PROXYLESS',
         'cart.shop  circuitBreakers   service   west/shop/cart             3           -',
         '           routes            service   west/shop/cart             3           -',
         '           outlierDetection  defaults  east/herald/mesh-defaults  1           consecutive5xx',
+        'ship.shop  healthCheck       service   west/shop/ship             1           -',
         'REJECTED east/shop/cart generation 5: spec.connection.connectTimeoutMs: must be ≥ 1 (generation 4 in effect)',
         "CONFLICT shop/cart: copies in west, east differ; serving west's",
         'UNAVAILABLE south: no ServicePolicy CRD installed',
+        'HEALTH CHECK PORT ship.shop: 2 endpoint(s) without a container port named health, checked on their traffic port',
         'EVACUATING south, north (Drain): west/herald/mesh-defaults generation 2',
         '',
       ].join('\n'),

@@ -1,4 +1,5 @@
 import type { Gauge, Counter } from 'prom-client';
+import { afterEach } from 'vitest';
 import { EndpointStore } from '../../src/store/index.js';
 import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 
@@ -35,6 +36,20 @@ export function harness(options: { includeNotReady?: boolean; batchWindowMs?: nu
       store.flush();
       return calls.splice(0);
     },
+  };
+}
+
+/** Call at a test file's top level: a `make()` whose harnesses are closed after each test. */
+export function harnessPerTest(): () => Harness {
+  let open: Harness[] = [];
+  afterEach(() => {
+    for (const h of open) h.store.close();
+    open = [];
+  });
+  return () => {
+    const h = harness();
+    open.push(h);
+    return h;
   };
 }
 

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PodProtocol, ServiceProtocol } from '../../src/model/index.js';
 import { aggregateProtocol, MAX_IGNORED_REPORTED, type ProtocolVote } from '../../src/store/protocol.js';
-import { harness, type Harness } from './helpers.js';
+import { harnessPerTest } from './helpers.js';
 import { pod } from './fixtures.js';
 
 const H2: PodProtocol = { protocol: 'HTTP/2', source: 'port_name', detail: 'grpc' };
@@ -56,16 +56,7 @@ describe('aggregateProtocol', () => {
   });
 });
 
-let open: Harness[] = [];
-afterEach(() => {
-  for (const h of open) h.store.close();
-  open = [];
-});
-function make(): Harness {
-  const h = harness();
-  open.push(h);
-  return h;
-}
+const make = harnessPerTest();
 
 describe('EndpointStore: a service protocol', () => {
   it('carries each pod protocol on its endpoint and aggregates per service', () => {

@@ -83,6 +83,15 @@ describe('KeptNodes', () => {
     expect(decoded(nodeBytes(kept))).toEqual(want);
   });
 
+  it('keeps each copy in memory of its own, not in a slice of a shared buffer pool that it would keep alive', () => {
+    const nodes = new KeptNodes();
+    for (const node of [envoy('pooled'), encodeNode({ id: 'no-extensions' })]) {
+      const kept = nodes.keep(Buffer.from(node));
+      expect(kept.rest.buffer.byteLength).toBe(kept.rest.length);
+      if (kept.extensions) expect(kept.extensions.bytes.buffer.byteLength).toBe(kept.extensions.bytes.length);
+    }
+  });
+
   it('keeps a Node whole when it has no extensions, splits them, or does not parse', () => {
     const nodes = new KeptNodes();
     const plain = encodeNode({ id: 'proxyless', cluster: 'grpc' });

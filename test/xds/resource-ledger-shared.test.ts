@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CachedResource, ResourceView } from '../../src/cache/index.js';
 import { NameSlots } from '../../src/xds/bookkeeping/name-slots.js';
 import { ResourceLedger, type ResourceStatus } from '../../src/xds/bookkeeping/resource-ledger.js';
+import type { SlotColumns } from '../../src/xds/bookkeeping/slot-columns.js';
 
 function viewOf(versions: Record<string, string>): ResourceView {
   return {
@@ -57,6 +58,9 @@ class ModelLedger {
       });
   }
 }
+
+/** The ledger's per-record columns: states, times, version references. */
+const columnsOf = (ledger: ResourceLedger) => (Reflect.get(ledger, 'records') as SlotColumns).columns;
 
 describe('ResourceLedger sharing one NameSlots', () => {
   it('keeps independent records per ledger over shared slots', () => {
@@ -170,7 +174,7 @@ describe('ResourceLedger sharing one NameSlots', () => {
     expect(versionSlots.size).toBe(0);
   });
   it('sizes its arrays to the shared registry, and grows geometrically while the registry grows with it', () => {
-    const lengthOf = (ledger: ResourceLedger) => (Reflect.get(ledger, 'states') as Uint8Array).length;
+    const lengthOf = (ledger: ResourceLedger) => columnsOf(ledger)[0]!.length;
     const slots = new NameSlots();
     const first = new ResourceLedger(slots);
     const lengths = new Set<number>();
@@ -218,7 +222,7 @@ describe('ResourceLedger times', () => {
     const fiftyDays = 50 * 86_400_000;
     ledger.requested('a', start);
     ledger.requested('b', start + 1);
-    expect(Reflect.get(ledger, 'times')).toBeInstanceOf(Uint32Array);
+    expect(columnsOf(ledger)[1]).toBeInstanceOf(Uint32Array);
     // Past what 32 bits of milliseconds hold, and before the first time.
     ledger.sent('c', 'v', start + fiftyDays);
     ledger.sent('d', 'v', start - 5);
@@ -250,12 +254,12 @@ describe('ResourceLedger version references', () => {
     const other = new ResourceLedger(new NameSlots(), versionSlots);
     ledger.sent('early', 'v-early', 1);
     ledger.answered([{ name: 'early' }], undefined, 2);
-    expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint16Array);
+    expect(columnsOf(ledger)[2]).toBeInstanceOf(Uint16Array);
     // Another stream's ledger fills the shared registry past what 16 bits can reference.
     const versions = 0x10000;
     for (let i = 0; i < versions; i++) other.sent(`r${i}`, `v${i}`, 3);
     ledger.sent('late', 'v-late', 4);
-    expect(Reflect.get(ledger, 'versionRefs')).toBeInstanceOf(Uint32Array);
+    expect(columnsOf(ledger)[2]).toBeInstanceOf(Uint32Array);
     ledger.answered([{ name: 'late' }], undefined, 5);
     const view = viewOf({ early: 'v-early', late: 'v-late' });
     expect(ledger.statuses('cluster', view).map((r) => [r.name, r.version, r.configStatus])).toEqual([

@@ -58,6 +58,16 @@ describe('ScopeTable', () => {
 describe('SotwState with a declared scope', () => {
   const ads = (scopes = new ScopeTable()) => new SotwState({ kinds: PUSH_ORDER, ads: true, clock: () => 0, scopes });
 
+  it("keeps the scope's one list of declared names in each stream's Node, not a copy per stream", () => {
+    const scopes = new ScopeTable();
+    const [first, second] = [ads(scopes), ads(scopes)];
+    first.handleRequest(sotwReq('cluster', { node: node(['b.shop', 'a.shop'].sort()) }));
+    second.handleRequest(sotwReq('cluster', { node: node(['a.shop', 'b.shop']) }));
+    expect(first.node?.dependencies).toEqual(['a.shop', 'b.shop']);
+    expect(first.node?.dependencies).toBe(second.node?.dependencies);
+    expect(first.node?.id).toBe('n');
+  });
+
   it('answers a wildcard CDS with just the declared services, and serves a declared one once it appears', () => {
     const cache = seeded('a', 'b', 'c');
     const s = ads();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NameSlots } from '../../src/xds/bookkeeping/name-slots.js';
 import { SentSeqs } from '../../src/xds/bookkeeping/sent-seqs.js';
+import type { SlotColumns } from '../../src/xds/bookkeeping/slot-columns.js';
 
 describe('SentSeqs', () => {
   it('behaves like a Map of name → seq under random operations, sharing slots with another holder', () => {
@@ -61,7 +62,7 @@ describe('SentSeqs', () => {
 
 describe('SentSeqs.reserve', () => {
   it('takes the registry size in one step when the coming seqs fill half of it, and keeps what it holds', () => {
-    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'seqs') as Uint32Array).length;
+    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'records') as SlotColumns).columns[0]!.length;
     const slots = new NameSlots();
     const filler = new SentSeqs(slots);
     for (let i = 0; i < 1_000; i++) filler.set(`c${i}`, i + 1);
@@ -84,7 +85,7 @@ describe('SentSeqs.reserve', () => {
 
 describe('SentSeqs growth', () => {
   it('grows geometrically while the registry grows with it (every name new), not one slot at a time', () => {
-    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'seqs') as Uint32Array).length;
+    const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'records') as SlotColumns).columns[0]!.length;
     const sent = new SentSeqs(new NameSlots());
     const lengths = new Set<number>();
     for (let i = 0; i < 10_000; i++) {

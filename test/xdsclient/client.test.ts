@@ -67,6 +67,16 @@ describe('AdsClient against a fake ADS server', () => {
     expect(first.node).toMatchObject({ id: 'sidecar-1', cluster: 'web', locality: { region: 'r1', zone: 'z1' } });
   });
 
+  it('announces the client features it is given in its node, and none by default', async () => {
+    startClient({ clientFeatures: ['envoy.lb.does_not_support_overprovisioning'] });
+    const first = await (await ads.nextStream()).next();
+    expect(first.node?.client_features).toEqual(['envoy.lb.does_not_support_overprovisioning']);
+    await client?.close();
+    startClient();
+    const plain = await (await ads.nextStream()).next();
+    expect(plain.node?.client_features).toEqual([]);
+  });
+
   it('ACKs CDS with its nonce and version and subscribes EDS to the EDS clusters', async () => {
     const c = startClient();
     const s = await withClusters(c);

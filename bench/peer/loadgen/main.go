@@ -29,6 +29,8 @@ type command struct {
 	// Sets and SetOf make a scoped connect: stream i declares Sets[SetOf[i]].
 	Sets  [][]string `json:"sets"`
 	SetOf []int      `json:"setOf"`
+	// Places makes the streams declare a kube cluster and a zone (place.go).
+	Places *places `json:"places"`
 }
 
 type drainTimes struct {
@@ -38,6 +40,10 @@ type drainTimes struct {
 	Leaked int `json:"leaked"`
 	// Expected is how many live streams depend on the service, when collected.
 	Expected int `json:"expected"`
+	// OwnZoneFirst counts, by zone, the streams that declared a zone and were sent the drain with
+	// every priority-0 locality in it; WrongZone those sent priority 0 empty or in another zone.
+	OwnZoneFirst map[string]int `json:"ownZoneFirst,omitempty"`
+	WrongZone    int            `json:"wrongZone,omitempty"`
 }
 
 type statusEvent struct {
@@ -134,9 +140,10 @@ func (w *worker) connect(cmd command) {
 	}
 	w.mu.Unlock()
 	header := requestHeaders(cmd.Port)
+	metadata := map[string][]byte{}
 	go func() {
 		for i := 0; i < cmd.Count; i++ {
-			s := newStream(w, fmt.Sprintf("%s-%d", cmd.Prefix, i), cmd.ExpectedClusters, streamScopes[i])
+			s := newStream(w, fmt.Sprintf("%s-%d", cmd.Prefix, i), cmd.ExpectedClusters, streamScopes[i], cmd.Places.placeOf(i, metadata))
 			go s.run(cmd.Port, header)
 			if (i+1)%connectBatch == 0 {
 				time.Sleep(time.Millisecond)

@@ -17,6 +17,8 @@ type adsStream struct {
 	expectedClusters int
 	// scope is the declared dependency set; nil for an Envoy that takes every service.
 	scope *scope
+	// zone is the zone it declared in node.locality, "" for none.
+	zone string
 
 	c          *h2conn
 	clusters   *nameList
@@ -37,15 +39,17 @@ type adsStream struct {
 type drainedIP struct {
 	ip     string
 	leaked bool
+	zone   *zoneCheck
 }
 
-func newStream(w *worker, nodeID string, expectedClusters int, sc *scope) *adsStream {
-	s := &adsStream{w: w, expectedClusters: expectedClusters, scope: sc, seen: map[string]struct{}{}}
+// newStream is one simulated Envoy; at is where it says it runs (its kube cluster not with a scope).
+func newStream(w *worker, nodeID string, expectedClusters int, sc *scope, at place) *adsStream {
+	s := &adsStream{w: w, expectedClusters: expectedClusters, scope: sc, zone: at.zone, seen: map[string]struct{}{}}
 	if sc != nil {
-		s.node = encodeNodeWithMetadata(nodeID, "bench", sc.metadata)
+		s.node = encodeNodeAt(nodeID, "bench", sc.metadata, at.zone)
 		s.expectedClusters = len(sc.names)
 	} else {
-		s.node = encodeNode(nodeID, "bench")
+		s.node = encodeNodeAt(nodeID, "bench", at.metadata, at.zone)
 	}
 	return s
 }
@@ -139,6 +143,7 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 		if !ok {
 			continue
 		}
+		first := len(s.drained)
 		err = forEachDraining(msg, r.resources[i], r.resources[i+1], func(ip []byte) {
 			if _, want := ips[string(ip)]; !want {
 				return
@@ -149,6 +154,16 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 		})
 		if err != nil {
 			return goneError("bad response: " + err.Error())
+		}
+		// Only assignments that carry a timed drain are checked, so the check costs next to nothing.
+		if len(s.drained) > first && s.zone != "" {
+			check, err := checkZone(s.zone, msg, r.resources[i], r.resources[i+1])
+			if err != nil {
+				return goneError("bad response: " + err.Error())
+			}
+			for j := first; j < len(s.drained); j++ {
+				s.drained[j].zone = check
+			}
 		}
 	}
 	s.edsVersion = append(s.edsVersion[:0], r.version...)
@@ -162,7 +177,7 @@ func (s *adsStream) onAssignments(msg []byte, receivedAt float64) error {
 	ackedAt := nowMs()
 	for _, d := range s.drained {
 		s.seen[d.ip] = struct{}{}
-		s.w.onDraining(d.ip, receivedAt, ackedAt, d.leaked)
+		s.w.onDraining(d.ip, receivedAt, ackedAt, d.leaked, d.zone)
 	}
 	if !s.full && s.clusters.size() >= s.expectedClusters && s.assignments.count >= s.expectedClusters {
 		s.full = true

@@ -85,9 +85,17 @@ func encodeNode(id, cluster string) []byte { return encodeNodeWithMetadata(id, c
 
 // encodeNodeWithMetadata is encodeNode with an encoded Node.metadata field (3), nil for none.
 func encodeNodeWithMetadata(id, cluster string, metadata []byte) []byte {
+	return encodeNodeAt(id, cluster, metadata, "")
+}
+
+// encodeNodeAt is encodeNodeWithMetadata with Node.locality (4) holding zone (2); "" for no locality.
+func encodeNodeAt(id, cluster string, metadata []byte, zone string) []byte {
 	inner := appendLenField(nil, 1, []byte(id))
 	inner = appendLenField(inner, 2, []byte(cluster))
 	inner = append(inner, metadata...)
+	if zone != "" {
+		inner = appendLenField(inner, 4, appendLenField(nil, 2, []byte(zone)))
+	}
 	inner = appendLenField(inner, 6, []byte("envoy"))
 	inner = append(inner, extensionsField()...)
 	inner = appendLenField(inner, 10, []byte("envoy.lb.does_not_support_overprovisioning"))

@@ -131,13 +131,21 @@ func (w *worker) onFull(at float64) {
 }
 
 // onDraining records a stream's DRAINING flip of ip; leaked when the stream does not depend on
-// the address's service.
-func (w *worker) onDraining(ip string, receivedAt, ackedAt float64, leaked bool) {
+// the address's service; zone, for a stream that declared one, what priority 0 held.
+func (w *worker) onDraining(ip string, receivedAt, ackedAt float64, leaked bool, zone *zoneCheck) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	times := w.drains[ip]
 	if times == nil {
 		return
+	}
+	if zone != nil && zone.ownZoneFirst {
+		if times.OwnZoneFirst == nil {
+			times.OwnZoneFirst = map[string]int{}
+		}
+		times.OwnZoneFirst[zone.zone]++
+	} else if zone != nil {
+		times.WrongZone++
 	}
 	if leaked {
 		times.Leaked++

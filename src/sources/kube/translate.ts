@@ -1,5 +1,16 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { podKey, serviceName, type NodeRecord, type PodProtocol, type PodRecord, type ServiceScope } from '../../model/index.js';
+import {
+  MAX_NAMED_PORTS,
+  podKey,
+  PORT_NAME_MAX_LENGTH,
+  PORT_NAME_PATTERN,
+  serviceName,
+  type NamedPorts,
+  type NodeRecord,
+  type PodProtocol,
+  type PodRecord,
+  type ServiceScope,
+} from '../../model/index.js';
 import { APP_PROTOCOL_ANNOTATION, podProtocol } from './protocol.js';
 
 export const PORT_ANNOTATION = 'herald.io/port';
@@ -63,6 +74,34 @@ export function resolveProtocol(pod: V1Pod, resolved: ResolvedPort | undefined):
   return podProtocol(pod.metadata?.annotations?.[APP_PROTOCOL_ANNOTATION], resolved?.name);
 }
 
+const PORT_NAME = new RegExp(PORT_NAME_PATTERN);
+
+/**
+ * The pod's named TCP container ports, in container order, for a health check that names its
+ * port (healthCheck.portName). The apiserver validates names already; one that is not a valid
+ * name anyway (an apiserver too old or too lenient), a port that is not 1..65535 or not TCP
+ * (Envoy checks over TCP only) is skipped, and the first of a name that appears twice wins, as
+ * it does for --port-name. At most MAX_NAMED_PORTS: a pod naming more keeps the first ones
+ * and loses nothing else. Undefined when it names none, so most pods carry nothing.
+ */
+export function namedPortsOf(pod: V1Pod): NamedPorts | undefined {
+  let out: Record<string, number> | undefined;
+  let count = 0;
+  for (const container of pod.spec?.containers ?? []) {
+    for (const p of container.ports ?? []) {
+      if (count >= MAX_NAMED_PORTS) return Object.freeze(out);
+      const name = p.name;
+      if (typeof name !== 'string' || name.length > PORT_NAME_MAX_LENGTH || !PORT_NAME.test(name)) continue;
+      if ((p.protocol ?? 'TCP') !== 'TCP' || !Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) continue;
+      out ??= {};
+      if (Object.hasOwn(out, name)) continue;
+      out[name] = p.containerPort;
+      count++;
+    }
+  }
+  return out === undefined ? undefined : Object.freeze(out);
+}
+
 // Objects from the list API carry Date instances; objects from the watch stream carry the raw
 // RFC 3339 strings. Accept both.
 function toEpochMs(value: Date | string | undefined): number {
@@ -79,6 +118,7 @@ export function translatePod(pod: V1Pod, options: PodTranslateOptions): PodRecor
   const namespace = metadata.namespace ?? '';
   const label = metadata.labels?.[options.serviceLabel];
   const resolved = resolveEndpointPort(pod, options.portName, options.defaultPort);
+  const namedPorts = namedPortsOf(pod);
   return {
     cluster: options.cluster,
     namespace,
@@ -89,6 +129,7 @@ export function translatePod(pod: V1Pod, options: PodTranslateOptions): PodRecor
     ip: status.podIP || undefined,
     port: resolved?.port,
     protocol: resolveProtocol(pod, resolved),
+    ...(namedPorts === undefined ? {} : { namedPorts }),
     ready,
     terminating,
     phase: status.phase ?? 'Unknown',

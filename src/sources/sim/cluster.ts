@@ -1,4 +1,4 @@
-import { podKey, serviceName, systemClock, type Clock, type ClusterStatus, type NodeRecord, type PodRecord, type ServiceScope } from '../../model/index.js';
+import { podKey, serviceName, systemClock, type Clock, type ClusterStatus, type NamedPorts, type NodeRecord, type PodRecord, type ServiceScope } from '../../model/index.js';
 import type { ClusterSource, SourceSink } from '../types.js';
 import { IpPool } from './ip-pool.js';
 
@@ -10,6 +10,8 @@ export interface SimServiceSpec {
   replicas: number;
   /** Endpoint port of every pod; 8080 when left out. */
   port?: number;
+  /** Named container ports of every pod (say, a health port a policy's healthCheck.portName names); none when left out. */
+  namedPorts?: NamedPorts;
 }
 
 export interface SimTiming {
@@ -76,7 +78,8 @@ export class SimulatedCluster implements ClusterSource {
     this.random = options.random ?? Math.random;
     this.namespace = options.namespace ?? 'default';
     this.pool = new IpPool(options.ipBase, options.ipPoolSize);
-    for (const spec of options.services) this.specs.set(spec.name, { ...spec });
+    // One frozen object per service, shared by its pods, as a kube pod's own would be frozen.
+    for (const spec of options.services) this.specs.set(spec.name, spec.namedPorts === undefined ? { ...spec } : { ...spec, namedPorts: Object.freeze({ ...spec.namedPorts }) });
     this.current = { cluster: this.name, state: 'syncing', everSynced: false, lastError: undefined, lastChangeMs: this.clock() };
   }
 
@@ -252,6 +255,7 @@ export class SimulatedCluster implements ClusterSource {
       serviceLabel: spec.name,
       ip: this.pool.allocate((ip) => this.usedIps.has(ip)),
       port: spec.port ?? DEFAULT_PORT,
+      ...(spec.namedPorts === undefined ? {} : { namedPorts: spec.namedPorts }),
       ready,
       terminating: false,
       phase: 'Running',

@@ -1,4 +1,5 @@
 import { EXTENSIONS_TAG, fieldRun } from '../wire/index.js';
+import { unpooledCopy } from './unpooled.js';
 
 /**
  * The Node each client sent, kept encoded for CSDS. An Envoy's Node lists every extension
@@ -30,17 +31,17 @@ export class KeptNodes {
   /** Copies what it keeps, so `node` may be reused afterwards. */
   keep(node: Uint8Array): KeptNode {
     const span = fieldRun(node, EXTENSIONS_TAG);
-    if (span === undefined) return { rest: Buffer.from(node), extensions: undefined };
+    if (span === undefined) return { rest: unpooledCopy(node), extensions: undefined };
     const run = Buffer.from(node.buffer, node.byteOffset + span.start, span.end - span.start);
     let sameLength = this.runs.get(run.length);
     if (!sameLength) this.runs.set(run.length, (sameLength = []));
     let shared = sameLength.find((candidate) => candidate.bytes.equals(run));
     if (!shared) {
-      sameLength.push((shared = { bytes: Buffer.from(run), refs: 0 }));
+      sameLength.push((shared = { bytes: unpooledCopy(run), refs: 0 }));
       this.count += 1;
     }
     shared.refs += 1;
-    const rest = Buffer.concat([node.subarray(0, span.start), node.subarray(span.end)]);
+    const rest = unpooledCopy(node.subarray(0, span.start), node.subarray(span.end));
     return { rest, extensions: shared };
   }
 

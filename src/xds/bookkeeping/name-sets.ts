@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { unpooledCopy } from './unpooled.js';
 
 /** One subscription name list shared by every stream that sent the same encoded bytes. */
 export interface SharedNames {
@@ -41,7 +42,7 @@ export class NameSetTable {
       if (name === '*') hasWildcard = true;
       else names.add(name);
     }
-    const entry: Entry = { key, run: Buffer.from(run), names, hasWildcard, holders: 1 };
+    const entry: Entry = { key, run: unpooledCopy(run), names, hasWildcard, holders: 1 };
     // A digest collision (never seen in practice) just leaves the older entry unshared.
     if (!found) this.entries.set(key, entry);
     return entry;

@@ -1,6 +1,7 @@
 import type { ResourceKind } from '../../model/index.js';
 import type { ResourceView } from '../../cache/index.js';
-import { NameSlots, slotArrayGrowth, slotArrayReserve } from './name-slots.js';
+import { NameSlots } from './name-slots.js';
+import { SlotColumns } from './slot-columns.js';
 
 /** Per-resource status of one client, as CSDS reports it (admin.v3.ClientResourceStatus). */
 export type ClientResourceStatus = 'REQUESTED' | 'DOES_NOT_EXIST' | 'ACKED' | 'NACKED';
@@ -20,6 +21,14 @@ export interface ResourceStatus {
 
 type Nack = { details: string; version: string; atMs: number };
 
+const STATES = 0;
+const TIMES = 1;
+const VERSIONS = 2;
+
+function emptyColumns(): [Uint8Array, Uint32Array, Uint16Array] {
+  return [new Uint8Array(0), new Uint32Array(0), new Uint16Array(0)];
+}
+
 /** 0 so that a fresh (zeroed) state array holds no records. */
 const NONE = 0;
 const REQUESTED = 1;
@@ -33,9 +42,10 @@ const ABSENT = 5;
  * records; the protocol state machines decide what is sent.
  *
  * A stream holds a record per subscribed resource (hundreds per type, for every stream), so a
- * record is a position in parallel typed arrays indexed by the name's slot in a NameSlots
- * registry that every stream of the server shares: no per-stream table, no per-record name and
- * no pointer for the garbage collector to trace, 7 bytes a record. Versions are slots in a
+ * record is a position in parallel typed arrays addressed by the name's slot in a NameSlots
+ * registry that every stream of the server shares (SlotColumns: sparse while the stream holds
+ * few of the registry's names, as a scoped sidecar does): no per-stream table, no per-record
+ * name and no pointer for the garbage collector to trace, 7 bytes a record. Versions are slots in a
  * second shared registry, referenced in 16 bits while they fit (32 after), and times whole
  * milliseconds counted from the ledger's first one in 32 bits (widening to 64-bit floats
  * should a stream outlive 49 days). The ledger retains the
@@ -51,17 +61,15 @@ export class ResourceLedger {
   private readonly slots: NameSlots;
   private count = 0;
   private readonly versionSlots: NameSlots;
-  private states = new Uint8Array(0);
-  /** Per slot: when the record last changed, in ms after `timeBase`. */
-  private times: Uint32Array | Float64Array = new Uint32Array(0);
-  /** The first time recorded (whole ms); 0 once `times` holds absolute times. */
-  private timeBase: number | undefined;
   /**
-   * Per slot: 0 for no version, else 1 + the version's slot in `versionSlots`. 16 bits while
-   * the registry's slots fit (live versions of one kind, about one per resource), widening to
-   * 32 the first time one does not: half the memory of 32-bit references on every stream.
+   * Per record, three columns: STATES; TIMES, when the record last changed, in ms after
+   * `timeBase`; VERSIONS, 0 for no version, else 1 + the version's slot in `versionSlots` — 16
+   * bits while the registry's slots fit (live versions of one kind, about one per resource),
+   * widening to 32 the first time one does not: half the memory of 32-bit references on every stream.
    */
-  private versionRefs: Uint16Array | Uint32Array = new Uint16Array(0);
+  private readonly records = new SlotColumns(emptyColumns());
+  /** The first time recorded (whole ms); 0 once the times are absolute. */
+  private timeBase: number | undefined;
   /** SENT records whose client already ran an ACKed version: that version. */
   private readonly priorAcked = new Map<number, string>();
   private readonly nacks = new Map<number, Nack>();
@@ -83,38 +91,41 @@ export class ResourceLedger {
   }
 
   sent(name: string, version: string, now: number): void {
-    const slot = this.find(name);
-    if (slot < 0) {
+    const index = this.find(name);
+    if (index < 0) {
       this.create(name, SENT, version, now);
       return;
     }
-    const state = this.states[slot]!;
+    const slot = this.records.slotAt(index);
+    const state = this.records.columns[STATES]![index]!;
     if (state === ACKED || state === NACKED) {
-      const acked = this.versionOf(slot);
+      const acked = this.versionOf(index);
       if (acked !== undefined) this.priorAcked.set(slot, acked);
     }
-    this.states[slot] = SENT;
-    this.setVersion(slot, version);
-    this.setTime(slot, now);
+    this.records.columns[STATES]![index] = SENT;
+    this.setVersion(index, version);
+    this.setTime(index, now);
   }
 
   /** The client was told (or, for full-state types, can infer) the resource does not exist. */
   absent(name: string, now: number): void {
-    const slot = this.find(name);
-    if (slot < 0) {
+    const index = this.find(name);
+    if (index < 0) {
       this.create(name, ABSENT, undefined, now);
       return;
     }
-    if (this.states[slot] === ABSENT) return;
-    this.reset(slot, ABSENT, undefined, now);
+    if (this.records.columns[STATES]![index] === ABSENT) return;
+    this.reset(index, ABSENT, undefined, now);
   }
 
   forget(name: string): void {
-    const slot = this.find(name);
-    if (slot < 0) return;
+    const index = this.find(name);
+    if (index < 0) return;
+    const slot = this.records.slotAt(index);
     // Drop the version references so a forgotten record keeps nothing alive; its time is moot.
-    this.states[slot] = NONE;
-    this.setVersion(slot, undefined);
+    this.records.columns[STATES]![index] = NONE;
+    this.setVersion(index, undefined);
+    this.records.remove(index);
     this.priorAcked.delete(slot);
     this.nacks.delete(slot);
     this.count -= 1;
@@ -124,16 +135,17 @@ export class ResourceLedger {
   /** The response that carried `resources` was ACKed (nack undefined) or NACKed. */
   answered(resources: ReadonlyArray<{ readonly name: string }>, nack: { message: string } | undefined, now: number): void {
     for (const { name } of resources) {
-      const slot = this.find(name);
-      if (slot < 0 || this.states[slot] !== SENT) continue;
-      this.setTime(slot, now);
+      const index = this.find(name);
+      if (index < 0 || this.records.columns[STATES]![index] !== SENT) continue;
+      const slot = this.records.slotAt(index);
+      this.setTime(index, now);
       if (nack) {
-        this.states[slot] = NACKED;
-        this.nacks.set(slot, { details: nack.message, version: this.versionOf(slot) ?? '', atMs: now });
+        this.records.columns[STATES]![index] = NACKED;
+        this.nacks.set(slot, { details: nack.message, version: this.versionOf(index) ?? '', atMs: now });
         // The client keeps running what it ran before.
-        this.setVersion(slot, this.priorAcked.get(slot));
+        this.setVersion(index, this.priorAcked.get(slot));
       } else {
-        this.states[slot] = ACKED;
+        this.records.columns[STATES]![index] = ACKED;
         this.nacks.delete(slot);
       }
       this.priorAcked.delete(slot);
@@ -146,12 +158,12 @@ export class ResourceLedger {
 
   /**
    * About `records` more records are coming (a subscription or a full-state response): when
-   * all of them would fill at least half the registry, the arrays take the registry's size in
-   * one step, rather than one allocation and copy per doubling on every stream of a connect storm.
+   * they take the ledger past sparse, its columns go dense in one step, at the registry's size
+   * when they fill at least half of it, rather than one allocation and copy per doubling on
+   * every stream of a connect storm.
    */
   reserve(records: number): void {
-    const capacity = slotArrayReserve(this.states.length, this.count, records, this.slots.capacity);
-    if (capacity !== undefined) this.resize(capacity);
+    this.records.reserve(this.count, records, this.slots.capacity);
   }
 
   /** Every record, sorted by name (for tests and small read-outs; CSDS walks eachStatus()). */
@@ -166,12 +178,18 @@ export class ResourceLedger {
    * reader pauses may or may not be seen, and a disposed ledger yields nothing more.
    */
   *eachStatus(kind: ResourceKind, view: ResourceView): Generator<ResourceStatus, void, undefined> {
-    for (let slot = 0; slot < this.states.length; slot++) {
-      const state = this.states[slot]!;
+    // Sparse, the walk is over a copy of the slots, since a record forgotten meanwhile shifts the others.
+    const sparse = this.records.sparseSlots();
+    const count = sparse?.length ?? this.records.length;
+    for (let at = 0; at < count; at++) {
+      const slot = sparse ? sparse[at]! : at;
+      const index = this.records.indexOf(slot);
+      if (index < 0) continue;
+      const state = this.records.columns[STATES]![index]!;
       if (state === NONE) continue;
       const name = this.slots.nameOf(slot);
       const current = view.get(kind, name);
-      let ackedVersion = this.versionOf(slot);
+      let ackedVersion = this.versionOf(index);
       let clientStatus: ClientResourceStatus;
       let configStatus: ConfigSyncStatus;
       switch (state) {
@@ -197,94 +215,86 @@ export class ResourceLedger {
           clientStatus = 'REQUESTED';
           configStatus = 'NOT_SENT';
       }
-      yield { kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.timeOf(slot), error: this.nacks.get(slot) };
+      yield { kind, name, version: ackedVersion ?? '', clientStatus, configStatus, updatedAtMs: this.timeOf(index), error: this.nacks.get(slot) };
     }
   }
 
   /** Releases every slot this ledger holds and empties it; the stream is done with it. */
   dispose(): void {
-    for (let slot = 0; slot < this.states.length; slot++) {
-      if (this.states[slot] === NONE) continue;
-      this.states[slot] = NONE;
-      this.setVersion(slot, undefined);
-      this.slots.release(slot);
+    const states = this.records.columns[STATES]!;
+    for (let index = 0; index < this.records.length; index++) {
+      if (states[index] === NONE) continue;
+      states[index] = NONE;
+      this.setVersion(index, undefined);
+      this.slots.release(this.records.slotAt(index));
     }
     this.count = 0;
-    this.states = new Uint8Array(0);
-    this.times = new Uint32Array(0);
+    this.records.clear(emptyColumns());
     this.timeBase = undefined;
-    this.versionRefs = new Uint16Array(0);
     this.priorAcked.clear();
     this.nacks.clear();
   }
 
-  /** The slot of this ledger's record of `name`, or -1 when it has none. */
+  /** Where this ledger's record of `name` sits in its columns, or -1 when it has none. */
   private find(name: string): number {
     const slot = this.slots.peek(name);
-    return slot >= 0 && slot < this.states.length && this.states[slot] !== NONE ? slot : -1;
+    if (slot < 0) return -1;
+    const index = this.records.indexOf(slot);
+    return index >= 0 && this.records.columns[STATES]![index] !== NONE ? index : -1;
   }
 
   private create(name: string, state: number, version: string | undefined, now: number): void {
     const slot = this.slots.slotOf(name);
     this.slots.retain(slot);
-    if (slot >= this.states.length) this.resize(slotArrayGrowth(slot, this.states.length, this.slots.capacity));
+    const found = this.records.indexOf(slot);
+    const index = found >= 0 ? found : this.records.add(slot, this.slots.capacity);
     this.count += 1;
-    this.reset(slot, state, version, now);
+    this.reset(index, state, version, now);
   }
 
-  private reset(slot: number, state: number, version: string | undefined, now: number): void {
-    this.states[slot] = state;
-    this.setTime(slot, now);
-    this.setVersion(slot, version);
+  private reset(index: number, state: number, version: string | undefined, now: number): void {
+    const slot = this.records.slotAt(index);
+    this.records.columns[STATES]![index] = state;
+    this.setTime(index, now);
+    this.setVersion(index, version);
     this.priorAcked.delete(slot);
     this.nacks.delete(slot);
   }
 
-  private resize(capacity: number): void {
-    const states = new Uint8Array(capacity);
-    states.set(this.states);
-    this.states = states;
-    const times = this.times instanceof Uint32Array ? new Uint32Array(capacity) : new Float64Array(capacity);
-    times.set(this.times);
-    this.times = times;
-    const versionRefs = this.versionRefs instanceof Uint16Array ? new Uint16Array(capacity) : new Uint32Array(capacity);
-    versionRefs.set(this.versionRefs);
-    this.versionRefs = versionRefs;
-  }
-
-  private versionOf(slot: number): string | undefined {
-    const ref = this.versionRefs[slot]!;
+  private versionOf(index: number): string | undefined {
+    const ref = this.records.columns[VERSIONS]![index]!;
     return ref === 0 ? undefined : this.versionSlots.nameOf(ref - 1);
   }
 
   /** Points the record at `version`, retaining its slot before the old one is let go. */
-  private setVersion(slot: number, version: string | undefined): void {
-    const old = this.versionRefs[slot]!;
+  private setVersion(index: number, version: string | undefined): void {
+    const old = this.records.columns[VERSIONS]![index]!;
     const next = version === undefined ? 0 : this.versionSlots.slotOf(version) + 1;
     if (next === old) return;
-    if (next > 0xffff && this.versionRefs instanceof Uint16Array) this.versionRefs = Uint32Array.from(this.versionRefs);
+    if (next > 0xffff && this.records.columns[VERSIONS] instanceof Uint16Array) this.records.widen(VERSIONS, (column) => Uint32Array.from(column));
     if (next !== 0) this.versionSlots.retain(next - 1);
-    this.versionRefs[slot] = next;
+    this.records.columns[VERSIONS]![index] = next;
     if (old !== 0) this.versionSlots.release(old - 1);
   }
 
-  private timeOf(slot: number): number {
-    return this.times[slot]! + (this.timeBase ?? 0);
+  private timeOf(index: number): number {
+    return this.records.columns[TIMES]![index]! + (this.timeBase ?? 0);
   }
 
-  private setTime(slot: number, now: number): void {
+  private setTime(index: number, now: number): void {
     const ms = Math.round(now);
-    if (this.times instanceof Uint32Array) {
+    const times = this.records.columns[TIMES]!;
+    if (times instanceof Uint32Array) {
       const base = (this.timeBase ??= ms);
       const offset = ms - base;
       if (offset >= 0 && offset <= 0xffffffff) {
-        this.times[slot] = offset;
+        times[index] = offset;
         return;
       }
       // A time before the first or 49 days after it: keep absolute times from now on.
-      this.times = Float64Array.from(this.times, (t) => t + base);
+      this.records.widen(TIMES, (column) => Float64Array.from(column, (t) => t + base));
       this.timeBase = 0;
     }
-    this.times[slot] = ms;
+    this.records.columns[TIMES]![index] = ms;
   }
 }

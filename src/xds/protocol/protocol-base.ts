@@ -213,7 +213,12 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
       // subscriptions already answered cover.
       this.sawRequest = true;
       const declared = request.node?.dependencies;
-      if (declared) this.scopeHeld = this.scopes.acquire(declared);
+      if (declared) {
+        this.scopeHeld = this.scopes.acquire(declared);
+        // The same names, sorted, each once: the stream keeps the scope's shared list rather than its own copy.
+        const kept = this.nodeInfo;
+        if (kept && kept === request.node) this.nodeInfo = { ...kept, dependencies: this.scopeHeld.declared };
+      }
       const node = request.node;
       if (node) {
         this.perspectiveDeclared = perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true);

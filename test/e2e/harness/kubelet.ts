@@ -20,6 +20,8 @@ export interface PodSpec {
   portName?: string;
   /** The `herald.io/app-protocol` annotation. */
   appProtocol?: string;
+  /** More container ports of the app container (say, a named health port), after the endpoint port. */
+  extraPorts?: Array<{ name: string; containerPort: number }>;
   /** terminationGracePeriodSeconds. */
   graceSeconds?: number;
 }
@@ -86,7 +88,10 @@ export class KubeletStandIn {
             {
               name: 'app',
               image: 'registry.invalid/app:1',
-              ports: named ? [{ name: 'http', containerPort: spec.port }] : spec.portName === undefined ? [] : [{ name: spec.portName, containerPort: spec.port }],
+              ports: [
+                ...(named ? [{ name: 'http', containerPort: spec.port }] : spec.portName === undefined ? [] : [{ name: spec.portName, containerPort: spec.port }]),
+                ...(spec.extraPorts ?? []),
+              ],
             },
           ],
         },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ServiceScope } from '../../../src/model/index.js';
-import { resolvePort, translateNode, translatePod } from '../../../src/sources/kube/translate.js';
+import { namedPortsOf, resolvePort, translateNode, translatePod } from '../../../src/sources/kube/translate.js';
+import { MAX_NAMED_PORTS } from '../../../src/model/index.js';
 
 const options = { cluster: 'east', serviceLabel: 'app', serviceScope: 'namespace' as const, portName: 'http' };
 
@@ -9,7 +10,7 @@ function pod(overrides: {
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ports?: Array<Array<{ name?: string; containerPort: number }>>;
+  ports?: Array<Array<{ name?: string; containerPort: number; protocol?: string }>>;
   podIP?: string;
   ready?: string;
   phase?: string;
@@ -167,4 +168,85 @@ describe('translateNode', () => {
   for (const c of cases) {
     it(c.title, () => expect(translateNode(c.node, 'east')).toEqual(c.want));
   }
+});
+
+describe('namedPortsOf (healthCheck.portName resolves against these)', () => {
+  const many = Array.from({ length: MAX_NAMED_PORTS + 4 }, (_, i) => ({ name: `p${i}`, containerPort: 9000 + i }));
+  const cases: Array<{ title: string; ports: Array<Array<{ name?: string; containerPort: number; protocol?: string }>>; want: Record<string, number> | undefined }> = [
+    { title: 'no container port: nothing', ports: [[]], want: undefined },
+    { title: 'only unnamed ports: nothing', ports: [[{ containerPort: 8080 }]], want: undefined },
+    { title: 'one named port', ports: [[{ name: 'http', containerPort: 8080 }]], want: { http: 8080 } },
+    {
+      title: 'names across containers, in container order',
+      ports: [[{ name: 'http', containerPort: 8080 }, { containerPort: 7000 }], [{ name: 'health', containerPort: 8081 }]],
+      want: { http: 8080, health: 8081 },
+    },
+    {
+      title: 'a name twice: the first wins, as for --port-name',
+      ports: [[{ name: 'health', containerPort: 8081 }], [{ name: 'health', containerPort: 9091 }]],
+      want: { health: 8081 },
+    },
+    { title: 'explicit TCP is kept', ports: [[{ name: 'health', containerPort: 8081, protocol: 'TCP' }]], want: { health: 8081 } },
+    {
+      title: 'UDP and SCTP ports are left out (Envoy checks over TCP)',
+      ports: [
+        [
+          { name: 'dns', containerPort: 53, protocol: 'UDP' },
+          { name: 'sig', containerPort: 3868, protocol: 'SCTP' },
+          { name: 'http', containerPort: 8080 },
+        ],
+      ],
+      want: { http: 8080 },
+    },
+    {
+      title: 'names Kubernetes would not allow are left out, the rest kept',
+      ports: [['Health', 'a--b', '-a', '1234', 'abcdefghijklmnop', '__proto__', '', 'abcdefghijklmno', '8-a'].map((name, i) => ({ name, containerPort: i + 1 }))],
+      want: { abcdefghijklmno: 8, '8-a': 9 },
+    },
+    {
+      title: 'ports outside 1..65535 are left out',
+      ports: [Object.entries({ zero: 0, big: 70000, half: 80.5, ok: 65535 }).map(([name, containerPort]) => ({ name, containerPort }))],
+      want: { ok: 65535 },
+    },
+    { title: 'a name Object.prototype has is an ordinary name', ports: [[{ name: 'constructor', containerPort: 8081 }]], want: { constructor: 8081 } },
+    {
+      title: `at most ${MAX_NAMED_PORTS} names, the first ones`,
+      ports: [many],
+      want: Object.fromEntries(many.slice(0, MAX_NAMED_PORTS).map((p) => [p.name, p.containerPort])),
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const got = namedPortsOf(pod({ ports: c.ports }));
+      expect(got).toEqual(c.want);
+      // The order is the pod's container order (the debug pages show it).
+      if (c.want !== undefined) expect(Object.keys(got!)).toEqual(Object.keys(c.want));
+    });
+  }
+
+  it('translatePod carries them, frozen, and leaves the field out when there are none', () => {
+    const named = translatePod(
+      pod({
+        podIP: '10.0.0.1',
+        ports: [
+          [
+            { name: 'http', containerPort: 8080 },
+            { name: 'health', containerPort: 8081 },
+          ],
+        ],
+      }),
+      options,
+    );
+    expect(named.namedPorts).toEqual({ http: 8080, health: 8081 });
+    expect(Object.isFrozen(named.namedPorts)).toBe(true);
+    const none = translatePod(pod({ podIP: '10.0.0.1', annotations: { 'herald.io/port': '8080' }, ports: [[{ containerPort: 8080 }]] }), options);
+    expect('namedPorts' in none).toBe(false);
+  });
+
+  it('a pod naming too many ports loses nothing else', () => {
+    const odd = translatePod(pod({ podIP: '10.0.0.1', ready: 'True', ports: [many, [{ name: 'http', containerPort: 8080 }]] }), options);
+    expect(odd).toMatchObject({ port: 8080, ip: '10.0.0.1', ready: true, service: 'cart.shop' });
+    expect(Object.keys(odd.namedPorts!)).toHaveLength(MAX_NAMED_PORTS);
+    expect(odd.namedPorts!.http).toBeUndefined();
+  });
 });

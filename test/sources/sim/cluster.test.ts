@@ -36,6 +36,25 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+describe('SimulatedCluster named ports', () => {
+  it('gives every pod of a service its named ports, one frozen object shared by them all, and none to the others', async () => {
+    const cluster = sim({
+      services: [
+        { name: 'web', replicas: 3, namedPorts: { http: 8080, health: 8081 } },
+        { name: 'api', replicas: 1 },
+      ],
+    });
+    const sink = new RecordingSink();
+    await started(cluster, sink);
+    const web = sink.podsOf('web.default');
+    expect(web).toHaveLength(3);
+    expect(web[0]!.namedPorts).toEqual({ http: 8080, health: 8081 });
+    expect(Object.isFrozen(web[0]!.namedPorts)).toBe(true);
+    expect(new Set(web.map((p) => p.namedPorts)).size).toBe(1);
+    expect(sink.podsOf('api.default')[0]).not.toHaveProperty('namedPorts');
+  });
+});
+
 describe('SimulatedCluster start', () => {
   it('lists one node per zone and Ready pods spread over the zones, then reports synced', async () => {
     const cluster = sim();
