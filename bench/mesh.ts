@@ -119,9 +119,14 @@ export class Mesh {
     return { region: `region-${cluster}`, zone: zoneNames(cluster, zones)[turn % zones]! };
   }
 
-  /** `count` pods of regular services spread over the mesh, to drain one after another. */
+  /**
+   * `count` pods of regular services spread over the mesh, to drain one after another. Each
+   * service keeps its last pod: draining a service's last Ready pod would measure Herald's
+   * terminating fallback (the pod stays HEALTHY), not a drain.
+   */
   drainTargets(count: number): BenchEndpoint[] {
-    const regular = this.endpoints.filter((e) => e.service !== ROLLOUT_SERVICE);
+    const kept = this.keptPods();
+    const regular = this.endpoints.filter((e) => e.service !== ROLLOUT_SERVICE && !kept.has(e.pod));
     const step = Math.max(1, Math.floor(regular.length / Math.max(1, count)));
     const out: BenchEndpoint[] = [];
     for (let i = 0; i < count && i * step < regular.length; i++) out.push(regular[i * step]!);
@@ -133,20 +138,30 @@ export class Mesh {
    * the middle of each of `count` equal runs, so the first service (in a scoped mesh, the most
    * popular) is not picked more often than any other.
    */
-  drainTargetsOver(services: readonly string[], count: number): BenchEndpoint[] {
+  drainTargetsOver(candidates: readonly string[], count: number): BenchEndpoint[] {
+    // A service of one pod has none to drain (it keeps its last).
+    const services = candidates.filter((s) => this.podsOf(s).length > 1);
     const step = services.length / Math.max(1, Math.min(count, services.length));
     const out: BenchEndpoint[] = [];
     for (let i = 0; i < count && i < services.length; i++) out.push(this.podsOf(services[Math.floor((i + 0.5) * step)]!)[0]!);
     return out;
   }
 
-  /** `count` different pods of one service, spread over its pods, leaving out the pods in `drained`. */
+  /** `count` different pods of one service, spread over its pods, leaving out the pods in `drained` and the one it keeps. */
   podsToDrain(service: string, count: number, drained: ReadonlySet<string> = new Set()): BenchEndpoint[] {
-    const pods = this.podsOf(service).filter((e) => !drained.has(e.pod));
+    const kept = this.keptPods();
+    const pods = this.podsOf(service).filter((e) => !drained.has(e.pod) && !kept.has(e.pod));
     const step = Math.max(1, Math.floor(pods.length / Math.max(1, count)));
     const out: BenchEndpoint[] = [];
     for (let i = 0; i < count && i * step < pods.length; i++) out.push(pods[i * step]!);
     return out;
+  }
+
+  /** The pod each service keeps through the drain series (its last): drains leave no service without a HEALTHY pod. */
+  keptPods(): Set<string> {
+    const last = new Map<string, string>();
+    for (const e of this.endpoints) last.set(e.service, e.pod);
+    return new Set(last.values());
   }
 
   podsOf(service: string): BenchEndpoint[] {

@@ -166,13 +166,25 @@ function clientScope(c) {
   return el('span', '', [span, ' ', badge(s.unknownCount + ' unknown: ' + s.unknown.join(', '), 'warn')]);
 }
 
+// Where the client declared it stands: its kube cluster and zone, whether Herald spills for it
+// (it ignores overprovisioning), and whether it reads the replica's own view instead.
+function clientPerspective(c) {
+  var p = c.perspective;
+  if (!p) return '';
+  var parts = [(p.kubeCluster || '-') + (p.zone ? ' / ' + p.zone : '')];
+  if (p.ignoresOverprovisioning) parts.push(' ', badge('ignores overprovisioning', ''));
+  if (p.refused) parts.push(' ', badge('refused: replica view', 'warn'));
+  else if (p.replicaView) parts.push(' ', badge('replica view', ''));
+  return el('span', '', parts);
+}
+
 function renderClients(list) {
   if (!list.length) return replace('clients', [el('p', 'muted', ['no xDS clients connected'])]);
-  replace('clients', [table(['node', 'client', 'scope', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
+  replace('clients', [table(['node', 'client', 'scope', 'perspective', 'api', 'peer', 'connected', 'types', 'state'], list.map(function (c) {
     var sync = clientSync(c);
     var node = c.node && c.node.id ? c.node.id : '(no node id)';
     var kinds = c.types ? Object.keys(c.types).join(', ') : '';
-    var tr = row([node, clientVersion(c), clientScope(c), String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
+    var tr = row([node, clientVersion(c), clientScope(c), clientPerspective(c), String(c.api || ''), String(c.peer || ''), ago(c.connectedAtMs), kinds, badge(sync.text, sync.tone)]);
     tr.setAttribute('data-synced', sync.text === 'synced' ? 'true' : 'false');
     return tr;
   }))]);

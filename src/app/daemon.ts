@@ -225,6 +225,8 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     history: drainHistory,
     clusters: () => options.sources.map((source) => source.name),
     nodeIdOf: (id) => xdsServer.nodeIdOf(id),
+    // Asked only once serving (admin requests), after the pipeline below exists.
+    servedByFallback: (cluster, podKey) => pipeline.servedByFallback(cluster, podKey),
     replica,
   });
   metrics.setPolicyReader({
@@ -250,6 +252,7 @@ export async function startDaemon(options: DaemonOptions, deps: DaemonDeps): Pro
     localCluster: options.localCluster,
     graceOf: (cluster, podKey) => store.pod(cluster, podKey)?.gracePeriodSeconds,
   });
+  metrics.setSpillReader(() => pipeline.spillingServices());
   xdsServer.observe(drains);
   store.onChange((dirty) => pipeline.rebuild(dirty));
   policies.onChange((change) => pipeline.policiesChanged(change));

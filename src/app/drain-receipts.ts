@@ -12,6 +12,8 @@ export interface DrainReceiptsDeps {
   nodeIdOf: (streamId: string) => string | undefined;
   /** This replica, as the answers name it (pod name or host name). */
   replica: string;
+  /** Whether a terminating pod is served HEALTHY by the terminating fallback (its drain not begun). */
+  servedByFallback?: (cluster: string, podKey: string) => boolean;
   /** How often a waiter looks again when no drain finished (a pod leaving the store, say). */
   recheckMs?: number;
 }
@@ -37,7 +39,8 @@ export class DrainReceipts {
     if ('error' in found) return found;
     const { pod, pending, history } = found;
     const waitingFor = pod ? this.deps.tracker.waitingOn(pod.cluster, pod.podKey).map((id) => this.deps.nodeIdOf(id) ?? `stream ${id}`) : [];
-    return podDrainStatus({ pod, pending, pendingWaitingFor: waitingFor, history });
+    const facts = pod && this.deps.servedByFallback?.(pod.cluster, pod.podKey) === true ? { ...pod, servedByFallback: true } : pod;
+    return podDrainStatus({ pod: facts, pending, pendingWaitingFor: waitingFor, history });
   }
 
   /** The pod's drains for /debug/drains?pod=: where it stands, in flight and finished ones. */

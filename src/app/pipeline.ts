@@ -13,6 +13,7 @@ import {
 } from '../model/index.js';
 import { specKey, type PolicyChange } from '../policy/index.js';
 import {
+  assignmentKeySpills,
   hashPolicyFor,
   kindsReading,
   replicaAssignmentOptions,
@@ -81,6 +82,8 @@ interface BuiltVariants {
   plainKey: string;
   /** variantKey → encoded resource, for the keys live perspectives had. */
   byKey: Map<string, Buffer>;
+  /** perspective key → its variantKey, for the live perspectives (what herald_spill_services counts). */
+  keyOf: Map<string, string>;
   /** What they were built from. */
   view: ServiceEndpoints;
   policy: ServicePolicySpec;
@@ -123,8 +126,8 @@ export class ResourcePipeline {
   private readonly published = new Map<string, Published>();
   /** Endpoint keys already DRAINING in the last assignment built, per service. */
   private readonly draining = new Map<string, Set<string>>();
-  /** Services served their terminating-but-Ready endpoints because none is HEALTHY. */
-  private readonly fallingBack = new Set<string>();
+  /** Services served their terminating-but-Ready endpoints because none is HEALTHY, with those pods ("cluster/podKey"). */
+  private readonly fallingBack = new Map<string, Set<string>>();
   /** Services whose healthCheck.portName some of their pods lack. */
   readonly healthCheckPorts: HealthCheckPortReport;
   private settings: TranslationSettings;
@@ -176,6 +179,7 @@ export class ResourcePipeline {
   perspectiveRemoved(held: LivePerspective): void {
     this.live.delete(held.key);
     this.addedPerspectives.delete(held.key);
+    for (const kinds of this.variants.values()) for (const built of kinds.values()) built.keyOf.delete(held.key);
     this.deps.cache.forgetPerspective(held.key);
   }
 
@@ -189,7 +193,7 @@ export class ResourcePipeline {
       for (const [kind, built] of kinds) {
         let grew = false;
         for (const key of added) {
-          const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, this.live.get(key)!);
+          const variantKey = this.variantKeyOf(kind, built, key, this.live.get(key)!);
           if (variantKey === built.plainKey || built.byKey.has(variantKey)) {
             if (variantKey !== built.plainKey) grew = true;
             continue;
@@ -205,11 +209,38 @@ export class ResourcePipeline {
     if (entries.length > 0) this.deps.cache.apply(entries);
   }
 
+  /** The variantKey of a perspective's view of `built`, noted in its keyOf. */
+  private variantKeyOf(kind: ResourceKind, built: BuiltVariants, key: string, perspective: Perspective): string {
+    const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, perspective);
+    built.keyOf.set(key, variantKey);
+    return variantKey;
+  }
+
+  /**
+   * Services whose assignment, for some connected client that ignores overprovisioning, moves
+   * traffic to a later priority through spill weights (herald_spill_services). Read at scrape
+   * time from the variant keys already computed: nothing is built or encoded for it.
+   */
+  spillingServices(): number {
+    let count = 0;
+    for (const kinds of this.variants.values()) {
+      const keyOf = kinds.get('endpoint')?.keyOf;
+      if (!keyOf) continue;
+      for (const [key, variantKey] of keyOf) {
+        if (this.live.has(key) && assignmentKeySpills(variantKey)) {
+          count += 1;
+          break;
+        }
+      }
+    }
+    return count;
+  }
+
   /** perspective key → bytes, for every live perspective whose view differs from the plain one. */
   private variantBytes(kind: ResourceKind, built: BuiltVariants): Map<string, Buffer> {
     const out = new Map<string, Buffer>();
     for (const [key, perspective] of this.live) {
-      const variantKey = TRANSLATORS[kind].variantKey!(built.view, this.settings, built.policy, perspective);
+      const variantKey = this.variantKeyOf(kind, built, key, perspective);
       if (variantKey === built.plainKey) continue;
       let bytes = built.byKey.get(variantKey);
       if (!bytes) built.byKey.set(variantKey, (bytes = this.encodeFor(kind, built.view, built.policy, perspective)));
@@ -337,7 +368,7 @@ export class ResourcePipeline {
     const translator = TRANSLATORS[kind];
     if (!translator.variantKey) return { kind, name: service, any };
     const plainKey = translator.variantKey(view, this.settings, policy, DEFAULT_PERSPECTIVE);
-    const built: BuiltVariants = { plainKey, byKey: new Map(), view, policy };
+    const built: BuiltVariants = { plainKey, byKey: new Map(), keyOf: new Map(), view, policy };
     let kinds = this.variants.get(service);
     if (!kinds) this.variants.set(service, (kinds = new Map<ResourceKind, BuiltVariants>()));
     kinds.set(kind, built);
@@ -368,14 +399,22 @@ export class ResourcePipeline {
     }
   }
 
+  /** Whether the pod is terminating and served HEALTHY by the terminating fallback (for drain receipts). */
+  servedByFallback(cluster: string, podKey: string): boolean {
+    const id = `${cluster}/${podKey}`;
+    for (const pods of this.fallingBack.values()) if (pods.has(id)) return true;
+    return false;
+  }
+
   /** Counts and logs a service entering or leaving the terminating fallback. */
   private noteFallback(service: string, fallback: boolean, view: ServiceEndpoints | undefined): void {
-    if (fallback === this.fallingBack.has(service)) return;
+    const was = this.fallingBack.has(service);
+    const pods = new Set((fallback ? (view?.endpoints ?? []) : []).filter((e) => e.servingWhileTerminating === true).map((e) => `${e.cluster}/${e.podKey}`));
+    if (fallback) this.fallingBack.set(service, pods);
+    if (fallback === was) return;
     if (fallback) {
-      this.fallingBack.add(service);
       this.deps.metrics.terminatingFallbacks.inc();
-      const serving = view?.endpoints.filter((e) => e.servingWhileTerminating === true).length ?? 0;
-      this.deps.logger.warn({ service, endpoints: serving }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
+      this.deps.logger.warn({ service, endpoints: pods.size }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
     } else {
       this.fallingBack.delete(service);
       this.deps.logger.info({ service }, 'terminating fallback ended: the service has HEALTHY endpoints again, or no Ready terminating one');

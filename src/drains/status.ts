@@ -12,7 +12,7 @@ import type { PendingDrain } from './tracker.js';
  * - serving: the pod is known and not terminating;
  * - unknown: this replica has not seen the pod (not yet, or it is not watched).
  */
-export type DrainState = 'drained' | 'not_in_mesh' | 'draining' | 'incomplete' | 'serving' | 'unknown';
+export type DrainState = 'drained' | 'not_in_mesh' | 'draining' | 'fallback' | 'incomplete' | 'serving' | 'unknown';
 
 /** States in which the mesh, as far as this replica knows, has stopped picking the pod. */
 export const DONE_STATES: ReadonlySet<DrainState> = new Set(['drained', 'not_in_mesh']);
@@ -28,6 +28,11 @@ export interface PodFacts {
   /** When it was first seen terminating: drains observed earlier were of an older pod of that name. */
   terminatingSinceMs: number | undefined;
   inMesh: boolean;
+  /**
+   * Terminating but served HEALTHY by the terminating fallback (no other endpoint of its service
+   * is HEALTHY): its drain has not begun, and begins once another is HEALTHY or it stops being Ready.
+   */
+  servedByFallback?: boolean;
 }
 
 export interface PodDrainStatus {
@@ -72,6 +77,8 @@ export function podDrainStatus(input: StatusInput): PodDrainStatus {
   const zero = { clients: 0, sent: 0, acked: 0, gone: 0, waitingFor: [], propagationSeconds: undefined };
   // A pod known and not terminating is serving, whatever an older pod of that name went through.
   if (pod && !pod.terminating) return { state: 'serving', drained: false, ...base, ...zero };
+  // Served HEALTHY again, whatever drain came before: the mesh is sending it requests.
+  if (pod?.servedByFallback === true) return { state: 'fallback', drained: false, ...base, ...zero };
   if (pending.length > 0) {
     const sum = (pick: (p: PendingDrain) => number) => pending.reduce((total, p) => total + pick(p), 0);
     return {

@@ -138,6 +138,7 @@ export {
   type RoutesPolicy,
   type SplitBackend,
   TERMINATING_FALLBACKS,
+  DEFAULT_TERMINATING_FALLBACK,
   EVACUATE_MODES,
   type EvacuateMode,
   ZONE_PREFERENCES,

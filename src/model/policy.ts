@@ -105,6 +105,8 @@ export const ZONE_PREFERENCES = ['PreferSameZone', 'None'] as const;
 export type ZonePreference = (typeof ZONE_PREFERENCES)[number];
 export const TERMINATING_FALLBACKS = ['Enabled', 'Disabled'] as const;
 export type TerminatingFallback = (typeof TERMINATING_FALLBACKS)[number];
+/** locality.terminatingFallback when unset: on, as kube-proxy serves Ready terminating endpoints when nothing else can. */
+export const DEFAULT_TERMINATING_FALLBACK: TerminatingFallback = 'Enabled';
 export const EVACUATE_MODES = ['LastPriority', 'Drain'] as const;
 export type EvacuateMode = (typeof EVACUATE_MODES)[number];
 
@@ -113,7 +115,7 @@ export interface LocalityPolicy {
   zone?: ZonePreference;
   /** HEALTHY endpoints the client's zone needs before it is a priority of its own. */
   zoneMinEndpoints?: number;
-  /** Enabled: a service with no HEALTHY endpoint is served its terminating-but-Ready ones (off when unset). */
+  /** Enabled (also when unset): a service with no HEALTHY endpoint is served its terminating-but-Ready ones; Disabled turns that off. */
   terminatingFallback?: TerminatingFallback;
   /**
    * Mesh defaults only: kube clusters (Herald's names) being evacuated. Their endpoints go below

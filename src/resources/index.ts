@@ -16,6 +16,7 @@ export type { ClusterOptions, HealthCheckOptions } from './builders.js';
 export {
   assignedEndpoints,
   assignmentKey,
+  assignmentKeySpills,
   assignmentOptions,
   DEFAULT_ZONE_MIN_ENDPOINTS,
   evacuatedEndpoints,

@@ -4,7 +4,7 @@
 // asks for it, the client's zone; Envoy and proxyless gRPC both take the lowest priority that
 // can serve, so the tiers below are the whole failover story.
 import { countsForSpill, spillPlacement, type SpillLocality } from './failover.js';
-import { DEFAULT_PERSPECTIVE, namedPort, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
+import { DEFAULT_PERSPECTIVE, DEFAULT_TERMINATING_FALLBACK, namedPort, type EndpointRecord, type Perspective, type ServicePolicySpec } from '../model/index.js';
 
 /** What an assignment is built for: the client's view of the mesh. */
 export interface LoadAssignmentOptions {
@@ -14,9 +14,8 @@ export interface LoadAssignmentOptions {
   zone?: { name: string; minEndpoints: number };
   /**
    * Serve terminating pods that are still Ready as HEALTHY while the service has no HEALTHY
-   * endpoint anywhere (locality.terminatingFallback: Enabled). Off unless asked for: the last
-   * pods of a service are otherwise announced DRAINING like any other, which drain receipts
-   * (preStop waiting for the mesh) count on.
+   * endpoint anywhere. assignmentOptions sets it unless the policy says
+   * locality.terminatingFallback: Disabled; left out here, the builder sends DRAINING as stored.
    */
   terminatingFallback?: boolean;
   /** A ServicePolicy's health check port: Envoy checks each endpoint there, not on its traffic port. */
@@ -51,7 +50,9 @@ export function assignmentOptions(perspective: Perspective, replicaCluster: stri
   if (locality?.zone === 'PreferSameZone' && perspective.zone !== '') {
     options.zone = { name: perspective.zone, minEndpoints: locality.zoneMinEndpoints ?? DEFAULT_ZONE_MIN_ENDPOINTS };
   }
-  if (locality?.terminatingFallback === 'Enabled') options.terminatingFallback = true;
+  // On unless turned off: like kube-proxy, a service whose only pods are terminating keeps them
+  // serving through their grace rather than being left with nothing.
+  if ((locality?.terminatingFallback ?? DEFAULT_TERMINATING_FALLBACK) === 'Enabled') options.terminatingFallback = true;
   if (policy.healthCheck?.port !== undefined) options.healthCheckPort = policy.healthCheck.port;
   if (policy.healthCheck?.portName !== undefined) options.healthCheckPortName = policy.healthCheck.portName;
   if (locality?.evacuate !== undefined) options.evacuate = { clusters: locality.evacuate, drain: locality.evacuateMode === 'Drain' };
@@ -166,7 +167,20 @@ export function assignmentKey(endpoints: readonly EndpointRecord[], options: Loa
   // A client that ignores overprovisioning reads the plain variant too while nothing spills; the spill's weights follow from the endpoints and priorities already keyed.
   const spills = options.ignoresOverprovisioning === true && spillPlacement(spillLocalities(uniqueAddresses(evacuated.endpoints, priority), priority)) !== undefined;
   const key = [options.terminatingFallback === true, evacuated.drained, groups];
+  // Every other element is an array or a boolean, so only this marker can end the key as SPILL_KEY_END.
   return JSON.stringify(spills ? [...key, 'spill'] : key);
+}
+
+/** The marker assignmentKey ends a key with when the assignment carries the spill. */
+const SPILL_KEY_END = ',"spill"]';
+
+/**
+ * Whether an assignmentKey is that of an assignment moving traffic to later priorities through
+ * spill weights (a client that ignores overprovisioning, while priority 0 is too weak to keep
+ * everything). Reads the key alone, so a count over many variants encodes and computes nothing.
+ */
+export function assignmentKeySpills(key: string): boolean {
+  return key.endsWith(SPILL_KEY_END);
 }
 
 /** Per priority, the health counts the spill is computed from (one pseudo-locality per priority: the merge decision only reads the sums). */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { RESOURCE_KINDS } from '../model/index.js';
-import type { AdminClient, AdminTypeInfo, XdsType } from './types.js';
+import type { AdminClient, AdminPerspective, AdminTypeInfo, XdsType } from './types.js';
 
 const KIND_TO_TYPE: Readonly<Record<string, XdsType>> = Object.fromEntries(RESOURCE_KINDS.map((spec) => [spec.kind, spec.short]));
 
@@ -26,6 +26,12 @@ function parseType(value: unknown): AdminTypeInfo | undefined {
   };
 }
 
+function parsePerspective(value: unknown): AdminPerspective | undefined {
+  const p = record(value);
+  if (!p || typeof p['replicaView'] !== 'boolean') return undefined;
+  return { ignoresOverprovisioning: p['ignoresOverprovisioning'] === true, replicaView: p['replicaView'], refused: p['refused'] === true };
+}
+
 /**
  * Reads the JSON of /debug/clients. The page is an operator aid whose shape may grow, so
  * anything unexpected is skipped rather than fatal.
@@ -48,6 +54,7 @@ export function parseAdminClients(json: unknown): AdminClient[] {
       nodeId: str(record(client['node'])?.['id']) ?? '',
       connectedAtMs: num(client['connectedAtMs']),
       types,
+      perspective: parsePerspective(client['perspective']),
     });
   }
   return out;

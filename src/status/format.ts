@@ -67,7 +67,20 @@ export function formatScope(row: StatusRow): string {
   return `${row.dependencies.length} service${row.dependencies.length === 1 ? '' : 's'}`;
 }
 
-export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'CLIENT', 'SCOPE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
+/**
+ * Which view the client's assignments are built for: "own" (its declared kube cluster and zone),
+ * "own+spill" (and Herald spills for it, as it ignores overprovisioning), "replica" (it declared
+ * nothing), "refused" (past the bound on distinct perspectives: the replica's view), "-" unknown.
+ */
+export function formatView(row: StatusRow): string {
+  const p = row.perspective;
+  if (!p) return '-';
+  if (p.refused) return 'refused';
+  if (p.replicaView) return 'replica';
+  return p.ignoresOverprovisioning ? 'own+spill' : 'own';
+}
+
+export const TABLE_HEADER = ['NODE', 'SERVICE', 'NAMESPACE', 'KUBE CLUSTER', 'ZONE', 'VIEW', 'CLIENT', 'SCOPE', 'CONNECTED SINCE', ...XDS_TYPES, 'LAST NACK'] as const;
 
 export function rowCells(row: StatusRow, nowMs: number): string[] {
   return [
@@ -76,6 +89,7 @@ export function rowCells(row: StatusRow, nowMs: number): string[] {
     row.namespace ?? '-',
     row.kubeCluster ?? '-',
     row.zone ?? '-',
+    formatView(row),
     formatClient(row),
     formatScope(row),
     formatSince(row.connectedAtMs, nowMs),

@@ -166,6 +166,7 @@ export function buildRows(clients: readonly CsdsClient[], admin: readonly AdminC
       client: node ? { userAgent: node.userAgent, version: node.userAgentVersion } : undefined,
       envoySupport: node ? envoySupport({ userAgent: node.userAgent, userAgentVersion: node.userAgentVersion || undefined }) : undefined,
       dependencies: node ? dependenciesOf(node.metadata) : undefined,
+      perspective: matched.find((m) => m.perspective)?.perspective,
       connectedAtMs: connected.length > 0 ? Math.min(...connected) : undefined,
       types,
       lastNack,

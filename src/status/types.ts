@@ -50,6 +50,17 @@ export interface AdminClient {
   nodeId: string;
   connectedAtMs: number | undefined;
   types: Partial<Record<XdsType, AdminTypeInfo>>;
+  /** Which view the stream reads (/debug/clients `perspective`); undefined when the page did not say. */
+  perspective: AdminPerspective | undefined;
+}
+
+export interface AdminPerspective {
+  /** It ignores overprovisioning (proxyless gRPC): Herald spills for it through locality weights. */
+  ignoresOverprovisioning: boolean;
+  /** It reads the replica's own view: it declared nothing, or was refused. */
+  replicaView: boolean;
+  /** It declared a perspective past the bound on distinct perspectives. */
+  refused: boolean;
 }
 
 export interface AdminTypeInfo {
@@ -90,6 +101,8 @@ export interface StatusRow {
   envoySupport: EnvoySupport | undefined;
   /** The services the client declared it calls (node metadata herald.io/dependencies); undefined: the whole mesh. */
   dependencies: string[] | undefined;
+  /** The view its assignments are built for, from the admin page; undefined without it. */
+  perspective: AdminPerspective | undefined;
   connectedAtMs: number | undefined;
   types: Record<XdsType, TypeSummary>;
   /** The newest NACK of any type. */

@@ -89,11 +89,14 @@ export class HeraldMetrics {
   readonly servicePolicy: Gauge<'service' | 'section' | 'role' | 'kube_cluster'>;
   /** 1 per kube cluster the mesh defaults evacuate (locality.evacuate), with the mode; read at scrape time. */
   readonly evacuatedClusters: Gauge<'kube_cluster' | 'mode'>;
+  /** Services spilling traffic to a later priority for some client that ignores overprovisioning; read at scrape time from setSpillReader. */
+  readonly spillServices: Gauge;
   /** 1 per ServicePolicy copy whose newest generation is rejected; read at scrape time. */
   readonly policyRejected: Gauge<'kube_cluster' | 'namespace' | 'name'>;
   /** ServicePolicy status writes (--policy-status) by result: written, failed, dropped. */
   readonly policyStatusWrites: Counter<'result'>;
   private policyReader: PolicyMetricsReader | undefined;
+  private spillReader: (() => number) | undefined;
   readonly drainPropagation: Histogram;
   /** Drains finished, by outcome: complete (every stream ACKed or went away) or incomplete (time ran out). */
   readonly drainsFinished: Counter<'outcome'>;
@@ -280,6 +283,15 @@ export class HeraldMetrics {
         for (const row of reader()?.evacuated() ?? []) this.set({ kube_cluster: row.cluster, mode: row.mode }, 1);
       },
     });
+    const spilling = (): number => this.spillReader?.() ?? 0;
+    this.spillServices = new Gauge({
+      name: 'herald_spill_services',
+      help: 'Services whose assignment for a connected client that ignores overprovisioning (proxyless gRPC) moves traffic to a later priority through spill weights',
+      registers: reg,
+      collect() {
+        this.set(spilling());
+      },
+    });
     this.policyStatusWrites = new Counter({
       name: 'herald_policy_status_writes_total',
       help: 'ServicePolicy Accepted conditions written with --policy-status, by result: written, failed, dropped (rate-limit queue full)',
@@ -319,5 +331,10 @@ export class HeraldMetrics {
   /** Where the per-service policy gauges read from when scraped (the daemon's policy registry). */
   setPolicyReader(reader: PolicyMetricsReader): void {
     this.policyReader = reader;
+  }
+
+  /** Where herald_spill_services reads from when scraped (the daemon's resource pipeline). */
+  setSpillReader(reader: () => number): void {
+    this.spillReader = reader;
   }
 }

@@ -35,7 +35,7 @@ const record = (over: Partial<DrainRecord> = {}): DrainRecord => ({
   ...over,
 });
 
-function setup(pods: StoredPod[], pending: PendingDrain[] = []) {
+function setup(pods: StoredPod[], pending: PendingDrain[] = [], fallback: readonly string[] = []) {
   const history = new DrainHistory();
   const receipts = new DrainReceipts({
     store: {
@@ -47,12 +47,21 @@ function setup(pods: StoredPod[], pending: PendingDrain[] = []) {
     clusters: () => ['a', 'b'],
     nodeIdOf: (id) => (id === '7' ? 'envoy-7' : undefined),
     replica: 'herald-0',
+    servedByFallback: (cluster, key) => fallback.includes(`${cluster}/${key}`),
     recheckMs: 10_000,
   });
   return { receipts, history, pending };
 }
 
 describe('DrainReceipts', () => {
+  it('says a terminating pod the terminating fallback serves is not drained, and waiting does not end it', async () => {
+    const { receipts } = setup([pod(), pod({ podKey: 'shop/cart-2', ip: '10.0.0.2' })], [], ['a/shop/cart-1']);
+    expect(receipts.status({ namespace: 'shop', name: 'cart-1' })).toMatchObject({ state: 'fallback', drained: false, clients: 0 });
+    expect(receipts.status({ namespace: 'shop', name: 'cart-2' })).toMatchObject({ state: 'draining' });
+    const answer = await receipts.wait({ namespace: 'shop', name: 'cart-1' }, 0, new AbortController().signal);
+    expect(answer).toMatchObject({ drained: false, final: false, body: { state: 'fallback' } });
+  });
+
   it('names who a drain in flight waits on, by node id', () => {
     const { receipts } = setup([pod()], [{ ...record(), clients: 2, sent: 2, acked: 1, gone: 0, ageSeconds: 1 }]);
     expect(receipts.status({ namespace: 'shop', name: 'cart-1' })).toMatchObject({ state: 'draining', acked: 1, waitingFor: ['envoy-7'] });

@@ -36,7 +36,7 @@ function setup() {
     };
     return cla.endpoints.map((l) => `${l.priority ?? 0}:${l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address).join(',')}`);
   };
-  return { services, cache, pipeline, endpointBuilds, held, priorityOrder };
+  return { services, cache, pipeline, metrics, endpointBuilds, held, priorityOrder };
 }
 
 const A = { kubeCluster: 'a', zone: '' };
@@ -140,8 +140,12 @@ describe('ResourcePipeline terminating fallback', () => {
     return { services, pipeline, tracked, health, gauge, count };
   }
 
-  it('locality.terminatingFallback: Enabled serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async () => {
-    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup({ locality: { terminatingFallback: 'Enabled' } });
+  it.each<{ what: string; policy: ServicePolicySpec }>([
+    { what: 'unset (the default)', policy: {} },
+    { what: 'unset in a locality section', policy: { locality: { zone: 'None' } } },
+    { what: 'Enabled', policy: { locality: { terminatingFallback: 'Enabled' } } },
+  ])('locality.terminatingFallback $what serves Ready terminating pods as HEALTHY while nothing is HEALTHY, counts it, and times the drain once it is announced', async ({ policy }) => {
+    const { services, pipeline, tracked, health, gauge, count } = fallbackSetup(policy);
     services.set('echo', svc('echo', [ep('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
@@ -149,6 +153,9 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(health()).toEqual(['HEALTHY']);
     expect([await gauge(), await count()]).toEqual([1, 1]);
     expect(tracked).toEqual([]);
+    // Drain receipts ask which pods the fallback serves.
+    expect(pipeline.servedByFallback('a', 'default/pod-10.0.0.1-8080')).toBe(true);
+    expect(pipeline.servedByFallback('b', 'default/pod-10.0.0.1-8080')).toBe(false);
 
     // A replacement pod is HEALTHY: the terminating one is DRAINING now, and its drain is tracked.
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1'), ep('b', '10.1.0.2')]));
@@ -156,17 +163,51 @@ describe('ResourcePipeline terminating fallback', () => {
     expect(health().sort()).toEqual(['DRAINING', 'HEALTHY']);
     expect([await gauge(), await count()]).toEqual([0, 1]);
     expect(tracked).toEqual(['10.0.0.1']);
+    expect(pipeline.servedByFallback('a', 'default/pod-10.0.0.1-8080')).toBe(false);
   });
 
-  it.each<{ what: string; policy: ServicePolicySpec }>([
-    { what: 'unset', policy: {} },
-    { what: 'Disabled', policy: { locality: { terminatingFallback: 'Disabled' } } },
-  ])('locality.terminatingFallback $what sends DRAINING as stored, and the drain is tracked', async ({ policy }) => {
-    const { services, pipeline, tracked, health, gauge } = fallbackSetup(policy);
+  it('locality.terminatingFallback: Disabled sends DRAINING as stored, and the drain is tracked', async () => {
+    const { services, pipeline, tracked, health, gauge } = fallbackSetup({ locality: { terminatingFallback: 'Disabled' } });
     services.set('echo', svc('echo', [terminatingReady('a', '10.0.0.1')]));
     pipeline.rebuild(['echo']);
     expect(health()).toEqual(['DRAINING']);
     expect(await gauge()).toBe(0);
     expect(tracked).toEqual(['10.0.0.1']);
+  });
+});
+
+describe('herald_spill_services', () => {
+  // Priority 0 (cluster a) 5 of 10 HEALTHY, the rest not Ready; priority 1 (cluster b) 2 HEALTHY:
+  // Envoy keeps 70 % in priority 0, so a client that ignores overprovisioning gets the spill.
+  const weak = (healthy: number) =>
+    svc('echo', [...Array.from({ length: 10 }, (_, i) => ep('a', `10.0.0.${i + 1}`, i < healthy ? 'HEALTHY' : 'UNHEALTHY')), ep('b', '10.1.0.1'), ep('b', '10.1.0.2')]);
+  const GRPC_A: Perspective = { kubeCluster: 'a', zone: '', ignoresOverprovisioning: true };
+
+  it('counts the services spilling for a connected client that ignores overprovisioning, read when scraped', async () => {
+    const { services, pipeline, metrics, held } = setup();
+    metrics.setSpillReader(() => pipeline.spillingServices());
+    const scraped = async () => /^herald_spill_services (\d+)$/m.exec(await metrics.registry.metrics())?.[1];
+    services.set('echo', weak(5));
+    services.set('steady', svc('steady', [ep('a', '10.0.1.1'), ep('b', '10.1.1.1')]));
+    pipeline.rebuild(['echo', 'steady']);
+    // Only Envoy-like clients: nobody gets a spill.
+    pipeline.perspectiveAdded(held(B));
+    await tick();
+    expect(await scraped()).toBe('0');
+
+    pipeline.perspectiveAdded(held(GRPC_A));
+    await tick();
+    expect(await scraped()).toBe('1');
+
+    // Healed: 8 of 10 HEALTHY keeps everything in priority 0.
+    services.set('echo', weak(8));
+    pipeline.rebuild(['echo']);
+    expect(await scraped()).toBe('0');
+
+    services.set('echo', weak(5));
+    pipeline.rebuild(['echo']);
+    expect(await scraped()).toBe('1');
+    pipeline.perspectiveRemoved(held(GRPC_A));
+    expect(await scraped()).toBe('0');
   });
 });

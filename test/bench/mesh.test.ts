@@ -11,6 +11,24 @@ describe('the bench mesh', () => {
   it('refuses a rollout service without pods, which no simulated Envoy would ever see', () => {
     expect(() => new Mesh({ services: 20, endpoints: 200, clusters: 3, rolloutPods: 0 })).toThrow(/at least 1 pod/);
   });
+
+  // Herald serves a service's last Ready pod HEALTHY while it terminates (the terminating
+  // fallback), so a drain of it would never show DRAINING: drain targets leave every service a pod.
+  it('never picks the last pod of a service to drain', () => {
+    // 4 regular services: 3 of two pods, one (svc-0001) of three; the rollout service has one.
+    const mesh = new Mesh({ services: 5, endpoints: 10, clusters: 2, rolloutPods: 1 });
+    const undrained = (targets: readonly { pod: string }[]) => {
+      const gone = new Set(targets.map((t) => t.pod));
+      return mesh.serviceNames.filter((s) => s !== ROLLOUT_SERVICE).map((s) => mesh.podsOf(s).filter((e) => !gone.has(e.pod)).length);
+    };
+    const all = mesh.drainTargets(100);
+    expect(all).toHaveLength(5);
+    expect(undrained(all)).toEqual([1, 1, 1, 1]);
+    expect(mesh.podsToDrain('svc-0001', 10).map((e) => e.pod)).toEqual(['svc-0001-0', 'svc-0001-4']);
+    expect(mesh.podsToDrain('svc-0001', 10, new Set(['svc-0001-0'])).map((e) => e.pod)).toEqual(['svc-0001-4']);
+    // One pod only: the rollout service has nothing to drain.
+    expect(mesh.drainTargetsOver([ROLLOUT_SERVICE, 'svc-0002'], 2).map((e) => e.pod)).toEqual(['svc-0002-1']);
+  });
 });
 
 describe('the zoned bench mesh', () => {

@@ -42,6 +42,13 @@ describe('podDrainStatus', () => {
     },
     { name: 'finished and complete', input: { pod: terminating, pending: [], pendingWaitingFor: [], history: [finished()] }, state: 'drained', drained: true, counts: [3, 3, 3, 0] },
     {
+      name: 'terminating and served by the terminating fallback: not drained, even after an earlier drain',
+      input: { pod: { ...terminating, servedByFallback: true }, pending: [], pendingWaitingFor: [], history: [finished()] },
+      state: 'fallback',
+      drained: false,
+      counts: [0, 0, 0, 0],
+    },
+    {
       name: 'finished, time ran out',
       input: { pod: terminating, pending: [], pendingWaitingFor: [], history: [finished({ complete: false, acked: 2, neverAckedNodes: ['stuck-1'] })] },
       state: 'incomplete',

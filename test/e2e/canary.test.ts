@@ -3,7 +3,7 @@
 // and the real RPCs of grpc-js-xds and grpc-go, resolving xds:///cart.shop through a Herald
 // process, follow the weights: 80/20, then 50/50 after the object is edited, each measured over
 // 400 RPCs within five binomial standard deviations. A graceful DELETE of the canary's pod
-// (left terminating: DRAINING) drops its weight to 0, and every RPC then succeeds on cart.
+// (left terminating, with no HEALTHY endpoint) drops its weight to 0, and every RPC then succeeds on cart.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { ClientInfo } from '../../src/xds/index.js';
@@ -166,7 +166,9 @@ describe.skipIf(bins === '' || missing.length > 0)(`e2e: a canary split moves re
   });
 
   it("the canary's pod terminating: its weight drops to 0 and every RPC succeeds on cart", async () => {
-    // No kubelet finishes the deletion: the pod stays terminating (DRAINING), its server keeps running.
+    // No kubelet finishes the deletion: the pod stays terminating, its server keeps running. The
+    // canary's own assignment still serves it (the terminating fallback: nothing else of the canary
+    // is HEALTHY), but the split counts HEALTHY pods only, so the route leaves the canary out.
     await west.kubelet.deletePod(NAMESPACE, 'canary-0', { graceSeconds: 120, completion: 'never' });
     await eventually(
       'the canary has no HEALTHY endpoint',

@@ -1,8 +1,9 @@
 // Priorities from the client's own kube cluster, and the terminating fallback, against real
 // apiservers: two clusters, one Herald (--local-cluster east), Envoy-like clients declaring
 // east and west, east evacuated through the mesh-defaults ServicePolicy and brought back, and
-// one-replica services whose only pod is deleted while still Ready, without and with a
-// ServicePolicy turning the fallback on.
+// one-replica services whose only pod is deleted while still Ready: by default (the fallback
+// keeps it HEALTHY), and with the fallback turned off by the service's ServicePolicy and by the
+// mesh defaults.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CustomObjectsApi, KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
@@ -61,7 +62,7 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
           .createNamespacedCustomObject({
             ...GROUP,
             namespace: 'default',
-            body: { apiVersion: 'herald.io/v1alpha1', kind: 'ServicePolicy', metadata: { name: 'solo', namespace: 'default' }, spec: { locality: { terminatingFallback: 'Enabled' } } },
+            body: { apiVersion: 'herald.io/v1alpha1', kind: 'ServicePolicy', metadata: { name: 'lone', namespace: 'default' }, spec: { locality: { terminatingFallback: 'Disabled' } } },
           })
           .then(() => true)
           .catch(() => undefined),
@@ -120,7 +121,7 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
     expect(priorities(westClient!, 'shop.default')).toEqual(['10.11.0.1=1', '10.12.0.1=0']);
   });
 
-  it('without the policy, the only pod of a service deleted while Ready is announced DRAINING at once', async () => {
+  it('with locality.terminatingFallback: Disabled in its ServicePolicy, the only pod of a service deleted while Ready is announced DRAINING at once', async () => {
     await west.kubelet.runPod({ name: 'lone-1', service: 'lone', node: 'west-n1', ip: '10.12.0.8', port: 8080, graceSeconds: 300 });
     const c = client('lone-envoy', 'west');
     await until(c, 'lone is served', (x) => healthView(x, 'lone.default').length === 1, 60_000, ['lone.default']);
@@ -128,7 +129,7 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
     await until(c, 'lone turns DRAINING', (x) => healthView(x, 'lone.default').join() === '10.12.0.8:8080=DRAINING', 30_000, ['lone.default']);
   });
 
-  it('with locality.terminatingFallback: Enabled, a one-replica service whose pod is deleted while Ready stays HEALTHY until the pod stops being Ready, then DRAINING', async () => {
+  it('by default (no ServicePolicy), a one-replica service whose pod is deleted while Ready stays HEALTHY until the pod stops being Ready, then DRAINING', async () => {
     await west.kubelet.runPod({ name: 'solo-1', service: 'solo', node: 'west-n1', ip: '10.12.0.9', port: 8080, graceSeconds: 300 });
     const c = client('solo-envoy', 'west');
     await until(c, 'solo is served', (x) => healthView(x, 'solo.default').length === 1, 60_000, ['solo.default']);
@@ -139,5 +140,28 @@ describe.skipIf(bins === '')('e2e: priorities from the client, and never nothing
     expect(healthView(c, 'solo.default')).toEqual(['10.12.0.9:8080=HEALTHY']);
     await west.kubelet.setReady('default', 'solo-1', false);
     await until(c, 'solo turns DRAINING once not Ready', (x) => healthView(x, 'solo.default').join() === '10.12.0.9:8080=DRAINING', 30_000, ['solo.default']);
+  });
+
+  it('with locality.terminatingFallback: Disabled in the mesh defaults, the only pod of a service without a ServicePolicy deleted while Ready is announced DRAINING at once', async () => {
+    const policies = west.kube.kubeConfig('admin').makeApiClient(CustomObjectsApi);
+    await west.kubelet.runPod({ name: 'mono-1', service: 'mono', node: 'west-n1', ip: '10.12.0.10', port: 8080, graceSeconds: 300 });
+    const c = client('mono-envoy', 'west');
+    await until(c, 'mono is served', (x) => healthView(x, 'mono.default').length === 1, 60_000, ['mono.default']);
+    await policies.createNamespacedCustomObject({
+      ...GROUP,
+      namespace: 'herald',
+      body: { apiVersion: 'herald.io/v1alpha1', kind: 'ServicePolicy', metadata: { name: 'mesh-defaults', namespace: 'herald' }, spec: { locality: { terminatingFallback: 'Disabled' } } },
+    });
+    // Herald holds the defaults before the pod goes: mono's effective policy comes from them.
+    const monoPolicy = async () => {
+      const view = (await (await fetch(`http://127.0.0.1:${herald.adminPort}/debug/policies`)).json()) as {
+        services: { service: string; spec: { locality?: { terminatingFallback?: string } } }[];
+      };
+      return view.services.find((s) => s.service === 'mono.default')?.spec.locality?.terminatingFallback;
+    };
+    await expect.poll(monoPolicy, { timeout: 30_000 }).toBe('Disabled');
+    await west.kubelet.deletePod('default', 'mono-1', { graceSeconds: 300, completion: 'never' });
+    await until(c, 'mono turns DRAINING', (x) => healthView(x, 'mono.default').join() === '10.12.0.10:8080=DRAINING', 30_000, ['mono.default']);
+    await policies.deleteNamespacedCustomObject({ ...GROUP, namespace: 'herald', name: 'mesh-defaults' });
   });
 });

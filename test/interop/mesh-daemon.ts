@@ -5,11 +5,11 @@ import { HeraldMetrics, silentLogger } from '../../src/telemetry/index.js';
 
 type Sources = Parameters<typeof startDaemon>[0]['sources'];
 
-/** Started and ready (every source synced). */
-export async function startMeshDaemon(sources: Sources): Promise<Daemon> {
+/** Started and ready (every source synced); `metrics` when the test reads them. */
+export async function startMeshDaemon(sources: Sources, metrics = new HeraldMetrics({ defaultMetrics: false })): Promise<Daemon> {
   const daemon = await startDaemon(
     { sources, localCluster: 'kube-a', includeNotReady: true, initialSyncTimeoutMs: 5_000, xds: { host: '127.0.0.1', port: 0 }, admin: undefined },
-    { logger: silentLogger(), metrics: new HeraldMetrics({ defaultMetrics: false }) },
+    { logger: silentLogger(), metrics },
   );
   await daemon.ready;
   return daemon;

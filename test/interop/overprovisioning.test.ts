@@ -8,6 +8,7 @@
 // unmerged priority 1 by its priority sub_zone.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
+import { HeraldMetrics } from '../../src/telemetry/index.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { ManualSource, makePod } from '../helpers/manual-source.js';
 import { startMeshDaemon } from './mesh-daemon.js';
@@ -43,6 +44,9 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
     let kubeA: ManualSource;
     let daemon: Daemon;
     let probe: XdsProbe;
+    const metrics = new HeraldMetrics({ defaultMetrics: false });
+    /** herald_spill_services, as a scrape reads it. */
+    const spilling = async () => (await metrics.spillServices.get()).values[0]?.value;
     const featureRow = new LocalityRow('announces `envoy.lb.does_not_support_overprovisioning` (Node `client_features`)', 1);
     const spillRow = new LocalityRow("priority 0 losing HEALTHY endpoints: calls spill to the next priority in Envoy's proportions (Herald's locality weights)", 4);
 
@@ -70,7 +74,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       const node = (cluster: string) => ({ cluster, name: `${cluster}-n`, region: 'r1', zone: 'z1' });
       kubeA = new ManualSource('kube-a', { pods: backends.slice(0, A_PODS).map((b) => pod('kube-a', b)), nodes: [node('kube-a')] });
       const kubeB = new ManualSource('kube-b', { pods: backends.slice(A_PODS).map((b) => pod('kube-b', b)), nodes: [node('kube-b')] });
-      daemon = await startMeshDaemon([kubeA, kubeB]);
+      daemon = await startMeshDaemon([kubeA, kubeB], metrics);
       probe = await XdsProbe.start({
         launch,
         label: `${client.name}-spill`,
@@ -109,6 +113,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       expect(report.errors).toBe(0);
       expect(toB(report)).toBe(0);
       expect(variants()).toBe(0);
+      expect(await spilling()).toBe(0);
       spillRow.pass();
     });
 
@@ -125,6 +130,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       expect({ got, low, high, inside: got >= low && got <= high }).toEqual({ got, low, high, inside: true });
       // The spill is a variant of its own: the client announced the feature itself (Herald's bootstrap here says nothing of it).
       expect(variants()).toBe(1);
+      expect(await spilling()).toBe(1);
       spillRow.pass();
     });
 
@@ -139,6 +145,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
     it('all HEALTHY again: back to kube-a alone, and nothing was NACKed', async () => {
       notReady(0);
       await landsOn((b) => b.length === A_PODS && b.every((name) => name.startsWith('a-')), 'every kube-a backend');
+      expect(await spilling()).toBe(0);
       for (const s of daemon.xds.clients()) {
         for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
       }

@@ -2,14 +2,13 @@
 // the replica's: one Herald (--local-cluster kube-a) serves two clients of each real proxyless
 // client, one declaring kube-a and one kube-b, and each sends its calls to its own cluster's
 // backends while they are healthy, then fails over to the other cluster; and with no HEALTHY
-// endpoint left anywhere, the terminating pods that are still Ready keep taking calls. Every
+// endpoint left anywhere, the terminating pods that are still Ready keep taking calls (the
+// terminating fallback, on by default). Every
 // client reads its Node (id, locality, metadata) from its xDS bootstrap, so the same bootstrap
 // declares the same perspective whichever client library reads it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Daemon } from '../../src/app/index.js';
-import type { ManualPolicySource } from '../helpers/manual-policy-source.js';
 import type { ManualSource } from '../helpers/manual-source.js';
-import { DEFAULTS_POLICY_NAME } from '../../src/policy/index.js';
 import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { startTwoClusterMesh, ZONE, type TwoClusterMesh } from './two-cluster-mesh.js';
@@ -24,16 +23,15 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
     let mesh: TwoClusterMesh | undefined;
     let kubeA: ManualSource;
     let kubeB: ManualSource;
-    let policies: ManualPolicySource;
     let daemon: Daemon;
     let probes: Map<string, XdsProbe>;
     const nodeRow = new LocalityRow('`locality.zone` and metadata `herald.io/kube-cluster` from the bootstrap reach Herald', 1);
     const perspectiveRow = new LocalityRow("priority 0 is the client's own kube cluster (`herald.io/kube-cluster`), not the replica's; drained, it fails over", 2);
-    const fallbackRow = new LocalityRow('no HEALTHY endpoint anywhere: the Ready terminating pods take the calls (`terminatingFallback: Enabled`)', 1);
+    const fallbackRow = new LocalityRow('no HEALTHY endpoint anywhere: the Ready terminating pods take the calls (the terminating fallback, on by default)', 1);
 
     beforeAll(async () => {
       mesh = await startTwoClusterMesh(launch, client.name, ip);
-      ({ kubeA, kubeB, policies, daemon, probes } = mesh);
+      ({ kubeA, kubeB, daemon, probes } = mesh);
     });
 
     afterAll(async () => {
@@ -67,8 +65,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       perspectiveRow.pass();
     });
 
-    it('locality.terminatingFallback: Enabled, every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
-      policies.sync([{ cluster: 'kube-a', namespace: 'herald', name: DEFAULTS_POLICY_NAME, generation: 1, spec: { locality: { terminatingFallback: 'Enabled' } } }]);
+    it('by default (no ServicePolicy), every pod terminating but still Ready: no HEALTHY endpoint anywhere, so the Ready terminating ones are served and calls go on', async () => {
       for (const name of ['a-0', 'a-1']) kubeA.update(`default/${name}`, { terminating: true, gracePeriodSeconds: 60 });
       expect(await settledLanding(probes.get('kube-a')!, 20)).toBe('a-0+a-1');
       expect(await settledLanding(probes.get('kube-b')!, 20)).toBe('b-0+b-1');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { POLICY_SECTIONS } from '../../src/model/index.js';
+import { DEFAULT_TERMINATING_FALLBACK, POLICY_SECTIONS } from '../../src/model/index.js';
 import { FIELD_RULES, SECTION_RULES, validatePolicySpec, type FieldRule } from '../../src/policy/index.js';
 import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION } from '../../src/sources/kube/index.js';
 
@@ -43,12 +43,12 @@ function schemaOf(rule: FieldRule): Obj {
   }
 }
 
-/** The CRD's schema node without CEL rules and unset keys, nested nodes included. */
+/** The CRD's schema node without CEL rules, descriptions and unset keys, nested nodes included. */
 function withoutCel(schema: Obj): Obj {
   return Object.fromEntries(
     Object.entries(schema).flatMap(([raw, v]) => {
       const k = key(raw);
-      if (v === undefined || k === 'x-kubernetes-validations') return [];
+      if (v === undefined || k === 'x-kubernetes-validations' || k === 'description') return [];
       if (k === 'properties') return [[k, Object.fromEntries(Object.entries(v as Obj).map(([name, node]) => [name, withoutCel(node as Obj)]))]];
       return [[k, k === 'items' ? withoutCel(v as Obj) : v]];
     }),
@@ -69,6 +69,12 @@ describe('deploy/crd/servicepolicies.yaml and src/policy/rules.ts', () => {
   it('has the same sections and fields', () => {
     expect(Object.keys(specSchema.properties).sort()).toEqual([...POLICY_SECTIONS].sort());
     for (const section of POLICY_SECTIONS) expect(Object.keys(specSchema.properties[section].properties).sort()).toEqual(Object.keys(FIELD_RULES[section]).sort());
+  });
+
+  it('tells kubectl explain the default Herald applies to an unset terminatingFallback', () => {
+    const field = specSchema.properties.locality.properties.terminatingFallback as Obj;
+    expect(field.description).toContain(`Unset: ${DEFAULT_TERMINATING_FALLBACK}.`);
+    expect(field.description).toMatch(/^Whether terminating pods that are still Ready are served HEALTHY/);
   });
 
   it.each(POLICY_SECTIONS.flatMap((section) => Object.entries(FIELD_RULES[section]).map(([field, rule]) => ({ path: `${section}.${field}`, section, field, rule }))))(

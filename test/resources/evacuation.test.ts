@@ -120,10 +120,18 @@ describe('evacuatedEndpoints (Drain mode)', () => {
 describe('assignmentOptions and assignmentKey with evacuation', () => {
   const perspective: Perspective = { kubeCluster: 'a', zone: 'z1' };
   it.each<{ what: string; policy: ServicePolicySpec; want: LoadAssignmentOptions }>([
-    { what: 'LastPriority by default', policy: { locality: { evacuate: ['b'] } }, want: { localCluster: 'a', evacuate: { clusters: ['b'], drain: false } } },
-    { what: 'LastPriority asked for', policy: { locality: { evacuate: ['b'], evacuateMode: 'LastPriority' } }, want: { localCluster: 'a', evacuate: { clusters: ['b'], drain: false } } },
-    { what: 'Drain', policy: { locality: { evacuate: ['b', 'c'], evacuateMode: 'Drain' } }, want: { localCluster: 'a', evacuate: { clusters: ['b', 'c'], drain: true } } },
-    { what: 'none: no evacuate option (undone)', policy: { locality: {} }, want: { localCluster: 'a' } },
+    { what: 'LastPriority by default', policy: { locality: { evacuate: ['b'] } }, want: { localCluster: 'a', terminatingFallback: true, evacuate: { clusters: ['b'], drain: false } } },
+    {
+      what: 'LastPriority asked for',
+      policy: { locality: { evacuate: ['b'], evacuateMode: 'LastPriority' } },
+      want: { localCluster: 'a', terminatingFallback: true, evacuate: { clusters: ['b'], drain: false } },
+    },
+    {
+      what: 'Drain',
+      policy: { locality: { evacuate: ['b', 'c'], evacuateMode: 'Drain' } },
+      want: { localCluster: 'a', terminatingFallback: true, evacuate: { clusters: ['b', 'c'], drain: true } },
+    },
+    { what: 'none: no evacuate option (undone)', policy: { locality: {} }, want: { localCluster: 'a', terminatingFallback: true } },
   ])('$what', ({ policy, want }) => {
     expect(assignmentOptions(perspective, undefined, policy)).toEqual(want);
   });

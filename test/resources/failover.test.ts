@@ -2,7 +2,16 @@
 // Envoy computes per priority, and the assignment a proxyless gRPC client gets from them.
 import { describe, expect, it } from 'vitest';
 import type { EndpointRecord } from '../../src/model/index.js';
-import { assignmentKey, buildLoadAssignment, priorityLoads, SPILL_WEIGHT_TOTAL, spillPlacement, type LoadAssignmentOptions, type PriorityCounts } from '../../src/resources/index.js';
+import {
+  assignmentKey,
+  assignmentKeySpills,
+  buildLoadAssignment,
+  priorityLoads,
+  SPILL_WEIGHT_TOTAL,
+  spillPlacement,
+  type LoadAssignmentOptions,
+  type PriorityCounts,
+} from '../../src/resources/index.js';
 import { ep, svc } from './fixtures.js';
 
 describe('priorityLoads (Envoy, overprovisioning factor 1.4)', () => {
@@ -167,5 +176,14 @@ describe('buildLoadAssignment for a client that ignores overprovisioning', () =>
       [0, 2],
       [1, 2],
     ]);
+  });
+
+  it('assignmentKeySpills tells a spilling assignment from its key alone', () => {
+    expect(assignmentKeySpills(assignmentKey(mesh(5), GRPC))).toBe(true);
+    expect(assignmentKeySpills(assignmentKey(mesh(5), ENVOY))).toBe(false);
+    for (const healthy of [10, 8]) expect(assignmentKeySpills(assignmentKey(mesh(healthy), GRPC))).toBe(false);
+    // A kube cluster or zone named after the marker is no spill.
+    const named = [ep('spill', '10.0.0.1', 'HEALTHY', 'spill'), ep('spill', '10.0.0.2', 'HEALTHY', '"spill"]')];
+    expect(assignmentKeySpills(assignmentKey(named, { localCluster: 'spill', ignoresOverprovisioning: true }))).toBe(false);
   });
 });

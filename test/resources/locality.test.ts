@@ -54,26 +54,39 @@ describe('priorityOf', () => {
 describe('assignmentOptions', () => {
   const pz: ServicePolicySpec = { locality: { zone: 'PreferSameZone', zoneMinEndpoints: 2 } };
   it.each<{ what: string; perspective: Perspective; replica: string | undefined; policy: ServicePolicySpec; want: LoadAssignmentOptions }>([
-    { what: 'nothing declared: the replica cluster', perspective: { kubeCluster: undefined, zone: '' }, replica: 'a', policy: {}, want: { localCluster: 'a' } },
-    { what: 'declared cluster wins over the replica', perspective: { kubeCluster: 'b', zone: 'z1' }, replica: 'a', policy: {}, want: { localCluster: 'b' } },
-    { what: 'no cluster at all', perspective: { kubeCluster: undefined, zone: 'z1' }, replica: undefined, policy: {}, want: {} },
+    { what: 'nothing declared: the replica cluster', perspective: { kubeCluster: undefined, zone: '' }, replica: 'a', policy: {}, want: { localCluster: 'a', terminatingFallback: true } },
+    {
+      what: 'declared cluster wins over the replica',
+      perspective: { kubeCluster: 'b', zone: 'z1' },
+      replica: 'a',
+      policy: {},
+      want: { localCluster: 'b', terminatingFallback: true },
+    },
+    { what: 'no cluster at all', perspective: { kubeCluster: undefined, zone: 'z1' }, replica: undefined, policy: {}, want: { terminatingFallback: true } },
     {
       what: 'zone only with PreferSameZone',
       perspective: { kubeCluster: 'b', zone: 'z1' },
       replica: 'a',
       policy: pz,
-      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 2 } },
+      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 2 }, terminatingFallback: true },
     },
-    { what: 'PreferSameZone without a client zone', perspective: { kubeCluster: 'b', zone: '' }, replica: 'a', policy: pz, want: { localCluster: 'b' } },
+    { what: 'PreferSameZone without a client zone', perspective: { kubeCluster: 'b', zone: '' }, replica: 'a', policy: pz, want: { localCluster: 'b', terminatingFallback: true } },
     {
       what: 'default zoneMinEndpoints is 1',
       perspective: { kubeCluster: 'b', zone: 'z1' },
       replica: 'a',
       policy: { locality: { zone: 'PreferSameZone' } },
-      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 1 } },
+      want: { localCluster: 'b', zone: { name: 'z1', minEndpoints: 1 }, terminatingFallback: true },
     },
     {
-      what: 'fallback turned on',
+      what: 'fallback unset in a locality section: on, the default',
+      perspective: { kubeCluster: undefined, zone: '' },
+      replica: 'a',
+      policy: { locality: { zone: 'None' } },
+      want: { localCluster: 'a', terminatingFallback: true },
+    },
+    {
+      what: 'fallback asked for explicitly',
       perspective: { kubeCluster: undefined, zone: '' },
       replica: 'a',
       policy: { locality: { terminatingFallback: 'Enabled' } },

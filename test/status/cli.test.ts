@@ -41,16 +41,18 @@ describe('herald status against a running Herald', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+NAMESPACE\s+KUBE CLUSTER\s+ZONE\s+CLIENT\s+SCOPE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
+    expect(lines[0]).toMatch(/^NODE\s+SERVICE\s+NAMESPACE\s+KUBE CLUSTER\s+ZONE\s+VIEW\s+CLIENT\s+SCOPE\s+CONNECTED SINCE\s+CDS\s+EDS\s+LDS\s+RDS\s+LAST NACK$/);
     expect(lines).toHaveLength(4);
     // Delta clients show up the same way.
-    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(/^envoy-delta\s+conformance\s+-\s+-\s+-\s+envoy-like-delta\/\?\s+all\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/);
+    expect(lines.find((line) => line.startsWith('envoy-delta'))).toMatch(
+      /^envoy-delta\s+conformance\s+-\s+-\s+-\s+replica\s+envoy-like-delta\/\?\s+all\s+\S+ \(\d+s\)\s+SYNCED\S*( v\S+)?\s+SYNCED/,
+    );
     const good = lines.find((line) => line.startsWith('envoy-good'))!;
     const nacker = lines.find((line) => line.startsWith('envoy-nacker'))!;
     expect(good).toMatch(
-      /^envoy-good\s+frontend\.shop\s+shop\s+east\s+eu\/eu-a\s+envoy\/1\.33\.2\s+all\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/,
+      /^envoy-good\s+frontend\.shop\s+shop\s+east\s+eu\/eu-a\s+own\s+envoy\/1\.33\.2\s+all\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+s\)\s+SYNCED v\S+\s+SYNCED v\S+\s+NOT SENT\s+NOT SENT\s+-$/,
     );
-    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+-\s+envoy\/1\.28\.7 \(old\)\s+all\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
+    expect(nacker).toMatch(/^envoy-nacker\s+billing\s+-\s+-\s+-\s+replica\s+envoy\/1\.28\.7 \(old\)\s+all\s+\d{4}-\S+ \(\d+s\)\s+SYNCED v\S+\s+NACKED\S*/);
     expect(nacker.endsWith(`EDS: ${nackMessage}`)).toBe(true);
   });
 

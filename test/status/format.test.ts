@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatClient, formatJson, formatSince, formatTable, formatTypeCell, type StatusRow, type TypeSummary } from '../../src/status/index.js';
+import { formatAge, formatClient, formatJson, formatSince, formatTable, formatTypeCell, formatView, type StatusRow, type TypeSummary } from '../../src/status/index.js';
 
 // null, not undefined, for "no version": undefined would pick the default.
 const t = (state: TypeSummary['state'], behind = 0, ackedVersion: string | null = '7'): TypeSummary => ({
@@ -53,6 +53,7 @@ function row(nodeId: string, overrides: Partial<StatusRow> = {}): StatusRow {
     client: undefined,
     envoySupport: undefined,
     dependencies: undefined,
+    perspective: undefined,
     connectedAtMs: undefined,
     types: { CDS: t('SYNCED'), EDS: t('SYNCED'), LDS: t('NOT SENT'), RDS: t('NOT SENT') },
     lastNack: undefined,
@@ -77,6 +78,7 @@ describe('formatTable', () => {
           client: { userAgent: 'envoy', version: '1.33.2' },
           envoySupport: 'ok',
           dependencies: ['cart.shop', 'ledger.pay'],
+          perspective: { ignoresOverprovisioning: false, replicaView: false, refused: false },
           connectedAtMs: now - 5_000,
         }),
         row('envoy-long-name', {
@@ -88,9 +90,9 @@ describe('formatTable', () => {
     );
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}CLIENT {2,}SCOPE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
+    expect(lines[0]).toMatch(/^NODE {2,}SERVICE {2,}NAMESPACE {2,}KUBE CLUSTER {2,}ZONE {2,}VIEW {2,}CLIENT {2,}SCOPE {2,}CONNECTED SINCE {2,}CDS {2,}EDS {2,}LDS {2,}RDS {2,}LAST NACK$/);
     expect(lines[1]).toMatch(
-      /^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}envoy\/1\.33\.2 {2,}2 services {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/,
+      /^envoy-a {2,}echo {2,}shop {2,}east {2,}r\/z {2,}own {2,}envoy\/1\.33\.2 {2,}2 services {2,}2026-01-01T00:09:55Z \(5s\) {2,}SYNCED v7 {2,}SYNCED v7 {2,}NOT SENT {2,}NOT SENT {2,}-$/,
     );
     expect(lines[2]).toContain('NACKED(1) v6');
     expect(lines[2]).toMatch(/EDS: endpoint invalid$/);
@@ -139,5 +141,17 @@ describe('formatJson', () => {
     expect(parsed[0]).toMatchObject({ nodeId: 'n', kubeCluster: 'east', connectedAtMs: at, connectedAt: '2026-01-01T00:00:00.000Z' });
     expect(parsed[0]!['types']).toMatchObject({ CDS: { state: 'SYNCED', ackedVersion: '7' }, LDS: { state: 'NOT SENT' } });
     expect(parsed[1]!['connectedAt']).toBeNull();
+  });
+});
+
+describe('formatView', () => {
+  it.each<{ perspective: StatusRow['perspective']; want: string }>([
+    { perspective: undefined, want: '-' },
+    { perspective: { ignoresOverprovisioning: false, replicaView: false, refused: false }, want: 'own' },
+    { perspective: { ignoresOverprovisioning: true, replicaView: false, refused: false }, want: 'own+spill' },
+    { perspective: { ignoresOverprovisioning: false, replicaView: true, refused: false }, want: 'replica' },
+    { perspective: { ignoresOverprovisioning: true, replicaView: true, refused: true }, want: 'refused' },
+  ])('$want', ({ perspective, want }) => {
+    expect(formatView(row('n', { perspective }))).toBe(want);
   });
 });

@@ -124,9 +124,15 @@ describe('buildRows', () => {
 
   it('takes connection times from the admin list, one admin stream per line', () => {
     const admin: AdminClient[] = [
-      { id: '7', nodeId: 'n', connectedAtMs: 5000, types: { CDS: { ackedVersion: '3', lastNack: undefined } } },
-      { id: '3', nodeId: 'n', connectedAtMs: 1000, types: { CDS: { ackedVersion: '2', lastNack: undefined } } },
-      { id: '9', nodeId: 'other', connectedAtMs: 9000, types: {} },
+      {
+        id: '7',
+        nodeId: 'n',
+        connectedAtMs: 5000,
+        types: { CDS: { ackedVersion: '3', lastNack: undefined } },
+        perspective: { ignoresOverprovisioning: true, replicaView: false, refused: false },
+      },
+      { id: '3', nodeId: 'n', connectedAtMs: 1000, types: { CDS: { ackedVersion: '2', lastNack: undefined } }, perspective: undefined },
+      { id: '9', nodeId: 'other', connectedAtMs: 9000, types: {}, perspective: undefined },
     ];
     const rows = buildRows([client('n', [synced('CDS')]), client('n', [synced('CDS')]), client('lonely', [synced('CDS')])], admin);
     expect(rows.map((r) => [r.nodeId, r.connectedAtMs, r.types.CDS.ackedVersion])).toEqual([
@@ -134,6 +140,8 @@ describe('buildRows', () => {
       ['n', 1000, '2'],
       ['n', 5000, '3'],
     ]);
+    // The perspective comes from the admin stream of the line, when the page said.
+    expect(rows.map((r) => r.perspective)).toEqual([undefined, undefined, { ignoresOverprovisioning: true, replicaView: false, refused: false }]);
   });
 
   it('shows the newest NACK of any type on the line', () => {
@@ -175,6 +183,7 @@ describe('parseAdminClients', () => {
         api: 'ads',
         node: { id: 'envoy-1', cluster: 'echo' },
         connectedAtMs: 1234,
+        perspective: { kubeCluster: 'east', zone: 'z1', ignoresOverprovisioning: false, replicaView: true, refused: true },
         types: {
           cluster: { ackedVersion: '5', pending: false, dirty: false, lastNack: null },
           endpoint: { ackedVersion: '6', pending: true, dirty: false, lastNack: { message: 'nope', rejectedVersion: '7', atMs: 99 } },
@@ -193,8 +202,9 @@ describe('parseAdminClients', () => {
           CDS: { ackedVersion: '5', lastNack: undefined },
           EDS: { ackedVersion: '6', lastNack: { message: 'nope', rejectedVersion: '7', atMs: 99 } },
         },
+        perspective: { ignoresOverprovisioning: false, replicaView: true, refused: true },
       },
-      { id: '5', nodeId: '', connectedAtMs: undefined, types: {} },
+      { id: '5', nodeId: '', connectedAtMs: undefined, types: {}, perspective: undefined },
     ]);
     expect(parseAdminClients({ not: 'a list' })).toEqual([]);
   });

@@ -93,7 +93,15 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     const target = `127.0.0.1:${daemon.xdsPort}`;
     sidecars = [
       // Scoped to what it calls (one name that does not exist); the other takes the whole mesh.
-      new AdsClient({ target, nodeId: 'frontend-7d9f-abc12', cluster: 'frontend.shop', dependencies: ['payments.shop', 'checkout.shop', 'ghost.shop'], protos }).start(),
+      new AdsClient({
+        target,
+        nodeId: 'frontend-7d9f-abc12',
+        cluster: 'frontend.shop',
+        dependencies: ['payments.shop', 'checkout.shop', 'ghost.shop'],
+        kubeCluster: 'west',
+        zone: 'us-west-2a',
+        protos,
+      }).start(),
       new AdsClient({ target, nodeId: HOSTILE_NODE_ID, cluster: 'checkout.shop', protos }).start(),
     ];
     // The scoped sidecar: payments and checkout, and frontend through payments' split.
@@ -153,6 +161,10 @@ describe.skipIf(missing !== undefined && !process.env['CI'])('admin UI in headle
     expect(await frontend.locator('span[title*="via routes: frontend.shop"]').count()).toBe(1);
     expect(await frontend.locator('.badge', { hasText: '1 unknown: ghost.shop' }).count()).toBe(1);
     expect(await page.locator('#clients tr', { hasText: HOSTILE_NODE_ID }).textContent()).toContain('whole mesh');
+    // Each client's perspective: the one that declared west and a zone reads its own view; the other the replica's.
+    expect(await frontend.textContent()).toContain('west / us-west-2a');
+    expect(await frontend.locator('.badge', { hasText: 'replica view' }).count()).toBe(0);
+    expect(await page.locator('#clients tr', { hasText: HOSTILE_NODE_ID }).locator('.badge', { hasText: 'replica view' }).count()).toBe(1);
 
     // A node id is shown as text, never run as markup.
     await page.locator('#clients td', { hasText: HOSTILE_NODE_ID }).waitFor({ timeout: 5_000 });

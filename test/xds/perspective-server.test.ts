@@ -148,3 +148,27 @@ describe('perspective bound', () => {
     expect((await h.metrics.xdsPerspectives.get()).values[0]?.value).toBe(1);
   });
 });
+
+describe('perspectives in clients() (/debug/clients)', () => {
+  it('shows each stream what it declared and which view it reads: its own, the replica’s when it declared nothing, the replica’s when refused', async () => {
+    const h = (harness = await startHarness({ maxPerspectives: 2 }));
+    put(h, 'plain', 'b1');
+    const open = async (n: Record<string, unknown>) => {
+      const s = h.stream();
+      s.request('endpoint', { node: n, resource_names: ['svc'] });
+      await s.next();
+    };
+    await open(node('none'));
+    await open(node('b', 'kube-b', 'z1'));
+    await open({ ...node('g', 'kube-b'), client_features: ['envoy.lb.does_not_support_overprovisioning'] });
+    // Two perspectives held: a third distinct one is refused.
+    await open(node('c', 'kube-c', 'z2'));
+    const byNode = Object.fromEntries(h.server.clients().map((c) => [c.node?.id, c.perspective]));
+    expect(byNode).toEqual({
+      none: { kubeCluster: null, zone: '', ignoresOverprovisioning: false, replicaView: true, refused: false },
+      b: { kubeCluster: 'kube-b', zone: 'z1', ignoresOverprovisioning: false, replicaView: false, refused: false },
+      g: { kubeCluster: 'kube-b', zone: '', ignoresOverprovisioning: true, replicaView: false, refused: false },
+      c: { kubeCluster: 'kube-c', zone: 'z2', ignoresOverprovisioning: false, replicaView: true, refused: true },
+    });
+  });
+});

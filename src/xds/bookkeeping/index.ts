@@ -8,4 +8,13 @@ export { type ResponseCounters, ResponseTally } from './response-tally.js';
 export { SentSeqs } from './sent-seqs.js';
 export { type BackendsOf, type Scope, type ScopeChange, type ScopeEvents, ScopeTable } from './scopes.js';
 export { SharedResponses } from './shared-responses.js';
-export { DEFAULT_MAX_PERSPECTIVES, type HeldPerspective, MAX_PERSPECTIVE_FIELD_CHARS, type PerspectiveEvents, perspectiveOf, PerspectiveTable } from './perspectives.js';
+export {
+  DEFAULT_MAX_PERSPECTIVES,
+  type HeldPerspective,
+  MAX_PERSPECTIVE_FIELD_CHARS,
+  type PerspectiveEvents,
+  type PerspectiveInfo,
+  perspectiveInfo,
+  perspectiveOf,
+  PerspectiveTable,
+} from './perspectives.js';

@@ -81,3 +81,29 @@ export class PerspectiveTable {
     return this.entries.size;
   }
 }
+
+/** What /debug/clients says of a stream's perspective: what it declared and which view it reads. */
+export interface PerspectiveInfo {
+  /** `herald.io/kube-cluster` as declared (cut to the bound); null when it declared none. */
+  kubeCluster: string | null;
+  /** node.locality.zone as declared; '' when it sent none. */
+  zone: string;
+  /** It announced that it ignores overprovisioning (proxyless gRPC): its assignments carry Herald's spill. */
+  ignoresOverprovisioning: boolean;
+  /** It reads the replica's own view (priorities from --local-cluster): it declared nothing, or was refused. */
+  replicaView: boolean;
+  /** It declared a perspective past the bound on distinct perspectives, so it reads the replica's view. */
+  refused: boolean;
+}
+
+/** The perspective a stream declared and the one it holds, as /debug/clients shows them. */
+export function perspectiveInfo(declared: Perspective, held: HeldPerspective): PerspectiveInfo {
+  const declaredKey = perspectiveKey(declared);
+  return {
+    kubeCluster: declared.kubeCluster ?? null,
+    zone: declared.zone,
+    ignoresOverprovisioning: declared.ignoresOverprovisioning === true,
+    replicaView: held.key === '',
+    refused: declaredKey !== '' && held.key === '',
+  };
+}

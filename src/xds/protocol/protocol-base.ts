@@ -2,7 +2,7 @@
 // settings, the per-type bookkeeping of ACK/NACK and flow control, nonce minting, the ADS
 // push order, and the read-outs for admin and CSDS. Each subclass keeps what differs: how a
 // request changes the subscription and what a response holds.
-import { DEFAULT_PERSPECTIVE, KINDS, KUBE_CLUSTER_METADATA, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type ResourceKind } from '../../model/index.js';
+import { DEFAULT_PERSPECTIVE, KINDS, KUBE_CLUSTER_METADATA, kindOfTypeUrl, perKind, PUSH_ORDER, type Clock, type Perspective, type ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceView } from '../../cache/index.js';
 import { ResourceLedger, type ResourceStatus } from '../bookkeeping/index.js';
 import { NameSlots, perspectiveOf, PerspectiveTable, ScopeTable, type HeldPerspective, type Scope } from '../bookkeeping/index.js';
@@ -123,6 +123,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   private readonly scopes: ScopeTable;
   private readonly perspectives: PerspectiveTable;
   private perspectiveHeld: HeldPerspective | undefined;
+  private perspectiveDeclared: Perspective = DEFAULT_PERSPECTIVE;
   private nodeInfo: NodeInfo | undefined;
   private sawRequest = false;
   private scopeHeld: Scope | undefined;
@@ -145,6 +146,11 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
    */
   get perspective(): HeldPerspective {
     return this.perspectiveHeld ?? DEFAULT_HELD;
+  }
+
+  /** The perspective the client's first Node declared, whether or not it got it (see `perspective`). */
+  get declaredPerspective(): Perspective {
+    return this.perspectiveDeclared;
   }
 
   /**
@@ -214,7 +220,10 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
         if (kept && kept === request.node) this.nodeInfo = { ...kept, dependencies: this.scopeHeld.declared };
       }
       const node = request.node;
-      if (node) this.perspectiveHeld = this.perspectives.acquire(perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true));
+      if (node) {
+        this.perspectiveDeclared = perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true);
+        this.perspectiveHeld = this.perspectives.acquire(this.perspectiveDeclared);
+      }
     }
     let kind = kindOfTypeUrl(request.typeUrl);
     // A per-type service knows its type even when a client leaves type_url out.

@@ -11,7 +11,7 @@ import type { PacedStream } from './write-pacer.js';
 import type { MessageSplitter } from '../wire/index.js';
 import { adoptMessageSplitter, callWriter, resetCall, type CallWriter, type ServerCall } from './grpcjs-call.js';
 import { GRPC_PREFIX_BYTES } from '../wire/index.js';
-import { nodeBytes, type KeptNode, type Scope } from '../bookkeeping/index.js';
+import { nodeBytes, perspectiveInfo, type KeptNode, type Scope } from '../bookkeeping/index.js';
 import { checkClientClaim, type PeerCertificateFields } from './client-identity.js';
 import type { AcceptedRequest, ClientInfo, PlannedSend, ProtocolAdapter, ProtocolMachine, ScopeInfo, StreamContext } from './stream-contract.js';
 
@@ -122,6 +122,7 @@ export class ServedStream implements PacedStream, ObservedStream {
       ...(support ? { envoySupport: support } : {}),
       connectedAtMs: this.connectedAtMs,
       scope: this.scopeInfo(),
+      perspective: perspectiveInfo(this.state.declaredPerspective, this.state.perspective),
       types: this.state.info(this.ctx.maxListedNames),
     };
   }

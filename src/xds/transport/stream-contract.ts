@@ -1,10 +1,10 @@
 // The contract between a served stream, the server that creates it and the per-protocol
 // adapters: what every stream shares with the server, and what SotW and Delta each supply.
-import type { Clock, EnvoySupport, ResourceKind } from '../../model/index.js';
+import type { Clock, EnvoySupport, Perspective, ResourceKind } from '../../model/index.js';
 import type { CachedResource, ResourceCache, ResourceView } from '../../cache/index.js';
 import type { HeraldMetrics, Logger } from '../../telemetry/index.js';
 import type { AckedResource, NackInfo, NameSlotsByKind, NonceSource, Subscription, SubscriptionIndex, TypeInfo } from '../protocol/index.js';
-import type { HeldPerspective, NameSetTable, PerspectiveTable, ResourceStatus, ResponseTally, Scope, ScopeTable, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
+import type { HeldPerspective, NameSetTable, PerspectiveInfo, PerspectiveTable, ResourceStatus, ResponseTally, Scope, ScopeTable, SharedResponses, KeptNodes } from '../bookkeeping/index.js';
 import type { NodeInfo, ResourceWrappers } from '../wire/index.js';
 import type { XdsApi, XdsProtocol } from './api-specs.js';
 import type { ConnectionTable } from './connections.js';
@@ -27,6 +27,8 @@ export interface ClientInfo {
   connectedAtMs: number;
   /** What the client's wildcard subscriptions cover: the services it declared it calls, or the whole mesh. */
   scope: ScopeInfo;
+  /** Where it declared it stands (kube cluster, zone, whether it ignores overprovisioning) and which view it reads. */
+  perspective: PerspectiveInfo;
   types: Partial<Record<ResourceKind, TypeInfo>>;
 }
 
@@ -105,6 +107,8 @@ export interface ProtocolMachine<Planned extends PlannedSend> {
   readonly scope: Scope | undefined;
   /** Where the client declared it stands: the cache variants it reads. */
   readonly perspective: HeldPerspective;
+  /** What its first Node declared, held or refused. */
+  readonly declaredPerspective: Perspective;
   markDirty(kind: ResourceKind, names: Iterable<string>): boolean;
   subscription(kind: ResourceKind): Subscription | undefined;
   flush(view: ResourceView): Planned[];
