@@ -157,12 +157,8 @@ function makeDecoder<Raw extends RawCommon, Request extends object>(root: protob
 /** Below this many bytes of extensions, decoding them costs less than cutting them out. */
 const LEAN_NODE_BYTES = 1024;
 
-/**
- * Below this many encoded bytes (a few names), decoding the names costs no more than keeping them
- * encoded. A scoped sidecar's EDS ACK names its ~20 clusters in ~200 bytes: kept encoded, an
- * unchanged list is one byte compare instead of 20 strings, a Set and a Set compare per ACK.
- */
-const DEFAULT_LAZY_NAMES_BYTES = 48;
+/** Below this many encoded bytes, decoding the names costs less than hashing them. */
+const DEFAULT_LAZY_NAMES_BYTES = 256;
 
 /**
  * Decodes DiscoveryRequests with protobufjs. An Envoy repeats every EDS name in every ACK, so a
