@@ -16,6 +16,7 @@ import { PROXYLESS_CLIENTS } from './probe-clients.js';
 import { probeSuite } from './suite.js';
 import { XdsProbe, type CallReport } from './xds-probe.js';
 import { landed } from './landing.js';
+import { expectNoNacks } from './nacks.js';
 import { LocalityRow } from './doc-table.js';
 
 const A_PODS = 10;
@@ -146,9 +147,7 @@ PROXYLESS_CLIENTS.forEach((client, index) => {
       notReady(0);
       await landsOn((b) => b.length === A_PODS && b.every((name) => name.startsWith('a-')), 'every kube-a backend');
       expect(await spilling()).toBe(0);
-      for (const s of daemon.xds.clients()) {
-        for (const [kind, info] of Object.entries(s.types)) expect({ kind, nacks: info.counts.nacks }).toEqual({ kind, nacks: 0 });
-      }
+      expectNoNacks(daemon.xds.clients());
     });
 
     it('docs/XDS-CLIENTS.md says what it did', () => {
