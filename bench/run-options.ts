@@ -14,6 +14,8 @@ export const RUN_OPTIONS = {
   'cpu-prof': { type: 'string' },
   'no-peer': { type: 'boolean', default: false },
   'rss-limit-mb': { type: 'string', default: '4096' },
+  // Herald's V8 old-space cap (MB); the example Deployment gives it 768.
+  'herald-old-space-mb': { type: 'string', default: '4096' },
   'rollout-pods': { type: 'string', default: '100' },
   'deploy-step-ms': { type: 'string', default: '50' },
   'storm-timeout-s': { type: 'string', default: '180' },

@@ -109,6 +109,12 @@ function goVersion(): string {
   return out.status === 0 ? out.stdout.trim() : 'none';
 }
 
+function heraldOldSpaceMb(value: string): number {
+  const mb = Number(value);
+  if (!Number.isInteger(mb) || mb < 128) throw new Error(`--herald-old-space-mb must be a whole number of at least 128, got ${value}`);
+  return mb;
+}
+
 async function main(): Promise<void> {
   const values = parseRunArgs(process.argv.slice(2));
   if (values.loadgen !== undefined && values.loadgen !== 'go' && values.loadgen !== 'node') throw new Error(`--loadgen ${values.loadgen}: want go or node`);
@@ -134,7 +140,7 @@ async function main(): Promise<void> {
       name: 'herald',
       command: heraldNode,
       env: { ...IMAGE_ENV },
-      args: ['--max-old-space-size=4096', ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))],
+      args: [`--max-old-space-size=${heraldOldSpaceMb(values['herald-old-space-mb'])}`, ...prof, fileURLToPath(new URL('./herald-server.js', import.meta.url))],
     });
   }
   const peerModes = ['snapshot', 'linear'].filter((mode) => wanted.has(`peer-${mode}`));
