@@ -271,6 +271,26 @@ describe('SotwState', () => {
     expect(names(s.flush(cache)[0])).toEqual(['a']);
   });
 
+  // The second list arrives in the ACK of the first one's response.
+  it.each([
+    { first: ['a', 'b', 'c'], then: ['a', 'b', 'c'], changed: false, wildcard: false },
+    { first: ['a', 'b', 'c'], then: ['c', 'a', 'b'], changed: false, wildcard: false },
+    { first: ['a', 'b'], then: ['a', 'a'], changed: true, wildcard: false },
+    { first: ['a', 'a'], then: ['a', 'b'], changed: true, wildcard: false },
+    { first: ['a', 'a'], then: ['a'], changed: false, wildcard: false },
+    { first: ['a', 'b'], then: ['a', 'b', '*'], changed: true, wildcard: true },
+    { first: ['a', '*'], then: ['a', '*'], changed: false, wildcard: true },
+    { first: ['a', '*'], then: ['a'], changed: true, wildcard: false },
+    { first: ['a', 'b'], then: ['a'], changed: true, wildcard: false },
+  ])('takes $then after $first as changed: $changed', ({ first, then, changed, wildcard }) => {
+    const cache = seeded();
+    const s = ads();
+    s.handleRequest(req('endpoint', { resourceNames: first }));
+    const [r] = s.flush(cache);
+    expect(s.handleRequest(ack(r!, then))).toMatchObject({ type: 'request', subscriptionChanged: changed });
+    expect(s.subscription('endpoint')).toEqual({ wildcard, names: new Set(then.filter((name) => name !== '*')) });
+  });
+
   it('keeps legacy wildcard when a wildcard client repeats an empty list', () => {
     const cache = seeded();
     const s = ads();

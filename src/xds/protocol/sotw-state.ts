@@ -59,6 +59,18 @@ function splitWildcard(requested: readonly string[]): [ReadonlySet<string>, bool
   return [names, wildcard];
 }
 
+/**
+ * Whether decoded names repeat the subscription exactly, in the order it was taken (an ACK
+ * repeats its request's list): then the subscription stands, and no Set is built for it. Any
+ * other list, '*' included, goes the long way.
+ */
+function sameNamesInOrder(requested: readonly string[], state: Pick<TypeState, 'names' | 'wildcard' | 'legacyWildcard'>): boolean {
+  if (state.wildcard || state.legacyWildcard || requested.length === 0 || requested.length !== state.names.size) return false;
+  let at = 0;
+  for (const name of state.names) if (requested[at++] !== name) return false;
+  return true;
+}
+
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a === b) return true;
   if (a.size !== b.size) return false;
@@ -146,6 +158,7 @@ export class SotwState extends ProtocolStateBase<TypeState, PlannedResponse> {
     // Same encoded names as the last request (every ACK of an Envoy): the subscription stands.
     const run = request.resourceNamesRun;
     if (run !== undefined && state.requested && state.shared !== undefined && state.shared.run.equals(run)) return false;
+    if (run === undefined && state.requested && state.shared === undefined && sameNamesInOrder(request.resourceNames, state)) return false;
     const previous = state.shared;
     const shared = run === undefined ? undefined : this.nameSets.acquire(run, () => request.resourceNames);
     const subscriptionChanged = shared

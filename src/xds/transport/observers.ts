@@ -75,12 +75,25 @@ export class StreamObservers {
     for (const observer of this.byEvent.identified) this.guard('identified', () => observer.identified!(stream, node));
   }
 
+  // sent and answered run once per stream in a drain's fan-out and its ACKs: no closure per call.
   sent(stream: ObservedStream, kind: ResourceKind, resources: readonly SentResource[]): void {
-    for (const observer of this.byEvent.sent) this.guard('sent', () => observer.sent!(stream, kind, resources));
+    for (const observer of this.byEvent.sent) {
+      try {
+        observer.sent!(stream, kind, resources);
+      } catch (err) {
+        this.failed('sent', err);
+      }
+    }
   }
 
   answered(stream: ObservedStream, kind: ResourceKind, acked: readonly AckedResource[] | undefined, nack: NackInfo | undefined): void {
-    for (const observer of this.byEvent.answered) this.guard('answered', () => observer.answered!(stream, kind, acked, nack));
+    for (const observer of this.byEvent.answered) {
+      try {
+        observer.answered!(stream, kind, acked, nack);
+      } catch (err) {
+        this.failed('answered', err);
+      }
+    }
   }
 
   closed(stream: ObservedStream): void {
@@ -92,8 +105,12 @@ export class StreamObservers {
     try {
       call();
     } catch (err) {
-      this.logger.error({ err, what: `observer.${event}` }, 'xDS internal error');
+      this.failed(event, err);
     }
+  }
+
+  private failed(event: EventName, err: unknown): void {
+    this.logger.error({ err, what: `observer.${event}` }, 'xDS internal error');
   }
 }
 
