@@ -1,5 +1,6 @@
 // The xDS server's public face: everything outside src/xds imports from here only.
-export { type ScopeExpansion, XdsServer, type XdsServerOptions } from './server.js';
+export { XdsServer, type XdsServerOptions } from './server.js';
+export type { ScopeExpansion } from './route-scopes.js';
 export type { DependencySetListener, PerspectiveListener } from './declarations.js';
 export type { HeldPerspective } from './bookkeeping/index.js';
 export { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from './transport/index.js';

@@ -39,24 +39,8 @@ import { makeDeltaRequestDecoder, makeRequestDecoder, ResourceWrappers } from '.
 import { newNameSlotsByKind, NonceSource, SubscriptionIndex } from './protocol/index.js';
 import { KeptNodes, NameSetTable, type PerspectiveTable, ResponseTally, ScopeTable, SharedResponses } from './bookkeeping/index.js';
 import { GuardedListeners, perspectiveTable, type DependencySetListener, type PerspectiveListener } from './declarations.js';
+import { guardedBackends, RouteScopes, type ScopeExpansion } from './route-scopes.js';
 import { type CsdsLimits, csdsService, type CsdsService, csdsServiceDefinition } from './csds/index.js';
-
-/**
- * Where a scoped client's wildcard reaches beyond what it declared: the services a declared
- * service routes part of its traffic to (a canary split's backends). A client that declares
- * `cart` then also receives the clusters, endpoints and drains of cart's backends, and gains or
- * loses them while connected when cart's routes change. Unknown-dependency reports and the
- * per-stream name limits stay about the declared names.
- */
-export interface ScopeExpansion {
-  /** The services `service` routes to besides itself, as Herald names them in CDS (one level; see BackendsOf). */
-  backendsOf(service: string): readonly string[];
-  /**
-   * Calls `listener` with the services whose backends may have changed, or 'all'; it returns a
-   * function that stops the calls. The listener must be called outside any call into the server.
-   */
-  onChange(listener: (services: Iterable<string> | 'all') => void): () => void;
-}
 
 export interface XdsServerOptions {
   cache: ResourceCache;
@@ -134,9 +118,7 @@ export class XdsServer {
   private readonly csds: CsdsService;
   private readonly unsubscribeCache: () => void;
   private readonly unsubscribeExpansion: () => void;
-  private readonly scopeMembers: ScopeMembers<ServedStream>;
-  private readonly scopeLingerMs: number;
-  private lingerTimer: NodeJS.Timeout | undefined;
+  private readonly routeScopes: RouteScopes<ServedStream>;
   private nextStreamId = 1;
   private isReady = false;
   private closing = false;
@@ -182,17 +164,16 @@ export class XdsServer {
     this.observers.add(envoyVersionObserver(options.metrics, options.logger));
     for (const observer of options.observers ?? []) this.observers.add(observer);
     const expansion = options.scopeExpansion;
-    this.scopeLingerMs = options.scopeLingerMs ?? DEFAULT_SCOPE_LINGER_MS;
     const scopes = new ScopeTable(
       {
         added: (scope) => this.dependencySetListeners.each((listener) => listener.added(scope.declared)),
         removed: (scope) => this.dependencySetListeners.each((listener) => listener.removed(scope.declared)),
       },
-      expansion && ((service) => this.backendsOf(expansion, service)),
+      expansion && guardedBackends(expansion, options.logger),
     );
     this.observers.add(scopeObserver(options.cache, scopes, options.metrics, options.logger));
-    this.scopeMembers = new ScopeMembers((id) => this.streams.get(id), options.logger);
-    this.observers.add(this.scopeMembers);
+    const scopeMembers = new ScopeMembers<ServedStream>((id) => this.streams.get(id), options.logger);
+    this.observers.add(scopeMembers);
     this.perspectives = perspectiveTable(metrics, options.logger, options.maxPerspectives, this.perspectiveListeners);
     this.context = {
       cache: options.cache,
@@ -268,7 +249,14 @@ export class XdsServer {
     );
     this.timeoutSweep.unref();
     this.unsubscribeCache = this.cache.onChange((changes) => this.onCacheChange(changes));
-    this.unsubscribeExpansion = expansion?.onChange((services) => this.onRoutesChange(services)) ?? (() => undefined);
+    this.routeScopes = new RouteScopes({
+      scopes,
+      members: scopeMembers,
+      clock: this.context.clock,
+      lingerMs: options.scopeLingerMs ?? DEFAULT_SCOPE_LINGER_MS,
+      flush: (touched) => this.flushTouched(touched),
+    });
+    this.unsubscribeExpansion = expansion?.onChange((services) => this.routeScopes.routesChanged(services)) ?? (() => undefined);
     options.ready.then(
       () => {
         if (this.closing) return;
@@ -334,7 +322,7 @@ export class XdsServer {
     clearInterval(this.timeoutSweep);
     this.unsubscribeCache();
     this.unsubscribeExpansion();
-    clearTimeout(this.lingerTimer);
+    this.routeScopes.close();
     for (const stream of [...this.streams.values()]) stream.endUnavailable('control plane shutting down; reconnect to another replica');
     this.csds.endAll();
     await new Promise<void>((resolve) => {
@@ -410,47 +398,6 @@ export class XdsServer {
       });
     }
     this.flushTouched(touched);
-  }
-
-  /** A provider bug must not end the stream whose request made a scope: its scope then covers what it declared. */
-  private backendsOf(expansion: ScopeExpansion, service: string): readonly string[] {
-    try {
-      return expansion.backendsOf(service);
-    } catch (err) {
-      this.logger.error({ err, what: 'scope expansion', service }, 'xDS internal error');
-      return [];
-    }
-  }
-
-  /**
-   * Some services' backends changed: the scopes declaring them are expanded again, and the
-   * streams of each scope that changed regroup and get the clusters (and wildcard assignments)
-   * it gained or lost, SotW and Delta alike. Streams of other scopes are not looked at.
-   */
-  private onRoutesChange(services: Iterable<string> | 'all'): void {
-    if (this.closing) return;
-    const linger = this.scopeLingerMs > 0;
-    const changes = this.context.scopes.refresh(services, linger ? this.context.clock() : undefined);
-    if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
-    if (linger) this.scheduleSettle();
-  }
-
-  /** Takes the backends that have lingered long enough out of their scopes, and waits for the next. */
-  private scheduleSettle(): void {
-    if (this.lingerTimer !== undefined || this.closing) return;
-    const due = this.context.scopes.nextSettle(this.scopeLingerMs);
-    if (due === undefined) return;
-    this.lingerTimer = setTimeout(
-      () => {
-        this.lingerTimer = undefined;
-        if (this.closing) return;
-        const changes = this.context.scopes.settle(this.context.clock(), this.scopeLingerMs);
-        if (changes.length > 0) this.flushTouched(this.scopeMembers.rescope(changes));
-        this.scheduleSettle();
-      },
-      Math.max(0, due - this.context.clock()),
-    );
-    this.lingerTimer.unref();
   }
 
   private flushTouched(touched: ReadonlySet<ServedStream>): void {

@@ -10,7 +10,7 @@ export { ConnectionAdmission } from './admission.js';
 export { API_SPECS, type ApiSpec, serviceDefinition, type XdsApi, type XdsProtocol } from './api-specs.js';
 export { deltaAdapter } from './delta-adapter.js';
 export { scopeObserver } from './scope-observer.js';
-export { ScopeMembers } from './scope-members.js';
+export { type RescopedStream, ScopeMembers } from './scope-members.js';
 export { type ObservedStream, type SentResource, type StreamObserver, StreamObservers, envoyVersionObserver, streamMetricsObserver } from './observers.js';
 export { ServedStream } from './served-stream.js';
 export { checkClientClaim, identityOf, subjectAltNames, type ClientIdentityPolicy, type IdentityRefusal, type IdentityRefusalReason, type PeerCertificateFields } from './client-identity.js';
