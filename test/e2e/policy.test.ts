@@ -223,7 +223,7 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
       expect(await herald.metric('herald_health_check_port_unresolved_endpoints', { service: 'ledger.default', port_name: 'health' })).toBe(1);
       const debug = (await herald.debug<{ services: Array<{ service: string; healthCheckPortUnresolved?: unknown }> }>('policies')).body;
       expect(debug.services.find((s) => s.service === 'ledger.default')?.healthCheckPortUnresolved).toEqual({ portName: 'health', endpoints: 1 });
-      expect(herald.log()).toContain('pods without the container port named by healthCheck.portName');
+      await herald.waitForLog('pods without the container port named by healthCheck.portName', WAIT_MS);
       await policies(east).deleteNamespacedCustomObject({ ...GROUP, namespace: 'default', name: 'ledger' });
       await eds.waitFor(() => checkPorts()['10.1.0.21'] === null, WAIT_MS, 'the health port gone with the policy');
     } finally {
@@ -268,8 +268,9 @@ describe.skipIf(bins === '')('e2e: ServicePolicy from two clusters', () => {
     const cart = servedCart()!;
     expect(cart.circuit_breakers.thresholds[0].max_requests.value).toBe(20);
     expect(cart).not.toHaveProperty('load_balancing_policy');
-    expect(herald.log()).toContain(
+    await herald.waitForLog(
       'ServicePolicy west/default/cart generation 2 rejected: spec.loadBalancing.slowStartWindowMs: slowStartWindowMs needs policy RoundRobin or LeastRequest; keeping generation 1',
+      WAIT_MS,
     );
   });
 

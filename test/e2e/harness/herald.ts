@@ -125,6 +125,15 @@ export class HeraldProcess {
     }
   }
 
+  /**
+   * Waits for a line the daemon logs: a log line follows the state change it reports (and pino
+   * writes asynchronously), so a test that has seen the change may read the file before the line.
+   */
+  async waitForLog(wanted: string | RegExp, timeoutMs: number): Promise<void> {
+    const found = (): boolean => (typeof wanted === 'string' ? this.log().includes(wanted) : wanted.test(this.log()));
+    await eventually(`a log line matching ${String(wanted)}`, () => (found() ? true : undefined), timeoutMs);
+  }
+
   logTail(lines = 30): string {
     return tail(this.proc.logFile, lines);
   }
