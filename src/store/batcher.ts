@@ -4,10 +4,12 @@ import { sameServiceEndpoints } from './service-view.js';
 import type { DirtyServicesListener } from './types.js';
 
 /**
- * Collects services touched by store updates and, after a short window, tells listeners which
- * of them really differ from what they were last told. Comparing against the delivered state
- * (rather than trusting every touch) keeps a pod that flips and flips back within one window
- * from costing the mesh a push.
+ * Collects services touched by store updates and tells listeners which of them really differ
+ * from what they were last told, at most once per window: a change after a quiet window goes
+ * out on the next turn of the event loop (a lone drain waits for nothing), and changes arriving
+ * within a window of the last delivery wait for its end, so churn costs one push per window.
+ * Comparing against the delivered state (rather than trusting every touch) keeps a pod that
+ * flips and flips back before a delivery from costing the mesh a push.
  */
 export class ChangeBatcher {
   private readonly listeners = new Set<DirtyServicesListener>();
@@ -15,6 +17,8 @@ export class ChangeBatcher {
   private readonly delivered = new Map<string, ServiceEndpoints>();
   private timer: { cancel: () => void } | undefined;
   private closed = false;
+  /** When the last delivery was made (performance.now()); the next one waits for the window from it. */
+  private deliveredAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: {
@@ -43,11 +47,12 @@ export class ChangeBatcher {
   touch(service: string): void {
     this.pending.add(service);
     if (this.timer !== undefined || this.closed) return;
-    if (this.deps.windowMs <= 0) {
+    const wait = this.deltaToWindowEnd();
+    if (wait <= 0) {
       const handle = setImmediate(() => this.flush());
       this.timer = { cancel: () => clearImmediate(handle) };
     } else {
-      const handle = setTimeout(() => this.flush(), this.deps.windowMs);
+      const handle = setTimeout(() => this.flush(), wait);
       this.timer = { cancel: () => clearTimeout(handle) };
     }
   }
@@ -67,6 +72,7 @@ export class ChangeBatcher {
       else this.delivered.set(name, next);
     }
     if (changed.size === 0) return;
+    this.deliveredAt = performance.now();
     for (const listener of [...this.listeners]) {
       try {
         listener(changed);
@@ -79,6 +85,11 @@ export class ChangeBatcher {
   close(): void {
     this.closed = true;
     this.flush();
+  }
+
+  /** Milliseconds until a window has passed since the last delivery (≤ 0: it has). */
+  private deltaToWindowEnd(): number {
+    return this.deps.windowMs - (performance.now() - this.deliveredAt);
   }
 
   private get logger(): Logger {

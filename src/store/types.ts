@@ -11,7 +11,7 @@ export interface EndpointStoreOptions {
   logger: Logger;
   /** Send not-Ready pods as UNHEALTHY instead of leaving them out. */
   includeNotReady?: boolean;
-  /** Changes within this window reach listeners as one call; 0 = on the next setImmediate. */
+  /** At most one call to listeners per window: a change after a quiet window on the next setImmediate, later ones at the window's end; 0 = always on the next setImmediate. */
   batchWindowMs?: number;
 }
 

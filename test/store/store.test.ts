@@ -180,6 +180,32 @@ describe('EndpointStore: change notification', () => {
     expect(h.store.stats().pendingServices).toBe(0);
   });
 
+  it('delivers a change after a quiet window on the next turn, not at the end of the window', async () => {
+    const h = make({ batchWindowMs: 60_000 });
+    const calls: string[][] = [];
+    h.store.onChange((dirty) => calls.push([...dirty]));
+    h.store.applyPod(pod({ name: 'a' }));
+    expect(calls).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['web']]);
+  });
+
+  it('holds changes within a window of the last delivery until its end, as one call', async () => {
+    const h = make({ batchWindowMs: 150 });
+    const calls: string[][] = [];
+    h.store.onChange((dirty) => calls.push([...dirty].sort()));
+    h.store.applyPod(pod({ name: 'a', service: 'web', ip: '10.0.0.1' }));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['web']]);
+    h.store.applyPod(pod({ name: 'b', service: 'api', ip: '10.0.0.2' }));
+    await new Promise((r) => setImmediate(r));
+    h.store.applyPod(pod({ name: 'c', service: 'db', ip: '10.0.0.3' }));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([['web']]);
+    await eventually(() => calls.length > 1);
+    expect(calls).toEqual([['web'], ['api', 'db']]);
+  });
+
   it('window 0 delivers on the next turn of the event loop', async () => {
     const h = make({ batchWindowMs: 0 });
     const calls: string[][] = [];
