@@ -3,6 +3,7 @@
 // figure is read or computed from that file, but today's unscoped 10k figures, which come from
 // the main result file the rest of RESULTS.md reports.
 import type { ResultFile } from './run.js';
+import { optionsOfCommand } from './run-options.js';
 import type { DrainSeries, RunResult } from './scenario.js';
 import { percentile, tailLabel } from './stats.js';
 
@@ -133,7 +134,7 @@ export function scopedTargets(file: ResultFile, baseline?: ResultFile): ScopedVe
     const ok = figures.every(([, a, b]) => a !== null && (b === null || a <= b * (1 + UNSCOPED_SLACK)));
     out.push({
       id: 'unscoped',
-      target: `the unscoped S=10000 N=600 E=30000 K=3 figures no worse than today's (${baseline!.label} of ${baseline!.date.slice(0, 10)}, within ${UNSCOPED_SLACK * 100}%)`,
+      target: `the unscoped S=10000 N=600 E=30000 K=3 figures no worse than today's (${baseline!.label} of ${baseline!.date.slice(0, 10)}, within ${UNSCOPED_SLACK * 100}%; both runs with \`${baseline!.label}\`'s heap settings)`,
       measured: `${figures.map(([name, a, b, unit]) => `${name} ${fmt(a, unit === 's' ? 2 : 0)} vs ${fmt(b, unit === 's' ? 2 : 0)} ${unit}`).join('; ')} (1-minute load average before the run ${fmt(file.machine.loadBefore[0], 1)} vs ${fmt(baseline!.machine.loadBefore[0], 1)})`,
       met: ok,
     });
@@ -170,6 +171,12 @@ function resultsTable(runs: RunResult[], rssLimitMb: number | undefined): string
   return lines.join('\n');
 }
 
+/** The example Deployment's --max-old-space-size (deploy/base/deployment.yaml). */
+const DEPLOYMENT_OLD_SPACE_MB = '768';
+
+/** The old-space cap a recorded command gave Herald. */
+const heraldOldSpaceOf = (command: string): string => optionsOfCommand(command)['herald-old-space-mb'];
+
 /** The section's lines; `baseline` is the main result file and its path. */
 export function scopedSection(file: ResultFile, source: string, baseline?: { file: ResultFile; source: string }): string[] {
   const m = file.machine;
@@ -178,7 +185,7 @@ export function scopedSection(file: ResultFile, source: string, baseline?: { fil
   const out = [
     '## Scoped mesh',
     '',
-    `Each simulated Envoy declares the services it calls in its Node metadata (\`herald.io/dependencies\`), and is to be sent only those clusters and their assignments. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`${baseline ? ` (today's unscoped figures from \`${baseline.source}\`)` : ''}; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node}, the load generator (${file.machine.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine.`,
+    `Each simulated Envoy declares the services it calls in its Node metadata (\`herald.io/dependencies\`), and is to be sent only those clusters and their assignments. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`${baseline ? ` (today's unscoped figures from \`${baseline.source}\`)` : ''}; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node} with its V8 old space capped at ${heraldOldSpaceOf(file.command)} MB${heraldOldSpaceOf(file.command) === DEPLOYMENT_OLD_SPACE_MB ? ' (as the example Deployment runs it)' : ''} at the scoped point, the load generator (${file.machine.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine.`,
     '',
     '**Shape.** At a point `S:N:E:D:G`, G dependency sets stand for G apps: each names D distinct services drawn with Zipf-like popularity (weight 1/rank over the N services; `bench/scope.ts`, seeded), and the S Envoys are dealt out over the sets in turn, S/G Envoys per app. The rollout service is ranked 10th. **Drains:** as many pods as the run has drains, one each of services spread evenly (in name order, the middle of each of as many equal runs) over those with at least one dependent, each timed from the moment the server applied it to the last *dependent* stream receiving it DRAINING; then as many drains of pods of the most popular service, and, for the Herald run, `bench/http2-floor.ts` under the same Node for that many streams (one server thread, one DATA frame per stream: the floor under a single-threaded fan-out). A stream that receives a drain of a service it does not depend on, or any cluster or assignment it did not declare, is counted as an error.',
     '',

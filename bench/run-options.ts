@@ -53,9 +53,15 @@ export function runLimits(values: RunOptions): RecordedLimits {
       };
 }
 
-/** The limits of a recorded command line (`node …/run.js ARGS`), as run.ts sets them today. */
-export function limitsOfCommand(command: string): RecordedLimits {
+/** The options of a recorded command line (`node …/run.js ARGS`; an appended run's ` && node …` after it is left out). */
+export function optionsOfCommand(command: string): RunOptions {
   const words = command.trim().split(/\s+/);
   const script = words.findIndex((w) => w.endsWith('run.js'));
-  return runLimits(parseRunArgs(words.slice(script + 1)));
+  const end = words.indexOf('&&', script);
+  return parseRunArgs(words.slice(script + 1, end < 0 ? undefined : end));
+}
+
+/** The limits of a recorded command line, as run.ts sets them today. */
+export function limitsOfCommand(command: string): RecordedLimits {
+  return runLimits(optionsOfCommand(command));
 }

@@ -184,6 +184,8 @@ async function main(): Promise<void> {
     file.command = `${earlier.command} && ${file.command}`;
     file.date = earlier.date;
     file.machine.loadBefore = earlier.machine.loadBefore;
+    // The report reads the file's limits for the first command's runs (whether a peer hit the RSS cap).
+    file.limits = earlier.limits;
   }
   for (const point of points) {
     for (const subject of subjects) {

@@ -208,5 +208,7 @@ describe('bench/RESULTS.md and bench/drain-p99.svg', () => {
   it('take the memory cap and deadlines from the recorded command', () => {
     expect(limitsOfCommand(full.command)).toMatchObject({ serverRssLimitMb: 4096, stormTimeoutMs: 180_000, drainTimeoutMs: 60_000, workers: 2 });
     expect(limitsOfCommand('node .cache/bench-js/bench/run.js --rss-limit-mb 12288 --workers 3')).toMatchObject({ serverRssLimitMb: 12288, workers: 3 });
+    // An appended run's command follows the first one's after '&&'.
+    expect(limitsOfCommand('node .cache/bench-js/bench/run.js --workers 3 && node .cache/bench-js/bench/run.js --workers 1 --append')).toMatchObject({ workers: 3 });
   });
 });
