@@ -61,16 +61,19 @@ describe('SentSeqs', () => {
 });
 
 describe('SentSeqs.reserve', () => {
-  it('takes the registry size in one step when the coming seqs fill half of it, and keeps what it holds', () => {
+  it('makes room for a few coming seqs at once, takes the registry size in one step when they fill half of it, and keeps what it holds', () => {
     const lengthOf = (sent: SentSeqs) => (Reflect.get(sent, 'records') as SlotColumns).columns[0]!.length;
     const slots = new NameSlots();
     const filler = new SentSeqs(slots);
     for (let i = 0; i < 1_000; i++) filler.set(`c${i}`, i + 1);
     const sent = new SentSeqs(slots);
     sent.set('c3', 9);
-    const before = lengthOf(sent);
+    expect(lengthOf(sent)).toBe(8);
+    // A few more coming: sparse, room for exactly them at once (1 held + 10).
     sent.reserve(10);
-    expect(lengthOf(sent)).toBe(before);
+    expect(lengthOf(sent)).toBe(11);
+    sent.reserve(2);
+    expect(lengthOf(sent)).toBe(11);
     sent.reserve(600);
     expect(lengthOf(sent)).toBe(1_000);
     expect(sent.get('c3')).toBe(9);

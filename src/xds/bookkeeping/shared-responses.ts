@@ -6,10 +6,15 @@ interface Entry {
   bytes: Buffer | undefined;
 }
 
-/** Responses remembered; the oldest is dropped first. A drain adds one, a connect storm one per version. */
-const DEFAULT_MAX_ENTRIES = 64;
-/** Encoded bytes remembered: a few large first-EDS responses and many small ones. */
-const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Responses remembered; the stalest is dropped first. A drain adds one; a connect storm one per
+ * version and, for scoped clients, one per distinct dependency set and type. The storm's streams
+ * arrive with their sets interleaved, so a bound below the sets it meets makes every stream
+ * encode its own first responses (at 500 sets of 20 services, ~35 KB of copying per stream).
+ */
+const DEFAULT_MAX_ENTRIES = 4096;
+/** Encoded bytes remembered: a few large first-EDS responses of unscoped clients, or many sets' small ones. */
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Encode once for every stream: state-of-the-world responses with the same content (type,

@@ -102,12 +102,17 @@ export class SlotColumns {
 
   /**
    * About `records` more are coming to a holder of `count` (a subscription or a full-state
-   * response): when they would take it past sparse, it goes dense in one step, at the registry's
-   * size when they fill half of it, rather than copying on every step of a connect storm.
+   * response): sparse, it makes room for them at once; when they would take it past sparse, it
+   * goes dense in one step, at the registry's size when they fill half of it, rather than copying
+   * on every step of a connect storm.
    */
   reserve(count: number, records: number, registryCapacity: number): void {
     if (this.keys !== undefined) {
-      if (count + records <= SPARSE_MAX && 4 * (count + records) <= registryCapacity) return;
+      if (count + records <= SPARSE_MAX && 4 * (count + records) <= registryCapacity) {
+        // Sized once for what is coming, not doubled on the way (each step a new array per column).
+        if (this.keys.length < count + records) this.resizeSparse(count + records);
+        return;
+      }
       this.toDense(Math.max(this.maxKey() + 1, registryCapacity <= 2 * (count + records) ? registryCapacity : 0));
       return;
     }

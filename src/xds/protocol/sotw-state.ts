@@ -31,8 +31,8 @@ export type RequestOutcome =
       stale?: boolean;
     };
 
-/** A response this large is a first answer or a resync: size the per-name arrays once (a drain's one resource never needs it). */
-const RESERVE_FROM = 64;
+/** A response of more than one resource is a first answer or a resync: size the per-name arrays once (a drain's one resource never needs it). */
+const RESERVE_FROM = 2;
 /** Full-state kinds: every response carries the whole subscription; an omitted resource is deleted. */
 const fullState = (kind: ResourceKind): boolean => KINDS[kind].sotwResponse === 'full-state';
 
