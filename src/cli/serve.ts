@@ -76,7 +76,11 @@ export function serveCommand(setExitCode: (code: number) => void): CommandModule
         .option('initial-sync-timeout', { type: 'string', default: '30s', describe: 'serve xDS after this even if a cluster has not synced' })
         .option('cluster-domain', { type: 'string', describe: 'DNS suffix of in-cluster Service names, answered by sidecar egress routes (default cluster.local)' })
         .option('include-not-ready', { type: 'boolean', default: false, describe: 'send not-Ready pods as UNHEALTHY instead of leaving them out' })
-        .option('batch-window', { type: 'string', default: `${SERVE_DEFAULTS.batchWindowMs}ms`, describe: 'push pod changes at most once per window (a change after a quiet window at once, later ones coalesced to the window end)' })
+        .option('batch-window', {
+          type: 'string',
+          default: `${SERVE_DEFAULTS.batchWindowMs}ms`,
+          describe: 'push pod changes at most once per window (a change after a quiet window at once, later ones coalesced to the window end)',
+        })
         .option('max-connection-age', { type: 'string', describe: 'close xDS connections after this age so streams spread over new replicas' })
         .option('grpc-fast-path', {
           type: 'boolean',
