@@ -101,6 +101,11 @@ export interface Answer {
 
 export const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
+/** Where a Node says its client stands: the kube cluster in its metadata, its zone, and whether it ignores overprovisioning. */
+function declaredPerspectiveOf(node: NodeInfo): Perspective {
+  return perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true);
+}
+
 /** The request fields needed to find which type a request is about. */
 interface TypedRequest {
   node: NodeInfo | undefined;
@@ -123,7 +128,6 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
   private readonly scopes: ScopeTable;
   private readonly perspectives: PerspectiveTable;
   private perspectiveHeld: HeldPerspective | undefined;
-  private perspectiveDeclared: Perspective = DEFAULT_PERSPECTIVE;
   private nodeInfo: NodeInfo | undefined;
   private sawRequest = false;
   private scopeHeld: Scope | undefined;
@@ -148,9 +152,13 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
     return this.perspectiveHeld ?? DEFAULT_HELD;
   }
 
-  /** The perspective the client's first Node declared, whether or not it got it (see `perspective`). */
+  /**
+   * The perspective the client's first Node declared, whether or not it got it (see `perspective`).
+   * Read for /debug only, so worked out again from the kept Node rather than held per stream; a
+   * held perspective means the first request carried that Node.
+   */
   get declaredPerspective(): Perspective {
-    return this.perspectiveDeclared;
+    return this.perspectiveHeld && this.nodeInfo ? declaredPerspectiveOf(this.nodeInfo) : DEFAULT_PERSPECTIVE;
   }
 
   /**
@@ -220,10 +228,7 @@ export abstract class ProtocolStateBase<S extends CommonTypeState, Planned> {
         if (kept && kept === request.node) this.nodeInfo = { ...kept, dependencies: this.scopeHeld.declared };
       }
       const node = request.node;
-      if (node) {
-        this.perspectiveDeclared = perspectiveOf(node.heraldMetadata?.[KUBE_CLUSTER_METADATA], node.locality?.zone, node.ignoresOverprovisioning === true);
-        this.perspectiveHeld = this.perspectives.acquire(this.perspectiveDeclared);
-      }
+      if (node) this.perspectiveHeld = this.perspectives.acquire(declaredPerspectiveOf(node));
     }
     let kind = kindOfTypeUrl(request.typeUrl);
     // A per-type service knows its type even when a client leaves type_url out.
