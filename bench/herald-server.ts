@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { startDaemon } from '../src/app/index.js';
+import { SERVE_DEFAULTS } from '../src/config/index.js';
 import { DEFAULTS_POLICY_NAME } from '../src/policy/index.js';
 import { systemClock, type ClusterStatus, type NodeRecord, type PodRecord } from '../src/model/index.js';
 import { StaticPolicySource } from '../src/sources/sim/index.js';
@@ -94,8 +95,6 @@ function toPod(e: BenchEndpoint): PodRecord {
   };
 }
 
-const POLICY_NAMESPACE = 'herald';
-
 /**
  * BENCH_MESH_DEFAULTS (JSON): the spec of a mesh-defaults ServicePolicy, held by cluster c0 and
  * read as a kube cluster's would be (validated, then applied to every service); absent, no
@@ -104,8 +103,8 @@ const POLICY_NAMESPACE = 'herald';
 function benchPolicies(): { sources: StaticPolicySource[]; clusters: string[]; namespace: string } | undefined {
   const spec = process.env.BENCH_MESH_DEFAULTS;
   if (spec === undefined) return undefined;
-  const source = new StaticPolicySource('c0', [{ cluster: 'c0', namespace: POLICY_NAMESPACE, name: DEFAULTS_POLICY_NAME, generation: 1, spec: JSON.parse(spec) as unknown }]);
-  return { sources: [source], clusters: ['c0'], namespace: POLICY_NAMESPACE };
+  const source = new StaticPolicySource('c0', [{ cluster: 'c0', namespace: SERVE_DEFAULTS.policyNamespace, name: DEFAULTS_POLICY_NAME, generation: 1, spec: JSON.parse(spec) as unknown }]);
+  return { sources: [source], clusters: ['c0'], namespace: SERVE_DEFAULTS.policyNamespace };
 }
 
 async function main(): Promise<void> {

@@ -7,3 +7,6 @@ export const IMAGE_ENV: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: '131072',
   NODE_OPTIONS: '--max-semi-space-size=16',
 };
+
+/** The V8 old-space cap (MB) the example Deployment gives Herald on top of IMAGE_ENV; a test holds it to the Deployment. */
+export const DEPLOYMENT_OLD_SPACE_MB = 768;

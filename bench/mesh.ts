@@ -158,7 +158,7 @@ export class Mesh {
   }
 
   /** The pod each service keeps through the drain series (its last): drains leave no service without a HEALTHY pod. */
-  keptPods(): Set<string> {
+  private keptPods(): Set<string> {
     const last = new Map<string, string>();
     for (const e of this.endpoints) last.set(e.service, e.pod);
     return new Set(last.values());

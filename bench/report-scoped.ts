@@ -3,6 +3,7 @@
 // figure is read or computed from that file, but today's unscoped 10k figures, which come from
 // the main result file the rest of RESULTS.md reports.
 import type { ResultFile } from './run.js';
+import { DEPLOYMENT_OLD_SPACE_MB } from './image-env.js';
 import { optionsOfCommand } from './run-options.js';
 import type { DrainSeries, RunResult } from './scenario.js';
 import { percentile, tailLabel } from './stats.js';
@@ -134,7 +135,7 @@ export function scopedTargets(file: ResultFile, baseline?: ResultFile): ScopedVe
     const ok = figures.every(([, a, b]) => a !== null && (b === null || a <= b * (1 + UNSCOPED_SLACK)));
     out.push({
       id: 'unscoped',
-      target: `the unscoped S=10000 N=600 E=30000 K=3 figures no worse than today's (${baseline!.label} of ${baseline!.date.slice(0, 10)}, within ${UNSCOPED_SLACK * 100}%; both runs with \`${baseline!.label}\`'s heap settings)`,
+      target: `the unscoped S=10000 N=600 E=30000 K=3 figures no worse than today's (${baseline!.label} of ${baseline!.date.slice(0, 10)}, within ${UNSCOPED_SLACK * 100}%; Herald's old space ${heraldOldSpaceOf(file.command.split(' && ').at(-1)!)} vs ${heraldOldSpaceOf(baseline!.command)} MB)`,
       measured: `${figures.map(([name, a, b, unit]) => `${name} ${fmt(a, unit === 's' ? 2 : 0)} vs ${fmt(b, unit === 's' ? 2 : 0)} ${unit}`).join('; ')} (1-minute load average before the run ${fmt(file.machine.loadBefore[0], 1)} vs ${fmt(baseline!.machine.loadBefore[0], 1)})`,
       met: ok,
     });
@@ -171,11 +172,8 @@ function resultsTable(runs: RunResult[], rssLimitMb: number | undefined): string
   return lines.join('\n');
 }
 
-/** The example Deployment's --max-old-space-size (deploy/base/deployment.yaml). */
-const DEPLOYMENT_OLD_SPACE_MB = '768';
-
-/** The old-space cap a recorded command gave Herald. */
-const heraldOldSpaceOf = (command: string): string => optionsOfCommand(command)['herald-old-space-mb'];
+/** The old-space cap (MB) a recorded command gave Herald. */
+const heraldOldSpaceOf = (command: string): number => Number(optionsOfCommand(command)['herald-old-space-mb']);
 
 /** The section's lines; `baseline` is the main result file and its path. */
 export function scopedSection(file: ResultFile, source: string, baseline?: { file: ResultFile; source: string }): string[] {

@@ -6,8 +6,8 @@ import type { RunResult } from './scenario.js';
 import { percentile, tailLabel } from './stats.js';
 
 /** Issue 19: serving 3 zone variants costs at most this much of the drain fan-out of one. */
-export const ZONE_COST_FACTOR = 1.2;
-export const ZONES_COMPARED = { one: 1, many: 3 };
+const ZONE_COST_FACTOR = 1.2;
+const ZONES_COMPARED = { one: 1, many: 3 };
 
 const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -28,6 +28,9 @@ export function zoneProblems(r: RunResult): string[] {
   const out: string[] = [];
   if (!complete(r)) out.push(`${r.drains.completed}/${r.drains.attempted} drains reached every stream`);
   if (!checks) return [...out, 'no zone checks reported'];
+  // A drain no stream reported a check for adds nothing to the lists below: count the drains checked.
+  const unchecked = r.drains.completed - checks.ownZoneFirst.length;
+  if (unchecked > 0) out.push(`${unchecked} drains with no zone check reported`);
   if (checks.wrongZone > 0) out.push(`${count(checks.wrongZone)} streams sent a drain without their own zone alone at priority 0`);
   const short = checks.ownZoneFirst.filter((n) => n < r.point.streams).length;
   if (short > 0) out.push(`${short} drains checked by fewer than ${count(r.point.streams)} streams`);

@@ -23,7 +23,7 @@ export interface SizePoint extends MeshSpec {
 }
 
 /** The mesh-defaults policy of a zoned point: every service prefers the client's zone. */
-export const ZONE_POLICY = { locality: { zone: 'PreferSameZone' } };
+const ZONE_POLICY = { locality: { zone: 'PreferSameZone' } };
 
 /**
  * What the server and the Envoys are told at a point with `perspectives` or `zones`. Zoned: no

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_ENV } from '../../bench/image-env.js';
+import { DEPLOYMENT_OLD_SPACE_MB, IMAGE_ENV } from '../../bench/image-env.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -23,5 +23,7 @@ describe("the bench's Herald environment", () => {
     expect(value).toBeDefined();
     const flags = value!.trim().split(/\s+/);
     for (const flag of IMAGE_ENV.NODE_OPTIONS!.split(/\s+/)) expect(flags).toContain(flag);
+    // The cap the scoped bench runs Herald with, and the report names as the Deployment's.
+    expect(flags).toContain(`--max-old-space-size=${DEPLOYMENT_OLD_SPACE_MB}`);
   });
 });

@@ -51,12 +51,13 @@ describe('the zone variants section', () => {
     expect(verdict(slow, 'cpu')!.met).toBe(true);
   });
 
-  it('counts a stream sent another zone first, a drain short of streams or zones, and the wrong number of perspectives as errors', () => {
+  it('counts a stream sent another zone first, a drain short of streams or zones or with no check at all, and the wrong number of perspectives as errors', () => {
     expect(zoneProblems(run(3, [10], 0.1))).toEqual([]);
     expect(zoneProblems(run(3, [10], 0.1, { checks: { wrongZone: 2 } }))).toEqual(['2 streams sent a drain without their own zone alone at priority 0']);
     expect(zoneProblems(run(3, [10], 0.1, { checks: { ownZoneFirst: [STREAMS - 1] } }))).toEqual([`1 drains checked by fewer than ${STREAMS} streams`]);
     expect(zoneProblems(run(3, [10], 0.1, { checks: { distinctZones: [1] } }))).toEqual(['1 drains seen first in other than 3 zones']);
     expect(zoneProblems(run(3, [10], 0.1, { perspectives: 1 }))).toEqual(['Herald held 1 perspectives, not 3']);
+    expect(zoneProblems(run(3, [10, 12], 0.1, { checks: { ownZoneFirst: [STREAMS], distinctZones: [3] } }))).toEqual(['1 drains with no zone check reported']);
     const f = file([run(1, [10], 0.1), run(3, [10], 0.1, { checks: { wrongZone: 5 } })]);
     expect(verdict(f, 'correct')).toMatchObject({ met: false });
     expect(verdict(f, 'correct')!.measured).toContain('Z=3 run 2: 5 streams');
