@@ -82,6 +82,21 @@ describe('ResourcePipeline: healthCheck.portName', () => {
     expect(pipeline.healthCheckPorts.current().size).toBe(0);
   });
 
+  it('a pod that keeps leaving and coming back moves the gauge each time but logs once each way', async () => {
+    const { services, policies, pipeline, gauge, reports } = setup();
+    policies.set('cart.shop', { healthCheck: { tcp: true, portName: 'health' } });
+    const withPort = named('10.0.0.1', { health: 8081 });
+    for (let round = 0; round < 5; round++) {
+      services.set('cart.shop', svc('cart.shop', [withPort, named('10.0.0.2')]));
+      pipeline.rebuild(['cart.shop']);
+      expect(await gauge()).toEqual({ 'cart.shop/health': 1 });
+      services.set('cart.shop', svc('cart.shop', [withPort]));
+      pipeline.rebuild(['cart.shop']);
+      expect(await gauge()).toEqual({});
+    }
+    expect(reports().map((l) => l.level)).toEqual([40, 30]);
+  });
+
   it('a policy change to another name moves the series and warns again; dropping the name ends it', async () => {
     const { services, policies, pipeline, gauge, reports, checkPorts } = setup();
     services.set('cart.shop', svc('cart.shop', [named('10.0.0.1', { http: 8080 }), named('10.0.0.2')]));
