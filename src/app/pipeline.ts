@@ -409,12 +409,14 @@ export class ResourcePipeline {
   /** Counts and logs a service entering or leaving the terminating fallback. */
   private noteFallback(service: string, fallback: boolean, view: ServiceEndpoints | undefined): void {
     const was = this.fallingBack.has(service);
-    const pods = new Set((fallback ? (view?.endpoints ?? []) : []).filter((e) => e.servingWhileTerminating === true).map((e) => `${e.cluster}/${e.podKey}`));
-    if (fallback) this.fallingBack.set(service, pods);
+    if (fallback) {
+      const pods = (view?.endpoints ?? []).filter((e) => e.servingWhileTerminating === true).map((e) => `${e.cluster}/${e.podKey}`);
+      this.fallingBack.set(service, new Set(pods));
+    }
     if (fallback === was) return;
     if (fallback) {
       this.deps.metrics.terminatingFallbacks.inc();
-      this.deps.logger.warn({ service, endpoints: pods.size }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
+      this.deps.logger.warn({ service, endpoints: this.fallingBack.get(service)!.size }, 'no HEALTHY endpoint in any cluster: serving the terminating pods that are still Ready');
     } else {
       this.fallingBack.delete(service);
       this.deps.logger.info({ service }, 'terminating fallback ended: the service has HEALTHY endpoints again, or no Ready terminating one');

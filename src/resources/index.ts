@@ -20,7 +20,6 @@ export {
   assignmentOptions,
   DEFAULT_ZONE_MIN_ENDPOINTS,
   evacuatedEndpoints,
-  healthCheckPortOf,
   priorityOf,
   replicaAssignmentOptions,
   servedEndpoints,

@@ -75,9 +75,10 @@ export function healthCheckPortOf(e: EndpointRecord, options: Pick<LoadAssignmen
  * same for every client: it reads only the endpoints and the service's policy.
  */
 export function unresolvedHealthCheckPorts(endpoints: readonly EndpointRecord[], policy: ServicePolicySpec): EndpointRecord[] {
-  const name = policy.healthCheck?.portName;
-  if (name === undefined || policy.healthCheck?.port !== undefined) return [];
-  return endpoints.filter((e) => namedPort(e.namedPorts, name) === undefined);
+  const check = policy.healthCheck;
+  if (check?.portName === undefined) return [];
+  const options = { healthCheckPortName: check.portName, ...(check.port !== undefined ? { healthCheckPort: check.port } : {}) };
+  return endpoints.filter((e) => healthCheckPortOf(e, options) === undefined);
 }
 
 /** The options of a client that declared nothing: the replica's own view. */

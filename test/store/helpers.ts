@@ -12,7 +12,7 @@ export interface Harness {
   flushed(): string[][];
 }
 
-/** A store with a manual clock; the long batch window means nothing is delivered until flushed(). */
+/** A store with a manual clock and a long batch window: calls are collected synchronously and delivered by flushed() (the batcher's own timers are the store tests' business). */
 export function harness(options: { includeNotReady?: boolean; batchWindowMs?: number } = {}): Harness {
   let now = 5_000_000;
   const metrics = new HeraldMetrics({ defaultMetrics: false });
