@@ -2,6 +2,7 @@
 // (`--points S:N:E:D:G`, by default bench/results/scoped.json), against its own targets. Every
 // figure is read or computed from that file, but today's unscoped 10k figures, which come from
 // the main result file the rest of RESULTS.md reports.
+import { count, fmt, loadAverages, median } from './report-format.js';
 import type { ResultFile } from './run.js';
 import { DEPLOYMENT_OLD_SPACE_MB } from './image-env.js';
 import { optionsOfCommand } from './run-options.js';
@@ -22,12 +23,9 @@ export const SCOPED_PEER_FACTOR = 5;
 /** "No worse than today's": within this share of the main result file's figure (run-to-run spread). */
 export const UNSCOPED_SLACK = 0.1;
 
-const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
-const count = (n: number): string => n.toLocaleString('en-US');
 const mb = (bytes: number | undefined): string => (bytes === undefined || Number.isNaN(bytes) ? '—' : `${(bytes / 1e6).toFixed(2)} MB`);
 const DNF = 'did not finish';
 
-const median = (values: readonly number[]): number => percentile(values, 50);
 const complete = (s: { attempted: number; completed: number }): boolean => s.completed > 0 && s.completed === s.attempted;
 /** The drains' tail (nearest-rank p99: the largest below 100 drains); null unless every drain finished. */
 const tail = (s: Pick<DrainSeries, 'attempted' | 'completed' | 'everyReceivedMs'>): number | null => (complete(s) ? percentile(s.everyReceivedMs, 99) : null);
@@ -178,12 +176,11 @@ const heraldOldSpaceOf = (command: string): number => Number(optionsOfCommand(co
 /** The section's lines; `baseline` is the main result file and its path. */
 export function scopedSection(file: ResultFile, source: string, baseline?: { file: ResultFile; source: string }): string[] {
   const m = file.machine;
-  const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
   const verdicts = scopedTargets(file, baseline?.file);
   const out = [
     '## Scoped mesh',
     '',
-    `Each simulated Envoy declares the services it calls in its Node metadata (\`herald.io/dependencies\`), and is to be sent only those clusters and their assignments. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`${baseline ? ` (today's unscoped figures from \`${baseline.source}\`)` : ''}; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node} with its V8 old space capped at ${heraldOldSpaceOf(file.command)} MB${heraldOldSpaceOf(file.command) === DEPLOYMENT_OLD_SPACE_MB ? ' (as the example Deployment runs it)' : ''} at the scoped point, the load generator (${file.machine.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine.`,
+    `Each simulated Envoy declares the services it calls in its Node metadata (\`herald.io/dependencies\`), and is to be sent only those clusters and their assignments. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`${baseline ? ` (today's unscoped figures from \`${baseline.source}\`)` : ''}; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${loadAverages(m.loadBefore)} before, ${loadAverages(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node} with its V8 old space capped at ${heraldOldSpaceOf(file.command)} MB${heraldOldSpaceOf(file.command) === DEPLOYMENT_OLD_SPACE_MB ? ' (as the example Deployment runs it)' : ''} at the scoped point, the load generator (${file.machine.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine.`,
     '',
     '**Shape.** At a point `S:N:E:D:G`, G dependency sets stand for G apps: each names D distinct services drawn with Zipf-like popularity (weight 1/rank over the N services; `bench/scope.ts`, seeded), and the S Envoys are dealt out over the sets in turn, S/G Envoys per app. The rollout service is ranked 10th. **Drains:** as many pods as the run has drains, one each of services spread evenly (in name order, the middle of each of as many equal runs) over those with at least one dependent, each timed from the moment the server applied it to the last *dependent* stream receiving it DRAINING; then as many drains of pods of the most popular service, and, for the Herald run, `bench/http2-floor.ts` under the same Node for that many streams (one server thread, one DATA frame per stream: the floor under a single-threaded fan-out). A stream that receives a drain of a service it does not depend on, or any cluster or assignment it did not declare, is counted as an error.',
     '',

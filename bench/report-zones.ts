@@ -1,6 +1,7 @@
 // The "Zone variants" section of bench/RESULTS.md, from the result file of a `--zones` run (by
 // default bench/results/zones.json): what serving Z zone variants of every assignment costs a
 // drain against serving one, from runs of each zone count alternated in one session.
+import { count, fmt, loadAverages, median } from './report-format.js';
 import type { ResultFile } from './run.js';
 import type { RunResult } from './scenario.js';
 import { percentile, tailLabel } from './stats.js';
@@ -9,9 +10,6 @@ import { percentile, tailLabel } from './stats.js';
 const ZONE_COST_FACTOR = 1.2;
 const ZONES_COMPARED = { one: 1, many: 3 };
 
-const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
-const count = (n: number): string => n.toLocaleString('en-US');
-const median = (values: readonly number[]): number => percentile(values, 50);
 const complete = (r: RunResult): boolean => r.drains.completed > 0 && r.drains.completed === r.drains.attempted;
 
 /** Herald's CPU per drain of a run (ms): the drain series' server CPU over its completed drains (with the 200 ms pauses between them). */
@@ -113,7 +111,6 @@ function runRow(r: RunResult, index: number): string {
 /** The section's lines. */
 export function zonesSection(file: ResultFile, source: string): string[] {
   const m = file.machine;
-  const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
   const runs = file.runs.filter((r) => r.subject === 'herald' && r.point.zones !== undefined);
   const first = runs[0];
   const point = first ? `S=${count(first.point.streams)} N=${first.point.services} E=${count(first.point.endpoints)} K=${first.point.clusters}, ${first.point.drains} drains a run` : '';
@@ -121,7 +118,7 @@ export function zonesSection(file: ResultFile, source: string): string[] {
   const out = [
     '## Zone variants',
     '',
-    `What a drain costs Herald when every service is served as Z zone variants instead of one. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node}, the load generator (${m.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine. Zone counts alternate run by run, so each sees the same noise of the shared machine.`,
+    `What a drain costs Herald when every service is served as Z zone variants instead of one. Run \`${file.label}\` of ${file.date.slice(0, 16).replace('T', ' ')} UTC, generated from \`${source}\`; command \`${file.command}\`. ${m.cpu}, ${m.cores} cores, shared with other work (load average ${loadAverages(m.loadBefore)} before, ${loadAverages(m.loadAfter)} after); Herald under Node ${m.heraldNode ?? m.node}, the load generator (${m.loadgen === 'node' ? 'Node' : 'Go'}) on the same machine. Zone counts alternate run by run, so each sees the same noise of the shared machine.`,
     '',
     `**Shape** (${point}). With \`--zones Z\` each service's pods of a kube cluster are dealt out over that cluster's Z zones in turn, Herald's mesh-defaults ServicePolicy says \`locality.zone: PreferSameZone\`, and every Envoy declares \`herald.io/kube-cluster\` c0 and \`node.locality.zone\` one of c0's zones, in turn. Herald has no \`--local-cluster\`, so its plain view puts every endpoint at priority 0 and an Envoy's view differs from it at Z = 1 too (c0 first, then the other clusters): Z = 1 is one variant per service and Z = 3 three, through the same code. The rollout service lives in c0 alone, so at Z = 1 its one view equals the plain one and it has no variant; the drained pods are of the other services. **Checks**, counted as errors: every Envoy, on the assignment that carries a timed drain, reads the zones of the priority-0 localities and counts whether they are its own zone and nothing else; Herald reports the perspectives and variants it holds after the drains. **CPU per drain**: Herald's CPU over the drain series (one drain at a time, 200 ms apart) divided by the drains.`,
     '',

@@ -17,6 +17,7 @@ import { limitsOfCommand, type RecordedLimits } from './run-options.js';
 import type { RunResult } from './scenario.js';
 import type { SoakResult } from './soak.js';
 import { percentile, tailLabel } from './stats.js';
+import { count, fmt, loadAverages } from './report-format.js';
 import { COLORS, drainPlot, type Series } from './plot.js';
 import { scopedSection } from './report-scoped.js';
 import { zonesSection } from './report-zones.js';
@@ -36,7 +37,6 @@ const STORM_TARGET_S = 30;
 const RSS_TARGET_BYTES = 1e9;
 const SNAPSHOT_FACTOR = 5;
 
-const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits));
 const mb = (bytes: number | null): string => (bytes === null || Number.isNaN(bytes) ? '—' : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(2)} MB`);
 const times = (value: number): string => `${value.toFixed(2)}×`;
 const DNF = 'did not finish';
@@ -280,9 +280,8 @@ export function renderPlot(file: ResultFile, source: string): string {
 
 function machineLines(file: ResultFile): string[] {
   const m = file.machine;
-  const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
   return [
-    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; load average ${load(m.loadBefore)} before the run, ${load(m.loadAfter)} after.`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; load average ${loadAverages(m.loadBefore)} before the run, ${loadAverages(m.loadAfter)} after.`,
     `- Herald under Node ${m.heraldNode ?? m.node}, with the container image's environment (\`bench/image-env.ts\`); the harness under Node ${m.node}; the peers and the load generator built with ${m.go}.`,
   ];
 }
@@ -339,11 +338,8 @@ function limitsSection(file: ResultFile, limits: RecordedLimits): string[] {
 
 // ---- the soak ---------------------------------------------------------------------------------
 
-const count = (n: number): string => n.toLocaleString('en-US');
-
 function soakSection(soak: SoakResult, source: string): string[] {
   const m = soak.machine;
-  const load = (l: number[]): string => l.map((v) => v.toFixed(1)).join(' ');
   const d = soak.drains;
   const w = soak.watcher;
   const verdict =
@@ -374,7 +370,7 @@ function soakSection(soak: SoakResult, source: string): string[] {
     '',
     `**Verdict:** ${verdict} The soak asserts only these; the figures below are what it measured.`,
     '',
-    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, shared with other work; load average ${load(m.loadBefore)} before, ${load(m.loadAfter)} after. The daemon and the soak under Node ${m.node}.`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, shared with other work; load average ${loadAverages(m.loadBefore)} before, ${loadAverages(m.loadAfter)} after. The daemon and the soak under Node ${m.node}.`,
     `- Command: \`${soak.command}\`; the daemon: \`${soak.daemon.command}\` (its default limits), ended by SIGTERM to its pid (exit code ${soak.daemon.exitAfterStop ?? '—'}).`,
     `- The attackers ran ${fmt(soak.attackSeconds)} s, each from its own loopback address, so the per-peer limits fall on them and not on the watcher (127.0.0.1).`,
     '',
